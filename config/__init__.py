@@ -1,0 +1,1 @@
+"""Configuration: the only package that reads the environment."""

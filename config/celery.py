@@ -1,0 +1,46 @@
+"""The Celery configuration as a plain dict built from Settings (pure).
+
+Queues each have one purpose so operators see where work piles up:
+`ingest` reads dropped files and fetches URLs (I/O), `process` runs the NLP
+stages (CPU, prefetch 1), `index` writes to the search index (I/O).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kombu import Queue
+
+from config.settings import Settings
+
+QUEUES = ("ingest", "process", "index")
+
+
+def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
+    return {
+        "broker_url": broker_url,
+        "broker_connection_retry_on_startup": True,
+        # A message not acknowledged within this time is delivered again: keep it above
+        # the longest retry countdown plus the task time limit.
+        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout_s},
+        "result_backend": None,
+        "task_ignore_result": True,
+        # JSON only, end to end: no pickle.
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "event_serializer": "json",
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_queues": [Queue(name) for name in QUEUES],
+        "task_default_queue": "process",
+        "task_soft_time_limit": settings.task_soft_time_limit_s,
+        "task_time_limit": settings.task_soft_time_limit_s + 30,
+        "worker_prefetch_multiplier": settings.prefetch_multiplier,
+        "worker_concurrency": settings.concurrency,
+        # Flower and `newsflow status` see queued tasks as well as running ones.
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "worker_hijack_root_logger": False,
+        "worker_redirect_stdouts": False,
+    }

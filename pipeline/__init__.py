@@ -1,0 +1,1 @@
+"""Newsflow's processing: pure stages on a typed Document. No Celery in here."""

@@ -1,0 +1,1 @@
+"""Everything that touches the outside world: files, the web, Redis, the indices."""

@@ -1,0 +1,97 @@
+"""Reading dropped files into Documents (does I/O).
+
+Decodes any common encoding (BOMs first, then UTF-8, then charset detection), refuses
+binary content with a reason, and tells HTML from plain text by content, not by name.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline.document import Document, content_id
+from pipeline.errors import BadInput, SkipDocument
+
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".html", ".htm", ".xhtml", ""})
+URL_LIST_SUFFIX = ".urls"
+_HTML_SNIFF = re.compile(rb"^\s*(?:<!doctype html|<html|<head|<body|<\?xml[^>]*>\s*<html)", re.I)
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF")
+
+
+def is_candidate(path: Path) -> bool:
+    """Whether the watcher should hand this file to a worker (by name only)."""
+    name = path.name
+    if name.startswith((".", "~")) or name.endswith(("~", ".part", ".tmp", ".crdownload", ".swp")):
+        return False
+    return path.suffix.lower() in TEXT_SUFFIXES or path.suffix.lower() == URL_LIST_SUFFIX
+
+
+def decode_bytes(data: bytes) -> str:
+    """Bytes to text: BOM, then strict UTF-8, then the detected charset; else BadInput."""
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(encoding)
+    if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:4096]:
+        raise BadInput("binary content (not a text or HTML file); convert it to text first")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise BadInput("undecodable bytes: no text encoding fits; save the file as UTF-8")
+    return str(best)
+
+
+def sniff_format(text: str) -> str:
+    """'html' when the content is an HTML page, whatever the file is called."""
+    head = text[:2048].encode("utf-8", "ignore")
+    if _HTML_SNIFF.search(head) or (text.lstrip().startswith("<") and "</p>" in text.lower()):
+        return "html"
+    return "text"
+
+
+def source_for_path(path: Path) -> str:
+    return str(path.absolute())
+
+
+def read_dropped_file(path: Path, *, max_bytes: int) -> Document:
+    """Read one dropped file into a Document with a provisional content id."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise BadInput(f"file is {size} bytes, over the limit of {max_bytes} (NEWSFLOW_MAX_FILE_BYTES)")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SkipDocument("file vanished before it was read") from None
+    except IsADirectoryError:
+        raise BadInput("a directory, not a file") from None
+    if not data.strip():
+        raise BadInput("empty file")
+    text = decode_bytes(data)
+    if not text.strip():
+        raise BadInput("empty file")
+    return Document(
+        id=content_id(text),
+        source=source_for_path(path),
+        sources=(source_for_path(path),),
+        raw_text=text,
+        raw_format=sniff_format(text),
+        received_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def read_url_list(path: Path) -> list[str]:
+    """The URLs in a `*.urls` file: one per line, blank lines and # comments ignored."""
+    text = decode_bytes(path.read_bytes())
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]

@@ -1,0 +1,123 @@
+"""Where every input stands, shared by all workers in Redis (does I/O).
+
+The ledger answers "where is my file?": one record per source (file path or URL)
+with its state (queued, processing, done, duplicate, skipped, failed), the document
+it became, and the failure reason. Failed sources are also the dead-letter list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import redis
+
+STATES = ("queued", "processing", "done", "duplicate", "skipped", "failed")
+FINAL_STATES = frozenset({"done", "duplicate", "skipped", "failed"})
+
+
+@dataclass(slots=True, kw_only=True)
+class SourceRecord:
+    source: str
+    state: str
+    document: str = ""
+    reason: str = ""
+    stage: str = ""
+    attempts: int = 0
+    fingerprint: str = ""  # files: "size:mtime_ns" when queued, so changes are seen
+    updated: float = field(default_factory=time.time)
+    kind: str = "file"  # "file" | "url"
+
+    @property
+    def id(self) -> str:
+        return failure_id(self.source)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["id"] = self.id
+        return data
+
+
+def failure_id(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:12]
+
+
+class Ledger:
+    """Source states and document→sources links, in Redis hashes and sets."""
+
+    def __init__(self, client: redis.Redis, *, prefix: str = "newsflow") -> None:
+        self.r = client
+        self.key = f"{prefix}:sources"
+        self.ids = f"{prefix}:source-ids"
+        self.docsrc = f"{prefix}:doc-sources:"
+        self.events = f"{prefix}:events"
+
+    def get(self, source: str) -> SourceRecord | None:
+        raw = self.r.hget(self.key, source)
+        return SourceRecord(**json.loads(raw)) if raw else None
+
+    def find(self, id_or_source: str) -> SourceRecord | None:
+        record = self.get(id_or_source)
+        if record is None:
+            source = self.r.hget(self.ids, id_or_source)
+            record = self.get(source.decode() if isinstance(source, bytes) else source) if source else None
+        return record
+
+    def mark(self, source: str, state: str, **fields: Any) -> SourceRecord:
+        assert state in STATES, state
+        previous = self.get(source)
+        base = asdict(previous) if previous else {"source": source}
+        if state != "failed":
+            base.update(reason="", stage="")
+        base.update(fields, state=state, updated=time.time())
+        record = SourceRecord(**base)
+        pipe = self.r.pipeline()
+        pipe.hset(self.key, source, json.dumps(asdict(record)))
+        pipe.hset(self.ids, record.id, source)
+        pipe.zadd(self.events, {f"{state}:{source}:{record.updated}": record.updated})
+        pipe.zremrangebyscore(self.events, 0, time.time() - 86400)
+        pipe.execute()
+        return record
+
+    def all(self, state: str | None = None) -> Iterator[SourceRecord]:
+        for _source, raw in self.r.hscan_iter(self.key, count=500):
+            record = SourceRecord(**json.loads(raw))
+            if state is None or record.state == state:
+                yield record
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATES, 0)
+        for record in self.all():
+            counts[record.state] = counts.get(record.state, 0) + 1
+        return counts
+
+    def recent(self, seconds: float = 3600) -> dict[str, int]:
+        """How many sources reached each state in the last `seconds` (retries included)."""
+        counts: dict[str, int] = {}
+        for member in self.r.zrangebyscore(self.events, time.time() - seconds, "+inf"):
+            state = (member.decode() if isinstance(member, bytes) else member).split(":", 1)[0]
+            counts[state] = counts.get(state, 0) + 1
+        return counts
+
+    def note_retry(self, source: str, *, reason: str) -> None:
+        """Count a retry (for `newsflow status`) without changing the source's state."""
+        now = time.time()
+        self.r.zadd(self.events, {f"retried:{source}:{now}": now})
+        record = self.get(source)
+        if record is not None:
+            record.attempts += 1
+            record.reason = reason
+            self.r.hset(self.key, source, json.dumps(asdict(record)))
+
+    def add_doc_source(self, doc_id: str, source: str) -> list[str]:
+        """Record that `source` produced document `doc_id`; return all its sources, sorted."""
+        key = self.docsrc + doc_id
+        pipe = self.r.pipeline()
+        pipe.sadd(key, source)
+        pipe.smembers(key)
+        _, members = pipe.execute()
+        return sorted(m.decode() if isinstance(m, bytes) else m for m in members)

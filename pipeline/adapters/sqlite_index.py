@@ -1,0 +1,120 @@
+"""The embedded search index: SQLite with FTS5 (does I/O).
+
+One file under NEWSFLOW_HOME holds every enriched document (as JSON) and a full-text
+table over title, text and entity names. Several worker processes write to it at
+once: WAL mode and a generous busy timeout make that safe.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline.index import to_search_body
+from pipeline.document import Document
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    title TEXT, outlet TEXT, published TEXT, story_id TEXT, duplicate_of TEXT,
+    body TEXT NOT NULL,
+    updated_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
+    id UNINDEXED, title, text, names, tokenize = 'porter unicode61'
+);
+"""
+
+
+class SqliteIndex:
+    """Documents and full-text search in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=60000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- writing -------------------------------------------------------------
+    def write(self, docs: Sequence[Document]) -> list[tuple[str, str]]:
+        """Upsert documents by id. Returns (doc id, reason) for any that were rejected."""
+        rows = []
+        for doc in docs:
+            body = to_search_body(doc)
+            names = " ".join(body["people"] + body["organisations"] + body["places"])
+            rows.append((doc, json.dumps(body, ensure_ascii=False), names))
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for doc, body_json, names in rows:
+                self._db.execute(
+                    "INSERT INTO documents (id, title, outlet, published, story_id, duplicate_of, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+                    " title=excluded.title, outlet=excluded.outlet, published=excluded.published,"
+                    " story_id=excluded.story_id, duplicate_of=excluded.duplicate_of,"
+                    " body=excluded.body, updated_at=strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                    (doc.id, doc.title, doc.outlet, doc.published, doc.story_id, doc.duplicate_of, body_json),
+                )
+                self._db.execute("DELETE FROM documents_fts WHERE id = ?", (doc.id,))
+                self._db.execute(
+                    "INSERT INTO documents_fts (id, title, text, names) VALUES (?, ?, ?, ?)",
+                    (doc.id, doc.title, doc.text, names),
+                )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return []
+
+    # -- reading -------------------------------------------------------------
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT body FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None and len(doc_id) >= 6:  # accept a unique prefix, as git does
+            rows = self._db.execute(
+                "SELECT body FROM documents WHERE id LIKE ? LIMIT 2", (doc_id + "%",)
+            ).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+        return json.loads(row[0]) if row else None
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM documents").fetchone()[0])
+
+    def iter_all(self) -> Iterator[dict[str, Any]]:
+        for (body,) in self._db.execute("SELECT body FROM documents ORDER BY id"):
+            yield json.loads(body)
+
+    def search(self, query: str, *, limit: int = 10) -> list[dict[str, Any]]:
+        """Full-text search; each hit has id, title, outlet, score, snippet, sources."""
+        match = fts_query(query)
+        if not match:
+            return []
+        rows = self._db.execute(
+            "SELECT f.id, bm25(documents_fts, 0.0, 5.0, 1.0, 3.0) AS rank,"
+            " snippet(documents_fts, 2, char(2), char(3), '…', 24), d.body"
+            " FROM documents_fts f JOIN documents d ON d.id = f.id"
+            " WHERE documents_fts MATCH ? ORDER BY rank LIMIT ?",
+            (match, limit),
+        ).fetchall()
+        hits = []
+        for doc_id, rank, snippet, body_json in rows:
+            body = json.loads(body_json)
+            hits.append({
+                "id": doc_id, "title": body.get("title", ""), "outlet": body.get("outlet", ""),
+                "score": float(f"{-float(rank):.6g}"), "snippet": " ".join(snippet.split()),
+                "sources": body.get("sources", []), "story_id": body.get("story_id", ""),
+            })
+        return hits
+
+
+def fts_query(query: str) -> str:
+    """Turn what a user types into a safe FTS5 query: every word must match (prefix ok)."""
+    words = re.findall(r"\w+", query, flags=re.UNICODE)
+    return " AND ".join(f'"{w}"' for w in words)

@@ -1,0 +1,35 @@
+"""What a document looks like in the search indices (pure).
+
+`to_search_body` is shared by the embedded SQLite index and Elasticsearch, so both
+hold the same record: the full document plus flat keyword fields Kibana aggregates on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.document import Document
+
+
+def to_search_body(doc: Document) -> dict[str, Any]:
+    """The indexed record: every field of the document, minus bulk, plus flat facets."""
+    body = doc.to_dict()
+    body.pop("raw_text", None)  # the original input stays with its source, not in search
+    body.pop("text_map", None)
+    body["people"] = sorted(set(doc.people))
+    body["organisations"] = sorted(set(doc.organisations))
+    body["places"] = sorted(set(doc.places))
+    body["speakers"] = sorted({c.speaker_canonical or c.speaker for c in doc.claims if c.speaker})
+    body["n_entities"] = len(doc.entities)
+    body["n_claims"] = len(doc.claims)
+    return body
+
+
+def snippet_around(text: str, terms: list[str], width: int = 160) -> str:
+    """A plain-text snippet of `text` around the first of `terms` found (pure helper)."""
+    low = text.lower()
+    hits = [low.find(t.lower()) for t in terms if t and low.find(t.lower()) >= 0]
+    centre = min(hits) if hits else 0
+    start = max(0, centre - width // 3)
+    end = min(len(text), start + width)
+    return ("…" if start else "") + " ".join(text[start:end].split()) + ("…" if end < len(text) else "")

@@ -1,0 +1,65 @@
+"""The stage list, in order, as data, and the loop that runs it (pure).
+
+A stage marked essential stops the document when it fails; a soft stage that fails
+leaves a Note (stage name and exception class, never the message) and the document
+goes on without that stage's additions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from pipeline.document import Document, Note, Step
+from pipeline.errors import PipelineError
+from pipeline.stages.claims import extract_claims
+from pipeline.stages.clean import DEFAULT_CLEAN, CleanOptions, clean_boilerplate
+from pipeline.stages.entities import extract_entities
+
+StageFn = Callable[[Document], Document]
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    fn: StageFn
+    essential: bool = True
+
+
+def build_stages(*, nlp: Any, clean: CleanOptions = DEFAULT_CLEAN) -> tuple[Stage, ...]:
+    """The per-document stages in the order they run."""
+    return (
+        Stage("clean_boilerplate", partial(clean_boilerplate, options=clean)),
+        Stage("extract_entities", partial(extract_entities, nlp=nlp)),
+        Stage("extract_claims", extract_claims, essential=False),  # soft: a miss leaves a note
+    )
+
+
+def run_stages(doc: Document, stages: Sequence[Stage]) -> Document:
+    """Run `stages` over `doc`, timing each one into the document's history."""
+    for stage in stages:
+        started = time.perf_counter()
+        try:
+            doc = stage.fn(doc)
+        except PipelineError:
+            raise  # SkipDocument, BadInput, TransientError: the caller decides
+        except Exception as exc:  # the one broad catch: soft stages may fail
+            if stage.essential:
+                raise
+            doc = replace(doc, notes=(*doc.notes, Note(stage=stage.name, error=type(exc).__name__)))
+        doc = record_step(doc, stage.name, started)
+    return doc
+
+
+def record_step(doc: Document, stage: str, started: float) -> Document:
+    """Append a history entry for `stage`, begun at perf_counter() time `started`."""
+    step = Step(
+        stage=stage,
+        ms=round((time.perf_counter() - started) * 1000, 2),
+        at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+    )
+    return replace(doc, history=(*doc.history, step))

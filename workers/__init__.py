@@ -1,0 +1,1 @@
+"""Celery-facing glue: the app, thin tasks, the watcher, the command line."""

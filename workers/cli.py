@@ -1,0 +1,365 @@
+"""The `newsflow` command line (does I/O).
+
+Every `--json` output is JSON Lines: one object per line. All state lives under
+NEWSFLOW_HOME (default ./.newsflow). Commands that need Redis use NEWSFLOW_REDIS_URL,
+else the private Redis of that home, started on demand and stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from config.settings import Settings, SettingsError, get_settings
+
+console = Console(stderr=False, highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _print_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+def _is_url(arg: str) -> bool:
+    return arg.startswith(("http://", "https://", "ftp://", "file://")) or "://" in arg
+
+
+@contextlib.contextmanager
+def _broker(settings: Settings) -> Iterator[str]:
+    """A broker URL for the duration of a command; a private Redis we start is stopped after."""
+    from workers.local import ensure_broker
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    url, owned = ensure_broker(settings)
+    from workers.app import configure
+
+    configure(url)
+    try:
+        yield url
+    finally:
+        if owned is not None:
+            owned.stop()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Newsflow: news ingestion into a searchable, enriched index."""
+
+
+# --------------------------------------------------------------------------- run
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--watch", is_flag=True, help="Keep watching the folders afterwards until Ctrl-C.")
+@click.option("--workers", "n_workers", type=int, default=1, show_default=True,
+              help="Worker processes to start (each with NEWSFLOW_CONCURRENCY children).")
+@click.option("--timeout", type=float, default=0, help="Give up after this many seconds (0: never).")
+def run(inputs: tuple[str, ...], watch: bool, n_workers: int, timeout: float) -> None:
+    """Process files, folders and URLs end to end on this machine, then summarise.
+
+    Starts (or reuses) the private Redis and real worker processes, queues every input,
+    waits until each is indexed or failed, and stops what it started.
+    """
+    settings = _settings()
+    from workers.local import WorkerProcesses
+
+    started = time.monotonic()
+    with _broker(settings) as url:
+        pool = WorkerProcesses(settings, url, processes=n_workers)
+        pool.start()
+        try:
+            _install_sigterm()
+            sources = _submit_all(inputs)
+            failed = _wait_and_summarise(sources, pool, started, timeout)
+            if watch:
+                _watch_folders([Path(i) for i in inputs if not _is_url(i) and Path(i).is_dir()], settings)
+        except KeyboardInterrupt:
+            err.print("interrupted: stopping workers and the private Redis")
+            failed = 1
+        finally:
+            pool.stop()
+    if failed:
+        sys.exit(1)
+
+
+def _install_sigterm() -> None:
+    def _raise(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
+def _submit_all(inputs: tuple[str, ...]) -> list[str]:
+    from workers.tasks import enqueue_file, enqueue_url
+    from workers.watcher import candidate_files
+
+    sources: list[str] = []
+    paths: list[Path] = []
+    for item in inputs:
+        if _is_url(item):
+            sources.append(enqueue_url(item))
+        elif Path(item).exists():
+            paths.append(Path(item))
+        else:
+            raise click.ClickException(f"{item}: no such file or folder (and not a URL)")
+    for path, _root in candidate_files(paths):
+        sources.append(enqueue_file(path))
+    return sources
+
+
+def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: float) -> int:
+    from pipeline.adapters.files import URL_LIST_SUFFIX, read_url_list
+    from pipeline.adapters.ledger import FINAL_STATES
+    from workers.resources import get_index, get_ledger
+
+    ledger = get_ledger()
+    pending = list(sources)
+    final: dict[str, Any] = {}
+    columns = (TextColumn("[bold]processing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        bar = progress.add_task("docs", total=len(pending))
+        while pending:
+            for source in list(pending):
+                record = ledger.get(source)
+                if record is None or record.state not in FINAL_STATES:
+                    continue
+                pending.remove(source)
+                final[source] = record
+                progress.advance(bar)
+                if source.endswith(URL_LIST_SUFFIX) and record.state == "done":
+                    urls = read_url_list(Path(source))
+                    pending.extend(urls)
+                    progress.update(bar, total=(progress.tasks[0].total or 0) + len(urls))
+            if not pending:
+                break
+            if pool.alive() == 0:
+                raise click.ClickException("every worker process exited; see NEWSFLOW_HOME/logs/")
+            if timeout and time.monotonic() - started > timeout:
+                raise click.ClickException(f"timed out with {len(pending)} inputs unfinished")
+            time.sleep(0.1)
+    index = get_index()
+    docs = {r.document for r in final.values() if r.document}
+    entities = claims = 0
+    for doc_id in docs:
+        body = index.get(doc_id) or {}
+        entities += len(body.get("entities", []))
+        claims += len(body.get("claims", []))
+    counts: dict[str, int] = {}
+    for record in final.values():
+        counts[record.state] = counts.get(record.state, 0) + 1
+    failed = [r for r in final.values() if r.state == "failed"]
+    elapsed = time.monotonic() - started
+    console.print(
+        f"processed {counts.get('done', 0)}  duplicates {counts.get('duplicate', 0)}  "
+        f"skipped {counts.get('skipped', 0)}  failed {len(failed)}  documents {len(docs)}  "
+        f"entities {entities}  claims {claims}  time {elapsed:.1f}s"
+    )
+    for record in failed:
+        console.print(f"  failed: {record.source}: {record.reason}")
+    for record in final.values():
+        if record.state == "skipped":
+            console.print(f"  skipped: {record.source}: {record.reason}")
+    return len(failed)
+
+
+# ------------------------------------------------------------------------- watch
+def _watch_folders(folders: list[Path], settings: Settings) -> None:
+    from workers.resources import get_ledger
+    from workers.tasks import enqueue_file
+    from workers.watcher import FolderWatcher
+
+    if not folders:
+        raise click.ClickException("--watch needs at least one folder")
+    ledger = get_ledger()
+
+    def reject(path: Path, reason: str) -> None:
+        ledger.mark(str(path.absolute()), "failed", reason=reason, stage="watch")
+
+    watcher = FolderWatcher(folders, ledger=ledger, enqueue=enqueue_file, reject=reject,
+                            settle=settings.watch_settle_s)
+    err.print(f"watching {', '.join(map(str, folders))} (Ctrl-C to stop)")
+    watcher.run_forever()
+
+
+@main.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+def watch(folders: tuple[Path, ...]) -> None:
+    """Watch folders and queue new and changed files (workers run separately)."""
+    settings = _settings()
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    with _broker(settings):
+        _install_sigterm()
+        with contextlib.suppress(KeyboardInterrupt):
+            _watch_folders(list(folders), settings)
+
+
+# ------------------------------------------------------------------------ worker
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--concurrency", type=int, default=None, help="Child processes (default: setting).")
+@click.option("--queues", default="ingest,process,index", show_default=True)
+@click.option("--hostname", default=None)
+@click.pass_context
+def worker(ctx: click.Context, concurrency: int | None, queues: str, hostname: str | None) -> None:
+    """Start a Celery worker with our app and settings (extra args go to celery)."""
+    settings = _settings()
+    from workers.app import app, default_broker_url
+
+    if not settings.redis_url and not default_broker_url().startswith("redis://127.0.0.1"):
+        err.print("note: NEWSFLOW_REDIS_URL is not set and no private Redis runs here; "
+                  "trying redis://localhost:6379/0")
+    argv = ["worker", "--loglevel", settings.log_level, "--queues", queues,
+            "--concurrency", str(concurrency or settings.concurrency), "--without-gossip",
+            "--without-mingle", *ctx.args]
+    if hostname:
+        argv += ["--hostname", hostname]
+    app.worker_main(argv)
+
+
+# ------------------------------------------------------------------------ submit
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+def submit(inputs: tuple[str, ...]) -> None:
+    """Queue files, folders and URLs for the running workers; do not wait."""
+    settings = _settings()
+    with _broker(settings):
+        sources = _submit_all(inputs)
+    console.print(f"queued {len(sources)}")
+
+
+# ------------------------------------------------------------------------ search
+@main.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
+@click.option("--limit", type=int, default=10, show_default=True)
+def search(query: tuple[str, ...], as_json: bool, limit: int) -> None:
+    """Search the index: title, outlet and a highlighted snippet per hit."""
+    from workers.resources import get_index
+
+    hits = get_index().search(" ".join(query), limit=limit)
+    if as_json:
+        for hit in hits:
+            _print_json({**hit, "snippet": hit["snippet"].replace("\x02", "<em>").replace("\x03", "</em>")})
+        return
+    if not hits:
+        console.print("no hits")
+    for n, hit in enumerate(hits, 1):
+        title = escape(hit["title"] or "(untitled)")
+        console.print(f"[bold]{n}. {title}[/]  [dim]{escape(hit['outlet'])} {hit['id'][:12]}[/]")
+        console.print("   " + _highlight(hit["snippet"]))
+
+
+def _highlight(snippet: str) -> str:
+    """Index snippets mark matches with \x02 … \x03; show them bold on a terminal."""
+    return escape(snippet).replace("\x02", "[bold yellow]").replace("\x03", "[/]")
+
+
+# -------------------------------------------------------------------------- show
+@main.command()
+@click.argument("doc_id")
+@click.option("--json", "as_json", is_flag=True)
+def show(doc_id: str, as_json: bool) -> None:
+    """The whole enriched document (or, for a failed input, its reason)."""
+    from workers.resources import get_index
+
+    body = get_index().get(doc_id)
+    if body is None:
+        with _broker(_settings()):
+            from workers.resources import get_ledger
+
+            record = get_ledger().find(doc_id) or get_ledger().find(str(Path(doc_id).absolute()))
+        if record is None:
+            raise click.ClickException(f"no document or input {doc_id!r}; try `newsflow search`")
+        if as_json:
+            _print_json(record.to_dict())
+        else:
+            console.print(f"{record.source}: {record.state} {record.reason}".rstrip())
+        return
+    if as_json:
+        _print_json(body)
+        return
+    console.print(f"[bold]{body.get('title') or '(untitled)'}[/]")
+    for key in ("id", "outlet", "story_id", "language", "published"):
+        if body.get(key):
+            console.print(f"{key}: {body[key]}")
+    console.print("sources: " + ", ".join(body.get("sources", [])))
+    console.print()
+    console.print(body.get("text", ""), markup=False)
+    console.print()
+    table = Table("entity", "type", "count", "variants", title="entities")
+    for e in body.get("entities", []):
+        table.add_row(e["canonical"], e["label"], str(e["count"]), ", ".join(e["variants"]))
+    console.print(table)
+    for c in body.get("claims", []):
+        console.print(f"- [bold]{c['speaker_canonical'] or c['speaker'] or '(outlet)'}[/] "
+                      f"({c['kind']}, {c['cue']}): {c['text']}", markup=True)
+    console.print("history: " + ", ".join(f"{s['stage']} {s['ms']}ms" for s in body.get("history", [])))
+
+
+# ------------------------------------------------------------------------ status
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json: bool) -> None:
+    """Queue depths, workers online, documents done and failed."""
+    from config.celery import QUEUES
+
+    settings = _settings()
+    with _broker(settings):
+        from workers.app import app
+        from workers.resources import get_ledger, get_redis
+
+        r = get_redis()
+        queues = {q: int(r.llen(q)) for q in QUEUES}
+        replies = app.control.inspect(timeout=1.0).stats() or {}
+        workers = {name: {"concurrency": s.get("pool", {}).get("max-concurrency")} for name, s in replies.items()}
+        counts = get_ledger().counts()
+    data = {"queues": queues, "workers": workers, "documents": counts}
+    if as_json:
+        _print_json(data)
+        return
+    for name, depth in queues.items():
+        console.print(f"queue {name:8} {depth}")
+    console.print(f"workers online {len(workers)}" + "".join(f"\n  {w}" for w in workers))
+    console.print("inputs " + "  ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+# ------------------------------------------------------------------------ export
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def export(out: Path | None) -> None:
+    """Every enriched document as JSON Lines (the record `show --json` prints)."""
+    from workers.resources import get_index
+
+    stream = out.open("w", encoding="utf-8") if out else sys.stdout
+    n = 0
+    try:
+        for body in get_index().iter_all():
+            stream.write(json.dumps(body, ensure_ascii=False) + "\n")
+            n += 1
+    finally:
+        if out:
+            stream.close()
+    if out:
+        err.print(f"exported {n} documents to {out}")
+
+
+if __name__ == "__main__":
+    main()

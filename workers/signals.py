@@ -1,0 +1,38 @@
+"""Worker start-up and per-task log context (does I/O)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
+
+from config.logging import configure_logging
+from config.settings import get_settings
+
+log = structlog.get_logger("newsflow.worker")
+
+
+@worker_process_init.connect
+def _warm(**_: Any) -> None:
+    """Pay the model's load cost before the first task, not during it."""
+    configure_logging(get_settings())
+    from workers.resources import get_stages
+
+    get_stages()
+
+
+@worker_ready.connect
+def _ready(sender: Any = None, **_: Any) -> None:
+    configure_logging(get_settings())
+    log.info("worker ready", hostname=getattr(sender, "hostname", ""), settings=repr(get_settings()))
+
+
+@task_prerun.connect
+def _bind(task_id: str = "", task: Any = None, **_: Any) -> None:
+    structlog.contextvars.bind_contextvars(task_id=task_id, task_name=getattr(task, "name", ""))
+
+
+@task_postrun.connect
+def _unbind(**_: Any) -> None:
+    structlog.contextvars.clear_contextvars()

@@ -1,0 +1,167 @@
+"""The folder watcher: notices complete files and only enqueues (does I/O).
+
+No parsing or hashing happens here. A file is enqueued once its size and mtime have
+stayed put for `settle` seconds (so a file still being written is not picked up
+early), and temp names (`.part`, `.tmp`, dot-files) are never picked up. At start-up
+a sweep enqueues every file that is new or changed since the ledger last saw it, so
+files that arrived while the watcher was down are not missed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import structlog
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from pipeline.adapters.files import is_candidate
+from pipeline.adapters.ledger import Ledger
+
+log = structlog.get_logger("newsflow.watcher")
+
+
+def fingerprint(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path`, links followed, stays inside `root` (links out are not followed)."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def candidate_files(roots: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """(file, root) for every file under `roots` the pipeline should read, sorted."""
+    found: list[tuple[Path, Path]] = []
+    for root in roots:
+        if root.is_file():
+            found.append((root, root.parent))
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and is_candidate(path) and not _in_hidden_dir(path, root):
+                found.append((path, root))
+    return found
+
+
+def _in_hidden_dir(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts[:-1])
+
+
+class FolderWatcher:
+    """Watch `roots`; call `enqueue(path)` once per new or changed, settled file."""
+
+    def __init__(self, roots: list[Path], *, ledger: Ledger, enqueue: Callable[[Path], object],
+                 reject: Callable[[Path, str], object], settle: float = 0.3) -> None:
+        self.roots = [r.absolute() for r in roots]
+        self.ledger = ledger
+        self.enqueue = enqueue
+        self.reject = reject
+        self.settle = settle
+        self._pending: dict[Path, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._observer = Observer()
+
+    # -- the start-up sweep ------------------------------------------------------
+    def sweep(self) -> int:
+        """Enqueue files that are new or changed since the ledger last saw them."""
+        count = 0
+        for path, root in candidate_files(self.roots):
+            if self._offer(path, root, settled=True):
+                count += 1
+        return count
+
+    # -- live events ---------------------------------------------------------------
+    def start(self) -> None:
+        handler = _Handler(self._touch)
+        for root in self.roots:
+            self._observer.schedule(handler, str(root), recursive=True)
+        self._observer.start()
+        threading.Thread(target=self._settle_loop, name="settle", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._observer.stop()
+        self._observer.join(5)
+
+    def run_forever(self) -> None:
+        self.start()
+        self.sweep()
+        try:
+            while not self._stop.wait(0.5):
+                pass
+        finally:
+            self.stop()
+
+    def _touch(self, path: Path) -> None:
+        if not is_candidate(path):
+            return
+        with self._lock:
+            try:
+                self._pending[path] = (fingerprint(path), time.monotonic())
+            except OSError:
+                self._pending.pop(path, None)  # gone again (renamed or deleted)
+
+    def _settle_loop(self) -> None:
+        while not self._stop.wait(min(0.05, self.settle / 3)):
+            now = time.monotonic()
+            ready: list[Path] = []
+            with self._lock:
+                for path, (fp, seen) in list(self._pending.items()):
+                    try:
+                        current = fingerprint(path)
+                    except OSError:
+                        del self._pending[path]
+                        continue
+                    if current != fp:
+                        self._pending[path] = (current, now)
+                    elif now - seen >= self.settle:
+                        ready.append(path)
+                        del self._pending[path]
+            for path in ready:
+                root = next((r for r in self.roots if path.is_relative_to(r)), path.parent)
+                self._offer(path, root, settled=True)
+
+    def _offer(self, path: Path, root: Path, *, settled: bool) -> bool:
+        if path.is_symlink() and not inside(path, root):
+            self.reject(path, "symlink pointing outside the watched folder (not followed)")
+            return False
+        try:
+            fp = fingerprint(path)
+        except OSError:
+            return False
+        record = self.ledger.get(str(path))
+        if record is not None and record.fingerprint == fp:
+            return False  # this exact version is queued or done (failures: `newsflow retry`)
+        self.enqueue(path)
+        log.info("enqueued", path=str(path))
+        return True
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, touch: Callable[[Path], None]) -> None:
+        self.touch = touch
+
+    def on_created(self, event: FileSystemEvent) -> None:
+        if not event.is_directory:
+            self.touch(Path(str(event.src_path)))
+
+    def on_modified(self, event: FileSystemEvent) -> None:
+        if not event.is_directory:
+            self.touch(Path(str(event.src_path)))
+
+    def on_moved(self, event: FileSystemEvent) -> None:
+        if not event.is_directory:
+            self.touch(Path(str(event.dest_path)))
+
+    def on_closed(self, event: FileSystemEvent) -> None:
+        if not event.is_directory:
+            self.touch(Path(str(event.src_path)))
