@@ -361,5 +361,11 @@ def export(out: Path | None) -> None:
         err.print(f"exported {n} documents to {out}")
 
 
+# Commands that live in their own modules register here, one line each.
+# (Add yours with a one-line edit; keep the list sorted.)
+# -- registered commands --
+# -- end registered commands --
+
+
 if __name__ == "__main__":
     main()
