@@ -1,0 +1,588 @@
+"""The Elasticsearch index: templates, aliases, bulk writes, search, reindex (does I/O).
+
+Same interface as `SqliteIndex` (write, get, count, iter_all, search), so the tasks and
+the command line do not care which backend they talk to. Layout on the cluster:
+
+    alias <prefix>-documents -> index <prefix>-documents-v1  (config/elasticsearch/documents.json)
+    alias <prefix>-claims    -> index <prefix>-claims-v1     (claims.json)
+    alias <prefix>-stories   -> index <prefix>-stories-v1    (stories.json)
+
+Every write goes through the alias (`require_alias`, so a write before `newsflow es setup`
+can never auto-create an unmapped index), which is what lets `reindex` build `-v2` and
+switch the alias in one atomic step.
+
+Errors, translated for the tasks: an unreachable cluster, a timeout, a 429 or a 5xx
+raise `TransientError` (Celery retries with backoff and jitter); a document the cluster
+refuses (mapping conflict, strict mapping) comes back from `write` as (id, reason) with
+Elasticsearch's own reason, and never blocks the rest of the batch. A 429 on single
+items is first retried inside the bulk helper with exponential backoff.
+
+Works with an 8.x or 9.x cluster when the client's major version matches the cluster's
+(`pip install "elasticsearch>=8.12,<9"` for an 8.x cluster): only APIs present in both
+client lines are used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Any
+
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, helpers
+from elasticsearch import ConnectionError as EsConnectionError
+from elasticsearch import ConnectionTimeout as EsConnectionTimeout
+
+from pipeline.document import Document
+from pipeline.errors import TransientError
+from pipeline.index import to_search_body
+
+KINDS = ("documents", "claims", "stories")
+DEFAULT_PREFIX = "newsflow"
+# Fields that hold dates. The pipeline writes "" when a date is unknown, which a date
+# field refuses; Elasticsearch gets null instead and `from_es_source` gives "" back.
+DATE_KEYS = frozenset({"published", "received_at", "at", "first_seen", "last_seen"})
+# Fields this adapter adds on the way in (and removes on the way out).
+ES_ONLY_KEYS = ("date", "indexed_at")
+# A reindex copies what was written before it started; writes that land in the old index
+# while it runs are copied again afterwards. This margin covers clock skew between workers.
+CATCH_UP_MARGIN = timedelta(minutes=2)
+
+
+# --------------------------------------------------------------------------- client
+def make_client(settings: Any) -> Elasticsearch:
+    """A client for the cluster in `settings` (URLs, API key or basic auth, TLS, timeout).
+
+    Secrets come only from the settings, which read them only from the environment.
+    Connection errors and 502/503/504 are retried by the transport on the next node; a
+    429 is left to the bulk helper, which backs off (an immediate retry adds load).
+    """
+    kw: dict[str, Any] = {
+        "hosts": list(settings.es_urls),
+        "request_timeout": settings.es_timeout_s,
+        "retry_on_timeout": True,
+        "max_retries": 2,
+        "retry_on_status": (502, 503, 504),
+    }
+    if settings.es_api_key:
+        kw["api_key"] = settings.es_api_key
+    elif settings.es_username:
+        kw["basic_auth"] = (settings.es_username, settings.es_password)
+    if settings.es_ca_certs:
+        kw["ca_certs"] = settings.es_ca_certs
+    if not settings.es_verify_certs:
+        kw["verify_certs"] = False
+        kw["ssl_show_warn"] = False
+    return Elasticsearch(**kw)
+
+
+@contextlib.contextmanager
+def translated_errors(what: str) -> Iterator[None]:
+    """Turn the client's faults into ours: unreachable, timeout, 429, 5xx -> TransientError."""
+    try:
+        yield
+    except (EsConnectionError, EsConnectionTimeout) as exc:
+        raise TransientError(
+            f"elasticsearch unavailable during {what}: {type(exc).__name__}"
+        ) from exc
+    except ApiError as exc:
+        if exc.status_code == 429 or exc.status_code >= 500:
+            raise TransientError(f"elasticsearch answered {exc.status_code} during {what}") from exc
+        raise
+
+
+# ------------------------------------------------------------------------ templates
+def alias_name(prefix: str, kind: str) -> str:
+    return f"{prefix}-{kind}"
+
+
+def load_template(kind: str, prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
+    """The composable index template for `kind` from config/elasticsearch/, for `prefix`."""
+    path = resources.files("config") / "elasticsearch" / f"{kind}.json"
+    template: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    alias = alias_name(prefix, kind)
+    template["index_patterns"] = [f"{alias}-*"]
+    template["_meta"]["alias"] = alias
+    template["template"]["mappings"]["_meta"]["template"] = alias
+    return template
+
+
+def to_es_body(doc: Document, *, indexed_at: str) -> dict[str, Any]:
+    """The document record as Elasticsearch stores it: `to_search_body` plus `date` and
+    `indexed_at`, with unknown dates as null (pure)."""
+    body: dict[str, Any] = _nulls_for_empty_dates(to_search_body(doc))
+    body["indexed_at"] = indexed_at
+    body["date"] = iso_date(doc.published) or iso_date(doc.received_at) or indexed_at
+    return body
+
+
+def from_es_source(source: Mapping[str, Any]) -> dict[str, Any]:
+    """Back from Elasticsearch to the record `SqliteIndex` returns (pure)."""
+    body: dict[str, Any] = _empty_for_null_dates(
+        {k: v for k, v in source.items() if k not in ES_ONLY_KEYS}
+    )
+    return body
+
+
+def iso_date(value: str | None) -> str | None:
+    """`value` as an ISO 8601 timestamp Elasticsearch's strict parser accepts, else None."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        return None
+
+
+def _nulls_for_empty_dates(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (None if k in DATE_KEYS and v == "" else _nulls_for_empty_dates(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_nulls_for_empty_dates(v) for v in value]
+    return value
+
+
+def _empty_for_null_dates(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: ("" if k in DATE_KEYS and v is None else _empty_for_null_dates(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_empty_for_null_dates(v) for v in value]
+    return value
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+# ---------------------------------------------------------------------------- index
+class ElasticIndex:
+    """Documents (and claim and story records) in Elasticsearch, through aliases."""
+
+    def __init__(
+        self,
+        es: Elasticsearch,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        chunk_size: int = 500,
+        chunk_bytes: int = 10_000_000,
+        retries_429: int = 3,
+        refresh: bool = False,
+    ) -> None:
+        self.es = es
+        self.prefix = prefix
+        self.chunk_size = chunk_size
+        self.chunk_bytes = chunk_bytes
+        self.retries_429 = retries_429
+        # "wait_for" makes a write visible to search before it returns (tests, `run`).
+        self.refresh: str | bool = "wait_for" if refresh else False
+
+    def alias(self, kind: str = "documents") -> str:
+        return alias_name(self.prefix, kind)
+
+    def close(self) -> None:
+        self.es.close()
+
+    # -- writing -------------------------------------------------------------
+    def bulk_actions(
+        self, docs: Sequence[Document], *, indexed_at: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The bulk actions that write `docs` (pure; JSON-safe, see the unit tests)."""
+        stamp = indexed_at or now_iso()
+        return [
+            {
+                "_op_type": "index",
+                "_index": self.alias("documents"),
+                "_id": doc.id,
+                "_source": to_es_body(doc, indexed_at=stamp),
+            }
+            for doc in docs
+        ]
+
+    def record_actions(
+        self, kind: str, records: Iterable[Mapping[str, Any]], *, indexed_at: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Bulk actions for claim or story records (each with an `id`)."""
+        stamp = indexed_at or now_iso()
+        actions = []
+        for record in records:
+            source = _nulls_for_empty_dates(dict(record))
+            source.setdefault("indexed_at", stamp)
+            source.setdefault(
+                "date", iso_date(source.get("published") or source.get("last_seen")) or stamp
+            )
+            actions.append(
+                {
+                    "_op_type": "index",
+                    "_index": self.alias(kind),
+                    "_id": str(record["id"]),
+                    "_source": source,
+                }
+            )
+        return actions
+
+    def write(self, docs: Sequence[Document]) -> list[tuple[str, str]]:
+        """Upsert documents by id. Returns (doc id, Elasticsearch's reason) for any refused."""
+        return self.bulk(self.bulk_actions(docs))
+
+    def write_records(
+        self, kind: str, records: Iterable[Mapping[str, Any]]
+    ) -> list[tuple[str, str]]:
+        """Upsert claim or story records by id; returns (id, reason) for any refused."""
+        return self.bulk(self.record_actions(kind, records))
+
+    def bulk(self, actions: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
+        """Stream `actions` in bounded chunks; return refused items, raise on transient faults.
+
+        An item refused with 429 or 5xx after the helper's own retries, or written before
+        `es setup` created the alias, makes the whole call raise TransientError once the
+        other items are written: the retry writes everything again, harmlessly, since
+        each write replaces the record with the same id.
+        """
+        rejected: list[tuple[str, str]] = []
+        transient: list[str] = []
+        with translated_errors("bulk write"):
+            for ok, item in helpers.streaming_bulk(
+                self.es,
+                actions,
+                chunk_size=self.chunk_size,
+                max_chunk_bytes=self.chunk_bytes,
+                raise_on_error=False,
+                raise_on_exception=True,
+                max_retries=self.retries_429,
+                initial_backoff=1,
+                max_backoff=30,
+                require_alias=True,
+                refresh=self.refresh,
+            ):
+                if ok:
+                    continue
+                result = next(iter(item.values()))
+                status = int(result.get("status") or 0)
+                reason = error_reason(result.get("error"))
+                if status == 429 or status >= 500 or "index_not_found" in reason:
+                    transient.append(f"{result.get('_id')}: {status} {reason}")
+                else:
+                    rejected.append((str(result.get("_id")), reason))
+        if transient:
+            raise TransientError(
+                f"{len(transient)} item(s) not written, will retry: {transient[0]}"
+            )
+        return rejected
+
+    # -- reading -------------------------------------------------------------
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        with translated_errors("get"):
+            try:
+                return from_es_source(self.es.get(index=self.alias(), id=doc_id)["_source"])
+            except NotFoundError:
+                pass
+            if len(doc_id) < 6:
+                return None
+            # accept a unique prefix, as git (and SqliteIndex) do
+            found = self.es.search(index=self.alias(), query={"prefix": {"id": doc_id}}, size=2)
+        hits = found["hits"]["hits"]
+        return from_es_source(hits[0]["_source"]) if len(hits) == 1 else None
+
+    def count(self, kind: str = "documents") -> int:
+        with translated_errors("count"):
+            return int(self.es.count(index=self.alias(kind))["count"])
+
+    def iter_all(self, kind: str = "documents") -> Iterator[dict[str, Any]]:
+        with translated_errors("scan"):
+            for hit in helpers.scan(
+                self.es, index=self.alias(kind), query={"query": {"match_all": {}}}
+            ):
+                yield from_es_source(hit["_source"])
+
+    def search(self, query: str, *, limit: int = 10) -> list[dict[str, Any]]:
+        """Full-text search; each hit has id, title, outlet, score, snippet, sources, story_id.
+
+        Every word must match (in the title, the text or an entity name), like the
+        embedded index; the snippet marks matches with \\x02 ... \\x03. Copies of another
+        document (`duplicate_of` set) are not listed.
+        """
+        if not re.search(r"\w", query):
+            return []
+        body_query = {
+            "bool": {
+                "must": [
+                    {
+                        "multi_match": {
+                            "query": query,
+                            "type": "cross_fields",
+                            "operator": "and",
+                            "fields": [
+                                "title^5",
+                                "text",
+                                "people^3",
+                                "organisations^3",
+                                "places^3",
+                            ],
+                        }
+                    }
+                ],
+                "must_not": [{"wildcard": {"duplicate_of": "?*"}}],
+            }
+        }
+        highlight = {
+            "pre_tags": ["\x02"],
+            "post_tags": ["\x03"],
+            "fields": {
+                "text": {"fragment_size": 160, "number_of_fragments": 1, "no_match_size": 160}
+            },
+        }
+        with translated_errors("search"):
+            found = self.es.search(
+                index=self.alias(),
+                query=body_query,
+                highlight=highlight,
+                size=limit,
+                source_includes=["id", "title", "outlet", "sources", "story_id"],
+            )
+        hits = []
+        for hit in found["hits"]["hits"]:
+            src = hit["_source"]
+            fragments = hit.get("highlight", {}).get("text", [""])
+            hits.append(
+                {
+                    "id": src.get("id", hit["_id"]),
+                    "title": src.get("title", ""),
+                    "outlet": src.get("outlet", ""),
+                    "score": float(f"{hit['_score'] or 0.0:.6g}"),
+                    "snippet": " ".join(fragments[0].split()),
+                    "sources": src.get("sources", []),
+                    "story_id": src.get("story_id", ""),
+                }
+            )
+        return hits
+
+
+def error_reason(error: Any) -> str:
+    """Elasticsearch's reason for a refused item, as one line: "type: reason (caused by ...)"."""
+    if not isinstance(error, Mapping):
+        return str(error)
+    text = f"{error.get('type', 'error')}: {error.get('reason', '')}".strip()
+    cause = error.get("caused_by")
+    if isinstance(cause, Mapping):
+        text += f" (caused by {cause.get('type', '')}: {cause.get('reason', '')})"
+    return text
+
+
+# ---------------------------------------------------------------- setup and check
+def _versioned(alias: str, n: int) -> str:
+    return f"{alias}-v{n}"
+
+
+def _version_of(index: str) -> int:
+    m = re.search(r"-v(\d+)$", index)
+    return int(m.group(1)) if m else 0
+
+
+def indices_behind(es: Elasticsearch, alias: str) -> list[str]:
+    """The concrete indices an alias points at ([] when the alias does not exist)."""
+    try:
+        return sorted(es.indices.get_alias(name=alias).body)
+    except NotFoundError:
+        return []
+
+
+def setup(
+    es: Elasticsearch, prefix: str = DEFAULT_PREFIX, kinds: Sequence[str] = KINDS
+) -> list[str]:
+    """Install the templates, create the first index behind each alias (idempotent).
+
+    Safe to run on every start: templates are replaced only by the same or a newer
+    version, an alias that exists is left alone.
+    """
+    report = []
+    with translated_errors("setup"):
+        for kind in kinds:
+            alias = alias_name(prefix, kind)
+            template = load_template(kind, prefix)
+            installed = installed_template_version(es, alias)
+            if installed is not None and installed > template["version"]:
+                report.append(
+                    f"template {alias}: installed version {installed} is newer than "
+                    f"the file's {template['version']}; left alone"
+                )
+            else:
+                es.indices.put_index_template(name=alias, **template)
+                report.append(f"template {alias}: version {template['version']} installed")
+            if indices_behind(es, alias):
+                report.append(f"alias {alias}: exists -> {', '.join(indices_behind(es, alias))}")
+                continue
+            if es.indices.exists(index=alias):
+                raise RuntimeError(
+                    f"{alias} exists as a plain index, not an alias (our writes never create one): "
+                    "rename or delete it, then run `newsflow es setup` again"
+                )
+            try:
+                es.indices.create(
+                    index=_versioned(alias, 1), aliases={alias: {"is_write_index": True}}
+                )
+            except BadRequestError as exc:  # another `es setup` got there first: fine
+                if "resource_already_exists" not in str(exc):
+                    raise
+            report.append(f"alias {alias}: created -> {', '.join(indices_behind(es, alias))}")
+        es.cluster.health(
+            index=",".join(alias_name(prefix, k) for k in kinds),
+            wait_for_status="yellow",
+            timeout="30s",
+        )
+    return report
+
+
+def installed_template_version(es: Elasticsearch, name: str) -> int | None:
+    try:
+        found = es.indices.get_index_template(name=name)
+    except NotFoundError:
+        return None
+    templates = found.get("index_templates", [])
+    return templates[0]["index_template"].get("version") if templates else None
+
+
+def check(es: Elasticsearch, prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
+    """Cluster health, template versions (file vs installed), indices and document counts."""
+    with translated_errors("check"):
+        health = es.cluster.health().body
+        info = es.info().body
+        report: dict[str, Any] = {
+            "cluster": health.get("cluster_name"),
+            "status": health.get("status"),
+            "version": info.get("version", {}).get("number"),
+            "nodes": health.get("number_of_nodes"),
+            "kinds": {},
+        }
+        for kind in KINDS:
+            alias = alias_name(prefix, kind)
+            indices = indices_behind(es, alias)
+            entry: dict[str, Any] = {
+                "alias": alias,
+                "indices": indices,
+                "template_file_version": load_template(kind, prefix)["version"],
+                "template_installed_version": installed_template_version(es, alias),
+                "count": int(es.count(index=alias)["count"]) if indices else None,
+            }
+            if indices:
+                mappings = es.indices.get_mapping(index=indices[-1]).body[indices[-1]]["mappings"]
+                entry["index_built_from_version"] = mappings.get("_meta", {}).get(
+                    "template_version"
+                )
+            report["kinds"][kind] = entry
+    return report
+
+
+def check_problems(report: Mapping[str, Any]) -> list[str]:
+    """What an operator must act on, from a `check` report (pure)."""
+    problems = []
+    if report.get("status") == "red":
+        problems.append("cluster health is red")
+    for kind, entry in report["kinds"].items():
+        if not entry["indices"]:
+            problems.append(f"{entry['alias']}: no alias; run `newsflow es setup`")
+            continue
+        if entry["template_installed_version"] != entry["template_file_version"]:
+            problems.append(
+                f"{entry['alias']}: template installed {entry['template_installed_version']}, "
+                f"file {entry['template_file_version']}; run `newsflow es setup`"
+            )
+        if entry.get("index_built_from_version") != entry["template_file_version"]:
+            problems.append(
+                f"{entry['alias']}: index built from template version "
+                f"{entry.get('index_built_from_version')}, file is "
+                f"{entry['template_file_version']}; run `newsflow reindex {kind}`"
+            )
+    return problems
+
+
+# ------------------------------------------------------------------------ reindex
+def reindex(
+    es: Elasticsearch, prefix: str, kind: str, *, delete_old: bool = False, poll_s: float = 2.0
+) -> dict[str, Any]:
+    """Rebuild `kind` into a new index from the current template and switch the alias.
+
+    1. create <alias>-v<n+1> (the installed template gives it the current mapping);
+    2. copy everything from the alias into it (server-side `_reindex`, as a task);
+    3. switch the alias in one atomic `_aliases` call: readers and writers never see
+       a moment without it;
+    4. catch up: records written to the old index while step 2 ran are copied over
+       unless the new index already has a newer one (compare-and-set on seq_no).
+    The old index is kept (printed) unless `delete_old`.
+    """
+    alias = alias_name(prefix, kind)
+    with translated_errors("reindex"):
+        old = indices_behind(es, alias)
+        if not old:
+            raise RuntimeError(f"{alias} does not exist; run `newsflow es setup` first")
+        new = _versioned(alias, max(_version_of(i) for i in old) + 1)
+        es.indices.create(index=new)
+        started = datetime.now(UTC) - CATCH_UP_MARGIN
+        task = es.reindex(
+            source={"index": alias}, dest={"index": new}, wait_for_completion=False, refresh=True
+        )["task"]
+        result = _wait_for_task(es, task, poll_s)
+        if result.get("failures"):
+            es.indices.delete(index=new)
+            raise RuntimeError(
+                f"reindex into {new} failed, alias unchanged: {result['failures'][:3]}"
+            )
+        actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": alias}} for i in old]
+        actions.append({"add": {"index": new, "alias": alias, "is_write_index": True}})
+        es.indices.update_aliases(actions=actions)
+        caught_up = _catch_up(es, old, new, since=started)
+        es.indices.refresh(index=new)
+        if delete_old:
+            es.indices.delete(index=",".join(old))
+        return {
+            "alias": alias,
+            "from": old,
+            "to": new,
+            "copied": result.get("created", 0),
+            "caught_up": caught_up,
+            "old_deleted": delete_old,
+            "count": int(es.count(index=alias)["count"]),
+        }
+
+
+def _wait_for_task(es: Elasticsearch, task_id: str, poll_s: float) -> dict[str, Any]:
+    while True:
+        status = es.tasks.get(task_id=task_id).body
+        if status.get("completed"):
+            if "error" in status:
+                raise RuntimeError(f"reindex task failed: {status['error']}")
+            return dict(status.get("response", {}))
+        time.sleep(poll_s)
+
+
+def _catch_up(es: Elasticsearch, old: list[str], new: str, *, since: datetime) -> int:
+    """Copy records written to `old` since `since` unless `new` holds a newer one."""
+    copied = 0
+    query = {"query": {"range": {"indexed_at": {"gte": since.isoformat()}}}}
+    for hit in helpers.scan(es, index=",".join(old), query=query):
+        current = es.options(ignore_status=404).get(index=new, id=hit["_id"]).body
+        newer = current.get("found") and current["_source"].get("indexed_at", "") >= hit[
+            "_source"
+        ].get("indexed_at", "")
+        if newer:
+            continue
+        guard = (
+            {"if_seq_no": current["_seq_no"], "if_primary_term": current["_primary_term"]}
+            if current.get("found")
+            else {"op_type": "create"}
+        )
+        # 409: a worker wrote a newer version meanwhile, which is what we want to keep
+        es.options(ignore_status=409).index(
+            index=new, id=hit["_id"], document=hit["_source"], **guard
+        )
+        copied += 1
+    return copied
