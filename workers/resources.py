@@ -14,7 +14,7 @@ import redis
 
 from config.settings import get_settings
 from pipeline.adapters.ledger import Ledger
-from pipeline.run import Stage, build_stages
+from pipeline.run import Stage
 
 
 @functools.cache
@@ -28,6 +28,8 @@ def get_nlp() -> Any:
 
 @functools.cache
 def get_stages() -> tuple[Stage, ...]:
+    from pipeline.run import build_stages
+
     return build_stages(nlp=get_nlp())
 
 
@@ -49,7 +51,9 @@ def get_index() -> Any:
     if settings.index_backend == "elasticsearch":
         from pipeline.adapters.elastic import ElasticIndex, make_client
 
-        return ElasticIndex(make_client(settings), prefix=settings.es_prefix)
+        return ElasticIndex(make_client(settings), prefix=settings.es_prefix,
+                            chunk_size=settings.es_chunk_size, chunk_bytes=settings.es_chunk_bytes,
+                            retries_429=settings.es_bulk_retries)
     from pipeline.adapters.sqlite_index import SqliteIndex
 
     return SqliteIndex(settings.index_path)
