@@ -364,6 +364,10 @@ def export(out: Path | None) -> None:
 # Commands that live in their own modules register here, one line each.
 # (Add yours with a one-line edit; keep the list sorted.)
 # -- registered commands --
+from workers.cli_es import es_group, kibana_group, reindex  # noqa: E402
+
+for _command in (es_group, kibana_group, reindex):
+    main.add_command(_command)
 # -- end registered commands --
 
 
