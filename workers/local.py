@@ -123,8 +123,10 @@ class WorkerProcesses:
     """`newsflow worker` processes started for one run, stopped when it ends."""
 
     def __init__(self, settings: Settings, broker_url: str, *, processes: int = 1,
-                 concurrency: int | None = None, queues: str = "ingest,process,index") -> None:
+                 concurrency: int | None = None, queues: str = "ingest,process,index",
+                 env: dict[str, str] | None = None) -> None:
         self.settings = settings
+        self.base_env = dict(os.environ) if env is None else dict(env)
         self.broker_url = broker_url
         self.n = processes
         self.concurrency = concurrency or settings.concurrency
@@ -132,7 +134,7 @@ class WorkerProcesses:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> None:
-        env = dict(os.environ)
+        env = dict(self.base_env)
         env["NEWSFLOW_REDIS_URL"] = self.broker_url
         env["NEWSFLOW_HOME"] = str(self.settings.home.resolve())
         log_dir = self.settings.home / "logs"

@@ -7,14 +7,16 @@ command line needs the index without a model.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import redis
 
 from config.settings import get_settings
 from pipeline.adapters.ledger import Ledger
-from pipeline.run import Stage
+
+if TYPE_CHECKING:
+    from pipeline.run import Stage
 
 
 @functools.cache

@@ -1,0 +1,35 @@
+# Newsflow developer commands. `make help` lists them.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-unit lint fmt bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install Newsflow with its dev tools
+
+run: $(STAMP) ## process seeds/ on the embedded default (private Redis + SQLite index)
+	$(VENV)/bin/newsflow run seeds/documents
+
+test: $(STAMP) ## run every test that can run here (Elasticsearch tests skip without NEWSFLOW_ES_URL)
+	$(VENV)/bin/pytest -q
+
+test-unit: $(STAMP) ## the quick loop: unit tests only
+	$(VENV)/bin/pytest -q tests/unit
+
+lint: $(STAMP) ## ruff check
+	$(VENV)/bin/ruff check pipeline workers config tests bench
+
+fmt: $(STAMP) ## ruff format
+	$(VENV)/bin/ruff format pipeline workers config tests bench
+
+bench: $(STAMP) ## run the benchmark scripts (needs ../shared/bench)
+	for s in bench/*.py; do echo "== $$s"; $(PY) $$s || exit 1; done

@@ -1,0 +1,104 @@
+"""Shared fixtures: paths, a private real Redis, real worker processes, the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds" / "documents"
+GOLD = REPO / "seeds" / "gold.json"
+BENCH = Path(os.environ.get("NEWSFLOW_BENCH_DIR", REPO.parent / "shared" / "bench"))
+
+
+@pytest.fixture(scope="session")
+def gold() -> dict[str, Any]:
+    return json.loads(GOLD.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def seed_paths() -> list[Path]:
+    return sorted(SEEDS.glob("*.txt"))
+
+
+def wait_for(predicate: Callable[[], Any], *, timeout: float = 60, every: float = 0.1) -> Any:
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(every)
+
+
+class Newsflow:
+    """The real `newsflow` command line, run in a subprocess with its own NEWSFLOW_HOME."""
+
+    def __init__(self, home: Path, env: dict[str, str] | None = None) -> None:
+        self.home = home
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
+        self.env.update({"NEWSFLOW_HOME": str(home), "NEWSFLOW_CONCURRENCY": "2", **(env or {})})
+
+    def __call__(self, *args: str, check: bool = True, timeout: float = 300,
+                 cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "workers.cli", *args], env=self.env, cwd=cwd or REPO,
+            capture_output=True, text=True, timeout=timeout,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"newsflow {' '.join(args)} exited {proc.returncode}\n"
+                f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}"
+            )
+        return proc
+
+    def json_lines(self, *args: str) -> list[dict[str, Any]]:
+        out = self(*args, "--json").stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", *args], env=self.env, cwd=REPO,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+
+
+@pytest.fixture
+def newsflow(tmp_path: Path) -> Newsflow:
+    return Newsflow(tmp_path / "home")
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[str]:
+    """A real redis-server of our own on a free loopback port, stopped afterwards."""
+    from workers.local import PrivateRedis
+
+    server = PrivateRedis(tmp_path / "redis-home")
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def stack(tmp_path: Path, private_redis: str) -> Iterator[Newsflow]:
+    """Private Redis + one real worker process (2 children), and the CLI pointed at them."""
+    from config.settings import Settings
+    from workers.local import WorkerProcesses
+
+    home = tmp_path / "home"
+    cli = Newsflow(home, {"NEWSFLOW_REDIS_URL": private_redis})
+    settings = Settings(home=home, redis_url=private_redis, concurrency=2)
+    pool = WorkerProcesses(settings, private_redis, processes=1, env=cli.env)
+    pool.start()
+    yield cli
+    pool.stop()

@@ -1,0 +1,71 @@
+"""The watched folder: files dropped before and after the watcher starts are processed once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Newsflow, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def _sources_indexed(cli: Newsflow) -> set[str]:
+    return {Path(s).name for doc in map(json.loads, cli("export").stdout.splitlines()) for s in doc["sources"]}
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=20)
+    return output
+
+
+def test_files_dropped_before_and_after_the_watcher_started_are_indexed(
+    stack: Newsflow, seed_paths: list[Path], tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(seed_paths[0], inbox / "before.txt")
+    watcher = stack.popen("watch", str(inbox))
+    try:
+        wait_for(lambda: "before.txt" in _sources_indexed(stack), timeout=90)
+        # A producer writes under a temp name, slowly, then renames into place.
+        partial = inbox / "after.txt.part"
+        with partial.open("w", encoding="utf-8") as out:
+            for line in seed_paths[1].read_text(encoding="utf-8").splitlines(keepends=True)[:5]:
+                out.write(line)
+                out.flush()
+                time.sleep(0.1)
+            out.write(seed_paths[1].read_text(encoding="utf-8"))
+        time.sleep(1)
+        assert "after.txt.part" not in _sources_indexed(stack)
+        partial.rename(inbox / "after.txt")
+        wait_for(lambda: "after.txt" in _sources_indexed(stack), timeout=90)
+    finally:
+        _stop(watcher)
+    assert _sources_indexed(stack) == {"before.txt", "after.txt"}
+
+
+def test_a_restarted_watcher_picks_up_what_arrived_while_it_was_down_and_nothing_twice(
+    stack: Newsflow, seed_paths: list[Path], tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(seed_paths[2], inbox / "first.txt")
+    watcher = stack.popen("watch", str(inbox))
+    wait_for(lambda: "first.txt" in _sources_indexed(stack), timeout=90)
+    _stop(watcher)
+
+    shutil.copy(seed_paths[3], inbox / "while-down.txt")
+    watcher = stack.popen("watch", str(inbox))
+    try:
+        wait_for(lambda: "while-down.txt" in _sources_indexed(stack), timeout=90)
+    finally:
+        output = _stop(watcher)
+    assert output.count("enqueued") == 1, output  # first.txt was not queued again

@@ -1,0 +1,90 @@
+"""Reading dropped files: any common encoding, HTML by content, clear errors for the rest."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from pipeline.adapters.files import decode_bytes, is_candidate, read_dropped_file, sniff_format
+from pipeline.errors import BadInput, SkipDocument
+
+TEXT = "Zelenskiy met Rutte in Kyiv – “we need more”, café."
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        TEXT.encode("utf-8"),
+        codecs.BOM_UTF8 + TEXT.encode("utf-8"),
+        TEXT.encode("utf-16"),  # with BOM
+        TEXT.encode("cp1252"),
+    ],
+    ids=["utf-8", "utf-8-bom", "utf-16-bom", "windows-1252"],
+)
+def test_common_encodings_decode_to_the_same_text(data: bytes) -> None:
+    assert decode_bytes(data) == TEXT
+
+
+def test_latin1_text_decodes() -> None:
+    text = "Le ministre a déclaré à Bruxelles que la paix était loin. " * 3
+    assert decode_bytes(text.encode("latin-1")) == text
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", b"abc\x00\x00def"],
+    ids=["pdf", "png", "nul-bytes"],
+)
+def test_binary_content_is_refused_with_a_reason(data: bytes) -> None:
+    with pytest.raises(BadInput, match="binary"):
+        decode_bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("<!DOCTYPE html><html><body><p>Hi</p></body></html>", "html"),
+        ("  <html lang='en'><head><title>x</title></head></html>", "html"),
+        ("<div><p>Saved fragment</p></div>", "html"),
+        ("World\n\nNATO chief says <not a tag> things.", "text"),
+    ],
+)
+def test_html_is_recognised_by_content(text: str, fmt: str) -> None:
+    assert sniff_format(text) == fmt
+
+
+@pytest.mark.parametrize(
+    ("name", "wanted"),
+    [("a.txt", True), ("a.html", True), ("list.urls", True), ("README", True),
+     ("a.txt.part", False), (".hidden.txt", False), ("a.tmp", False), ("photo.jpg", False),
+     ("~lock.txt", False)],
+)
+def test_the_watcher_takes_text_html_and_url_lists_but_not_temp_files(name: str, wanted: bool) -> None:
+    assert is_candidate(Path(name)) is wanted
+
+
+def test_reading_a_file_records_its_path_as_a_source(tmp_path: Path) -> None:
+    path = tmp_path / "an article.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    doc = read_dropped_file(path, max_bytes=10_000)
+    assert doc.raw_text == TEXT
+    assert doc.sources == (str(path.absolute()),)
+    assert doc.raw_format == "text"
+
+
+@pytest.mark.parametrize(
+    ("content", "limit", "reason"),
+    [(b"", 100, "empty"), (b"   \n\n ", 100, "empty"), (b"x" * 200, 100, "over the limit")],
+)
+def test_unusable_files_fail_with_a_reason(tmp_path: Path, content: bytes, limit: int, reason: str) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(BadInput, match=reason):
+        read_dropped_file(path, max_bytes=limit)
+
+
+def test_a_file_deleted_before_it_is_read_is_skipped(tmp_path: Path) -> None:
+    with pytest.raises(SkipDocument):
+        read_dropped_file(tmp_path / "gone.txt", max_bytes=100)

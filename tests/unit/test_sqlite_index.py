@@ -1,0 +1,64 @@
+"""The embedded index: upserts by id, full-text search with snippets, prefix look-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.adapters.sqlite_index import SqliteIndex, fts_query
+from tests.factories import make_document, make_entity
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> SqliteIndex:
+    return SqliteIndex(tmp_path / "index.sqlite3")
+
+
+def _doc(text: str, title: str = "A title", **kw: object):  # type: ignore[no-untyped-def]
+    return make_document(text, text=text, title=title, **kw)
+
+
+def test_a_written_document_is_found_by_a_word_of_its_text(index: SqliteIndex) -> None:
+    index.write([_doc("Mark Rutte warned about missiles."), _doc("Weather is fine today.")])
+    hits = index.search("missiles")
+    assert [h["title"] for h in hits] == ["A title"]
+    assert "\x02missiles\x03" in hits[0]["snippet"]
+    assert hits[0]["sources"] == ["/drop/article.txt"]
+
+
+def test_writing_the_same_id_twice_keeps_one_document(index: SqliteIndex) -> None:
+    doc = _doc("Mark Rutte warned about missiles.")
+    index.write([doc])
+    index.write([doc])
+    assert index.count() == 1
+    assert len(index.search("Rutte")) == 1
+
+
+def test_entity_names_are_searchable_even_when_the_text_spells_them_differently(index: SqliteIndex) -> None:
+    doc = _doc("Sibiga spoke in Kiev.", entities=(make_entity("Andrii Sybiha"), make_entity("Kyiv", "GPE")))
+    index.write([doc])
+    assert [h["id"] for h in index.search("Sybiha")] == [doc.id]
+    assert [h["id"] for h in index.search("Kyiv")] == [doc.id]
+
+
+def test_a_unique_id_prefix_finds_the_document(index: SqliteIndex) -> None:
+    doc = _doc("Body.")
+    index.write([doc])
+    assert index.get(doc.id[:8])["id"] == doc.id  # type: ignore[index]
+    assert index.get("ffffffffff") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "query"),
+    [('Rutte "peace', '"Rutte" AND "peace"'), ("NOT OR AND", '"NOT" AND "OR" AND "AND"'), ("'; --", "")],
+)
+def test_what_users_type_cannot_break_the_fts_syntax(typed: str, query: str) -> None:
+    assert fts_query(typed) == query
+
+
+def test_two_connections_can_write_to_one_file(tmp_path: Path) -> None:
+    a, b = SqliteIndex(tmp_path / "i.db"), SqliteIndex(tmp_path / "i.db")
+    a.write([_doc("First article body.")])
+    b.write([_doc("Second article body.")])
+    assert a.count() == 2
