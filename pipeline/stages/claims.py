@@ -1,49 +1,77 @@
-"""Claims: who said what (pure).
+"""Claims: who said what, the figures in it, and the same claim across outlets (pure).
 
-First version: direct quotes in the shapes `"…," X said` and `X said: "…"`.
+`extract_claims` finds direct quotes, reported speech and the outlet's own statements
+of figures in one document; `group_claims` gives each claim a cross-document group
+through a registry passed in (Redis in the workers, see pipeline/adapters/claim_groups.py).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any, Protocol
 
-from pipeline.document import Claim, Document, Entity
+from pipeline.claims.attribution import find_attributions
+from pipeline.claims.figures import parse_figures
+from pipeline.claims.quotes import find_quotes, paragraphs
+from pipeline.claims.speakers import resolve_speakers
+from pipeline.document import Claim, Document
 
-_Q = r"[\"“](?P<quote>[^\"“”]{10,}?)[\"”]"
-_SPEAKER = r"(?P<speaker>(?:[A-Z][\w'’-]+\s?){1,4})"
-_CUE = r"(?P<cue>said|says|warned|added|told reporters|emphasised|emphasized)"
-_AFTER = re.compile(_Q + r",?\s+" + _SPEAKER + r"\s" + _CUE)
-_AFTER_INV = re.compile(_Q + r",?\s+" + _CUE + r"\s" + _SPEAKER)
-_BEFORE = re.compile(_SPEAKER + r"\s" + _CUE + r":?\s+" + _Q)
+_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+(?=\s|$)|$)")
 
 
-def extract_claims(doc: Document) -> Document:
-    """Add direct quotes with their speakers.
+class GroupRegistry(Protocol):
+    def assign(self, doc: Document) -> Document: ...
 
-    Reads: text, entities.  Adds: claims.  Never: performs I/O.
+
+def extract_claims(doc: Document, *, nlp: Any) -> Document:
+    """Add every claim in the cleaned text.
+
+    Reads: text, entities, text_map.  Adds: claims (speaker as written and canonical,
+    cue, content, kind, figures, offsets in the text and in the original input).
+    Never: performs I/O, loads a model, groups across documents.
     """
-    claims: list[Claim] = []
-    seen: set[int] = set()
-    for pattern in (_AFTER, _AFTER_INV, _BEFORE):
-        for m in pattern.finditer(doc.text):
-            if m.start("quote") in seen:
-                continue
-            seen.add(m.start("quote"))
-            speaker = m.group("speaker").strip()
-            claims.append(Claim(
-                text=m.group("quote").strip(" ,"), kind="direct", speaker=speaker,
-                speaker_canonical=_resolve(speaker, doc.entities), cue=m.group("cue"),
-                start=m.start("quote"), end=m.end("quote"),
-                raw_start=doc.raw_offset(m.start("quote")), raw_end=doc.raw_offset(m.end("quote")),
-            ))
+    attributions, mentions = find_attributions(doc.text, nlp)
+    resolved = resolve_speakers(attributions, mentions, doc.entities, doc.text)
+    claims = []
+    for a, r in zip(attributions, resolved, strict=True):
+        text = " ".join(doc.text[s:e].strip() for s, e in a.spans)
+        claims.append(_claim(doc, text, a.start, a.end, kind=a.kind, speaker=r.speaker,
+                             speaker_canonical=r.canonical, cue=a.cue))
+    claims += _statements(doc, [(c.start, c.end) for c in claims])
     claims.sort(key=lambda c: c.start)
     return replace(doc, claims=tuple(claims))
 
 
-def _resolve(speaker: str, entities: tuple[Entity, ...]) -> str:
-    last = speaker.split()[-1]
-    for e in entities:
-        if e.label == "PERSON" and (speaker in e.variants or e.canonical.endswith(last)):
-            return e.canonical
-    return speaker
+def group_claims(doc: Document, *, groups: GroupRegistry | None = None) -> Document:
+    """Give each claim its cross-document group id and conflict flag.
+
+    Reads: claims.  Adds: claim.group, claim.conflict.  Never: changes what a claim says.
+    Without a registry every claim is its own group (a single document has nobody to agree with).
+    """
+    if groups is None:
+        return doc
+    return groups.assign(doc)
+
+
+def _claim(doc: Document, text: str, start: int, end: int, **kw: Any) -> Claim:
+    return Claim(text=text, figures=parse_figures(text), start=start, end=end,
+                 raw_start=doc.raw_offset(start), raw_end=doc.raw_offset(end), **kw)
+
+
+def _statements(doc: Document, taken: list[tuple[int, int]]) -> list[Claim]:
+    """Sentences outside any quote or attribution that state figures on the outlet's authority."""
+    quoted = [(q.start, q.end) for q in find_quotes(doc.text)]
+    out = []
+    for p_start, p_end in paragraphs(doc.text):
+        for m in _SENTENCE.finditer(doc.text, p_start, p_end):
+            start = m.start() + len(m.group()) - len(m.group().lstrip())
+            end = m.end()
+            if any(s < end and start < e for s, e in taken + quoted):
+                continue
+            text = doc.text[start:end]
+            figures = parse_figures(text)
+            if figures:
+                out.append(Claim(text=text, kind="statement", figures=figures, start=start, end=end,
+                                 raw_start=doc.raw_offset(start), raw_end=doc.raw_offset(end)))
+    return out

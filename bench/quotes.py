@@ -1,0 +1,91 @@
+"""Score our claim extractor on the PolNeAR development split (does I/O).
+
+Runs `extract_claims` (with the configured spaCy model) over every article of
+../shared/bench/quotes/polnear-dev.jsonl, writes the predictions as JSON Lines, scores
+them with the bench's own score.py, and prints pair precision/recall/F1 over all
+attributions and over direct quotes, plus documents per second of claim extraction.
+
+    .venv/bin/python bench/quotes.py [--limit N] [--keep PRED.jsonl]
+
+NEWSFLOW_BENCH_DIR overrides the bench folder. The speaker scored is the one as
+written ("he", "Mr. Obama"), which is what the corpus annotates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipeline.document import Document  # noqa: E402
+from pipeline.stages.claims import extract_claims  # noqa: E402
+
+
+def bench_dir() -> Path:
+    return Path(os.environ.get("NEWSFLOW_BENCH_DIR", REPO.parent / "shared" / "bench")) / "quotes"
+
+
+def predict(articles: list[dict], nlp: object) -> tuple[list[dict], float]:
+    preds = []
+    started = time.perf_counter()
+    for art in articles:
+        doc = Document(id=art["id"], source=art["id"], raw_text=art["text"], text=art["text"])
+        doc = extract_claims(doc, nlp=nlp)
+        quotes = [{"speaker": c.speaker, "quote": c.text, "cue": c.cue, "kind": c.kind}
+                  for c in doc.claims if c.kind != "statement"]
+        preds.append({"id": art["id"], "quotes": quotes})
+    return preds, time.perf_counter() - started
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--limit", type=int, default=0, help="only the first N articles")
+    ap.add_argument("--keep", type=Path, help="also write the predictions here")
+    args = ap.parse_args()
+    folder = bench_dir()
+    gold_path = folder / "polnear-dev.jsonl"
+    if not gold_path.exists():
+        sys.exit(f"no benchmark data at {gold_path} (set NEWSFLOW_BENCH_DIR)")
+    articles = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.limit:
+        articles = articles[: args.limit]
+
+    import spacy
+
+    from config.settings import get_settings
+
+    nlp = spacy.load(get_settings().spacy_model)
+    preds, seconds = predict(articles, nlp)
+    with tempfile.TemporaryDirectory() as tmp:
+        gold = Path(tmp) / "gold.jsonl"
+        gold.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
+        pred = args.keep or Path(tmp) / "pred.jsonl"
+        pred.write_text("".join(json.dumps(p) + "\n" for p in preds), encoding="utf-8")
+        # Direct quotes are scored as a direct-quote extractor is: our direct claims only.
+        direct = Path(tmp) / "direct.jsonl"
+        direct.write_text("".join(json.dumps({"id": p["id"], "quotes": [q for q in p["quotes"] if q["kind"] == "direct"]})
+                                  + "\n" for p in preds), encoding="utf-8")
+        results = {}
+        for name, path, extra in (("all", pred, []), ("direct", direct, ["--kinds", "direct"])):
+            out = subprocess.run([sys.executable, str(folder / "score.py"), "--gold", str(gold),
+                                  "--pred", str(path), *extra], capture_output=True, text=True, check=True)
+            results[name] = json.loads(out.stdout)
+    for name, res in results.items():
+        pair = res["pair"]
+        print(f"{name:7} pair P {pair['precision']:.3f}  R {pair['recall']:.3f}  F1 {pair['f1']:.3f}"
+              f"  (tp {pair['tp']}, pred {pair['pred']}, gold {pair['gold']})"
+              f"  quote F1 {res['quote']['f1']:.3f}  speaker_acc {res['speaker_acc']}")
+    print("recall by kind:", results["all"]["recall_by_kind"])
+    print(f"throughput: {len(articles) / seconds:.1f} docs/s ({len(articles)} docs, {seconds:.1f}s, one process)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,373 @@
+"""Direct quotes and reported speech from a dependency parse (pure; the model is passed in).
+
+One pass per paragraph:
+1. a quotation takes the speech verb next to it: `"…," X said`, `"…," said X`,
+   `X said: "…"`, `X warned that "…"`; the quotes that follow in the same paragraph
+   with no verb of their own (`"…," she said. "…"`) and the paragraphs that carry on an
+   unclosed quote belong to the same claim;
+2. a speech verb with a subject and a clause (`X said (that) …`, `…, X said`,
+   `according to X, …`) is reported speech; quotes inside the clause are part of it;
+3. a paragraph that is only a quote, right after an attributed quote, is the same
+   speaker going on.
+The speaker is returned as written ("he", "who", "the statement", "Mr Rutte");
+`speakers.py` resolves it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.claims.cues import CUE_LEMMAS, PERSONAL_PRONOUNS, QUOTE_ONLY, RELATIVE_PRONOUNS
+from pipeline.claims.quotes import Quote, find_quotes, paragraphs
+
+_SUBJECT_DEPS = ("nsubj", "nsubjpass")
+_NP_DEPS = frozenset({"compound", "amod", "det", "poss", "case", "nmod", "nummod", "quantmod",
+                      "flat", "cc", "conj", "prep", "pobj", "npadvmod", "punct"})
+_MAX_BEFORE_GAP = 12  # tokens between a cue and the quote it introduces ("said in Brussels on Tuesday:")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A noun phrase the parse saw: a candidate antecedent for pronouns and roles."""
+
+    start: int
+    end: int
+    text: str
+    label: str  # the NER label of its head, or ""
+    subject: bool
+    sentence: int
+    role: str = ""  # role words written next to a person ("NATO Secretary General")
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    spans: tuple[tuple[int, int], ...]  # content pieces in the text
+    kind: str  # "direct" | "reported"
+    speaker: str  # as written
+    speaker_start: int
+    speaker_end: int
+    speaker_type: str  # name | pronoun | relative | inherited
+    cue: str
+    cue_start: int
+    sentence: int  # index of the sentence holding the cue (for resolving pronouns)
+    antecedent: tuple[int, int] | None = None  # what a relative pronoun refers to
+
+    @property
+    def start(self) -> int:
+        return self.spans[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.spans[-1][1]
+
+
+@dataclass
+class _Quoted:
+    """Character intervals inside quotation marks, for fast lookups."""
+
+    starts: list[int]
+    ends: list[int]
+
+    def inside(self, offset: int) -> bool:
+        i = bisect.bisect_right(self.starts, offset) - 1
+        return i >= 0 and offset < self.ends[i]
+
+
+def find_attributions(text: str, nlp: Any) -> tuple[list[Attribution], list[Mention]]:
+    """Every attribution in `text`, in order, and the mentions seen on the way."""
+    quotes = find_quotes(text)
+    quoted = _Quoted([q.start for q in quotes], [q.end for q in quotes])
+    paras = paragraphs(text)
+    found: list[Attribution] = []
+    mentions: list[Mention] = []
+    sentence_base = 0
+    previous_direct: Attribution | None = None
+    parsed = nlp.pipe(text[s:e] for s, e in paras)
+    for (p_start, p_end), sdoc in zip(paras, parsed, strict=True):
+        para = _Paragraph(text, p_start, sdoc, quoted, sentence_base)
+        p_quotes = [q for q in quotes if p_start <= q.start < p_end]
+        mentions.extend(para.mentions())
+        claims = para.direct(p_quotes, found, previous_direct)
+        claims += para.reported(claims)
+        claims.sort(key=lambda a: a.start)
+        found.extend(claims)
+        directs = [a for a in claims if a.kind == "direct"]
+        previous_direct = directs[-1] if directs and directs[-1].end >= p_end - 2 else None
+        sentence_base += len(list(sdoc.sents))
+    return found, mentions
+
+
+class _Paragraph:
+    def __init__(self, text: str, start: int, sdoc: Any, quoted: _Quoted, sentence_base: int):
+        self.text = text
+        self.start = start
+        self.sdoc = sdoc
+        self.quoted = quoted
+        self.sent_index = {}
+        for n, sent in enumerate(sdoc.sents):
+            for tok in sent:
+                self.sent_index[tok.i] = sentence_base + n
+        self.used_cues: set[int] = set()
+
+    # -- helpers ----------------------------------------------------------------
+    def off(self, tok: Any) -> int:
+        return int(self.start + tok.idx)
+
+    def is_quoted(self, tok: Any) -> bool:
+        return self.quoted.inside(self.off(tok))
+
+    def cue_tokens(self) -> Iterable[Any]:
+        for tok in self.sdoc:
+            if tok.pos_ in ("VERB", "AUX") and tok.lemma_.lower() in CUE_LEMMAS and not self.is_quoted(tok):
+                yield tok
+
+    def subject(self, cue: Any) -> Any | None:
+        for _ in range(3):  # "…, adding that …" / "and said …": the subject of the verb above
+            for child in cue.children:
+                if child.dep_ in _SUBJECT_DEPS and not self.is_quoted(child):
+                    return child
+            if cue.dep_ in ("advcl", "xcomp", "conj", "pcomp") and cue.head is not cue:
+                cue = cue.head
+                continue
+            return None
+        return None
+
+    def np(self, head: Any) -> tuple[int, int]:
+        """Token range [i, j) of the noun phrase around `head`, without appositions or clauses."""
+        keep = {head.i}
+        todo = [head]
+        while todo:
+            tok = todo.pop()
+            for child in tok.children:
+                if child.dep_ not in _NP_DEPS or self.is_quoted(child):
+                    continue
+                if child.dep_ == "prep" and child.lower_ not in ("of", "for", "at", "from"):
+                    continue
+                if child.dep_ == "punct" and child.text not in ("'", "’", "-", "."):
+                    continue
+                keep.add(child.i)
+                todo.append(child)
+        lo, hi = min(keep), max(keep) + 1
+        # the phrase is contiguous: stop at the first gap (a comma, an apposition)
+        i = head.i
+        while i - 1 >= lo and i - 1 in keep:
+            i -= 1
+        j = head.i + 1
+        while j < hi and j in keep:
+            j += 1
+        while i < j and self.sdoc[i].dep_ in ("cc", "punct", "case") and i != head.i:
+            i += 1
+        while j > i + 1 and self.sdoc[j - 1].dep_ in ("cc", "punct", "prep") and j - 1 != head.i:
+            j -= 1
+        return i, j
+
+    def cue_text(self, cue: Any) -> str:
+        words = [c for c in cue.children if c.dep_ in ("aux", "neg") and c.i < cue.i and c.i >= cue.i - 3]
+        words += [cue] + [c for c in cue.children if c.dep_ == "prt"]
+        return " ".join(t.text for t in sorted(words, key=lambda t: t.i))
+
+    def make(self, spans: Sequence[tuple[int, int]], kind: str, subj: Any, cue: Any) -> Attribution:
+        i, j = self.np(subj)
+        span = self.sdoc[i:j]
+        low = subj.lower_
+        if low in RELATIVE_PRONOUNS and subj.i == i:
+            stype = "relative"
+        elif low in PERSONAL_PRONOUNS and j - i == 1:
+            stype = "pronoun"
+        else:
+            stype = "name"
+        antecedent = None
+        if stype == "relative" and cue.dep_ == "relcl" or subj.head.dep_ == "relcl":
+            verb = cue if cue.dep_ == "relcl" else subj.head
+            a, b = self.np(verb.head)
+            antecedent = (self.off(self.sdoc[a]), self.off(self.sdoc[b - 1]) + len(self.sdoc[b - 1]))
+        return Attribution(
+            spans=tuple(spans), kind=kind, speaker=span.text, speaker_start=self.off(span[0]),
+            speaker_end=self.off(span[-1]) + len(span[-1]), speaker_type=stype,
+            cue=self.cue_text(cue), cue_start=self.off(cue), sentence=self.sent_index[cue.i],
+            antecedent=antecedent,
+        )
+
+    # -- 1. quotations ------------------------------------------------------------
+    def direct(self, quotes: list[Quote], earlier: list[Attribution],
+               previous_direct: Attribution | None) -> list[Attribution]:
+        out: list[Attribution] = []
+        current: Attribution | None = None
+        for n, q in enumerate(quotes):
+            if q.continues and earlier and earlier[-1].kind == "direct" and n == 0:
+                prev = earlier[-1]
+                earlier[-1] = _extend(prev, (q.start, q.end))
+                continue
+            nxt = quotes[n + 1].start if n + 1 < len(quotes) else self.start + len(self.sdoc.text)
+            prv = quotes[n - 1].end if n else self.start
+            cue = self.cue_after(q, nxt) or self.cue_before(q, prv)
+            if cue is not None:
+                subj = self.subject(cue)
+                current = self.make([(q.start, q.end)], "direct", subj, cue)
+                self.used_cues.add(cue.i)
+                out.append(current)
+            elif current is not None and self._nothing_between(current, q):
+                out[-1] = current = _extend(current, (q.start, q.end))
+            elif n == 0 and previous_direct is not None and self._opens_paragraph(q):
+                current = _inherit(previous_direct, (q.start, q.end))
+                out.append(current)
+        return out
+
+    def _opens_paragraph(self, q: Quote) -> bool:
+        return q.start - self.start <= 2
+
+    def _nothing_between(self, claim: Attribution, q: Quote) -> bool:
+        """Only the attribution of `claim` stands between its quote and `q` ("“…,” she said. “…”")."""
+        between = self.text[claim.end:q.start]
+        return len(between) < 120 and not any(
+            claim.end <= self.off(t) < q.start and t.i not in self.used_cues for t in self.cue_tokens()
+        )
+
+    def cue_after(self, q: Quote, limit: int) -> Any | None:
+        last = self.text[q.end - 1:q.end]
+        after = self.text[q.end:q.end + 3].lstrip("”\"’ ")
+        if not (last in ",?!—–-…" or after.startswith((",", "—", "–"))):
+            return None
+        for tok in self.sdoc:
+            o = self.off(tok)
+            if o < q.end or self.is_quoted(tok):
+                continue
+            if o >= limit or (tok.text in (".", ";") and o > q.end + 1):
+                return None
+            if tok.pos_ in ("VERB", "AUX") and tok.lemma_.lower() in CUE_LEMMAS and self.subject(tok) is not None:
+                return tok
+        return None
+
+    def cue_before(self, q: Quote, limit: int) -> Any | None:
+        gap = self.text[limit:q.start - 1].rstrip()
+        if not gap:
+            return None
+        best = None
+        for tok in self.sdoc:
+            o = self.off(tok)
+            if o < limit or o >= q.start:
+                continue
+            if tok.text in (".", ";", "?", "!") and o < q.start - 2:
+                best = None  # a sentence ended between the verb and the quote
+            elif tok.pos_ in ("VERB", "AUX") and tok.lemma_.lower() in CUE_LEMMAS and not self.is_quoted(tok):
+                best = tok if self.subject(tok) is not None else None
+        if best is None:
+            return None
+        tail = self.text[self.off(best) + len(best):q.start - 1].strip()
+        tokens_between = [t for t in self.sdoc if self.off(best) < self.off(t) < q.start - 1]
+        if len(tokens_between) > _MAX_BEFORE_GAP:
+            return None
+        if tail.endswith((":", ",", "that")) or not tail or tail.endswith("as"):
+            return best
+        return None
+
+    # -- 2. reported speech ---------------------------------------------------------
+    def reported(self, directs: list[Attribution]) -> list[Attribution]:
+        out: list[Attribution] = []
+        taken = [(a.start, a.end) for a in directs]
+        for cue in self.cue_tokens():
+            if cue.i in self.used_cues or cue.lemma_.lower() in QUOTE_ONLY:
+                continue
+            subj = self.subject(cue)
+            content = self.content(cue)
+            if subj is None or content is None:
+                continue
+            start, end = content
+            if any(s < end and start < e for s, e in taken):
+                continue
+            kind = "direct" if self._quoted_share(start, end) > 0.8 else "reported"
+            out.append(self.make([(start, end)], kind, subj, cue))
+            taken.append((start, end))
+        out += self.according_to(taken)
+        return out
+
+    def content(self, cue: Any) -> tuple[int, int] | None:
+        clause = next((c for c in cue.children if c.dep_ == "ccomp"), None)
+        if clause is not None:
+            toks = [t for t in clause.subtree]
+            if cue.dep_ != "ROOT" and clause.i < cue.i:
+                return None
+        elif cue.dep_ in ("parataxis", "ccomp") and cue.head.i < cue.i and cue.head.pos_ in ("VERB", "AUX"):
+            # "…, X said": the clause is the verb this one hangs from, minus the cue
+            drop = {t.i for t in cue.subtree}
+            toks = [t for t in cue.head.subtree if t.i not in drop and t.i < cue.i]
+        else:
+            return None
+        toks = [t for t in toks if not (t.is_punct and t.text not in ("”", '"', "’"))] or toks
+        while toks and (toks[-1].is_punct and toks[-1].text in (",", "—", "–") or toks[-1].lower_ in ("and", "but")):
+            toks.pop()
+        if len([t for t in toks if t.is_alpha]) < 3:
+            return None
+        first, last = toks[0], toks[-1]
+        start, end = self.off(first), self.off(last) + len(last)
+        if self.text[start - 1:start] in "“\"" and start - 1 >= self.start:
+            start -= 1
+        return start, end
+
+    def according_to(self, taken: list[tuple[int, int]]) -> list[Attribution]:
+        out = []
+        for tok in self.sdoc:
+            if tok.lower_ != "according" or self.is_quoted(tok):
+                continue
+            to = next((c for c in tok.children if c.lower_ == "to"), None)
+            obj = next((c for c in to.children if c.dep_ == "pobj"), None) if to is not None else None
+            if obj is None:
+                continue
+            sent = tok.sent
+            drop = {t.i for t in tok.subtree}
+            toks = [t for t in sent if t.i not in drop and not t.is_punct]
+            if len([t for t in toks if t.is_alpha]) < 3:
+                continue
+            start, end = self.off(toks[0]), self.off(toks[-1]) + len(toks[-1])
+            if any(s < end and start < e for s, e in taken):
+                continue
+            a = self.make([(start, end)], "reported", obj, tok)
+            out.append(Attribution(**{**_fields(a), "cue": "according to"}))
+        return out
+
+    def _quoted_share(self, start: int, end: int) -> float:
+        inside = sum(1 for o in range(start, end) if self.quoted.inside(o))
+        return inside / max(1, end - start)
+
+    # -- mentions --------------------------------------------------------------------
+    def mentions(self) -> list[Mention]:
+        out = []
+        for ent in self.sdoc.ents:
+            if ent.label_ not in ("PERSON", "ORG", "GPE", "NORP") or self.is_quoted(ent[0]):
+                continue
+            root = ent.root
+            subject = root.dep_ in _SUBJECT_DEPS or (root.dep_ == "appos" and root.head.dep_ in _SUBJECT_DEPS)
+            role = ""
+            if ent.label_ == "PERSON":
+                role = self._role_words(ent)
+            out.append(Mention(self.off(ent[0]), self.off(ent[-1]) + len(ent[-1]), ent.text, ent.label_,
+                               subject, self.sent_index[root.i], role))
+        return out
+
+    def _role_words(self, ent: Any) -> str:
+        """Words that give a person's role: "NATO Secretary General Mark Rutte", "Bauer, chairman of …"."""
+        i = ent.start
+        while i > 0 and self.sdoc[i - 1].dep_ in ("compound", "amod", "poss", "case", "punct") \
+                and self.sdoc[i - 1].text not in (",", "(", ")", "—"):
+            i -= 1
+        words = [t.text for t in self.sdoc[i:ent.start]]
+        for child in ent.root.children:
+            if child.dep_ == "appos" and child.i > ent.end - 1:
+                a, b = self.np(child)
+                words += [t.text for t in self.sdoc[a:b]]
+        return " ".join(words)
+
+
+def _fields(a: Attribution) -> dict[str, Any]:
+    return {name: getattr(a, name) for name in Attribution.__slots__}
+
+
+def _extend(a: Attribution, span: tuple[int, int]) -> Attribution:
+    return Attribution(**{**_fields(a), "spans": (*a.spans, span)})
+
+
+def _inherit(a: Attribution, span: tuple[int, int]) -> Attribution:
+    return Attribution(**{**_fields(a), "spans": (span,), "kind": "direct", "speaker_type": "inherited"})

@@ -1,0 +1,47 @@
+"""The attribution vocabulary: cue verbs, pronouns, role and document nouns (pure data).
+
+Lemmas, as spaCy's English models give them. A verb here becomes a cue only when
+the parse gives it a speaker (a subject) and content (a clause or an adjacent quote).
+"""
+
+from __future__ import annotations
+
+# Verbs that report speech, writing, or a stated position.
+SPEECH_VERBS = frozenset("""
+say tell add warn claim state note argue insist announce explain write report acknowledge
+admit suggest stress emphasise emphasize confirm deny declare assert contend maintain
+reiterate recall reply respond answer ask complain concede caution tweet post testify allege
+signal indicate estimate conclude speculate predict promise vow pledge boast joke quip
+recount disclose reveal observe remark mention counter retort charge accuse urge
+agree continue affirm propose comment describe predict threaten assure inform remind
+point declare proclaim lament concede advise demand hint repeat underline highlight
+""".split())
+
+# Verbs of belief and finding: attributions in the PolNeAR sense when a clause follows.
+COGNITION_VERBS = frozenset("""
+believe think feel fear hope know worry expect find show learn suspect doubt realize
+realise understand say_so consider acknowledge recognize recognise imply suggest
+""".split())
+
+CUE_LEMMAS = SPEECH_VERBS | COGNITION_VERBS
+
+# Cues that only attribute an adjacent quotation, never a reported clause.
+QUOTE_ONLY = frozenset({"continue", "add", "describe", "comment"})
+
+PERSONAL_PRONOUNS = frozenset({"he", "she", "they", "it", "i", "we", "you"})
+RELATIVE_PRONOUNS = frozenset({"who", "which", "that"})
+
+# Head nouns of a definite description that names a person by role ("the prime minister").
+PERSON_ROLES = frozenset("""
+president minister secretary chief leader spokesman spokeswoman spokesperson chancellor
+premier governor senator congressman congresswoman representative mayor ambassador envoy
+general admiral commander chairman chairwoman chair official diplomat nominee candidate
+king queen prince pope director head adviser advisor aide negotiator prosecutor judge
+counterpart lawmaker democrat republican
+""".split())
+
+# Nouns for documents that speak for whoever issued them ("the statement said").
+DOCUMENT_NOUNS = frozenset("""
+statement communique communiqué report letter memo note release document declaration
+announcement study survey poll complaint filing lawsuit ruling
+""".split())

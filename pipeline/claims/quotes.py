@@ -1,0 +1,104 @@
+"""Where quotations open and close in a text (pure).
+
+Handles straight (") and curly (“ ”) double marks, curly single marks used as quotes
+(‘…’ in headlines), a mismatched closing mark (“…,’ he added), and the newspaper
+convention for quotes over several paragraphs: a paragraph that opens a quote and
+never closes it continues into the next paragraph that starts with an opening mark.
+Offsets are those of the quoted words, without the marks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_OPEN_DOUBLE = "“\"«„"
+_PARAGRAPH = re.compile(r"[^\n]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    start: int  # first quoted character
+    end: int  # one past the last quoted character
+    closed: bool  # False: the paragraph ended before a closing mark
+    continues: bool = False  # this quote carries on an unclosed quote of the previous paragraph
+    single: bool = False  # marked with ‘…’ rather than double marks
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each non-empty line; the cleaner separates paragraphs with blank lines."""
+    return [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text) if m.group().strip()]
+
+
+def find_quotes(text: str) -> list[Quote]:
+    """Every quotation in `text`, in order."""
+    quotes: list[Quote] = []
+    open_before = False
+    for p_start, p_end in paragraphs(text):
+        found = _scan_paragraph(text, p_start, p_end)
+        starts_open = text[p_start:p_end].lstrip()[:1] in _OPEN_DOUBLE
+        for i, q in enumerate(found):
+            if i == 0 and open_before and starts_open and q.start <= p_start + 2:
+                q = Quote(q.start, q.end, q.closed, continues=True, single=q.single)
+            quotes.append(q)
+        open_before = bool(found) and not found[-1].closed and not found[-1].single
+    return quotes
+
+
+def _scan_paragraph(text: str, start: int, end: int) -> list[Quote]:
+    out: list[Quote] = []
+    i = start
+    while i < end:
+        ch = text[i]
+        if ch in _OPEN_DOUBLE and _can_open(text, i, start):
+            close = _find_double_close(text, i + 1, end, ch)
+            if close is None:
+                out.append(Quote(i + 1, _rstrip(text, i + 1, end), closed=False))
+                return out
+            out.append(Quote(i + 1, close, closed=True))
+            i = close + 1
+            continue
+        if ch == "‘" and _can_open(text, i, start):
+            close = _find_single_close(text, i + 1, end)
+            if close is not None and " " in text[i + 1:close].strip():
+                out.append(Quote(i + 1, close, closed=True, single=True))
+                i = close + 1
+                continue
+        i += 1
+    return out
+
+
+def _can_open(text: str, i: int, start: int) -> bool:
+    """An opening mark stands at the start of a paragraph or after a space or bracket."""
+    if text[i] == "”":
+        return False
+    return i == start or text[i - 1] in " \t([{—–-:/" or text[i - 1] in _OPEN_DOUBLE + "‘"
+
+
+def _find_double_close(text: str, i: int, end: int, opener: str) -> int | None:
+    straight = opener == '"'
+    for j in range(i, end):
+        ch = text[j]
+        if straight and ch == '"':
+            return j
+        if not straight and ch in "”\"":
+            return j
+    # a curly quote closed with a single mark: “…,’ he added
+    m = re.compile(r"[,.?!]’(?=\s|$)").search(text, i, end)
+    return m.start() + 1 if m and not straight else None
+
+
+def _find_single_close(text: str, i: int, end: int) -> int | None:
+    for j in range(i, end):
+        # ’ is also the apostrophe: a closing mark is not followed by a letter
+        if text[j] == "’" and (j + 1 >= end or not text[j + 1].isalpha()):
+            return j
+        if text[j] == "‘":
+            return None
+    return None
+
+
+def _rstrip(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
