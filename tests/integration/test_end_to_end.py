@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Newsflow
+from tests.conftest import Newsflow, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -96,11 +98,27 @@ def test_a_failing_file_is_reported_kept_on_disk_and_exits_non_zero(
 
 
 def test_submit_to_running_workers_then_status(stack: Newsflow, seed_paths: list[Path]) -> None:
-    from tests.conftest import wait_for
-
     stack("submit", str(seed_paths[2]))
     wait_for(lambda: stack.json_lines("search", "Rutte"), timeout=90)
     status = stack.json_lines("status")[0]
     assert set(status["queues"]) == {"ingest", "process", "index"}
     assert len(status["workers"]) == 1
     assert status["documents"]["done"] == 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+def test_stopping_run_midway_stops_its_workers_and_redis_too(
+    newsflow: Newsflow, seed_paths: list[Path], tmp_path: Path, sig: signal.Signals
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(30):  # enough work that the run is still busy when it is stopped
+        (inbox / f"{n}.txt").write_text(f"Copy {n}.\n\n" + seed_paths[0].read_text(encoding="utf-8"))
+    run = newsflow.popen("run", str(inbox))
+    wait_for(lambda: (newsflow.home / "logs" / "worker-0.log").exists()
+             and (newsflow.home / "redis" / "url").exists(), timeout=60)
+    time.sleep(1)
+    run.send_signal(sig)
+    run.communicate(timeout=60)
+    assert run.returncode != 0
+    wait_for(lambda: _processes_mentioning(str(newsflow.home.resolve())) == [], timeout=30)
