@@ -219,3 +219,10 @@ def kibana_import(url: str | None, wait: float) -> None:
     click.echo(f"imported {result.get('successCount', 0)} saved objects into {url}")
     if not result.get("success", False):
         raise SystemExit(1)
+    with _kibana_client(settings) as client:
+        # Discover opens on our documents unless someone chose another default (Kibana 8+).
+        client.post(
+            f"{url}/api/data_views/default",
+            json={"data_view_id": "newsflow-documents", "force": False},
+        )
+    click.echo(f"open {url}/app/dashboards#/view/newsflow-overview")

@@ -305,66 +305,70 @@ class ElasticIndex:
                 yield from_es_source(hit["_source"])
 
     def search(self, query: str, *, limit: int = 10) -> list[dict[str, Any]]:
-        """Full-text search; each hit has id, title, outlet, score, snippet, sources, story_id.
-
-        Every word must match (in the title, the text or an entity name), like the
-        embedded index; the snippet marks matches with \\x02 ... \\x03. Copies of another
-        document (`duplicate_of` set) are not listed.
-        """
-        if not re.search(r"\w", query):
+        """Full-text search; each hit has id, title, outlet, score, snippet, sources, story_id."""
+        request = search_request(query, limit=limit)
+        if request is None:
             return []
-        body_query = {
+        with translated_errors("search"):
+            found = self.es.search(index=self.alias(), **request)
+        return search_hits(found.body)
+
+
+SEARCH_FIELDS = ["title^5", "text", "people^3", "organisations^3", "places^3"]
+
+
+def search_request(query: str, *, limit: int) -> dict[str, Any] | None:
+    """The search request for what a user typed (pure); None when there is nothing to find.
+
+    Every word must match (in the title, the text or an entity name), like the embedded
+    index. Copies of another document (`duplicate_of` set) are not listed. The snippet
+    marks matches with \\x02 ... \\x03, as the embedded index does.
+    """
+    if not re.search(r"\w", query):
+        return None
+    multi_match = {
+        "query": query,
+        "type": "cross_fields",
+        "operator": "and",
+        "fields": SEARCH_FIELDS,
+    }
+    return {
+        "query": {
             "bool": {
-                "must": [
-                    {
-                        "multi_match": {
-                            "query": query,
-                            "type": "cross_fields",
-                            "operator": "and",
-                            "fields": [
-                                "title^5",
-                                "text",
-                                "people^3",
-                                "organisations^3",
-                                "places^3",
-                            ],
-                        }
-                    }
-                ],
+                "must": [{"multi_match": multi_match}],
                 "must_not": [{"wildcard": {"duplicate_of": "?*"}}],
             }
-        }
-        highlight = {
+        },
+        "highlight": {
             "pre_tags": ["\x02"],
             "post_tags": ["\x03"],
             "fields": {
                 "text": {"fragment_size": 160, "number_of_fragments": 1, "no_match_size": 160}
             },
-        }
-        with translated_errors("search"):
-            found = self.es.search(
-                index=self.alias(),
-                query=body_query,
-                highlight=highlight,
-                size=limit,
-                source_includes=["id", "title", "outlet", "sources", "story_id"],
-            )
-        hits = []
-        for hit in found["hits"]["hits"]:
-            src = hit["_source"]
-            fragments = hit.get("highlight", {}).get("text", [""])
-            hits.append(
-                {
-                    "id": src.get("id", hit["_id"]),
-                    "title": src.get("title", ""),
-                    "outlet": src.get("outlet", ""),
-                    "score": float(f"{hit['_score'] or 0.0:.6g}"),
-                    "snippet": " ".join(fragments[0].split()),
-                    "sources": src.get("sources", []),
-                    "story_id": src.get("story_id", ""),
-                }
-            )
-        return hits
+        },
+        "size": limit,
+        "source_includes": ["id", "title", "outlet", "sources", "story_id"],
+    }
+
+
+def search_hits(response: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The hits of a search response in the shape `SqliteIndex.search` returns (pure)."""
+    hits = []
+    for hit in response["hits"]["hits"]:
+        src = hit["_source"]
+        fragments = hit.get("highlight", {}).get("text", [""])
+        hits.append(
+            {
+                "id": src.get("id", hit["_id"]),
+                "title": src.get("title", ""),
+                "outlet": src.get("outlet", ""),
+                "score": float(f"{hit['_score'] or 0.0:.6g}"),
+                "snippet": " ".join(fragments[0].split()),
+                "sources": src.get("sources", []),
+                "story_id": src.get("story_id", ""),
+            }
+        )
+    return hits
 
 
 def error_reason(error: Any) -> str:
@@ -586,3 +590,53 @@ def _catch_up(es: Elasticsearch, old: list[str], new: str, *, since: datetime) -
         )
         copied += 1
     return copied
+
+
+# ------------------------------------------------------------ mapping coverage
+_TYPES_FOR = {
+    bool: {"boolean"},
+    int: {"integer", "long", "float", "double"},
+    float: {"float", "double"},
+    str: {"text", "keyword", "date"},
+}
+
+
+def mapping_problems(
+    record: Mapping[str, Any], mapping: Mapping[str, Any], path: str = ""
+) -> list[str]:
+    """Where `record` does not fit `mapping` (a mappings or object field), as readable lines (pure).
+
+    A field missing from the mapping, an object where a value is mapped (or the
+    reverse), a value of the wrong kind (a float into an integer, a word into a number),
+    and a string in a date field that is not an ISO date, unless the field ignores
+    malformed values. Empty means every field of the record is mapped as intended.
+    """
+    problems: list[str] = []
+    properties = mapping.get("properties", {})
+    for key, value in record.items():
+        field = properties.get(key)
+        if field is None:
+            problems.append(f"{path}{key}: not mapped")
+        else:
+            problems.extend(_value_problems(f"{path}{key}", value, field))
+    return problems
+
+
+def _value_problems(path: str, value: Any, field: Mapping[str, Any]) -> list[str]:
+    if value is None or field.get("enabled") is False:
+        return []
+    if isinstance(value, list):
+        return [p for item in value for p in _value_problems(path, item, field)]
+    ftype = field.get("type", "object")
+    if isinstance(value, Mapping):
+        if ftype in ("object", "nested"):
+            return mapping_problems(value, field, path + ".")
+        return [f"{path}: an object, mapped as {ftype}"]
+    allowed = next((types for kind, types in _TYPES_FOR.items() if type(value) is kind), set())
+    if ftype not in allowed:
+        return [f"{path}: {type(value).__name__} {value!r:.40}, mapped as {ftype}"]
+    if ftype in ("integer",) and not -(2**31) <= value < 2**31:
+        return [f"{path}: {value} does not fit an integer"]
+    if ftype == "date" and iso_date(value) is None and not field.get("ignore_malformed"):
+        return [f"{path}: {value!r:.40} is not an ISO date"]
+    return []
