@@ -1,0 +1,291 @@
+"""The Elasticsearch adapter without a cluster: records, bulk actions, error translation.
+
+Faults are real: a refused connection to a closed local port, a server that accepts
+and never answers. Per-item outcomes of a bulk request (one document refused, a 429
+that passes, a 429 that does not) need a cluster's answers, so a small local HTTP
+server replays Elasticsearch's documented bulk responses; the live test
+(tests/integration/test_es_live.py) covers the real thing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from elasticsearch import BadRequestError
+
+from config.settings import Settings
+from pipeline.adapters.elastic import (
+    ElasticIndex,
+    error_reason,
+    from_es_source,
+    make_client,
+    search_hits,
+    search_request,
+    to_es_body,
+    translated_errors,
+)
+from pipeline.errors import TransientError
+from pipeline.index import to_search_body
+from tests.factories import make_document
+from tests.unit.test_es_templates import every_field_filled
+
+NOW = "2024-12-04T10:00:00.000+00:00"
+
+
+def es_settings(url: str, **kw: Any) -> Settings:
+    return Settings(home=Path("unused"), index_backend="elasticsearch", es_urls=(url,), **kw)
+
+
+def index_for(url: str, **kw: Any) -> ElasticIndex:
+    return ElasticIndex(make_client(es_settings(url, es_timeout_s=2.0)), retries_429=1, **kw)
+
+
+# ------------------------------------------------------------------ pure parts
+def test_bulk_actions_round_trip_through_json() -> None:
+    doc = every_field_filled(make_document("Mark Rutte said: we all need to do more."))
+    actions = ElasticIndex(make_client(es_settings("http://127.0.0.1:9"))).bulk_actions(
+        [doc], indexed_at=NOW
+    )
+    assert json.loads(json.dumps(actions)) == actions
+    (action,) = actions
+    assert (action["_op_type"], action["_index"], action["_id"]) == (
+        "index", "newsflow-documents", doc.id,
+    )
+    # what goes in comes back out as the record the embedded index returns
+    stored = json.loads(json.dumps(action["_source"]))
+    assert from_es_source(stored) == json.loads(json.dumps(to_search_body(doc)))
+
+
+@pytest.mark.parametrize(("published", "received_at", "stored_published", "date"), [
+    ("2024-12-04", "2024-12-05T08:00:00+00:00", "2024-12-04", "2024-12-04T00:00:00"),
+    ("2024-12-04T18:30:00Z", "", "2024-12-04T18:30:00Z", "2024-12-04T18:30:00+00:00"),
+    ("", "2024-12-05T08:00:00+00:00", None, "2024-12-05T08:00:00+00:00"),
+    # kept as written (the field ignores malformed dates); `date` falls back
+    ("4 December 2024", "2024-12-05T08:00:00+00:00", "4 December 2024", "2024-12-05T08:00:00+00:00"),
+    ("", "", None, NOW),
+])
+def test_date_is_the_publication_else_the_arrival_else_the_indexing_time(
+    published: str, received_at: str, stored_published: str | None, date: str
+) -> None:
+    body = to_es_body(make_document(published=published, received_at=received_at), indexed_at=NOW)
+    assert (body["published"], body["date"], body["indexed_at"]) == (stored_published, date, NOW)
+
+
+def test_search_request_wants_every_word_marks_matches_and_hides_copies() -> None:
+    request = search_request("Rutte peace", limit=7)
+    assert request is not None
+    match = request["query"]["bool"]["must"][0]["multi_match"]
+    assert (match["query"], match["operator"]) == ("Rutte peace", "and")
+    assert request["query"]["bool"]["must_not"] == [{"wildcard": {"duplicate_of": "?*"}}]
+    assert (request["highlight"]["pre_tags"], request["highlight"]["post_tags"]) == (["\x02"], ["\x03"])
+    assert request["size"] == 7
+    assert search_request("  ?! ", limit=7) is None
+
+
+def test_search_hits_have_the_embedded_index_shape() -> None:
+    response = {"hits": {"hits": [{
+        "_id": "c704", "_score": 3.14159265,
+        "_source": {"id": "c704", "title": "NATO chief", "outlet": "Sky News",
+                    "sources": ["/in/a.txt"], "story_id": "s-1"},
+        "highlight": {"text": ["Mr \x02Rutte\x03 said\n  the alliance"]},
+    }]}}
+    assert search_hits(response) == [{
+        "id": "c704", "title": "NATO chief", "outlet": "Sky News", "score": 3.14159,
+        "snippet": "Mr \x02Rutte\x03 said the alliance", "sources": ["/in/a.txt"], "story_id": "s-1",
+    }]
+
+
+@pytest.mark.parametrize(("error", "reason"), [
+    ({"type": "strict_dynamic_mapping_exception", "reason": "dynamic introduction of [x]"},
+     "strict_dynamic_mapping_exception: dynamic introduction of [x]"),
+    ({"type": "document_parsing_exception", "reason": "failed to parse field [n_claims]",
+      "caused_by": {"type": "number_format_exception", "reason": "For input string: \"two\""}},
+     "document_parsing_exception: failed to parse field [n_claims] "
+     "(caused by number_format_exception: For input string: \"two\")"),
+    ("a plain message", "a plain message"),
+])
+def test_error_reason_is_elasticsearchs_own_words(error: Any, reason: str) -> None:
+    assert error_reason(error) == reason
+
+
+# ------------------------------------------------------------------ real faults
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again on exit: connections are refused
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections (the kernel does) and never answers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        yield int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("call", ["write", "search", "get", "count"])
+def test_an_unreachable_cluster_raises_transient_error(closed_port: int, call: str) -> None:
+    index = index_for(f"http://127.0.0.1:{closed_port}")
+    calls = {
+        "write": lambda: index.write([make_document()]),
+        "search": lambda: index.search("Rutte"),
+        "get": lambda: index.get("c704faec8837f1f0"),
+        "count": lambda: index.count(),
+    }
+    started = time.monotonic()
+    with pytest.raises(TransientError, match="elasticsearch unavailable"):
+        calls[call]()
+    assert time.monotonic() - started < 10
+
+
+def test_a_cluster_that_never_answers_raises_transient_error(silent_port: int) -> None:
+    es = make_client(es_settings(f"http://127.0.0.1:{silent_port}", es_timeout_s=0.3))
+    with pytest.raises(TransientError, match="ConnectionTimeout"):
+        ElasticIndex(es).write([make_document()])
+
+
+# -------------------------------------- bulk outcomes, replayed by a local server
+class StandIn(BaseHTTPRequestHandler):
+    """Answers like Elasticsearch does: `/` (info) and `/_bulk`, item status by `_id`."""
+
+    requests: ClassVar[list[dict[str, Any]]] = []
+    seen: ClassVar[set[str]] = set()
+    down: ClassVar[bool] = False
+
+    def log_message(self, *_: Any) -> None:  # keep the test output clean
+        pass
+
+    def _reply(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("x-elastic-product", "Elasticsearch")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self.requests.append({"path": self.path, "headers": dict(self.headers)})
+        self._reply(200, {"version": {"number": "9.1.0"}, "tagline": "You Know, for Search"})
+
+    def do_POST(self) -> None:
+        lines = self.rfile.read(int(self.headers["content-length"])).decode().splitlines()
+        self.requests.append({"path": self.path, "headers": dict(self.headers), "lines": lines})
+        if self.down:
+            self._reply(503, {"error": {"type": "cluster_block_exception", "reason": "no master"},
+                              "status": 503})
+            return
+        items = []
+        for line in lines[::2]:
+            (op, meta), = json.loads(line).items()
+            items.append({op: {"_index": meta["_index"], "_id": meta["_id"],
+                               **self._outcome(meta["_id"])}})
+        self._reply(200, {"took": 1, "errors": any(i.get("error") for item in items for i in
+                                                   item.values()), "items": items})
+
+    do_PUT = do_POST  # the client sends bulk requests as PUT
+
+    def _outcome(self, doc_id: str) -> dict[str, Any]:
+        first_time = doc_id not in self.seen
+        self.seen.add(doc_id)
+        if doc_id.startswith("refused"):
+            return {"status": 400, "error": {
+                "type": "strict_dynamic_mapping_exception",
+                "reason": "[1:2] mapping set to strict, dynamic introduction of [bogus] "
+                          "within [_doc] is not allowed"}}
+        if doc_id.startswith("busy") and (first_time or doc_id == "busy-always"):
+            return {"status": 429, "error": {"type": "es_rejected_execution_exception",
+                                             "reason": "rejected execution (queue capacity 200)"}}
+        return {"status": 201, "result": "created"}
+
+
+@pytest.fixture
+def stand_in() -> Iterator[str]:
+    StandIn.requests, StandIn.seen, StandIn.down = [], set(), False
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def bulk_requests() -> list[dict[str, Any]]:
+    return [r for r in StandIn.requests if urlsplit(r["path"]).path == "/_bulk"]
+
+
+def test_a_refused_document_comes_back_with_its_reason_and_the_rest_is_written(
+    stand_in: str,
+) -> None:
+    docs = [make_document(id=i) for i in ("ok-1", "refused-2", "ok-3")]
+    rejected = index_for(stand_in).write(docs)
+    assert rejected == [("refused-2", "strict_dynamic_mapping_exception: [1:2] mapping set to "
+                         "strict, dynamic introduction of [bogus] within [_doc] is not allowed")]
+    (request,) = bulk_requests()
+    sent = [json.loads(line)["index"]["_id"] for line in request["lines"][::2]]
+    assert sent == ["ok-1", "refused-2", "ok-3"]
+    # through the alias, which must exist: a write never creates an unmapped index
+    assert parse_qs(urlsplit(request["path"]).query)["require_alias"] == ["true"]
+
+
+def test_a_429_on_one_item_is_retried_for_that_item_only(stand_in: str) -> None:
+    docs = [make_document(id=i) for i in ("ok-1", "busy-once", "ok-3")]
+    assert index_for(stand_in).write(docs) == []
+    retry = bulk_requests()[1]
+    assert [json.loads(line)["index"]["_id"] for line in retry["lines"][::2]] == ["busy-once"]
+
+
+def test_a_429_that_persists_raises_transient_error_after_the_others_are_written(
+    stand_in: str,
+) -> None:
+    docs = [make_document(id=i) for i in ("ok-1", "busy-always")]
+    with pytest.raises(TransientError, match="busy-always: 429"):
+        index_for(stand_in).write(docs)
+    assert len(bulk_requests()) == 2  # the first attempt and one retry
+
+
+def test_a_cluster_answering_503_raises_transient_error(stand_in: str) -> None:
+    StandIn.down = True
+    with pytest.raises(TransientError, match="503"):
+        index_for(stand_in).write([make_document()])
+
+
+@pytest.mark.parametrize(("status", "raised"), [
+    (429, TransientError), (502, TransientError), (503, TransientError),
+    (400, BadRequestError),  # a bug or a bad request: retrying cannot help
+])
+def test_api_errors_are_transient_only_for_429_and_5xx(status: int, raised: type) -> None:
+    from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
+    from elasticsearch import ApiError
+
+    meta = ApiResponseMeta(status=status, http_version="1.1", headers=HttpHeaders(),
+                           duration=0.0, node=NodeConfig("http", "127.0.0.1", 9200))
+    error_class = BadRequestError if status == 400 else ApiError
+    with pytest.raises(raised), translated_errors("test"):
+        raise error_class(message="x", meta=meta, body={})
+
+
+@pytest.mark.parametrize(("settings", "authorization"), [
+    ({"es_api_key": "a2V5OnNlY3JldA=="}, "ApiKey a2V5OnNlY3JldA=="),
+    ({"es_username": "elastic", "es_password": "s3cret"},
+     "Basic " + base64.b64encode(b"elastic:s3cret").decode()),
+    ({}, None),
+])
+def test_the_client_authenticates_as_configured(
+    stand_in: str, settings: dict[str, str], authorization: str | None
+) -> None:
+    make_client(es_settings(stand_in, **settings)).info()
+    headers = {k.lower(): v for k, v in StandIn.requests[-1]["headers"].items()}
+    assert headers.get("authorization") == authorization
