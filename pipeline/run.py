@@ -19,8 +19,10 @@ from pipeline.errors import PipelineError
 from pipeline.stages.claims import extract_claims
 from pipeline.stages.clean import DEFAULT_CLEAN, CleanOptions, clean_boilerplate
 from pipeline.stages.entities import extract_entities
+from pipeline.stages.language import detect_language
 
 StageFn = Callable[[Document], Document]
+ENGLISH = ("en",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +30,18 @@ class Stage:
     name: str
     fn: StageFn
     essential: bool = True
+    # Languages the stage can read (None: any). Other languages pass by with a note.
+    languages: tuple[str, ...] | None = None
 
 
 def build_stages(*, nlp: Any, clean: CleanOptions = DEFAULT_CLEAN) -> tuple[Stage, ...]:
     """The per-document stages in the order they run."""
     return (
         Stage("clean_boilerplate", partial(clean_boilerplate, options=clean)),
-        Stage("extract_entities", partial(extract_entities, nlp=nlp)),
-        Stage("extract_claims", extract_claims, essential=False),  # soft: a miss leaves a note
+        Stage("detect_language", detect_language),
+        Stage("extract_entities", partial(extract_entities, nlp=nlp), languages=ENGLISH),
+        # soft: a miss leaves a note
+        Stage("extract_claims", extract_claims, essential=False, languages=ENGLISH),
     )
 
 
@@ -43,6 +49,9 @@ def run_stages(doc: Document, stages: Sequence[Stage]) -> Document:
     """Run `stages` over `doc`, timing each one into the document's history."""
     for stage in stages:
         started = time.perf_counter()
+        if stage.languages is not None and doc.language and doc.language not in stage.languages:
+            doc = replace(doc, notes=(*doc.notes, Note(stage=stage.name, error=f"skipped:{doc.language}")))
+            continue
         try:
             doc = stage.fn(doc)
         except PipelineError:

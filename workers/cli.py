@@ -221,6 +221,10 @@ def watch(folders: tuple[Path, ...]) -> None:
 def worker(ctx: click.Context, concurrency: int | None, queues: str, hostname: str | None) -> None:
     """Start a Celery worker with our app and settings (extra args go to celery)."""
     settings = _settings()
+    if settings.metrics_port:
+        from config.metrics import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(settings, hostname or f"worker-{settings.metrics_port}")
     from workers.app import app, default_broker_url
 
     if not settings.redis_url and not default_broker_url().startswith("redis://127.0.0.1"):
@@ -314,33 +318,6 @@ def show(doc_id: str, as_json: bool) -> None:
     console.print("history: " + ", ".join(f"{s['stage']} {s['ms']}ms" for s in body.get("history", [])))
 
 
-# ------------------------------------------------------------------------ status
-@main.command()
-@click.option("--json", "as_json", is_flag=True)
-def status(as_json: bool) -> None:
-    """Queue depths, workers online, documents done and failed."""
-    from config.celery import QUEUES
-
-    settings = _settings()
-    with _broker(settings):
-        from workers.app import app
-        from workers.resources import get_ledger, get_redis
-
-        r = get_redis()
-        queues = {q: int(r.llen(q)) for q in QUEUES}
-        replies = app.control.inspect(timeout=1.0).stats() or {}
-        workers = {name: {"concurrency": s.get("pool", {}).get("max-concurrency")} for name, s in replies.items()}
-        counts = get_ledger().counts()
-    data = {"queues": queues, "workers": workers, "documents": counts}
-    if as_json:
-        _print_json(data)
-        return
-    for name, depth in queues.items():
-        console.print(f"queue {name:8} {depth}")
-    console.print(f"workers online {len(workers)}" + "".join(f"\n  {w}" for w in workers))
-    console.print("inputs " + "  ".join(f"{k} {v}" for k, v in counts.items()))
-
-
 # ------------------------------------------------------------------------ export
 @main.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
@@ -367,6 +344,10 @@ def export(out: Path | None) -> None:
 from workers.cli_es import es_group, kibana_group, reindex  # noqa: E402
 
 for _command in (es_group, kibana_group, reindex):
+    main.add_command(_command)
+from workers.cli_ops import failed, retry, sources, status  # noqa: E402
+
+for _command in (status, sources, failed, retry):
     main.add_command(_command)
 # -- end registered commands --
 

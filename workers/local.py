@@ -81,7 +81,7 @@ class PrivateRedis:
             "--save", "", "--daemonize", "no", "--protected-mode", "yes",
             "--logfile", str(self.dir / "redis.log"),
         ]
-        self.proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL)  # noqa: PLW1509
+        self.proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL)
         self.url = f"redis://127.0.0.1:{port}/0"
         deadline = time.monotonic() + timeout
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
@@ -145,7 +145,7 @@ class WorkerProcesses:
                    str(self.concurrency), "--queues", self.queues, "--hostname", f"local{i}-{os.getpid()}@%h"]
             self.procs.append(subprocess.Popen(
                 cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509
+                preexec_fn=_die_with_parent,
             ))
             log.close()
 

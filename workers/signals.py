@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import structlog
-from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
+from celery.signals import (
+    before_task_publish,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+)
 
 from config.logging import configure_logging
 from config.settings import get_settings
@@ -20,6 +28,24 @@ def _warm(**_: Any) -> None:
     from workers.resources import get_stages
 
     get_stages()
+
+
+@before_task_publish.connect
+def _stamp(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """Stamp each message with its send time, so `status` can tell the oldest waiting age."""
+    if headers is not None:
+        headers.setdefault("sent_at", time.time())
+
+
+@worker_init.connect
+def _serve_metrics(**_: Any) -> None:
+    settings = get_settings()
+    if settings.metrics_port:
+        from config.celery import QUEUES
+        from workers.metrics import serve
+        from workers.resources import get_redis
+
+        serve(settings.metrics_port, get_redis(), QUEUES)
 
 
 @worker_ready.connect

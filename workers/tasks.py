@@ -22,6 +22,7 @@ from pipeline.adapters.web import fetch_url as fetch_document
 from pipeline.document import Document
 from pipeline.errors import BadInput, SkipDocument, TransientError
 from pipeline.run import record_step, run_stages
+from workers import metrics
 from workers.app import app
 from workers.resources import get_http, get_index, get_ledger, get_stages
 
@@ -49,6 +50,7 @@ class NewsflowTask(Task):  # type: ignore[misc]
             return super().__call__(*args, **kwargs)
         except SkipDocument as skip:
             get_ledger().mark(source, "skipped", reason=skip.reason, stage=self.name)
+            metrics.DOCUMENTS.labels(self.name, "skipped").inc()
             log.info("skipped", reason=skip.reason)
         except BadInput as exc:
             self._record_failure(source, exc)
@@ -58,10 +60,12 @@ class NewsflowTask(Task):  # type: ignore[misc]
         self._record_failure(_source_of(tuple(args)), exc)
 
     def on_retry(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        metrics.RETRIES.labels(self.name).inc()
         get_ledger().note_retry(_source_of(tuple(args)), reason=f"{type(exc).__name__}: {exc}")
 
     def _record_failure(self, source: str, exc: BaseException) -> None:
         attempts = self.request.retries + 1
+        metrics.FAILURES.labels(self.name, type(exc).__name__).inc()
         get_ledger().mark(source, "failed", reason=f"{type(exc).__name__}: {exc}",
                           stage=self.name, attempts=attempts)
         log.warning("failed", error=type(exc).__name__, reason=str(exc), attempts=attempts)
@@ -98,6 +102,7 @@ def process_document(payload: dict[str, Any]) -> None:
     """Clean, extract entities and claims; hand the enriched document to the indexer."""
     doc = run_stages(Document.from_dict(payload), get_stages())
     structlog.contextvars.bind_contextvars(doc_id=doc.id)
+    metrics.observe_history(doc.history)
     index_document.delay(doc.to_dict())
 
 

@@ -90,7 +90,8 @@ def test_a_failing_file_is_reported_kept_on_disk_and_exits_non_zero(
     result = newsflow("run", str(inbox), check=False)
     assert result.returncode == 1
     assert "failed 1" in result.stdout
-    assert "scan.txt" in result.stdout and "binary" in result.stdout
+    assert "scan.txt" in result.stdout
+    assert "binary" in result.stdout
     assert bad.exists()
     record = newsflow.json_lines("show", str(bad))[0]
     assert record["state"] == "failed"

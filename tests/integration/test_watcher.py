@@ -17,7 +17,8 @@ pytestmark = pytest.mark.integration
 
 
 def _sources_indexed(cli: Newsflow) -> set[str]:
-    return {Path(s).name for doc in map(json.loads, cli("export").stdout.splitlines()) for s in doc["sources"]}
+    docs = map(json.loads, cli("export").stdout.splitlines())
+    return {Path(s).name for doc in docs for s in doc["sources"]}
 
 
 def _stop(proc: subprocess.Popen[str]) -> str:

@@ -28,7 +28,8 @@ def test_stages_run_in_order_and_each_is_timed() -> None:
 
 
 def test_a_soft_stage_that_fails_leaves_a_note_without_the_message() -> None:
-    doc = run_stages(make_document("abc"), [Stage("claims", _broken, essential=False), Stage("upper", _upper)])
+    stages = [Stage("claims", _broken, essential=False), Stage("upper", _upper)]
+    doc = run_stages(make_document("abc"), stages)
     assert doc.text == "ABC"
     assert [(n.stage, n.error) for n in doc.notes] == [("claims", "ValueError")]
     assert "secret" not in str(doc.to_dict())
@@ -45,3 +46,12 @@ def test_skip_is_passed_to_the_caller_even_from_a_soft_stage() -> None:
 
     with pytest.raises(SkipDocument, match="empty"):
         run_stages(make_document(), [Stage("dedupe", skip, essential=False)])
+
+
+def test_a_stage_for_english_passes_other_languages_by_with_a_note() -> None:
+    stages = [Stage("entities", _upper, languages=("en",))]
+    german = run_stages(make_document("abc", language="de"), stages)
+    english = run_stages(make_document("abc", language="en"), stages)
+    assert german.text == ""
+    assert [(n.stage, n.error) for n in german.notes] == [("entities", "skipped:de")]
+    assert english.text == "ABC"

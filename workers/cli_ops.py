@@ -1,0 +1,177 @@
+"""Commands for operators: status, sources, failed, retry (does I/O).
+
+`status` reads the queues and the ledger straight from Redis and asks the workers
+over Celery's control channel; `sources` answers "where is my file?"; `failed` lists
+the dead letters and `retry` sends them through again from their original input.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from config.celery import QUEUES
+from pipeline.adapters.ledger import STATES
+from workers.cli import _broker, _print_json, _settings, console
+
+
+def queue_report(r: Any) -> dict[str, dict[str, Any]]:
+    """Depth and oldest waiting age (seconds) per queue, read from Redis lists."""
+    report = {}
+    now = time.time()
+    for queue in QUEUES:
+        depth = int(r.llen(queue))
+        oldest: float | None = None
+        if depth:
+            raw = r.lindex(queue, -1)  # kombu pushes on the left and pops on the right
+            try:
+                sent = json.loads(raw)["headers"].get("sent_at")
+                oldest = round(now - float(sent), 1) if sent else None
+            except (ValueError, KeyError, TypeError):
+                oldest = None
+        report[queue] = {"depth": depth, "oldest_s": oldest, "consumers": 0}
+    return report
+
+
+def collect_status() -> dict[str, Any]:
+    from workers.app import app
+    from workers.resources import get_ledger, get_redis
+
+    queues = queue_report(get_redis())
+    inspect = app.control.inspect(timeout=1.0)
+    stats = inspect.stats() or {}
+    active = inspect.active() or {}
+    active_queues = inspect.active_queues() or {}
+    workers = {}
+    for name, info in stats.items():
+        workers[name] = {
+            "concurrency": info.get("pool", {}).get("max-concurrency"),
+            "active": [t.get("name") for t in active.get(name, [])],
+        }
+        for q in active_queues.get(name, []):
+            if q.get("name") in queues:
+                queues[q["name"]]["consumers"] += 1
+    ledger = get_ledger()
+    counts = ledger.counts()
+    recent = ledger.recent(3600)
+    return {
+        "queues": queues,
+        "workers": workers,
+        "documents": counts,
+        "last_hour": {k: recent.get(k, 0) for k in ("done", "duplicate", "failed", "retried")},
+        "dead_letters": counts.get("failed", 0),
+    }
+
+
+def _render(data: dict[str, Any]) -> Table:
+    table = Table("queue", "depth", "oldest waiting", "consumers", title="Newsflow")
+    for name, q in data["queues"].items():
+        table.add_row(name, str(q["depth"]), "-" if q["oldest_s"] is None else f"{q['oldest_s']}s",
+                      str(q["consumers"]))
+    table.add_section()
+    for name, w in data["workers"].items():
+        busy = ", ".join(w["active"]) or "idle"
+        table.add_row(f"worker {name}", f"×{w['concurrency']}", busy, "")
+    if not data["workers"]:
+        table.add_row("workers", "none online", "", "")
+    table.add_section()
+    inputs = "  ".join(f"{k} {v}" for k, v in data["documents"].items() if v) or "none"
+    table.add_row("inputs", inputs, "", "")
+    table.add_row("last hour", "  ".join(f"{k} {v}" for k, v in data["last_hour"].items()), "", "")
+    table.add_row("dead letters", str(data["dead_letters"]), "`newsflow failed`", "")
+    return table
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--watch", is_flag=True, help="Refresh every 2 seconds until Ctrl-C.")
+def status(as_json: bool, watch: bool) -> None:
+    """Queues (depth, oldest waiting, consumers), workers and their tasks, inputs by state."""
+    with _broker(_settings()):
+        if as_json:
+            _print_json(collect_status())
+            return
+        if not watch:
+            console.print(_render(collect_status()))
+            return
+        from rich.live import Live
+
+        try:
+            with Live(_render(collect_status()), console=console, refresh_per_second=1) as live:
+                while True:
+                    time.sleep(2)
+                    live.update(_render(collect_status()))
+        except KeyboardInterrupt:
+            pass
+
+
+@click.command()
+@click.option("--state", type=click.Choice(list(STATES)))
+@click.option("--json", "as_json", is_flag=True)
+def sources(state: str | None, as_json: bool) -> None:
+    """Every input ever received, with its state and document or failure reason."""
+    with _broker(_settings()):
+        from workers.resources import get_ledger
+
+        records = sorted(get_ledger().all(state), key=lambda r: r.updated)
+    if as_json:
+        for r in records:
+            _print_json(r.to_dict())
+        return
+    table = Table("state", "source", "document / reason")
+    for r in records:
+        table.add_row(r.state, r.source, r.reason if r.state == "failed" else (r.document[:12] or r.reason))
+    console.print(table)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+def failed(as_json: bool) -> None:
+    """The dead letters: inputs that failed for good, with stage, reason and attempts."""
+    with _broker(_settings()):
+        from workers.resources import get_ledger
+
+        records = sorted(get_ledger().all("failed"), key=lambda r: r.updated)
+    if as_json:
+        for r in records:
+            _print_json(r.to_dict())
+        return
+    if not records:
+        console.print("no failed inputs")
+    for r in records:
+        console.print(f"{r.id}  {r.source}\n    {r.stage or '-'} after {r.attempts} attempt(s): {r.reason}",
+                      markup=False)
+
+
+@click.command()
+@click.argument("ids", nargs=-1)
+@click.option("--all", "retry_all", is_flag=True, help="Retry every failed input.")
+def retry(ids: tuple[str, ...], retry_all: bool) -> None:
+    """Send failed inputs through again, from their original file or URL."""
+    if not ids and not retry_all:
+        raise click.UsageError("give failure ids (see `newsflow failed`) or --all")
+    with _broker(_settings()):
+        from workers.resources import get_ledger
+        from workers.tasks import enqueue_file, enqueue_url
+
+        ledger = get_ledger()
+        records = list(ledger.all("failed")) if retry_all else [ledger.find(i) for i in ids]
+        sent = 0
+        for wanted, record in zip(ids or [r.source for r in records], records, strict=True):
+            if record is None or record.state != "failed":
+                console.print(f"{wanted}: not a failed input (see `newsflow failed`)")
+                continue
+            if record.kind == "url":
+                enqueue_url(record.source)
+            elif Path(record.source).exists():
+                enqueue_file(Path(record.source))
+            else:
+                console.print(f"{record.source}: the file is gone; drop it again to retry")
+                continue
+            sent += 1
+    console.print(f"retrying {sent}")
