@@ -1,0 +1,220 @@
+"""What a document contributes to story grouping: weighted words, names, when (pure).
+
+`story_features(doc)` turns an enriched Document into a small, JSON-safe record that
+the story store keeps per document, so a later arrival can be compared with it
+without re-reading the document:
+
+* `terms`: content words weighted by sublinear term frequency times a *fixed*
+  rarity (wordfreq's Zipf frequency for English), L2-normalised. The rarity comes
+  from a general-English word list, not from the documents seen so far, so a
+  document's vector never changes as others arrive: that is what keeps the final
+  grouping independent of arrival order.
+* `names`: canonical entity names (from the entities stage), lower-cased, leading
+  "the" dropped, weighted by mention count and rarity, L2-normalised. Labels are
+  ignored: the small spaCy model often labels one name differently in two articles.
+* `years`, `numbers`, `dates`: what tells two look-alike events apart (two rehab
+  stays in different years, 23 pirates captured versus 26).
+* `keys`: the blocking keys (rarest names and words) under which the document is
+  filed; only documents sharing a key are ever compared.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.document import Document
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
+_YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
+_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_DATE = re.compile(
+    r"\b(" + "|".join(m.capitalize() for m in _MONTHS) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b"
+    r"|\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(m.capitalize() for m in _MONTHS) + r")\b"
+)
+# Words this common say nothing about which event an article reports (Zipf >= 5.5 is
+# roughly the 400 most frequent English words: "said", "people", "year", ...).
+_COMMON_ZIPF = 5.5
+_MAX_TERMS = 120
+_LEDE_CHARS = 300  # the title and first sentence or two: who did what, where and when
+# ECB+-style token spacing ("5. 9", "8: 41"): glue decimals back, drop clock times.
+_SPLIT_DECIMAL = re.compile(r"(\d)\. (\d)")
+_TIME = re.compile(r"\b\d{1,2} ?: ?\d{2}\b")
+_MAX_KEYS = 12
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoryFeatures:
+    """The per-document record the story store keeps (JSON-safe through to_dict)."""
+
+    id: str
+    terms: dict[str, float] = field(default_factory=dict)
+    names: dict[str, float] = field(default_factory=dict)
+    years: tuple[int, ...] = ()
+    numbers: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()  # "12-06": month-day mentioned in the text
+    published: str = ""  # ISO date of the article when known
+    keys: tuple[str, ...] = ()
+    lede: dict[str, float] = field(default_factory=dict)  # terms of the title and first lines
+    vocab: tuple[str, ...] = ()  # every uncommon word stem, to check "is this name mentioned?"
+    who: tuple[tuple[str, ...], ...] = ()  # prominent people, each as its word stems
+    where: tuple[tuple[str, ...], ...] = ()  # prominent places
+    orgs: tuple[tuple[str, ...], ...] = ()  # prominent organisations and groups
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "terms": self.terms,
+            "names": self.names,
+            "years": list(self.years),
+            "numbers": list(self.numbers),
+            "dates": list(self.dates),
+            "published": self.published,
+            "keys": list(self.keys),
+            "lede": self.lede,
+            "vocab": list(self.vocab),
+            "who": [list(n) for n in self.who],
+            "where": [list(n) for n in self.where],
+            "orgs": [list(n) for n in self.orgs],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StoryFeatures:
+        return cls(
+            id=data["id"],
+            terms=dict(data.get("terms", {})),
+            names=dict(data.get("names", {})),
+            years=tuple(data.get("years", ())),
+            numbers=tuple(data.get("numbers", ())),
+            dates=tuple(data.get("dates", ())),
+            published=data.get("published", ""),
+            keys=tuple(data.get("keys", ())),
+            lede=dict(data.get("lede", {})),
+            vocab=tuple(data.get("vocab", ())),
+            who=tuple(tuple(n) for n in data.get("who", ())),
+            where=tuple(tuple(n) for n in data.get("where", ())),
+            orgs=tuple(tuple(n) for n in data.get("orgs", ())),
+        )
+
+
+@functools.lru_cache(maxsize=200_000)
+def rarity(word: str) -> float:
+    """How much a word says about one event: 0 for the commonest words, up to 5.5."""
+    from wordfreq import zipf_frequency
+
+    return max(0.0, _COMMON_ZIPF - zipf_frequency(word, "en"))
+
+
+def stem(word: str) -> str:
+    """A crude plural fold, enough to match "pirates" with "pirate"."""
+    word = word.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def name_key(canonical: str) -> str:
+    """One spelling per name: lower-case, no leading article, single spaces."""
+    name = " ".join(canonical.lower().replace("’", "'").replace(" - ", "-").split())
+    return re.sub(r"^(?:the|a|an)\s+", "", name)
+
+
+def story_features(doc: Document) -> StoryFeatures:
+    """The story-grouping view of `doc` (reads title, text, entities, published)."""
+    text = f"{doc.title}\n{doc.text}" if doc.title and not doc.text.startswith(doc.title) else doc.text
+    text = _TIME.sub(" ", _SPLIT_DECIMAL.sub(r"\1.\2", text))
+    terms = _weighted_terms(text)
+    lede = _weighted_terms(text[:_LEDE_CHARS])
+    name_counts: Counter[str] = Counter()
+    for entity in doc.entities:
+        key = name_key(entity.canonical)
+        if key and len(key) > 1:
+            name_counts[key] += entity.count
+    names = _normalise({k: (1 + math.log(n)) * _name_rarity(k) for k, n in name_counts.items()})
+    terms = dict(sorted(terms.items(), key=lambda kv: -kv[1])[:_MAX_TERMS])
+    keys = [f"n:{k}" for k, _ in sorted(names.items(), key=lambda kv: -kv[1])[: _MAX_KEYS // 2]]
+    keys += [f"t:{k}" for k, _ in list(terms.items())[: _MAX_KEYS - len(keys)]]
+    return StoryFeatures(
+        id=doc.id,
+        terms=terms,
+        names=names,
+        years=tuple(sorted({int(y) for y in _YEAR.findall(text)})),
+        numbers=tuple(sorted(_numbers(text))),
+        dates=tuple(sorted(_dates(text))),
+        published=doc.published[:10],
+        keys=tuple(sorted(set(keys))),
+        lede=dict(sorted(lede.items(), key=lambda kv: -kv[1])[:_MAX_TERMS]),
+        vocab=tuple(sorted({w for w in map(stem, _WORD.findall(text)) if rarity(w) >= 1.0})),
+        who=_prominent(doc, {"PERSON"}),
+        where=_prominent(doc, {"GPE", "LOC", "FAC"}),
+        orgs=_prominent(doc, {"ORG", "NORP"}),
+    )
+
+
+def _weighted_terms(text: str) -> dict[str, float]:
+    counts = Counter(stem(w) for w in _WORD.findall(text))
+    return _normalise({w: (1 + math.log(n)) * rarity(w) for w, n in counts.items() if len(w) > 1})
+
+
+def _prominent(doc: Document, labels: set[str]) -> tuple[tuple[str, ...], ...]:
+    """Names of `labels` mentioned twice or in the lede: who, where an article is about."""
+    out = []
+    for entity in doc.entities:
+        if entity.label in labels and (entity.count >= 2 or entity.start < _LEDE_CHARS):
+            words = tuple(w for w in map(stem, _WORD.findall(name_key(entity.canonical))) if rarity(w) >= 1.0)
+            if words and words not in out:
+                out.append(words)
+    return tuple(out)
+
+
+def _name_rarity(key: str) -> float:
+    # A name is as telling as its rarest word: "promises treatment center" is rare as a whole.
+    return max((rarity(stem(w)) for w in _WORD.findall(key)), default=0.0) + 1.0
+
+
+def _normalise(weights: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in weights.values()))
+    return {k: round(v / norm, 5) for k, v in weights.items() if v > 0} if norm else {}
+
+
+def _numbers(text: str) -> set[str]:
+    years = set(_YEAR.findall(text))
+    out = set()
+    for raw in _NUMBER.findall(text):
+        value = raw.replace(",", "")
+        # Single digits are everywhere ("2 - year", "1 of 3"); years are handled apart.
+        if value not in years and not (value.isdigit() and int(value) < 10):
+            out.add(value)
+    return out
+
+
+def _dates(text: str) -> set[str]:
+    out = set()
+    for m1, d1, d2, m2 in _DATE.findall(text):
+        month = _MONTHS.index((m1 or m2).lower()) + 1
+        day = int(d1 or d2)
+        if 1 <= day <= 31:
+            out.add(f"{month:02d}-{day:02d}")
+    return out

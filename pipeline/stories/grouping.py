@@ -1,0 +1,151 @@
+"""Which documents report the same event: pair scores and story clusters (pure).
+
+Two steps, both functions of the documents alone, never of their arrival order:
+
+1. `pair_score(a, b)`: how likely two articles report one event, a logistic function
+   of a few measured signals: what they say (word and lede cosine), who and what they
+   name (entity cosine), and what tells look-alike events apart: a prominent person,
+   place or organisation of one article that the other never mentions, years that do
+   not overlap, different salient numbers (23 pirates captured versus 26).
+   `WEIGHTS` were fitted on ECB+ dev pairs within a topic (`bench/stories.py --fit`).
+2. `cluster(ids, edges)`: average-link agglomerative clustering over the scored
+   pairs (missing pairs count as 0), merged while the average score between two
+   clusters is at least `threshold`. Ties break on ids, so the same documents and
+   scores always give the same stories. A story's id is its smallest member id.
+
+Only pairs sharing a blocking key (`StoryFeatures.keys`) are ever scored; the story
+store files documents under those keys so a later arrival meets every candidate.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+from pipeline.stories.features import StoryFeatures
+
+# Signal names, in the order of `pair_vector` and `WEIGHTS`.
+SIGNALS = (
+    "terms",
+    "names",
+    "lede",
+    "same_year",
+    "other_year",
+    "same_numbers",
+    "other_numbers",
+    "other_who",
+    "other_where",
+    "other_org",
+)
+# Fitted by `python -m bench.stories --fit` (logistic regression, within-topic pairs of
+# ECB+ dev). The last value is the intercept.
+WEIGHTS = (1.52, 2.41, 1.41, 2.37, -1.0, 0.76, -1.13, -1.34, -0.63, -0.74, 0.16)
+THRESHOLD = 0.5  # average pair score needed to join two clusters
+EDGE_FLOOR = 0.3  # pairs scoring below this are not stored (they count as 0)
+
+
+def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(k, 0.0) for k, v in a.items())
+
+
+def _salient(numbers: Iterable[str]) -> set[str]:
+    return {n for n in numbers if "." in n or (n.isdigit() and int(n) >= 10)}
+
+
+def _unmentioned(names: Sequence[Sequence[str]], vocab: frozenset[str] | set[str]) -> float:
+    """Share of `names` of which no word occurs in the other article."""
+    if not names:
+        return 0.0
+    return sum(not any(w in vocab for w in name) for name in names) / len(names)
+
+
+def pair_vector(a: StoryFeatures, b: StoryFeatures) -> list[float]:
+    """The signals of `SIGNALS` for one pair (symmetric in a and b)."""
+    ya, yb = set(a.years), set(b.years)
+    na, nb = _salient(a.numbers), _salient(b.numbers)
+    va, vb = set(a.vocab), set(b.vocab)
+    return [
+        dot(a.terms, b.terms),
+        dot(a.names, b.names),
+        dot(a.lede, b.lede),
+        float(bool(ya & yb)),
+        float(bool(ya and yb and not ya & yb)),
+        min(len(na & nb), 3) / 3,
+        float(len(na) >= 2 and len(nb) >= 2 and not na & nb),
+        max(_unmentioned(a.who, vb), _unmentioned(b.who, va)),
+        max(_unmentioned(a.where, vb), _unmentioned(b.where, va)),
+        max(_unmentioned(a.orgs, vb), _unmentioned(b.orgs, va)),
+    ]
+
+
+def pair_score(a: StoryFeatures, b: StoryFeatures, weights: Sequence[float] = WEIGHTS) -> float:
+    """Probability-like score that `a` and `b` report the same event."""
+    z = weights[-1] + sum(w * x for w, x in zip(weights, pair_vector(a, b), strict=False))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def share_key(a: StoryFeatures, b: StoryFeatures) -> bool:
+    return not set(a.keys).isdisjoint(b.keys)
+
+
+def cluster(
+    ids: Iterable[str], edges: Mapping[tuple[str, str], float], threshold: float = THRESHOLD
+) -> dict[str, str]:
+    """Average-link clusters of `ids`; returns id -> story id (smallest member id).
+
+    `edges` maps (a, b) with a < b to a score; absent pairs score 0.
+    """
+    members: dict[str, list[str]] = {i: [i] for i in sorted(set(ids))}
+    # Sum of pair scores between two clusters, keyed by their (sorted) representative ids.
+    sums: dict[tuple[str, str], float] = {}
+    for (a, b), s in edges.items():
+        if a in members and b in members and a != b:
+            key = (a, b) if a < b else (b, a)
+            sums[key] = sums.get(key, 0.0) + s
+    heap = [(-s, key) for key, s in sums.items()]
+    heapq.heapify(heap)
+    while heap:
+        neg, (a, b) = heapq.heappop(heap)
+        if a not in members or b not in members or sums.get((a, b)) is None:
+            continue  # a stale entry: one side was merged since
+        average = sums[(a, b)] / (len(members[a]) * len(members[b]))
+        if -neg != average:
+            continue
+        if average < threshold:
+            break
+        keep, gone = (a, b)  # a < b: the merged cluster keeps the smaller id
+        members[keep].extend(members.pop(gone))
+        del sums[(a, b)]
+        for other in list(members):
+            if other == keep:
+                continue
+            k_old = (min(gone, other), max(gone, other))
+            k_new = (min(keep, other), max(keep, other))
+            moved = sums.pop(k_old, 0.0)
+            if moved or k_new in sums:
+                sums[k_new] = sums.get(k_new, 0.0) + moved
+        for other in members:
+            k = (min(keep, other), max(keep, other))
+            if k in sums:
+                heapq.heappush(heap, (-sums[k] / (len(members[k[0]]) * len(members[k[1]])), k))
+    return {m: min(group) for group in members.values() for m in group}
+
+
+def score_pairs(features: Sequence[StoryFeatures], floor: float = EDGE_FLOOR) -> dict[tuple[str, str], float]:
+    """Every pair sharing a blocking key, scored; those under `floor` are dropped."""
+    edges = {}
+    for a, b in itertools.combinations(sorted(features, key=lambda f: f.id), 2):
+        if share_key(a, b):
+            s = pair_score(a, b)
+            if s >= floor:
+                edges[(a.id, b.id)] = s
+    return edges
+
+
+def group(features: Sequence[StoryFeatures]) -> dict[str, str]:
+    """Stories for a whole batch at once: doc id -> story id (what the store converges to)."""
+    return cluster([f.id for f in features], score_pairs(features))
