@@ -20,7 +20,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.claims.cues import CUE_LEMMAS, PERSONAL_PRONOUNS, QUOTE_ONLY, RELATIVE_PRONOUNS
+from pipeline.claims.cues import (
+    CUE_LEMMAS,
+    OBJECT_CUES,
+    PERSONAL_PRONOUNS,
+    QUOTE_ONLY,
+    RELATIVE_PRONOUNS,
+)
 from pipeline.claims.quotes import Quote, find_quotes, paragraphs
 
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
@@ -203,14 +209,16 @@ class _Paragraph:
                 continue
             nxt = quotes[n + 1].start if n + 1 < len(quotes) else self.start + len(self.sdoc.text)
             prv = quotes[n - 1].end if n else self.start
-            cue = self.cue_after(q, nxt) or self.cue_before(q, prv)
+            cue = self.cue_after(q, nxt)
+            if cue is None and current is not None and self._nothing_between(current, q):
+                out[-1] = current = _extend(current, (q.start, q.end))
+                continue
+            cue = cue or self.cue_before(q, prv)
             if cue is not None:
                 subj = self.subject(cue)
                 current = self.make([(q.start, q.end)], "direct", subj, cue)
                 self.used_cues.add(cue.i)
                 out.append(current)
-            elif current is not None and self._nothing_between(current, q):
-                out[-1] = current = _extend(current, (q.start, q.end))
             elif n == 0 and previous_direct is not None and self._opens_paragraph(q):
                 current = _inherit(previous_direct, (q.start, q.end))
                 out.append(current)
@@ -222,13 +230,13 @@ class _Paragraph:
     def _nothing_between(self, claim: Attribution, q: Quote) -> bool:
         """Only the attribution of `claim` stands between its quote and `q` ("“…,” she said. “…”")."""
         between = self.text[claim.end:q.start]
-        return len(between) < 120 and not any(
+        return len(between) < 300 and not any(
             claim.end <= self.off(t) < q.start and t.i not in self.used_cues for t in self.cue_tokens()
         )
 
     def cue_after(self, q: Quote, limit: int) -> Any | None:
         last = self.text[q.end - 1:q.end]
-        after = self.text[q.end:q.end + 3].lstrip("”\"’ ")
+        after = self.text[q.end:q.end + 3].lstrip("”\"’' ")
         if not (last in ",?!—–-…" or after.startswith((",", "—", "–"))):
             return None
         for tok in self.sdoc:
@@ -237,7 +245,7 @@ class _Paragraph:
                 continue
             if o >= limit or (tok.text in (".", ";") and o > q.end + 1):
                 return None
-            if tok.pos_ in ("VERB", "AUX") and tok.lemma_.lower() in CUE_LEMMAS and self.subject(tok) is not None:
+            if self._is_free_cue(tok) and self.subject(tok) is not None:
                 return tok
         return None
 
@@ -252,7 +260,7 @@ class _Paragraph:
                 continue
             if tok.text in (".", ";", "?", "!") and o < q.start - 2:
                 best = None  # a sentence ended between the verb and the quote
-            elif tok.pos_ in ("VERB", "AUX") and tok.lemma_.lower() in CUE_LEMMAS and not self.is_quoted(tok):
+            elif self._is_free_cue(tok) and not self.is_quoted(tok):
                 best = tok if self.subject(tok) is not None else None
         if best is None:
             return None
@@ -260,9 +268,12 @@ class _Paragraph:
         tokens_between = [t for t in self.sdoc if self.off(best) < self.off(t) < q.start - 1]
         if len(tokens_between) > _MAX_BEFORE_GAP:
             return None
-        if tail.endswith((":", ",", "that")) or not tail or tail.endswith("as"):
+        if not tail or tail.endswith((":", ",")) or tail.split()[-1].lower() == "that":
             return best
         return None
+
+    def _is_free_cue(self, tok: Any) -> bool:
+        return tok.pos_ in ("VERB", "AUX") and tok.lemma_.lower() in CUE_LEMMAS and tok.i not in self.used_cues
 
     # -- 2. reported speech ---------------------------------------------------------
     def reported(self, directs: list[Attribution]) -> list[Attribution]:
@@ -285,7 +296,8 @@ class _Paragraph:
         return out
 
     def content(self, cue: Any) -> tuple[int, int] | None:
-        clause = next((c for c in cue.children if c.dep_ == "ccomp"), None)
+        clause = next((c for c in cue.children if c.dep_ == "ccomp" or (
+            c.dep_ == "advcl" and c.left_edge.lower_ == "that")), None)
         if clause is not None:
             toks = [t for t in clause.subtree]
             if cue.dep_ != "ROOT" and clause.i < cue.i:
@@ -294,6 +306,8 @@ class _Paragraph:
             # "…, X said": the clause is the verb this one hangs from, minus the cue
             drop = {t.i for t in cue.subtree}
             toks = [t for t in cue.head.subtree if t.i not in drop and t.i < cue.i]
+        elif cue.lemma_.lower() in OBJECT_CUES and (obj := self.object_content(cue)) is not None:
+            toks = list(obj)
         else:
             return None
         toks = [t for t in toks if not (t.is_punct and t.text not in ("”", '"', "’"))] or toks
@@ -306,6 +320,22 @@ class _Paragraph:
         if self.text[start - 1:start] in "“\"" and start - 1 >= self.start:
             start -= 1
         return start, end
+
+    def object_content(self, cue: Any) -> list[Any] | None:
+        """"called for a ceasefire", "vowed to veto it", "warned against X": the complement."""
+        for child in cue.children:
+            if child.dep_ in ("xcomp", "dobj") and child.i > cue.i:
+                toks = [t for t in child.subtree]
+                # "urged allies to send more": the object and its infinitive
+                nxt = [c for c in cue.children if c.dep_ == "xcomp" and c.i > child.i]
+                for c in nxt:
+                    toks += list(c.subtree)
+                return sorted(toks, key=lambda t: t.i)
+            if child.dep_ in ("prep", "prt") and child.lower_ in ("for", "against", "on", "about", "of"):
+                pobj = [c for c in child.children if c.dep_ in ("pobj", "pcomp")]
+                if pobj:
+                    return list(pobj[0].subtree)
+        return None
 
     def according_to(self, taken: list[tuple[int, int]]) -> list[Attribution]:
         out = []

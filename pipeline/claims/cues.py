@@ -28,6 +28,14 @@ CUE_LEMMAS = SPEECH_VERBS | COGNITION_VERBS
 # Cues that only attribute an adjacent quotation, never a reported clause.
 QUOTE_ONLY = frozenset({"continue", "add", "describe", "comment"})
 
+# Cues whose content may be a noun phrase or an infinitive rather than a clause:
+# "called for a ceasefire", "vowed to veto the bill", "criticised the decision".
+OBJECT_CUES = frozenset("""
+call cite criticize criticise attack blast praise condemn slam question describe deny
+accuse blame reject dismiss defend support oppose promise vow pledge threaten agree refuse
+decline plan want urge demand propose warn push mock tout welcome applaud endorse
+""".split())
+
 PERSONAL_PRONOUNS = frozenset({"he", "she", "they", "it", "i", "we", "you"})
 RELATIVE_PRONOUNS = frozenset({"who", "which", "that"})
 

@@ -50,6 +50,12 @@ def _scan_paragraph(text: str, start: int, end: int) -> list[Quote]:
     i = start
     while i < end:
         ch = text[i]
+        if text.startswith("''", i) and _can_open(text, i, start):  # two apostrophes as a double mark
+            close = text.find("''", i + 2, end)
+            if close > i + 2:
+                out.append(Quote(i + 2, close, closed=True))
+                i = close + 2
+                continue
         if ch in _OPEN_DOUBLE and _can_open(text, i, start):
             close = _find_double_close(text, i + 1, end, ch)
             if close is None:
