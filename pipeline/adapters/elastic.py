@@ -86,9 +86,7 @@ def translated_errors(what: str) -> Iterator[None]:
     try:
         yield
     except (EsConnectionError, EsConnectionTimeout) as exc:
-        raise TransientError(
-            f"elasticsearch unavailable during {what}: {type(exc).__name__}"
-        ) from exc
+        raise TransientError(f"elasticsearch unavailable during {what}: {type(exc).__name__}") from exc
     except ApiError as exc:
         if exc.status_code == 429 or exc.status_code >= 500:
             raise TransientError(f"elasticsearch answered {exc.status_code} during {what}") from exc
@@ -120,11 +118,19 @@ def to_es_body(doc: Document, *, indexed_at: str) -> dict[str, Any]:
     return body
 
 
+def to_es_record(record: Mapping[str, Any], *, indexed_at: str) -> dict[str, Any]:
+    """A claim or story record as Elasticsearch stores it: unknown dates null, plus
+    `indexed_at` and `date` (the article's or the story's latest date, else now) (pure)."""
+    body: dict[str, Any] = _nulls_for_empty_dates(dict(record))
+    body.setdefault("indexed_at", indexed_at)
+    when = body.get("published") or body.get("last_seen")
+    body.setdefault("date", iso_date(when) or indexed_at)
+    return body
+
+
 def from_es_source(source: Mapping[str, Any]) -> dict[str, Any]:
     """Back from Elasticsearch to the record `SqliteIndex` returns (pure)."""
-    body: dict[str, Any] = _empty_for_null_dates(
-        {k: v for k, v in source.items() if k not in ES_ONLY_KEYS}
-    )
+    body: dict[str, Any] = _empty_for_null_dates({k: v for k, v in source.items() if k not in ES_ONLY_KEYS})
     return body
 
 
@@ -141,8 +147,7 @@ def iso_date(value: str | None) -> str | None:
 def _nulls_for_empty_dates(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            k: (None if k in DATE_KEYS and v == "" else _nulls_for_empty_dates(v))
-            for k, v in value.items()
+            k: (None if k in DATE_KEYS and v == "" else _nulls_for_empty_dates(v)) for k, v in value.items()
         }
     if isinstance(value, list):
         return [_nulls_for_empty_dates(v) for v in value]
@@ -152,8 +157,7 @@ def _nulls_for_empty_dates(value: Any) -> Any:
 def _empty_for_null_dates(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            k: ("" if k in DATE_KEYS and v is None else _empty_for_null_dates(v))
-            for k, v in value.items()
+            k: ("" if k in DATE_KEYS and v is None else _empty_for_null_dates(v)) for k, v in value.items()
         }
     if isinstance(value, list):
         return [_empty_for_null_dates(v) for v in value]
@@ -213,30 +217,21 @@ class ElasticIndex:
     ) -> list[dict[str, Any]]:
         """Bulk actions for claim or story records (each with an `id`)."""
         stamp = indexed_at or now_iso()
-        actions = []
-        for record in records:
-            source = _nulls_for_empty_dates(dict(record))
-            source.setdefault("indexed_at", stamp)
-            source.setdefault(
-                "date", iso_date(source.get("published") or source.get("last_seen")) or stamp
-            )
-            actions.append(
-                {
-                    "_op_type": "index",
-                    "_index": self.alias(kind),
-                    "_id": str(record["id"]),
-                    "_source": source,
-                }
-            )
-        return actions
+        return [
+            {
+                "_op_type": "index",
+                "_index": self.alias(kind),
+                "_id": str(record["id"]),
+                "_source": to_es_record(record, indexed_at=stamp),
+            }
+            for record in records
+        ]
 
     def write(self, docs: Sequence[Document]) -> list[tuple[str, str]]:
         """Upsert documents by id. Returns (doc id, Elasticsearch's reason) for any refused."""
         return self.bulk(self.bulk_actions(docs))
 
-    def write_records(
-        self, kind: str, records: Iterable[Mapping[str, Any]]
-    ) -> list[tuple[str, str]]:
+    def write_records(self, kind: str, records: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
         """Upsert claim or story records by id; returns (id, reason) for any refused."""
         return self.bulk(self.record_actions(kind, records))
 
@@ -274,9 +269,7 @@ class ElasticIndex:
                 else:
                     rejected.append((str(result.get("_id")), reason))
         if transient:
-            raise TransientError(
-                f"{len(transient)} item(s) not written, will retry: {transient[0]}"
-            )
+            raise TransientError(f"{len(transient)} item(s) not written, will retry: {transient[0]}")
         return rejected
 
     # -- reading -------------------------------------------------------------
@@ -299,14 +292,12 @@ class ElasticIndex:
 
     def iter_all(self, kind: str = "documents") -> Iterator[dict[str, Any]]:
         with translated_errors("scan"):
-            for hit in helpers.scan(
-                self.es, index=self.alias(kind), query={"query": {"match_all": {}}}
-            ):
+            for hit in helpers.scan(self.es, index=self.alias(kind), query={"query": {"match_all": {}}}):
                 yield from_es_source(hit["_source"])
 
-    def search(self, query: str, *, limit: int = 10) -> list[dict[str, Any]]:
+    def search(self, query: str, *, limit: int = 10, duplicates: bool = False) -> list[dict[str, Any]]:
         """Full-text search; each hit has id, title, outlet, score, snippet, sources, story_id."""
-        request = search_request(query, limit=limit)
+        request = search_request(query, limit=limit, duplicates=duplicates)
         if request is None:
             return []
         with translated_errors("search"):
@@ -317,11 +308,12 @@ class ElasticIndex:
 SEARCH_FIELDS = ["title^5", "text", "people^3", "organisations^3", "places^3"]
 
 
-def search_request(query: str, *, limit: int) -> dict[str, Any] | None:
+def search_request(query: str, *, limit: int, duplicates: bool = False) -> dict[str, Any] | None:
     """The search request for what a user typed (pure); None when there is nothing to find.
 
     Every word must match (in the title, the text or an entity name), like the embedded
-    index. Copies of another document (`duplicate_of` set) are not listed. The snippet
+    index. Copies of another document (`duplicate_of` set) are not listed unless
+    `duplicates`. The snippet
     marks matches with \\x02 ... \\x03, as the embedded index does.
     """
     if not re.search(r"\w", query):
@@ -336,15 +328,13 @@ def search_request(query: str, *, limit: int) -> dict[str, Any] | None:
         "query": {
             "bool": {
                 "must": [{"multi_match": multi_match}],
-                "must_not": [{"wildcard": {"duplicate_of": "?*"}}],
+                "must_not": [] if duplicates else [{"wildcard": {"duplicate_of": "?*"}}],
             }
         },
         "highlight": {
             "pre_tags": ["\x02"],
             "post_tags": ["\x03"],
-            "fields": {
-                "text": {"fragment_size": 160, "number_of_fragments": 1, "no_match_size": 160}
-            },
+            "fields": {"text": {"fragment_size": 160, "number_of_fragments": 1, "no_match_size": 160}},
         },
         "size": limit,
         "source_includes": ["id", "title", "outlet", "sources", "story_id"],
@@ -400,9 +390,7 @@ def indices_behind(es: Elasticsearch, alias: str) -> list[str]:
         return []
 
 
-def setup(
-    es: Elasticsearch, prefix: str = DEFAULT_PREFIX, kinds: Sequence[str] = KINDS
-) -> list[str]:
+def setup(es: Elasticsearch, prefix: str = DEFAULT_PREFIX, kinds: Sequence[str] = KINDS) -> list[str]:
     """Install the templates, create the first index behind each alias (idempotent).
 
     Safe to run on every start: templates are replaced only by the same or a newer
@@ -431,9 +419,7 @@ def setup(
                     "rename or delete it, then run `newsflow es setup` again"
                 )
             try:
-                es.indices.create(
-                    index=_versioned(alias, 1), aliases={alias: {"is_write_index": True}}
-                )
+                es.indices.create(index=_versioned(alias, 1), aliases={alias: {"is_write_index": True}})
             except BadRequestError as exc:  # another `es setup` got there first: fine
                 if "resource_already_exists" not in str(exc):
                     raise
@@ -479,9 +465,7 @@ def check(es: Elasticsearch, prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
             }
             if indices:
                 mappings = es.indices.get_mapping(index=indices[-1]).body[indices[-1]]["mappings"]
-                entry["index_built_from_version"] = mappings.get("_meta", {}).get(
-                    "template_version"
-                )
+                entry["index_built_from_version"] = mappings.get("_meta", {}).get("template_version")
             report["kinds"][kind] = entry
     return report
 
@@ -537,9 +521,7 @@ def reindex(
         result = _wait_for_task(es, task, poll_s)
         if result.get("failures"):
             es.indices.delete(index=new)
-            raise RuntimeError(
-                f"reindex into {new} failed, alias unchanged: {result['failures'][:3]}"
-            )
+            raise RuntimeError(f"reindex into {new} failed, alias unchanged: {result['failures'][:3]}")
         actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": alias}} for i in old]
         actions.append({"add": {"index": new, "alias": alias, "is_write_index": True}})
         es.indices.update_aliases(actions=actions)
@@ -574,9 +556,9 @@ def _catch_up(es: Elasticsearch, old: list[str], new: str, *, since: datetime) -
     query = {"query": {"range": {"indexed_at": {"gte": since.isoformat()}}}}
     for hit in helpers.scan(es, index=",".join(old), query=query):
         current = es.options(ignore_status=404).get(index=new, id=hit["_id"]).body
-        newer = current.get("found") and current["_source"].get("indexed_at", "") >= hit[
-            "_source"
-        ].get("indexed_at", "")
+        newer = current.get("found") and current["_source"].get("indexed_at", "") >= hit["_source"].get(
+            "indexed_at", ""
+        )
         if newer:
             continue
         guard = (
@@ -585,9 +567,7 @@ def _catch_up(es: Elasticsearch, old: list[str], new: str, *, since: datetime) -
             else {"op_type": "create"}
         )
         # 409: a worker wrote a newer version meanwhile, which is what we want to keep
-        es.options(ignore_status=409).index(
-            index=new, id=hit["_id"], document=hit["_source"], **guard
-        )
+        es.options(ignore_status=409).index(index=new, id=hit["_id"], document=hit["_source"], **guard)
         copied += 1
     return copied
 
@@ -601,9 +581,7 @@ _TYPES_FOR = {
 }
 
 
-def mapping_problems(
-    record: Mapping[str, Any], mapping: Mapping[str, Any], path: str = ""
-) -> list[str]:
+def mapping_problems(record: Mapping[str, Any], mapping: Mapping[str, Any], path: str = "") -> list[str]:
     """Where `record` does not fit `mapping` (a mappings or object field), as readable lines (pure).
 
     A field missing from the mapping, an object where a value is mapped (or the

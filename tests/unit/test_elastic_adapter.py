@@ -90,6 +90,9 @@ def test_search_request_wants_every_word_marks_matches_and_hides_copies() -> Non
     assert (request["highlight"]["pre_tags"], request["highlight"]["post_tags"]) == (["\x02"], ["\x03"])
     assert request["size"] == 7
     assert search_request("  ?! ", limit=7) is None
+    with_copies = search_request("Rutte", limit=7, duplicates=True)
+    assert with_copies is not None
+    assert with_copies["query"]["bool"]["must_not"] == []
 
 
 def test_search_hits_have_the_embedded_index_shape() -> None:

@@ -23,6 +23,7 @@ from pipeline.adapters.elastic import (
     load_template,
     mapping_problems,
     to_es_body,
+    to_es_record,
 )
 from pipeline.document import Claim, Document, Entity, Figure, Note
 from tests.conftest import REPO, SEEDS
@@ -234,7 +235,22 @@ def test_claim_records_fit_the_claims_template(enriched_seed: Document) -> None:
     build = _find("to_claim_records", CLAIM_RECORD_MODULES)
     if build is None:
         pytest.skip("to_claim_records is not written yet (claims issue)")
-    records = [json.loads(json.dumps(r)) for r in build(enriched_seed)]
+    records = [json.loads(json.dumps(to_es_record(r, indexed_at=NOW))) for r in build(enriched_seed)]
     assert records, "an enriched document with a claim gives at least one record"
     problems = [p for r in records for p in mapping_problems(r, template_mapping("claims"))]
     assert problems == []
+
+
+STORY_RECORD_MODULES = ("pipeline.stories.record", "pipeline.index", "pipeline.stories")
+
+
+def test_story_records_fit_the_stories_template(enriched_seed: Document) -> None:
+    build = _find("to_story_record", STORY_RECORD_MODULES)
+    if build is None:
+        pytest.skip("to_story_record is not written yet (stories issue)")
+    other_outlet = replace(enriched_seed, id="1f" * 16, outlet="BBC", duplicate_of="",
+                           published="2024-12-05T09:00:00+00:00")
+    record = build("s-7a7a", [enriched_seed, other_outlet])
+    body = json.loads(json.dumps(to_es_record(record, indexed_at=NOW)))
+    assert mapping_problems(body, template_mapping("stories")) == []
+    assert body["date"] == "2024-12-05T09:00:00+00:00"  # a story is as recent as its last article
