@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from config.settings import Settings
 
@@ -30,9 +30,16 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
         "result_serializer": "json",
         "accept_content": ["json"],
         "event_serializer": "json",
+        # Publishing waits out a Redis restart (up to about a minute) instead of failing
+        # the task that hands a document on.
+        "task_publish_retry": True,
+        "task_publish_retry_policy": {
+            "max_retries": 30, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 3,
+        },
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
-        "task_queues": [Queue(name) for name in QUEUES],
+        # One direct exchange per queue, so a message goes to its queue and nowhere else.
+        "task_queues": [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
         "task_default_queue": "process",
         "task_soft_time_limit": settings.task_soft_time_limit_s,
         "task_time_limit": settings.task_soft_time_limit_s + 30,

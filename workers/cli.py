@@ -12,52 +12,16 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from config.settings import Settings, SettingsError, get_settings
-
-console = Console(stderr=False, highlight=False)
-err = Console(stderr=True, highlight=False)
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def _print_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, default=str))
-
-
-def _is_url(arg: str) -> bool:
-    return arg.startswith(("http://", "https://", "ftp://", "file://")) or "://" in arg
-
-
-@contextlib.contextmanager
-def _broker(settings: Settings) -> Iterator[str]:
-    """A broker URL for the duration of a command; a private Redis we start is stopped after."""
-    from workers.local import ensure_broker
-
-    settings.home.mkdir(parents=True, exist_ok=True)
-    url, owned = ensure_broker(settings)
-    from workers.app import configure
-
-    configure(url)
-    try:
-        yield url
-    finally:
-        if owned is not None:
-            owned.stop()
+from config.settings import Settings
+from workers.cli_common import broker_session, console, err, is_url, load_settings, print_json
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,11 +42,11 @@ def run(inputs: tuple[str, ...], watch: bool, n_workers: int, timeout: float) ->
     Starts (or reuses) the private Redis and real worker processes, queues every input,
     waits until each is indexed or failed, and stops what it started.
     """
-    settings = _settings()
+    settings = load_settings()
     from workers.local import WorkerProcesses
 
     started = time.monotonic()
-    with _broker(settings) as url:
+    with broker_session(settings) as url:
         pool = WorkerProcesses(settings, url, processes=n_workers)
         pool.start()
         try:
@@ -90,7 +54,7 @@ def run(inputs: tuple[str, ...], watch: bool, n_workers: int, timeout: float) ->
             sources = _submit_all(inputs)
             failed = _wait_and_summarise(sources, pool, started, timeout)
             if watch:
-                _watch_folders([Path(i) for i in inputs if not _is_url(i) and Path(i).is_dir()], settings)
+                _watch_folders([Path(i) for i in inputs if not is_url(i) and Path(i).is_dir()], settings)
         except KeyboardInterrupt:
             err.print("interrupted: stopping workers and the private Redis")
             failed = 1
@@ -108,19 +72,25 @@ def _install_sigterm() -> None:
 
 
 def _submit_all(inputs: tuple[str, ...]) -> list[str]:
+    from workers.resources import get_ledger
     from workers.tasks import enqueue_file, enqueue_url
-    from workers.watcher import candidate_files
+    from workers.watcher import candidate_files, inside
 
     sources: list[str] = []
     paths: list[Path] = []
     for item in inputs:
-        if _is_url(item):
+        if is_url(item):
             sources.append(enqueue_url(item))
         elif Path(item).exists():
             paths.append(Path(item))
         else:
             raise click.ClickException(f"{item}: no such file or folder (and not a URL)")
-    for path, _root in candidate_files(paths):
+    for path, root in candidate_files(paths):
+        if path.is_symlink() and not inside(path, root):
+            reason = "symlink pointing outside the watched folder (not followed)"
+            record = get_ledger().mark(str(path.absolute()), "failed", reason=reason, stage="submit")
+            sources.append(record.source)
+            continue
         sources.append(enqueue_file(path))
     return sources
 
@@ -203,10 +173,10 @@ def _watch_folders(folders: list[Path], settings: Settings) -> None:
 @click.argument("folders", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
 def watch(folders: tuple[Path, ...]) -> None:
     """Watch folders and queue new and changed files (workers run separately)."""
-    settings = _settings()
+    settings = load_settings()
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
-    with _broker(settings):
+    with broker_session(settings):
         _install_sigterm()
         with contextlib.suppress(KeyboardInterrupt):
             _watch_folders(list(folders), settings)
@@ -220,7 +190,7 @@ def watch(folders: tuple[Path, ...]) -> None:
 @click.pass_context
 def worker(ctx: click.Context, concurrency: int | None, queues: str, hostname: str | None) -> None:
     """Start a Celery worker with our app and settings (extra args go to celery)."""
-    settings = _settings()
+    settings = load_settings()
     if settings.metrics_port:
         from config.metrics import prepare_multiprocess_dir
 
@@ -243,8 +213,8 @@ def worker(ctx: click.Context, concurrency: int | None, queues: str, hostname: s
 @click.argument("inputs", nargs=-1, required=True)
 def submit(inputs: tuple[str, ...]) -> None:
     """Queue files, folders and URLs for the running workers; do not wait."""
-    settings = _settings()
-    with _broker(settings):
+    settings = load_settings()
+    with broker_session(settings):
         sources = _submit_all(inputs)
     console.print(f"queued {len(sources)}")
 
@@ -261,7 +231,7 @@ def search(query: tuple[str, ...], as_json: bool, limit: int) -> None:
     hits = get_index().search(" ".join(query), limit=limit)
     if as_json:
         for hit in hits:
-            _print_json({**hit, "snippet": hit["snippet"].replace("\x02", "<em>").replace("\x03", "</em>")})
+            print_json({**hit, "snippet": hit["snippet"].replace("\x02", "<em>").replace("\x03", "</em>")})
         return
     if not hits:
         console.print("no hits")
@@ -281,24 +251,29 @@ def _highlight(snippet: str) -> str:
 @click.argument("doc_id")
 @click.option("--json", "as_json", is_flag=True)
 def show(doc_id: str, as_json: bool) -> None:
-    """The whole enriched document (or, for a failed input, its reason)."""
+    """The whole enriched document (or, for a failed input, its reason), or a story (s-…)."""
+    if doc_id.startswith("s-"):  # a story id, as `newsflow stories` lists them
+        from workers.cli_stories import show_story
+
+        show_story(doc_id, as_json)
+        return
     from workers.resources import get_index
 
     body = get_index().get(doc_id)
     if body is None:
-        with _broker(_settings()):
+        with broker_session(load_settings()):
             from workers.resources import get_ledger
 
             record = get_ledger().find(doc_id) or get_ledger().find(str(Path(doc_id).absolute()))
         if record is None:
             raise click.ClickException(f"no document or input {doc_id!r}; try `newsflow search`")
         if as_json:
-            _print_json(record.to_dict())
+            print_json(record.to_dict())
         else:
             console.print(f"{record.source}: {record.state} {record.reason}".rstrip())
         return
     if as_json:
-        _print_json(body)
+        print_json(body)
         return
     console.print(f"[bold]{body.get('title') or '(untitled)'}[/]")
     for key in ("id", "outlet", "story_id", "language", "published"):
@@ -349,6 +324,9 @@ from workers.cli_ops import failed, retry, sources, status  # noqa: E402
 
 for _command in (status, sources, failed, retry):
     main.add_command(_command)
+from workers.cli_stories import stories  # noqa: E402
+
+main.add_command(stories)
 # -- end registered commands --
 
 

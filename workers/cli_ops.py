@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from rich.table import Table
 
 from config.celery import QUEUES
 from pipeline.adapters.ledger import STATES
-from workers.cli import _broker, _print_json, _settings, console
+from workers.cli_common import broker_session, console, load_settings, print_json
 
 
 def queue_report(r: Any) -> dict[str, dict[str, Any]]:
@@ -44,9 +45,11 @@ def collect_status() -> dict[str, Any]:
 
     queues = queue_report(get_redis())
     inspect = app.control.inspect(timeout=1.0)
-    stats = inspect.stats() or {}
-    active = inspect.active() or {}
-    active_queues = inspect.active_queues() or {}
+    # Each broadcast waits out its whole timeout: ask the three questions at once.
+    with ThreadPoolExecutor(3) as pool:
+        stats_f, active_f, queues_f = (pool.submit(fn) for fn in
+                                       (inspect.stats, inspect.active, inspect.active_queues))
+        stats, active, active_queues = (f.result() or {} for f in (stats_f, active_f, queues_f))
     workers = {}
     for name, info in stats.items():
         workers[name] = {
@@ -92,9 +95,9 @@ def _render(data: dict[str, Any]) -> Table:
 @click.option("--watch", is_flag=True, help="Refresh every 2 seconds until Ctrl-C.")
 def status(as_json: bool, watch: bool) -> None:
     """Queues (depth, oldest waiting, consumers), workers and their tasks, inputs by state."""
-    with _broker(_settings()):
+    with broker_session(load_settings()):
         if as_json:
-            _print_json(collect_status())
+            print_json(collect_status())
             return
         if not watch:
             console.print(_render(collect_status()))
@@ -115,13 +118,13 @@ def status(as_json: bool, watch: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def sources(state: str | None, as_json: bool) -> None:
     """Every input ever received, with its state and document or failure reason."""
-    with _broker(_settings()):
+    with broker_session(load_settings()):
         from workers.resources import get_ledger
 
         records = sorted(get_ledger().all(state), key=lambda r: r.updated)
     if as_json:
         for r in records:
-            _print_json(r.to_dict())
+            print_json(r.to_dict())
         return
     table = Table("state", "source", "document / reason")
     for r in records:
@@ -133,13 +136,13 @@ def sources(state: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def failed(as_json: bool) -> None:
     """The dead letters: inputs that failed for good, with stage, reason and attempts."""
-    with _broker(_settings()):
+    with broker_session(load_settings()):
         from workers.resources import get_ledger
 
         records = sorted(get_ledger().all("failed"), key=lambda r: r.updated)
     if as_json:
         for r in records:
-            _print_json(r.to_dict())
+            print_json(r.to_dict())
         return
     if not records:
         console.print("no failed inputs")
@@ -155,7 +158,7 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
     """Send failed inputs through again, from their original file or URL."""
     if not ids and not retry_all:
         raise click.UsageError("give failure ids (see `newsflow failed`) or --all")
-    with _broker(_settings()):
+    with broker_session(load_settings()):
         from workers.resources import get_ledger
         from workers.tasks import enqueue_file, enqueue_url
 

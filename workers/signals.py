@@ -25,9 +25,13 @@ log = structlog.get_logger("newsflow.worker")
 def _warm(**_: Any) -> None:
     """Pay the model's load cost before the first task, not during it."""
     configure_logging(get_settings())
+    from pipeline.document import Document
+    from pipeline.stages.language import detect_language
     from workers.resources import get_stages
 
     get_stages()
+    # langdetect loads its profiles on first use (~0.7 s): not on the first document.
+    detect_language(Document(id="warm-up", source="warm-up", raw_text="", text="Warm up the model."))
 
 
 @before_task_publish.connect

@@ -24,7 +24,7 @@ from pipeline.errors import BadInput, SkipDocument, TransientError
 from pipeline.run import record_step, run_stages
 from workers import metrics
 from workers.app import app
-from workers.resources import get_http, get_index, get_ledger, get_stages
+from workers.resources import get_http, get_index, get_ledger, get_stages, get_story_index, get_story_store
 
 log = structlog.get_logger("newsflow.tasks")
 
@@ -74,7 +74,7 @@ class NewsflowTask(Task):  # type: ignore[misc]
 @app.task(base=NewsflowTask, name="newsflow.ingest_file", queue="ingest", soft_time_limit=60)
 def ingest_file(path: str) -> None:
     """Read one dropped file (or a *.urls list) and pass its document on."""
-    get_ledger().mark(path, "processing")
+    get_ledger().mark(path, "processing", stage="ingest_file")
     if path.endswith(URL_LIST_SUFFIX):
         urls = read_url_list(Path(path))
         for url in urls:
@@ -89,7 +89,7 @@ def ingest_file(path: str) -> None:
 @app.task(base=NewsflowTask, name="newsflow.fetch_url", queue="ingest", soft_time_limit=60)
 def fetch_url(url: str) -> None:
     """Fetch one submitted URL and pass its document on."""
-    get_ledger().mark(url, "processing", kind="url")
+    get_ledger().mark(url, "processing", kind="url", stage="fetch_url")
     settings = get_settings()
     started = time.perf_counter()
     doc = fetch_document(url, client=get_http(), max_bytes=settings.fetch_max_bytes,
@@ -100,6 +100,7 @@ def fetch_url(url: str) -> None:
 @app.task(base=NewsflowTask, name="newsflow.process_document", queue="process")
 def process_document(payload: dict[str, Any]) -> None:
     """Clean, extract entities and claims; hand the enriched document to the indexer."""
+    get_ledger().mark(payload["source"], "processing", stage="process_document")
     doc = run_stages(Document.from_dict(payload), get_stages())
     structlog.contextvars.bind_contextvars(doc_id=doc.id)
     metrics.observe_history(doc.history)
@@ -116,6 +117,8 @@ def index_document(payload: dict[str, Any]) -> None:
     rejected = get_index().write([doc])
     if rejected:
         raise BadInput(f"index rejected the document: {rejected[0][1]}")
+    if (stories := get_story_index()) is not None:  # embedded stories table (None with ES)
+        stories.update(doc, get_story_store().component_labels(doc.id))
     state = "duplicate" if any(s != doc.source for s in sources) else "done"
     get_ledger().mark(doc.source, state, document=doc.id)
     log.info("indexed", doc_id=doc.id, entities=len(doc.entities), claims=len(doc.claims),

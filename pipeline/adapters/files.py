@@ -45,6 +45,13 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    # Mostly valid UTF-8 with a few broken bytes (a truncated copy, a bad paste): keep it
+    # as UTF-8 and mark the broken bytes, rather than re-reading the whole file as cp1252.
+    lenient = data.decode("utf-8", errors="replace")
+    broken = lenient.count("\ufffd")
+    multibyte = sum(1 for ch in lenient if ord(ch) > 127 and ch != "\ufffd")
+    if multibyte and broken <= max(2, len(lenient) // 50):
+        return lenient
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()

@@ -71,7 +71,7 @@ class Ledger:
         assert state in STATES, state
         previous = self.get(source)
         base = asdict(previous) if previous else {"source": source}
-        if state != "failed":
+        if state not in ("failed", "processing"):
             base.update(reason="", stage="")
         base.update(fields, state=state, updated=time.time())
         record = SourceRecord(**base)

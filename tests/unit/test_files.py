@@ -27,6 +27,12 @@ def test_common_encodings_decode_to_the_same_text(data: bytes) -> None:
     assert decode_bytes(data) == TEXT
 
 
+def test_a_few_invalid_utf8_bytes_are_replaced_and_the_rest_kept() -> None:
+    text = decode_bytes(TEXT.encode("utf-8") + b" broken \xff\xfe bytes")
+    assert text.startswith(TEXT)
+    assert "\ufffd" in text
+
+
 def test_latin1_text_decodes() -> None:
     text = "Le ministre a déclaré à Bruxelles que la paix était loin. " * 3
     assert decode_bytes(text.encode("latin-1")) == text

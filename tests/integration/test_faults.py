@@ -1,0 +1,129 @@
+"""Real faults on real processes: every document ends indexed exactly once, none is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config.settings import Settings
+from tests.conftest import Newsflow, wait_for
+from workers.local import PrivateRedis, WorkerProcesses
+
+pytestmark = pytest.mark.integration
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(proc.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
+
+
+def _exported(cli: Newsflow) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in cli("export").stdout.splitlines()]
+
+
+def _states(cli: Newsflow) -> dict[str, str]:
+    return {Path(r["source"]).name: r["state"] for r in cli.json_lines("sources")}
+
+
+class Stack:
+    """A private Redis and worker processes we can kill and restart at will."""
+
+    def __init__(self, tmp: Path, env: dict[str, str]) -> None:
+        self.redis = PrivateRedis(tmp / "redis-home")
+        self.url = self.redis.start()
+        self.port = int(self.url.rsplit(":", 1)[1].split("/")[0])
+        self.cli = Newsflow(tmp / "home", {"NEWSFLOW_REDIS_URL": self.url, **env})
+        self.settings = Settings(home=self.cli.home, redis_url=self.url, concurrency=1)
+        self.pools: list[WorkerProcesses] = []
+
+    def start_workers(self) -> WorkerProcesses:
+        pool = WorkerProcesses(self.settings, self.url, concurrency=1, env=self.cli.env)
+        pool.start()
+        self.pools.append(pool)
+        return pool
+
+    def close(self) -> None:
+        for pool in self.pools:
+            pool.stop()
+        self.redis.stop()
+
+
+@pytest.fixture
+def faulty(tmp_path: Path) -> Iterator[Stack]:
+    stack = Stack(tmp_path, {"NEWSFLOW_VISIBILITY_TIMEOUT_S": "6"})
+    yield stack
+    stack.close()
+
+
+def _big_article(seed_paths: list[Path], dest: Path) -> Path:
+    """An article long enough that NER is still running when we pull the plug."""
+    text = "\n\n".join(p.read_text(encoding="utf-8") for p in seed_paths * 4)
+    dest.write_text(text, encoding="utf-8")
+    return dest
+
+
+def _wait_until_processing(cli: Newsflow, name: str) -> None:
+    def busy() -> bool:
+        record = next((r for r in cli.json_lines("sources") if r["source"].endswith(name)), {})
+        return record.get("stage") == "process_document"
+
+    wait_for(busy, timeout=60, every=0.2)
+
+
+def test_a_worker_child_killed_mid_task_leaves_the_message_to_be_redelivered(
+    faulty: Stack, seed_paths: list[Path], tmp_path: Path
+) -> None:
+    pool = faulty.start_workers()
+    article = _big_article(seed_paths, tmp_path / "long.txt")
+    faulty.cli("submit", str(article))
+    _wait_until_processing(faulty.cli, "long.txt")
+    for child in _children(pool.procs[0].pid):
+        os.kill(child, signal.SIGKILL)
+    wait_for(lambda: _states(faulty.cli).get("long.txt") == "done", timeout=120)
+    assert len(_exported(faulty.cli)) == 1
+
+
+def test_a_whole_worker_killed_mid_task_is_made_good_by_another_worker(
+    faulty: Stack, seed_paths: list[Path], tmp_path: Path
+) -> None:
+    pool = faulty.start_workers()
+    article = _big_article(seed_paths, tmp_path / "long.txt")
+    faulty.cli("submit", str(article))
+    _wait_until_processing(faulty.cli, "long.txt")
+    main = pool.procs[0].pid
+    for pid in [main, *_children(main)]:  # the machine dies: main process and children at once
+        os.kill(pid, signal.SIGKILL)
+    pool.procs[0].wait()
+    faulty.start_workers()  # after the visibility timeout the unacknowledged message returns
+    wait_for(lambda: _states(faulty.cli).get("long.txt") == "done", timeout=120)
+    docs = _exported(faulty.cli)
+    assert len(docs) == 1
+    assert docs[0]["sources"] == [str(article)]
+
+
+def test_redis_stopped_and_restarted_while_work_is_queued_loses_nothing(
+    faulty: Stack, seed_paths: list[Path]
+) -> None:
+    faulty.start_workers()
+    faulty.cli("submit", *map(str, seed_paths))
+    faulty.redis.stop()  # SHUTDOWN: the append-only file keeps the queues
+    time.sleep(3)
+    faulty.redis.start(port=faulty.port)
+    wait_for(lambda: set(_states(faulty.cli).values()) == {"done"}
+             and len(_states(faulty.cli)) == len(seed_paths), timeout=180, every=0.5)
+    docs = _exported(faulty.cli)
+    assert len(docs) == len(seed_paths)
+    assert sorted(Path(s).name for d in docs for s in d["sources"]) == sorted(p.name for p in seed_paths)
