@@ -1,69 +1,68 @@
-"""Boilerplate removal for plain text and HTML (pure).
+"""Boilerplate removal for plain text and HTML: the `clean_boilerplate` stage (pure).
 
-First version: HTML goes through trafilatura; plain text keeps the lines that read
-like prose (long enough, ending in sentence punctuation) and drops the rest.
+Plain text goes through our line model (`pipeline.cleaning.text`); HTML through
+`pipeline.cleaning.html` (trafilatura with its metadata, and our plain-text cleaner
+as a second opinion where trafilatura finds too little).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
+from typing import Any
 
+from pipeline.cleaning.html import clean_html
+from pipeline.cleaning.text import clean_text
 from pipeline.document import Document, content_id
 from pipeline.errors import SkipDocument
 
 
 @dataclass(frozen=True, slots=True)
 class CleanOptions:
-    min_words: int = 8  # a line with fewer words is kept only if it ends like a sentence
+    # Keep a line when the line model's body probability reaches this. Lower keeps more
+    # (recall), higher keeps less (precision); 0.5 is the trained operating point.
+    threshold: float = 0.5
+    # A line seen in at least this share of an outlet's earlier documents (and in at
+    # least `repeat_min_docs` of them) is that outlet's furniture (needs line_stats).
+    repeat_share: float = 0.5
+    repeat_min_docs: int = 3
 
 
 DEFAULT_CLEAN = CleanOptions()
-_SENTENCE_END = re.compile(r"[.!?:\"”’')]\s*$")
 
 
-def clean_boilerplate(doc: Document, *, options: CleanOptions = DEFAULT_CLEAN) -> Document:
+def clean_boilerplate(
+    doc: Document, *, options: CleanOptions = DEFAULT_CLEAN, line_stats: Any = None
+) -> Document:
     """Strip page furniture from the input.
 
-    Reads: raw_text, raw_format.  Adds: text, text_map, title (and HTML metadata).
-    Never: changes raw_text, performs I/O.
+    Reads: raw_text, raw_format (and outlet, for cross-document line counts).
+    Adds: text, text_map (plain text only), id, title; for HTML also author,
+    published and outlet from the page's metadata.
+    Never: changes raw_text, performs I/O itself (line_stats is a passed-in adapter).
     """
     if doc.raw_format == "html":
-        text, text_map, meta = _clean_html(doc.raw_text), (), {}
+        result = clean_html(doc.raw_text, threshold=options.threshold)
+        text, text_map, meta = result.text, (), result.meta
     else:
-        text, text_map = _clean_text(doc.raw_text, options)
+        seen = None
+        if line_stats is not None and doc.outlet:
+            seen = line_stats.boilerplate_filter(
+                doc.outlet, share=options.repeat_share, min_docs=options.repeat_min_docs
+            )
+        text, text_map = clean_text(doc.raw_text, threshold=options.threshold, seen_elsewhere=seen)
         meta = {}
     if not text.strip():
         raise SkipDocument("empty after cleaning")
-    title = doc.title or meta.get("title") or _first_line(doc.raw_text)
-    return replace(doc, id=content_id(text), text=text, text_map=text_map, title=title)
-
-
-def _clean_text(raw: str, options: CleanOptions) -> tuple[str, tuple[tuple[int, int, int], ...]]:
-    kept: list[str] = []
-    spans: list[tuple[int, int, int]] = []
-    pos = 0
-    out = 0
-    for line in raw.splitlines(keepends=True):
-        body = line.strip()
-        start = pos + (len(line) - len(line.lstrip()))
-        pos += len(line)
-        if not body:
-            continue
-        words = len(body.split())
-        if words >= options.min_words and _SENTENCE_END.search(body):
-            if kept:
-                out += 2  # "\n\n" between paragraphs
-            spans.append((out, start, len(body)))
-            kept.append(body)
-            out += len(body)
-    return "\n\n".join(kept), tuple(spans)
-
-
-def _clean_html(html: str) -> str:
-    import trafilatura
-
-    return trafilatura.extract(html, include_comments=False) or ""
+    return replace(
+        doc,
+        id=content_id(text),
+        text=text,
+        text_map=text_map,
+        title=doc.title or meta.get("title") or _first_line(doc.raw_text),
+        author=doc.author or meta.get("author", ""),
+        published=doc.published or meta.get("published", ""),
+        outlet=meta.get("outlet") or doc.outlet,
+    )
 
 
 def _first_line(raw: str) -> str:

@@ -1,0 +1,126 @@
+"""Score our cleaner on the article-extraction bench (plain-text and HTML paths).
+
+    python bench/extraction.py [--split dev] [--paths text,html,trafilatura] [--out DIR] [--per-page]
+
+For each page, the plain-text path cleans `<id>.raw.txt` and the HTML path cleans
+`<id>.html.gz`, both through `clean_boilerplate` (the code the workers run). The
+`trafilatura` path is plain `trafilatura.extract(html, include_comments=False)`,
+timed in the same run as the yardstick for the HTML path's speed. Scores come from
+the bench's own `score.py`. Prints one line per path: F1, precision, recall, pages/s.
+The bench data lives outside the repo: ../shared/bench, or NEWSFLOW_BENCH_DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.document import Document  # noqa: E402
+from pipeline.errors import SkipDocument  # noqa: E402
+from pipeline.stages.clean import DEFAULT_CLEAN, CleanOptions, clean_boilerplate  # noqa: E402
+
+
+def extraction_dir() -> Path:
+    base = os.environ.get("NEWSFLOW_BENCH_DIR") or str(ROOT.parent / "shared" / "bench")
+    return Path(base) / "extraction"
+
+
+def load_scorer() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_score", extraction_dir() / "score.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def page_ids(split: str) -> list[str]:
+    return sorted(p.name[: -len(".truth.txt")] for p in (extraction_dir() / split).glob("*.truth.txt"))
+
+
+def load_inputs(split: str, kind: str) -> dict[str, str]:
+    folder = extraction_dir() / split
+    if kind == "text":
+        return {i: (folder / f"{i}.raw.txt").read_text(encoding="utf-8") for i in page_ids(split)}
+    return {i: gzip.decompress((folder / f"{i}.html.gz").read_bytes()).decode("utf-8") for i in page_ids(split)}
+
+
+def ours(fmt: str, options: CleanOptions = DEFAULT_CLEAN) -> Callable[[str], str]:
+    def run(raw: str) -> str:
+        try:
+            return clean_boilerplate(Document(id="", source="bench", raw_text=raw, raw_format=fmt), options=options).text
+        except SkipDocument:
+            return ""
+
+    return run
+
+
+def plain_trafilatura(html: str) -> str:
+    import trafilatura
+
+    return trafilatura.extract(html, include_comments=False) or ""
+
+
+def run_path(fn: Callable[[str], str], inputs: dict[str, str]) -> tuple[dict[str, str], float]:
+    """Predictions per page id, and pages per second."""
+    started = time.perf_counter()
+    preds = {pid: fn(raw) for pid, raw in inputs.items()}
+    return preds, len(inputs) / (time.perf_counter() - started)
+
+
+def score(preds: dict[str, str], split: str) -> tuple[dict[str, float], list[object]]:
+    scorer = load_scorer()
+    folder = extraction_dir() / split
+    pages = [
+        scorer.PageScore(pid, (folder / f"{pid}.truth.txt").read_text(encoding="utf-8"), preds.get(pid, ""))
+        for pid in page_ids(split)
+    ]
+    return scorer.aggregate(pages), pages
+
+
+def evaluate(path: str, split: str = "dev") -> tuple[dict[str, float], float]:
+    """Metrics and pages/s for one path ("text", "html" or "trafilatura")."""
+    fn = {"text": ours("text"), "html": ours("html"), "trafilatura": plain_trafilatura}[path]
+    preds, speed = run_path(fn, load_inputs(split, "text" if path == "text" else "html"))
+    return score(preds, split)[0], speed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--split", default="dev")
+    ap.add_argument("--paths", default="text,html,trafilatura")
+    ap.add_argument("--out", type=Path, help="write <path>/<id>.txt predictions here")
+    ap.add_argument("--per-page", action="store_true")
+    args = ap.parse_args()
+    if not (extraction_dir() / args.split).is_dir():
+        sys.exit(f"no bench split at {extraction_dir() / args.split} (set NEWSFLOW_BENCH_DIR)")
+    speeds = {}
+    for path in args.paths.split(","):
+        fn = {"text": ours("text"), "html": ours("html"), "trafilatura": plain_trafilatura}[path]
+        preds, speeds[path] = run_path(fn, load_inputs(args.split, "text" if path == "text" else "html"))
+        metrics, pages = score(preds, args.split)
+        empty = sum(not p.strip() for p in preds.values())
+        print(f"{path:12} F1 {metrics['F1']:.3f} precision {metrics['precision']:.3f} "
+              f"recall {metrics['recall']:.3f} pages/s {speeds[path]:.1f} empty {empty}")
+        if args.per_page:
+            for p in sorted(pages, key=lambda p: p.f1)[:15]:
+                print(f"    {p.page_id[:16]} P {p.precision or 0:.3f} R {p.recall or 0:.3f} F1 {p.f1:.3f}")
+        if args.out:
+            (args.out / path).mkdir(parents=True, exist_ok=True)
+            for pid, text in preds.items():
+                (args.out / path / f"{pid}.txt").write_text(text, encoding="utf-8")
+    if "html" in speeds and "trafilatura" in speeds:
+        print(f"html speed / trafilatura speed {speeds['html'] / speeds['trafilatura']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Train the plain-text line model on the extraction bench's development split.
+
+    python bench/train_clean_model.py [--cv] [--out pipeline/data/clean_model.json]
+
+Labels: a raw.txt line is "body" when most of its 4-word shingles occur in the
+page's truth.txt (lines of 1-3 words: when they occur there as a phrase). Lines
+are weighted by their word count, because the benchmark scores words, not lines.
+Each stage is a one-hidden-layer network trained full-batch with Adam and L2
+(numpy only, a fixed seed). Stage 2 is trained on stage 1's out-of-fold scores so
+it learns from scores like the ones it will see on unseen pages.
+`--cv` trains on half the pages and scores the other half, both ways round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.cleaning.features import FEATURE_NAMES, line_features  # noqa: E402
+from pipeline.cleaning.model import MODEL_PATH, LineModel, Net, context_of_scores  # noqa: E402
+
+_WORD = re.compile(r"\w+")
+
+
+def bench_dir() -> Path:
+    return Path(os.environ.get("NEWSFLOW_BENCH_DIR", ROOT.parent / "shared" / "bench")) / "extraction"
+
+
+def label_lines(lines: list[str], truth: str) -> np.ndarray:
+    tw = _WORD.findall(truth)
+    grams = {k: {tuple(tw[i : i + k]) for i in range(len(tw) - k + 1)} for k in (1, 2, 3, 4)}
+    out = []
+    for line in lines:
+        w = _WORD.findall(line)
+        if len(w) < 4:
+            out.append(1.0 if w and tuple(w) in grams[len(w)] else 0.0)
+            continue
+        sh = [tuple(w[i : i + 4]) for i in range(len(w) - 3)]
+        out.append(1.0 if sum(s in grams[4] for s in sh) / len(sh) > 0.5 else 0.0)
+    return np.array(out)
+
+
+def load_pages(split: str = "dev") -> list[tuple[str, np.ndarray, np.ndarray]]:
+    pages = []
+    for truth in sorted((bench_dir() / split).glob("*.truth.txt")):
+        pid = truth.name[: -len(".truth.txt")]
+        raw = (truth.parent / f"{pid}.raw.txt").read_text(encoding="utf-8")
+        lines = [ln.strip() for ln in raw.splitlines() if ln.strip()]
+        pages.append((pid, line_features(lines), label_lines(lines, truth.read_text(encoding="utf-8"))))
+    return pages
+
+
+def train_net(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, hidden: int = 12, steps: int = 1500,
+              l2: float = 1e-3, seed: int = 0) -> Net:
+    rng = np.random.default_rng(seed)
+    mean, scale = x.mean(0), x.std(0) + 1e-6
+    xs = (x - mean) / scale
+    params = [rng.normal(0, 0.3, (x.shape[1], hidden)), np.zeros(hidden), rng.normal(0, 0.3, hidden), np.zeros(1)]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    w = w / w.sum()
+    for t in range(1, steps + 1):
+        w1, b1, w2, b2 = params
+        h = np.tanh(xs @ w1 + b1)
+        p = 1 / (1 + np.exp(-(h @ w2 + b2[0])))
+        dz = (p - y) * w
+        grads = [xs.T @ (np.outer(dz, w2) * (1 - h**2)) + l2 * w1,
+                 (np.outer(dz, w2) * (1 - h**2)).sum(0), h.T @ dz + l2 * w2, np.array([dz.sum()])]
+        for i, g in enumerate(grads):
+            m[i] = 0.9 * m[i] + 0.1 * g
+            v[i] = 0.999 * v[i] + 0.001 * g**2
+            params[i] = params[i] - 0.01 * (m[i] / (1 - 0.9**t)) / (np.sqrt(v[i] / (1 - 0.999**t)) + 1e-8)
+    return Net(mean=mean, scale=scale, w1=params[0], b1=params[1], w2=params[2], b2=float(params[3][0]))
+
+
+def _stack(pages):
+    x = np.vstack([p[1] for p in pages])
+    y = np.concatenate([p[2] for p in pages])
+    w = np.log1p(np.expm1(x[:, 0])) + 0.5  # grows with word count, but not linearly
+    return x, y, w
+
+
+def train(pages, folds: int = 4) -> LineModel:
+    x, y, w = _stack(pages)
+    stage1 = train_net(x, y, w)
+    # out-of-fold stage-1 scores for stage-2 training
+    x2 = []
+    oof = {}
+    for k in range(folds):
+        fit = [p for i, p in enumerate(pages) if i % folds != k]
+        net = train_net(*_stack(fit))
+        for i, p in enumerate(pages):
+            if i % folds == k:
+                oof[i] = net.predict(p[1])
+    for i, p in enumerate(pages):
+        x2.append(np.hstack([p[1], context_of_scores(oof[i], p[1][:, 0])]))
+    stage2 = train_net(np.vstack(x2), y, w)
+    return LineModel(stage1, stage2)
+
+
+def cross_validate(pages) -> None:
+    """Train on one half of the pages, score the cleaner on the other half, both ways."""
+    from bench.extraction import load_inputs, score
+    from pipeline.cleaning.text import clean_text
+
+    raw = load_inputs("dev", "text")
+    halves = [pages[0::2], pages[1::2]]
+    for k in (0, 1):
+        model = train(halves[k])
+        for name, part in (("train", halves[k]), ("held-out", halves[1 - k])):
+            ids = {p[0] for p in part}
+            preds = {pid: clean_text(raw[pid], threshold=0.5, model=model)[0] for pid in ids}
+            _, pages_scored = score(preds, "dev")
+            kept = [p for p in pages_scored if p.page_id in ids]
+            m = _aggregate(kept)
+            print(f"fold {k} {name:8} F1 {m[0]:.3f} precision {m[1]:.3f} recall {m[2]:.3f} ({len(ids)} pages)")
+
+
+def _aggregate(pages) -> tuple[float, float, float]:
+    ps = [p.precision for p in pages if p.precision is not None]
+    rs = [p.recall for p in pages if p.recall is not None]
+    prec, rec = sum(ps) / len(ps), sum(rs) / len(rs)
+    return 2 * prec * rec / (prec + rec), prec, rec
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cv", action="store_true")
+    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    args = ap.parse_args()
+    pages = load_pages()
+    print(f"{len(pages)} pages, {sum(len(p[2]) for p in pages)} lines, {len(FEATURE_NAMES)} features")
+    if args.cv:
+        cross_validate(pages)
+        return
+    model = train(pages)
+    args.out.write_text(json.dumps({"stage1": model.stage1.to_dict(), "stage2": model.stage2.to_dict(),
+                                    "features": list(FEATURE_NAMES)}), encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Helpers for the boilerplate-removal stage: line features, patterns, the line model (pure)."""

@@ -1,0 +1,113 @@
+"""The line model: two small stacked networks that score each line as body or furniture (pure).
+
+Stage 1 reads the line features of `pipeline.cleaning.features`. Stage 2 reads the
+same features plus stage 1's scores of the neighbouring lines and of the page's
+densest run of body-like lines, so a line is judged with its surroundings (a short
+subheading between two paragraphs is kept; the same line inside a menu is not).
+Each stage is a one-hidden-layer network; weights are a small JSON file under
+pipeline/data/, written by bench/train_clean_model.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "clean_model.json"
+
+
+@dataclass(frozen=True)
+class Net:
+    """Standardise, one tanh hidden layer, sigmoid output."""
+
+    mean: Array
+    scale: Array
+    w1: Array
+    b1: Array
+    w2: Array
+    b2: float
+
+    def predict(self, x: Array) -> Array:
+        h = np.tanh(((x - self.mean) / self.scale) @ self.w1 + self.b1)
+        z: Array = h @ self.w2 + self.b2
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Net:
+        arr = {k: np.asarray(v, dtype=np.float64) for k, v in d.items() if k != "b2"}
+        return cls(b2=float(d["b2"]), **arr)
+
+
+def best_segment(gain: Array) -> tuple[int, int]:
+    """[start, end) of the contiguous run with the largest total gain (Kadane)."""
+    best, best_span = 0.0, (0, 0)
+    run, start = 0.0, 0
+    for i, g in enumerate(gain):
+        if run <= 0:
+            run, start = 0.0, i
+        run += float(g)
+        if run > best:
+            best, best_span = run, (start, i + 1)
+    return best_span
+
+
+def context_of_scores(p: Array, log_words: Array) -> Array:
+    """Stage-2 inputs derived from stage-1 scores `p` of every line of a page."""
+    n = len(p)
+
+    def shift(k: int) -> Array:
+        out = np.full(n, 0.0)
+        if k > 0:
+            out[k:] = p[:-k]
+        else:
+            out[:k] = p[-k:]
+        return out
+
+    cum = np.concatenate([[0.0], np.cumsum(p)])
+
+    def smooth(width: int) -> Array:
+        lo = np.clip(np.arange(n) - width, 0, n)
+        hi = np.clip(np.arange(n) + width + 1, 0, n)
+        result: Array = (cum[hi] - cum[lo]) / (hi - lo)
+        return result
+
+    weight = np.expm1(log_words)
+    start, end = best_segment((p - 0.5) * weight)
+    pos = np.arange(n)
+    inside = ((pos >= start) & (pos < end)).astype(np.float64)
+    gap = np.where(pos < start, start - pos, np.where(pos >= end, pos - end + 1, 0))
+    mass = p * weight
+    total = mass.sum() or 1.0
+    before = (np.cumsum(mass) - mass) / total
+    after = 1.0 - before - mass / total
+    return np.column_stack([
+        p, shift(1), shift(-1), shift(2), shift(-2), smooth(3), smooth(10),
+        inside, np.log1p(gap), before, after,
+    ])
+
+
+@dataclass(frozen=True)
+class LineModel:
+    stage1: Net
+    stage2: Net
+
+    def predict(self, features: Array) -> Array:
+        if len(features) == 0:
+            return np.zeros(0)
+        p1 = self.stage1.predict(features)
+        x2 = np.hstack([features, context_of_scores(p1, features[:, 0])])
+        return self.stage2.predict(x2)
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> LineModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(Net.from_dict(data["stage1"]), Net.from_dict(data["stage2"]))

@@ -1,0 +1,126 @@
+"""Phrase patterns that mark page furniture in plain text (pure).
+
+Each pattern is a general signal, not a rule for one page: calls to action
+(subscribe, donate, share, comment), photo credits and captions, cookie and
+legal notices, "read more" link labels, author bios. They are features of the
+line model and, for the strongest ones, sentence-level filters inside kept lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Matching works on a line's lower-cased words: a word or a two-word phrase from
+# these sets marks the line. Set lookups keep this cheap (it runs on every line);
+# the regexes below run only on lines that pass the word gate.
+
+# Calls to action and site furniture: a line containing one is rarely article text.
+CTA_WORDS = frozenset(
+    """subscribe subscribed subscriber subscribers subscription subscriptions newsletter
+    newsletters advertisement advertisements advertising advertise sponsored cookie cookies
+    copyright comments comment commenting trending recommended affiliate unsubscribe paywall
+    premium javascript browser donate donation donations login signup
+    """.split()
+)
+CTA_PHRASES = frozenset(
+    tuple(p.split())
+    for p in """sign up|sign in|log in|your support|support us|support our|privacy policy|
+    terms of|terms and|share this|share on|share via|follow us|read more|see more|view more|
+    show more|read full|see all|view all|continue reading|click here|most read|most popular|
+    most viewed|related articles|related stories|related content|you may|may also|
+    watch now|watch live|video player|download the|download our|skip to|email address|
+    back to|tap here|photo gallery|all rights|rights reserved|please enable|please use""".split("|")
+)
+
+# Photo credits and captions.
+CREDIT_WORDS = frozenset(
+    "photo photograph photos image images picture pic credit illustration caption getty "
+    "reuters afp shutterstock istock alamy epa".split()
+)
+CREDIT = re.compile(
+    r"\b(?:photo(?:graph)?s?|image|picture|pic|credit|illustration|caption)[ \t]*(?:by\b|:|\.\.\.|/)|"
+    r"\b(?:getty images|reuters|afp|shutterstock|istock|alamy|ap photo|epa)\b"
+)
+
+# Author bios and bylines.
+BYLINE_FIRST = frozenset("by written words reporting posted von por".split())
+BYLINE_WORDS = frozenset(
+    "reporter writer correspondent editor contributor columnist journalist writes covers "
+    "author contributed".split()
+)
+BYLINE = re.compile(
+    r"^(?:by|written by|words by|reporting by|posted by|von|por)[ \t]+\S|"
+    r"\b(?:is an? (?:\w+ )?(?:reporter|writer|correspondent|editor|contributor|columnist|journalist)"
+    r"|writes about|covers \w+ for|is the author of|contributed (?:to )?(?:this|reporting))\b"
+)
+
+DATE_WORDS = frozenset(
+    """jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june
+    july august september october november december updated published posted ago""".split()
+)
+DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?[ \t]+\d{1,2}\b|"
+    r"\b\d{1,2}[ \t]+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|"
+    r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|"
+    r"\b(?:updated|published|posted)\b|\b\d+[ \t]+(?:min|mins|minutes|hours?|days?)[ \t]+ago\b"
+)
+
+
+def is_call_to_action(lower_words: list[str]) -> bool:
+    return not CTA_WORDS.isdisjoint(lower_words) or not CTA_PHRASES.isdisjoint(
+        zip(lower_words, lower_words[1:], strict=False)
+    )
+
+
+def is_credit(lower_line: str, lower_words: list[str]) -> bool:
+    return not CREDIT_WORDS.isdisjoint(lower_words) and CREDIT.search(lower_line) is not None
+
+
+def is_byline(lower_line: str, lower_words: list[str]) -> bool:
+    if not lower_words:
+        return False
+    gate = lower_words[0] in BYLINE_FIRST or not BYLINE_WORDS.isdisjoint(lower_words)
+    return gate and BYLINE.search(lower_line) is not None
+
+
+def is_date(lower_line: str, lower_words: list[str]) -> bool:
+    return not DATE_WORDS.isdisjoint(lower_words) and DATE.search(lower_line) is not None
+
+
+URLISH = re.compile(r"https?://|www\.|\.com\b|@\w|#\w", re.IGNORECASE)
+
+# Sentence-level boilerplate: phrases that, inside an otherwise kept line, mark one
+# sentence as an appeal or notice to drop (the seed "Your support makes all the
+# difference.The new secretary-general…" is two sentences glued by a scraper).
+_SENTENCE_BOILERPLATE = (
+    r"(?:your support\b|support (?:us|our journalism)|please (?:consider )?(?:donate|subscribe|support)|"
+    r"(?:sign up|subscribe) (?:for|to|now|today)|(?:click|tap) here|read more\b|"
+    r"advertisement\b|continue reading\b|join (?:our|the) (?:commenting|conversation|community)|"
+    r"follow us\b|share this\b|this (?:article|story) (?:is|was) (?:brought|made possible)|"
+    r"we use cookies|(?:photo(?:graph)?|image|pic|credit)\s*:)"
+)
+SENTENCE_BOILERPLATE = re.compile("^" + _SENTENCE_BOILERPLATE, re.IGNORECASE)
+# The same phrases at a line start or right after a sentence end: a quick test that
+# lets lines without any of them skip sentence splitting.
+SENTENCE_BOILERPLATE_ANYWHERE = re.compile(
+    r"(?:^|(?<=[.!?\"”’)]))\s*" + _SENTENCE_BOILERPLATE, re.IGNORECASE
+)
+
+# Editorial elision markers copied from the page: "<...>", "[…]", "(...)".
+ELISION = re.compile(r"\s*(?:<\s*(?:\.\.\.|…)\s*>|\[\s*(?:\.\.\.|…)\s*\])")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers herself him himself his how i if in
+    into is it its itself just me more most my myself no nor not now of off on once only or
+    other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up
+    very was we were what when where which while who whom why will with would you your yours
+    said says would could may might must shall new one two three
+    o os as um uma de do da dos das em no na que e para com por não se mais ao
+    el la los las un una del y en es por con para su al lo
+    и в не на что с по как это из за к но от для о же так бы
+    dan yang di ke dari untuk dengan ini itu pada adalah tidak dalam akan juga
+    der die das und ist nicht ein eine zu den mit von auf für sich dem""".split()
+)

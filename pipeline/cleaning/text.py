@@ -1,0 +1,134 @@
+"""Plain-text boilerplate removal: lines scored by the line model, then sentences (pure).
+
+Works at the levels boilerplate lives at: whole lines and runs of lines (scored
+together by `LineModel`, which sees each line's neighbours), and sentences glued
+to body text by a scraper ("…all the difference.The new secretary-general…"),
+which are split apart and filtered by `patterns.SENTENCE_BOILERPLATE`.
+Every kept piece is a verbatim slice of the input, so the offset map is exact.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.cleaning import patterns as pat
+from pipeline.cleaning.features import line_features
+from pipeline.cleaning.model import LineModel
+
+Span = tuple[int, int, int]  # (text_start, raw_start, length)
+
+# A sentence boundary: end punctuation then a space, or glued straight to a capital
+# letter ("difference.The"), which real prose never does except in abbreviations
+# like "U.S." (excluded: a single capital letter before the dot).
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9])[.!?][\"”’)]*(?=[A-Z“\"‘])|[.!?][\"”’)]*(?=\s+[A-Z“\"‘(])")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    start: int  # offset of the stripped line in the raw text
+    text: str
+
+
+@functools.cache
+def default_model() -> LineModel:
+    return LineModel.load()
+
+
+def split_lines(raw: str) -> list[Line]:
+    """Non-blank lines with their offsets, surrounding whitespace trimmed."""
+    out: list[Line] = []
+    pos = 0
+    for line in raw.splitlines(keepends=True):
+        body = line.strip()
+        if body:
+            out.append(Line(pos + len(line) - len(line.lstrip()), body))
+        pos += len(line)
+    return out
+
+
+def keep_scores(lines: Sequence[Line], model: LineModel) -> np.ndarray:
+    return model.predict(line_features([ln.text for ln in lines]))
+
+
+def sentence_pieces(line: Line) -> list[Line]:
+    """The line minus glued boilerplate sentences and elision marks, as verbatim pieces."""
+    if not pat.ELISION.search(line.text) and not pat.SENTENCE_BOILERPLATE_ANYWHERE.search(line.text):
+        return [line]  # the common case: nothing to cut
+    pieces: list[Line] = []
+    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(line.text)), len(line.text)]
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        sentence = line.text[a:b]
+        if pat.SENTENCE_BOILERPLATE.search(sentence.strip()):
+            continue
+        pos = a
+        for m in pat.ELISION.finditer(sentence):  # "<...>" marks where the page cut text
+            pieces.append(Line(line.start + pos, line.text[pos : a + m.start()]))
+            pos = a + m.end()
+        pieces.append(Line(line.start + pos, line.text[pos:b]))
+    return _merge_adjacent(line, [p for p in _strip_pieces(pieces) if p.text])
+
+
+def _strip_pieces(pieces: list[Line]) -> list[Line]:
+    out = []
+    for p in pieces:
+        lead = len(p.text) - len(p.text.lstrip())
+        out.append(Line(p.start + lead, p.text.strip()))
+    return out
+
+
+def _merge_adjacent(line: Line, pieces: list[Line]) -> list[Line]:
+    """Rejoin consecutive kept sentences that only whitespace separated in the input.
+
+    Glued sentences ("difference.The") stay apart and are joined later by a space.
+    """
+    out: list[Line] = []
+    for piece in pieces:
+        if out:
+            prev = out[-1]
+            gap = line.text[prev.start - line.start + len(prev.text) : piece.start - line.start]
+            if gap and not gap.strip():
+                out[-1] = Line(prev.start, line.text[prev.start - line.start : piece.start - line.start + len(piece.text)])
+                continue
+        out.append(piece)
+    return out
+
+
+def clean_text(
+    raw: str,
+    *,
+    threshold: float,
+    model: LineModel | None = None,
+    seen_elsewhere: Callable[[list[str]], list[bool]] | None = None,
+) -> tuple[str, tuple[Span, ...]]:
+    """Cleaned body (paragraphs joined by a blank line) and its offset map into `raw`."""
+    lines = split_lines(raw)
+    if not lines:
+        return "", ()
+    scores = keep_scores(lines, model or default_model())
+    kept = [ln for ln, s in zip(lines, scores, strict=True) if s >= threshold]
+    if seen_elsewhere is not None and kept:
+        flags = seen_elsewhere([ln.text for ln in kept])
+        kept = [ln for ln, boiler in zip(kept, flags, strict=True) if not boiler]
+    parts: list[str] = []
+    spans: list[Span] = []
+    out = 0
+    for line in kept:
+        pieces = sentence_pieces(line)
+        if not pieces:
+            continue
+        if parts:
+            parts.append("\n\n")
+            out += 2
+        for k, piece in enumerate(pieces):
+            if k:
+                parts.append(" ")
+                out += 1
+            spans.append((out, piece.start, len(piece.text)))
+            parts.append(piece.text)
+            out += len(piece.text)
+    return "".join(parts), tuple(spans)
