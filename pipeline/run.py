@@ -20,6 +20,7 @@ from pipeline.stages.claims import extract_claims
 from pipeline.stages.clean import DEFAULT_CLEAN, CleanOptions, clean_boilerplate
 from pipeline.stages.entities import extract_entities
 from pipeline.stages.language import detect_language
+from pipeline.stages.stories import assign_story, find_duplicates
 
 StageFn = Callable[[Document], Document]
 ENGLISH = ("en",)
@@ -34,7 +35,8 @@ class Stage:
     languages: tuple[str, ...] | None = None
 
 
-def build_stages(*, nlp: Any, clean: CleanOptions = DEFAULT_CLEAN) -> tuple[Stage, ...]:
+def build_stages(*, nlp: Any, clean: CleanOptions = DEFAULT_CLEAN,
+                 lsh: Any = None, stories: Any = None) -> tuple[Stage, ...]:
     """The per-document stages in the order they run."""
     return (
         Stage("clean_boilerplate", partial(clean_boilerplate, options=clean)),
@@ -42,6 +44,9 @@ def build_stages(*, nlp: Any, clean: CleanOptions = DEFAULT_CLEAN) -> tuple[Stag
         Stage("extract_entities", partial(extract_entities, nlp=nlp), languages=ENGLISH),
         # soft: a miss leaves a note
         Stage("extract_claims", extract_claims, essential=False, languages=ENGLISH),
+        # soft: without Redis state (lsh/stories None) these leave the document as it is
+        Stage("find_duplicates", partial(find_duplicates, lsh=lsh), essential=False),
+        Stage("assign_story", partial(assign_story, stories=stories), essential=False),
     )
 
 

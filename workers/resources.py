@@ -32,7 +32,32 @@ def get_nlp() -> Any:
 def get_stages() -> tuple[Stage, ...]:
     from pipeline.run import build_stages
 
-    return build_stages(nlp=get_nlp())
+    return build_stages(nlp=get_nlp(), lsh=get_near_duplicates(), stories=get_story_store())
+
+
+@functools.cache
+def get_near_duplicates() -> Any:
+    from pipeline.adapters.story_store import NearDuplicates
+
+    return NearDuplicates(get_redis())
+
+
+@functools.cache
+def get_story_store() -> Any:
+    from pipeline.adapters.story_store import StoryStore
+
+    return StoryStore(get_redis())
+
+
+@functools.cache
+def get_story_index() -> Any:
+    """The embedded stories table (None when Elasticsearch holds the index)."""
+    settings = get_settings()
+    if settings.index_backend != "sqlite":
+        return None
+    from pipeline.adapters.sqlite_stories import SqliteStories
+
+    return SqliteStories(settings.index_path)
 
 
 @functools.cache

@@ -91,8 +91,12 @@ class SqliteIndex:
         for (body,) in self._db.execute("SELECT body FROM documents ORDER BY id"):
             yield json.loads(body)
 
-    def search(self, query: str, *, limit: int = 10) -> list[dict[str, Any]]:
-        """Full-text search; each hit has id, title, outlet, score, snippet, sources."""
+    def search(self, query: str, *, limit: int = 10, duplicates: bool = False) -> list[dict[str, Any]]:
+        """Full-text search; each hit has id, title, outlet, score, snippet, sources.
+
+        A near-duplicate copy or older version (duplicate_of set) is left out unless
+        `duplicates` is true: search lists each text once.
+        """
         match = fts_query(query)
         if not match:
             return []
@@ -100,8 +104,9 @@ class SqliteIndex:
             "SELECT f.id, bm25(documents_fts, 0.0, 5.0, 1.0, 3.0) AS rank,"
             " snippet(documents_fts, 2, char(2), char(3), '…', 24), d.body"
             " FROM documents_fts f JOIN documents d ON d.id = f.id"
-            " WHERE documents_fts MATCH ? ORDER BY rank LIMIT ?",
-            (match, limit),
+            " WHERE documents_fts MATCH ? AND (? OR coalesce(d.duplicate_of, '') = '')"
+            " ORDER BY rank LIMIT ?",
+            (match, duplicates, limit),
         ).fetchall()
         hits = []
         for doc_id, rank, snippet, body_json in rows:

@@ -1,0 +1,129 @@
+"""The embedded stories table, in the same SQLite file as the document index (does I/O).
+
+    doc_story(doc_id, story_id, gen)   which story each document is in, and the
+                                       generation of the story store that said so
+    stories(id, record, last_seen)     one `to_story_record` per story, as JSON
+
+`update(doc, labels)` runs in the index task after the document is written: it
+takes the story labels of the document's whole component from the story store,
+keeps each only if its generation is not older than the stored one (workers may
+finish out of order), copies the story id onto the documents' rows, rebuilds the
+records of every story touched, and marks the older versions of a document that
+replaced them (`duplicate_of`), all in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pipeline.document import Document
+from pipeline.stories.record import to_story_record
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS doc_story (
+    doc_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, gen INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS doc_story_story ON doc_story (story_id);
+CREATE TABLE IF NOT EXISTS stories (
+    id TEXT PRIMARY KEY, record TEXT NOT NULL, last_seen TEXT
+);
+"""
+
+
+class SqliteStories:
+    """Stories next to the documents table of `SqliteIndex` (same file)."""
+
+    def __init__(self, path: Path) -> None:
+        from pipeline.adapters.sqlite_index import SqliteIndex
+
+        SqliteIndex(path).close()  # the documents table must exist: records are built from it
+        self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA busy_timeout=60000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- writing -------------------------------------------------------------
+    def update(self, doc: Document, labels: Mapping[str, tuple[int, str]]) -> None:
+        """Apply story labels (doc -> (generation, story id)) and `doc`'s versions."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            touched: set[str] = set()
+            for doc_id, (gen, story) in sorted(labels.items()):
+                row = db.execute("SELECT story_id, gen FROM doc_story WHERE doc_id = ?", (doc_id,)).fetchone()
+                if row is not None and row[1] > gen:
+                    continue  # a newer clustering already placed this document
+                if row is not None:
+                    touched.add(row[0])
+                touched.add(story)
+                db.execute(
+                    "INSERT INTO doc_story (doc_id, story_id, gen) VALUES (?, ?, ?) ON CONFLICT(doc_id)"
+                    " DO UPDATE SET story_id = excluded.story_id, gen = excluded.gen",
+                    (doc_id, story, gen),
+                )
+                db.execute(
+                    "UPDATE documents SET story_id = ?, body = json_set(body, '$.story_id', ?) WHERE id = ?",
+                    (story, story, doc_id),
+                )
+            if doc.versions:
+                marks = [(doc.id, doc.id, v) for v in doc.versions]
+                db.executemany(
+                    "UPDATE documents SET duplicate_of = ?, body = json_set(body, '$.duplicate_of', ?)"
+                    " WHERE id = ?",
+                    marks,
+                )
+                touched.update(
+                    r[0]
+                    for v in doc.versions
+                    for r in db.execute("SELECT story_id FROM doc_story WHERE doc_id = ?", (v,))
+                )
+            for story in sorted(touched):
+                self._rebuild(story)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _rebuild(self, story: str) -> None:
+        bodies = [
+            json.loads(b)
+            for (b,) in self._db.execute(
+                "SELECT d.body FROM doc_story s JOIN documents d ON d.id = s.doc_id WHERE s.story_id = ?",
+                (story,),
+            )
+        ]
+        if not bodies:
+            self._db.execute("DELETE FROM stories WHERE id = ?", (story,))
+            return
+        record = to_story_record(story, bodies)
+        self._db.execute(
+            "INSERT INTO stories (id, record, last_seen) VALUES (?, ?, ?) ON CONFLICT(id)"
+            " DO UPDATE SET record = excluded.record, last_seen = excluded.last_seen",
+            (story, json.dumps(record, ensure_ascii=False), record["last_seen"]),
+        )
+
+    # -- reading -------------------------------------------------------------
+    def all(self) -> Iterator[dict[str, Any]]:
+        """Every story record, the biggest first, then the most recent."""
+        rows = self._db.execute("SELECT record FROM stories ORDER BY last_seen DESC, id").fetchall()
+        records = [json.loads(r) for (r,) in rows]
+        yield from sorted(records, key=lambda r: -r["n_documents"])
+
+    def get(self, story_id: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT record FROM stories WHERE id = ?", (story_id,)).fetchone()
+        if row is None and len(story_id) >= 6:  # a unique prefix, as for documents
+            rows = self._db.execute(
+                "SELECT record FROM stories WHERE id LIKE ? LIMIT 2", (story_id + "%",)
+            ).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+        return json.loads(row[0]) if row else None
+
+    def story_of(self, doc_id: str) -> str:
+        row = self._db.execute("SELECT story_id FROM doc_story WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row else ""
