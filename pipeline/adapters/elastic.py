@@ -28,6 +28,7 @@ import contextlib
 import json
 import re
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -408,7 +409,8 @@ def setup(es: Elasticsearch, prefix: str = DEFAULT_PREFIX, kinds: Sequence[str] 
                     f"the file's {template['version']}; left alone"
                 )
             else:
-                es.indices.put_index_template(name=alias, **template)
+                body = {k: v for k, v in template.items() if k != "_meta"}
+                es.indices.put_index_template(name=alias, meta=template["_meta"], **body)
                 report.append(f"template {alias}: version {template['version']} installed")
             if indices_behind(es, alias):
                 report.append(f"alias {alias}: exists -> {', '.join(indices_behind(es, alias))}")
@@ -542,7 +544,10 @@ def reindex(
 
 def _wait_for_task(es: Elasticsearch, task_id: str, poll_s: float) -> dict[str, Any]:
     while True:
-        status = es.tasks.get(task_id=task_id).body
+        with warnings.catch_warnings():
+            # the client flags the tasks API "technical preview"; it has been stable for years
+            warnings.filterwarnings("ignore", message="This API is in technical preview")
+            status = es.tasks.get(task_id=task_id).body
         if status.get("completed"):
             if "error" in status:
                 raise RuntimeError(f"reindex task failed: {status['error']}")

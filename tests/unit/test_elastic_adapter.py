@@ -292,3 +292,150 @@ def test_the_client_authenticates_as_configured(
     make_client(es_settings(stand_in, **settings)).info()
     headers = {k.lower(): v for k, v in StandIn.requests[-1]["headers"].items()}
     assert headers.get("authorization") == authorization
+
+
+# --------------------------- setup and reindex, against a scripted cluster's answers
+class ClusterStandIn(BaseHTTPRequestHandler):
+    """Just enough of Elasticsearch's index, alias and template APIs, in memory, for
+    setup and reindex to run their requests; the live test checks the real cluster."""
+
+    templates: ClassVar[dict[str, Any]] = {}
+    aliases: ClassVar[dict[str, dict[str, Any]]] = {}  # index -> {alias: settings}
+    log: ClassVar[list[tuple[str, str, Any]]] = []
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+    def _reply(self, status: int, body: Any = None) -> None:
+        data = json.dumps({} if body is None else body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("x-elastic-product", "Elasticsearch")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = json.loads(self.rfile.read(length) or b"null")
+        path = urlsplit(self.path).path
+        self.log.append((self.command, path, body))
+        parts = path.strip("/").split("/")
+        behind = {alias: index for index, names in self.aliases.items() for alias in names}
+        if parts[0] == "_index_template":
+            if self.command == "PUT":
+                self.templates[parts[1]] = body
+                return self._reply(200, {"acknowledged": True})
+            if parts[1] not in self.templates:
+                return self._reply(404, {"error": {"type": "resource_not_found_exception"}})
+            return self._reply(200, {"index_templates": [
+                {"name": parts[1], "index_template": self.templates[parts[1]]}]})
+        if parts[0] == "_alias":
+            if parts[1] not in behind:
+                return self._reply(404, {"error": f"alias [{parts[1]}] missing", "status": 404})
+            return self._reply(200, {behind[parts[1]]: {"aliases": {parts[1]: {}}}})
+        if parts[0] == "_cluster":
+            return self._reply(200, {"status": "green", "cluster_name": "c", "number_of_nodes": 1})
+        if parts == [""]:
+            return self._reply(200, {"version": {"number": "9.1.0"}})
+        if len(parts) == 2 and parts[1] == "_mapping":  # built from the template installed
+            kind_alias = parts[0].rsplit("-v", 1)[0]
+            mappings = self.templates[kind_alias]["template"]["mappings"]
+            return self._reply(200, {parts[0]: {"mappings": mappings}})
+        if parts[0] == "_reindex":
+            return self._reply(200, {"task": "node:1"})
+        if parts[0] == "_tasks":
+            return self._reply(200, {"completed": True, "response": {"created": 3, "failures": []}})
+        if parts[0] == "_aliases":
+            for action in body["actions"]:
+                (verb, spec), = action.items()
+                if verb == "remove":
+                    self.aliases[spec["index"]].pop(spec["alias"])
+                else:
+                    self.aliases[spec["index"]][spec["alias"]] = spec
+            return self._reply(200, {"acknowledged": True})
+        if parts[0] == "_search":  # clearing a scroll
+            return self._reply(200, {"succeeded": True})
+        if len(parts) == 2 and parts[1] == "_search":
+            return self._reply(200, {"_scroll_id": "s1", "hits": {"hits": []}})
+        if len(parts) == 2 and parts[1] == "_count":
+            return self._reply(200, {"count": 3})
+        if len(parts) == 2 and parts[1] == "_refresh":
+            return self._reply(200, {})
+        if self.command == "HEAD":
+            return self._reply(200 if parts[0] in self.aliases or parts[0] in behind else 404)
+        if self.command == "PUT":
+            if parts[0] in self.aliases:
+                return self._reply(400, {"error": {"type": "resource_already_exists_exception",
+                                                   "reason": "exists"}, "status": 400})
+            self.aliases[parts[0]] = dict((body or {}).get("aliases", {}))
+            return self._reply(200, {"acknowledged": True, "index": parts[0]})
+        return self._reply(404, {"error": {"type": "not_scripted", "reason": path}})
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _handle
+
+
+@pytest.fixture
+def cluster() -> Iterator[Any]:
+    ClusterStandIn.templates, ClusterStandIn.aliases, ClusterStandIn.log = {}, {}, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ClusterStandIn)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield make_client(es_settings(f"http://127.0.0.1:{server.server_address[1]}"))
+    server.shutdown()
+    server.server_close()
+
+
+def test_setup_installs_the_file_templates_and_points_each_alias_at_v1(cluster: Any) -> None:
+    from pipeline.adapters.elastic import KINDS, load_template, setup
+
+    setup(cluster, "nftest")
+    for kind in KINDS:
+        assert ClusterStandIn.templates[f"nftest-{kind}"] == load_template(kind, "nftest")
+    assert ClusterStandIn.aliases == {
+        f"nftest-{kind}-v1": {f"nftest-{kind}": {"is_write_index": True}} for kind in KINDS
+    }
+
+
+def test_setup_twice_changes_nothing_the_second_time(cluster: Any) -> None:
+    from pipeline.adapters.elastic import setup
+
+    setup(cluster, "nftest")
+    first = json.loads(json.dumps([ClusterStandIn.templates, ClusterStandIn.aliases]))
+    ClusterStandIn.log.clear()
+    report = setup(cluster, "nftest")
+    assert [ClusterStandIn.templates, ClusterStandIn.aliases] == first
+    assert not [r for r in ClusterStandIn.log if r[0] == "PUT" and "_index_template" not in r[1]]
+    assert all("exists ->" in line for line in report if line.startswith("alias"))
+
+
+def test_reindex_builds_v2_and_moves_the_alias_in_one_call(cluster: Any) -> None:
+    from pipeline.adapters.elastic import reindex, setup
+
+    setup(cluster, "nftest")
+    ClusterStandIn.log.clear()
+    result = reindex(cluster, "nftest", "documents", poll_s=0)
+    assert (result["from"], result["to"]) == (["nftest-documents-v1"], "nftest-documents-v2")
+    (swap,) = [body for verb, path, body in ClusterStandIn.log if path == "/_aliases"]
+    assert swap["actions"] == [
+        {"remove": {"index": "nftest-documents-v1", "alias": "nftest-documents"}},
+        {"add": {"index": "nftest-documents-v2", "alias": "nftest-documents",
+                 "is_write_index": True}},
+    ]
+    (copy,) = [body for verb, path, body in ClusterStandIn.log if path == "/_reindex"]
+    assert copy == {"source": {"index": "nftest-documents"}, "dest": {"index": "nftest-documents-v2"}}
+    assert ClusterStandIn.aliases["nftest-documents-v1"] == {}  # kept, without the alias
+
+
+def test_check_is_clean_after_setup_and_names_the_fix_when_a_template_is_stale(
+    cluster: Any,
+) -> None:
+    from pipeline.adapters.elastic import check, check_problems, setup
+
+    setup(cluster, "nftest")
+    assert check_problems(check(cluster, "nftest")) == []
+    ClusterStandIn.templates["nftest-claims"]["version"] = 0  # as if installed by an older release
+    assert check_problems(check(cluster, "nftest")) == [
+        "nftest-claims: template installed 0, file 1; run `newsflow es setup`"
+    ]
