@@ -1,0 +1,163 @@
+"""Duplicates and stories against a real private Redis, in many orders and concurrently."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from pipeline.adapters.files import read_dropped_file
+from pipeline.adapters.story_store import NearDuplicates, StoryStore
+from pipeline.document import Document
+from pipeline.run import build_stages, run_stages
+from pipeline.stages.stories import assign_story, find_duplicates
+from pipeline.stories import grouping
+from pipeline.stories.features import story_features
+from tests.conftest import Newsflow
+
+pytestmark = pytest.mark.integration
+
+SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds" / "documents").glob("*.txt"))
+
+
+@pytest.fixture(scope="module")
+def enriched() -> list[Document]:
+    """The seeds through the workers' own stages up to claims (no shared state yet)."""
+    from workers.resources import get_nlp
+
+    stages = [s for s in build_stages(nlp=get_nlp()) if s.name not in ("find_duplicates", "assign_story")]
+    return [run_stages(read_dropped_file(p, max_bytes=5_000_000), stages) for p in SEEDS]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_seeds_form_one_story_in_any_order(private_redis: str, enriched: list[Document], seed: int) -> None:
+    client = redis.Redis.from_url(private_redis)
+    lsh, stories = NearDuplicates(client, prefix=f"o{seed}:d"), StoryStore(client, prefix=f"o{seed}:s")
+    order = enriched[:]
+    random.Random(seed).shuffle(order)
+    for doc in order:
+        assign_story(find_duplicates(doc, lsh=lsh), stories=stories)
+    labels = stories.all_labels()
+    assert set(labels) == {d.id for d in enriched}
+    assert len(set(labels.values())) == 1
+
+
+def test_two_concurrent_workers_agree_with_the_batch_grouping(
+    private_redis: str, enriched: list[Document]
+) -> None:
+    other = [
+        Document(id=f"x{i}", source=f"x{i}", raw_text=t, text=t)
+        for i, t in enumerate(
+            [
+                "A magnitude 5.9 earthquake struck Qeshm island in southern Iran, killing ten people.",
+                "The Indian Navy captured 23 Somali pirates in the Gulf of Aden after an attack.",
+                "Heavy rain flooded Passau in Bavaria; the Danube rose above its 2002 level.",
+            ]
+        )
+    ]
+    docs = enriched + other
+    expected = grouping.group([story_features(d) for d in docs])
+    for round_ in range(3):
+        shuffled = docs[:]
+        random.Random(round_).shuffle(shuffled)
+        halves = [shuffled[0::2], shuffled[1::2]]
+        errors: list[BaseException] = []
+
+        def work(
+            batch: list[Document], prefix: str = f"c{round_}", errors: list[BaseException] = errors
+        ) -> None:
+            client = redis.Redis.from_url(private_redis)  # each worker has its own connection
+            lsh, stories = (
+                NearDuplicates(client, prefix=f"{prefix}:d"),
+                StoryStore(client, prefix=f"{prefix}:s"),
+            )
+            try:
+                for doc in batch:
+                    assign_story(find_duplicates(doc, lsh=lsh), stories=stories)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(h,)) for h in halves]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors
+        labels = StoryStore(redis.Redis.from_url(private_redis), prefix=f"c{round_}:s").all_labels()
+        assert labels == expected
+        assert len({labels[d.id] for d in enriched}) == 1
+        assert not {labels[d.id] for d in other} & {labels[d.id] for d in enriched}
+
+
+def _edit_one_sentence(text: str) -> str:
+    """The seed with its longest line's first sentence rewritten."""
+    lines = text.splitlines()
+    i = max(range(len(lines)), key=lambda n: len(lines[n]))
+    first, _, rest = lines[i].partition(". ")
+    lines[i] = "An editor rewrote this opening sentence to add a late detail from the briefing. " + rest
+    assert lines[i] != first
+    return "\n".join(lines)
+
+
+def test_near_duplicate_edit_is_marked_and_the_newer_text_is_shown(
+    private_redis: str, enriched: list[Document]
+) -> None:
+    client = redis.Redis.from_url(private_redis)
+    lsh = NearDuplicates(client, prefix="nd")
+    original = enriched[0]
+    edited_text = _edit_one_sentence(original.text)
+    edited = Document(
+        id="edited",
+        source="edited.txt",
+        raw_text=edited_text,
+        text=edited_text,
+        received_at="2099-01-01T00:00:00+00:00",
+    )
+    assert find_duplicates(original, lsh=lsh).duplicate_of == ""
+    marked = find_duplicates(edited, lsh=lsh)
+    assert marked.duplicate_of == ""  # the newer version is the one search shows
+    assert marked.versions == (original.id,)
+    assert marked.similarity is not None
+    assert marked.similarity >= 0.8
+    again = find_duplicates(original, lsh=lsh)  # the original seen again, after the update
+    assert again.duplicate_of == "edited"
+    for other in enriched[1:]:  # other outlets' own write-ups are not copies
+        assert find_duplicates(other, lsh=lsh).duplicate_of == ""
+
+
+def test_pipeline_end_to_end_dedups_and_groups(newsflow: Newsflow, tmp_path: Path) -> None:
+    """Two worker processes; every seed dropped twice plus one edited seed."""
+    inbox = tmp_path / "inbox"
+    for folder in ("a", "b"):
+        (inbox / folder).mkdir(parents=True)
+        for p in SEEDS:
+            shutil.copy(p, inbox / folder / f"{folder}-{p.name}")
+    edited = _edit_one_sentence(SEEDS[0].read_text(encoding="utf-8"))
+    (inbox / "edited.txt").write_text(edited, encoding="utf-8")
+    newsflow("run", str(inbox), "--workers", "2", "--timeout", "280")
+
+    docs: list[dict[str, Any]] = [json.loads(line) for line in newsflow("export").stdout.splitlines() if line]
+    assert len(docs) == len(SEEDS) + 1  # ten seed files are five documents; the edit is one more
+    assert all(len(d["sources"]) == 2 for d in docs if not d["source"].endswith("edited.txt"))
+    stories = newsflow.json_lines("stories")
+    assert len(stories) == 1
+    assert sorted(stories[0]["documents"]) == sorted(d["id"] for d in docs)
+    assert {"id", "title", "sources"} <= set(stories[0])
+    assert len(stories[0]["sources"]) == 2 * len(SEEDS) + 1
+
+    copies = [d for d in docs if d["duplicate_of"]]
+    assert len(copies) == 1  # the original and its edit: one points at the other
+    shown = {d["id"] for d in docs} - {copies[0]["id"]}
+    assert copies[0]["duplicate_of"] in shown
+    hits = newsflow.json_lines("search", "Rutte", "--limit", "20")
+    assert copies[0]["id"] not in {h["id"] for h in hits}
+    assert len(hits) == len({h["id"] for h in hits})
+
+    shown_story = newsflow("show", stories[0]["id"], "--json").stdout
+    assert json.loads(shown_story)["id"] == stories[0]["id"]

@@ -1,0 +1,53 @@
+"""The embedded stories table: labels by generation, records rebuilt, versions hidden (real SQLite)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.adapters.sqlite_index import SqliteIndex
+from pipeline.adapters.sqlite_stories import SqliteStories
+from tests.factories import make_document
+
+A = make_document("Alpha body about the summit.", text="Alpha body about the summit.", title="Alpha")
+B = make_document("Beta body about the summit.", text="Beta body about the summit.", title="Beta")
+C = make_document("Gamma body about a flood.", text="Gamma body about a flood.", title="Gamma")
+
+
+def _setup(tmp_path: Path) -> tuple[SqliteIndex, SqliteStories]:
+    index = SqliteIndex(tmp_path / "index.sqlite3")
+    index.write([A, B, C])
+    return index, SqliteStories(tmp_path / "index.sqlite3")
+
+
+def test_newer_generation_wins_whatever_the_order_of_writes(tmp_path: Path) -> None:
+    index, stories = _setup(tmp_path)
+    stories.update(A, {A.id: (5, "s-1"), B.id: (5, "s-1")})
+    stories.update(B, {B.id: (3, "s-2")})  # a slower worker with an older view
+    assert stories.story_of(B.id) == "s-1"
+    assert index.get(B.id)["story_id"] == "s-1"
+    assert [r["id"] for r in stories.all()] == ["s-1"]
+    assert sorted(stories.get("s-1")["documents"]) == sorted([A.id, B.id])
+
+
+def test_a_split_rebuilds_both_records_and_drops_empty_ones(tmp_path: Path) -> None:
+    _, stories = _setup(tmp_path)
+    stories.update(A, {A.id: (1, "s-1"), B.id: (1, "s-1"), C.id: (1, "s-1")})
+    stories.update(C, {A.id: (2, "s-1"), B.id: (2, "s-1"), C.id: (2, "s-3")})
+    records = {r["id"]: r for r in stories.all()}
+    assert set(records) == {"s-1", "s-3"}
+    assert records["s-3"]["documents"] == [C.id]
+    stories.update(C, {C.id: (3, "s-1")})
+    assert [r["id"] for r in stories.all()] == ["s-1"]
+
+
+def test_versions_are_hidden_from_search_unless_asked(tmp_path: Path) -> None:
+    index, stories = _setup(tmp_path)
+    newer = make_document(
+        "Alpha body, updated.", text="Alpha body about the summit, updated.", versions=(A.id,)
+    )
+    index.write([newer])
+    stories.update(newer, {A.id: (1, "s-1"), newer.id: (1, "s-1")})
+    assert index.get(A.id)["duplicate_of"] == newer.id
+    assert [h["id"] for h in index.search("summit Alpha")] == [newer.id]
+    assert {h["id"] for h in index.search("summit Alpha", duplicates=True)} == {A.id, newer.id}
+    assert stories.get("s-1")["duplicates"] == [A.id]
