@@ -45,6 +45,9 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
         "task_time_limit": settings.task_soft_time_limit_s + 30,
         "worker_prefetch_multiplier": settings.prefetch_multiplier,
         "worker_concurrency": settings.concurrency,
+        # A new pool child loads the spaCy model before it reports up; on a busy machine
+        # that takes longer than Celery's default of 4 s, and the child would be killed.
+        "worker_proc_alive_timeout": 120,
         # Flower and `newsflow status` see queued tasks as well as running ones.
         "worker_send_task_events": True,
         "task_send_sent_event": True,
