@@ -62,7 +62,7 @@ def main() -> None:
 
     from config.settings import get_settings
 
-    nlp = spacy.load(get_settings().spacy_model)
+    nlp = spacy.load(get_settings().spacy_model, exclude=["lemmatizer"])  # as the workers load it
     preds, seconds = predict(articles, nlp)
     with tempfile.TemporaryDirectory() as tmp:
         gold = Path(tmp) / "gold.jsonl"

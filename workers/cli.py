@@ -224,8 +224,13 @@ def submit(inputs: tuple[str, ...]) -> None:
 @click.argument("query", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
 @click.option("--limit", type=int, default=10, show_default=True)
-def search(query: tuple[str, ...], as_json: bool, limit: int) -> None:
+@click.option("--claims", "in_claims", is_flag=True, help="Search claims (who said what) instead.")
+def search(query: tuple[str, ...], as_json: bool, limit: int, in_claims: bool) -> None:
     """Search the index: title, outlet and a highlighted snippet per hit."""
+    if in_claims:
+        from workers.cli_claims import search_claims
+
+        return search_claims(" ".join(query), limit=limit, as_json=as_json)
     from workers.resources import get_index
 
     hits = get_index().search(" ".join(query), limit=limit)
@@ -324,6 +329,9 @@ from workers.cli_ops import failed, retry, sources, status  # noqa: E402
 
 for _command in (status, sources, failed, retry):
     main.add_command(_command)
+from workers.cli_claims import claims  # noqa: E402
+
+main.add_command(claims)
 from workers.cli_stories import stories  # noqa: E402
 
 main.add_command(stories)

@@ -32,7 +32,26 @@ def get_nlp() -> Any:
 def get_stages() -> tuple[Stage, ...]:
     from pipeline.run import build_stages
 
-    return build_stages(nlp=get_nlp(), lsh=get_near_duplicates(), stories=get_story_store())
+    return build_stages(nlp=get_nlp(), lsh=get_near_duplicates(), stories=get_story_store(),
+                        claim_groups=get_claim_groups())
+
+
+@functools.cache
+def get_claim_groups() -> Any:
+    from pipeline.adapters.claim_groups import ClaimGroups
+
+    return ClaimGroups(get_redis())
+
+
+@functools.cache
+def get_claims_table() -> Any:
+    """The embedded claims table (None when Elasticsearch holds the index)."""
+    settings = get_settings()
+    if settings.index_backend != "sqlite":
+        return None
+    from pipeline.adapters.sqlite_claims import SqliteClaims
+
+    return SqliteClaims(settings.index_path)
 
 
 @functools.cache

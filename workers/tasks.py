@@ -24,7 +24,15 @@ from pipeline.errors import BadInput, SkipDocument, TransientError
 from pipeline.run import record_step, run_stages
 from workers import metrics
 from workers.app import app
-from workers.resources import get_http, get_index, get_ledger, get_stages, get_story_index, get_story_store
+from workers.resources import (
+    get_claims_table,
+    get_http,
+    get_index,
+    get_ledger,
+    get_stages,
+    get_story_index,
+    get_story_store,
+)
 
 log = structlog.get_logger("newsflow.tasks")
 
@@ -119,6 +127,8 @@ def index_document(payload: dict[str, Any]) -> None:
         raise BadInput(f"index rejected the document: {rejected[0][1]}")
     if (stories := get_story_index()) is not None:  # embedded stories table (None with ES)
         stories.update(doc, get_story_store().component_labels(doc.id))
+    if (claims := get_claims_table()) is not None:  # embedded claims table, regrouped on write
+        claims.write(doc)
     state = "duplicate" if any(s != doc.source for s in sources) else "done"
     get_ledger().mark(doc.source, state, document=doc.id)
     log.info("indexed", doc_id=doc.id, entities=len(doc.entities), claims=len(doc.claims),

@@ -26,6 +26,7 @@ from pipeline.claims.cues import (
     PERSONAL_PRONOUNS,
     QUOTE_ONLY,
     RELATIVE_PRONOUNS,
+    verb_lemma,
 )
 from pipeline.claims.quotes import Quote, find_quotes, paragraphs
 
@@ -100,8 +101,7 @@ def find_attributions(text: str, nlp: Any) -> tuple[list[Attribution], list[Ment
         claims += para.reported(claims)
         claims.sort(key=lambda a: a.start)
         found.extend(claims)
-        directs = [a for a in claims if a.kind == "direct"]
-        previous_direct = directs[-1] if directs and directs[-1].end >= p_end - 2 else None
+        previous_direct = claims[-1] if claims and claims[-1].kind == "direct" else None
         sentence_base += len(list(sdoc.sents))
     return found, mentions
 
@@ -127,7 +127,7 @@ class _Paragraph:
 
     def cue_tokens(self) -> Iterable[Any]:
         for tok in self.sdoc:
-            if tok.pos_ in ("VERB", "AUX") and tok.lemma_.lower() in CUE_LEMMAS and not self.is_quoted(tok):
+            if tok.pos_ in ("VERB", "AUX") and verb_lemma(tok) in CUE_LEMMAS and not self.is_quoted(tok):
                 yield tok
 
     def subject(self, cue: Any) -> Any | None:
@@ -164,6 +164,8 @@ class _Paragraph:
         j = head.i + 1
         while j < hi and j in keep:
             j += 1
+        while j + 1 < len(self.sdoc) and self.sdoc[j].text == "-" and self.sdoc[j + 1].is_alpha:
+            j += 2  # "secretary-general" comes apart in the tokenizer
         while i < j and self.sdoc[i].dep_ in ("cc", "punct", "case") and i != head.i:
             i += 1
         while j > i + 1 and self.sdoc[j - 1].dep_ in ("cc", "punct", "prep") and j - 1 != head.i:
@@ -186,7 +188,7 @@ class _Paragraph:
         else:
             stype = "name"
         antecedent = None
-        if stype == "relative" and cue.dep_ == "relcl" or subj.head.dep_ == "relcl":
+        if stype == "relative" and (cue.dep_ == "relcl" or subj.head.dep_ == "relcl"):
             verb = cue if cue.dep_ == "relcl" else subj.head
             a, b = self.np(verb.head)
             antecedent = (self.off(self.sdoc[a]), self.off(self.sdoc[b - 1]) + len(self.sdoc[b - 1]))
@@ -235,6 +237,8 @@ class _Paragraph:
         )
 
     def cue_after(self, q: Quote, limit: int) -> Any | None:
+        if not self._starts_clause(q):
+            return None  # a fragment inside a sentence: the reported clause around it is the claim
         last = self.text[q.end - 1:q.end]
         after = self.text[q.end:q.end + 3].lstrip("”\"’' ")
         if not (last in ",?!—–-…" or after.startswith((",", "—", "–"))):
@@ -248,6 +252,10 @@ class _Paragraph:
             if self._is_free_cue(tok) and self.subject(tok) is not None:
                 return tok
         return None
+
+    def _starts_clause(self, q: Quote) -> bool:
+        before = self.text[self.start:q.start - 1].rstrip()
+        return not before or before[-1] in ".!?:;,—–-([\"”’'"
 
     def cue_before(self, q: Quote, limit: int) -> Any | None:
         gap = self.text[limit:q.start - 1].rstrip()
@@ -273,14 +281,14 @@ class _Paragraph:
         return None
 
     def _is_free_cue(self, tok: Any) -> bool:
-        return tok.pos_ in ("VERB", "AUX") and tok.lemma_.lower() in CUE_LEMMAS and tok.i not in self.used_cues
+        return tok.pos_ in ("VERB", "AUX") and verb_lemma(tok) in CUE_LEMMAS and tok.i not in self.used_cues
 
     # -- 2. reported speech ---------------------------------------------------------
     def reported(self, directs: list[Attribution]) -> list[Attribution]:
         out: list[Attribution] = []
         taken = [(a.start, a.end) for a in directs]
         for cue in self.cue_tokens():
-            if cue.i in self.used_cues or cue.lemma_.lower() in QUOTE_ONLY:
+            if cue.i in self.used_cues or verb_lemma(cue) in QUOTE_ONLY:
                 continue
             subj = self.subject(cue)
             content = self.content(cue)
@@ -306,7 +314,10 @@ class _Paragraph:
             # "…, X said": the clause is the verb this one hangs from, minus the cue
             drop = {t.i for t in cue.subtree}
             toks = [t for t in cue.head.subtree if t.i not in drop and t.i < cue.i]
-        elif cue.lemma_.lower() in OBJECT_CUES and (obj := self.object_content(cue)) is not None:
+            first = min(cue.subtree, key=lambda t: t.i)
+            if first.i == 0 or self.sdoc[first.i - 1].text not in (",", "”", '"', "’", "—", "–"):
+                return None
+        elif verb_lemma(cue) in OBJECT_CUES and (obj := self.object_content(cue)) is not None:
             toks = list(obj)
         else:
             return None

@@ -6,6 +6,8 @@ the parse gives it a speaker (a subject) and content (a clause or an adjacent qu
 
 from __future__ import annotations
 
+from typing import Any
+
 # Verbs that report speech, writing, or a stated position.
 SPEECH_VERBS = frozenset("""
 say tell add warn claim state note argue insist announce explain write report acknowledge
@@ -53,3 +55,37 @@ DOCUMENT_NOUNS = frozenset("""
 statement communique communiqué report letter memo note release document declaration
 announcement study survey poll complaint filing lawsuit ruling
 """.split())
+
+_IRREGULAR = {
+    "said": "say", "says": "say", "told": "tell", "wrote": "write", "written": "write",
+    "thought": "think", "found": "find", "knew": "know", "known": "know", "felt": "feel",
+    "shown": "show", "learnt": "learn", "understood": "understand", "meant": "mean",
+    "spoke": "speak", "spoken": "speak", "hoped": "hope", "argued": "argue",
+}
+
+
+def _forms(lemma: str) -> set[str]:
+    """Inflected forms of a regular English verb (enough for the cue lexicon)."""
+    forms = {lemma, lemma + "s", lemma + "ed", lemma + "ing"}
+    if lemma.endswith("e"):
+        forms |= {lemma + "d", lemma[:-1] + "ing"}
+    if lemma.endswith("y") and lemma[-2:-1] not in "aeiou":
+        forms |= {lemma[:-1] + "ied", lemma[:-1] + "ies"}
+    if lemma.endswith(("s", "sh", "ch", "x", "z", "o")):
+        forms.add(lemma + "es")
+    if len(lemma) >= 3 and lemma[-1] in "bdgmnprt" and lemma[-2] in "aeiou" and lemma[-3] not in "aeiou":
+        forms |= {lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}  # "admitted", "planning"
+    return forms
+
+
+_FORM_TO_LEMMA = {form: lemma for lemma in CUE_LEMMAS | OBJECT_CUES for form in _forms(lemma)}
+_FORM_TO_LEMMA.update(_IRREGULAR)
+
+
+def verb_lemma(token: Any) -> str:
+    """The lemma of a verb token, whether or not the pipeline has a lemmatizer."""
+    word = str(token.lower_)
+    lemma = str(token.lemma_).lower()
+    if lemma and lemma != word:
+        return lemma  # a lemmatizer ran
+    return _FORM_TO_LEMMA.get(word, word)

@@ -27,6 +27,7 @@ from pipeline.document import Entity
 
 _HONORIFIC = re.compile(r"^(?:(?:the|mr|mrs|ms|dr|sir|dame|rep|sen|gov|gen|adm)\.?\s+)+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_ROLE_WORDS = frozenset({"prime", "foreign", "defence", "defense", "general", "state", "vice"})
 _ROLE_SKIP = frozenset({"the", "a", "an", "new", "former", "then", "current", "incoming", "outgoing",
                         "'s", "’s", "of", "top", "senior", "acting"})
 
@@ -103,7 +104,8 @@ class _Resolver:
                          if b.speaker_start == a.speaker_start), None)
             result = Resolved(a.speaker, prev.canonical if prev else self.name(a.speaker))
         elif a.speaker_type == "relative" and a.antecedent:
-            result = Resolved(a.speaker, self.phrase(self.text[a.antecedent[0]:a.antecedent[1]], a))
+            antecedent = self.text[a.antecedent[0]:a.antecedent[1]]
+            result = Resolved(a.speaker, self.phrase(antecedent, a, anaphoric=False))
         elif a.speaker_type == "pronoun":
             result = Resolved(a.speaker, self.pronoun(a))
         else:
@@ -112,19 +114,22 @@ class _Resolver:
         return result
 
     # -- names, roles, organisations ------------------------------------------------
-    def phrase(self, speaker: str, a: Attribution) -> str:
+    def phrase(self, speaker: str, a: Attribution, *, anaphoric: bool = True) -> str:
+        if re.search(r"\sand\s", speaker):  # several speakers: name each, guess none
+            return " and ".join(self.entity(part) or _tidy(part) for part in re.split(r"\s+and\s+", speaker))
         entity = self.entity(speaker)
         if entity:
             return entity
-        words = [w.lower() for w in re.findall(r"[\w.]+", speaker)]
-        head = words[-1] if words else ""
+        words = [w.lower() for w in re.findall(r"[\w.’'-]+", speaker)]
+        head = words[-1].split("-")[-1] if words else ""
+        bare = len(words) >= 2 and words[0] == "the"  # "the statement", "the prime minister"
         if head in DOCUMENT_NOUNS:
-            return self.issuer(head, a) or _tidy(speaker)
+            return (self.issuer(head, a) if bare and anaphoric else "") or _tidy(speaker)
         ministry = ministry_name(speaker)
         if ministry:
             return ministry
-        if head in PERSON_ROLES or (words and words[0] == "the" and any(w in PERSON_ROLES for w in words)):
-            return self.role(words, a) or _tidy(speaker)
+        if any(w.split("-")[0] in PERSON_ROLES for w in words):
+            return self.role(words, a, anaphoric=bare and anaphoric) or _tidy(speaker)
         return self.name(speaker)
 
     def entity(self, speaker: str) -> str:
@@ -138,16 +143,22 @@ class _Resolver:
                     return e.canonical if e.label in ("PERSON", "ORG", "NORP") else ""
         last = core.split()[-1] if core.split() else ""
         if last[:1].isupper():
-            matches = {e.canonical for e in self.entities
-                       if e.label == "PERSON" and e.canonical.split()[-1] == last}
-            if len(matches) == 1:
-                return matches.pop()
+            # a surname alone ("Sibiga" once the entity stage knows it), or a first name
+            # alone ("Sir Keir"), when exactly one person in the document has it
+            for position in (-1, 0):
+                matches = {e.canonical for e in self.entities
+                           if e.label == "PERSON" and len(e.canonical.split()) > 1
+                           and e.canonical.split()[position] == last}
+                if len(matches) == 1 and (position == -1 or len(core.split()) <= 2):
+                    return matches.pop()
         return ""
 
     def name(self, speaker: str) -> str:
         return self.entity(speaker) or _tidy(speaker)
 
-    def role(self, words: list[str], a: Attribution) -> str:
+    def role(self, words: list[str], a: Attribution, *, anaphoric: bool) -> str:
+        """A person written with this role in the document; else, for a bare definite role
+        ("the prime minister", not "the next US president"), the person just spoken of."""
         wanted = {w for w in words if w not in _ROLE_SKIP and not w.endswith(("'s", "’s"))}
         for m in reversed(self.mentions):
             if m.label != "PERSON" or not m.role:
@@ -156,7 +167,9 @@ class _Resolver:
                 w.lower() for w in re.findall(r"[\w]+", m.role)}
             if wanted and wanted <= have:
                 return self.entity(m.text) or _tidy(m.text)
-        return self.salient(a, within=2, quoted_speakers_only=False)
+        if not anaphoric or len(wanted) > 2 or not all(w in PERSON_ROLES or w in _ROLE_WORDS for w in wanted):
+            return ""
+        return self.salient(a, within=2, quoted_speakers_only=False, same_sentence=False)
 
     def issuer(self, noun: str, a: Attribution) -> str:
         for m in reversed(self.mentions):
@@ -179,9 +192,11 @@ class _Resolver:
             return self.salient(a, within=6, quoted_speakers_only=False)
         return ""  # they / it / we / I / you: no guess
 
-    def salient(self, a: Attribution, *, within: int, quoted_speakers_only: bool) -> str:
+    def salient(self, a: Attribution, *, within: int, quoted_speakers_only: bool,
+                same_sentence: bool = True) -> str:
         """The most recent person before `a`: its last speaker, else a subject, else any mention."""
-        for sentence in range(a.sentence, a.sentence - within - 1, -1):
+        first = a.sentence if same_sentence else a.sentence - 1
+        for sentence in range(first, a.sentence - within - 1, -1):
             speakers = [r.canonical for b, r in zip(self.attributions, self.done, strict=False)
                         if b.sentence == sentence and b.speaker_start < a.speaker_start
                         and r.canonical in self.people]

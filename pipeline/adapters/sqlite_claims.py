@@ -1,0 +1,171 @@
+"""The embedded claims table: one row per claim, in the same SQLite file as the index (does I/O).
+
+Rows carry who said it (as written and canonical), the cue, kind, text, figures,
+outlet and sources, offsets, and the cross-document group with its conflict flag.
+Writing a document regroups every stored claim of the speakers it touches
+(`grouping.group_refs`) inside the same transaction, so groups, outlets and conflicts
+in this table depend only on which documents are stored, never on their order.
+FTS5 over text and speaker answers `newsflow claims --search` and `search --claims`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline.adapters.sqlite_index import fts_query
+from pipeline.claims.grouping import ClaimRef, group_refs, speaker_key
+from pipeline.claims.records import to_claim_records
+from pipeline.document import Document, Figure
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS claims (
+    id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, n INTEGER, kind TEXT,
+    speaker TEXT, speaker_canonical TEXT, speaker_key TEXT, cue TEXT, text TEXT,
+    figures TEXT, outlet TEXT, sources TEXT, title TEXT, published TEXT,
+    start INTEGER, "end" INTEGER, raw_start INTEGER, raw_end INTEGER,
+    group_id TEXT, conflict INTEGER DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS claims_doc ON claims(doc_id);
+CREATE INDEX IF NOT EXISTS claims_speaker ON claims(speaker_key);
+CREATE INDEX IF NOT EXISTS claims_group ON claims(group_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS claims_fts USING fts5(
+    id UNINDEXED, text, speaker, tokenize = 'porter unicode61'
+);
+"""
+_COLUMNS = ("id", "doc_id", "n", "kind", "speaker", "speaker_canonical", "speaker_key", "cue", "text",
+            "figures", "outlet", "sources", "title", "published", "start", "end", "raw_start", "raw_end",
+            "group_id", "conflict")
+
+
+class SqliteClaims:
+    """Claims, their groups and full-text search in the index's SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=60000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- writing -------------------------------------------------------------
+    def write(self, doc: Document) -> int:
+        """Replace the document's claims and regroup their speakers. Returns the claim count."""
+        rows = [_row(r) for r in to_claim_records(doc)]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            old = {k for (k,) in self._db.execute(
+                "SELECT speaker_key FROM claims WHERE doc_id = ?", (doc.id,))}
+            self._db.execute("DELETE FROM claims_fts WHERE id IN (SELECT id FROM claims WHERE doc_id = ?)",
+                             (doc.id,))
+            self._db.execute("DELETE FROM claims WHERE doc_id = ?", (doc.id,))
+            marks = ", ".join("?" * len(_COLUMNS))
+            names = ", ".join(f'"{c}"' for c in _COLUMNS)
+            for row in rows:
+                self._db.execute(f"INSERT INTO claims ({names}) VALUES ({marks})",  # noqa: S608 (fixed names)
+                                 [row[c] for c in _COLUMNS])
+                self._db.execute("INSERT INTO claims_fts (id, text, speaker) VALUES (?, ?, ?)",
+                                 (row["id"], row["text"], row["speaker_canonical"] or row["speaker"]))
+            self._regroup(old | {row["speaker_key"] for row in rows})
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return len(rows)
+
+    def _regroup(self, speakers: set[str]) -> None:
+        for speaker in sorted(speakers):
+            refs = [
+                ClaimRef(key=k, doc_id=d, speaker=speaker, text=t, figures=_figures(f))
+                for k, d, t, f in self._db.execute(
+                    "SELECT id, doc_id, text, figures FROM claims WHERE speaker_key = ?", (speaker,))
+            ]
+            for key, g in group_refs(refs).items():
+                self._db.execute("UPDATE claims SET group_id = ?, conflict = ? WHERE id = ?",
+                                 (g.group, int(g.conflict), key))
+
+    # -- reading -------------------------------------------------------------
+    def claims(self, *, speaker: str = "", doc_id: str = "") -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM claims WHERE 1=1", []
+        if speaker:
+            sql += " AND (speaker_key LIKE ? OR lower(speaker) LIKE ?)"
+            args += [f"%{speaker.casefold()}%"] * 2
+        if doc_id:
+            sql += " AND doc_id = ?"
+            args.append(doc_id)
+        return [_record(r) for r in self._query(sql + " ORDER BY group_id, doc_id, start", args)]
+
+    def groups(self, *, speaker: str = "", conflicts: bool = False, min_sources: int = 0,
+               kinds: Sequence[str] = ("direct", "reported", "statement")) -> list[dict[str, Any]]:
+        """One object per claim group: speaker, text, sources, outlets, documents, conflict, figures."""
+        by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for rec in self.claims(speaker=speaker):
+            if rec["kind"] in kinds:
+                by_group[rec["group"]].append(rec)
+        out = [summarise_group(group, members) for group, members in by_group.items()]
+        out = [g for g in out if (g["conflict"] or not conflicts) and len(g["sources"]) >= min_sources]
+        out.sort(key=lambda g: (-len(g["documents"]), g["speaker"], g["group"]))
+        return out
+
+    def search(self, query: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        match = fts_query(query)
+        if not match:
+            return []
+        sql = ("SELECT c.* FROM claims_fts f JOIN claims c ON c.id = f.id WHERE claims_fts MATCH ?"
+               " ORDER BY bm25(claims_fts) LIMIT ?")
+        return [_record(r) for r in self._query(sql, [match, limit])]
+
+    def _query(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        cur = self._db.execute(sql, list(args))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def summarise_group(group: str, members: list[dict[str, Any]]) -> dict[str, Any]:
+    """The group as `newsflow claims --json` prints it (members sorted by document)."""
+    members = sorted(members, key=lambda m: (m["doc_id"], m["start"]))
+    main = max(members, key=lambda m: (m["kind"] == "direct", len(m["text"])))
+    sources = sorted({s for m in members for s in m["sources"]})
+    return {
+        "group": group,
+        "speaker": main["speaker_canonical"] or main["speaker"],
+        "text": main["text"],
+        "kind": main["kind"],
+        "sources": sources,
+        "outlets": sorted({m["outlet"] for m in members if m["outlet"]}),
+        "documents": sorted({m["doc_id"] for m in members}),
+        "conflict": any(m["conflict"] for m in members),
+        "figures": [{**f, "doc_id": m["doc_id"]} for m in members for f in m["figures"]],
+        "claims": [{"doc_id": m["doc_id"], "speaker": m["speaker"], "cue": m["cue"], "text": m["text"],
+                    "start": m["start"], "end": m["end"], "raw_start": m["raw_start"], "raw_end": m["raw_end"]}
+                   for m in members],
+    }
+
+
+def _row(rec: dict[str, Any]) -> dict[str, Any]:
+    speaker = "" if rec["kind"] == "statement" else (rec["speaker_canonical"] or rec["speaker"])
+    return {**rec, "group_id": rec["group"], "conflict": int(rec["conflict"]), "speaker_key": speaker_key(speaker),
+            "figures": json.dumps(rec["figures"], ensure_ascii=False),
+            "sources": json.dumps(rec["sources"], ensure_ascii=False)}
+
+
+def _record(row: dict[str, Any]) -> dict[str, Any]:
+    rec = dict(row)
+    rec["group"] = rec.pop("group_id")
+    rec["conflict"] = bool(rec["conflict"])
+    rec["figures"] = json.loads(rec["figures"] or "[]")
+    rec["sources"] = json.loads(rec["sources"] or "[]")
+    rec.pop("speaker_key", None)
+    return rec
+
+
+def _figures(raw: str) -> tuple[Figure, ...]:
+    return tuple(Figure(text=f["text"], value=f["value"], unit=f["unit"], modifier=f["modifier"])
+                 for f in json.loads(raw or "[]"))

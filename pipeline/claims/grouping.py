@@ -1,0 +1,182 @@
+"""The same statement across documents, and figures that disagree (pure).
+
+Two claims are the same statement when they have the same canonical speaker and one
+clause of each shares most of its content words with the other (words are lower-cased,
+British/American spelling folded, crudely stemmed, so "Nato"/"NATO" and "defence
+systems"/"defense system" meet). Translations and paraphrases mostly keep the content
+words. Claims are clustered per speaker with average linkage: a claim that mentions
+two statements joins the closer group instead of chaining both groups into one.
+
+The result depends only on the set of claims, never on their arrival order: the group
+id is a hash of the speaker and the smallest member key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pipeline.document import Figure
+
+THRESHOLD = 0.55
+_MIN_SHARED = 3
+_STOP = frozenset("""
+a an the and or but if of to in on at for from by with as is are was were be been being am it its
+this that these those there here he she they we i you his her their our my your him them us me
+will would could should can may might must shall do does did has have had not no so than then
+too very just also only about into over after before while because such what which who whom
+whose when where how all any each other more most some said says say told according
+""".split()) - {"not", "no"}
+_SPELLING = ((re.compile(r"our\b"), "or"), (re.compile(r"ence\b"), "ense"), (re.compile(r"is(e|ed|es|ing)\b"), r"iz\1"),
+             (re.compile(r"yse\b"), "yze"), (re.compile(r"tre\b"), "ter"))
+_SPLIT = re.compile(r"[.!?;:–—]+|,\s")
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRef:
+    """What grouping needs to know about one claim."""
+
+    key: str  # unique and stable: "<doc id>:<start>"
+    doc_id: str
+    speaker: str  # canonical speaker ("" for the outlet's own statements)
+    text: str
+    figures: tuple[Figure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Grouped:
+    group: str
+    conflict: bool
+
+
+def group_refs(refs: Iterable[ClaimRef], threshold: float = THRESHOLD) -> dict[str, Grouped]:
+    """Group id and conflict flag for every claim key."""
+    by_speaker: dict[str, list[ClaimRef]] = defaultdict(list)
+    for ref in refs:
+        by_speaker[speaker_key(ref.speaker)].append(ref)
+    out: dict[str, Grouped] = {}
+    for speaker, members in by_speaker.items():
+        members.sort(key=lambda r: r.key)
+        for cluster in _average_link(members, threshold):
+            group = group_id(speaker, min(r.key for r in cluster))
+            conflict = has_conflict(cluster)
+            for r in cluster:
+                out[r.key] = Grouped(group, conflict)
+    return out
+
+
+def speaker_key(speaker: str) -> str:
+    return " ".join(speaker.casefold().split())
+
+
+def group_id(speaker: str, first_key: str) -> str:
+    return "g" + hashlib.sha1(f"{speaker}|{first_key}".encode()).hexdigest()[:12]  # noqa: S324 (an id, not security)
+
+
+def words(text: str) -> list[str]:
+    """Content words, spelling-folded and stemmed."""
+    out = []
+    for w in re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text.casefold()):
+        w = w.replace("’", "'").split("'")[0]
+        if w in _STOP or len(w) < 2:
+            continue
+        for pattern, repl in _SPELLING:
+            w = pattern.sub(repl, w)
+        out.append(_stem(w))
+    return out
+
+
+def _stem(w: str) -> str:
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly", "n"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            return w[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
+    return w
+
+
+def clauses(text: str) -> list[frozenset[str]]:
+    units = [frozenset(words(part)) for part in _SPLIT.split(text)]
+    units = [u for u in units if u]
+    whole = frozenset(words(text))
+    return [*units, whole] if whole else units
+
+
+def similarity(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]]) -> float:
+    """Best share of shared content words between a clause of one and a clause of the other."""
+    best = 0.0
+    for x in a:
+        for y in b:
+            shared = len(x & y)
+            if shared >= _MIN_SHARED:
+                best = max(best, shared / min(len(x), len(y)))
+    return best
+
+
+def _same_thing(f: Figure, g: Figure) -> bool:
+    """Figures that count the same thing: same currency or %, or the same counted object."""
+    if f.unit in ("USD", "GBP", "EUR", "%") or g.unit in ("USD", "GBP", "EUR", "%"):
+        return f.unit == g.unit
+    a, b = set(words(f.unit)), set(words(g.unit))
+    return bool(a and b) and (a <= b or b <= a)
+
+
+def has_conflict(cluster: Sequence[ClaimRef]) -> bool:
+    """Two documents give different numbers for the same thing."""
+    for i, r in enumerate(cluster):
+        for s in cluster[i + 1:]:
+            if r.doc_id == s.doc_id:
+                continue
+            for f in r.figures:
+                for g in s.figures:
+                    if f.value is not None and g.value is not None and _same_thing(f, g) and f.value != g.value:
+                        return True
+    return False
+
+
+def _pair_score(r: ClaimRef, s: ClaimRef, cr: list[frozenset[str]], cs: list[frozenset[str]]) -> float:
+    score = similarity(cr, cs)
+    if any(_same_thing(f, g) for f in r.figures for g in s.figures if f.unit not in ("%",)):
+        score += 0.15  # the same counted thing is strong evidence of the same statement
+    if not r.speaker and not any(_same_thing(f, g) and f.value == g.value for f in r.figures for g in s.figures):
+        return 0.0  # the outlets' own statements group only through the same figure
+    return score
+
+
+def _average_link(members: list[ClaimRef], threshold: float) -> list[list[ClaimRef]]:
+    """Merge the closest pair of clusters while their mean pair similarity reaches `threshold`."""
+    units = [clauses(r.text) for r in members]
+    n = len(members)
+    sims: dict[tuple[int, int], float] = {}
+    index: dict[str, set[int]] = defaultdict(set)
+    for i, u in enumerate(units):
+        for w in set().union(*u) if u else ():
+            index[w].add(i)
+    for i in range(n):
+        candidates: set[int] = set()
+        for w in set().union(*units[i]) if units[i] else ():
+            candidates |= {j for j in index[w] if j > i}
+        for j in candidates:
+            score = _pair_score(members[i], members[j], units[i], units[j])
+            if score > 0:
+                sims[(i, j)] = score
+    clusters: dict[int, list[int]] = {i: [i] for i in range(n)}
+    while True:
+        best, pair = threshold, None
+        ids = sorted(clusters)
+        totals: dict[tuple[int, int], float] = defaultdict(float)
+        owner = {m: c for c, ms in clusters.items() for m in ms}
+        for (i, j), score in sims.items():
+            a, b = sorted((owner[i], owner[j]))
+            if a != b:
+                totals[(a, b)] += score
+        for (a, b), total in sorted(totals.items()):
+            mean = total / (len(clusters[a]) * len(clusters[b]))
+            if mean >= best and (pair is None or mean > best):
+                best, pair = mean, (a, b)
+        if pair is None or not ids:
+            break
+        a, b = pair
+        clusters[a] += clusters.pop(b)
+    return [[members[i] for i in sorted(ms)] for _, ms in sorted(clusters.items())]

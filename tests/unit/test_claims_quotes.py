@@ -1,0 +1,41 @@
+"""Where quotations open and close (pipeline/claims/quotes.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.claims.quotes import find_quotes
+
+
+def quoted(text: str) -> list[str]:
+    return [text[q.start:q.end] for q in find_quotes(text)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('"We all need to do more," he said.', ["We all need to do more,"]),
+    ("“We all need to do more,” he said.", ["We all need to do more,"]),
+    ("He said: “This mistake must be corrected.”", ["This mistake must be corrected."]),
+    # the apostrophe in Ukraine’s is not a closing mark
+    ("NATO chief says Putin is ‘not interested in peace’ and Ukraine’s resolve holds",
+     ["not interested in peace"]),
+    # one closed with a single mark by mistake
+    ("“And that is what we will focus on,’ he added.", ["And that is what we will focus on,"]),
+    ("''This isn't tax reform,'' he said.", ["This isn't tax reform,"]),
+    ("Two “quotes” and “more words here” in one line.", ["quotes", "more words here"]),
+    ("No quotation here, only Ukraine’s and Russia’s apostrophes.", []),
+])
+def test_quotes_in_one_paragraph(text: str, expected: list[str]) -> None:
+    assert quoted(text) == expected
+
+
+def test_an_unclosed_quote_continues_into_the_next_paragraph() -> None:
+    text = "He also said: “Russia’s aggression shows no sign of abating.\n\n“He is using Ukraine as a testing ground.”"
+    first, second = find_quotes(text)
+    assert not first.closed and not first.continues
+    assert second.continues and second.closed
+    assert text[second.start:second.end] == "He is using Ukraine as a testing ground."
+
+
+def test_a_closed_quote_does_not_continue_into_the_next_paragraph() -> None:
+    text = "“Putin is wrong,” he said.\n\n“Make sure Ukraine has what it needs.”"
+    assert [q.continues for q in find_quotes(text)] == [False, False]

@@ -1,0 +1,104 @@
+"""`newsflow claims`: who said what, which outlets reported it, where they disagree (does I/O).
+
+Groups are read from the embedded claims table (pipeline/adapters/sqlite_claims.py),
+which regroups a speaker's claims whenever a document is written, so the answer
+does not depend on the order the articles arrived in. `--json` prints JSON Lines:
+one object per claim group (or per claim with --search).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+console = Console(highlight=False)
+
+
+def claims_table() -> Any:
+    from workers.resources import get_claims_table
+
+    table = get_claims_table()
+    if table is None:
+        raise click.ClickException(
+            "claims are listed from the embedded index (NEWSFLOW_INDEX_BACKEND=sqlite); "
+            "with Elasticsearch, query the newsflow-claims index"
+        )
+    return table
+
+
+@click.command()
+@click.option("--speaker", default="", help="Only this speaker (part of the canonical name, any case).")
+@click.option("--conflicts", is_flag=True, help="Only groups whose reports disagree on a figure.")
+@click.option("--search", "query", default="", help="Full-text search over claims instead of groups.")
+@click.option("--min-sources", type=int, default=0, help="Only groups reported by at least N sources.")
+@click.option("--statements", is_flag=True, help="Include the outlets' own statements of figures.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per group (per claim with --search).")
+def claims(speaker: str, conflicts: bool, query: str, min_sources: int, statements: bool, limit: int,
+           as_json: bool) -> None:
+    """Claims grouped across documents: speaker, what was said, sources, conflicting figures."""
+    from workers.cli_common import print_json
+
+    table = claims_table()
+    if query:
+        hits = table.search(query, limit=limit)
+        hits = [h for h in hits if not speaker or speaker.casefold() in
+                (h["speaker_canonical"] or h["speaker"]).casefold()]
+        for hit in hits:
+            if as_json:
+                print_json(hit)
+            else:
+                print_claim(hit)
+        if not hits and not as_json:
+            console.print("no claims match")
+        return
+    kinds = ("direct", "reported", "statement") if statements or conflicts else ("direct", "reported")
+    groups = table.groups(speaker=speaker, conflicts=conflicts, min_sources=min_sources, kinds=kinds)[:limit]
+    for group in groups:
+        if as_json:
+            print_json(group)
+        else:
+            print_group(group)
+    if not groups and not as_json:
+        console.print("no claims" + (" with conflicting figures" if conflicts else ""))
+
+
+def print_group(g: dict[str, Any]) -> None:
+    flag = "  [bold red]CONFLICT[/]" if g["conflict"] else ""
+    console.print(f"[bold]{escape(g['speaker'] or '(outlet)')}[/] [dim]{g['group']}[/]{flag}")
+    console.print(f"   {escape(_short(g['text']))}")
+    console.print(f"   [dim]{len(g['documents'])} documents: {escape(', '.join(g['outlets']) or '')}[/]")
+    for source in g["sources"]:
+        console.print(f"   [dim]- {escape(source)}[/]")
+    if g["conflict"] or g["figures"]:
+        figures = "; ".join(f"{f['text']} ({f['doc_id'][:8]})" for f in g["figures"])
+        console.print(f"   figures: {escape(figures)}")
+
+
+def print_claim(c: dict[str, Any]) -> None:
+    who = c["speaker_canonical"] or c["speaker"] or "(outlet)"
+    console.print(f"[bold]{escape(who)}[/] ({c['kind']}, {escape(c['cue'] or '-')}) "
+                  f"[dim]{c['group']} {c['doc_id'][:12]}[/]")
+    console.print(f"   {escape(_short(c['text']))}")
+
+
+def _short(text: str, width: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def search_claims(query: str, *, limit: int, as_json: bool) -> None:
+    """`newsflow search --claims QUERY`: claims whose text or speaker match."""
+    from workers.cli_common import print_json
+
+    hits = claims_table().search(query, limit=limit)
+    for hit in hits:
+        if as_json:
+            print_json(hit)
+        else:
+            print_claim(hit)
+    if not hits and not as_json:
+        console.print("no claims match")
