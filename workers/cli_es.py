@@ -18,6 +18,7 @@ import httpx
 from config.settings import Settings, SettingsError, get_settings
 
 KIBANA_FILE = "newsflow.ndjson"
+DASHBOARD_ID = "newsflow-overview"
 
 
 def _es_settings() -> Settings:
@@ -121,9 +122,7 @@ def reindex(kinds: tuple[str, ...], delete_old: bool) -> None:
     es = _client(settings, 0)
     for kind in kinds or KINDS:
         result = rebuild(es, settings.es_prefix, kind, delete_old=delete_old)
-        kept = (
-            "" if delete_old else f" (kept {', '.join(result['from'])}; delete it when satisfied)"
-        )
+        kept = "" if delete_old else f" (kept {', '.join(result['from'])}; delete it when satisfied)"
         click.echo(
             f"{result['alias']}: {', '.join(result['from'])} -> {result['to']}, "
             f"copied {result['copied']}, caught up {result['caught_up']}, "
@@ -189,7 +188,13 @@ def kibana_group() -> None:
     show_default=True,
     help="Wait up to this many seconds for Kibana to be available.",
 )
-def kibana_import(url: str | None, wait: float) -> None:
+@click.option(
+    "--set-defaults",
+    is_flag=True,
+    help="Also make our dashboard Kibana's home page, our documents the default data view "
+    "and the last 30 days the default time range (what the compose setup job does).",
+)
+def kibana_import(url: str | None, wait: float, set_defaults: bool) -> None:
     """Import config/kibana/newsflow.ndjson through the saved objects API (overwrites ours)."""
     try:
         settings = get_settings()
@@ -210,19 +215,34 @@ def kibana_import(url: str | None, wait: float) -> None:
             },
         )
     if resp.status_code != 200:
-        raise click.ClickException(
-            f"Kibana refused the import: HTTP {resp.status_code} {resp.text[:500]}"
-        )
+        raise click.ClickException(f"Kibana refused the import: HTTP {resp.status_code} {resp.text[:500]}")
     result = resp.json()
     for error in result.get("errors", []):
         click.echo(f"  ! {error.get('type')} {error.get('id')}: {error.get('error')}", err=True)
     click.echo(f"imported {result.get('successCount', 0)} saved objects into {url}")
     if not result.get("success", False):
         raise SystemExit(1)
-    with _kibana_client(settings) as client:
-        # Discover opens on our documents unless someone chose another default (Kibana 8+).
-        client.post(
-            f"{url}/api/data_views/default",
-            json={"data_view_id": "newsflow-documents", "force": False},
-        )
-    click.echo(f"open {url}/app/dashboards#/view/newsflow-overview")
+    if set_defaults:
+        with _kibana_client(settings) as client:
+            _set_kibana_defaults(client, url)
+    click.echo(f"open {url}/app/dashboards#/view/{DASHBOARD_ID}")
+
+
+def _set_kibana_defaults(client: httpx.Client, url: str) -> None:
+    """Kibana opens on our dashboard, Discover on our documents over the last 30 days."""
+    calls = [
+        (f"{url}/api/data_views/default", {"data_view_id": "newsflow-documents", "force": True}),
+        (
+            f"{url}/api/kibana/settings",
+            {
+                "changes": {
+                    "defaultRoute": f"/app/dashboards#/view/{DASHBOARD_ID}",
+                    "timepicker:timeDefaults": json.dumps({"from": "now-30d", "to": "now"}),
+                }
+            },
+        ),
+    ]
+    for endpoint, body in calls:
+        resp = client.post(endpoint, json=body)
+        if resp.status_code != 200:  # a nicety: the objects are in, so warn and go on
+            click.echo(f"  ! {endpoint}: HTTP {resp.status_code} {resp.text[:200]}", err=True)

@@ -8,14 +8,18 @@ against our own templates.
 
 from __future__ import annotations
 
+import email
 import json
 import re
-from typing import Any
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
 from pipeline.adapters.elastic import KINDS, load_template
-from tests.conftest import REPO
+from tests.conftest import REPO, Newsflow
 from workers.cli_es import saved_objects
 
 NDJSON = REPO / "config" / "kibana" / "newsflow.ndjson"
@@ -168,3 +172,63 @@ def test_another_prefix_changes_only_the_data_view_titles() -> None:
     assert titles == {f"newsflow-{k}": f"nftest-9c-{k}" for k in KINDS}
     unchanged = [o for o in moved if o["type"] != "index-pattern"]
     assert unchanged == [o for o in OBJECTS if o["type"] != "index-pattern"]
+
+
+# ------------------------------------- `newsflow kibana import`, against a stand-in
+class KibanaStandIn(BaseHTTPRequestHandler):
+    """Answers Kibana's status, saved objects import and settings APIs; records requests."""
+
+    seen: ClassVar[list[dict[str, Any]]] = []
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+    def _reply(self, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _record(self, body: bytes) -> None:
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.seen.append({"method": self.command, "path": self.path, "headers": headers, "body": body})
+
+    def do_GET(self) -> None:
+        self._record(b"")
+        self._reply({"status": {"overall": {"level": "available"}}})
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"]))
+        self._record(body)
+        if self.path.startswith("/api/saved_objects/_import"):
+            form = email.message_from_bytes(
+                b"content-type: " + self.headers["content-type"].encode() + b"\r\n\r\n" + body)
+            (part,) = form.get_payload()
+            lines = part.get_payload(decode=True).decode().splitlines()
+            self._reply({"success": True, "successCount": len(lines), "_file": part.get_filename()})
+        else:
+            self._reply({"acknowledged": True})
+
+
+def test_kibana_import_uploads_the_objects_and_sets_the_home_page(tmp_path: Path) -> None:
+    KibanaStandIn.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KibanaStandIn)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        cli = Newsflow(tmp_path, {"NEWSFLOW_ES_USERNAME": "elastic", "NEWSFLOW_ES_PASSWORD": "pw"})
+        out = cli("kibana", "import", "--url", url, "--set-defaults").stdout
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert f"imported {len(OBJECTS)} saved objects" in out
+    posts = {r["path"].split("?")[0]: r for r in KibanaStandIn.seen if r["method"] == "POST"}
+    upload = posts["/api/saved_objects/_import"]
+    assert "overwrite=true" in upload["path"]
+    assert upload["headers"]["kbn-xsrf"]  # Kibana refuses writes without it
+    assert upload["headers"]["authorization"].startswith("Basic ")
+    settings = json.loads(posts["/api/kibana/settings"]["body"])["changes"]
+    assert settings["defaultRoute"] == "/app/dashboards#/view/newsflow-overview"
+    assert json.loads(posts["/api/data_views/default"]["body"])["data_view_id"] == "newsflow-documents"
