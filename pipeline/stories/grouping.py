@@ -121,38 +121,33 @@ def cluster(
     `edges` maps (a, b) with a < b to a score; absent pairs score 0.
     """
     members: dict[str, list[str]] = {i: [i] for i in sorted(set(ids))}
-    # Sum of pair scores between two clusters, keyed by their (sorted) representative ids.
-    sums: dict[tuple[str, str], float] = {}
+    # Sum of pair scores between two clusters, by cluster (its smallest id) and neighbour.
+    sums: dict[str, dict[str, float]] = {i: {} for i in members}
     for (a, b), s in edges.items():
         if a in members and b in members and a != b:
-            key = (a, b) if a < b else (b, a)
-            sums[key] = sums.get(key, 0.0) + s
-    heap = [(-s, key) for key, s in sums.items()]
+            sums[a][b] = sums[b][a] = sums[a].get(b, 0.0) + s
+    heap = [(-s / 1.0, (a, b)) for a in members for b, s in sums[a].items() if a < b]
     heapq.heapify(heap)
     while heap:
         neg, (a, b) = heapq.heappop(heap)
-        if a not in members or b not in members or sums.get((a, b)) is None:
-            continue  # a stale entry: one side was merged since
-        average = sums[(a, b)] / (len(members[a]) * len(members[b]))
+        if a not in members or b not in members or b not in sums[a]:
+            continue  # stale: one side was merged since
+        average = sums[a][b] / (len(members[a]) * len(members[b]))
         if -neg != average:
-            continue
+            continue  # stale: a newer entry for this pair is in the heap
         if average < threshold:
             break
-        keep, gone = (a, b)  # a < b: the merged cluster keeps the smaller id
+        keep, gone = a, b  # a < b: the merged cluster keeps the smaller id
         members[keep].extend(members.pop(gone))
-        del sums[(a, b)]
-        for other in list(members):
+        del sums[keep][gone]
+        for other, moved in sorted(sums.pop(gone).items()):
             if other == keep:
                 continue
-            k_old = (min(gone, other), max(gone, other))
-            k_new = (min(keep, other), max(keep, other))
-            moved = sums.pop(k_old, 0.0)
-            if moved or k_new in sums:
-                sums[k_new] = sums.get(k_new, 0.0) + moved
-        for other in members:
-            k = (min(keep, other), max(keep, other))
-            if k in sums:
-                heapq.heappush(heap, (-sums[k] / (len(members[k[0]]) * len(members[k[1]])), k))
+            del sums[other][gone]
+            sums[keep][other] = sums[other][keep] = sums[keep].get(other, 0.0) + moved
+        for other, total in sorted(sums[keep].items()):
+            pair = (keep, other) if keep < other else (other, keep)
+            heapq.heappush(heap, (-total / (len(members[keep]) * len(members[other])), pair))
     return {m: story_id(group) for group in members.values() for m in group}
 
 
