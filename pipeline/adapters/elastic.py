@@ -38,8 +38,8 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundErro
 from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 
-from pipeline.document import Document
-from pipeline.errors import TransientError
+from pipeline.document import Document, Figure
+from pipeline.errors import BadInput, TransientError
 from pipeline.index import to_search_body
 
 KINDS = ("documents", "claims", "stories")
@@ -47,8 +47,12 @@ DEFAULT_PREFIX = "newsflow"
 # Fields that hold dates. The pipeline writes "" when a date is unknown, which a date
 # field refuses; Elasticsearch gets null instead and `from_es_source` gives "" back.
 DATE_KEYS = frozenset({"published", "received_at", "at", "first_seen", "last_seen"})
-# Fields this adapter adds on the way in (and removes on the way out).
-ES_ONLY_KEYS = ("date", "indexed_at")
+# Fields this adapter adds on the way in (and removes on the way out), per kind.
+ES_ONLY_KEYS = {
+    "documents": ("date", "indexed_at", "story_gen"),
+    "claims": ("date", "indexed_at", "speaker_key", "outlets", "n_outlets", "n_documents"),
+    "stories": ("date", "indexed_at"),
+}
 # A reindex copies what was written before it started; writes that land in the old index
 # while it runs are copied again afterwards. This margin covers clock skew between workers.
 CATCH_UP_MARGIN = timedelta(minutes=2)
@@ -129,9 +133,10 @@ def to_es_record(record: Mapping[str, Any], *, indexed_at: str) -> dict[str, Any
     return body
 
 
-def from_es_source(source: Mapping[str, Any]) -> dict[str, Any]:
-    """Back from Elasticsearch to the record `SqliteIndex` returns (pure)."""
-    body: dict[str, Any] = _empty_for_null_dates({k: v for k, v in source.items() if k not in ES_ONLY_KEYS})
+def from_es_source(source: Mapping[str, Any], kind: str = "documents") -> dict[str, Any]:
+    """Back from Elasticsearch to the record the embedded index returns (pure)."""
+    drop = ES_ONLY_KEYS[kind]
+    body: dict[str, Any] = _empty_for_null_dates({k: v for k, v in source.items() if k not in drop})
     return body
 
 
@@ -274,18 +279,25 @@ class ElasticIndex:
         return rejected
 
     # -- reading -------------------------------------------------------------
-    def get(self, doc_id: str) -> dict[str, Any] | None:
+    def get(self, doc_id: str, kind: str = "documents") -> dict[str, Any] | None:
         with translated_errors("get"):
             try:
-                return from_es_source(self.es.get(index=self.alias(), id=doc_id)["_source"])
+                found = self.es.get(index=self.alias(kind), id=doc_id)
+                return from_es_source(found["_source"], kind)
             except NotFoundError:
                 pass
             if len(doc_id) < 6:
                 return None
             # accept a unique prefix, as git (and SqliteIndex) do
-            found = self.es.search(index=self.alias(), query={"prefix": {"id": doc_id}}, size=2)
+            found = self.es.search(index=self.alias(kind), query={"prefix": {"id": doc_id}}, size=2)
         hits = found["hits"]["hits"]
-        return from_es_source(hits[0]["_source"]) if len(hits) == 1 else None
+        return from_es_source(hits[0]["_source"], kind) if len(hits) == 1 else None
+
+    def scan(self, kind: str, query: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every record of `kind` matching `query`, as stored (ES-only fields included)."""
+        with translated_errors("scan"):
+            for hit in helpers.scan(self.es, index=self.alias(kind), query={"query": query}):
+                yield hit["_source"]
 
     def count(self, kind: str = "documents") -> int:
         with translated_errors("count"):
@@ -294,7 +306,7 @@ class ElasticIndex:
     def iter_all(self, kind: str = "documents") -> Iterator[dict[str, Any]]:
         with translated_errors("scan"):
             for hit in helpers.scan(self.es, index=self.alias(kind), query={"query": {"match_all": {}}}):
-                yield from_es_source(hit["_source"])
+                yield from_es_source(hit["_source"], kind)
 
     def search(self, query: str, *, limit: int = 10, duplicates: bool = False) -> list[dict[str, Any]]:
         """Full-text search; each hit has id, title, outlet, score, snippet, sources, story_id."""
@@ -623,3 +635,209 @@ def _value_problems(path: str, value: Any, field: Mapping[str, Any]) -> list[str
     if ftype == "date" and iso_date(value) is None and not field.get("ignore_malformed"):
         return [f"{path}: {value!r:.40} is not an ISO date"]
     return []
+
+
+# ------------------------------------------------------------- claims and stories
+# The same jobs as the embedded claims and stories tables (sqlite_claims.py,
+# sqlite_stories.py), on the claims and stories aliases, so the index task and the
+# `newsflow claims` / `stories` commands work on either backend. Elasticsearch has no
+# transactions: writes wait for a refresh before the regrouping reads them, and two
+# workers regrouping the same speaker or story at the same moment may leave the older
+# result until that speaker's or story's next write.
+
+
+class ElasticClaims:
+    """One record per claim in <prefix>-claims, regrouped per speaker on every write."""
+
+    def __init__(self, index: ElasticIndex) -> None:
+        self.index = index
+
+    def write(self, doc: Document) -> int:
+        """Replace the document's claims and regroup their speakers. Returns the claim count."""
+        from pipeline.claims.grouping import speaker_key
+        from pipeline.claims.records import to_claim_records
+
+        records = [{**r, "speaker_key": speaker_key(claim_speaker(r))} for r in to_claim_records(doc)]
+        before = {c["speaker_key"] for c in self.index.scan("claims", {"term": {"doc_id": doc.id}})}
+        with translated_errors("claims write"):
+            self.index.es.delete_by_query(
+                index=self.index.alias("claims"),
+                query={"term": {"doc_id": doc.id}},
+                refresh=True,
+                conflicts="proceed",
+            )
+        self._bulk(self.index.record_actions("claims", records))
+        self._regroup(before | {r["speaker_key"] for r in records})
+        return len(records)
+
+    def _bulk(self, actions: list[dict[str, Any]]) -> None:
+        refused = ElasticIndex(self.index.es, prefix=self.index.prefix, refresh=True).bulk(actions)
+        if refused:
+            raise BadInput(f"claims index refused {refused[0][0]}: {refused[0][1]}")
+
+    def _regroup(self, speakers: set[str]) -> None:
+        """Group every stored claim of `speakers` again; update the records that changed."""
+        from pipeline.claims.grouping import ClaimRef, group_refs
+
+        actions = []
+        for speaker in sorted(speakers):
+            stored = {c["id"]: c for c in self.index.scan("claims", {"term": {"speaker_key": speaker}})}
+            refs = [
+                ClaimRef(
+                    key=c["id"],
+                    doc_id=c["doc_id"],
+                    speaker=speaker,
+                    text=c["text"],
+                    figures=tuple(Figure(**f) for f in c.get("figures", [])),
+                )
+                for c in stored.values()
+            ]
+            grouped = group_refs(refs)
+            members: dict[str, list[dict[str, Any]]] = {}
+            for key, g in grouped.items():
+                members.setdefault(g.group, []).append(stored[key])
+            for key, g in grouped.items():
+                group = members[g.group]
+                change: dict[str, Any] = {
+                    "group": g.group,
+                    "conflict": g.conflict,
+                    "outlets": sorted({c["outlet"] for c in group if c.get("outlet")}),
+                    "n_documents": len({c["doc_id"] for c in group}),
+                }
+                change["n_outlets"] = len(change["outlets"])
+                if any(stored[key].get(k) != v for k, v in change.items()):
+                    actions.append(
+                        {
+                            "_op_type": "update",
+                            "_index": self.index.alias("claims"),
+                            "_id": key,
+                            "doc": change,
+                        }
+                    )
+        self._bulk(actions)
+
+    def claims(self, *, speaker: str = "", doc_id: str = "") -> list[dict[str, Any]]:
+        """Claim records, like `SqliteClaims.claims` (speaker: a part of the name)."""
+        filters: list[dict[str, Any]] = []
+        if speaker:
+            filters.append(
+                {
+                    "bool": {
+                        "should": [
+                            {"wildcard": {"speaker_key": f"*{speaker.casefold()}*"}},
+                            {"match": {"speaker": speaker}},
+                        ]
+                    }
+                }
+            )
+        if doc_id:
+            filters.append({"term": {"doc_id": doc_id}})
+        found = [
+            from_es_source(c, "claims") for c in self.index.scan("claims", {"bool": {"filter": filters}})
+        ]
+        return sorted(found, key=lambda c: (c["group"], c["doc_id"], c["start"]))
+
+    def groups(
+        self,
+        *,
+        speaker: str = "",
+        conflicts: bool = False,
+        min_sources: int = 0,
+        kinds: Sequence[str] = ("direct", "reported", "statement"),
+    ) -> list[dict[str, Any]]:
+        """One object per claim group, as `SqliteClaims.groups` gives it."""
+        from pipeline.adapters.sqlite_claims import summarise_group
+
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        for record in self.claims(speaker=speaker):
+            if record["kind"] in kinds:
+                by_group.setdefault(record["group"], []).append(record)
+        out = [summarise_group(group, members) for group, members in by_group.items()]
+        out = [g for g in out if (g["conflict"] or not conflicts) and len(g["sources"]) >= min_sources]
+        out.sort(key=lambda g: (-len(g["documents"]), g["speaker"], g["group"]))
+        return out
+
+    def search(self, query: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        if not re.search(r"\w", query):
+            return []
+        match = {
+            "query": query,
+            "operator": "and",
+            "type": "cross_fields",
+            "fields": ["text", "speaker_canonical^2", "speaker"],
+        }
+        with translated_errors("claims search"):
+            found = self.index.es.search(
+                index=self.index.alias("claims"), query={"multi_match": match}, size=limit
+            )
+        return [from_es_source(h["_source"], "claims") for h in found["hits"]["hits"]]
+
+
+def claim_speaker(record: Mapping[str, Any]) -> str:
+    """Whose claim it is for grouping: nobody's for the outlet's own statements."""
+    return "" if record["kind"] == "statement" else str(record["speaker_canonical"] or record["speaker"])
+
+
+class ElasticStories:
+    """Story records in <prefix>-stories, and story ids on the documents."""
+
+    def __init__(self, index: ElasticIndex) -> None:
+        self.index = index
+
+    def update(self, doc: Document, labels: Mapping[str, tuple[int, str]]) -> None:
+        """Apply story labels (doc -> (generation, story id)) and `doc`'s versions."""
+        ids = sorted(set(labels) | set(doc.versions))
+        if not ids:
+            return
+        with translated_errors("stories update"):
+            found = self.index.es.mget(
+                index=self.index.alias(), ids=ids, source_includes=["story_id", "story_gen"]
+            )["docs"]
+        stored = {d["_id"]: d["_source"] for d in found if d.get("found")}
+        touched: set[str] = set()
+        actions = []
+        for doc_id, (gen, story) in sorted(labels.items()):
+            current = stored.get(doc_id)
+            if current is None or (current.get("story_gen") or 0) > gen:
+                continue  # not indexed yet (its own index task labels it), or a newer grouping won
+            touched |= {story, current.get("story_id") or story}
+            actions.append(self._update(doc_id, {"story_id": story, "story_gen": gen}))
+        for version in doc.versions:
+            if version in stored:  # an older version: search lists the newest one only
+                touched.add(stored[version].get("story_id") or "")
+                actions.append(self._update(version, {"duplicate_of": doc.id}))
+        refused = ElasticIndex(self.index.es, prefix=self.index.prefix, refresh=True).bulk(actions)
+        if refused:
+            raise BadInput(f"documents index refused a story update: {refused[0][1]}")
+        for story in sorted(touched - {""}):
+            self._rebuild(story)
+
+    def _update(self, doc_id: str, change: dict[str, Any]) -> dict[str, Any]:
+        return {"_op_type": "update", "_index": self.index.alias(), "_id": doc_id, "doc": change}
+
+    def _rebuild(self, story: str) -> None:
+        from pipeline.stories.record import to_story_record
+
+        bodies = [
+            {**from_es_source(d), "raw_text": ""}
+            for d in self.index.scan("documents", {"term": {"story_id": story}})
+        ]
+        if not bodies:
+            with translated_errors("stories update"):
+                self.index.es.options(ignore_status=404).delete(index=self.index.alias("stories"), id=story)
+            return
+        self.index.write_records("stories", [to_story_record(story, bodies)])
+
+    def all(self) -> Iterator[dict[str, Any]]:
+        """Every story record, the biggest first, then the most recent."""
+        records = [from_es_source(r, "stories") for r in self.index.scan("stories", {"match_all": {}})]
+        records.sort(key=lambda r: r["id"])
+        records.sort(key=lambda r: r["last_seen"], reverse=True)
+        yield from sorted(records, key=lambda r: -r["n_documents"])
+
+    def get(self, story_id: str) -> dict[str, Any] | None:
+        return self.index.get(story_id, kind="stories")
+
+    def story_of(self, doc_id: str) -> str:
+        body = self.index.get(doc_id)
+        return str(body.get("story_id", "")) if body else ""

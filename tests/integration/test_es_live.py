@@ -131,3 +131,35 @@ def test_reindex_moves_the_alias_to_a_new_index_with_every_document(
     # writes now land in the new index
     assert index.write(seeds[:1]) == []
     assert es.count(index=f"{prefix}-documents-v1")["count"] == len(seeds)  # old one untouched
+
+
+def test_claims_index_groups_like_the_embedded_claims_table(
+    index: ElasticIndex, seeds: list[Document], tmp_path: Path
+) -> None:
+    from pipeline.adapters.elastic import ElasticClaims
+    from pipeline.adapters.sqlite_claims import SqliteClaims
+
+    embedded, elastic = SqliteClaims(tmp_path / "index.sqlite3"), ElasticClaims(index)
+    for doc in seeds:
+        assert elastic.write(doc) == embedded.write(doc)
+    assert elastic.groups() == embedded.groups()
+    assert elastic.groups(conflicts=True) == embedded.groups(conflicts=True)
+    def who(claims: list[dict[str, Any]]) -> list[tuple[str, str, bool]]:
+        return [(c["id"], c["group"], c["conflict"]) for c in claims]
+
+    assert who(elastic.claims(speaker="rutte")) == who(embedded.claims(speaker="rutte"))
+    embedded.close()
+
+
+def test_stories_index_puts_the_seeds_in_one_story(index: ElasticIndex, seeds: list[Document]) -> None:
+    from pipeline.adapters.elastic import ElasticStories
+    from pipeline.stories.record import to_story_record
+
+    stories = ElasticStories(index)
+    labels = {doc.id: (1, "s-live") for doc in seeds}
+    for doc in seeds:
+        stories.update(doc, labels)
+    (record,) = list(stories.all())
+    assert record == json.loads(json.dumps(to_story_record("s-live", seeds)))
+    assert {stories.story_of(doc.id) for doc in seeds} == {"s-live"}
+    assert stories.get("s-live") == record

@@ -72,6 +72,7 @@ ALLOWED_PARAMS = {
     "keyword": {"type", "ignore_above"},
     "date": {"type", "format", "ignore_malformed"},
     "integer": {"type", "index", "doc_values"},
+    "long": {"type"},
     "float": {"type"},
     "double": {"type"},
     "boolean": {"type"},
