@@ -45,10 +45,12 @@ def get_claim_groups() -> Any:
 
 @functools.cache
 def get_claims_table() -> Any:
-    """The embedded claims table (None when Elasticsearch holds the index)."""
+    """The claims table: embedded, or the claims index when Elasticsearch holds the index."""
     settings = get_settings()
     if settings.index_backend != "sqlite":
-        return None
+        from pipeline.adapters.elastic import ElasticClaims
+
+        return ElasticClaims(get_index())
     from pipeline.adapters.sqlite_claims import SqliteClaims
 
     return SqliteClaims(settings.index_path)
@@ -70,10 +72,12 @@ def get_story_store() -> Any:
 
 @functools.cache
 def get_story_index() -> Any:
-    """The embedded stories table (None when Elasticsearch holds the index)."""
+    """The stories table: embedded, or the stories index when Elasticsearch holds the index."""
     settings = get_settings()
     if settings.index_backend != "sqlite":
-        return None
+        from pipeline.adapters.elastic import ElasticStories
+
+        return ElasticStories(get_index())
     from pipeline.adapters.sqlite_stories import SqliteStories
 
     return SqliteStories(settings.index_path)

@@ -125,9 +125,9 @@ def index_document(payload: dict[str, Any]) -> None:
     rejected = get_index().write([doc])
     if rejected:
         raise BadInput(f"index rejected the document: {rejected[0][1]}")
-    if (stories := get_story_index()) is not None:  # embedded stories table (None with ES)
+    if (stories := get_story_index()) is not None:  # stories table or index, regrouped on write
         stories.update(doc, get_story_store().component_labels(doc.id))
-    if (claims := get_claims_table()) is not None:  # embedded claims table, regrouped on write
+    if (claims := get_claims_table()) is not None:  # claims table or index, regrouped on write
         claims.write(doc)
     state = "duplicate" if any(s != doc.source for s in sources) else "done"
     get_ledger().mark(doc.source, state, document=doc.id)
