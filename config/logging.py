@@ -1,4 +1,10 @@
-"""Logging set-up: JSON lines in production, readable lines in development (does I/O)."""
+"""Logging set-up: JSON lines in production, readable lines in development (does I/O).
+
+Our own log calls (structlog) and every library's stdlib logging (Celery, kombu,
+Elasticsearch) go through one handler on the root logger, so with
+NEWSFLOW_LOG_FORMAT=json every line a worker writes is one JSON object, and each line
+written inside a task carries its task id, source and document id.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,13 @@ import structlog
 
 from config.settings import Settings
 
+_SHARED: list[structlog.types.Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
 
 def configure_logging(settings: Settings) -> None:
     renderer: structlog.types.Processor = (
@@ -18,14 +31,16 @@ def configure_logging(settings: Settings) -> None:
     )
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    ))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

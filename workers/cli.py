@@ -27,6 +27,9 @@ from workers.cli_common import broker_session, console, err, is_url, load_settin
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Newsflow: news ingestion into a searchable, enriched index."""
+    from config.logging import configure_logging
+
+    configure_logging(load_settings())
 
 
 # --------------------------------------------------------------------------- run

@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from celery.signals import (
     before_task_publish,
+    setup_logging,
     task_postrun,
     task_prerun,
     worker_init,
@@ -21,10 +22,15 @@ from config.settings import get_settings
 log = structlog.get_logger("newsflow.worker")
 
 
+@setup_logging.connect
+def _logging(**_: Any) -> None:
+    """Celery leaves logging to us: one handler, JSON or readable, for every logger."""
+    configure_logging(get_settings())
+
+
 @worker_process_init.connect
 def _warm(**_: Any) -> None:
     """Pay the model's load cost before the first task, not during it."""
-    configure_logging(get_settings())
     from pipeline.document import Document
     from pipeline.stages.language import detect_language
     from workers.resources import get_stages
@@ -54,7 +60,6 @@ def _serve_metrics(**_: Any) -> None:
 
 @worker_ready.connect
 def _ready(sender: Any = None, **_: Any) -> None:
-    configure_logging(get_settings())
     log.info("worker ready", hostname=getattr(sender, "hostname", ""), settings=repr(get_settings()))
 
 
