@@ -1,76 +1,77 @@
-"""Named entities with one canonical name per document (pure; the model is passed in).
+"""Named entities with one canonical name across documents (pure; model and registry passed in).
 
-First version: spaCy NER run paragraph by paragraph, honorifics and possessives
-stripped, short person mentions resolved to the full name used earlier.
+spaCy runs paragraph by paragraph (never across a paragraph break); the mentions are
+trimmed, relabelled with the gazetteer and grouped within the document
+(pipeline/entities/local.py); a registry, when given, maps each group to the
+entity other documents already named (pipeline/entities/matching.py).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from pipeline.document import Document, Entity
-
-KEEP_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT"})
-_HONORIFIC = re.compile(
-    r"^(?:(?:Mr|Mrs|Ms|Dr|Sir|Dame|President|Prime Minister|Secretary[- ]General|Chancellor)\.?\s+)+"
+from pipeline.entities.gazetteer import Gazetteer, load_gazetteer
+from pipeline.entities.local import (
+    LocalEntity,
+    Mention,
+    add_repeats,
+    make_mention,
+    resolve_document,
 )
-_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+
+_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?![ \t]*(?:\n|$))[^\n]+)*")  # lines between blank lines
 
 
-def canonical_form(surface: str) -> str:
-    """The name without honorific, possessive or surrounding punctuation."""
-    name = " ".join(surface.split())
-    name = _POSSESSIVE.sub("", name)
-    name = _HONORIFIC.sub("", name)
-    return name.strip(" .,:;\"'“”‘’")
+class Registry(Protocol):
+    def resolve(self, doc_id: str, entities: list[LocalEntity]) -> list[Any]: ...
 
 
-def extract_entities(doc: Document, *, nlp: Any) -> Document:
-    """Add the document's named entities.
+def extract_entities(doc: Document, *, nlp: Any, registry: Registry | None = None,
+                     gazetteer: Gazetteer | None = None) -> Document:
+    """Add the document's named entities, each under its canonical name.
 
-    Reads: text.  Adds: entities (canonical, label, surface, count, first offsets).
-    Never: touches raw_text, performs I/O, loads a model.
+    Reads: text.  Adds: entities (canonical, label, surface, variants, count, first offsets).
+    Never: touches raw_text, loads a model; its only I/O is through `registry`.
+    Without a registry, names are resolved within the document only.
     """
-    mentions: list[tuple[str, str, str, int, int]] = []
-    for start, paragraph in _paragraphs(doc.text):
-        for ent in nlp(paragraph).ents:
-            if ent.label_ not in KEEP_LABELS:
-                continue
-            name = canonical_form(ent.text)
-            if name:
-                mentions.append((name, ent.label_, ent.text, start + ent.start_char, start + ent.end_char))
-    return replace(doc, entities=_aggregate(doc, mentions))
+    local = resolve_document(find_mentions(doc.text, nlp=nlp), gazetteer or load_gazetteer())
+    if registry is not None:
+        names = [(r.canonical, r.label) for r in registry.resolve(doc.id, local)]
+    else:
+        names = [(e.name, e.label) for e in local]
+    return replace(doc, entities=_merge(doc, local, names))
 
 
-def _paragraphs(text: str) -> list[tuple[int, str]]:
+def find_mentions(text: str, *, nlp: Any) -> list[Mention]:
+    """Entity mentions in `text`, found one paragraph at a time."""
+    paragraphs = [(m.start(), m.group()) for m in _PARAGRAPH.finditer(text)]
+    # A single line break inside a paragraph is a wrap: spaCy sees a space (same offsets).
+    docs = nlp.pipe((p.replace("\n", " ") for _, p in paragraphs), batch_size=64)
+    mentions = []
+    for (offset, _), sdoc in zip(paragraphs, docs, strict=True):
+        for ent in sdoc.ents:
+            m = make_mention(text, offset + ent.start_char, offset + ent.end_char, ent.label_)
+            if m is not None:
+                mentions.append(m)
+    return add_repeats(text, mentions)
+
+
+def _merge(doc: Document, local: list[LocalEntity], names: list[tuple[str, str]]) -> tuple[Entity, ...]:
+    """One Entity per canonical name (two local groups may resolve to one entity)."""
+    merged: dict[tuple[str, str], list[LocalEntity]] = {}
+    for e, key in zip(local, names, strict=True):
+        merged.setdefault(key, []).append(e)
     out = []
-    for m in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]+)*", text):
-        out.append((m.start(), m.group()))
-    return out
-
-
-def _aggregate(doc: Document, mentions: list[tuple[str, str, str, int, int]]) -> tuple[Entity, ...]:
-    full_names: dict[str, str] = {}
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
-    for name, label, surface, start, end in mentions:
-        if label == "PERSON":
-            parts = name.split()
-            if len(parts) > 1:
-                full_names.setdefault(parts[-1], name)
-            elif name in full_names:
-                name = full_names[name]
-        key = (name, label)
-        if key not in merged:
-            merged[key] = {"surface": surface, "variants": [surface], "count": 0,
-                           "start": start, "end": end}
-        entry = merged[key]
-        entry["count"] += 1
-        if surface not in entry["variants"]:
-            entry["variants"].append(surface)
-    return tuple(
-        Entity(canonical=name, label=label, surface=e["surface"], variants=tuple(e["variants"]),
-               count=e["count"], start=e["start"], end=e["end"], raw_start=doc.raw_offset(e["start"]))
-        for (name, label), e in merged.items()
-    )
+    for (canonical, label), group in merged.items():
+        mentions = sorted((m for e in group for m in e.mentions), key=lambda m: m.start)
+        first = mentions[0]
+        out.append(Entity(
+            canonical=canonical, label=label, surface=first.surface,
+            variants=tuple(dict.fromkeys(m.surface for m in mentions)), count=len(mentions),
+            start=first.start, end=first.end, raw_start=doc.raw_offset(first.start),
+        ))
+    out.sort(key=lambda e: e.start)
+    return tuple(out)

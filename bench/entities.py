@@ -1,0 +1,145 @@
+"""Score cross-document entity canonicalisation on ECB+ dev, over random arrival orders.
+
+    python bench/entities.py [--orders 5] [--seed 1] [--by-type] [--keep DIR]
+
+1. Every ECB+ dev article (topics 1-25) goes through spaCy and the within-document
+   step of the entity stage once (`find_mentions`, `resolve_document`); its lines
+   become paragraphs, as the cleaner writes them.
+2. For each of `--orders` random arrival orders, the articles are matched one by
+   one against a fresh registry in a private redis-server (`RedisEntityRegistry`,
+   the adapter the workers use). Every mention is written with its offsets and the
+   canonical name the registry gave it at that moment (what the document carries).
+3. The bench's own score.py scores each order (pairwise F1 over mentions in
+   different articles of a topic). Prints each order, then mean, min and max.
+The bench data lives outside the repo: ../shared/bench, or NEWSFLOW_BENCH_DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.adapters.entity_registry import RedisEntityRegistry  # noqa: E402
+from pipeline.entities.gazetteer import load_gazetteer  # noqa: E402
+from pipeline.entities.local import LocalEntity, resolve_document  # noqa: E402
+from pipeline.stages.entities import find_mentions  # noqa: E402
+
+_LAST = re.compile(r"pairwise_f1 ([\d.]+) precision ([\d.]+) recall ([\d.]+)")
+
+
+def bench_dir() -> Path:
+    return Path(os.environ.get("NEWSFLOW_BENCH_DIR") or str(ROOT.parent / "shared" / "bench"))
+
+
+def load_nlp() -> Any:
+    import spacy
+
+    from config.settings import get_settings
+
+    return spacy.load(get_settings().spacy_model, exclude=["lemmatizer"])
+
+
+def as_paragraphs(text: str) -> tuple[str, list[int]]:
+    """ECB+ lines as cleaner-style paragraphs ("\\n\\n"), and new offset -> old offset."""
+    parts: list[str] = []
+    back: list[int] = []
+    for i, ch in enumerate(text):
+        parts.append("\n\n" if ch == "\n" else ch)
+        back += [i, i] if ch == "\n" else [i]
+    back.append(len(text))
+    return "".join(parts), back
+
+
+def local_entities(articles: list[dict[str, Any]], nlp: Any,
+                   ) -> dict[str, tuple[list[LocalEntity], list[int]]]:
+    gazetteer = load_gazetteer()
+    out = {}
+    for a in articles:
+        text, back = as_paragraphs(a["text"])
+        out[a["doc_id"]] = (resolve_document(find_mentions(text, nlp=nlp), gazetteer), back)
+    return out
+
+
+def run_order(articles: list[dict[str, Any]], local: dict[str, Any], registry: RedisEntityRegistry,
+              order_seed: int) -> tuple[list[dict[str, Any]], float]:
+    order = list(articles)
+    random.Random(order_seed).shuffle(order)
+    rows, started = [], time.perf_counter()
+    for a in order:
+        entities, back = local[a["doc_id"]]
+        resolved = registry.resolve(a["doc_id"], entities)
+        preds = []
+        for e, r in zip(entities, resolved, strict=True):
+            for m in e.mentions:
+                preds.append({"surface": m.surface, "canonical": r.canonical, "type": r.label,
+                              "start": back[m.start], "end": back[m.end]})
+        rows.append({"doc_id": a["doc_id"], "entities": preds})
+    return rows, (time.perf_counter() - started) / max(1, len(order))
+
+
+def score(gold: Path, rows: list[dict[str, Any]], keep: Path, name: str, by_type: bool) -> str:
+    pred = keep / f"{name}.jsonl"
+    pred.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    cmd = [sys.executable, str(gold.parent / "score.py"), str(gold), str(pred)]
+    return subprocess.run(cmd + (["--by-type"] if by_type else []), capture_output=True,
+                          text=True, check=True).stdout
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--orders", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--by-type", action="store_true")
+    ap.add_argument("--keep", type=Path, default=None, help="write predictions here")
+    args = ap.parse_args()
+    gold = bench_dir() / "entities" / "ecbplus-entities-dev.jsonl"
+    if not gold.exists():
+        sys.exit(f"no bench data at {gold} (set NEWSFLOW_BENCH_DIR)")
+    articles = [json.loads(line) for line in gold.open(encoding="utf-8")]
+    started = time.perf_counter()
+    local = local_entities(articles, load_nlp())
+    print(f"{len(articles)} articles through spaCy and within-document resolution "
+          f"in {time.perf_counter() - started:.0f}s")
+
+    import redis
+
+    from workers.local import PrivateRedis
+
+    with tempfile.TemporaryDirectory() as tmp:
+        keep = args.keep or Path(tmp)
+        keep.mkdir(parents=True, exist_ok=True)
+        server = PrivateRedis(Path(tmp))
+        client = redis.Redis.from_url(server.start())
+        try:
+            f1s, precisions = [], []
+            for n in range(args.orders):
+                registry = RedisEntityRegistry(client, prefix=f"bench:{n}")
+                rows, per_doc = run_order(articles, local, registry, args.seed + n)
+                out = score(gold, rows, keep, f"order{n}", args.by_type)
+                f1, p, r = map(float, _LAST.search(out).groups())  # type: ignore[union-attr]
+                f1s.append(f1)
+                precisions.append(p)
+                detail = "".join(line + "\n" for line in out.splitlines() if line.startswith("  "))
+                print(f"order {n} (seed {args.seed + n}): pairwise_f1 {f1:.4f} precision {p:.4f} "
+                      f"recall {r:.4f}  registry {per_doc * 1000:.1f} ms/doc\n{detail}", end="")
+        finally:
+            server.stop()
+    print(f"pairwise_f1 mean {statistics.mean(f1s):.4f} min {min(f1s):.4f} max {max(f1s):.4f}; "
+          f"precision min {min(precisions):.4f}; orders {len(f1s)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,338 @@
+"""One document: spaCy's entity spans -> mentions -> entities with one name each (pure).
+
+`make_mention` trims a span and decides its name; `resolve_document` fixes labels
+with the gazetteer and a vote, then groups the mentions: short person mentions
+join the full name used in the same document (Rutte -> Mark Rutte, Sir Keir ->
+Keir Starmer), acronyms join their expansion (ISW -> Institute for the Study of
+War), and a short organisation name joins the one longer name it starts or ends
+(Saints -> New Orleans Saints).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pipeline.entities.gazetteer import Gazetteer
+from pipeline.entities.names import (
+    acronym,
+    fold,
+    is_acronym,
+    person_name,
+    person_parts,
+    similar,
+    skeleton,
+    surname,
+    thing_name,
+    tidy,
+    words,
+)
+
+KEEP_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT"})
+PLACES = frozenset({"GPE", "LOC", "FAC"})
+# Titles included in a person's surface form when they stand before the span. "Sir"
+# and "Dame" go with any name ("Sir Keir Starmer"); the others only with a single
+# word ("Mr Rutte", "President Putin"), where they are how the person is referred to.
+_HONOUR_BEFORE = re.compile(r"(?:^|[\s(“\"‘])((?:Sir|Dame)\s+)$")
+_TITLE_BEFORE = re.compile(r"(?:^|[\s(“\"‘])((?:Mr|Mrs|Ms|Dr|Prof|President)\.?\s+)$")
+# Words that name a kind of thing, not a thing: never enough alone to join two names.
+_GENERIC_WORDS = (
+    "center centre university college school hospital police department office ministry "
+    "council committee commission court agency service institute association company group "
+    "party club team network news times post street avenue road park national "
+    "international united new north south east west central federal state city county "
+)
+GENERIC = frozenset(_GENERIC_WORDS.split())
+_SAME_PERSON_SIMILARITY = 0.75  # translit spellings of one surname: Sybiha/Sibiga 0.83
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    surface: str  # as written, with a leading title if any
+    name: str  # canonical form of this one mention
+    label: str
+    start: int  # offsets of `surface` in the document text
+    end: int
+
+
+@dataclass(slots=True)
+class LocalEntity:
+    """One entity of one document: its name, every surface form and name form seen."""
+
+    name: str
+    label: str
+    mentions: list[Mention] = field(default_factory=list)
+
+    @property
+    def surfaces(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m.surface for m in self.mentions))
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """Every name form, the canonical first."""
+        return tuple(dict.fromkeys([self.name, *(m.name for m in self.mentions)]))
+
+    @property
+    def is_person(self) -> bool:
+        return self.label == "PERSON"
+
+    @property
+    def full(self) -> bool:
+        """A person named by first and last name (not a surname alone)."""
+        return person_parts(self.name) is not None
+
+
+def make_mention(text: str, start: int, end: int, label: str) -> Mention | None:
+    """A mention for the span text[start:end] labelled `label`, or None to drop it."""
+    if label not in KEEP_LABELS:
+        return None
+    raw = text[start:end]
+    lead = len(raw) - len(raw.lstrip(" \t\n.,:;!?\"'“”‘’()[]-–—*"))
+    surface = tidy(raw)
+    if not surface:
+        return None
+    start += lead
+    end = start + len(surface)
+    # Photo credits ("John Thys/Getty Images"), handles and addresses are not names.
+    if any(c in surface for c in "/@\\|=") or not any(c.isupper() for c in surface):
+        return None
+    if len(surface.split()) > 8 or surface.isdigit():
+        return None
+    if label == "PERSON" and re.search(r"\s\S*\d", surface):  # "Klitschko 19 - 2"
+        surface = tidy(re.split(r"\s\S*\d", surface, maxsplit=1)[0])
+        end = start + len(surface)
+    if label == "PERSON":
+        before = text[max(0, start - 24):start]
+        title = _HONOUR_BEFORE.search(before) or (
+            _TITLE_BEFORE.search(before) if len(surface.split()) == 1 else None)
+        if title:
+            start -= len(title.group(1))
+            surface = text[start:end]
+        name = person_name(surface)
+    else:
+        name = thing_name(surface)
+    if not name or not any(c.isalpha() for c in name):
+        return None
+    return Mention(surface=surface, name=name, label=label, start=start, end=end)
+
+
+def add_repeats(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Mentions spaCy missed: later occurrences of a name it found once in the document.
+
+    The small model often tags "Ellen DeGeneres" but not the "DeGeneres" that follows;
+    a name means the same thing throughout one article. Repeated are: every name
+    found (as written) and the surname of every full person name.
+    """
+    names: dict[str, str] = {}
+    for m in mentions:
+        name = m.name
+        if len(name) > 2 and not all(w in GENERIC for w in words(name)):
+            names.setdefault(name, m.label)
+        if m.label == "PERSON" and person_parts(m.name):
+            last = m.name.split()[-1]
+            if len(last) > 2 and last[0].isupper():
+                names.setdefault(last, "PERSON")
+    taken = sorted((m.start, m.end) for m in mentions)
+    found = list(mentions)
+    for name, label in sorted(names.items(), key=lambda kv: -len(kv[0])):
+        for hit in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
+            if any(s < hit.end() and hit.start() < e for s, e in taken):
+                continue
+            m = make_mention(text, hit.start(), hit.end(), label)
+            if m is not None:
+                found.append(m)
+                taken.append((m.start, m.end))
+    return sorted(found, key=lambda m: m.start)
+
+
+def trim_to_known(mentions: list[Mention]) -> list[Mention]:
+    """Cut a headline span down to the person it names: "Lindsay Lohan Checks Into Rehab"."""
+    names = Counter(tuple(words(m.name)) for m in mentions if m.label == "PERSON")
+    out = []
+    for m in mentions:
+        mine = tuple(words(m.name))
+        if m.label == "PERSON" and len(mine) > 1:
+            others = {n for n in names if n != mine or names[n] > 1}
+            for size in range(len(mine) - 1, 0, -1):
+                cut = _cut(m, mine, size, others)
+                if cut is not None:
+                    m = cut
+                    break
+        out.append(m)
+    return out
+
+
+def _cut(m: Mention, mine: tuple[str, ...], size: int, names: set[tuple[str, ...]]) -> Mention | None:
+    """m cut to `size` of its words, if those are a name of the document and the rest is not.
+
+    A full name may lose words on either side ("Hire Maurice Cheeks"); a surname only
+    words after it ("Teixeira Reportedly Bumped"), since first names come before.
+    """
+    full = {n for n in names if len(n) > 1}
+    name_words = {w for n in full for w in n}
+    surnames = {n[-1:] for n in full} | {n for n in names if len(n) == 1}
+    for i in range(len(mine) - size + 1):
+        run = mine[i:i + size]
+        rest = mine[:i] + mine[i + size:]
+        fits = run in full or (run in surnames and i == 0)
+        if fits and not any(w in name_words for w in rest):
+            pattern = r"[^\w]+".join(re.escape(w) for w in run)
+            hit = re.search(pattern, fold_keep_offsets(m.surface), flags=re.IGNORECASE)
+            if hit is None:
+                return None
+            start = m.start + hit.start()
+            return Mention(surface=m.surface[hit.start():hit.end()], name=person_name(
+                m.surface[hit.start():hit.end()]), label="PERSON", start=start, end=start + len(hit.group()))
+    return None
+
+
+def fold_keep_offsets(text: str) -> str:
+    """Lower case without accents, one character per character (offsets unchanged)."""
+    import unicodedata
+
+    return "".join((unicodedata.normalize("NFKD", c)[:1] or c).lower() for c in text)
+
+
+def resolve_document(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEntity]:
+    """Group one document's mentions (in text order) into entities."""
+    mentions = _fix_labels(trim_to_known(mentions), gazetteer)
+    people = [m for m in mentions if m.label == "PERSON"]
+    things = [m for m in mentions if m.label != "PERSON"]
+    entities = _group_people(people, gazetteer) + _group_things(things, gazetteer)
+    entities.sort(key=lambda e: e.mentions[0].start)
+    return entities
+
+
+def _fix_labels(mentions: list[Mention], gazetteer: Gazetteer) -> list[Mention]:
+    """Gazetteer labels first; otherwise one label per name, by vote.
+
+    A place is never a person ("Kyiv" is a city), unless a full person name in the
+    same document has that word ("Jordan" beside "Michael Jordan").
+    """
+    person_words = {w for m in mentions if m.label == "PERSON" and person_parts(m.name)
+                    for w in words(m.name)}
+    checked: list[tuple[Mention, bool]] = []
+    for m in mentions:
+        known = gazetteer.thing(m.surface)
+        if known and not (m.label == "PERSON" and fold(m.name) in person_words):
+            checked.append((_relabel(m, known[1], name=known[0]), True))
+        else:
+            checked.append((m, False))
+    votes: dict[str, Counter[str]] = {}
+    for m, known_thing in checked:
+        if not known_thing:
+            votes.setdefault(fold(m.name), Counter())[m.label] += 1
+    out = []
+    for m, known_thing in checked:
+        if not known_thing:
+            label = votes[fold(m.name)].most_common(1)[0][0]
+            if fold(m.name) in person_words:  # "Klitschko" beside "Wladimir Klitschko"
+                label = "PERSON"
+            m = _relabel(m, label) if label != m.label else m
+        out.append(m)
+    return out
+
+
+def _relabel(m: Mention, label: str, *, name: str = "") -> Mention:
+    if not name:
+        name = person_name(m.surface) if label == "PERSON" else thing_name(m.surface)
+    return Mention(surface=m.surface, name=name, label=label, start=m.start, end=m.end)
+
+
+def _group_people(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEntity]:
+    full: dict[tuple[str, str], LocalEntity] = {}
+    short: list[Mention] = []
+    for m in mentions:
+        parts = person_parts(m.name)
+        if parts is None:
+            short.append(m)
+            continue
+        key = (skeleton(parts[0]), skeleton(parts[1]))
+        full.setdefault(key, LocalEntity(name=m.name, label="PERSON")).mentions.append(m)
+    _merge_name_suffixes(full)
+    singles: dict[str, LocalEntity] = {}
+    for m in short:
+        target = _full_name_for(m, list(full.values()))
+        if target is not None:
+            target.mentions.append(m)
+        else:
+            singles.setdefault(fold(m.name), LocalEntity(name=m.name, label="PERSON")).mentions.append(m)
+    entities = [*full.values(), *singles.values()]
+    for e in entities:
+        e.mentions.sort(key=lambda m: m.start)
+        if e.full:
+            forms = Counter(m.name for m in e.mentions if person_parts(m.name))
+            best = max(forms, key=lambda f: (not f.isupper(), forms[f], -e.forms.index(f)))
+            e.name = gazetteer.person(best) or best
+        else:
+            e.name = e.mentions[0].name
+    return entities
+
+
+def _merge_name_suffixes(full: dict[tuple[str, str], LocalEntity]) -> None:
+    """'Boone Isaacs' joins 'Cheryl Boone Isaacs': its words end the longer name."""
+    for key, entity in list(full.items()):
+        mine = words(entity.name)
+        for other_key, other in full.items():
+            theirs = words(other.name)
+            if other_key != key and len(theirs) > len(mine) and theirs[-len(mine):] == mine:
+                other.mentions.extend(entity.mentions)
+                del full[key]
+                break
+
+
+def _full_name_for(m: Mention, full: list[LocalEntity]) -> LocalEntity | None:
+    """The full-named person a one-word mention refers to: by surname, else first name."""
+    word = m.name
+    by_last = [e for e in full
+               if skeleton(surname(e.name)) == skeleton(word)
+               and similar(surname(e.name), word) >= _SAME_PERSON_SIMILARITY]
+    if len(by_last) > 1:  # two people share the surname: the one named last before
+        before = [e for e in by_last if e.mentions[0].start < m.start]
+        by_last = [max(before, key=lambda e: max(x.start for x in e.mentions if x.start < m.start))] \
+            if before else by_last[:1]
+    if by_last:
+        return by_last[0]
+    by_first = [e for e in full if fold(e.name).split()[0] == fold(word)]
+    return by_first[0] if len(by_first) == 1 else None
+
+
+def _group_things(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEntity]:
+    groups: dict[tuple[str, str], LocalEntity] = {}
+    for m in mentions:
+        kind = "NORP" if m.label == "NORP" else "THING"
+        groups.setdefault((kind, fold(m.name)), LocalEntity(name=m.name, label=m.label)).mentions.append(m)
+    things = [e for (kind, _), e in groups.items() if kind == "THING"]
+    for e in list(things):
+        target = _longer_name_for(e, things)
+        if target is not None:
+            target.mentions.extend(e.mentions)
+            things.remove(e)
+    norp = [e for (kind, _), e in groups.items() if kind == "NORP"]
+    for e in [*things, *norp]:
+        e.mentions.sort(key=lambda m: m.start)
+        labels = Counter(m.label for m in e.mentions)
+        e.label = max(labels, key=lambda lab: (labels[lab], -[m.label for m in e.mentions].index(lab)))
+        names = [m.name for m in e.mentions if gazetteer.thing(m.name)] or \
+            [m.name for m in e.mentions if not is_acronym(m.name)] or [e.mentions[0].name]
+        e.name = max(names, key=lambda n: (not n.isupper() or is_acronym(n), len(words(n)),
+                                           -names.index(n)))
+    return [*things, *norp]
+
+
+def _longer_name_for(e: LocalEntity, things: list[LocalEntity]) -> LocalEntity | None:
+    """The one other entity this short name stands for: as its acronym, or its first/last words."""
+    if is_acronym(e.name):
+        letters = e.name.replace(".", "").replace(" ", "")
+        expansions = [o for o in things if o is not e and acronym(o.name) == letters]
+        return expansions[0] if len(expansions) == 1 else None
+    if e.label not in ("ORG", "FAC"):
+        return None
+    mine = words(e.name)
+    if all(w in GENERIC for w in mine):
+        return None
+    longer = [o for o in things if o is not e and o.label in ("ORG", "FAC")
+              and len(words(o.name)) > len(mine)
+              and (words(o.name)[:len(mine)] == mine or words(o.name)[-len(mine):] == mine)]
+    return longer[0] if len(longer) == 1 else None
