@@ -36,12 +36,15 @@ class Stage:
 
 
 def build_stages(*, nlp: Any, clean: CleanOptions = DEFAULT_CLEAN,
-                 lsh: Any = None, stories: Any = None, claim_groups: Any = None) -> tuple[Stage, ...]:
+                 lsh: Any = None, stories: Any = None, claim_groups: Any = None,
+                 entities: Any = None) -> tuple[Stage, ...]:
     """The per-document stages in the order they run."""
     return (
         Stage("clean_boilerplate", partial(clean_boilerplate, options=clean)),
         Stage("detect_language", detect_language),
-        Stage("extract_entities", partial(extract_entities, nlp=nlp), languages=ENGLISH),
+        # entities: the cross-document registry (None: names resolved within the document only)
+        Stage("extract_entities", partial(extract_entities, nlp=nlp, registry=entities),
+              languages=ENGLISH),
         # soft: a miss leaves a note
         Stage("extract_claims", partial(extract_claims, nlp=nlp), essential=False, languages=ENGLISH),
         # soft: without Redis (claim_groups None) claims keep no cross-document group

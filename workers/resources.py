@@ -33,7 +33,14 @@ def get_stages() -> tuple[Stage, ...]:
     from pipeline.run import build_stages
 
     return build_stages(nlp=get_nlp(), lsh=get_near_duplicates(), stories=get_story_store(),
-                        claim_groups=get_claim_groups())
+                        claim_groups=get_claim_groups(), entities=get_entity_registry())
+
+
+@functools.cache
+def get_entity_registry() -> Any:
+    from pipeline.adapters.entity_registry import RedisEntityRegistry
+
+    return RedisEntityRegistry(get_redis())
 
 
 @functools.cache
