@@ -74,6 +74,14 @@ class NearDuplicates:
             storage_config={"type": "redis", "basename": f"{prefix}:lsh".encode(), "redis": params},
         )
 
+    def close(self) -> None:
+        """Close the connections datasketch's Redis storage opened (one pool per bucket table)."""
+        for storage in (*self.lsh.hashtables, self.lsh.keys):
+            client = getattr(storage, "_redis", None)
+            if client is not None:
+                client.close()
+                client.connection_pool.disconnect()
+
     def match(self, version: versions.Version, mh: MinHash) -> list[tuple[versions.Version, float]]:
         """File this copy, then return the other copies at or above the threshold."""
         try:

@@ -41,9 +41,13 @@ def test_seeds_form_one_story_in_any_order(private_redis: str, enriched: list[Do
     lsh, stories = NearDuplicates(client, prefix=f"o{seed}:d"), StoryStore(client, prefix=f"o{seed}:s")
     order = enriched[:]
     random.Random(seed).shuffle(order)
-    for doc in order:
-        assign_story(find_duplicates(doc, lsh=lsh), stories=stories)
-    labels = stories.all_labels()
+    try:
+        for doc in order:
+            assign_story(find_duplicates(doc, lsh=lsh), stories=stories)
+        labels = stories.all_labels()
+    finally:
+        lsh.close()
+        client.close()
     assert set(labels) == {d.id for d in enriched}
     assert len(set(labels.values())) == 1
 
@@ -82,6 +86,9 @@ def test_two_concurrent_workers_agree_with_the_batch_grouping(
                     assign_story(find_duplicates(doc, lsh=lsh), stories=stories)
             except BaseException as exc:
                 errors.append(exc)
+            finally:
+                lsh.close()
+                client.close()
 
         threads = [threading.Thread(target=work, args=(h,)) for h in halves]
         for t in threads:
@@ -89,7 +96,8 @@ def test_two_concurrent_workers_agree_with_the_batch_grouping(
         for t in threads:
             t.join(120)
         assert not errors
-        labels = StoryStore(redis.Redis.from_url(private_redis), prefix=f"c{round_}:s").all_labels()
+        with redis.Redis.from_url(private_redis) as client:
+            labels = StoryStore(client, prefix=f"c{round_}:s").all_labels()
         assert labels == expected
         assert len({labels[d.id] for d in enriched}) == 1
         assert not {labels[d.id] for d in other} & {labels[d.id] for d in enriched}
@@ -106,7 +114,7 @@ def _edit_one_sentence(text: str) -> str:
 
 
 def test_near_duplicate_edit_is_marked_and_the_newer_text_is_shown(
-    private_redis: str, enriched: list[Document]
+    private_redis: str, enriched: list[Document], request: pytest.FixtureRequest
 ) -> None:
     client = redis.Redis.from_url(private_redis)
     lsh = NearDuplicates(client, prefix="nd")
@@ -119,6 +127,8 @@ def test_near_duplicate_edit_is_marked_and_the_newer_text_is_shown(
         text=edited_text,
         received_at="2099-01-01T00:00:00+00:00",
     )
+    request.addfinalizer(client.close)
+    request.addfinalizer(lsh.close)
     assert find_duplicates(original, lsh=lsh).duplicate_of == ""
     marked = find_duplicates(edited, lsh=lsh)
     assert marked.duplicate_of == ""  # the newer version is the one search shows
