@@ -39,8 +39,11 @@ def predict(articles: list[dict], nlp: object) -> tuple[list[dict], float]:
     for art in articles:
         doc = Document(id=art["id"], source=art["id"], raw_text=art["text"], text=art["text"])
         doc = extract_claims(doc, nlp=nlp)
-        quotes = [{"speaker": c.speaker, "quote": c.text, "cue": c.cue, "kind": c.kind}
-                  for c in doc.claims if c.kind != "statement"]
+        quotes = [
+            {"speaker": c.speaker, "quote": c.text, "cue": c.cue, "kind": c.kind}
+            for c in doc.claims
+            if c.kind != "statement"
+        ]
         preds.append({"id": art["id"], "quotes": quotes})
     return preds, time.perf_counter() - started
 
@@ -54,7 +57,9 @@ def main() -> None:
     gold_path = folder / "polnear-dev.jsonl"
     if not gold_path.exists():
         sys.exit(f"no benchmark data at {gold_path} (set NEWSFLOW_BENCH_DIR)")
-    articles = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    articles = [
+        json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     if args.limit:
         articles = articles[: args.limit]
 
@@ -71,20 +76,35 @@ def main() -> None:
         pred.write_text("".join(json.dumps(p) + "\n" for p in preds), encoding="utf-8")
         # Direct quotes are scored as a direct-quote extractor is: our direct claims only.
         direct = Path(tmp) / "direct.jsonl"
-        direct.write_text("".join(json.dumps({"id": p["id"], "quotes": [q for q in p["quotes"] if q["kind"] == "direct"]})
-                                  + "\n" for p in preds), encoding="utf-8")
+        direct.write_text(
+            "".join(
+                json.dumps({"id": p["id"], "quotes": [q for q in p["quotes"] if q["kind"] == "direct"]})
+                + "\n"
+                for p in preds
+            ),
+            encoding="utf-8",
+        )
         results = {}
         for name, path, extra in (("all", pred, []), ("direct", direct, ["--kinds", "direct"])):
-            out = subprocess.run([sys.executable, str(folder / "score.py"), "--gold", str(gold),
-                                  "--pred", str(path), *extra], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, str(folder / "score.py"), "--gold", str(gold), "--pred", str(path), *extra],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             results[name] = json.loads(out.stdout)
     for name, res in results.items():
         pair = res["pair"]
-        print(f"{name:7} pair P {pair['precision']:.3f}  R {pair['recall']:.3f}  F1 {pair['f1']:.3f}"
-              f"  (tp {pair['tp']}, pred {pair['pred']}, gold {pair['gold']})"
-              f"  quote F1 {res['quote']['f1']:.3f}  speaker_acc {res['speaker_acc']}")
+        print(
+            f"{name:7} pair P {pair['precision']:.3f}  R {pair['recall']:.3f}  F1 {pair['f1']:.3f}"
+            f"  (tp {pair['tp']}, pred {pair['pred']}, gold {pair['gold']})"
+            f"  quote F1 {res['quote']['f1']:.3f}  speaker_acc {res['speaker_acc']}"
+        )
     print("recall by kind:", results["all"]["recall_by_kind"])
-    print(f"throughput: {len(articles) / seconds:.1f} docs/s ({len(articles)} docs, {seconds:.1f}s, one process)")
+    print(
+        f"throughput: {len(articles) / seconds:.1f} docs/s "
+        f"({len(articles)} docs, {seconds:.1f}s, one process)"
+    )
 
 
 if __name__ == "__main__":

@@ -37,16 +37,20 @@ def claims_table() -> Any:
 @click.option("--statements", is_flag=True, help="Include the outlets' own statements of figures.")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per group (per claim with --search).")
-def claims(speaker: str, conflicts: bool, query: str, min_sources: int, statements: bool, limit: int,
-           as_json: bool) -> None:
+def claims(
+    speaker: str, conflicts: bool, query: str, min_sources: int, statements: bool, limit: int, as_json: bool
+) -> None:
     """Claims grouped across documents: speaker, what was said, sources, conflicting figures."""
     from workers.cli_common import print_json
 
     table = claims_table()
     if query:
         hits = table.search(query, limit=limit)
-        hits = [h for h in hits if not speaker or speaker.casefold() in
-                (h["speaker_canonical"] or h["speaker"]).casefold()]
+        hits = [
+            h
+            for h in hits
+            if not speaker or speaker.casefold() in (h["speaker_canonical"] or h["speaker"]).casefold()
+        ]
         for hit in hits:
             if as_json:
                 print_json(hit)
@@ -80,8 +84,10 @@ def print_group(g: dict[str, Any]) -> None:
 
 def print_claim(c: dict[str, Any]) -> None:
     who = c["speaker_canonical"] or c["speaker"] or "(outlet)"
-    console.print(f"[bold]{escape(who)}[/] ({c['kind']}, {escape(c['cue'] or '-')}) "
-                  f"[dim]{c['group']} {c['doc_id'][:12]}[/]")
+    console.print(
+        f"[bold]{escape(who)}[/] ({c['kind']}, {escape(c['cue'] or '-')}) "
+        f"[dim]{c['group']} {c['doc_id'][:12]}[/]"
+    )
     console.print(f"   {escape(_short(c['text']))}")
 
 

@@ -62,9 +62,16 @@ class ClaimGroups:
 
 
 def _dump(ref: ClaimRef) -> str:
-    return json.dumps({"key": ref.key, "doc": ref.doc_id, "speaker": ref.speaker, "text": ref.text,
-                       "figures": [[f.text, f.value, f.unit, f.modifier] for f in ref.figures]},
-                      ensure_ascii=False)
+    return json.dumps(
+        {
+            "key": ref.key,
+            "doc": ref.doc_id,
+            "speaker": ref.speaker,
+            "text": ref.text,
+            "figures": [[f.text, f.value, f.unit, f.modifier] for f in ref.figures],
+        },
+        ensure_ascii=False,
+    )
 
 
 def _load(raw: bytes | str) -> ClaimRef:

@@ -37,9 +37,28 @@ CREATE VIRTUAL TABLE IF NOT EXISTS claims_fts USING fts5(
     id UNINDEXED, text, speaker, tokenize = 'porter unicode61'
 );
 """
-_COLUMNS = ("id", "doc_id", "n", "kind", "speaker", "speaker_canonical", "speaker_key", "cue", "text",
-            "figures", "outlet", "sources", "title", "published", "start", "end", "raw_start", "raw_end",
-            "group_id", "conflict")
+_COLUMNS = (
+    "id",
+    "doc_id",
+    "n",
+    "kind",
+    "speaker",
+    "speaker_canonical",
+    "speaker_key",
+    "cue",
+    "text",
+    "figures",
+    "outlet",
+    "sources",
+    "title",
+    "published",
+    "start",
+    "end",
+    "raw_start",
+    "raw_end",
+    "group_id",
+    "conflict",
+)
 
 
 class SqliteClaims:
@@ -61,18 +80,24 @@ class SqliteClaims:
         rows = [_row(r) for r in to_claim_records(doc)]
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            old = {k for (k,) in self._db.execute(
-                "SELECT speaker_key FROM claims WHERE doc_id = ?", (doc.id,))}
-            self._db.execute("DELETE FROM claims_fts WHERE id IN (SELECT id FROM claims WHERE doc_id = ?)",
-                             (doc.id,))
+            old = {
+                k for (k,) in self._db.execute("SELECT speaker_key FROM claims WHERE doc_id = ?", (doc.id,))
+            }
+            self._db.execute(
+                "DELETE FROM claims_fts WHERE id IN (SELECT id FROM claims WHERE doc_id = ?)", (doc.id,)
+            )
             self._db.execute("DELETE FROM claims WHERE doc_id = ?", (doc.id,))
             marks = ", ".join("?" * len(_COLUMNS))
             names = ", ".join(f'"{c}"' for c in _COLUMNS)
             for row in rows:
-                self._db.execute(f"INSERT INTO claims ({names}) VALUES ({marks})",  # noqa: S608 (fixed names)
-                                 [row[c] for c in _COLUMNS])
-                self._db.execute("INSERT INTO claims_fts (id, text, speaker) VALUES (?, ?, ?)",
-                                 (row["id"], row["text"], row["speaker_canonical"] or row["speaker"]))
+                self._db.execute(
+                    f"INSERT INTO claims ({names}) VALUES ({marks})",  # noqa: S608 (fixed names)
+                    [row[c] for c in _COLUMNS],
+                )
+                self._db.execute(
+                    "INSERT INTO claims_fts (id, text, speaker) VALUES (?, ?, ?)",
+                    (row["id"], row["text"], row["speaker_canonical"] or row["speaker"]),
+                )
             self._regroup(old | {row["speaker_key"] for row in rows})
             self._db.execute("COMMIT")
         except BaseException:
@@ -85,11 +110,14 @@ class SqliteClaims:
             refs = [
                 ClaimRef(key=k, doc_id=d, speaker=speaker, text=t, figures=_figures(f))
                 for k, d, t, f in self._db.execute(
-                    "SELECT id, doc_id, text, figures FROM claims WHERE speaker_key = ?", (speaker,))
+                    "SELECT id, doc_id, text, figures FROM claims WHERE speaker_key = ?", (speaker,)
+                )
             ]
             for key, g in group_refs(refs).items():
-                self._db.execute("UPDATE claims SET group_id = ?, conflict = ? WHERE id = ?",
-                                 (g.group, int(g.conflict), key))
+                self._db.execute(
+                    "UPDATE claims SET group_id = ?, conflict = ? WHERE id = ?",
+                    (g.group, int(g.conflict), key),
+                )
 
     # -- reading -------------------------------------------------------------
     def claims(self, *, speaker: str = "", doc_id: str = "") -> list[dict[str, Any]]:
@@ -102,8 +130,14 @@ class SqliteClaims:
             args.append(doc_id)
         return [_record(r) for r in self._query(sql + " ORDER BY group_id, doc_id, start", args)]
 
-    def groups(self, *, speaker: str = "", conflicts: bool = False, min_sources: int = 0,
-               kinds: Sequence[str] = ("direct", "reported", "statement")) -> list[dict[str, Any]]:
+    def groups(
+        self,
+        *,
+        speaker: str = "",
+        conflicts: bool = False,
+        min_sources: int = 0,
+        kinds: Sequence[str] = ("direct", "reported", "statement"),
+    ) -> list[dict[str, Any]]:
         """One object per claim group: speaker, text, sources, outlets, documents, conflict, figures."""
         by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for rec in self.claims(speaker=speaker):
@@ -118,8 +152,10 @@ class SqliteClaims:
         match = fts_query(query)
         if not match:
             return []
-        sql = ("SELECT c.* FROM claims_fts f JOIN claims c ON c.id = f.id WHERE claims_fts MATCH ?"
-               " ORDER BY bm25(claims_fts) LIMIT ?")
+        sql = (
+            "SELECT c.* FROM claims_fts f JOIN claims c ON c.id = f.id WHERE claims_fts MATCH ?"
+            " ORDER BY bm25(claims_fts) LIMIT ?"
+        )
         return [_record(r) for r in self._query(sql, [match, limit])]
 
     def _query(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
@@ -143,17 +179,32 @@ def summarise_group(group: str, members: list[dict[str, Any]]) -> dict[str, Any]
         "documents": sorted({m["doc_id"] for m in members}),
         "conflict": any(m["conflict"] for m in members),
         "figures": [{**f, "doc_id": m["doc_id"]} for m in members for f in m["figures"]],
-        "claims": [{"doc_id": m["doc_id"], "speaker": m["speaker"], "cue": m["cue"], "text": m["text"],
-                    "start": m["start"], "end": m["end"], "raw_start": m["raw_start"], "raw_end": m["raw_end"]}
-                   for m in members],
+        "claims": [
+            {
+                "doc_id": m["doc_id"],
+                "speaker": m["speaker"],
+                "cue": m["cue"],
+                "text": m["text"],
+                "start": m["start"],
+                "end": m["end"],
+                "raw_start": m["raw_start"],
+                "raw_end": m["raw_end"],
+            }
+            for m in members
+        ],
     }
 
 
 def _row(rec: dict[str, Any]) -> dict[str, Any]:
     speaker = "" if rec["kind"] == "statement" else (rec["speaker_canonical"] or rec["speaker"])
-    return {**rec, "group_id": rec["group"], "conflict": int(rec["conflict"]), "speaker_key": speaker_key(speaker),
-            "figures": json.dumps(rec["figures"], ensure_ascii=False),
-            "sources": json.dumps(rec["sources"], ensure_ascii=False)}
+    return {
+        **rec,
+        "group_id": rec["group"],
+        "conflict": int(rec["conflict"]),
+        "speaker_key": speaker_key(speaker),
+        "figures": json.dumps(rec["figures"], ensure_ascii=False),
+        "sources": json.dumps(rec["sources"], ensure_ascii=False),
+    }
 
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:
@@ -167,5 +218,7 @@ def _record(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _figures(raw: str) -> tuple[Figure, ...]:
-    return tuple(Figure(text=f["text"], value=f["value"], unit=f["unit"], modifier=f["modifier"])
-                 for f in json.loads(raw or "[]"))
+    return tuple(
+        Figure(text=f["text"], value=f["value"], unit=f["unit"], modifier=f["modifier"])
+        for f in json.loads(raw or "[]")
+    )

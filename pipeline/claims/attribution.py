@@ -31,8 +31,25 @@ from pipeline.claims.cues import (
 from pipeline.claims.quotes import Quote, find_quotes, paragraphs
 
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
-_NP_DEPS = frozenset({"compound", "amod", "det", "poss", "case", "nmod", "nummod", "quantmod",
-                      "flat", "cc", "conj", "prep", "pobj", "npadvmod", "punct"})
+_NP_DEPS = frozenset(
+    {
+        "compound",
+        "amod",
+        "det",
+        "poss",
+        "case",
+        "nmod",
+        "nummod",
+        "quantmod",
+        "flat",
+        "cc",
+        "conj",
+        "prep",
+        "pobj",
+        "npadvmod",
+        "punct",
+    }
+)
 _MAX_BEFORE_GAP = 12  # tokens between a cue and the quote it introduces ("said in Brussels on Tuesday:")
 
 
@@ -193,15 +210,22 @@ class _Paragraph:
             a, b = self.np(verb.head)
             antecedent = (self.off(self.sdoc[a]), self.off(self.sdoc[b - 1]) + len(self.sdoc[b - 1]))
         return Attribution(
-            spans=tuple(spans), kind=kind, speaker=span.text, speaker_start=self.off(span[0]),
-            speaker_end=self.off(span[-1]) + len(span[-1]), speaker_type=stype,
-            cue=self.cue_text(cue), cue_start=self.off(cue), sentence=self.sent_index[cue.i],
+            spans=tuple(spans),
+            kind=kind,
+            speaker=span.text,
+            speaker_start=self.off(span[0]),
+            speaker_end=self.off(span[-1]) + len(span[-1]),
+            speaker_type=stype,
+            cue=self.cue_text(cue),
+            cue_start=self.off(cue),
+            sentence=self.sent_index[cue.i],
             antecedent=antecedent,
         )
 
     # -- 1. quotations ------------------------------------------------------------
-    def direct(self, quotes: list[Quote], earlier: list[Attribution],
-               previous_direct: Attribution | None) -> list[Attribution]:
+    def direct(
+        self, quotes: list[Quote], earlier: list[Attribution], previous_direct: Attribution | None
+    ) -> list[Attribution]:
         out: list[Attribution] = []
         current: Attribution | None = None
         for n, q in enumerate(quotes):
@@ -231,7 +255,7 @@ class _Paragraph:
 
     def _nothing_between(self, claim: Attribution, q: Quote) -> bool:
         """Only the attribution of `claim` stands between its quote and `q` ("“…,” she said. “…”")."""
-        between = self.text[claim.end:q.start]
+        between = self.text[claim.end : q.start]
         return len(between) < 300 and not any(
             claim.end <= self.off(t) < q.start and t.i not in self.used_cues for t in self.cue_tokens()
         )
@@ -239,8 +263,8 @@ class _Paragraph:
     def cue_after(self, q: Quote, limit: int) -> Any | None:
         if not self._starts_clause(q):
             return None  # a fragment inside a sentence: the reported clause around it is the claim
-        last = self.text[q.end - 1:q.end]
-        after = self.text[q.end:q.end + 3].lstrip("”\"’' ")
+        last = self.text[q.end - 1 : q.end]
+        after = self.text[q.end : q.end + 3].lstrip("”\"’' ")
         if not (last in ",?!—–-…" or after.startswith((",", "—", "–"))):
             return None
         for tok in self.sdoc:
@@ -254,11 +278,11 @@ class _Paragraph:
         return None
 
     def _starts_clause(self, q: Quote) -> bool:
-        before = self.text[self.start:q.start - 1].rstrip()
+        before = self.text[self.start : q.start - 1].rstrip()
         return not before or before[-1] in ".!?:;,—–-([\"”’'"
 
     def cue_before(self, q: Quote, limit: int) -> Any | None:
-        gap = self.text[limit:q.start - 1].rstrip()
+        gap = self.text[limit : q.start - 1].rstrip()
         if not gap:
             return None
         best = None
@@ -272,7 +296,7 @@ class _Paragraph:
                 best = tok if self.subject(tok) is not None else None
         if best is None:
             return None
-        tail = self.text[self.off(best) + len(best):q.start - 1].strip()
+        tail = self.text[self.off(best) + len(best) : q.start - 1].strip()
         tokens_between = [t for t in self.sdoc if self.off(best) < self.off(t) < q.start - 1]
         if len(tokens_between) > _MAX_BEFORE_GAP:
             return None
@@ -304,8 +328,14 @@ class _Paragraph:
         return out
 
     def content(self, cue: Any) -> tuple[int, int] | None:
-        clause = next((c for c in cue.children if c.dep_ == "ccomp" or (
-            c.dep_ == "advcl" and c.left_edge.lower_ == "that")), None)
+        clause = next(
+            (
+                c
+                for c in cue.children
+                if c.dep_ == "ccomp" or (c.dep_ == "advcl" and c.left_edge.lower_ == "that")
+            ),
+            None,
+        )
         if clause is not None:
             toks = [t for t in clause.subtree]
             if cue.dep_ != "ROOT" and clause.i < cue.i:
@@ -322,18 +352,20 @@ class _Paragraph:
         else:
             return None
         toks = [t for t in toks if not (t.is_punct and t.text not in ("”", '"', "’"))] or toks
-        while toks and (toks[-1].is_punct and toks[-1].text in (",", "—", "–") or toks[-1].lower_ in ("and", "but")):
+        while toks and (
+            (toks[-1].is_punct and toks[-1].text in (",", "—", "–")) or toks[-1].lower_ in ("and", "but")
+        ):
             toks.pop()
         if len([t for t in toks if t.is_alpha]) < 3:
             return None
         first, last = toks[0], toks[-1]
         start, end = self.off(first), self.off(last) + len(last)
-        if self.text[start - 1:start] in "“\"" and start - 1 >= self.start:
+        if self.text[start - 1 : start] in '“"' and start - 1 >= self.start:
             start -= 1
         return start, end
 
     def object_content(self, cue: Any) -> list[Any] | None:
-        """"called for a ceasefire", "vowed to veto it", "warned against X": the complement."""
+        """ "called for a ceasefire", "vowed to veto it", "warned against X": the complement."""
         for child in cue.children:
             if child.dep_ in ("xcomp", "dobj") and child.i > cue.i:
                 toks = [t for t in child.subtree]
@@ -384,17 +416,29 @@ class _Paragraph:
             role = ""
             if ent.label_ == "PERSON":
                 role = self._role_words(ent)
-            out.append(Mention(self.off(ent[0]), self.off(ent[-1]) + len(ent[-1]), ent.text, ent.label_,
-                               subject, self.sent_index[root.i], role))
+            out.append(
+                Mention(
+                    self.off(ent[0]),
+                    self.off(ent[-1]) + len(ent[-1]),
+                    ent.text,
+                    ent.label_,
+                    subject,
+                    self.sent_index[root.i],
+                    role,
+                )
+            )
         return out
 
     def _role_words(self, ent: Any) -> str:
         """Words that give a person's role: "NATO Secretary General Mark Rutte", "Bauer, chairman of …"."""
         i = ent.start
-        while i > 0 and self.sdoc[i - 1].dep_ in ("compound", "amod", "poss", "case", "punct") \
-                and self.sdoc[i - 1].text not in (",", "(", ")", "—"):
+        while (
+            i > 0
+            and self.sdoc[i - 1].dep_ in ("compound", "amod", "poss", "case", "punct")
+            and self.sdoc[i - 1].text not in (",", "(", ")", "—")
+        ):
             i -= 1
-        words = [t.text for t in self.sdoc[i:ent.start]]
+        words = [t.text for t in self.sdoc[i : ent.start]]
         for child in ent.root.children:
             if child.dep_ == "appos" and child.i > ent.end - 1:
                 a, b = self.np(child)

@@ -8,22 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
+
+def _words(text: str) -> frozenset[str]:
+    """A word list written as running text (easier to read and edit than a literal)."""
+    return frozenset(text.split())
+
+
 # Verbs that report speech, writing, or a stated position.
-SPEECH_VERBS = frozenset("""
-say tell add warn claim state note argue insist announce explain write report acknowledge
-admit suggest stress emphasise emphasize confirm deny declare assert contend maintain
-reiterate recall reply respond answer ask complain concede caution tweet post testify allege
-signal indicate estimate conclude speculate predict promise vow pledge boast joke quip
-recount disclose reveal observe remark mention counter retort charge accuse urge
-agree continue affirm propose comment describe predict threaten assure inform remind
-point declare proclaim lament concede advise demand hint repeat underline highlight
-""".split())
+SPEECH_VERBS = _words("""
+say tell add warn claim state note argue insist announce explain write report acknowledge admit
+suggest stress emphasise emphasize confirm deny declare assert contend maintain reiterate recall
+reply respond answer ask complain concede caution tweet post testify allege signal indicate
+estimate conclude speculate predict promise vow pledge boast joke quip recount disclose reveal
+observe remark mention counter retort charge accuse urge agree continue affirm propose comment
+describe predict threaten assure inform remind point declare proclaim lament concede advise
+demand hint repeat underline highlight
+""")
 
 # Verbs of belief and finding: attributions in the PolNeAR sense when a clause follows.
-COGNITION_VERBS = frozenset("""
-believe think feel fear hope know worry expect find show learn suspect doubt realize
-realise understand say_so consider acknowledge recognize recognise imply suggest
-""".split())
+COGNITION_VERBS = _words("""
+believe think feel fear hope know worry expect find show learn suspect doubt realize realise
+understand say_so consider acknowledge recognize recognise imply suggest
+""")
 
 CUE_LEMMAS = SPEECH_VERBS | COGNITION_VERBS
 
@@ -32,35 +38,49 @@ QUOTE_ONLY = frozenset({"continue", "add", "describe", "comment"})
 
 # Cues whose content may be a noun phrase or an infinitive rather than a clause:
 # "called for a ceasefire", "vowed to veto the bill", "criticised the decision".
-OBJECT_CUES = frozenset("""
-call cite criticize criticise attack blast praise condemn slam question describe deny
-accuse blame reject dismiss defend support oppose promise vow pledge threaten agree refuse
-decline plan want urge demand propose warn push mock tout welcome applaud endorse
-""".split())
+OBJECT_CUES = _words("""
+call cite criticize criticise attack blast praise condemn slam question describe deny accuse
+blame reject dismiss defend support oppose promise vow pledge threaten agree refuse decline plan
+want urge demand propose warn push mock tout welcome applaud endorse
+""")
 
 PERSONAL_PRONOUNS = frozenset({"he", "she", "they", "it", "i", "we", "you"})
 RELATIVE_PRONOUNS = frozenset({"who", "which", "that"})
 
 # Head nouns of a definite description that names a person by role ("the prime minister").
-PERSON_ROLES = frozenset("""
-president minister secretary chief leader spokesman spokeswoman spokesperson chancellor
-premier governor senator congressman congresswoman representative mayor ambassador envoy
-general admiral commander chairman chairwoman chair official diplomat nominee candidate
-king queen prince pope director head adviser advisor aide negotiator prosecutor judge
-counterpart lawmaker democrat republican
-""".split())
+PERSON_ROLES = _words("""
+president minister secretary chief leader spokesman spokeswoman spokesperson chancellor premier
+governor senator congressman congresswoman representative mayor ambassador envoy general admiral
+commander chairman chairwoman chair official diplomat nominee candidate king queen prince pope
+director head adviser advisor aide negotiator prosecutor judge counterpart lawmaker democrat
+republican
+""")
 
 # Nouns for documents that speak for whoever issued them ("the statement said").
-DOCUMENT_NOUNS = frozenset("""
+DOCUMENT_NOUNS = _words("""
 statement communique communiqué report letter memo note release document declaration
 announcement study survey poll complaint filing lawsuit ruling
-""".split())
+""")
 
 _IRREGULAR = {
-    "said": "say", "says": "say", "told": "tell", "wrote": "write", "written": "write",
-    "thought": "think", "found": "find", "knew": "know", "known": "know", "felt": "feel",
-    "shown": "show", "learnt": "learn", "understood": "understand", "meant": "mean",
-    "spoke": "speak", "spoken": "speak", "hoped": "hope", "argued": "argue",
+    "said": "say",
+    "says": "say",
+    "told": "tell",
+    "wrote": "write",
+    "written": "write",
+    "thought": "think",
+    "found": "find",
+    "knew": "know",
+    "known": "know",
+    "felt": "feel",
+    "shown": "show",
+    "learnt": "learn",
+    "understood": "understand",
+    "meant": "mean",
+    "spoke": "speak",
+    "spoken": "speak",
+    "hoped": "hope",
+    "argued": "argue",
 }
 
 

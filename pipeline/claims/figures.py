@@ -13,44 +13,128 @@ import re
 
 from pipeline.document import Figure
 
+
+def _words(text: str) -> frozenset[str]:
+    """A word list written as running text (easier to read and edit than a literal)."""
+    return frozenset(text.split())
+
+
+def _word_list(text: str) -> list[str]:
+    return text.split()
+
+
 _WORDS = {
-    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
-    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-    "hundred": 100, "dozen": 12,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "dozen": 12,
 }
-_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "b": 1e9,
-          "billion": 1e9, "tn": 1e12, "trillion": 1e12}
+_SCALE = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "bn": 1e9,
+    "b": 1e9,
+    "billion": 1e9,
+    "tn": 1e12,
+    "trillion": 1e12,
+}
 _CURRENCY = {"$": "USD", "us$": "USD", "£": "GBP", "€": "EUR", "¥": "JPY", "₴": "UAH", "₽": "RUB"}
-_CURRENCY_WORDS = {"dollars": "USD", "euros": "EUR", "pounds": "GBP", "hryvnias": "UAH", "roubles": "RUB",
-                   "rubles": "RUB", "yuan": "CNY"}
-_MODIFIERS = ("at least", "at most", "more than", "less than", "fewer than", "up to", "nearly",
-              "almost", "about", "around", "roughly", "approximately", "over", "under", "some",
-              "another", "an additional", "an extra", "only", "just", "exactly", "as many as")
-_NOT_OBJECTS = frozenset("""
-years year months month weeks week days day hours hour minutes minute seconds second
-decades decade centuries century times o'clock am pm a.m. p.m. percent per
-""".split())
-_MONTHS = ("january february march april may june july august september october november december "
-           "jan feb mar apr jun jul aug sep sept oct nov dec").split()
-_STOP = frozenset("""
-to of in on at for from by with and or but that which who as than the a an is are was were be been
-has have had will would could should can may might its their his her our this these those it they
-""".split())
+_CURRENCY_WORDS = {
+    "dollars": "USD",
+    "euros": "EUR",
+    "pounds": "GBP",
+    "hryvnias": "UAH",
+    "roubles": "RUB",
+    "rubles": "RUB",
+    "yuan": "CNY",
+}
+_MODIFIERS = (
+    "at least",
+    "at most",
+    "more than",
+    "less than",
+    "fewer than",
+    "up to",
+    "nearly",
+    "almost",
+    "about",
+    "around",
+    "roughly",
+    "approximately",
+    "over",
+    "under",
+    "some",
+    "another",
+    "an additional",
+    "an extra",
+    "only",
+    "just",
+    "exactly",
+    "as many as",
+)
+_NOT_OBJECTS = _words("""
+years year months month weeks week days day hours hour minutes minute seconds second decades
+decade centuries century times o'clock am pm a.m. p.m. percent per
+""")
+_MONTHS = _word_list("""
+january february march april may june july august september october november december jan feb
+mar apr jun jul aug sep sept oct nov dec
+""")
+_STOP = _words("""
+to of in on at for from by with and or but that which who as than the a an is are was were be
+been has have had will would could should can may might its their his her our this these those
+it they
+""")
 _ADJ_MODIFIERS = ("additional", "more", "new", "extra", "further")
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
 _WORD_NUM = r"(?:" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")"
 _MOD = r"(?:(?P<mod>" + "|".join(m.replace(" ", r"\s+") for m in _MODIFIERS) + r")\s+)?"
 _MONEY = re.compile(
-    _MOD + r"(?P<cur>US\$|\$|£|€|¥|₴|₽)\s?(?P<num>" + _NUM + r")\s?(?P<scale>k|m|mn|bn|b|tn|thousand|million|billion|trillion)?\b"
-    r"(?P<conv>\s*\((?:US\$|\$|£|€)\s?" + _NUM + r"\s?(?:k|m|mn|bn|b|tn|thousand|million|billion|trillion)?\))?",
+    _MOD
+    + r"(?P<cur>US\$|\$|£|€|¥|₴|₽)\s?(?P<num>"
+    + _NUM
+    + r")\s?(?P<scale>k|m|mn|bn|b|tn|thousand|million|billion|trillion)?\b"
+    r"(?P<conv>\s*\((?:US\$|\$|£|€)\s?"
+    + _NUM
+    + r"\s?(?:k|m|mn|bn|b|tn|thousand|million|billion|trillion)?\))?",
     re.IGNORECASE,
 )
 _PERCENT = re.compile(_MOD + r"(?P<num>" + _NUM + r")\s?(?:%|per\s?cent\b|percent\b)", re.IGNORECASE)
 _COUNT = re.compile(
-    _MOD + r"(?<![\w$£€.,-])(?P<num>" + _NUM + r"|" + _WORD_NUM + r")(?P<scale>\s(?:thousand|million|billion))?"
+    _MOD
+    + r"(?<![\w$£€.,-])(?P<num>"
+    + _NUM
+    + r"|"
+    + _WORD_NUM
+    + r")(?P<scale>\s(?:thousand|million|billion))?"
     r"(?P<obj>(?:\s[A-Za-z][\w-]*){1,5})",
     re.IGNORECASE,
 )
@@ -61,13 +145,27 @@ def parse_figures(text: str) -> tuple[Figure, ...]:
     found: list[tuple[int, int, Figure]] = []
     for m in _MONEY.finditer(text):
         value = _number(m.group("num")) * _SCALE.get((m.group("scale") or "").lower(), 1)
-        found.append((m.start(), m.end(), Figure(text=_clean(m.group()), value=value,
-                                                  unit=_CURRENCY[m.group("cur").lower()],
-                                                  modifier=_mod(m))))
+        found.append(
+            (
+                m.start(),
+                m.end(),
+                Figure(
+                    text=_clean(m.group()),
+                    value=value,
+                    unit=_CURRENCY[m.group("cur").lower()],
+                    modifier=_mod(m),
+                ),
+            )
+        )
     for m in _PERCENT.finditer(text):
         if not _overlaps(found, m.start(), m.end()):
-            found.append((m.start(), m.end(), Figure(text=_clean(m.group()), value=_number(m.group("num")),
-                                                      unit="%", modifier=_mod(m))))
+            found.append(
+                (
+                    m.start(),
+                    m.end(),
+                    Figure(text=_clean(m.group()), value=_number(m.group("num")), unit="%", modifier=_mod(m)),
+                )
+            )
     for m in _COUNT.finditer(text):
         if _overlaps(found, m.start(), m.end()):
             continue
@@ -108,12 +206,13 @@ def _count(m: re.Match[str], text: str) -> Figure | None:
         return None
     shown = f"{raw}{' ' + scale if scale else ''} {' '.join(obj)}"
     unit_words = [w for w in obj if w.lower() not in _ADJ_MODIFIERS]
-    return Figure(text=_clean(_prefix(m) + shown), value=value, unit=" ".join(unit_words).lower(),
-                  modifier=_mod(m))
+    return Figure(
+        text=_clean(_prefix(m) + shown), value=value, unit=" ".join(unit_words).lower(), modifier=_mod(m)
+    )
 
 
 def _is_date_or_year(raw: str, words: list[str], text: str, at: int) -> bool:
-    before = text[max(0, at - 12):at].lower().split()
+    before = text[max(0, at - 12) : at].lower().split()
     if words and words[0].lower().strip(".,") in _MONTHS:
         return True
     if before and before[-1].strip(".,") in _MONTHS:
@@ -123,8 +222,17 @@ def _is_date_or_year(raw: str, words: list[str], text: str, at: int) -> bool:
 
 def _plural(word: str) -> bool:
     low = word.lower()
-    return len(low) > 2 and low.endswith("s") and not low.endswith(("ss", "us", "is")) or low in (
-        "people", "children", "men", "women", "troops", "personnel", "police", "staff", "equipment")
+    return (len(low) > 2 and low.endswith("s") and not low.endswith(("ss", "us", "is"))) or low in (
+        "people",
+        "children",
+        "men",
+        "women",
+        "troops",
+        "personnel",
+        "police",
+        "staff",
+        "equipment",
+    )
 
 
 def _number(raw: str) -> float:

@@ -23,15 +23,22 @@ from pipeline.document import Figure
 
 THRESHOLD = 0.55
 _MIN_SHARED = 3
-_STOP = frozenset("""
-a an the and or but if of to in on at for from by with as is are was were be been being am it its
-this that these those there here he she they we i you his her their our my your him them us me
-will would could should can may might must shall do does did has have had not no so than then
+_STOP = frozenset(
+    """
+a an the and or but if of to in on at for from by with as is are was were be been being am it
+its this that these those there here he she they we i you his her their our my your him them us
+me will would could should can may might must shall do does did has have had not no so than then
 too very just also only about into over after before while because such what which who whom
 whose when where how all any each other more most some said says say told according
-""".split()) - {"not", "no"}
-_SPELLING = ((re.compile(r"our\b"), "or"), (re.compile(r"ence\b"), "ense"), (re.compile(r"is(e|ed|es|ing)\b"), r"iz\1"),
-             (re.compile(r"yse\b"), "yze"), (re.compile(r"tre\b"), "ter"))
+""".split()  # noqa: SIM905 (a word list reads best as text)
+) - {"not", "no"}
+_SPELLING = (
+    (re.compile(r"our\b"), "or"),
+    (re.compile(r"ence\b"), "ense"),
+    (re.compile(r"is(e|ed|es|ing)\b"), r"iz\1"),
+    (re.compile(r"yse\b"), "yze"),
+    (re.compile(r"tre\b"), "ter"),
+)
 _SPLIT = re.compile(r"[.!?;:–—]+|,\s")
 
 
@@ -125,12 +132,17 @@ def _same_thing(f: Figure, g: Figure) -> bool:
 def has_conflict(cluster: Sequence[ClaimRef]) -> bool:
     """Two documents give different numbers for the same thing."""
     for i, r in enumerate(cluster):
-        for s in cluster[i + 1:]:
+        for s in cluster[i + 1 :]:
             if r.doc_id == s.doc_id:
                 continue
             for f in r.figures:
                 for g in s.figures:
-                    if f.value is not None and g.value is not None and _same_thing(f, g) and f.value != g.value:
+                    if (
+                        f.value is not None
+                        and g.value is not None
+                        and _same_thing(f, g)
+                        and f.value != g.value
+                    ):
                         return True
     return False
 
@@ -139,7 +151,9 @@ def _pair_score(r: ClaimRef, s: ClaimRef, cr: list[frozenset[str]], cs: list[fro
     score = similarity(cr, cs)
     if any(_same_thing(f, g) for f in r.figures for g in s.figures if f.unit not in ("%",)):
         score += 0.15  # the same counted thing is strong evidence of the same statement
-    if not r.speaker and not any(_same_thing(f, g) and f.value == g.value for f in r.figures for g in s.figures):
+    if not r.speaker and not any(
+        _same_thing(f, g) and f.value == g.value for f in r.figures for g in s.figures
+    ):
         return 0.0  # the outlets' own statements group only through the same figure
     return score
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_OPEN_DOUBLE = "“\"«„"
+_OPEN_DOUBLE = '“"«„'
 _PARAGRAPH = re.compile(r"[^\n]+")
 
 
@@ -41,8 +41,15 @@ def find_quotes(text: str) -> list[Quote]:
             if i == 0 and open_before and starts_open and q.start <= p_start + 2:
                 q = Quote(q.start, q.end, q.closed, continues=True, single=q.single)
             quotes.append(q)
-        open_before = bool(found) and not found[-1].closed and not found[-1].single
+        if found or not _is_furniture(text[p_start:p_end]):
+            open_before = bool(found) and not found[-1].closed and not found[-1].single
     return quotes
+
+
+def _is_furniture(paragraph: str) -> bool:
+    """A short line with no sentence end ("More on Russia") cannot close a running quote."""
+    line = paragraph.strip()
+    return len(line.split()) <= 6 and not line.endswith((".", "?", "!", "”", '"'))
 
 
 def _scan_paragraph(text: str, start: int, end: int) -> list[Quote]:
@@ -66,7 +73,7 @@ def _scan_paragraph(text: str, start: int, end: int) -> list[Quote]:
             continue
         if ch == "‘" and _can_open(text, i, start):
             close = _find_single_close(text, i + 1, end)
-            if close is not None and " " in text[i + 1:close].strip():
+            if close is not None and " " in text[i + 1 : close].strip():
                 out.append(Quote(i + 1, close, closed=True, single=True))
                 i = close + 1
                 continue
@@ -87,7 +94,7 @@ def _find_double_close(text: str, i: int, end: int, opener: str) -> int | None:
         ch = text[j]
         if straight and ch == '"':
             return j
-        if not straight and ch in "”\"":
+        if not straight and ch in '”"':
             return j
     # a curly quote closed with a single mark: “…,’ he added
     m = re.compile(r"[,.?!]’(?=\s|$)").search(text, i, end)

@@ -19,8 +19,9 @@ def claim_key(doc: Document, claim: Claim) -> str:
 
 def claim_ref(doc: Document, claim: Claim) -> ClaimRef:
     speaker = "" if claim.kind == "statement" else (claim.speaker_canonical or claim.speaker)
-    return ClaimRef(key=claim_key(doc, claim), doc_id=doc.id, speaker=speaker, text=claim.text,
-                    figures=claim.figures)
+    return ClaimRef(
+        key=claim_key(doc, claim), doc_id=doc.id, speaker=speaker, text=claim.text, figures=claim.figures
+    )
 
 
 def figure_dict(f: Figure) -> dict[str, Any]:
@@ -31,27 +32,29 @@ def to_claim_records(doc: Document) -> list[dict[str, Any]]:
     """Every claim of `doc` as a flat record: who, what, figures, group, where, from which outlet."""
     records = []
     for n, c in enumerate(doc.claims):
-        records.append({
-            "id": claim_key(doc, c),
-            "doc_id": doc.id,
-            "n": n,
-            "group": c.group,
-            "conflict": c.conflict,
-            "kind": c.kind,
-            "speaker": c.speaker,
-            "speaker_canonical": c.speaker_canonical,
-            "cue": c.cue,
-            "text": c.text,
-            "figures": [figure_dict(f) for f in c.figures],
-            "figure_texts": [f.text for f in c.figures],
-            "outlet": doc.outlet,
-            "sources": list(doc.sources or ((doc.source,) if doc.source else ())),
-            "title": doc.title,
-            "published": doc.published,
-            "story_id": doc.story_id,
-            "start": c.start,
-            "end": c.end,
-            "raw_start": c.raw_start,
-            "raw_end": c.raw_end,
-        })
+        records.append(
+            {
+                "id": claim_key(doc, c),
+                "doc_id": doc.id,
+                "n": n,
+                "group": c.group,
+                "conflict": c.conflict,
+                "kind": c.kind,
+                "speaker": c.speaker,
+                "speaker_canonical": c.speaker_canonical,
+                "cue": c.cue,
+                "text": c.text,
+                "figures": [figure_dict(f) for f in c.figures],
+                "figure_texts": [f.text for f in c.figures],
+                "outlet": doc.outlet,
+                "sources": list(doc.sources or ((doc.source,) if doc.source else ())),
+                "title": doc.title,
+                "published": doc.published,
+                "story_id": doc.story_id,
+                "start": c.start,
+                "end": c.end,
+                "raw_start": c.raw_start,
+                "raw_end": c.raw_end,
+            }
+        )
     return records

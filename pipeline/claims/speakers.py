@@ -28,8 +28,25 @@ from pipeline.document import Entity
 _HONORIFIC = re.compile(r"^(?:(?:the|mr|mrs|ms|dr|sir|dame|rep|sen|gov|gen|adm)\.?\s+)+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _ROLE_WORDS = frozenset({"prime", "foreign", "defence", "defense", "general", "state", "vice"})
-_ROLE_SKIP = frozenset({"the", "a", "an", "new", "former", "then", "current", "incoming", "outgoing",
-                        "'s", "’s", "of", "top", "senior", "acting"})
+_ROLE_SKIP = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "new",
+        "former",
+        "then",
+        "current",
+        "incoming",
+        "outgoing",
+        "'s",
+        "’s",
+        "of",
+        "top",
+        "senior",
+        "acting",
+    }
+)
 
 # Places that stand for a government, by country, capital and adjective.
 _PLACES = {
@@ -70,8 +87,14 @@ _MINISTRY = re.compile(
     r"(?:(?P<what>[a-z]+)\s+ministry|ministry\s+of\s+(?P<of>[\w ]+))$",
     re.IGNORECASE,
 )
-_MINISTRY_OF = {"foreign affairs": "foreign", "defence": "defence", "defense": "defence",
-                "internal affairs": "interior", "home affairs": "interior", "finance": "finance"}
+_MINISTRY_OF = {
+    "foreign affairs": "foreign",
+    "defence": "defence",
+    "defense": "defence",
+    "internal affairs": "interior",
+    "home affairs": "interior",
+    "finance": "finance",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +103,27 @@ class Resolved:
     canonical: str  # "" when the speaker could not be resolved (a bare pronoun)
 
 
-def resolve_speakers(attributions: Sequence[Attribution], mentions: Sequence[Mention],
-                     entities: Sequence[Entity], text: str) -> list[Resolved]:
+def resolve_speakers(
+    attributions: Sequence[Attribution], mentions: Sequence[Mention], entities: Sequence[Entity], text: str
+) -> list[Resolved]:
     """The canonical speaker of each attribution, in the same order."""
     resolver = _Resolver(attributions, mentions, entities, text)
     return [resolver.resolve(n) for n in range(len(attributions))]
 
 
 class _Resolver:
-    def __init__(self, attributions: Sequence[Attribution], mentions: Sequence[Mention],
-                 entities: Sequence[Entity], text: str) -> None:
+    def __init__(
+        self,
+        attributions: Sequence[Attribution],
+        mentions: Sequence[Mention],
+        entities: Sequence[Entity],
+        text: str,
+    ) -> None:
         self.attributions = attributions
         self.mentions = mentions
-        self.entities = sorted(entities, key=lambda e: -max((len(v) for v in (*e.variants, e.canonical)), default=0))
+        self.entities = sorted(
+            entities, key=lambda e: -max((len(v) for v in (*e.variants, e.canonical)), default=0)
+        )
         self.text = text
         self.done: list[Resolved] = []
         self.people = {e.canonical for e in entities if e.label == "PERSON"}
@@ -100,11 +131,17 @@ class _Resolver:
     def resolve(self, n: int) -> Resolved:
         a = self.attributions[n]
         if a.speaker_type == "inherited":
-            prev = next((r for b, r in zip(self.attributions, self.done, strict=False)
-                         if b.speaker_start == a.speaker_start), None)
+            prev = next(
+                (
+                    r
+                    for b, r in zip(self.attributions, self.done, strict=False)
+                    if b.speaker_start == a.speaker_start
+                ),
+                None,
+            )
             result = Resolved(a.speaker, prev.canonical if prev else self.name(a.speaker))
         elif a.speaker_type == "relative" and a.antecedent:
-            antecedent = self.text[a.antecedent[0]:a.antecedent[1]]
+            antecedent = self.text[a.antecedent[0] : a.antecedent[1]]
             result = Resolved(a.speaker, self.phrase(antecedent, a, anaphoric=False))
         elif a.speaker_type == "pronoun":
             result = Resolved(a.speaker, self.pronoun(a))
@@ -146,9 +183,13 @@ class _Resolver:
             # a surname alone ("Sibiga" once the entity stage knows it), or a first name
             # alone ("Sir Keir"), when exactly one person in the document has it
             for position in (-1, 0):
-                matches = {e.canonical for e in self.entities
-                           if e.label == "PERSON" and len(e.canonical.split()) > 1
-                           and e.canonical.split()[position] == last}
+                matches = {
+                    e.canonical
+                    for e in self.entities
+                    if e.label == "PERSON"
+                    and len(e.canonical.split()) > 1
+                    and e.canonical.split()[position] == last
+                }
                 if len(matches) == 1 and (position == -1 or len(core.split()) <= 2):
                     return matches.pop()
         return ""
@@ -164,7 +205,8 @@ class _Resolver:
             if m.label != "PERSON" or not m.role:
                 continue
             have = {w.lower().strip("’'s") for w in re.findall(r"[\w’']+", m.role)} | {
-                w.lower() for w in re.findall(r"[\w]+", m.role)}
+                w.lower() for w in re.findall(r"[\w]+", m.role)
+            }
             if wanted and wanted <= have:
                 return self.entity(m.text) or _tidy(m.text)
         if not anaphoric or len(wanted) > 2 or not all(w in PERSON_ROLES or w in _ROLE_WORDS for w in wanted):
@@ -183,7 +225,7 @@ class _Resolver:
     def _sentence_text(self, m: Mention) -> str:
         start = max(self.text.rfind(". ", 0, m.start), self.text.rfind("\n", 0, m.start)) + 1
         end = self.text.find(". ", m.end)
-        return self.text[start:end if end > 0 else len(self.text)]
+        return self.text[start : end if end > 0 else len(self.text)]
 
     # -- pronouns ---------------------------------------------------------------------
     def pronoun(self, a: Attribution) -> str:
@@ -192,20 +234,26 @@ class _Resolver:
             return self.salient(a, within=6, quoted_speakers_only=False)
         return ""  # they / it / we / I / you: no guess
 
-    def salient(self, a: Attribution, *, within: int, quoted_speakers_only: bool,
-                same_sentence: bool = True) -> str:
+    def salient(
+        self, a: Attribution, *, within: int, quoted_speakers_only: bool, same_sentence: bool = True
+    ) -> str:
         """The most recent person before `a`: its last speaker, else a subject, else any mention."""
         first = a.sentence if same_sentence else a.sentence - 1
         for sentence in range(first, a.sentence - within - 1, -1):
-            speakers = [r.canonical for b, r in zip(self.attributions, self.done, strict=False)
-                        if b.sentence == sentence and b.speaker_start < a.speaker_start
-                        and r.canonical in self.people]
+            speakers = [
+                r.canonical
+                for b, r in zip(self.attributions, self.done, strict=False)
+                if b.sentence == sentence and b.speaker_start < a.speaker_start and r.canonical in self.people
+            ]
             if speakers:
                 return speakers[-1]
             if quoted_speakers_only:
                 continue
-            people = [m for m in self.mentions if m.sentence == sentence and m.label == "PERSON"
-                      and m.end <= a.speaker_start]
+            people = [
+                m
+                for m in self.mentions
+                if m.sentence == sentence and m.label == "PERSON" and m.end <= a.speaker_start
+            ]
             subjects = [m for m in people if m.subject]
             for group in (subjects, people if sentence != a.sentence else []):
                 if group:
@@ -214,7 +262,10 @@ class _Resolver:
 
 
 def ministry_name(phrase: str) -> str:
-    """"Kyiv's foreign ministry", "the Ukrainian Ministry of Foreign Affairs" -> "Ukrainian foreign ministry"."""
+    """One name for a ministry named by place and function.
+
+    "Kyiv's foreign ministry", "the Ukrainian Ministry of Foreign Affairs" -> "Ukrainian foreign ministry".
+    """
     m = _MINISTRY.match(" ".join(phrase.split()))
     if not m:
         return ""

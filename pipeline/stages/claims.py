@@ -36,8 +36,18 @@ def extract_claims(doc: Document, *, nlp: Any) -> Document:
     claims = []
     for a, r in zip(attributions, resolved, strict=True):
         text = " ".join(doc.text[s:e].strip() for s, e in a.spans)
-        claims.append(_claim(doc, text, a.start, a.end, kind=a.kind, speaker=r.speaker,
-                             speaker_canonical=r.canonical, cue=a.cue))
+        claims.append(
+            _claim(
+                doc,
+                text,
+                a.start,
+                a.end,
+                kind=a.kind,
+                speaker=r.speaker,
+                speaker_canonical=r.canonical,
+                cue=a.cue,
+            )
+        )
     claims += _statements(doc, [(c.start, c.end) for c in claims])
     claims.sort(key=lambda c: c.start)
     return replace(doc, claims=tuple(claims))
@@ -55,8 +65,15 @@ def group_claims(doc: Document, *, groups: GroupRegistry | None = None) -> Docum
 
 
 def _claim(doc: Document, text: str, start: int, end: int, **kw: Any) -> Claim:
-    return Claim(text=text, figures=parse_figures(text), start=start, end=end,
-                 raw_start=doc.raw_offset(start), raw_end=doc.raw_offset(end), **kw)
+    return Claim(
+        text=text,
+        figures=parse_figures(text),
+        start=start,
+        end=end,
+        raw_start=doc.raw_offset(start),
+        raw_end=doc.raw_offset(end),
+        **kw,
+    )
 
 
 def _statements(doc: Document, taken: list[tuple[int, int]]) -> list[Claim]:
@@ -72,6 +89,15 @@ def _statements(doc: Document, taken: list[tuple[int, int]]) -> list[Claim]:
             text = doc.text[start:end]
             figures = parse_figures(text)
             if figures:
-                out.append(Claim(text=text, kind="statement", figures=figures, start=start, end=end,
-                                 raw_start=doc.raw_offset(start), raw_end=doc.raw_offset(end)))
+                out.append(
+                    Claim(
+                        text=text,
+                        kind="statement",
+                        figures=figures,
+                        start=start,
+                        end=end,
+                        raw_start=doc.raw_offset(start),
+                        raw_end=doc.raw_offset(end),
+                    )
+                )
     return out

@@ -37,20 +37,60 @@ def claims_of(nlp: Any, text: str) -> list[tuple[str, str, str, str]]:
     return [(c.kind, c.speaker, c.speaker_canonical, c.text) for c in doc.claims if c.kind != "statement"]
 
 
-@pytest.mark.parametrize(("text", "kind", "speaker", "canonical", "content"), [
-    ("“We all need to do more,” Mr Rutte said.", "direct", "Mr Rutte", "Mark Rutte", "We all need to do more,"),
-    ("Mr Rutte said: “We all need to do more.”", "direct", "Mr Rutte", "Mark Rutte", "We all need to do more."),
-    ("“We need such certainty,” said Ukrainian Foreign Minister Andriy Sibiga.", "direct",
-     "Ukrainian Foreign Minister Andriy Sibiga", "Andrii Sybiha", "We need such certainty,"),
-    ("Sibiga said that Ukraine needs at least 19 additional air defense systems.", "reported",
-     "Sibiga", "Andrii Sybiha", "that Ukraine needs at least 19 additional air defense systems"),
-    ("Mark Rutte has warned that Russia is not interested in peace.", "reported", "Mark Rutte", "Mark Rutte",
-     "that Russia is not interested in peace"),
-    ("According to Mr Rutte, the alliance must send more air defence to Ukraine.", "reported", "Mr Rutte",
-     "Mark Rutte", "the alliance must send more air defence to Ukraine"),
-    ("“Not providing guarantees was a strategic mistake,” Kyiv’s foreign ministry said.", "direct",
-     "Kyiv’s foreign ministry", "Ukrainian foreign ministry", "Not providing guarantees was a strategic mistake,"),
-])
+@pytest.mark.parametrize(
+    ("text", "kind", "speaker", "canonical", "content"),
+    [
+        (
+            "“We all need to do more,” Mr Rutte said.",
+            "direct",
+            "Mr Rutte",
+            "Mark Rutte",
+            "We all need to do more,",
+        ),
+        (
+            "Mr Rutte said: “We all need to do more.”",
+            "direct",
+            "Mr Rutte",
+            "Mark Rutte",
+            "We all need to do more.",
+        ),
+        (
+            "“We need such certainty,” said Ukrainian Foreign Minister Andriy Sibiga.",
+            "direct",
+            "Ukrainian Foreign Minister Andriy Sibiga",
+            "Andrii Sybiha",
+            "We need such certainty,",
+        ),
+        (
+            "Sibiga said that Ukraine needs at least 19 additional air defense systems.",
+            "reported",
+            "Sibiga",
+            "Andrii Sybiha",
+            "that Ukraine needs at least 19 additional air defense systems",
+        ),
+        (
+            "Mark Rutte has warned that Russia is not interested in peace.",
+            "reported",
+            "Mark Rutte",
+            "Mark Rutte",
+            "that Russia is not interested in peace",
+        ),
+        (
+            "According to Mr Rutte, the alliance must send more air defence to Ukraine.",
+            "reported",
+            "Mr Rutte",
+            "Mark Rutte",
+            "the alliance must send more air defence to Ukraine",
+        ),
+        (
+            "“Not providing guarantees was a strategic mistake,” Kyiv’s foreign ministry said.",
+            "direct",
+            "Kyiv’s foreign ministry",
+            "Ukrainian foreign ministry",
+            "Not providing guarantees was a strategic mistake,",
+        ),
+    ],
+)
 def test_one_claim(nlp: Any, text: str, kind: str, speaker: str, canonical: str, content: str) -> None:
     assert claims_of(nlp, text) == [(kind, speaker, canonical, content)]
 
@@ -63,35 +103,47 @@ def test_split_quote_is_one_claim(nlp: Any) -> None:
 
 
 def test_quote_over_two_paragraphs_is_one_claim(nlp: Any) -> None:
-    text = ("Mr Rutte said: “Russia’s aggression shows no sign of abating.\n\n"
-            "“He is using Ukraine as a testing ground for experimental missiles.”")
+    text = (
+        "Mr Rutte said: “Russia’s aggression shows no sign of abating.\n\n"
+        "“He is using Ukraine as a testing ground for experimental missiles.”"
+    )
     ((_, _, canonical, content),) = claims_of(nlp, text)
     assert canonical == "Mark Rutte"
-    assert "abating" in content and "testing ground" in content
+    assert "abating" in content
+    assert "testing ground" in content
 
 
 def test_he_added_goes_to_the_last_speaker_not_the_last_name(nlp: Any) -> None:
-    text = ("Mr Rutte said that Chinese President Xi Jinping “might get thoughts about something else”.\n\n"
-            "He added: “We cannot have a deal which is not good for Ukraine.”")
+    text = (
+        "Mr Rutte said that Chinese President Xi Jinping “might get thoughts about something else”.\n\n"
+        "He added: “We cannot have a deal which is not good for Ukraine.”"
+    )
     assert [c[2] for c in claims_of(nlp, text)] == ["Mark Rutte", "Mark Rutte"]
 
 
 def test_a_quote_paragraph_after_a_quote_keeps_its_speaker(nlp: Any) -> None:
-    text = ("“Ukraine is entering another crucial winter,” Mr Rutte said in Brussels.\n\n"
-            "“Putin is not interested in peace. He is pressing on, trying to take more territory.”")
+    text = (
+        "“Ukraine is entering another crucial winter,” Mr Rutte said in Brussels.\n\n"
+        "“Putin is not interested in peace. He is pressing on, trying to take more territory.”"
+    )
     assert [c[2] for c in claims_of(nlp, text)] == ["Mark Rutte", "Mark Rutte"]
 
 
 def test_a_modified_role_is_not_guessed(nlp: Any) -> None:
-    text = ("Mark Rutte warned such an agreement would be a threat to Europe.\n\n"
-            "The next US President has repeatedly claimed that he would bring peace within 24 hours.")
+    text = (
+        "Mark Rutte warned such an agreement would be a threat to Europe.\n\n"
+        "The next US President has repeatedly claimed that he would bring peace within 24 hours."
+    )
     speakers = [c[2] for c in claims_of(nlp, text)]
     assert speakers[0] == "Mark Rutte"
     assert "Mark Rutte" not in speakers[1:]
 
 
 def test_scare_quotes_are_part_of_the_reported_clause(nlp: Any) -> None:
-    text = "Putin is using Ukraine as a “testing ground for experimental missiles”, NATO’s secretary general has warned."
+    text = (
+        "Putin is using Ukraine as a “testing ground for experimental missiles”, "
+        "NATO’s secretary general has warned."
+    )
     ((kind, speaker, _, content),) = claims_of(nlp, text)
     assert (kind, speaker) == ("reported", "NATO’s secretary general")
     assert content.startswith("Putin is using Ukraine")
@@ -101,15 +153,22 @@ def test_outlet_statement_with_figures_has_no_speaker(nlp: Any) -> None:
     text = "On Monday, the US announced a new weapons package for Ukraine worth $725m (£570m)."
     doc = extract_claims(make_document(text, text=text), nlp=nlp)
     ((claim),) = doc.claims
-    assert (claim.kind, claim.speaker, [f.text for f in claim.figures]) == ("statement", "", ["$725m (£570m)"])
+    assert (claim.kind, claim.speaker, [f.text for f in claim.figures]) == (
+        "statement",
+        "",
+        ["$725m (£570m)"],
+    )
 
 
-@pytest.mark.parametrize(("phrase", "name"), [
-    ("Kyiv's foreign ministry", "Ukrainian foreign ministry"),
-    ("the Ukrainian Ministry of Foreign Affairs", "Ukrainian foreign ministry"),
-    ("Russia’s defence ministry", "Russian defence ministry"),
-    ("the ministry", ""),
-    ("Atlantis's foreign ministry", ""),
-])
+@pytest.mark.parametrize(
+    ("phrase", "name"),
+    [
+        ("Kyiv's foreign ministry", "Ukrainian foreign ministry"),
+        ("the Ukrainian Ministry of Foreign Affairs", "Ukrainian foreign ministry"),
+        ("Russia’s defence ministry", "Russian defence ministry"),
+        ("the ministry", ""),
+        ("Atlantis's foreign ministry", ""),
+    ],
+)
 def test_ministries_by_place_and_function(phrase: str, name: str) -> None:
     assert ministry_name(phrase) == name

@@ -11,24 +11,49 @@ from pipeline.claims.grouping import ClaimRef, group_refs, words
 
 
 def ref(key: str, speaker: str, text: str) -> ClaimRef:
-    return ClaimRef(key=key, doc_id=key.split(":")[0], speaker=speaker, text=text, figures=parse_figures(text))
+    return ClaimRef(
+        key=key, doc_id=key.split(":")[0], speaker=speaker, text=text, figures=parse_figures(text)
+    )
 
 
-SYBIHA_20 = ref("a:1", "Andrii Sybiha", "his country needed another 20 air defence systems to protect its power grid")
-SYBIHA_19 = ref("b:1", "Andrii Sybiha",
-                "Ukraine needs at least 19 additional air defense systems to protect the population")
-PEACE_A = ref("a:2", "Mark Rutte", "Putin is not interested in peace. He is pressing on, trying to take more territory.")
-PEACE_B = ref("c:2", "Mark Rutte", "Mr. Putin is not interested in peace, He is continuing his efforts to seize territory")
-MORE = ref("c:3", "Mark Rutte", "We all need to do more. The stronger our military support, the stronger our hand.")
-OTHER_SPEAKER = ref("d:1", "Vladimir Putin", "Putin is not interested in peace. He is pressing on, trying to take more.")
+SYBIHA_20 = ref(
+    "a:1", "Andrii Sybiha", "his country needed another 20 air defence systems to protect its power grid"
+)
+SYBIHA_19 = ref(
+    "b:1",
+    "Andrii Sybiha",
+    "Ukraine needs at least 19 additional air defense systems to protect the population",
+)
+PEACE_A = ref(
+    "a:2", "Mark Rutte", "Putin is not interested in peace. He is pressing on, trying to take more territory."
+)
+PEACE_B = ref(
+    "c:2",
+    "Mark Rutte",
+    "Mr. Putin is not interested in peace, He is continuing his efforts to seize territory",
+)
+MORE = ref(
+    "c:3", "Mark Rutte", "We all need to do more. The stronger our military support, the stronger our hand."
+)
+OTHER_SPEAKER = ref(
+    "d:1", "Vladimir Putin", "Putin is not interested in peace. He is pressing on, trying to take more."
+)
 
 
 def groups_of(refs: list[ClaimRef]) -> dict[str, str]:
     return {k: g.group for k, g in group_refs(refs).items()}
 
 
-@pytest.mark.parametrize(("a", "b"), [("defence", "defense"), ("Nato", "NATO"), ("systems", "system"),
-                                      ("emphasised", "emphasized"), ("needed", "needs")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("defence", "defense"),
+        ("Nato", "NATO"),
+        ("systems", "system"),
+        ("emphasised", "emphasized"),
+        ("needed", "needs"),
+    ],
+)
 def test_spelling_case_and_inflection_fold_together(a: str, b: str) -> None:
     assert words(a) == words(b)
 
@@ -36,11 +61,14 @@ def test_spelling_case_and_inflection_fold_together(a: str, b: str) -> None:
 def test_same_statement_in_two_outlets_is_one_group_and_different_figures_conflict() -> None:
     grouped = group_refs([SYBIHA_20, SYBIHA_19])
     assert grouped["a:1"].group == grouped["b:1"].group
-    assert grouped["a:1"].conflict and grouped["b:1"].conflict
+    assert grouped["a:1"].conflict
+    assert grouped["b:1"].conflict
 
 
 def test_same_figures_do_not_conflict() -> None:
-    same = ref("b:1", "Andrii Sybiha", "Ukraine needs another 20 air defense systems to protect its power grid")
+    same = ref(
+        "b:1", "Andrii Sybiha", "Ukraine needs another 20 air defense systems to protect its power grid"
+    )
     assert not group_refs([SYBIHA_20, same])["a:1"].conflict
 
 

@@ -8,34 +8,49 @@ from pipeline.claims.quotes import find_quotes
 
 
 def quoted(text: str) -> list[str]:
-    return [text[q.start:q.end] for q in find_quotes(text)]
+    return [text[q.start : q.end] for q in find_quotes(text)]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ('"We all need to do more," he said.', ["We all need to do more,"]),
-    ("“We all need to do more,” he said.", ["We all need to do more,"]),
-    ("He said: “This mistake must be corrected.”", ["This mistake must be corrected."]),
-    # the apostrophe in Ukraine’s is not a closing mark
-    ("NATO chief says Putin is ‘not interested in peace’ and Ukraine’s resolve holds",
-     ["not interested in peace"]),
-    # one closed with a single mark by mistake
-    ("“And that is what we will focus on,’ he added.", ["And that is what we will focus on,"]),
-    ("''This isn't tax reform,'' he said.", ["This isn't tax reform,"]),
-    ("Two “quotes” and “more words here” in one line.", ["quotes", "more words here"]),
-    ("No quotation here, only Ukraine’s and Russia’s apostrophes.", []),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"We all need to do more," he said.', ["We all need to do more,"]),
+        ("“We all need to do more,” he said.", ["We all need to do more,"]),
+        ("He said: “This mistake must be corrected.”", ["This mistake must be corrected."]),
+        # the apostrophe in Ukraine’s is not a closing mark
+        (
+            "NATO chief says Putin is ‘not interested in peace’ and Ukraine’s resolve holds",
+            ["not interested in peace"],
+        ),
+        # one closed with a single mark by mistake
+        ("“And that is what we will focus on,’ he added.", ["And that is what we will focus on,"]),
+        ("''This isn't tax reform,'' he said.", ["This isn't tax reform,"]),
+        ("Two “quotes” and “more words here” in one line.", ["quotes", "more words here"]),
+        ("No quotation here, only Ukraine’s and Russia’s apostrophes.", []),
+    ],
+)
 def test_quotes_in_one_paragraph(text: str, expected: list[str]) -> None:
     assert quoted(text) == expected
 
 
 def test_an_unclosed_quote_continues_into_the_next_paragraph() -> None:
-    text = "He also said: “Russia’s aggression shows no sign of abating.\n\n“He is using Ukraine as a testing ground.”"
+    text = (
+        "He also said: “Russia’s aggression shows no sign of abating.\n\n"
+        "“He is using Ukraine as a testing ground.”"
+    )
     first, second = find_quotes(text)
-    assert not first.closed and not first.continues
-    assert second.continues and second.closed
-    assert text[second.start:second.end] == "He is using Ukraine as a testing ground."
+    assert (first.closed, first.continues) == (False, False)
+    assert (second.closed, second.continues) == (True, True)
+    assert text[second.start : second.end] == "He is using Ukraine as a testing ground."
 
 
 def test_a_closed_quote_does_not_continue_into_the_next_paragraph() -> None:
     text = "“Putin is wrong,” he said.\n\n“Make sure Ukraine has what it needs.”"
     assert [q.continues for q in find_quotes(text)] == [False, False]
+
+
+def test_a_subheading_between_paragraphs_does_not_end_a_running_quote() -> None:
+    text = (
+        "He said: “Russia’s aggression shows no sign of abating.\n\nMore on Russia\n\n“He is using Ukraine.”"
+    )
+    assert [q.continues for q in find_quotes(text)] == [False, True]

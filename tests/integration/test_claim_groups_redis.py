@@ -1,0 +1,51 @@
+"""Claim groups shared through a private real Redis (pipeline/adapters/claim_groups.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from pipeline.adapters.claim_groups import ClaimGroups
+from pipeline.claims.figures import parse_figures
+from pipeline.document import Document
+from tests.factories import make_claim, make_document
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def clients(private_redis: str) -> Iterator[list[redis.Redis]]:
+    """Two clients, as two workers would hold."""
+    made = [redis.Redis.from_url(private_redis), redis.Redis.from_url(private_redis)]
+    yield made
+    for client in made:
+        client.close()
+
+
+def article(name: str, who: str, text: str) -> Document:
+    claim = make_claim(text, kind="reported", speaker=who, speaker_canonical=who, figures=parse_figures(text))
+    return make_document(f"article {name}", id=f"doc-{name}", claims=(claim,))
+
+
+def test_two_workers_see_each_others_claims(clients: list[redis.Redis]) -> None:
+    first, second = (ClaimGroups(c) for c in clients)
+    a = first.assign(
+        article("a", "Andrii Sybiha", "Ukraine needed another 20 air defence systems for its grid")
+    )
+    c = second.assign(
+        article("c", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems for its grid")
+    )
+    assert c.claims[0].group == a.claims[0].group
+    assert c.claims[0].conflict  # the second sees the disagreement at once
+    assert not a.claims[0].conflict  # the first could not know yet: the claims table regroups later
+
+
+def test_other_speakers_are_not_mixed_in(clients: list[redis.Redis]) -> None:
+    groups = ClaimGroups(clients[0])
+    a = groups.assign(article("a", "Mark Rutte", "Putin is not interested in peace and wants more territory"))
+    b = groups.assign(
+        article("b", "Vladimir Putin", "Putin is not interested in peace and wants more territory")
+    )
+    assert a.claims[0].group != b.claims[0].group

@@ -1,0 +1,115 @@
+"""The embedded claims table: groups and conflicts from stored claims, whatever the order."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.adapters.sqlite_claims import SqliteClaims
+from pipeline.claims.figures import parse_figures
+from pipeline.claims.records import to_claim_records
+from pipeline.document import Document
+from tests.factories import make_claim, make_document
+
+
+def article(name: str, *claims: tuple[str, str]) -> Document:
+    return make_document(
+        f"article {name}",
+        id=f"doc-{name}",
+        source=f"/drop/{name}.txt",
+        sources=(f"/drop/{name}.txt",),
+        outlet=f"Outlet {name.upper()}",
+        claims=tuple(
+            make_claim(
+                text,
+                kind="reported",
+                speaker=who,
+                speaker_canonical=who,
+                cue="said",
+                figures=parse_figures(text),
+                start=100 * n,
+                end=100 * n + len(text),
+            )
+            for n, (who, text) in enumerate(claims)
+        ),
+    )
+
+
+A = article(
+    "a",
+    ("Andrii Sybiha", "Ukraine needed another 20 air defence systems to protect its power grid"),
+    ("Mark Rutte", "Putin is not interested in peace and is trying to take more territory"),
+)
+B = article(
+    "b", ("Mark Rutte", "Mr. Putin is not interested in peace, he is trying to seize new territories")
+)
+C = article(
+    "c", ("Andrii Sybiha", "Ukraine needs at least 19 additional air defense systems to protect the grid")
+)
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> Iterator[SqliteClaims]:
+    table = SqliteClaims(tmp_path / "index.sqlite3")
+    yield table
+    table.close()
+
+
+def groups(table: SqliteClaims) -> set[tuple[str, tuple[str, ...], bool]]:
+    return {(g["speaker"], tuple(g["sources"]), g["conflict"]) for g in table.groups()}
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations([A, B, C])))
+def test_groups_and_conflicts_do_not_depend_on_arrival_order(
+    table: SqliteClaims, order: tuple[Document, ...]
+) -> None:
+    for doc in order:
+        table.write(doc)
+    assert groups(table) == {
+        ("Andrii Sybiha", ("/drop/a.txt", "/drop/c.txt"), True),
+        ("Mark Rutte", ("/drop/a.txt", "/drop/b.txt"), False),
+    }
+
+
+def test_a_later_article_makes_an_earlier_group_conflicting(table: SqliteClaims) -> None:
+    table.write(A)
+    assert not any(g["conflict"] for g in table.groups())
+    table.write(C)
+    (conflicting,) = table.groups(conflicts=True)
+    assert {f["text"] for f in conflicting["figures"]} == {
+        "another 20 air defence systems",
+        "at least 19 additional air defense systems",
+    }
+
+
+def test_rewriting_a_document_replaces_its_claims(table: SqliteClaims) -> None:
+    table.write(A)
+    table.write(A)
+    assert len(table.claims()) == 2
+
+
+def test_speaker_filter_and_full_text_search(table: SqliteClaims) -> None:
+    for doc in (A, B, C):
+        table.write(doc)
+    assert {g["speaker"] for g in table.groups(speaker="rutte")} == {"Mark Rutte"}
+    assert {h["doc_id"] for h in table.search("seize")} == {"doc-b"}
+
+
+def test_claim_records_carry_who_what_where_and_outlet() -> None:
+    (record, _) = to_claim_records(A)
+    assert record["id"] == "doc-a:0"
+    assert (record["speaker_canonical"], record["kind"], record["outlet"]) == (
+        "Andrii Sybiha",
+        "reported",
+        "Outlet A",
+    )
+    assert record["figures"][0] == {
+        "text": "another 20 air defence systems",
+        "value": 20.0,
+        "unit": "air defence systems",
+        "modifier": "another",
+    }
+    assert record["sources"] == ["/drop/a.txt"]
