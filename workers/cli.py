@@ -208,6 +208,8 @@ def worker(ctx: click.Context, concurrency: int | None, queues: str, hostname: s
             "--without-mingle", *ctx.args]
     if hostname:
         argv += ["--hostname", hostname]
+    if settings.log_format == "json":
+        argv.insert(0, "--quiet")  # no ASCII-art banner among the JSON lines
     app.worker_main(argv)
 
 
@@ -335,6 +337,9 @@ for _command in (status, sources, failed, retry):
 from workers.cli_claims import claims  # noqa: E402
 
 main.add_command(claims)
+from workers.cli_entities import entities  # noqa: E402
+
+main.add_command(entities)
 from workers.cli_stories import stories  # noqa: E402
 
 main.add_command(stories)
