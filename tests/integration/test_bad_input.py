@@ -154,3 +154,31 @@ def test_urls_are_fetched_when_allowed_and_refused_by_default(newsflow: Newsflow
     assert "404" in states[f"{site}/missing"]["reason"]
     hit = wait_for(lambda: newsflow.json_lines("search", "Sybiha"), timeout=10)[0]
     assert hit["sources"] == [f"{site}/article"]
+
+
+def test_a_file_deleted_or_rewritten_while_queued(tmp_path: Path, private_redis: str) -> None:
+    from config.settings import Settings
+    from workers.local import WorkerProcesses
+
+    cli = Newsflow(tmp_path / "home", {"NEWSFLOW_REDIS_URL": private_redis})
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "deleted.txt").write_text(ARTICLE, encoding="utf-8")
+    (inbox / "rewritten.txt").write_text(ARTICLE, encoding="utf-8")
+    cli("submit", str(inbox))  # no worker is running yet: both wait in the queue
+    (inbox / "deleted.txt").unlink()
+    (inbox / "rewritten.txt").write_text(ARTICLE.replace("Tuesday", "Wednesday"), encoding="utf-8")
+    pool = WorkerProcesses(Settings(home=cli.home, redis_url=private_redis), private_redis,
+                           concurrency=1, env=cli.env)
+    pool.start()
+    try:
+        wait_for(lambda: {r["state"] for r in cli.json_lines("sources")} <= {"done", "skipped", "failed"},
+                 timeout=120)
+    finally:
+        pool.stop()
+    states = {Path(r["source"]).name: r for r in cli.json_lines("sources")}
+    assert states["deleted.txt"]["state"] == "skipped"
+    assert "vanished" in states["deleted.txt"]["reason"]
+    assert states["rewritten.txt"]["state"] == "done"
+    doc = cli.json_lines("show", states["rewritten.txt"]["document"])[0]
+    assert "Wednesday" in doc["text"]  # what is read is what is on disk when its turn comes
