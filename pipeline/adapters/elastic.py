@@ -63,13 +63,15 @@ def make_client(settings: Any) -> Elasticsearch:
     """A client for the cluster in `settings` (URLs, API key or basic auth, TLS, timeout).
 
     Secrets come only from the settings, which read them only from the environment.
-    Connection errors and 502/503/504 are retried by the transport on the next node; a
-    429 is left to the bulk helper, which backs off (an immediate retry adds load).
+    Connection errors and 502/503/504 are retried at once by the transport, on the next
+    node; a 429 is left to the bulk helper, which backs off (an immediate retry adds load).
     """
     kw: dict[str, Any] = {
         "hosts": list(settings.es_urls),
         "request_timeout": settings.es_timeout_s,
-        "retry_on_timeout": True,
+        # A timeout is not retried here: three 30 s attempts would overrun the task's
+        # time limit; it becomes TransientError and Celery retries later, with backoff.
+        "retry_on_timeout": False,
         "max_retries": 2,
         "retry_on_status": (502, 503, 504),
     }
@@ -195,6 +197,17 @@ class ElasticIndex:
         self.retries_429 = retries_429
         # "wait_for" makes a write visible to search before it returns (tests, `run`).
         self.refresh: str | bool = "wait_for" if refresh else False
+
+    def refreshing(self) -> ElasticIndex:
+        """The same index whose writes wait until they are visible to search."""
+        return ElasticIndex(
+            self.es,
+            prefix=self.prefix,
+            chunk_size=self.chunk_size,
+            chunk_bytes=self.chunk_bytes,
+            retries_429=self.retries_429,
+            refresh=True,
+        )
 
     def alias(self, kind: str = "documents") -> str:
         return alias_name(self.prefix, kind)
@@ -671,7 +684,7 @@ class ElasticClaims:
         return len(records)
 
     def _bulk(self, actions: list[dict[str, Any]]) -> None:
-        refused = ElasticIndex(self.index.es, prefix=self.index.prefix, refresh=True).bulk(actions)
+        refused = self.index.refreshing().bulk(actions)
         if refused:
             raise BadInput(f"claims index refused {refused[0][0]}: {refused[0][1]}")
 
@@ -806,7 +819,7 @@ class ElasticStories:
             if version in stored:  # an older version: search lists the newest one only
                 touched.add(stored[version].get("story_id") or "")
                 actions.append(self._update(version, {"duplicate_of": doc.id}))
-        refused = ElasticIndex(self.index.es, prefix=self.index.prefix, refresh=True).bulk(actions)
+        refused = self.index.refreshing().bulk(actions)
         if refused:
             raise BadInput(f"documents index refused a story update: {refused[0][1]}")
         for story in sorted(touched - {""}):
