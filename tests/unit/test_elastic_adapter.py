@@ -302,6 +302,7 @@ class ClusterStandIn(BaseHTTPRequestHandler):
     templates: ClassVar[dict[str, Any]] = {}
     aliases: ClassVar[dict[str, dict[str, Any]]] = {}  # index -> {alias: settings}
     log: ClassVar[list[tuple[str, str, Any]]] = []
+    url: ClassVar[str] = ""
 
     def log_message(self, *_: Any) -> None:
         pass
@@ -382,7 +383,8 @@ def cluster() -> Iterator[Any]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), ClusterStandIn)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield make_client(es_settings(f"http://127.0.0.1:{server.server_address[1]}"))
+    ClusterStandIn.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield make_client(es_settings(ClusterStandIn.url))
     server.shutdown()
     server.server_close()
 
@@ -439,3 +441,17 @@ def test_check_is_clean_after_setup_and_names_the_fix_when_a_template_is_stale(
     assert check_problems(check(cluster, "nftest")) == [
         "nftest-claims: template installed 0, file 1; run `newsflow es setup`"
     ]
+
+
+def test_es_setup_and_check_on_the_command_line(cluster: Any, tmp_path: Path) -> None:
+    from tests.conftest import Newsflow
+
+    cli = Newsflow(tmp_path, {"NEWSFLOW_ES_URLS": ClusterStandIn.url, "NEWSFLOW_ES_PREFIX": "nfcli"})
+    assert "alias nfcli-documents: created -> nfcli-documents-v1" in cli("es", "setup").stdout
+    report = json.loads(cli("es", "check", "--json").stdout)
+    assert report["problems"] == []
+    assert report["kinds"]["claims"]["indices"] == ["nfcli-claims-v1"]
+    ClusterStandIn.aliases.clear()  # as if someone deleted the indices
+    failed = cli("es", "check", check=False)
+    assert failed.returncode == 1
+    assert "nfcli-stories: no alias; run `newsflow es setup`" in failed.stdout
