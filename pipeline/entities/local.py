@@ -171,7 +171,7 @@ def _cut(m: Mention, mine: tuple[str, ...], size: int, names: set[tuple[str, ...
     """
     full = {n for n in names if len(n) > 1}
     name_words = {w for n in full for w in n}
-    surnames = {n[-1:] for n in full} | {n for n in names if len(n) == 1}
+    surnames = {n[-1:] for n in full}
     for i in range(len(mine) - size + 1):
         run = mine[i:i + size]
         rest = mine[:i] + mine[i + size:]
