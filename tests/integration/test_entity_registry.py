@@ -1,0 +1,120 @@
+"""The entity registry against a real private Redis: across documents, redelivered, concurrent."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import threading
+
+import pytest
+import redis
+
+from pipeline.adapters.entity_registry import RedisEntityRegistry
+from pipeline.entities.local import LocalEntity, Mention
+
+pytestmark = pytest.mark.integration
+
+
+def entity(name: str, label: str = "PERSON") -> LocalEntity:
+    return LocalEntity(name=name, label=label,
+                       mentions=[Mention(surface=name, name=name, label=label, start=0, end=len(name))])
+
+
+# One document each: a spelling of the foreign minister's name, and what surrounds it.
+DOCS = {
+    "a": [entity("Andrii Sybiha"), entity("NATO", "ORG"), entity("Kyiv", "GPE"), entity("Mark Rutte")],
+    "b": [entity("Andriy Sibiga"), entity("NATO", "ORG"), entity("Kyiv", "GPE")],
+    "c": [entity("Andriy Sybiha"), entity("Mark Rutte"), entity("Kyiv", "GPE")],
+    "d": [entity("Sibiga"), entity("NATO", "ORG"), entity("Mark Rutte"), entity("Kyiv", "GPE")],
+}
+
+
+def registry(url: str, prefix: str = "test:entities") -> RedisEntityRegistry:
+    return RedisEntityRegistry(redis.Redis.from_url(url), prefix=prefix)
+
+
+SPELLINGS = {"Andrii Sybiha", "Andriy Sibiga", "Andriy Sybiha", "Sibiga"}
+
+
+def minister_ids(reg: RedisEntityRegistry) -> set[str]:
+    rows = reg.entities()
+    return {row["id"] for row in rows if row["type"] == "PERSON" and SPELLINGS & set(row["variants"])}
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations("abcd"))[::5])
+def test_spellings_of_one_name_get_one_canonical_in_any_order(
+    private_redis: str, order: tuple[str, ...],
+) -> None:
+    reg = registry(private_redis)
+    for doc_id in order:
+        reg.resolve(doc_id, DOCS[doc_id])
+    assert len(minister_ids(reg)) == 1
+    rows = {row["canonical"]: row for row in reg.entities()}
+    assert rows["NATO"]["documents"] == 3
+    assert rows["Kyiv"]["documents"] == 4
+
+
+def test_a_redelivered_document_gets_the_same_answer_and_counts_once(private_redis: str) -> None:
+    reg = registry(private_redis)
+    first = reg.resolve("a", DOCS["a"])
+    again = reg.resolve("a", DOCS["a"])
+    assert [r.id for r in again] == [r.id for r in first]
+    assert {row["canonical"]: row["documents"] for row in reg.entities()}["Andrii Sybiha"] == 1
+
+
+def test_different_people_with_one_surname_stay_apart(private_redis: str) -> None:
+    reg = registry(private_redis)
+    reg.resolve("x", [entity("Venus Williams"), entity("Wimbledon", "EVENT")])
+    reg.resolve("y", [entity("Serena Williams"), entity("Wimbledon", "EVENT")])
+    people = sorted(row["canonical"] for row in reg.entities() if row["type"] == "PERSON")
+    assert people == ["Serena Williams", "Venus Williams"]
+
+
+def _resolve_in_thread(url: str, prefix: str, doc_id: str, barrier: threading.Barrier) -> None:
+    reg = registry(url, prefix)
+    barrier.wait()
+    reg.resolve(doc_id, DOCS[doc_id[0]])
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_concurrent_workers_never_create_two_entities_for_one_name(private_redis: str, round_: int) -> None:
+    prefix = f"race{round_}"
+    doc_ids = [f"{key}{n}" for n in range(3) for key in "abc"]  # 9 documents at once
+    barrier = threading.Barrier(len(doc_ids))
+    threads = [threading.Thread(target=_resolve_in_thread, args=(private_redis, prefix, d, barrier))
+               for d in doc_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    reg = registry(private_redis, prefix)
+    rows = reg.entities()
+    minister = minister_ids(reg)
+    assert len(minister) == 1  # whichever spelling came first names it
+    others = sorted(row["canonical"] for row in rows if row["id"] not in minister)
+    assert others == ["Kyiv", "Mark Rutte", "NATO"]
+    assert sum(row["documents"] for row in rows if row["canonical"] == "Kyiv") == len(doc_ids)
+
+
+def _resolve_in_process(url: str, prefix: str, doc_id: str, start: multiprocessing.synchronize.Event) -> None:
+    reg = registry(url, prefix)
+    start.wait()
+    reg.resolve(doc_id, DOCS[doc_id[0]])
+
+
+def test_concurrent_worker_processes_agree_too(private_redis: str) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Event()
+    procs = [ctx.Process(target=_resolve_in_process, args=(private_redis, "procs", d, start))
+             for d in ("a1", "b1", "c1", "a2", "b2", "c2")]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    reg = registry(private_redis, "procs")
+    minister = minister_ids(reg)
+    assert len(minister) == 1
+    assert sorted(row["canonical"] for row in reg.entities() if row["id"] not in minister) == [
+        "Kyiv", "Mark Rutte", "NATO"]
