@@ -194,12 +194,24 @@ def fold_keep_offsets(text: str) -> str:
     return "".join((unicodedata.normalize("NFKD", c)[:1] or c).lower() for c in text)
 
 
-def resolve_document(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEntity]:
-    """Group one document's mentions (in text order) into entities."""
+def resolve_document(mentions: list[Mention], gazetteer: Gazetteer,
+                     hints: list[Mention] | None = None) -> list[LocalEntity]:
+    """Group one document's mentions (in text order) into entities.
+
+    `hints` are mentions found outside the text (in the title): they add no entity,
+    but a surname alone in the text takes the full name a hint gives it.
+    """
     mentions = _fix_labels(trim_to_known(mentions), gazetteer)
     people = [m for m in mentions if m.label == "PERSON"]
     things = [m for m in mentions if m.label != "PERSON"]
     entities = _group_people(people, gazetteer) + _group_things(things, gazetteer)
+    hinted = [LocalEntity(name=h.name, label="PERSON", mentions=[h]) for h in hints or ()
+              if h.label == "PERSON" and person_parts(h.name)]
+    for e in entities:
+        if e.is_person and not e.full:
+            full = _full_name_for(e.mentions[0], hinted)
+            if full is not None:
+                e.name = gazetteer.person(full.name) or full.name
     entities.sort(key=lambda e: e.mentions[0].start)
     return entities
 

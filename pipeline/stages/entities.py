@@ -37,7 +37,9 @@ def extract_entities(doc: Document, *, nlp: Any, registry: Registry | None = Non
     Never: touches raw_text, loads a model; its only I/O is through `registry`.
     Without a registry, names are resolved within the document only.
     """
-    local = resolve_document(find_mentions(doc.text, nlp=nlp), gazetteer or load_gazetteer())
+    # The title is often cut from the text; its full names complete surnames in the text.
+    hints = find_mentions(doc.title, nlp=nlp) if doc.title and doc.title not in doc.text else []
+    local = resolve_document(find_mentions(doc.text, nlp=nlp), gazetteer or load_gazetteer(), hints)
     if registry is not None:
         names = [(r.canonical, r.label) for r in registry.resolve(doc.id, local)]
     else:
