@@ -114,5 +114,6 @@ def test_an_empty_text_has_no_entities(nlp: Any) -> None:
 
 def test_a_surname_takes_the_full_name_from_the_title(nlp: Any) -> None:
     doc = make_document("x", title="NATO chief Mark Rutte warns", text="Rutte said Nato must act.")
-    people = [(e.canonical, e.variants) for e in extract_entities(doc, nlp=nlp).entities if e.label == "PERSON"]
+    entities = extract_entities(doc, nlp=nlp).entities
+    people = [(e.canonical, e.variants) for e in entities if e.label == "PERSON"]
     assert people == [("Mark Rutte", ("Rutte",))]
