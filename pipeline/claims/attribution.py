@@ -16,6 +16,7 @@ The speaker is returned as written ("he", "who", "the statement", "Mr Rutte");
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,13 @@ _NP_DEPS = frozenset(
         "npadvmod",
         "punct",
     }
+)
+_SIGNATURE = re.compile(
+    r"^[”\"’']?\s*(?P<dash>[―—–]|--)\s*(?P<name>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){0,4})\s*[.,]?\s*$"
+)
+_SUBORDINATORS = frozenset(
+    "when if because after before while although though as since despite once until unless "
+    "whether which who that what all".split()
 )
 _MAX_BEFORE_GAP = 12  # tokens between a cue and the quote it introduces ("said in Brussels on Tuesday:")
 
@@ -152,7 +160,7 @@ class _Paragraph:
             for child in cue.children:
                 if child.dep_ in _SUBJECT_DEPS and not self.is_quoted(child):
                     return child
-            if cue.dep_ in ("advcl", "xcomp", "conj", "pcomp") and cue.head is not cue:
+            if cue.dep_ in ("advcl", "xcomp", "conj", "pcomp") and cue.head.i != cue.i:
                 cue = cue.head
                 continue
             return None
@@ -240,7 +248,11 @@ class _Paragraph:
                 out[-1] = current = _extend(current, (q.start, q.end))
                 continue
             cue = cue or self.cue_before(q, prv)
-            if cue is not None:
+            signed = self.signed(q, nxt) if cue is None else None
+            if signed is not None:  # “…” ― Carla Sanchez
+                current = signed
+                out.append(current)
+            elif cue is not None:
                 subj = self.subject(cue)
                 current = self.make([(q.start, q.end)], "direct", subj, cue)
                 self.used_cues.add(cue.i)
@@ -249,6 +261,25 @@ class _Paragraph:
                 current = _inherit(previous_direct, (q.start, q.end))
                 out.append(current)
         return out
+
+    def signed(self, q: Quote, limit: int) -> Attribution | None:
+        """A quote signed with a dash and a name to the end of the paragraph, as in vox pops."""
+        after = self.text[q.end : limit]
+        m = _SIGNATURE.match(after)
+        if m is None or not self._starts_clause(q):
+            return None
+        start = q.end + m.start("name")
+        return Attribution(
+            spans=((q.start, q.end),),
+            kind="direct",
+            speaker=m.group("name"),
+            speaker_start=start,
+            speaker_end=start + len(m.group("name")),
+            speaker_type="name",
+            cue=m.group("dash"),
+            cue_start=q.end + m.start("dash"),
+            sentence=self.sent_index[self.sdoc[-1].i],
+        )
 
     def _opens_paragraph(self, q: Quote) -> bool:
         return q.start - self.start <= 2
@@ -328,6 +359,9 @@ class _Paragraph:
         return out
 
     def content(self, cue: Any) -> tuple[int, int] | None:
+        first = self.content_first(cue)
+        if first is not None:
+            return self._span(first)
         clause = next(
             (
                 c
@@ -351,6 +385,31 @@ class _Paragraph:
             toks = list(obj)
         else:
             return None
+        return self._span(toks)
+
+    def content_first(self, cue: Any) -> list[Any] | None:
+        """ "…, another source said." / "…, said X.": the sentence up to the comma, whatever the parse."""
+        subj = self.subject(cue)
+        if subj is None or subj.head.i != cue.i:
+            return None
+        left = min(self.np(subj)[0], cue.i) if subj.i < cue.i else cue.i
+        aux = [c.i for c in cue.children if c.dep_ in ("aux", "neg") and c.i < cue.i]
+        left = min([left, *aux])
+        sent = cue.sent
+        if left <= sent.start + 2 or self.sdoc[left - 1].text not in (",", "”", '"', "’", "—"):
+            return None
+        if any(c.dep_ in ("ccomp", "dobj", "xcomp") and c.i > cue.i for c in cue.children):
+            return None
+        toks = [t for t in sent if t.i < left - 1]
+        # the words before the comma must be a clause of their own, not "When X left," / "Despite Y,"
+        words = [t.lower_ for t in toks if t.is_alpha][:2]
+        if not words or words[0] in _SUBORDINATORS or words[-1] in _SUBORDINATORS:
+            return None
+        if not any(t.dep_ in _SUBJECT_DEPS and t.head.dep_ not in ("advcl", "relcl", "acl") for t in toks):
+            return None
+        return toks
+
+    def _span(self, toks: list[Any]) -> tuple[int, int] | None:
         toks = [t for t in toks if not (t.is_punct and t.text not in ("”", '"', "’"))] or toks
         while toks and (
             (toks[-1].is_punct and toks[-1].text in (",", "—", "–")) or toks[-1].lower_ in ("and", "but")
