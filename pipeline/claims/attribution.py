@@ -55,7 +55,28 @@ _SIGNATURE = re.compile(
     r"^[”\"’']?\s*(?P<dash>[―—–]|--)\s*(?P<name>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){0,4})\s*[.,]?\s*$"
 )
 _SUBORDINATORS = frozenset(
-    ["when", "if", "because", "after", "before", "while", "although", "though", "as", "since", "despite", "once", "until", "unless", "whether", "which", "who", "that", "what", "all"]
+    {
+        "when",
+        "if",
+        "because",
+        "after",
+        "before",
+        "while",
+        "although",
+        "though",
+        "as",
+        "since",
+        "despite",
+        "once",
+        "until",
+        "unless",
+        "whether",
+        "which",
+        "who",
+        "that",
+        "what",
+        "all",
+    }
 )
 _MAX_BEFORE_GAP = 12  # tokens between a cue and the quote it introduces ("said in Brussels on Tuesday:")
 
