@@ -117,7 +117,10 @@ def incremental(
     for i in order:
         assign_story(find_duplicates(docs[i], lsh=lsh), stories=stories)
     per_doc_ms = (time.perf_counter() - started) * 1000 / len(order)
-    return stories.all_labels(), per_doc_ms
+    labels = stories.all_labels()
+    lsh.close()
+    client.close()
+    return labels, per_doc_ms
 
 
 def fit(
@@ -220,9 +223,8 @@ def main() -> None:
                 text=True,
                 check=True,
             )
-            print(
-                f"cross-check: fit on half {k}, scored on the other half: {res.stdout.strip().splitlines()[-1]}"
-            )
+            last = res.stdout.strip().splitlines()[-1]
+            print(f"cross-check: fit on half {k}, scored on the other half: {last}")
 
     batch = grouping.group(features)
     batch_line = score(rows, docs, batch, out)

@@ -78,6 +78,7 @@ class StoryFeatures:
     who: tuple[tuple[str, ...], ...] = ()  # prominent people, each as its word stems
     where: tuple[tuple[str, ...], ...] = ()  # prominent places
     orgs: tuple[tuple[str, ...], ...] = ()  # prominent organisations and groups
+    lede_numbers: tuple[str, ...] = ()  # the figures of the lede: 23 pirates, magnitude 5.6
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +95,7 @@ class StoryFeatures:
             "who": [list(n) for n in self.who],
             "where": [list(n) for n in self.where],
             "orgs": [list(n) for n in self.orgs],
+            "lede_numbers": list(self.lede_numbers),
         }
 
     @classmethod
@@ -112,6 +114,7 @@ class StoryFeatures:
             who=tuple(tuple(n) for n in data.get("who", ())),
             where=tuple(tuple(n) for n in data.get("where", ())),
             orgs=tuple(tuple(n) for n in data.get("orgs", ())),
+            lede_numbers=tuple(data.get("lede_numbers", ())),
         )
 
 
@@ -162,6 +165,7 @@ def story_features(doc: Document) -> StoryFeatures:
         names=names,
         years=tuple(sorted({int(y) for y in _YEAR.findall(text)})),
         numbers=tuple(sorted(_numbers(text))),
+        lede_numbers=tuple(sorted(_numbers(text[:_LEDE_CHARS]))),
         dates=tuple(sorted(_dates(text))),
         published=doc.published[:10],
         keys=tuple(sorted(set(keys))),
@@ -181,7 +185,8 @@ def _weighted_terms(text: str) -> dict[str, float]:
 def _prominent(doc: Document, labels: set[str]) -> tuple[tuple[str, ...], ...]:
     """Names of `labels` mentioned twice or in the lede: who, where an article is about."""
     out = []
-    for entity in doc.entities:
+    # The most mentioned first: who[0] is the person an article is most about.
+    for entity in sorted(doc.entities, key=lambda e: (-e.count, e.start)):
         if entity.label in labels and (entity.count >= 2 or entity.start < _LEDE_CHARS):
             words = tuple(w for w in map(stem, _WORD.findall(name_key(entity.canonical))) if rarity(w) >= 1.0)
             if words and words not in out:

@@ -5,8 +5,9 @@ Two steps, both functions of the documents alone, never of their arrival order:
 1. `pair_score(a, b)`: how likely two articles report one event, a logistic function
    of a few measured signals: what they say (word and lede cosine), who and what they
    name (entity cosine), and what tells look-alike events apart: a prominent person,
-   place or organisation of one article that the other never mentions, years that do
-   not overlap, different salient numbers (23 pirates captured versus 26).
+   place or organisation of one article that the other never mentions (above all the
+   person it is most about), years that do not overlap, different figures in the lede
+   (23 pirates captured versus 26).
    `WEIGHTS` were fitted on ECB+ dev pairs within a topic (`bench/stories.py --fit`).
 2. `cluster(ids, edges)`: average-link agglomerative clustering over the scored
    pairs (missing pairs count as 0), merged while the average score between two
@@ -39,13 +40,15 @@ SIGNALS = (
     "other_who",
     "other_where",
     "other_org",
+    "other_lead",
+    "other_lede_numbers",
 )
-# Fitted by `python -m bench.stories --fit` (logistic regression, within-topic pairs of
+# Fitted by `python bench/stories.py --fit` (logistic regression, within-topic pairs of
 # ECB+ dev). The last value is the intercept.
-WEIGHTS = (1.52, 2.41, 1.41, 2.37, -1.0, 0.76, -1.13, -1.34, -0.63, -0.74, 0.16)
+WEIGHTS = (1.49, 2.16, 1.41, 2.43, -1.01, 1.16, -0.78, -0.53, -0.39, -0.5, -1.22, -1.23, 0.07)
 STORY_PREFIX = "s-"
 FAR_APART_WEIGHT = -4.0  # added when both publication dates are known and 30+ days apart
-THRESHOLD = 0.5  # average pair score needed to join two clusters
+THRESHOLD = 0.45  # average pair score needed to join two clusters
 EDGE_FLOOR = 0.3  # pairs scoring below this are not stored (they count as 0)
 
 
@@ -76,6 +79,7 @@ def pair_vector(a: StoryFeatures, b: StoryFeatures) -> list[float]:
     ya, yb = set(a.years), set(b.years)
     na, nb = _salient(a.numbers), _salient(b.numbers)
     va, vb = set(a.vocab), set(b.vocab)
+    la, lb = _salient(a.lede_numbers), _salient(b.lede_numbers)
     return [
         dot(a.terms, b.terms),
         dot(a.names, b.names),
@@ -87,6 +91,8 @@ def pair_vector(a: StoryFeatures, b: StoryFeatures) -> list[float]:
         max(_unmentioned(a.who, vb), _unmentioned(b.who, va)),
         max(_unmentioned(a.where, vb), _unmentioned(b.where, va)),
         max(_unmentioned(a.orgs, vb), _unmentioned(b.orgs, va)),
+        (_unmentioned(a.who[:1], vb) + _unmentioned(b.who[:1], va)) / 2,
+        float(bool(la and lb and not la & lb)),
     ]
 
 
@@ -100,7 +106,7 @@ def days_apart(a: StoryFeatures, b: StoryFeatures) -> float | None:
 
 def pair_score(a: StoryFeatures, b: StoryFeatures, weights: Sequence[float] = WEIGHTS) -> float:
     """Probability-like score that `a` and `b` report the same event."""
-    z = weights[-1] + sum(w * x for w, x in zip(weights, pair_vector(a, b), strict=False))
+    z = weights[-1] + sum(w * x for w, x in zip(weights[:-1], pair_vector(a, b), strict=True))
     days = days_apart(a, b)
     if days is not None:
         # ECB+ has no publication dates, so this is set by hand, not fitted: reports of one

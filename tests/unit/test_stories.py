@@ -95,6 +95,7 @@ def test_features_hold_what_tells_events_apart() -> None:
     f = story_features(THOMPSON_DOC)
     assert f.years == (2012,)
     assert "40" in f.numbers
+    assert story_features(QUAKE_DOC).lede_numbers == ("5.9",)
     assert ("thompson",) in f.who or ("tony", "thompson") in f.who
     assert "thompson" in f.vocab
     assert "the" not in f.terms  # the commonest words carry no weight
