@@ -58,10 +58,10 @@ def _scan_paragraph(text: str, start: int, end: int) -> list[Quote]:
     while i < end:
         ch = text[i]
         if text.startswith("''", i) and _can_open(text, i, start):  # two apostrophes as a double mark
-            close = text.find("''", i + 2, end)
-            if close > i + 2:
-                out.append(Quote(i + 2, close, closed=True))
-                i = close + 2
+            pair_close = text.find("''", i + 2, end)
+            if pair_close > i + 2:
+                out.append(Quote(i + 2, pair_close, closed=True))
+                i = pair_close + 2
                 continue
         if ch in _OPEN_DOUBLE and _can_open(text, i, start):
             close = _find_double_close(text, i + 1, end, ch)
@@ -72,10 +72,10 @@ def _scan_paragraph(text: str, start: int, end: int) -> list[Quote]:
             i = close + 1
             continue
         if ch == "‘" and _can_open(text, i, start):
-            close = _find_single_close(text, i + 1, end)
-            if close is not None and " " in text[i + 1 : close].strip():
-                out.append(Quote(i + 1, close, closed=True, single=True))
-                i = close + 1
+            single_close = _find_single_close(text, i + 1, end)
+            if single_close is not None and " " in text[i + 1 : single_close].strip():
+                out.append(Quote(i + 1, single_close, closed=True, single=True))
+                i = single_close + 1
                 continue
         i += 1
     return out
