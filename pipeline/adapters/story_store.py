@@ -123,10 +123,12 @@ class NearDuplicates:
         return out
 
 
-def _hashvalues(raw: bytes, like: MinHash) -> Any:
+def _hashvalues(raw: bytes | str, like: MinHash) -> Any:
     import numpy as np
 
-    return np.frombuffer(raw, dtype=like.hashvalues.dtype)
+    # Stored as raw bytes; our clients never decode responses, so `raw` is bytes.
+    data = raw if isinstance(raw, bytes) else raw.encode("latin-1")
+    return np.frombuffer(data, dtype=like.hashvalues.dtype)
 
 
 class StoryStore:
@@ -171,9 +173,9 @@ class StoryStore:
             if score >= self.floor:
                 edges[other.id] = score
         pipe = self.r.pipeline()
-        for other, score in edges.items():
-            pipe.hset(f"{self.p}:e:{f.id}", other, f"{score:.6f}")
-            pipe.hset(f"{self.p}:e:{other}", f.id, f"{score:.6f}")
+        for other_id, score in edges.items():
+            pipe.hset(f"{self.p}:e:{f.id}", other_id, f"{score:.6f}")
+            pipe.hset(f"{self.p}:e:{other_id}", f.id, f"{score:.6f}")
         pipe.incr(f"{self.p}:gen")
         gen = int(pipe.execute()[-1])
         labels = self.regroup(f.id)
