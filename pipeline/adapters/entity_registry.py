@@ -82,7 +82,7 @@ class RedisEntityRegistry:
         doc_key = f"{self.p}:doc:{doc_id}"
         with self.r.pipeline() as tx:
             try:
-                tx.watch(doc_key, *idx_keys)
+                tx.watch(doc_key, *idx_keys)  # type: ignore[no-untyped-call]
                 earlier = self._earlier_answer(doc_key, len(entities))
                 if earlier is not None:
                     tx.unwatch()
@@ -93,7 +93,7 @@ class RedisEntityRegistry:
                 members = dict(zip(idx_keys, reads.execute(), strict=True))
                 ids = sorted({_s(i) for v in members.values() for i in v})
                 if ids:
-                    tx.watch(*(f"{self.p}:e:{i}" for i in ids))
+                    tx.watch(*(f"{self.p}:e:{i}" for i in ids))  # type: ignore[no-untyped-call]
                 ctx = context_words(entities)
                 known = self._load(ids, ctx)
                 plan = self._plan(entities, keys, members, known, ctx)

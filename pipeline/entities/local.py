@@ -139,10 +139,10 @@ def add_repeats(text: str, mentions: list[Mention]) -> list[Mention]:
         for hit in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
             if any(s < hit.end() and hit.start() < e for s, e in taken):
                 continue
-            m = make_mention(text, hit.start(), hit.end(), label)
-            if m is not None:
-                found.append(m)
-                taken.append((m.start, m.end))
+            repeat = make_mention(text, hit.start(), hit.end(), label)
+            if repeat is not None:
+                found.append(repeat)
+                taken.append((repeat.start, repeat.end))
     return sorted(found, key=lambda m: m.start)
 
 
