@@ -44,6 +44,7 @@ _GENERIC_WORDS = (
     "international united new north south east west central federal state city county "
 )
 GENERIC = frozenset(_GENERIC_WORDS.split())
+_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ean|ese|ish)s?$")
 _SAME_PERSON_SIMILARITY = 0.75  # translit spellings of one surname: Sybiha/Sibiga 0.83
 
 
@@ -99,6 +100,8 @@ def make_mention(text: str, start: int, end: int, label: str) -> Mention | None:
         return None
     if len(surface.split()) > 8 or surface.isdigit():
         return None
+    if label in ("GPE", "LOC") and _DEMONYM.search(surface):  # "Ukrainian" is not a place
+        label = "NORP"
     if label == "PERSON" and re.search(r"\s\S*\d", surface):  # "Klitschko 19 - 2"
         surface = tidy(re.split(r"\s\S*\d", surface, maxsplit=1)[0])
         end = start + len(surface)

@@ -117,3 +117,10 @@ def test_a_surname_takes_the_full_name_from_the_title(nlp: Any) -> None:
     entities = extract_entities(doc, nlp=nlp).entities
     people = [(e.canonical, e.variants) for e in entities if e.label == "PERSON"]
     assert people == [("Mark Rutte", ("Rutte",))]
+
+
+def test_a_nationality_is_not_a_place() -> None:
+    model = spacy.blank("en")
+    model.add_pipe("entity_ruler").add_patterns([{"label": "GPE", "pattern": "Ukrainian"}])
+    doc = extract_entities(make_document("x", text="The Ukrainian minister spoke."), nlp=model)
+    assert [(e.canonical, e.label) for e in doc.entities] == [("Ukrainian", "NORP")]
