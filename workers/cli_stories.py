@@ -1,7 +1,8 @@
 """`newsflow stories` and `newsflow show STORY_ID`: the events the index holds (does I/O).
 
-Stories come from the embedded stories table (pipeline/adapters/sqlite_stories.py),
-kept up to date by the index task; every `--json` output is JSON Lines.
+Stories come from `get_story_index()`: the embedded stories table
+(pipeline/adapters/sqlite_stories.py) or, with Elasticsearch, the stories index; the
+index task keeps either up to date. Every `--json` output is JSON Lines.
 """
 
 from __future__ import annotations
