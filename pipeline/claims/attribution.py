@@ -79,6 +79,24 @@ _SUBORDINATORS = frozenset(
     }
 )
 _MAX_BEFORE_GAP = 12  # tokens between a cue and the quote it introduces ("said in Brussels on Tuesday:")
+_ALL_CUES = CUE_LEMMAS | OBJECT_CUES
+# Children of a cue that belong to the attribution, not the content ("the agency said in a report").
+_ATTRIBUTION_PHRASE = frozenset(
+    {"nsubj", "nsubjpass", "aux", "auxpass", "neg", "advmod", "prep", "npadvmod", "agent"}
+)
+# Words that open something other than more content after "…, X said,".
+_NOT_CONTENT = frozenset({"according", "who", "which", "whose", "referring", "in", "on", "at", "during"})
+# Nouns for the occasion of a statement ("said in an interview"): a frame, not content.
+_FRAME_NOUNS = frozenset(
+    {
+        "statement", "interview", "speech", "rally", "conference", "briefing", "tweet", "post",
+        "letter", "hearing", "appearance", "remarks", "event", "release", "email", "op-ed",
+    }
+)  # fmt: skip
+_FRAME_PREPS = ("in", "at", "during", "on")
+# Dependents of a cue that make up its content when it takes an object ("called X a liar").
+_COMPLEMENTS = frozenset({"dobj", "dative", "xcomp", "ccomp", "oprd", "attr", "acomp", "pcomp"})
+_COMPLEMENT_PREPS = frozenset({"for", "as", "against", "of", "about", "over", "to", "on"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +190,7 @@ class _Paragraph:
 
     def cue_tokens(self) -> Iterable[Any]:
         for tok in self.sdoc:
-            if tok.pos_ in ("VERB", "AUX") and verb_lemma(tok) in CUE_LEMMAS and not self.is_quoted(tok):
+            if tok.pos_ in ("VERB", "AUX") and verb_lemma(tok) in _ALL_CUES and not self.is_quoted(tok):
                 yield tok
 
     def subject(self, cue: Any) -> Any | None:
@@ -307,9 +325,14 @@ class _Paragraph:
     def _nothing_between(self, claim: Attribution, q: Quote) -> bool:
         """Only the attribution of `claim` stands between its quote and `q` ("“…,” she said. “…”")."""
         between = self.text[claim.end : q.start]
-        return len(between) < 300 and not any(
-            claim.end <= self.off(t) < q.start and t.i not in self.used_cues for t in self.cue_tokens()
-        )
+        if len(between) >= 300:
+            return False
+        for t in self.cue_tokens():
+            if claim.end <= self.off(t) < q.start and t.i not in self.used_cues:
+                subj = self.subject(t)
+                if subj is None or subj.lower_ not in PERSONAL_PRONOUNS:
+                    return False  # somebody else may be speaking; "He didn't suggest …" is the same one
+        return True
 
     def cue_after(self, q: Quote, limit: int) -> Any | None:
         if not self._starts_clause(q):
@@ -328,13 +351,18 @@ class _Paragraph:
                 return tok
         return None
 
+    def _runs_on(self, q: Quote) -> bool:
+        """The sentence goes on after the quote ("said that “a bomb” had gone off"): a quoted fragment."""
+        after = self.text[q.end : q.end + 4].lstrip("”\"’' ")
+        return bool(after) and after[0].isalpha() and self.text[q.end - 1 : q.end] not in ".?!,"
+
     def _starts_clause(self, q: Quote) -> bool:
-        before = self.text[self.start : q.start - 1].rstrip()
+        before = self.text[self.start : q.start].rstrip("“‘\"' ")  # without the opening mark(s)
         return not before or before[-1] in ".!?:;,—–-([\"”’'"
 
     def cue_before(self, q: Quote, limit: int) -> Any | None:
         gap = self.text[limit : q.start - 1].rstrip()
-        if not gap:
+        if not gap or self._runs_on(q):
             return None
         best = None
         for tok in self.sdoc:
@@ -363,25 +391,33 @@ class _Paragraph:
         out: list[Attribution] = []
         taken = [(a.start, a.end) for a in directs]
         for cue in self.cue_tokens():
-            if cue.i in self.used_cues or verb_lemma(cue) in QUOTE_ONLY:
+            if cue.i in self.used_cues:
                 continue
+            if verb_lemma(cue) in QUOTE_ONLY and not self.clause_after(cue):
+                continue  # "he added" reports a clause only when one follows ("added that …")
             subj = self.subject(cue)
-            content = self.content(cue)
-            if subj is None or content is None:
+            if subj is None or subj.dep_ == "nsubjpass":
+                continue  # "Oz was called a charlatan": the subject is who it is said about
+            spans = self.content(cue)
+            if spans is None:
                 continue
-            start, end = content
+            start, end = spans[0][0], spans[-1][1]
             if any(s < end and start < e for s, e in taken):
                 continue
             kind = "direct" if self._quoted_share(start, end) > 0.8 else "reported"
-            out.append(self.make([(start, end)], kind, subj, cue))
+            out.append(self.make(spans, kind, subj, cue))
             taken.append((start, end))
         out += self.according_to(taken)
         return out
 
-    def content(self, cue: Any) -> tuple[int, int] | None:
+    def clause_after(self, cue: Any) -> bool:
+        return any(c.dep_ == "ccomp" and c.i > cue.i for c in cue.children)
+
+    def content(self, cue: Any) -> list[tuple[int, int]] | None:
+        """The content pieces of a cue: one span, or two around a parenthetical "…, X said, …"."""
         first = self.content_first(cue)
         if first is not None:
-            return self._span(first)
+            return self._spans(first, self.continuation(cue))
         clause = next(
             (
                 c
@@ -401,11 +437,40 @@ class _Paragraph:
             first = min(cue.subtree, key=lambda t: t.i)
             if first.i == 0 or self.sdoc[first.i - 1].text not in (",", "”", '"', "’", "—", "–"):
                 return None
+            return self._spans(toks, self.continuation(cue))
         elif verb_lemma(cue) in OBJECT_CUES and (obj := self.object_content(cue)) is not None:
             toks = list(obj)
         else:
             return None
-        return self._span(toks)
+        span = self._span(toks)
+        return [span] if span else None
+
+    def continuation(self, cue: Any) -> list[Any]:
+        """What follows a parenthetical attribution to the end of its sentence.
+
+        "Lenox was a juggernaut, Mr. Clarke said, until it went bankrupt": "until it went
+        bankrupt". Nothing when the attribution ends the sentence or what follows is another
+        cue ("…, he said, adding that …") or a clause about the speaker ("…, who …").
+        """
+        phrase = [c for c in cue.children if c.dep_ in _ATTRIBUTION_PHRASE]
+        right = max([cue.i] + [t.right_edge.i for t in phrase])
+        sent = cue.sent
+        if right + 2 >= sent.end or self.sdoc[right + 1].text not in (",", "—", "–"):
+            return []
+        rest = [t for t in sent if t.i > right + 1]
+        while rest and rest[-1].is_punct and rest[-1].text not in ("”", '"', "’"):
+            rest.pop()
+        head = rest[0] if rest else None
+        if head is None or head.tag_ == "VBG" or head.lower_ in _NOT_CONTENT:
+            return []
+        return rest
+
+    def _spans(self, before: list[Any], after: list[Any]) -> list[tuple[int, int]] | None:
+        first = self._span(before)
+        if first is None:
+            return None
+        second = self._span(after, min_words=1) if after else None
+        return [first, second] if second else [first]
 
     def content_first(self, cue: Any) -> list[Any] | None:
         """ "…, another source said." / "…, said X.": the sentence up to the comma, whatever the parse."""
@@ -429,13 +494,45 @@ class _Paragraph:
             return None
         return toks
 
-    def _span(self, toks: list[Any]) -> tuple[int, int] | None:
+    def trim(self, toks: list[Any]) -> list[Any]:
+        """Content without what the writer adds around it.
+
+        Cut: a non-restrictive relative clause or apposition (", which …", ", the alliance that …"),
+        everything after a semicolon, and a trailing frame ("in a statement on Thursday").
+        """
+        if not toks:
+            return toks
+        first = toks[0].i
+        drop: set[int] = set()
+        for t in toks:
+            edge = t.left_edge.i
+            if t.dep_ in ("relcl", "appos") and edge > first and self.sdoc[edge - 1].text == ",":
+                drop |= {d.i for d in t.subtree}
+                drop.add(edge - 1)
+        semi = next((t.i for t in toks if t.text == ";" and t.i > first), None)
+        kept = [t for t in toks if t.i not in drop and (semi is None or t.i < semi)]
+        while len(kept) > 2:
+            last = kept[-1]
+            if last.is_punct and last.text not in ("”", '"', "’"):
+                kept.pop()
+            elif last.ent_type_ in ("DATE", "TIME") and last.dep_ == "npadvmod":
+                kept = [t for t in kept if t.i < last.left_edge.i]  # "… last week"
+            elif last.ent_type_ in ("DATE", "TIME") and last.head.dep_ == "prep":
+                kept = [t for t in kept if t.i < min(last.left_edge.i, last.head.i)]  # "… on Thursday"
+            elif last.dep_ == "pobj" and last.lower_ in _FRAME_NOUNS and last.head.lower_ in _FRAME_PREPS:
+                kept = [t for t in kept if t.i < last.head.i]  # "in a statement"
+            else:
+                break
+        return kept or toks
+
+    def _span(self, toks: list[Any], min_words: int = 3) -> tuple[int, int] | None:
+        toks = self.trim(toks)
         toks = [t for t in toks if not (t.is_punct and t.text not in ("”", '"', "’"))] or toks
         while toks and (
             (toks[-1].is_punct and toks[-1].text in (",", "—", "–")) or toks[-1].lower_ in ("and", "but")
         ):
             toks.pop()
-        if len([t for t in toks if t.is_alpha]) < 3:
+        if len([t for t in toks if t.is_alpha]) < min_words:
             return None
         first, last = toks[0], toks[-1]
         start, end = self.off(first), self.off(last) + len(last)
@@ -444,20 +541,25 @@ class _Paragraph:
         return start, end
 
     def object_content(self, cue: Any) -> list[Any] | None:
-        """ "called for a ceasefire", "vowed to veto it", "warned against X": the complement."""
+        """ "called for a ceasefire", "called him a liar", "urged allies to send more": the complements.
+
+        The dependents after the cue that complete it (objects, infinitives, "as"/"for"/"against"
+        phrases), without its adverbials ("on Tuesday", "in a speech").
+        """
+        parts = []
         for child in cue.children:
-            if child.dep_ in ("xcomp", "dobj") and child.i > cue.i:
-                toks = [t for t in child.subtree]
-                # "urged allies to send more": the object and its infinitive
-                nxt = [c for c in cue.children if c.dep_ == "xcomp" and c.i > child.i]
-                for c in nxt:
-                    toks += list(c.subtree)
-                return sorted(toks, key=lambda t: t.i)
-            if child.dep_ in ("prep", "prt") and child.lower_ in ("for", "against", "on", "about", "of"):
-                pobj = [c for c in child.children if c.dep_ in ("pobj", "pcomp")]
-                if pobj:
-                    return list(pobj[0].subtree)
-        return None
+            if child.i < cue.i:
+                continue
+            if child.dep_ in _COMPLEMENTS or (
+                child.dep_ in ("prep", "prt") and child.lower_ in _COMPLEMENT_PREPS
+            ):
+                parts.append(child)
+        if not parts:
+            return None
+        toks = sorted({t.i: t for p in parts for t in p.subtree}.values(), key=lambda t: t.i)
+        if toks[0].dep_ in ("prt", "prep") and len(toks) > 1:
+            toks = toks[1:]  # "called for X", "called on X to …": the preposition belongs to the cue
+        return toks
 
     def according_to(self, taken: list[tuple[int, int]]) -> list[Attribution]:
         out = []
