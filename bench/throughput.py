@@ -1,0 +1,296 @@
+"""What the queue costs on top of the NLP: throughput ratio, drop-to-searchable latency, memory.
+
+    python bench/throughput.py [--docs 2000] [--workers 1] [--concurrency 2] [--drops 20]
+
+(a) reference: our stages called directly (`run_stages` over `get_stages()`, the same
+    Redis-backed registries the workers use, spaCy batched per document), the corpus split
+    across as many processes as (b) has pool processes;
+(b) the full pipeline: the files sit in a watched folder, `newsflow watch` enqueues them,
+    real Celery worker processes on a private Redis run ingest → process → index, until every
+    document is searchable in the embedded index.
+Both start from an empty Redis and an empty home, on the same cores, in one run, so the
+ratio b/a is what the queue, the ledger and the index writes cost.
+
+Latency: with the pipeline idle, one new file is dropped into the watched folder and the
+benchmark polls the embedded index (in-process, not through the CLI) until a search finds
+it; median and 95th percentile over `--drops` drops. Memory: peak resident size (VmHWM) of
+each worker pool process.
+
+The corpus: the seeds, the extraction bench's truth texts and the ECB+ articles (from
+../shared/bench or NEWSFLOW_BENCH_DIR), replicated with variations until there are --docs.
+Prints a table, saves bench/results/throughput.json, and ends with exactly the line
+`ratio R latency_p50 S latency_p95 S worker_rss_mib M`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BENCH = Path(os.environ.get("NEWSFLOW_BENCH_DIR", ROOT.parent / "shared" / "bench"))
+
+
+# --------------------------------------------------------------------------- corpus
+def base_texts() -> list[str]:
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds" / "documents").glob("*.txt"))]
+    extraction = BENCH / "extraction" / "dev"
+    texts += [p.read_text(encoding="utf-8") for p in sorted(extraction.glob("*.truth.txt"))]
+    ecb = BENCH / "stories" / "ecbplus-dev.jsonl"
+    if ecb.exists():
+        for line in ecb.read_text(encoding="utf-8").splitlines():
+            article = json.loads(line)
+            texts.append(f"{article['title']}\n\n" + article["text"].replace("\n", "\n\n"))
+    return [t for t in texts if len(t.split()) >= 60]
+
+
+def build_corpus(n: int, folder: Path) -> list[Path]:
+    """`n` files: the base texts, then copies whose paragraphs are reordered and
+    renumbered, so no two files have the same cleaned text."""
+    texts = base_texts()
+    rng = random.Random(7)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        text = texts[i % len(texts)]
+        copy = i // len(texts)
+        if copy:
+            paragraphs = [p for p in text.split("\n\n") if p.strip()]
+            head, body = paragraphs[:1], paragraphs[1:]
+            rng.shuffle(body)
+            text = "\n\n".join([*head, f"Update {copy}: this report was revised on day {copy}.", *body])
+        path = folder / f"doc-{i:05d}.txt"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def words(paths: list[Path]) -> int:
+    return sum(len(p.read_text(encoding="utf-8").split()) for p in paths)
+
+
+# ------------------------------------------------------------------------ services
+def start_redis(home: Path) -> Any:
+    from workers.local import PrivateRedis
+
+    server = PrivateRedis(home)
+    server.start()
+    return server
+
+
+def base_env(home: Path, redis_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
+    env.update(NEWSFLOW_HOME=str(home), NEWSFLOW_REDIS_URL=redis_url, NEWSFLOW_LOG_LEVEL="WARNING")
+    return env
+
+
+# ---------------------------------------------------------------------- reference
+def _reference_worker(args: tuple[list[str], dict[str, str]]) -> int:
+    paths, env = args
+    os.environ.update(env)
+    from pipeline.adapters.files import read_dropped_file
+    from pipeline.errors import PipelineError
+    from pipeline.run import run_stages
+    from workers.resources import get_stages
+
+    stages = get_stages()
+    done = 0
+    for path in paths:
+        try:
+            run_stages(read_dropped_file(Path(path), max_bytes=10_000_000), stages)
+        except PipelineError:
+            pass
+        done += 1
+    return done
+
+
+def run_reference(paths: list[Path], processes: int, tmp: Path) -> float:
+    home = tmp / "reference"
+    redis = start_redis(home)
+    try:
+        env = base_env(home, redis.url)
+        shares = [[str(p) for p in paths[i::processes]] for i in range(processes)]
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(processes) as pool:
+            # Load the model in every process before the clock starts, as workers do.
+            pool.map(_reference_worker, [([], env)] * processes)
+            started = time.perf_counter()
+            pool.map(_reference_worker, [(share, env) for share in shares])
+            return time.perf_counter() - started
+    finally:
+        redis.stop()
+
+
+# ------------------------------------------------------------------------ pipeline
+class Pipeline:
+    def __init__(self, tmp: Path, workers: int, concurrency: int) -> None:
+        from config.settings import Settings
+        from workers.local import WorkerProcesses
+
+        self.home = tmp / "pipeline"
+        self.redis = start_redis(self.home)
+        self.env = base_env(self.home, self.redis.url)
+        self.env["NEWSFLOW_CONCURRENCY"] = str(concurrency)
+        settings = Settings(home=self.home, redis_url=self.redis.url, concurrency=concurrency)
+        self.pool = WorkerProcesses(settings, self.redis.url, processes=workers, env=self.env)
+        self.watcher: subprocess.Popen[bytes] | None = None
+
+    def start_workers_and_wait_ready(self) -> None:
+        import redis as redis_lib
+
+        self.pool.start()
+        client = redis_lib.Redis.from_url(self.redis.url)
+        from workers.app import app, configure
+
+        configure(self.redis.url)
+        deadline = time.monotonic() + 120
+        while len(app.control.ping(timeout=0.5) or []) < self.pool.n:
+            if time.monotonic() > deadline:
+                raise RuntimeError("workers did not come up")
+        client.close()
+        time.sleep(3)  # pool children load the model after the main process answers
+
+    def watch(self, folder: Path) -> None:
+        self.watcher = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "watch", str(folder)], env=self.env, cwd=ROOT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    def final_count(self) -> int:
+        from pipeline.adapters.ledger import FINAL_STATES, Ledger
+        import redis as redis_lib
+
+        ledger = Ledger(redis_lib.Redis.from_url(self.redis.url))
+        return sum(1 for r in ledger.all() if r.state in FINAL_STATES)
+
+    def worker_rss_mib(self) -> float:
+        peak = 0
+        for proc in self.pool.procs:
+            for pid in [proc.pid, *_children(proc.pid)]:
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+        return peak / 1024
+
+    def stop(self) -> None:
+        if self.watcher is not None:
+            self.watcher.terminate()
+            self.watcher.wait(20)
+        self.pool.stop()
+        self.redis.stop()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(proc.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
+
+
+def run_pipeline(paths: list[Path], pipeline: Pipeline, inbox: Path) -> float:
+    pipeline.start_workers_and_wait_ready()
+    started = time.perf_counter()
+    pipeline.watch(inbox)  # the start-up sweep enqueues every file already there
+    while pipeline.final_count() < len(paths):
+        time.sleep(0.2)
+    return time.perf_counter() - started
+
+
+def measure_latency(pipeline: Pipeline, inbox: Path, drops: int) -> list[float]:
+    from pipeline.adapters.sqlite_index import SqliteIndex
+
+    index = SqliteIndex(pipeline.home / "index.sqlite3")
+    template = (ROOT / "seeds" / "documents").glob("*.txt").__next__().read_text(encoding="utf-8")
+    latencies = []
+    for n in range(drops):
+        token = f"zqxlatency{n}marker"
+        text = template.replace("Brussels", f"Brussels {token}", 1)
+        time.sleep(0.5)  # idle pipeline
+        tmp = inbox / f".drop-{n}.txt"
+        tmp.write_text(text, encoding="utf-8")
+        started = time.perf_counter()
+        tmp.rename(inbox / f"drop-{n}.txt")  # appears complete, as producers should do
+        while not index.search(token, limit=1):
+            if time.perf_counter() - started > 60:
+                raise RuntimeError(f"drop {n} not searchable within 60 s")
+            time.sleep(0.005)
+        latencies.append(time.perf_counter() - started)
+    index.close()
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument("--concurrency", type=int, default=2, help="pool processes per worker")
+    parser.add_argument("--drops", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "throughput.json")
+    args = parser.parse_args()
+    if not (BENCH / "extraction").exists():
+        print(f"note: {BENCH} not found; the corpus is the seeds only, replicated", file=sys.stderr)
+
+    tmp = Path(tempfile.mkdtemp(prefix="newsflow-bench-"))
+    try:
+        inbox = tmp / "inbox"
+        paths = build_corpus(args.docs, inbox)
+        n_words = words(paths)
+        processes = args.workers * args.concurrency
+        print(f"corpus: {len(paths)} documents, {n_words} words; {processes} processes", flush=True)
+
+        ref_s = run_reference(paths, processes, tmp)
+        print(f"(a) reference: {len(paths) / ref_s:.1f} docs/s", flush=True)
+
+        pipeline = Pipeline(tmp, args.workers, args.concurrency)
+        try:
+            pipe_s = run_pipeline(paths, pipeline, inbox)
+            print(f"(b) pipeline:  {len(paths) / pipe_s:.1f} docs/s", flush=True)
+            latencies = measure_latency(pipeline, inbox, args.drops)
+            rss = pipeline.worker_rss_mib()
+        finally:
+            pipeline.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ratio = ref_s / pipe_s
+    p50 = statistics.median(latencies)
+    p95 = sorted(latencies)[max(0, round(0.95 * len(latencies)) - 1)]
+    result = {
+        "docs": len(paths), "words": n_words, "processes": processes,
+        "reference_docs_per_s": round(len(paths) / ref_s, 2),
+        "pipeline_docs_per_s": round(len(paths) / pipe_s, 2),
+        "ratio": round(ratio, 3), "latency_p50_s": round(p50, 3), "latency_p95_s": round(p95, 3),
+        "worker_rss_mib": round(rss, 1), "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print()
+    print(f"{'measure':<28}{'value':>12}")
+    for key, value in result.items():
+        print(f"{key:<28}{value!s:>12}")
+    print(f"ratio {ratio:.3f} latency_p50 {p50:.3f} latency_p95 {p95:.3f} worker_rss_mib {rss:.0f}")
+
+
+if __name__ == "__main__":
+    main()
