@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.claims.cues import (
     CUE_LEMMAS,
+    DOCUMENT_NOUNS,
     OBJECT_CUES,
+    PERSON_ROLES,
     PERSONAL_PRONOUNS,
     QUOTE_ONLY,
     RELATIVE_PRONOUNS,
@@ -78,8 +81,11 @@ _SUBORDINATORS = frozenset(
         "all",
     }
 )
+# "Sanders: Clinton needs to …" (a headline), "PENCE: Well, look, …" (a transcript).
+_LABEL = re.compile(r"[\"“]?(?P<name>[A-Z][\w.’'-]*(?:[ \t]+[A-Z][\w.’'-]*){0,3}):[ \t]+(?=\S)")
 _MAX_BEFORE_GAP = 12  # tokens between a cue and the quote it introduces ("said in Brussels on Tuesday:")
 _ALL_CUES = CUE_LEMMAS | OBJECT_CUES
+_SPEAKING_NOUNS = PERSON_ROLES | DOCUMENT_NOUNS
 # Children of a cue that belong to the attribution, not the content ("the agency said in a report").
 _ATTRIBUTION_PHRASE = frozenset(
     {"nsubj", "nsubjpass", "aux", "auxpass", "neg", "advmod", "prep", "npadvmod", "agent"}
@@ -96,6 +102,7 @@ _FRAME_NOUNS = frozenset(
 _FRAME_PREPS = ("in", "at", "during", "on")
 # Dependents of a cue that make up its content when it takes an object ("called X a liar").
 _COMPLEMENTS = frozenset({"dobj", "dative", "xcomp", "ccomp", "oprd", "attr", "acomp", "pcomp"})
+_CUE_PREPS = frozenset({"for", "on", "against"})  # part of the cue: "called for", "called on"
 _COMPLEMENT_PREPS = frozenset({"for", "as", "against", "of", "about", "over", "to", "on"})
 
 
@@ -153,33 +160,45 @@ def find_attributions(text: str, nlp: Any) -> tuple[list[Attribution], list[Ment
     paras = paragraphs(text)
     found: list[Attribution] = []
     mentions: list[Mention] = []
-    sentence_base = 0
     previous_direct: Attribution | None = None
-    parsed = nlp.pipe(text[s:e] for s, e in paras)
-    for (p_start, p_end), sdoc in zip(paras, parsed, strict=True):
-        para = _Paragraph(text, p_start, sdoc, quoted, sentence_base)
-        p_quotes = [q for q in quotes if p_start <= q.start < p_end]
+    labels = Counter(m.group("name") for s, e in paras if (m := _LABEL.match(text, s, e)))
+    transcript = {name for name, n in labels.items() if n >= 2 and name.isupper()}
+    parsed = [
+        _Paragraph(text, p_start, sdoc, quoted)
+        for (p_start, _), sdoc in zip(paras, nlp.pipe(text[s:e] for s, e in paras), strict=True)
+    ]
+    sentence_base = 0
+    for para in parsed:
+        para.number_sentences(sentence_base)
+        sentence_base += len(list(para.sdoc.sents))
         mentions.extend(para.mentions())
-        claims = para.direct(p_quotes, found, previous_direct)
+    names = transcript | {m.text for m in mentions if m.label in ("PERSON", "ORG")}
+    names |= {m.text.split()[-1] for m in mentions if m.label == "PERSON"}
+    for (p_start, p_end), para in zip(paras, parsed, strict=True):
+        claims = para.labelled(names, transcript)
+        content_start = claims[0].start if claims else p_start
+        p_quotes = [q for q in quotes if content_start <= q.start < p_end]
+        claims += para.direct(p_quotes, found, previous_direct)
         claims += para.reported(claims)
         claims.sort(key=lambda a: a.start)
         found.extend(claims)
         previous_direct = claims[-1] if claims and claims[-1].kind == "direct" else None
-        sentence_base += len(list(sdoc.sents))
     return found, mentions
 
 
 class _Paragraph:
-    def __init__(self, text: str, start: int, sdoc: Any, quoted: _Quoted, sentence_base: int):
+    def __init__(self, text: str, start: int, sdoc: Any, quoted: _Quoted):
         self.text = text
         self.start = start
         self.sdoc = sdoc
         self.quoted = quoted
-        self.sent_index = {}
-        for n, sent in enumerate(sdoc.sents):
-            for tok in sent:
-                self.sent_index[tok.i] = sentence_base + n
+        self.sent_index: dict[int, int] = {}
         self.used_cues: set[int] = set()
+
+    def number_sentences(self, base: int) -> None:
+        for n, sent in enumerate(self.sdoc.sents):
+            for tok in sent:
+                self.sent_index[tok.i] = base + n
 
     # -- helpers ----------------------------------------------------------------
     def off(self, tok: Any) -> int:
@@ -192,6 +211,29 @@ class _Paragraph:
         for tok in self.sdoc:
             if tok.pos_ in ("VERB", "AUX") and verb_lemma(tok) in _ALL_CUES and not self.is_quoted(tok):
                 yield tok
+
+    def clause_cues(self) -> Iterable[Any]:
+        """Verbs outside the lexicon that take a speaker and a "that"-clause ("X conceded that …")."""
+        for tok in self.sdoc:
+            if tok.pos_ != "VERB" or verb_lemma(tok) in _ALL_CUES or self.is_quoted(tok):
+                continue
+            that_clause = any(
+                c.dep_ == "ccomp"
+                and c.i > tok.i
+                and c.left_edge.lower_ == "that"
+                and c.left_edge.dep_ == "mark"
+                for c in tok.children
+            )
+            if that_clause and self._can_speak(self.subject(tok)):
+                yield tok
+
+    def _can_speak(self, subj: Any | None) -> bool:
+        """A person, an organisation or a document: not "it", "this plan", "the data"."""
+        if subj is None:
+            return False
+        if subj.lower_ in PERSONAL_PRONOUNS:
+            return subj.lower_ != "it"
+        return subj.ent_type_ in ("PERSON", "ORG", "NORP", "GPE") or subj.lower_ in _SPEAKING_NOUNS
 
     def subject(self, cue: Any) -> Any | None:
         for _ in range(3):  # "…, adding that …" / "and said …": the subject of the verb above
@@ -237,7 +279,11 @@ class _Paragraph:
 
     def cue_text(self, cue: Any) -> str:
         words = [c for c in cue.children if c.dep_ in ("aux", "neg") and c.i < cue.i and c.i >= cue.i - 3]
-        words += [cue] + [c for c in cue.children if c.dep_ == "prt"]
+        words += [cue] + [
+            c
+            for c in cue.children
+            if c.dep_ == "prt" or (c.i == cue.i + 1 and c.dep_ == "prep" and c.lower_ in _CUE_PREPS)
+        ]
         return " ".join(t.text for t in sorted(words, key=lambda t: t.i))
 
     def make(self, spans: Sequence[tuple[int, int]], kind: str, subj: Any, cue: Any) -> Attribution:
@@ -267,6 +313,38 @@ class _Paragraph:
             sentence=self.sent_index[cue.i],
             antecedent=antecedent,
         )
+
+    # -- 0. labelled lines ----------------------------------------------------------
+    def labelled(self, names: set[str], transcript: set[str]) -> list[Attribution]:
+        """A paragraph opened by a speaker's name and a colon: the rest is what they said.
+
+        `names`: the persons and organisations the tagger found in the document ("Sanders: …",
+        not "Update: …" or a "NEW DELHI:" dateline), and the capitalised labels that open
+        several paragraphs, as speakers do in a transcript ("PENCE: …", "WALLACE: …").
+        """
+        m = _LABEL.match(self.text, self.start, self.start + len(self.sdoc.text))
+        if m is None:
+            return []
+        name = m.group("name")
+        words = [t for t in self.sdoc if m.start("name") <= self.off(t) < m.end("name")]
+        if name not in names:
+            return []
+        start, end = m.end(), self.start + len(self.sdoc.text.rstrip().rstrip('"”'))
+        if end <= start:
+            return []
+        return [
+            Attribution(
+                spans=((start, end),),
+                kind="direct" if name in transcript else "reported",
+                speaker=name,
+                speaker_start=m.start("name"),
+                speaker_end=m.end("name"),
+                speaker_type="name",
+                cue=":",
+                cue_start=m.end("name"),
+                sentence=self.sent_index[words[0].i] if words else self.sent_index[0],
+            )
+        ]
 
     # -- 1. quotations ------------------------------------------------------------
     def direct(
@@ -390,7 +468,7 @@ class _Paragraph:
     def reported(self, directs: list[Attribution]) -> list[Attribution]:
         out: list[Attribution] = []
         taken = [(a.start, a.end) for a in directs]
-        for cue in self.cue_tokens():
+        for cue in sorted([*self.cue_tokens(), *self.clause_cues()], key=lambda t: t.i):
             if cue.i in self.used_cues:
                 continue
             if verb_lemma(cue) in QUOTE_ONLY and not self.clause_after(cue):

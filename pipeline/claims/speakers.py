@@ -154,8 +154,8 @@ class _Resolver:
     def phrase(self, speaker: str, a: Attribution, *, anaphoric: bool = True) -> str:
         if re.search(r"\sand\s", speaker):  # several speakers: name each, guess none
             return " and ".join(self.entity(part) or _tidy(part) for part in re.split(r"\s+and\s+", speaker))
-        entity = self.entity(speaker)
-        if entity:
+        entity = self.entity(speaker) or (self.entity(speaker.title()) if speaker.isupper() else "")
+        if entity:  # "PENCE:" in a transcript is Mike Pence too
             return entity
         words = [w.lower() for w in re.findall(r"[\w.’'-]+", speaker)]
         head = words[-1].split("-")[-1] if words else ""

@@ -95,6 +95,99 @@ def test_one_claim(nlp: Any, text: str, kind: str, speaker: str, canonical: str,
     assert claims_of(nlp, text) == [(kind, speaker, canonical, content)]
 
 
+@pytest.mark.parametrize(
+    ("text", "speaker", "cue", "content"),
+    [
+        # a cue set off by commas inside the sentence: the content is both sides of it
+        (
+            "Russia is running out of shells, Mr Rutte said, and its gains have stalled.",
+            "Mr Rutte",
+            "said",
+            "Russia is running out of shells and its gains have stalled",
+        ),
+        # cues that take an object or an infinitive rather than a clause
+        (
+            "Mr Rutte called for more air defence for Ukraine on Tuesday.",
+            "Mr Rutte",
+            "called for",
+            "more air defence for Ukraine",
+        ),
+        (
+            "Mr Rutte urged allies to send more air defence.",
+            "Mr Rutte",
+            "urged",
+            "allies to send more air defence",
+        ),
+        # "added" reports a clause when one follows
+        (
+            "Mr Rutte added that the alliance would not be divided.",
+            "Mr Rutte",
+            "added",
+            "that the alliance would not be divided",
+        ),
+        # a verb outside the cue list, with a speaker and a that-clause
+        (
+            "Mr Rutte stipulated that every member must spend two percent.",
+            "Mr Rutte",
+            "stipulated",
+            "that every member must spend two percent",
+        ),
+        # a quoted fragment inside the reported clause does not make a direct quote
+        (
+            "Mr Rutte said that “a bomb” had gone off near the summit.",
+            "Mr Rutte",
+            "said",
+            "that “a bomb” had gone off near the summit",
+        ),
+        # the writer's additions are not content: a non-restrictive clause, a second clause after ";"
+        (
+            "Mr Rutte said the summit would be held in The Hague, which hosted it in 1907.",
+            "Mr Rutte",
+            "said",
+            "the summit would be held in The Hague",
+        ),
+        (
+            "Mr Rutte said the allies had agreed; the details would follow later.",
+            "Mr Rutte",
+            "said",
+            "the allies had agreed",
+        ),
+        # a headline in the "Speaker: what they said" style
+        ("Rutte: NATO must spend more on defence", "Rutte", ":", "NATO must spend more on defence"),
+    ],
+)
+def test_reported_shapes(nlp: Any, text: str, speaker: str, cue: str, content: str) -> None:
+    doc = extract_claims(make_document(text, text=text, entities=ENTITIES), nlp=nlp)
+    claims = [(c.speaker, c.cue, c.text) for c in doc.claims if c.kind == "reported"]
+    assert claims == [(speaker, cue, content)]
+
+
+def test_transcript_labels_are_speakers(nlp: Any) -> None:
+    text = "RUTTE: We will stand with Ukraine.\n\nHOST: And the money?\n\nRUTTE: It will come."
+    claims = [(c.kind, c.speaker_canonical, c.text) for c in claims_of_doc(nlp, text)]
+    assert claims == [
+        ("direct", "Mark Rutte", "We will stand with Ukraine."),
+        ("direct", "Mark Rutte", "It will come."),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NEW DELHI: India will buy more oil from Russia.",  # a dateline is not a speaker
+        "Update: India will buy more oil from Russia.",
+        "Mr Rutte was called a warmonger by Russian state media.",  # said about him, not by him
+    ],
+)
+def test_not_spoken_by_the_name_in_front(nlp: Any, text: str) -> None:
+    assert [c for c in claims_of_doc(nlp, text) if c.speaker_canonical == "Mark Rutte" or c.cue == ":"] == []
+
+
+def claims_of_doc(nlp: Any, text: str) -> list[Any]:
+    doc = extract_claims(make_document(text, text=text, entities=ENTITIES), nlp=nlp)
+    return [c for c in doc.claims if c.kind != "statement"]
+
+
 def test_split_quote_is_one_claim(nlp: Any) -> None:
     text = "“Every time you say that,” Mr Rutte said, “you give ammunition to the other side.”"
     ((kind, _, canonical, content),) = claims_of(nlp, text)
