@@ -71,10 +71,15 @@ def plain_trafilatura(html: str) -> str:
 
 
 def run_path(fn: Callable[[str], str], inputs: dict[str, str]) -> tuple[dict[str, str], float]:
-    """Predictions per page id, and pages per second."""
-    started = time.perf_counter()
+    """Predictions per page id, and pages per second of CPU time.
+
+    CPU time of this process, not wall time: on a shared machine the wall clock
+    measures the neighbours too. The work is single-threaded, so this is one core.
+    """
+    fn(next(iter(inputs.values())))  # load models and caches outside the timing
+    started = time.process_time()
     preds = {pid: fn(raw) for pid, raw in inputs.items()}
-    return preds, len(inputs) / (time.perf_counter() - started)
+    return preds, len(inputs) / (time.process_time() - started)
 
 
 def score(preds: dict[str, str], split: str) -> tuple[dict[str, float], list[object]]:

@@ -25,8 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.cleaning.features import FEATURE_NAMES, line_features  # noqa: E402
-from pipeline.cleaning.model import MODEL_PATH, LineModel, Net, context_of_scores  # noqa: E402
+from pipeline.cleaning.features import FEATURE_NAMES, line_features, line_vetoes  # noqa: E402
+from pipeline.cleaning.model import MODEL_PATH, Ensemble, LineModel, Net, context_of_scores  # noqa: E402
 
 _WORD = re.compile(r"\w+")
 
@@ -55,11 +55,12 @@ def load_pages(split: str = "dev") -> list[tuple[str, np.ndarray, np.ndarray]]:
         pid = truth.name[: -len(".truth.txt")]
         raw = (truth.parent / f"{pid}.raw.txt").read_text(encoding="utf-8")
         lines = [ln.strip() for ln in raw.splitlines() if ln.strip()]
-        pages.append((pid, line_features(lines), label_lines(lines, truth.read_text(encoding="utf-8"))))
+        labels = label_lines(lines, truth.read_text(encoding="utf-8"))
+        pages.append((pid, line_features(lines), labels, line_vetoes(lines)))
     return pages
 
 
-def train_net(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, hidden: int = 12, steps: int = 1500,
+def train_net(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, hidden: int = 12, steps: int = 800,
               l2: float = 1e-3, seed: int = 0) -> Net:
     rng = np.random.default_rng(seed)
     mean, scale = x.mean(0), x.std(0) + 1e-6
@@ -78,20 +79,25 @@ def train_net(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, hidden: int = 12, 
         for i, g in enumerate(grads):
             m[i] = 0.9 * m[i] + 0.1 * g
             v[i] = 0.999 * v[i] + 0.001 * g**2
-            params[i] = params[i] - 0.01 * (m[i] / (1 - 0.9**t)) / (np.sqrt(v[i] / (1 - 0.999**t)) + 1e-8)
+            params[i] = params[i] - 0.02 * (m[i] / (1 - 0.9**t)) / (np.sqrt(v[i] / (1 - 0.999**t)) + 1e-8)
     return Net(mean=mean, scale=scale, w1=params[0], b1=params[1], w2=params[2], b2=float(params[3][0]))
 
 
 def _stack(pages):
     x = np.vstack([p[1] for p in pages])
     y = np.concatenate([p[2] for p in pages])
+
     w = np.log1p(np.expm1(x[:, 0])) + 0.5  # grows with word count, but not linearly
     return x, y, w
 
 
-def train(pages, folds: int = 4) -> LineModel:
+def train_ensemble(x, y, w, seeds: int = 3) -> Ensemble:
+    return Ensemble(tuple(train_net(x, y, w, seed=s) for s in range(seeds)))
+
+
+def train(pages, folds: int = 3) -> LineModel:
     x, y, w = _stack(pages)
-    stage1 = train_net(x, y, w)
+    stage1 = train_ensemble(x, y, w)
     # out-of-fold stage-1 scores for stage-2 training
     x2 = []
     oof = {}
@@ -101,13 +107,14 @@ def train(pages, folds: int = 4) -> LineModel:
         for i, p in enumerate(pages):
             if i % folds == k:
                 oof[i] = net.predict(p[1])
+                oof[i][p[3]] = 0.0  # vetoed lines count as furniture, as at prediction time
     for i, p in enumerate(pages):
         x2.append(np.hstack([p[1], context_of_scores(oof[i], p[1][:, 0])]))
-    stage2 = train_net(np.vstack(x2), y, w)
-    return LineModel(stage1, stage2)
+    stage2 = train_ensemble(np.vstack(x2), y, w)
+    return LineModel(stage1, stage2, FEATURE_NAMES)
 
 
-def cross_validate(pages) -> None:
+def cross_validate(pages, save_dir: Path | None = None) -> None:
     """Train on one half of the pages, score the cleaner on the other half, both ways."""
     from bench.extraction import load_inputs, score
     from pipeline.cleaning.text import clean_text
@@ -116,13 +123,16 @@ def cross_validate(pages) -> None:
     halves = [pages[0::2], pages[1::2]]
     for k in (0, 1):
         model = train(halves[k])
+        if save_dir:
+            (save_dir / f"fold{k}.json").write_text(model.to_json(), encoding="utf-8")
         for name, part in (("train", halves[k]), ("held-out", halves[1 - k])):
             ids = {p[0] for p in part}
-            preds = {pid: clean_text(raw[pid], threshold=0.5, model=model)[0] for pid in ids}
-            _, pages_scored = score(preds, "dev")
-            kept = [p for p in pages_scored if p.page_id in ids]
-            m = _aggregate(kept)
-            print(f"fold {k} {name:8} F1 {m[0]:.3f} precision {m[1]:.3f} recall {m[2]:.3f} ({len(ids)} pages)")
+            for threshold in (0.4, 0.5, 0.6):
+                preds = {pid: clean_text(raw[pid], threshold=threshold, model=model)[0] for pid in ids}
+                _, pages_scored = score(preds, "dev")
+                m = _aggregate([p for p in pages_scored if p.page_id in ids])
+                print(f"fold {k} {name:8} threshold {threshold} F1 {m[0]:.3f} precision {m[1]:.3f} "
+                      f"recall {m[2]:.3f} ({len(ids)} pages)")
 
 
 def _aggregate(pages) -> tuple[float, float, float]:
@@ -136,15 +146,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cv", action="store_true")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument("--save-folds", type=Path, help="with --cv: write each half's model here")
     args = ap.parse_args()
     pages = load_pages()
     print(f"{len(pages)} pages, {sum(len(p[2]) for p in pages)} lines, {len(FEATURE_NAMES)} features")
+    print(f"vetoed lines: {sum(p[3].sum() for p in pages)}, of which labelled body: "
+          f"{sum(p[2][p[3]].sum() for p in pages):.0f}")
     if args.cv:
-        cross_validate(pages)
+        cross_validate(pages, args.save_folds)
         return
     model = train(pages)
-    args.out.write_text(json.dumps({"stage1": model.stage1.to_dict(), "stage2": model.stage2.to_dict(),
-                                    "features": list(FEATURE_NAMES)}), encoding="utf-8")
+    args.out.write_text(model.to_json(), encoding="utf-8")
     print(f"wrote {args.out}")
 
 

@@ -29,12 +29,15 @@ _BULLET = re.compile(r"^[\s•·*>»|\-–—]+|\s[|•·»]\s")
 
 LOCAL_NAMES = (
     "log_words", "log_chars", "ends_sentence", "stop_ratio", "log_sentences", "log_commas",
-    "title_ratio", "digit_ratio", "all_caps", "cta", "credit", "byline", "date", "urlish",
-    "bullet", "duplicate", "is_title", "prose", "short",
+    "title_ratio", "digit_ratio", "all_caps", "cta", "cta_density", "credit", "byline", "date", "urlish",
+    "bullet", "duplicate", "is_title", "prose", "short", "first_person", "second_person",
+    "appeal", "name_list", "ends_colon", "comment_marker", "glued_dateline",
 )  # fmt: skip
 CONTEXT_NAMES = (
-    "rel_pos", "prose_before", "prose_after", "log_short_run", "window_prose",
-    "prev_log_words", "next_log_words", "prev_ends", "next_ends", "first", "last",
+    "prose_before", "prose_after", "log_short_run", "window_prose",
+    "prev_log_words", "next_log_words", "prev_ends", "next_ends", "first",
+    "prev_cta", "next_cta", "prev_colon", "near_colon", "comment_density",
+    "before_heading", "log_after_heading",
 )  # fmt: skip
 FEATURE_NAMES = LOCAL_NAMES + CONTEXT_NAMES
 
@@ -57,6 +60,7 @@ def _local(line: str, words: list[str], key: str, counts: Counter[str], title: s
     n_alpha = max(len(alpha), 1)
     chars = len(line)
     ends = 1.0 if _SENT_END.search(line) else 0.0
+    cta = pat.call_to_action_hits(lower)
     return [
         math.log1p(n),
         math.log1p(chars),
@@ -67,7 +71,8 @@ def _local(line: str, words: list[str], key: str, counts: Counter[str], title: s
         len(_CAP_WORD.findall(line)) / n_alpha,
         len(_DIGIT.findall(line)) / max(chars, 1),
         1.0 if line.isupper() else 0.0,
-        1.0 if pat.is_call_to_action(lower) else 0.0,
+        1.0 if cta and n <= 15 else 0.0,
+        cta / n if n else 0.0,
         1.0 if pat.is_credit(lower_line, lower) else 0.0,
         1.0 if pat.is_byline(lower_line, lower) else 0.0,
         1.0 if n <= 12 and pat.is_date(lower_line, lower) else 0.0,
@@ -77,6 +82,13 @@ def _local(line: str, words: list[str], key: str, counts: Counter[str], title: s
         1.0 if key and key == title else 0.0,
         1.0 if n >= 12 and ends else 0.0,
         1.0 if n <= 5 else 0.0,
+        sum(map(pat.FIRST_PERSON.__contains__, lower)) / n_alpha,
+        sum(map(pat.SECOND_PERSON.__contains__, lower)) / n_alpha,
+        math.log1p(sum(map(pat.APPEAL_WORDS.__contains__, lower))),
+        1.0 if n <= 8 and not ends and len(_CAP_WORD.findall(line)) == len(alpha) > 1 else 0.0,
+        1.0 if line.endswith(":") else 0.0,
+        1.0 if n <= 8 and pat.COMMENT_MARKER.search(line) else 0.0,
+        1.0 if pat.GLUED_DATELINE.search(line) else 0.0,
     ]
 
 
@@ -98,6 +110,14 @@ def line_features(lines: Sequence[str]) -> npt.NDArray[np.float64]:
     ends = local[:, 2]
     prose = local[:, LOCAL_NAMES.index("prose")]
     short = local[:, LOCAL_NAMES.index("short")]
+
+    def shift(a: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.float64]:
+        out = np.zeros_like(a)
+        if k > 0:
+            out[k:] = a[:-k]
+        else:
+            out[:k] = a[-k:]
+        return out
 
     # Prose mass (characters of sentence-like lines) before and after each line, as shares.
     mass = prose * np.exp(local[:, 1])
@@ -121,17 +141,21 @@ def line_features(lines: Sequence[str]) -> npt.NDArray[np.float64]:
     lo, hi = np.clip(np.arange(n) - 3, 0, n), np.clip(np.arange(n) + 4, 0, n)
     window = (cum[hi] - cum[lo]) / 7.0
 
-    def shift(a: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.float64]:
-        out = np.zeros_like(a)
-        if k > 0:
-            out[k:] = a[:-k]
-        else:
-            out[:k] = a[-k:]
-        return out
-
     pos = np.arange(n, dtype=np.float64)
+    cta = local[:, LOCAL_NAMES.index("cta")]
+    colon = local[:, LOCAL_NAMES.index("ends_colon")]
+    # a colon-ended label ("Read more from X:", "Related:") heads the short lines after it
+    near_colon = np.maximum.reduce([shift(colon, 1), shift(colon, 2), shift(colon, 3)])
+    comments = local[:, LOCAL_NAMES.index("comment_marker")]
+    ccum = np.concatenate([[0.0], np.cumsum(comments)])
+    lo, hi = np.clip(np.arange(n) - 6, 0, n), np.clip(np.arange(n) + 7, 0, n)
+    comment_density = (ccum[hi] - ccum[lo]) / 13.0
+    # The page's title (first line) usually reappears as the article's heading; what
+    # comes before that heading is navigation.
+    heading = _heading_index(keys)
+    before_heading = (pos < heading).astype(np.float64) if heading else np.zeros(n)
+    after_heading = np.log1p(np.maximum(pos - heading, 0)) if heading else np.zeros(n)
     context = np.column_stack([
-        pos / max(n - 1, 1),
         before,
         after,
         np.log1p(run),
@@ -141,6 +165,55 @@ def line_features(lines: Sequence[str]) -> npt.NDArray[np.float64]:
         shift(ends, 1),
         shift(ends, -1),
         (pos == 0).astype(np.float64),
-        (pos == n - 1).astype(np.float64),
+        shift(cta, 1),
+        shift(cta, -1),
+        shift(colon, 1),
+        near_colon,
+        comment_density,
+        before_heading,
+        after_heading,
     ])
     return np.hstack([local, context])
+
+
+def _heading_index(keys: Sequence[str]) -> int:
+    """Index of the first later line that repeats the title line (0 when none does).
+
+    A page title is often "Headline - Site" or "Site | Headline": a line of at least
+    three words that the title contains, or that contains the title, counts.
+    """
+    title = keys[0]
+    if not title:
+        return 0
+    for i, key in enumerate(keys[1:200], start=1):
+        if key.count(" ") >= 2 and (key in title or title in key):
+            return i
+    return 0
+
+
+def line_vetoes(lines: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Lines that a general rule marks as furniture (`patterns.is_vetoed`), and the
+    short line right after a media label or player notice (the media's title or caption)."""
+    sizes = [effective_words(line) for line in lines]
+    vetoed = np.array([pat.is_vetoed(line, n) for line, n in zip(lines, sizes, strict=True)], dtype=bool)
+    for i in range(1, len(lines)):
+        if sizes[i] <= 25 and not lines[i].endswith(".") and pat.MEDIA_LABEL.search(lines[i - 1]):
+            vetoed[i] = True
+    # "Read more from X:" heads a list of headlines: short lines without a full stop.
+    for i, line in enumerate(lines):
+        if line.endswith(":") and sizes[i] <= 8 and pat.call_to_action_hits(line.lower().split()):
+            j = i + 1
+            while j < len(lines) and sizes[j] <= 15 and not _SENT_END.search(lines[j]):
+                vetoed[j] = True
+                j += 1
+    # An appeal for support comes as a block: its neighbours that speak as the site
+    # ("we know how important it is…") belong to it.
+    appeal = [pat.is_appeal(line) for line in lines]
+    for i in [i for i, a in enumerate(appeal) if a]:
+        vetoed[i] = True
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(lines) and not appeal[j] and pat.speaks_as_site(lines[j]):
+                vetoed[j] = True
+                j += step
+    return vetoed

@@ -96,18 +96,61 @@ def context_of_scores(p: Array, log_words: Array) -> Array:
 
 
 @dataclass(frozen=True)
-class LineModel:
-    stage1: Net
-    stage2: Net
+class Ensemble:
+    """The mean of a few nets trained from different random starts (steadier than one)."""
 
-    def predict(self, features: Array) -> Array:
+    nets: tuple[Net, ...]
+
+    def predict(self, x: Array) -> Array:
+        result: Array = np.mean([net.predict(x) for net in self.nets], axis=0)
+        return result
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [net.to_dict() for net in self.nets]
+
+    @classmethod
+    def from_list(cls, data: list[dict[str, Any]]) -> Ensemble:
+        return cls(tuple(Net.from_dict(d) for d in data))
+
+
+@dataclass(frozen=True)
+class LineModel:
+    stage1: Ensemble
+    stage2: Ensemble
+    features: tuple[str, ...] = ()  # the feature names the weights were trained on
+
+    def predict(self, features: Array, vetoed: npt.NDArray[np.bool_] | None = None) -> Array:
+        """Body probability per line; `vetoed` lines score 0 and count as 0 for their neighbours."""
         if len(features) == 0:
             return np.zeros(0)
         p1 = self.stage1.predict(features)
+        if vetoed is not None:
+            p1[vetoed] = 0.0
         x2 = np.hstack([features, context_of_scores(p1, features[:, 0])])
-        return self.stage2.predict(x2)
+        p2 = self.stage2.predict(x2)
+        if vetoed is not None:
+            p2[vetoed] = 0.0
+        return p2
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> LineModel:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(Net.from_dict(data["stage1"]), Net.from_dict(data["stage2"]))
+        return cls(
+            Ensemble.from_list(data["stage1"]), Ensemble.from_list(data["stage2"]), tuple(data["features"])
+        )
+
+    def to_json(self) -> str:
+        # 6 significant digits: the file stays small and the scores do not change.
+        data = {"stage1": self.stage1.to_list(), "stage2": self.stage2.to_list(),
+                "features": list(self.features)}
+        return json.dumps(_round(data))
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.6g}")
+    if isinstance(value, list):
+        return [_round(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    return value

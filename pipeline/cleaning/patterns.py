@@ -18,7 +18,7 @@ import re
 CTA_WORDS = frozenset(
     """subscribe subscribed subscriber subscribers subscription subscriptions newsletter
     newsletters advertisement advertisements advertising advertise sponsored cookie cookies
-    copyright comments comment commenting trending recommended affiliate unsubscribe paywall
+    copyright comments comment commenting trending recommended unsubscribe paywall
     premium javascript browser donate donation donations login signup
     """.split()
 )
@@ -29,7 +29,8 @@ CTA_PHRASES = frozenset(
     show more|read full|see all|view all|continue reading|click here|most read|most popular|
     most viewed|related articles|related stories|related content|you may|may also|
     watch now|watch live|video player|download the|download our|skip to|email address|
-    back to|tap here|photo gallery|all rights|rights reserved|please enable|please use""".split("|")
+    back to|tap here|photo gallery|all rights|rights reserved|please enable|please use|
+    affiliate commission|affiliate links|more on|more from""".split("|")
 )
 
 # Photo credits and captions.
@@ -66,10 +67,33 @@ DATE = re.compile(
 )
 
 
-def is_call_to_action(lower_words: list[str]) -> bool:
-    return not CTA_WORDS.isdisjoint(lower_words) or not CTA_PHRASES.isdisjoint(
-        zip(lower_words, lower_words[1:], strict=False)
-    )
+# Reader comments: "joetoronto says:", "November 19, 2019 at 7:06 am", "Reply", "12 Likes".
+COMMENT_MARKER = re.compile(
+    r"^\S+(?: \S+)? (?:says|said|wrote|writes|commented|replied)[:.]?$|"
+    r"\bat \d{1,2}:\d{2}(?: ?[ap]\.?m\.?)?$|^(?:reply|report|flag|like|likes|\d+ (?:likes?|replies|points?))$|"
+    r"^\d+ (?:comments?|replies)\b|\b(?:hours?|minutes?|days?) ago$",
+    re.IGNORECASE,
+)
+
+# A teaser: a headline glued to the dateline of its lede ("…stateless WASHINGTON: Expressing…").
+GLUED_DATELINE = re.compile(r"[a-z0-9’'\"”)] [A-Z]{3,}(?:[ -][A-Z]{2,})*(?: \([A-Za-z]+\))?:\s")
+
+FIRST_PERSON = frozenset("we our us ours".split())
+SECOND_PERSON = frozenset("you your yours".split())
+# The vocabulary of a site's appeal for money or sign-ups, about itself.
+APPEAL_WORDS = frozenset(
+    """donation donations donate support journalism journalists reporters paywall paywalls
+    subscribe subscription subscriptions membership contribution contribute afford trusted
+    independent newsletter""".split()
+)
+
+
+def call_to_action_hits(lower_words: list[str]) -> int:
+    """How many call-to-action words and two-word phrases the line contains."""
+    hits = sum(map(CTA_WORDS.__contains__, lower_words))
+    if len(lower_words) > 1:
+        hits += sum(map(CTA_PHRASES.__contains__, zip(lower_words, lower_words[1:], strict=False)))
+    return hits
 
 
 def is_credit(lower_line: str, lower_words: list[str]) -> bool:
@@ -124,3 +148,78 @@ STOPWORDS = frozenset(
     dan yang di ke dari untuk dengan ini itu pada adalah tidak dalam akan juga
     der die das und ist nicht ein eine zu den mit von auf für sich dem""".split()
 )
+
+
+# -- line vetoes: furniture recognised for certain, whatever the model says ----------
+
+_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+[\"”’)]*|$)")
+
+# Kicker and section labels: "More on Russia", "Ukraine war: Latest updates", "Related".
+LABEL = re.compile(
+    r"^(?:more (?:on|from|about)\b|read more\b|related\b|see also\b|also read\b|"
+    r"recommended\b|trending\b|advertisement\b|sponsored\b|share\b|comments?\b|"
+    r"most (?:read|popular|viewed)\b)|\b(?:latest|live) updates?$",
+    re.IGNORECASE,
+)
+
+# A bio line: a name, then what the person does ("Kim Barker is a reporter for…").
+AUTHOR_BIO = re.compile(
+    r"^(?:[A-Z][\w'’.-]+ ){1,3}(?:is an? (?:[\w-]+ ){0,3}(?:reporter|writer|correspondent|editor|"
+    r"contributor|columnist|journalist|producer|author)\b|writes (?:about|on|for)\b|"
+    r"covers [\w ]{1,40} for\b|is the author of\b)"
+)
+
+# A byline of names only: "Lara Jakes, Kim Barker", "Jane Doe and John Roe".
+_NAME = r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,2}"
+NAME_LIST = re.compile(rf"^{_NAME}(?:, {_NAME})+(?:,? (?:and|&) {_NAME})?$")
+_QUOTES = frozenset("\"“”«»")
+_APPEAL_RULE_WORDS = APPEAL_WORDS - {"support", "independent", "trusted", "contribute", "afford"}
+
+
+# A media label or player notice: the next short line is that media's title or caption.
+MEDIA_LABEL = re.compile(
+    r"^(?:image|photo|picture|video|watch|listen|gallery|graphic|audio)s?\s*:?$|"
+    r"\b(?:video|audio|media) player\b|\bbrowser (?:does not|doesn't) support\b",
+    re.IGNORECASE,
+)
+
+
+def is_appeal_sentence(sentence: str) -> bool:
+    """First or second person plus appeal vocabulary, outside quotation marks."""
+    if not _QUOTES.isdisjoint(sentence):
+        return False  # a quoted "we" is a source speaking, not the site
+    words = [w.strip(".,;:!?'‘’()") for w in sentence.lower().split()]
+    person = not FIRST_PERSON.isdisjoint(words) or not SECOND_PERSON.isdisjoint(words)
+    return person and not _APPEAL_RULE_WORDS.isdisjoint(words)
+
+
+def speaks_as_site(line: str) -> bool:
+    """First person plural outside quotation marks ("we know how important it is…")."""
+    for sentence in _SENTENCE.findall(line):
+        if _QUOTES.isdisjoint(sentence):
+            words = [w.strip(".,;:!?'‘’()") for w in sentence.lower().split()]
+            if not FIRST_PERSON.isdisjoint(words):
+                return True
+    return False
+
+
+_APPEAL_GATE = re.compile(r"donat|journalis|reporter|paywall|subscri|membership|newsletter", re.I)
+
+
+def is_appeal(line: str) -> bool:
+    """A site's appeal for money or sign-ups: most of its sentences ask in the first person."""
+    if not _APPEAL_GATE.search(line):
+        return False
+    sentences = [s for s in _SENTENCE.findall(line) if s.strip()]
+    if not sentences:
+        return False
+    return sum(map(is_appeal_sentence, sentences)) * 2 >= len(sentences)
+
+
+def is_vetoed(line: str, n_words: int) -> bool:
+    """Whether a line is furniture by a rule that holds on any site (appeals apart)."""
+    if n_words <= 6 and LABEL.search(line):
+        return True
+    if n_words <= 60 and AUTHOR_BIO.search(line):
+        return True
+    return n_words <= 12 and NAME_LIST.search(line) is not None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.cleaning import patterns as pat
-from pipeline.cleaning.features import line_features
+from pipeline.cleaning.features import FEATURE_NAMES, line_features, line_vetoes
 from pipeline.cleaning.model import LineModel
 
 Span = tuple[int, int, int]  # (text_start, raw_start, length)
@@ -36,7 +36,11 @@ class Line:
 
 @functools.cache
 def default_model() -> LineModel:
-    return LineModel.load()
+    model = LineModel.load()
+    if model.features != FEATURE_NAMES:
+        raise RuntimeError("the shipped line model was trained on other features: retrain it "
+                           "with bench/train_clean_model.py")
+    return model
 
 
 def split_lines(raw: str) -> list[Line]:
@@ -51,8 +55,15 @@ def split_lines(raw: str) -> list[Line]:
     return out
 
 
-def keep_scores(lines: Sequence[Line], model: LineModel) -> np.ndarray:
-    return model.predict(line_features([ln.text for ln in lines]))
+def keep_scores(
+    lines: Sequence[Line], model: LineModel, repeated: Callable[[list[str]], list[bool]] | None = None
+) -> np.ndarray:
+    """Body probability per line; vetoed and outlet-repeated lines score 0."""
+    texts = [ln.text for ln in lines]
+    vetoed = line_vetoes(texts)
+    if repeated is not None:
+        vetoed |= np.array(repeated(texts), dtype=bool)
+    return model.predict(line_features(texts), vetoed)
 
 
 def sentence_pieces(line: Line) -> list[Line]:
@@ -103,17 +114,17 @@ def clean_text(
     *,
     threshold: float,
     model: LineModel | None = None,
-    seen_elsewhere: Callable[[list[str]], list[bool]] | None = None,
+    repeated: Callable[[list[str]], list[bool]] | None = None,
 ) -> tuple[str, tuple[Span, ...]]:
-    """Cleaned body (paragraphs joined by a blank line) and its offset map into `raw`."""
+    """Cleaned body (paragraphs joined by a blank line) and its offset map into `raw`.
+
+    `repeated`, given all the page's lines, flags those known as the outlet's furniture.
+    """
     lines = split_lines(raw)
     if not lines:
         return "", ()
-    scores = keep_scores(lines, model or default_model())
+    scores = keep_scores(lines, model or default_model(), repeated)
     kept = [ln for ln, s in zip(lines, scores, strict=True) if s >= threshold]
-    if seen_elsewhere is not None and kept:
-        flags = seen_elsewhere([ln.text for ln in kept])
-        kept = [ln for ln, boiler in zip(kept, flags, strict=True) if not boiler]
     parts: list[str] = []
     spans: list[Span] = []
     out = 0

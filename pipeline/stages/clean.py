@@ -7,8 +7,10 @@ as a second opinion where trafilatura finds too little).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import partial
+from typing import Protocol
 
 from pipeline.cleaning.html import clean_html
 from pipeline.cleaning.text import clean_text
@@ -30,8 +32,16 @@ class CleanOptions:
 DEFAULT_CLEAN = CleanOptions()
 
 
+class LineStatsLike(Protocol):
+    """Cross-document line counts per outlet (pipeline.adapters.line_stats.LineStats)."""
+
+    def observe(
+        self, outlet: str, doc_key: str, lines: Sequence[str], *, share: float, min_docs: int
+    ) -> list[bool]: ...
+
+
 def clean_boilerplate(
-    doc: Document, *, options: CleanOptions = DEFAULT_CLEAN, line_stats: Any = None
+    doc: Document, *, options: CleanOptions = DEFAULT_CLEAN, line_stats: LineStatsLike | None = None
 ) -> Document:
     """Strip page furniture from the input.
 
@@ -40,16 +50,17 @@ def clean_boilerplate(
     published and outlet from the page's metadata.
     Never: changes raw_text, performs I/O itself (line_stats is a passed-in adapter).
     """
+    repeated = None
+    if line_stats is not None and doc.outlet:
+        repeated = partial(
+            line_stats.observe, doc.outlet, doc.id,
+            share=options.repeat_share, min_docs=options.repeat_min_docs,
+        )
     if doc.raw_format == "html":
-        result = clean_html(doc.raw_text, threshold=options.threshold)
+        result = clean_html(doc.raw_text, threshold=options.threshold, repeated=repeated)
         text, text_map, meta = result.text, (), result.meta
     else:
-        seen = None
-        if line_stats is not None and doc.outlet:
-            seen = line_stats.boilerplate_filter(
-                doc.outlet, share=options.repeat_share, min_docs=options.repeat_min_docs
-            )
-        text, text_map = clean_text(doc.raw_text, threshold=options.threshold, seen_elsewhere=seen)
+        text, text_map = clean_text(doc.raw_text, threshold=options.threshold, repeated=repeated)
         meta = {}
     if not text.strip():
         raise SkipDocument("empty after cleaning")

@@ -1,0 +1,53 @@
+"""`newsflow clean`: clean files directly, without the queue (does I/O).
+
+The same `clean_boilerplate` stage the workers run (without the cross-document
+line counts, which need Redis). HTML is recognised by content unless --format says.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from workers.cli_common import err, load_settings
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write DIR/<name without its last extension>.txt per input.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "text", "html"]), default="auto", show_default=True)
+def clean(inputs: tuple[Path, ...], out_dir: Path | None, fmt: str) -> None:
+    """Strip boilerplate from text or HTML files and write the article bodies."""
+    from dataclasses import replace
+
+    from pipeline.adapters.files import read_dropped_file
+    from pipeline.errors import BadInput, SkipDocument
+    from pipeline.stages.clean import clean_boilerplate
+
+    if out_dir is None and len(inputs) > 1:
+        raise click.UsageError("give --out DIR when cleaning more than one input")
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    max_bytes = load_settings().max_file_bytes
+    failures = 0
+    for path in inputs:
+        try:
+            doc = read_dropped_file(path, max_bytes=max_bytes)
+            if fmt != "auto":
+                doc = replace(doc, raw_format=fmt)
+            text = clean_boilerplate(doc).text
+        except (BadInput, SkipDocument) as exc:
+            err.print(f"{path}: {exc}")
+            failures += 1
+            text = ""
+        if out_dir is None:
+            sys.stdout.write(text + ("\n" if text else ""))
+        else:
+            (out_dir / f"{path.stem}.txt").write_text(text + ("\n" if text else ""), encoding="utf-8")
+    if out_dir is not None:
+        err.print(f"cleaned {len(inputs) - failures} of {len(inputs)} inputs into {out_dir}")
+    if failures:
+        sys.exit(1)
