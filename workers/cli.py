@@ -337,6 +337,9 @@ for _command in (status, sources, failed, retry):
 from workers.cli_claims import claims  # noqa: E402
 
 main.add_command(claims)
+from workers.cli_clean import clean  # noqa: E402
+
+main.add_command(clean)
 from workers.cli_entities import entities  # noqa: E402
 
 main.add_command(entities)
