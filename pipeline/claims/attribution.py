@@ -30,6 +30,7 @@ from pipeline.claims.cues import (
     PERSONAL_PRONOUNS,
     QUOTE_ONLY,
     RELATIVE_PRONOUNS,
+    SPEECH_VERBS,
     verb_lemma,
 )
 from pipeline.claims.quotes import Quote, find_quotes, paragraphs
@@ -467,7 +468,7 @@ class _Paragraph:
     # -- 2. reported speech ---------------------------------------------------------
     def reported(self, directs: list[Attribution]) -> list[Attribution]:
         out: list[Attribution] = []
-        taken = [(a.start, a.end) for a in directs]
+        taken = [(a.start, a.end, a.cue_start) for a in directs]
         for cue in sorted([*self.cue_tokens(), *self.clause_cues()], key=lambda t: t.i):
             if cue.i in self.used_cues:
                 continue
@@ -479,13 +480,18 @@ class _Paragraph:
             spans = self.content(cue)
             if spans is None:
                 continue
-            start, end = spans[0][0], spans[-1][1]
-            if any(s < end and start < e for s, e in taken):
-                continue
+            start, end, at = spans[0][0], spans[-1][1], self.off(cue)
+            clash = [(s, e, c) for s, e, c in taken if s < end and start < e]
+            if clash and not (
+                verb_lemma(cue) in SPEECH_VERBS
+                and self.clause_after(cue)
+                and all(_nested(s, e, c, start, end, at) for s, e, c in clash)
+            ):
+                continue  # two cues for one content; only a speech verb with its clause nests inside another
             kind = "direct" if self._quoted_share(start, end) > 0.8 else "reported"
             out.append(self.make(spans, kind, subj, cue))
-            taken.append((start, end))
-        out += self.according_to(taken)
+            taken.append((start, end, at))
+        out += self.according_to()
         return out
 
     def clause_after(self, cue: Any) -> bool:
@@ -576,7 +582,8 @@ class _Paragraph:
         """Content without what the writer adds around it.
 
         Cut: a non-restrictive relative clause or apposition (", which …", ", the alliance that …"),
-        everything after a semicolon, and a trailing frame ("in a statement on Thursday").
+        ", according to X", everything after a semicolon, and a trailing frame ("in a statement
+        on Thursday").
         """
         if not toks:
             return toks
@@ -584,7 +591,8 @@ class _Paragraph:
         drop: set[int] = set()
         for t in toks:
             edge = t.left_edge.i
-            if t.dep_ in ("relcl", "appos") and edge > first and self.sdoc[edge - 1].text == ",":
+            aside = t.dep_ in ("relcl", "appos") or t.lower_ == "according"  # ", according to X"
+            if aside and edge > first and self.sdoc[edge - 1].text == ",":
                 drop |= {d.i for d in t.subtree}
                 drop.add(edge - 1)
         semi = next((t.i for t in toks if t.text == ";" and t.i > first), None)
@@ -639,7 +647,8 @@ class _Paragraph:
             toks = toks[1:]  # "called for X", "called on X to …": the preposition belongs to the cue
         return toks
 
-    def according_to(self, taken: list[tuple[int, int]]) -> list[Attribution]:
+    def according_to(self) -> list[Attribution]:
+        """ "…, according to X": the rest of the sentence, whatever else is attributed inside it."""
         out = []
         for tok in self.sdoc:
             if tok.lower_ != "according" or self.is_quoted(tok):
@@ -654,8 +663,6 @@ class _Paragraph:
             if len([t for t in toks if t.is_alpha]) < 3:
                 continue
             start, end = self.off(toks[0]), self.off(toks[-1]) + len(toks[-1])
-            if any(s < end and start < e for s, e in taken):
-                continue
             a = self.make([(start, end)], "reported", obj, tok)
             out.append(Attribution(**{**_fields(a), "cue": "according to"}))
         return out
@@ -703,6 +710,11 @@ class _Paragraph:
                 a, b = self.np(child)
                 words += [t.text for t in self.sdoc[a:b]]
         return " ".join(words)
+
+
+def _nested(s1: int, e1: int, cue1: int, s2: int, e2: int, cue2: int) -> bool:
+    """One attribution sits inside the content of the other ("X said Y had promised Z")."""
+    return s1 <= cue2 < e1 or s2 <= cue1 < e2
 
 
 def _fields(a: Attribution) -> dict[str, Any]:

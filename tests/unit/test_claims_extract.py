@@ -183,6 +183,30 @@ def test_not_spoken_by_the_name_in_front(nlp: Any, text: str) -> None:
     assert [c for c in claims_of_doc(nlp, text) if c.speaker_canonical == "Mark Rutte" or c.cue == ":"] == []
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an attribution inside another one's content is a claim of its own
+        (
+            "Mr Rutte said Sibiga had warned that the front was collapsing.",
+            [
+                ("Mark Rutte", "Sibiga had warned that the front was collapsing"),
+                ("Andrii Sybiha", "that the front was collapsing"),
+            ],
+        ),
+        (
+            "Kyiv has said it will not cede territory, according to Mr Rutte.",
+            [
+                ("Mark Rutte", "Kyiv has said it will not cede territory"),
+                ("Kyiv", "it will not cede territory"),
+            ],
+        ),
+    ],
+)
+def test_nested_attributions(nlp: Any, text: str, expected: list[tuple[str, str]]) -> None:
+    assert sorted((c.speaker_canonical, c.text) for c in claims_of_doc(nlp, text)) == sorted(expected)
+
+
 def claims_of_doc(nlp: Any, text: str) -> list[Any]:
     doc = extract_claims(make_document(text, text=text, entities=ENTITIES), nlp=nlp)
     return [c for c in doc.claims if c.kind != "statement"]
