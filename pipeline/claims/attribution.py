@@ -30,6 +30,7 @@ from pipeline.claims.cues import (
     PERSONAL_PRONOUNS,
     QUOTE_ONLY,
     RELATIVE_PRONOUNS,
+    SPEECH_NOUNS,
     SPEECH_VERBS,
     verb_lemma,
 )
@@ -289,6 +290,8 @@ class _Paragraph:
 
     def make(self, spans: Sequence[tuple[int, int]], kind: str, subj: Any, cue: Any) -> Attribution:
         i, j = self.np(subj)
+        if j - i > 1 and self.sdoc[j - 1].dep_ == "case":
+            j -= 1  # "Mr Rutte's warning that …": the speaker is "Mr Rutte"
         span = self.sdoc[i:j]
         low = subj.lower_
         if low in RELATIVE_PRONOUNS and subj.i == i:
@@ -492,6 +495,33 @@ class _Paragraph:
             out.append(self.make(spans, kind, subj, cue))
             taken.append((start, end, at))
         out += self.according_to()
+        out += self.nominal([(a.start, a.end, a.cue_start) for a in out + directs])
+        return out
+
+    def nominal(self, taken: list[tuple[int, int, int]]) -> list[Attribution]:
+        """ "Moscow's claim that the strike hit a base": a speech noun, its owner and its clause."""
+        out = []
+        for noun in self.sdoc:
+            if noun.pos_ != "NOUN" or noun.lower_ not in SPEECH_NOUNS or self.is_quoted(noun):
+                continue
+            owner = next((c for c in noun.children if c.dep_ == "poss" and c.pos_ != "PRON"), None)
+            clause = next(
+                (
+                    c
+                    for c in noun.children
+                    if c.dep_ in ("acl", "ccomp") and c.i > noun.i and c.left_edge.lower_ == "that"
+                ),
+                None,
+            )
+            if owner is None or clause is None:
+                continue
+            span = self._span(list(clause.subtree))
+            if span is None:
+                continue
+            at = self.off(noun)
+            if any(s < span[1] and span[0] < e and not _nested(s, e, c, *span, at) for s, e, c in taken):
+                continue
+            out.append(self.make([span], "reported", owner, noun))
         return out
 
     def clause_after(self, cue: Any) -> bool:
@@ -603,7 +633,7 @@ class _Paragraph:
                 kept.pop()
             elif last.ent_type_ in ("DATE", "TIME") and last.dep_ == "npadvmod":
                 kept = [t for t in kept if t.i < last.left_edge.i]  # "… last week"
-            elif last.ent_type_ in ("DATE", "TIME") and last.head.dep_ == "prep":
+            elif last.ent_type_ in ("DATE", "TIME") and last.head.dep_ == "prep" and last.head.lower_ == "on":
                 kept = [t for t in kept if t.i < min(last.left_edge.i, last.head.i)]  # "… on Thursday"
             elif last.dep_ == "pobj" and last.lower_ in _FRAME_NOUNS and last.head.lower_ in _FRAME_PREPS:
                 kept = [t for t in kept if t.i < last.head.i]  # "in a statement"

@@ -44,6 +44,13 @@ blame reject dismiss defend support oppose promise vow pledge threaten agree ref
 want urge demand propose warn push mock tout welcome applaud endorse
 """)
 
+# Nouns that report a statement or a stance when a that-clause follows ("Moscow's claim that …").
+SPEECH_NOUNS = _words("""
+claim statement assertion warning argument belief promise pledge demand suggestion insistence
+emphasis comment remark accusation allegation admission denial announcement prediction assurance
+contention view conclusion threat vow hope fear concern complaint charge
+""")
+
 PERSONAL_PRONOUNS = frozenset({"he", "she", "they", "it", "i", "we", "you"})
 RELATIVE_PRONOUNS = frozenset({"who", "which", "that"})
 

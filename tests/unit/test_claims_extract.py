@@ -152,6 +152,13 @@ def test_one_claim(nlp: Any, text: str, kind: str, speaker: str, canonical: str,
             "said",
             "the allies had agreed",
         ),
+        # a speech noun with its owner and its clause
+        (
+            "Mr Rutte's warning that Russia could attack within five years went unheeded.",
+            "Mr Rutte",
+            "warning",
+            "that Russia could attack within five years",
+        ),
         # a headline in the "Speaker: what they said" style
         ("Rutte: NATO must spend more on defence", "Rutte", ":", "NATO must spend more on defence"),
     ],
