@@ -82,6 +82,23 @@ def run_path(fn: Callable[[str], str], inputs: dict[str, str]) -> tuple[dict[str
     return preds, len(inputs) / (time.process_time() - started)
 
 
+def run_interleaved(
+    fns: dict[str, Callable[[str], str]], inputs: dict[str, str]
+) -> dict[str, tuple[dict[str, str], float]]:
+    """Like run_path for several paths, alternating page by page, so that a busy
+    neighbour on a shared machine slows every path alike and the speed ratio holds."""
+    preds: dict[str, dict[str, str]] = {name: {} for name in fns}
+    spent = dict.fromkeys(fns, 0.0)
+    for fn in fns.values():
+        fn(next(iter(inputs.values())))
+    for pid, raw in inputs.items():
+        for name, fn in fns.items():
+            started = time.process_time()
+            preds[name][pid] = fn(raw)
+            spent[name] += time.process_time() - started
+    return {name: (preds[name], len(inputs) / spent[name]) for name in fns}
+
+
 def score(preds: dict[str, str], split: str) -> tuple[dict[str, float], list[object]]:
     scorer = load_scorer()
     folder = extraction_dir() / split
@@ -108,10 +125,17 @@ def main() -> None:
     args = ap.parse_args()
     if not (extraction_dir() / args.split).is_dir():
         sys.exit(f"no bench split at {extraction_dir() / args.split} (set NEWSFLOW_BENCH_DIR)")
+    paths = args.paths.split(",")
+    fns = {"text": ours("text"), "html": ours("html"), "trafilatura": plain_trafilatura}
+    runs = {}
+    if "text" in paths:
+        runs["text"] = run_path(fns["text"], load_inputs(args.split, "text"))
+    html_paths = [p for p in paths if p != "text"]
+    if html_paths:
+        runs.update(run_interleaved({p: fns[p] for p in html_paths}, load_inputs(args.split, "html")))
     speeds = {}
-    for path in args.paths.split(","):
-        fn = {"text": ours("text"), "html": ours("html"), "trafilatura": plain_trafilatura}[path]
-        preds, speeds[path] = run_path(fn, load_inputs(args.split, "text" if path == "text" else "html"))
+    for path in paths:
+        preds, speeds[path] = runs[path]
         metrics, pages = score(preds, args.split)
         empty = sum(not p.strip() for p in preds.values())
         print(f"{path:12} F1 {metrics['F1']:.3f} precision {metrics['precision']:.3f} "

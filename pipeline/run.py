@@ -37,10 +37,11 @@ class Stage:
 
 def build_stages(*, nlp: Any, clean: CleanOptions = DEFAULT_CLEAN,
                  lsh: Any = None, stories: Any = None, claim_groups: Any = None,
-                 entities: Any = None) -> tuple[Stage, ...]:
+                 entities: Any = None, line_stats: Any = None) -> tuple[Stage, ...]:
     """The per-document stages in the order they run."""
     return (
-        Stage("clean_boilerplate", partial(clean_boilerplate, options=clean)),
+        # line_stats: per-outlet line counts in Redis (None: each page judged alone)
+        Stage("clean_boilerplate", partial(clean_boilerplate, options=clean, line_stats=line_stats)),
         Stage("detect_language", detect_language),
         # entities: the cross-document registry (None: names resolved within the document only)
         Stage("extract_entities", partial(extract_entities, nlp=nlp, registry=entities),

@@ -33,7 +33,15 @@ def get_stages() -> tuple[Stage, ...]:
     from pipeline.run import build_stages
 
     return build_stages(nlp=get_nlp(), lsh=get_near_duplicates(), stories=get_story_store(),
-                        claim_groups=get_claim_groups(), entities=get_entity_registry())
+                        claim_groups=get_claim_groups(), entities=get_entity_registry(),
+                        line_stats=get_line_stats())
+
+
+@functools.cache
+def get_line_stats() -> Any:
+    from pipeline.adapters.line_stats import LineStats
+
+    return LineStats(get_redis())
 
 
 @functools.cache

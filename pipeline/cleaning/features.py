@@ -42,6 +42,11 @@ CONTEXT_NAMES = (
 FEATURE_NAMES = LOCAL_NAMES + CONTEXT_NAMES
 
 
+def is_sentence_end(line: str) -> bool:
+    """Whether the line ends like a sentence (full stop, ! or ?, maybe after a quote)."""
+    return _SENT_END.search(line) is not None
+
+
 def effective_words(line: str, words: Sequence[str] | None = None) -> int:
     """Word count that also works for scripts without spaces (two CJK characters ≈ a word)."""
     n = len(_WORD.findall(line) if words is None else words)
