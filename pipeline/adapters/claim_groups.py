@@ -5,10 +5,19 @@
 
 `assign(doc)` files the document's claims, reads every claim of the same speakers
 back and runs `grouping.group_refs` over them, so a worker sees all claims written
-before its read. The group a document gets is provisional: a later article can join
-two groups or make one conflicting. The claims table and `newsflow claims` therefore
-regroup from the stored claims (pipeline/adapters/sqlite_claims.py), and give the same
-answer whatever the arrival order.
+before its read.
+
+Limit: the group stamped here is provisional. The id is a hash of the speaker and the
+group's smallest member key, so it is the same whatever the order of the claims seen so
+far, but a later article can join two groups, bring a smaller key, or make a group
+conflicting, and the documents processed before it are not rewritten. So `claims[].group`
+and `claims[].conflict` in the document record (`newsflow show --json`, `export`, the
+documents index) are "as of when this document was processed". The claim indices hold
+the settled values: the embedded claims table (pipeline/adapters/sqlite_claims.py) and
+Elasticsearch's newsflow-claims (ElasticClaims in pipeline/adapters/elastic.py) regroup
+every stored claim of the speakers a document touches on each write, so their group ids,
+outlets and conflict flags depend only on which documents are stored. `newsflow claims`
+and Kibana read those.
 """
 
 from __future__ import annotations

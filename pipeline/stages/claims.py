@@ -58,6 +58,8 @@ def group_claims(doc: Document, *, groups: GroupRegistry | None = None) -> Docum
 
     Reads: claims.  Adds: claim.group, claim.conflict.  Never: changes what a claim says.
     Without a registry every claim is its own group (a single document has nobody to agree with).
+    The values are provisional (as of this document); the claim indices hold the settled ones
+    (see pipeline/adapters/claim_groups.py).
     """
     if groups is None:
         return doc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,25 @@ def test_groups_and_conflicts_do_not_depend_on_arrival_order(
         ("Andrii Sybiha", ("/drop/a.txt", "/drop/c.txt"), True),
         ("Mark Rutte", ("/drop/a.txt", "/drop/b.txt"), False),
     }
+
+
+def stamped(doc: Document, group: str) -> Document:
+    """The document as a worker hands it over: claims stamped with a provisional group."""
+    return replace(doc, claims=tuple(replace(c, group=group, conflict=False) for c in doc.claims))
+
+
+def test_group_ids_are_settled_whatever_the_order_and_the_provisional_stamp(tmp_path: Path) -> None:
+    settled = []
+    for n, order in enumerate(itertools.permutations([A, B, C])):
+        table = SqliteClaims(tmp_path / f"index-{n}.sqlite3")
+        for doc in order:
+            table.write(stamped(doc, f"provisional-{doc.id}"))
+        settled.append({c["id"]: c["group"] for c in table.claims()})
+        table.close()
+    assert all(ids == settled[0] for ids in settled)
+    assert not any(group.startswith("provisional") for group in settled[0].values())
+    # the two reports of each statement share one id, the two statements have different ids
+    assert settled[0]["doc-a:0"] == settled[0]["doc-c:0"] != settled[0]["doc-a:100"] == settled[0]["doc-b:0"]
 
 
 def test_a_later_article_makes_an_earlier_group_conflicting(table: SqliteClaims) -> None:
