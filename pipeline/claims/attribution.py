@@ -239,14 +239,32 @@ class _Paragraph:
 
     def subject(self, cue: Any) -> Any | None:
         for _ in range(3):  # "…, adding that …" / "and said …": the subject of the verb above
-            for child in cue.children:
-                if child.dep_ in _SUBJECT_DEPS and not self.is_quoted(child):
-                    return child
+            subjects = [c for c in cue.children if c.dep_ in _SUBJECT_DEPS and not self.is_quoted(c)]
+            if subjects:
+                return next((c for c in subjects if not self._dateline(c)), None) or self._after_dateline(
+                    subjects[0]
+                )
             if cue.dep_ in ("advcl", "xcomp", "conj", "pcomp") and cue.head.i != cue.i:
                 cue = cue.head
                 continue
             return None
         return None
+
+    def _dateline(self, tok: Any) -> bool:
+        """ "WASHINGTON --", "KYIV, Ukraine (AP) —": a place in capitals opening the paragraph."""
+        return (
+            tok.i <= 3
+            and tok.text.isupper()
+            and len(tok.text) > 1
+            and any(t.text in ("--", "—", "–") for t in self.sdoc[tok.i + 1 : tok.i + 6])
+        )
+
+    def _after_dateline(self, tok: Any) -> Any | None:
+        """The subject the parser hung on a dateline ("WASHINGTON -- President Obama … said")."""
+        if not self._dateline(tok):
+            return tok
+        dash = next((t.i for t in self.sdoc[tok.i + 1 : tok.i + 6] if t.text in ("--", "—", "–")), None)
+        return next((c for c in tok.children if c.dep_ == "appos" and dash is not None and c.i > dash), None)
 
     def np(self, head: Any) -> tuple[int, int]:
         """Token range [i, j) of the noun phrase around `head`, without appositions or clauses."""

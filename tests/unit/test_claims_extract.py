@@ -159,6 +159,13 @@ def test_one_claim(nlp: Any, text: str, kind: str, speaker: str, canonical: str,
             "warning",
             "that Russia could attack within five years",
         ),
+        # a dateline opening the paragraph is not the speaker
+        (
+            "BRUSSELS -- Mr Rutte, opening the summit on Tuesday, said the alliance would hold.",
+            "Mr Rutte",
+            "said",
+            "the alliance would hold",
+        ),
         # a headline in the "Speaker: what they said" style
         ("Rutte: NATO must spend more on defence", "Rutte", ":", "NATO must spend more on defence"),
     ],
