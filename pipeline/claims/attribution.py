@@ -302,9 +302,15 @@ class _Paragraph:
         words += [cue] + [
             c
             for c in cue.children
-            if c.dep_ == "prt" or (c.i == cue.i + 1 and c.dep_ == "prep" and c.lower_ in _CUE_PREPS)
+            if c.dep_ == "prt" or (c.i == cue.i + 1 and c.dep_ == "prep" and self._phrasal(cue, c))
         ]
         return " ".join(t.text for t in sorted(words, key=lambda t: t.i))
+
+    def _phrasal(self, cue: Any, prep: Any) -> bool:
+        """ "called for X", "called on X": the preposition is part of the cue, unlike "said on Tuesday"."""
+        if prep.lower_ not in _CUE_PREPS or verb_lemma(cue) not in OBJECT_CUES:
+            return False
+        return not any(c.ent_type_ in ("DATE", "TIME") for c in prep.children)
 
     def make(self, spans: Sequence[tuple[int, int]], kind: str, subj: Any, cue: Any) -> Attribution:
         i, j = self.np(subj)

@@ -118,6 +118,19 @@ def test_one_claim(nlp: Any, text: str, kind: str, speaker: str, canonical: str,
             "urged",
             "allies to send more air defence",
         ),
+        # "on" is part of "called on", not of "said on Tuesday"
+        (
+            "Mr Rutte called on allies to send more air defence.",
+            "Mr Rutte",
+            "called on",
+            "allies to send more air defence",
+        ),
+        (
+            "Mr Rutte said on Tuesday that the alliance would hold.",
+            "Mr Rutte",
+            "said",
+            "that the alliance would hold",
+        ),
         # "added" reports a clause when one follows
         (
             "Mr Rutte added that the alliance would not be divided.",
