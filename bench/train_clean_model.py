@@ -55,8 +55,10 @@ def load_pages(split: str = "dev") -> list[tuple[str, np.ndarray, np.ndarray]]:
         pid = truth.name[: -len(".truth.txt")]
         raw = (truth.parent / f"{pid}.raw.txt").read_text(encoding="utf-8")
         lines = [ln.strip() for ln in raw.splitlines() if ln.strip()]
+        vetoed = line_vetoes(lines)
+        lines = [ln for ln, v in zip(lines, vetoed, strict=True) if not v]  # as at prediction
         labels = label_lines(lines, truth.read_text(encoding="utf-8"))
-        pages.append((pid, line_features(lines), labels, line_vetoes(lines)))
+        pages.append((pid, line_features(lines), labels, vetoed))
     return pages
 
 
@@ -107,7 +109,6 @@ def train(pages, folds: int = 3) -> LineModel:
         for i, p in enumerate(pages):
             if i % folds == k:
                 oof[i] = net.predict(p[1])
-                oof[i][p[3]] = 0.0  # vetoed lines count as furniture, as at prediction time
     for i, p in enumerate(pages):
         x2.append(np.hstack([p[1], context_of_scores(oof[i], p[1][:, 0])]))
     stage2 = train_ensemble(np.vstack(x2), y, w)
@@ -150,8 +151,7 @@ def main() -> None:
     args = ap.parse_args()
     pages = load_pages()
     print(f"{len(pages)} pages, {sum(len(p[2]) for p in pages)} lines, {len(FEATURE_NAMES)} features")
-    print(f"vetoed lines: {sum(p[3].sum() for p in pages)}, of which labelled body: "
-          f"{sum(p[2][p[3]].sum() for p in pages):.0f}")
+    print(f"vetoed lines (left out): {sum(p[3].sum() for p in pages)}")
     if args.cv:
         cross_validate(pages, args.save_folds)
         return

@@ -66,6 +66,8 @@ def _local(line: str, words: list[str], key: str, counts: Counter[str], title: s
     chars = len(line)
     ends = 1.0 if _SENT_END.search(line) else 0.0
     cta = pat.call_to_action_hits(lower)
+    first = sum(map(pat.FIRST_PERSON.__contains__, lower))
+    second = sum(map(pat.SECOND_PERSON.__contains__, lower))
     return [
         math.log1p(n),
         math.log1p(chars),
@@ -87,9 +89,10 @@ def _local(line: str, words: list[str], key: str, counts: Counter[str], title: s
         1.0 if key and key == title else 0.0,
         1.0 if n >= 12 and ends else 0.0,
         1.0 if n <= 5 else 0.0,
-        sum(map(pat.FIRST_PERSON.__contains__, lower)) / n_alpha,
-        sum(map(pat.SECOND_PERSON.__contains__, lower)) / n_alpha,
-        math.log1p(sum(map(pat.APPEAL_WORDS.__contains__, lower))),
+        first / n_alpha,
+        second / n_alpha,
+        # appeal vocabulary counts only when the site speaks to or for its readers
+        math.log1p(sum(map(pat.APPEAL_WORDS.__contains__, lower))) if first or second else 0.0,
         1.0 if n <= 8 and not ends and len(_CAP_WORD.findall(line)) == len(alpha) > 1 else 0.0,
         1.0 if line.endswith(":") else 0.0,
         1.0 if n <= 8 and pat.COMMENT_MARKER.search(line) else 0.0,

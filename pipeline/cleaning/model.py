@@ -119,18 +119,13 @@ class LineModel:
     stage2: Ensemble
     features: tuple[str, ...] = ()  # the feature names the weights were trained on
 
-    def predict(self, features: Array, vetoed: npt.NDArray[np.bool_] | None = None) -> Array:
-        """Body probability per line; `vetoed` lines score 0 and count as 0 for their neighbours."""
+    def predict(self, features: Array) -> Array:
+        """Body probability per line."""
         if len(features) == 0:
             return np.zeros(0)
         p1 = self.stage1.predict(features)
-        if vetoed is not None:
-            p1[vetoed] = 0.0
         x2 = np.hstack([features, context_of_scores(p1, features[:, 0])])
-        p2 = self.stage2.predict(x2)
-        if vetoed is not None:
-            p2[vetoed] = 0.0
-        return p2
+        return self.stage2.predict(x2)
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> LineModel:

@@ -158,7 +158,8 @@ _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+[\"”’)]*|$)")
 LABEL = re.compile(
     r"^(?:more (?:on|from|about)\b|read more\b|related\b|see also\b|also read\b|"
     r"recommended\b|trending\b|advertisement\b|sponsored\b|share\b|comments?\b|"
-    r"most (?:read|popular|viewed)\b)|\b(?:latest|live) updates?$",
+    r"most (?:read|popular|viewed)\b)|\b(?:latest|live) updates?$|"
+    r"^(?:exit |view |switch to )?(?:mobile|desktop|full) (?:version|site)$",
     re.IGNORECASE,
 )
 
@@ -219,6 +220,8 @@ def is_appeal(line: str) -> bool:
 def is_vetoed(line: str, n_words: int) -> bool:
     """Whether a line is furniture by a rule that holds on any site (appeals apart)."""
     if n_words <= 6 and LABEL.search(line):
+        return True
+    if n_words <= 3 and MEDIA_LABEL.search(line):
         return True
     if n_words <= 60 and AUTHOR_BIO.search(line):
         return True

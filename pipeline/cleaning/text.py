@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.cleaning import patterns as pat
-from pipeline.cleaning.features import FEATURE_NAMES, line_features, line_vetoes
+from pipeline.cleaning.features import FEATURE_NAMES, effective_words, line_features, line_vetoes
 from pipeline.cleaning.model import LineModel
 
 Span = tuple[int, int, int]  # (text_start, raw_start, length)
+# A page whose kept lines are all shorter than this has no article text.
+MIN_PROSE_WORDS = 8
 
 # A sentence boundary: end punctuation then a space, or glued straight to a capital
 # letter ("difference.The"), which real prose never does except in abbreviations
@@ -63,7 +65,12 @@ def keep_scores(
     vetoed = line_vetoes(texts)
     if repeated is not None:
         vetoed |= np.array(repeated(texts), dtype=bool)
-    return model.predict(line_features(texts), vetoed)
+    # The model sees the page without its vetoed lines: a caption taken out of the
+    # middle of an article must not look like the end of the article.
+    rest = [t for t, v in zip(texts, vetoed, strict=True) if not v]
+    scores = np.zeros(len(texts))
+    scores[~vetoed] = model.predict(line_features(rest))
+    return scores
 
 
 def sentence_pieces(line: Line) -> list[Line]:
@@ -125,6 +132,8 @@ def clean_text(
         return "", ()
     scores = keep_scores(lines, model or default_model(), repeated)
     kept = [ln for ln, s in zip(lines, scores, strict=True) if s >= threshold]
+    if not any(effective_words(ln.text) >= MIN_PROSE_WORDS for ln in kept):
+        return "", ()  # menus and labels only: no article on this page
     parts: list[str] = []
     spans: list[Span] = []
     out = 0

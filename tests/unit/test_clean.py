@@ -1,0 +1,135 @@
+"""The clean_boilerplate stage: plain text line by line and sentence by sentence, and HTML."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.cleaning import patterns as pat
+from pipeline.cleaning.text import sentence_pieces, split_lines
+from pipeline.document import content_id
+from pipeline.errors import SkipDocument
+from pipeline.stages.clean import clean_boilerplate
+from tests.factories import make_document
+
+BODY = [
+    "Nato's secretary general said on Tuesday that the alliance would focus on sending more "
+    "air defence systems to Ukraine before the winter, rather than on membership talks.",
+    "Foreign ministers from the alliance's 32 members gathered in Brussels for a two-day meeting, "
+    "where several discussions on Ukraine's security were planned by the hosts.",
+    "The ministers were expected to agree on a new package of military aid, officials said, "
+    "although the size of the package was still being discussed late on Monday evening.",
+    "Ukraine's foreign minister told reporters that his country needed at least 19 more systems "
+    "to protect its power grid from Russian missile and drone strikes this winter.",
+]
+
+
+def page(*middle: str) -> str:
+    """A page: title, navigation, the body with `middle` after its second paragraph, a footer."""
+    return "\n".join([
+        "Nato pledges more air defence for Ukraine | World News",
+        "Home", "World", "Politics", "Business", "Sport",
+        "Nato pledges more air defence for Ukraine",
+        BODY[0], BODY[1], *middle, BODY[2], BODY[3],
+        "Share this article", "Most read", "Privacy policy", "Cookie settings",
+        "© 2024 World News. All rights reserved.",
+    ])
+
+
+@pytest.mark.parametrize(("middle", "kept", "removed"), [
+    ((), BODY[3], "Privacy policy"),
+    ((), BODY[0], "Politics"),
+    (("Advertisement",), BODY[2], "Advertisement"),
+    (("Read more from World News:", "Markets fall as oil prices rise",
+      "Celebrity chef opens new restaurant"), BODY[2], "Celebrity chef opens new restaurant"),
+    (("Your support makes all the difference.The talks were closed to the press.",),
+     "The talks were closed to the press.", "Your support makes all the difference"),
+    (("At such a critical moment, we need reporters on the ground. Your donation allows us to "
+      "keep sending journalists to speak to both sides of the story.",),
+     BODY[2], "Your donation allows us"),
+    (("Image:", "Ministers arrive at the meeting in Brussels"), BODY[2], "Ministers arrive"),
+    (("The ministers met for three hours. <...> They agreed to meet again in the spring.",),
+     "They agreed to meet again in the spring.", "<...>"),
+])  # fmt: skip
+def test_plain_text_keeps_the_body_and_drops_furniture(
+    middle: tuple[str, ...], kept: str, removed: str
+) -> None:
+    doc = clean_boilerplate(make_document(raw_text=page(*middle)))
+    assert kept in doc.text
+    assert removed not in doc.text
+
+
+@pytest.mark.parametrize("middle", [(), ("Your support makes all the difference.The talks were closed.",)])
+def test_text_map_points_back_to_the_same_characters(middle: tuple[str, ...]) -> None:
+    doc = clean_boilerplate(make_document(raw_text=page(*middle)))
+    assert doc.text_map
+    for text_start, raw_start, length in doc.text_map:
+        assert doc.text[text_start : text_start + length] == doc.raw_text[raw_start : raw_start + length]
+    where = doc.text.index(BODY[1])
+    assert doc.raw_offset(where) == doc.raw_text.index(BODY[1])
+
+
+def test_paragraphs_are_separated_by_a_blank_line_and_the_id_follows_the_text() -> None:
+    doc = clean_boilerplate(make_document(raw_text=page()))
+    assert doc.text.split("\n\n")[:2] == BODY[:2]
+    assert doc.id == content_id(doc.text)
+    assert doc.title == "Nato pledges more air defence for Ukraine | World News"
+
+
+@pytest.mark.parametrize("raw", ["", "\n\n", "Home\nWorld\nSport\nShare this article\nPrivacy policy"])
+def test_nothing_left_skips_the_document(raw: str) -> None:
+    with pytest.raises(SkipDocument):
+        clean_boilerplate(make_document(raw_text=raw))
+
+
+@pytest.mark.parametrize(("line", "vetoed"), [
+    ("More on Russia", True),
+    ("Ukraine war: Latest updates", True),
+    ("Lara Jakes, Kim Barker", True),
+    ("Kim Barker is a reporter for The New York Times.", True),
+    ("Daniel McLaughlin is a contributor to The Irish Times from central and eastern Europe", True),
+    ("Russia's new weapon", False),
+    ("Not Merely Taste and Smell Receptors", False),
+    ("Mark Rutte said the alliance is a reporter's dream, laughing.", False),
+])  # fmt: skip
+def test_line_vetoes(line: str, vetoed: bool) -> None:
+    assert pat.is_vetoed(line, len(line.split())) is vetoed
+
+
+@pytest.mark.parametrize(("line", "appeal"), [
+    ("The Independent is trusted by Americans. We choose not to lock Americans out of our "
+     "reporting with paywalls. We believe quality journalism should be available to everyone.", True),
+    ("Your donation allows us to keep sending journalists to speak to both sides.", True),
+    ("“We were looking to do this later,” he said in a teleconference with reporters.", False),
+    ("The newspaper's journalists went on strike over pay on Monday.", False),
+])  # fmt: skip
+def test_appeals(line: str, appeal: bool) -> None:
+    assert pat.is_appeal(line) is appeal
+
+
+@pytest.mark.parametrize(("line", "pieces"), [
+    ("One sentence. Another one.", ["One sentence. Another one."]),
+    ("Your support makes all the difference.The new chief spoke.", ["The new chief spoke."]),
+    ("He spoke. <...> Then he left.", ["He spoke.", "Then he left."]),
+    ("The U.S. Senate voted. Read more about it here.", ["The U.S. Senate voted."]),
+])  # fmt: skip
+def test_sentence_pieces(line: str, pieces: list[str]) -> None:
+    (parsed,) = split_lines(line)
+    assert [p.text for p in sentence_pieces(parsed)] == pieces
+
+
+HTML = """<!doctype html><html><head><title>Rutte urges more aid - The Example Times</title>
+<meta name="author" content="Jane Doe"><meta property="og:site_name" content="The Example Times">
+<meta property="article:published_time" content="2024-12-03T10:00:00Z"></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a></nav>
+<article><h1>Rutte urges more aid</h1>
+""" + "".join(f"<p>{p}</p>\n" for p in BODY) + """</article>
+<footer><p>Subscribe to our newsletter</p><p>© 2024 The Example Times</p></footer></body></html>"""
+
+
+def test_html_keeps_the_article_and_the_page_metadata() -> None:
+    doc = clean_boilerplate(make_document(raw_text=HTML, raw_format="html"))
+    assert all(p in doc.text for p in BODY)
+    assert "Subscribe" not in doc.text
+    assert (doc.title, doc.author, doc.published, doc.outlet) == (
+        "Rutte urges more aid", "Jane Doe", "2024-12-03", "The Example Times"
+    )
