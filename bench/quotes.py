@@ -3,7 +3,9 @@
 Runs `extract_claims` (with the configured spaCy model) over every article of
 ../shared/bench/quotes/polnear-dev.jsonl, writes the predictions as JSON Lines, scores
 them with the bench's own score.py, and prints pair precision/recall/F1 over all
-attributions and over direct quotes, plus documents per second of claim extraction.
+attributions, over direct quotes, and over all attributions on each half of the
+articles (a check that the rules are not fitted to a few of them), plus documents per
+second of claim extraction.
 
     .venv/bin/python bench/quotes.py [--limit N] [--keep PRED.jsonl]
 
@@ -49,6 +51,30 @@ def predict(articles: list[dict], nlp: object) -> tuple[list[dict], float, float
     return preds, time.perf_counter() - started, time.process_time() - cpu_started
 
 
+def _direct_only(pred: dict) -> dict:
+    """Direct quotes are scored as a direct-quote extractor is: our direct claims only."""
+    return {"id": pred["id"], "quotes": [q for q in pred["quotes"] if q["kind"] == "direct"]}
+
+
+def score(
+    folder: Path, articles: list[dict], preds: list[dict], *, kinds: str = "", keep: Path | None = None
+) -> dict:
+    """The bench's own score.py over these articles and predictions."""
+    with tempfile.TemporaryDirectory() as tmp:
+        gold = Path(tmp) / "gold.jsonl"
+        gold.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
+        pred = keep or Path(tmp) / "pred.jsonl"
+        pred.write_text("".join(json.dumps(p) + "\n" for p in preds), encoding="utf-8")
+        extra = ["--kinds", kinds] if kinds else []
+        out = subprocess.run(
+            [sys.executable, str(folder / "score.py"), "--gold", str(gold), "--pred", str(pred), *extra],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return dict(json.loads(out.stdout))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=0, help="only the first N articles")
@@ -70,34 +96,18 @@ def main() -> None:
 
     nlp = spacy.load(get_settings().spacy_model, exclude=["lemmatizer"])  # as the workers load it
     preds, seconds, cpu_seconds = predict(articles, nlp)
-    with tempfile.TemporaryDirectory() as tmp:
-        gold = Path(tmp) / "gold.jsonl"
-        gold.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
-        pred = args.keep or Path(tmp) / "pred.jsonl"
-        pred.write_text("".join(json.dumps(p) + "\n" for p in preds), encoding="utf-8")
-        # Direct quotes are scored as a direct-quote extractor is: our direct claims only.
-        direct = Path(tmp) / "direct.jsonl"
-        direct.write_text(
-            "".join(
-                json.dumps({"id": p["id"], "quotes": [q for q in p["quotes"] if q["kind"] == "direct"]})
-                + "\n"
-                for p in preds
-            ),
-            encoding="utf-8",
-        )
-        results = {}
-        for name, path, extra in (("all", pred, []), ("direct", direct, ["--kinds", "direct"])):
-            out = subprocess.run(
-                [sys.executable, str(folder / "score.py"), "--gold", str(gold), "--pred", str(path), *extra],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            results[name] = json.loads(out.stdout)
+    half = len(articles) // 2
+    results = {
+        "all": score(folder, articles, preds, keep=args.keep),
+        "direct": score(folder, articles, [_direct_only(p) for p in preds], kinds="direct"),
+        # the same rules on each half of the articles: a gap would mean rules fitted to a few
+        "half 1": score(folder, articles[:half], preds[:half]),
+        "half 2": score(folder, articles[half:], preds[half:]),
+    }
     for name, res in results.items():
         pair = res["pair"]
         print(
-            f"{name:7} pair P {pair['precision']:.3f}  R {pair['recall']:.3f}  F1 {pair['f1']:.3f}"
+            f"{name:8} pair P {pair['precision']:.3f}  R {pair['recall']:.3f}  F1 {pair['f1']:.3f}"
             f"  (tp {pair['tp']}, pred {pair['pred']}, gold {pair['gold']})"
             f"  quote F1 {res['quote']['f1']:.3f}  speaker_acc {res['speaker_acc']}"
         )
