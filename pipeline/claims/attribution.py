@@ -35,6 +35,7 @@ from pipeline.claims.cues import (
     verb_lemma,
 )
 from pipeline.claims.quotes import Quote, find_quotes, paragraphs
+from pipeline.nlp import parse
 
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 _NP_DEPS = frozenset(
@@ -167,7 +168,7 @@ def find_attributions(text: str, nlp: Any) -> tuple[list[Attribution], list[Ment
     transcript = {name for name, n in labels.items() if n >= 2 and name.isupper()}
     parsed = [
         _Paragraph(text, p_start, sdoc, quoted)
-        for (p_start, _), sdoc in zip(paras, nlp.pipe(text[s:e] for s, e in paras), strict=True)
+        for (p_start, _), sdoc in zip(paras, parse(nlp, (text[s:e] for s, e in paras)), strict=True)
     ]
     sentence_base = 0
     for para in parsed:

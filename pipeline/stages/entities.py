@@ -21,6 +21,7 @@ from pipeline.entities.local import (
     make_mention,
     resolve_document,
 )
+from pipeline.nlp import parse
 
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?![ \t]*(?:\n|$))[^\n]+)*")  # lines between blank lines
 
@@ -51,7 +52,7 @@ def find_mentions(text: str, *, nlp: Any) -> list[Mention]:
     """Entity mentions in `text`, found one paragraph at a time."""
     paragraphs = [(m.start(), m.group()) for m in _PARAGRAPH.finditer(text)]
     # A single line break inside a paragraph is a wrap: spaCy sees a space (same offsets).
-    docs = nlp.pipe((p.replace("\n", " ") for _, p in paragraphs), batch_size=64)
+    docs = parse(nlp, (p.replace("\n", " ") for _, p in paragraphs))
     mentions = []
     for (offset, _), sdoc in zip(paragraphs, docs, strict=True):
         for ent in sdoc.ents:
