@@ -25,7 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.cleaning.features import FEATURE_NAMES, line_features, line_vetoes  # noqa: E402
+from pipeline.cleaning.features import FEATURE_NAMES, line_vetoes, line_words, model_view  # noqa: E402
+from pipeline.cleaning.text import split_lines  # noqa: E402
 from pipeline.cleaning.model import MODEL_PATH, Ensemble, LineModel, Net, context_of_scores  # noqa: E402
 
 _WORD = re.compile(r"\w+")
@@ -54,11 +55,12 @@ def load_pages(split: str = "dev") -> list[tuple[str, np.ndarray, np.ndarray]]:
     for truth in sorted((bench_dir() / split).glob("*.truth.txt")):
         pid = truth.name[: -len(".truth.txt")]
         raw = (truth.parent / f"{pid}.raw.txt").read_text(encoding="utf-8")
-        lines = [ln.strip() for ln in raw.splitlines() if ln.strip()]
-        vetoed = line_vetoes(lines)
-        lines = [ln for ln, v in zip(lines, vetoed, strict=True) if not v]  # as at prediction
-        labels = label_lines(lines, truth.read_text(encoding="utf-8"))
-        pages.append((pid, line_features(lines), labels, vetoed))
+        lines = [ln.text for ln in split_lines(raw)]
+        words = line_words(lines)
+        vetoed = line_vetoes(lines, words)
+        keep, features = model_view(lines, words, vetoed)  # the lines the model sees, as in use
+        labels = label_lines([lines[i] for i in keep], truth.read_text(encoding="utf-8"))
+        pages.append((pid, features, labels, vetoed))
     return pages
 
 

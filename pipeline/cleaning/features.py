@@ -56,13 +56,18 @@ def effective_words(line: str, words: Sequence[str] | None = None) -> int:
     return max(n - (1 if cjk else 0) + cjk // 2, 1 if n else 0)
 
 
+def _may_be_comment_marker(line: str) -> bool:
+    # substring checks are far cheaper than the regex, which only runs when one holds
+    return len(line) < 14 or ":" in line or "ago" in line or "says" in line or "wrote" in line
+
+
 def _local(line: str, words: list[str], key: str, counts: Counter[str], title: str) -> list[float]:
     # Counting with C-level regex scans, map() and set lookups: this runs on every line.
     lower_line = line.lower()
     lower = key.split()
     n = effective_words(line, words)
-    alpha = [w for w in words if w[0].isalpha()]
-    n_alpha = max(len(alpha), 1)
+    n_alpha = max(len(words) - sum(map(str.isdigit, words)), 1)
+    caps = len(_CAP_WORD.findall(line))
     chars = len(line)
     ends = 1.0 if _SENT_END.search(line) else 0.0
     cta = pat.call_to_action_hits(lower)
@@ -75,7 +80,7 @@ def _local(line: str, words: list[str], key: str, counts: Counter[str], title: s
         sum(map(pat.STOPWORDS.__contains__, lower)) / n_alpha,
         math.log1p(len(_SENT_PUNCT.findall(line))),
         math.log1p(line.count(",") + line.count("、")),
-        len(_CAP_WORD.findall(line)) / n_alpha,
+        caps / n_alpha,
         len(_DIGIT.findall(line)) / max(chars, 1),
         1.0 if line.isupper() else 0.0,
         1.0 if cta and n <= 15 else 0.0,
@@ -83,7 +88,7 @@ def _local(line: str, words: list[str], key: str, counts: Counter[str], title: s
         1.0 if pat.is_credit(lower_line, lower) else 0.0,
         1.0 if pat.is_byline(lower_line, lower) else 0.0,
         1.0 if n <= 12 and pat.is_date(lower_line, lower) else 0.0,
-        1.0 if pat.URLISH.search(line) else 0.0,
+        1.0 if ("." in line or "@" in line or "#" in line) and pat.URLISH.search(line) else 0.0,
         1.0 if _BULLET.search(line) else 0.0,
         1.0 if counts[key] > 1 else 0.0,
         1.0 if key and key == title else 0.0,
@@ -93,19 +98,29 @@ def _local(line: str, words: list[str], key: str, counts: Counter[str], title: s
         second / n_alpha,
         # appeal vocabulary counts only when the site speaks to or for its readers
         math.log1p(sum(map(pat.APPEAL_WORDS.__contains__, lower))) if first or second else 0.0,
-        1.0 if n <= 8 and not ends and len(_CAP_WORD.findall(line)) == len(alpha) > 1 else 0.0,
+        1.0 if n <= 8 and not ends and caps == n_alpha > 1 else 0.0,
         1.0 if line.endswith(":") else 0.0,
-        1.0 if n <= 8 and pat.COMMENT_MARKER.search(line) else 0.0,
-        1.0 if pat.GLUED_DATELINE.search(line) else 0.0,
+        1.0 if n <= 8 and _may_be_comment_marker(line) and pat.COMMENT_MARKER.search(line) else 0.0,
+        1.0 if ": " in line and pat.GLUED_DATELINE.search(line) else 0.0,
     ]
 
 
-def line_features(lines: Sequence[str]) -> npt.NDArray[np.float64]:
-    """Feature matrix (one row per line, columns in FEATURE_NAMES order)."""
+def line_words(lines: Sequence[str]) -> list[list[str]]:
+    return [_WORD.findall(line) for line in lines]
+
+
+def line_features(
+    lines: Sequence[str], words: Sequence[list[str]] | None = None
+) -> npt.NDArray[np.float64]:
+    """Feature matrix (one row per line, columns in FEATURE_NAMES order).
+
+    `words` is `line_words(lines)` when the caller already has it.
+    """
     n = len(lines)
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
-    words = [_WORD.findall(line) for line in lines]
+    if words is None:
+        words = line_words(lines)
     keys = [" ".join(w).lower() for w in words]
     counts = Counter(keys)
     title = keys[0]
@@ -199,13 +214,29 @@ def _heading_index(keys: Sequence[str]) -> int:
     return 0
 
 
-def line_vetoes(lines: Sequence[str]) -> npt.NDArray[np.bool_]:
+def model_view(
+    lines: Sequence[str], words: Sequence[list[str]], vetoed: npt.NDArray[np.bool_]
+) -> tuple[list[int], npt.NDArray[np.float64]]:
+    """The lines the model scores and their features.
+
+    Vetoed lines are left out, so that a caption taken out of the middle of an article
+    does not look like the article's end; the first line stays (it is read as the title).
+    """
+    keep = [i for i, v in enumerate(vetoed) if not v or i == 0]
+    return keep, line_features([lines[i] for i in keep], [words[i] for i in keep])
+
+
+def line_vetoes(
+    lines: Sequence[str], words: Sequence[list[str]] | None = None
+) -> npt.NDArray[np.bool_]:
     """Lines that a general rule marks as furniture (`patterns.is_vetoed`), and the
     short line right after a media label or player notice (the media's title or caption)."""
-    sizes = [effective_words(line) for line in lines]
+    if words is None:
+        words = line_words(lines)
+    sizes = [effective_words(line, w) for line, w in zip(lines, words, strict=True)]
     vetoed = np.array([pat.is_vetoed(line, n) for line, n in zip(lines, sizes, strict=True)], dtype=bool)
     for i in range(1, len(lines)):
-        if sizes[i] <= 25 and not lines[i].endswith(".") and pat.MEDIA_LABEL.search(lines[i - 1]):
+        if sizes[i] <= 25 and not lines[i].endswith(".") and pat.is_media_label(lines[i - 1]):
             vetoed[i] = True
     # "Read more from X:" heads a list of headlines: short lines without a full stop.
     for i, line in enumerate(lines):

@@ -119,7 +119,7 @@ URLISH = re.compile(r"https?://|www\.|\.com\b|@\w|#\w", re.IGNORECASE)
 _SENTENCE_BOILERPLATE = (
     r"(?:your support\b|support (?:us|our journalism)|please (?:consider )?(?:donate|subscribe|support)|"
     r"(?:sign up|subscribe) (?:for|to|now|today)|(?:click|tap) here|read more\b|"
-    r"advertisement\b|continue reading\b|join (?:our|the) (?:commenting|conversation|community)|"
+    r"advertisement\b|continue reading\b|join (?:[\w-]+ ){0,2}(?:commenting|conversations?|discussions?|community|debate|forum)|"
     r"follow us\b|share this\b|this (?:article|story) (?:is|was) (?:brought|made possible)|"
     r"we use cookies|(?:photo(?:graph)?|image|pic|credit)\s*:)"
 )
@@ -204,12 +204,13 @@ def speaks_as_site(line: str) -> bool:
     return False
 
 
-_APPEAL_GATE = re.compile(r"donat|journalis|reporter|paywall|subscri|membership|newsletter", re.I)
+_APPEAL_STEMS = ("donat", "journalis", "reporter", "paywall", "subscri", "membership", "newsletter")
 
 
 def is_appeal(line: str) -> bool:
     """A site's appeal for money or sign-ups: most of its sentences ask in the first person."""
-    if not _APPEAL_GATE.search(line):
+    lower = line.lower()
+    if not any(stem in lower for stem in _APPEAL_STEMS):  # a cheap gate: this runs on every line
         return False
     sentences = [s for s in _SENTENCE.findall(line) if s.strip()]
     if not sentences:
@@ -217,11 +218,17 @@ def is_appeal(line: str) -> bool:
     return sum(map(is_appeal_sentence, sentences)) * 2 >= len(sentences)
 
 
+def is_media_label(line: str) -> bool:
+    return (len(line) <= 30 or "player" in line or "browser" in line) and MEDIA_LABEL.search(line) is not None
+
+
 def is_vetoed(line: str, n_words: int) -> bool:
     """Whether a line is furniture by a rule that holds on any site (appeals apart)."""
     if n_words <= 6 and LABEL.search(line):
         return True
-    if n_words <= 3 and MEDIA_LABEL.search(line):
+    if n_words <= 3 and is_media_label(line):
+        return True
+    if n_words <= 15 and SENTENCE_BOILERPLATE.search(line):
         return True
     if n_words <= 60 and AUTHOR_BIO.search(line):
         return True

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.cleaning import patterns as pat
-from pipeline.cleaning.features import FEATURE_NAMES, effective_words, line_features, line_vetoes
+from pipeline.cleaning.features import (
+    FEATURE_NAMES,
+    effective_words,
+    line_vetoes,
+    line_words,
+    model_view,
+)
 from pipeline.cleaning.model import LineModel
 
 Span = tuple[int, int, int]  # (text_start, raw_start, length)
@@ -45,14 +51,23 @@ def default_model() -> LineModel:
     return model
 
 
+# Two blocks a scraper glued together: a sentence end followed at once by a capital
+# ("difference.The"), which prose never writes (abbreviations have a capital before
+# the dot: "U.S.A").
+_GLUED = re.compile(r"(?<=[a-z0-9][.!?])(?=[A-Z])")
+
+
 def split_lines(raw: str) -> list[Line]:
-    """Non-blank lines with their offsets, surrounding whitespace trimmed."""
+    """Non-blank lines with their offsets, surrounding whitespace trimmed; glued blocks split."""
     out: list[Line] = []
     pos = 0
     for line in raw.splitlines(keepends=True):
         body = line.strip()
         if body:
-            out.append(Line(pos + len(line) - len(line.lstrip()), body))
+            start = pos + len(line) - len(line.lstrip())
+            cuts = [0, *(m.start() for m in _GLUED.finditer(body)), len(body)]
+            for a, b in zip(cuts, cuts[1:], strict=False):
+                out.append(Line(start + a, body[a:b]))
         pos += len(line)
     return out
 
@@ -62,14 +77,14 @@ def keep_scores(
 ) -> np.ndarray:
     """Body probability per line; vetoed and outlet-repeated lines score 0."""
     texts = [ln.text for ln in lines]
-    vetoed = line_vetoes(texts)
+    words = line_words(texts)
+    vetoed = line_vetoes(texts, words)
     if repeated is not None:
         vetoed |= np.array(repeated(texts), dtype=bool)
-    # The model sees the page without its vetoed lines: a caption taken out of the
-    # middle of an article must not look like the end of the article.
-    rest = [t for t, v in zip(texts, vetoed, strict=True) if not v]
+    keep, features = model_view(texts, words, vetoed)
     scores = np.zeros(len(texts))
-    scores[~vetoed] = model.predict(line_features(rest))
+    scores[keep] = model.predict(features)
+    scores[vetoed] = 0.0
     return scores
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.cleaning import patterns as pat
-from pipeline.cleaning.text import sentence_pieces, split_lines
+from pipeline.cleaning.text import Line, sentence_pieces, split_lines
 from pipeline.document import content_id
 from pipeline.errors import SkipDocument
 from pipeline.stages.clean import clean_boilerplate
@@ -113,8 +113,18 @@ def test_appeals(line: str, appeal: bool) -> None:
     ("The U.S. Senate voted. Read more about it here.", ["The U.S. Senate voted."]),
 ])  # fmt: skip
 def test_sentence_pieces(line: str, pieces: list[str]) -> None:
-    (parsed,) = split_lines(line)
-    assert [p.text for p in sentence_pieces(parsed)] == pieces
+    assert [p.text for p in sentence_pieces(Line(0, line))] == pieces
+
+
+@pytest.mark.parametrize(("raw", "lines"), [
+    ("First block.\n\n  Second block  \n", ["First block.", "Second block"]),
+    ("Your support matters.The new chief spoke.", ["Your support matters.", "The new chief spoke."]),
+    ("The U.S.A. team won. See example.com now.", ["The U.S.A. team won. See example.com now."]),
+])  # fmt: skip
+def test_split_lines_splits_glued_blocks_and_keeps_offsets(raw: str, lines: list[str]) -> None:
+    found = split_lines(raw)
+    assert [ln.text for ln in found] == lines
+    assert all(raw[ln.start : ln.start + len(ln.text)] == ln.text for ln in found)
 
 
 HTML = """<!doctype html><html><head><title>Rutte urges more aid - The Example Times</title>

@@ -1,0 +1,66 @@
+"""Per-outlet line counts in a private real Redis: a line repeated across an outlet's pages goes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from pipeline.adapters.line_stats import LineStats
+from pipeline.stages.clean import CleanOptions, clean_boilerplate
+from tests.factories import make_document
+from workers.local import PrivateRedis
+
+pytestmark = pytest.mark.integration
+
+FOOTER = ("The Daily Example depends on its readers, and every story we publish is checked "
+          "by two editors before it goes online, whatever the hour.")
+
+
+def article(n: int) -> str:
+    body = [
+        f"Story number {n} begins here: the council met on Tuesday to discuss the budget for the "
+        "coming year, and the debate went on late into the evening.",
+        "Members argued over the cost of repairing the town's roads, which have been damaged by "
+        f"the floods of last winter, and over {n} new buses for the routes to the station.",
+        "The council's leader said that a final decision would be taken next month, after the "
+        "residents had been asked for their views in a public consultation.",
+    ]
+    return "\n".join(["Council debates budget", body[0], FOOTER, body[1], body[2]])
+
+
+@pytest.fixture
+def stats(tmp_path: Path) -> Iterator[LineStats]:
+    server = PrivateRedis(tmp_path)
+    url = server.start()
+    try:
+        yield LineStats(redis.Redis.from_url(url))
+    finally:
+        server.stop()
+
+
+def test_a_line_seen_in_earlier_documents_of_the_outlet_is_removed(stats: LineStats) -> None:
+    options = CleanOptions(repeat_share=0.5, repeat_min_docs=3)
+    texts = []
+    for n in range(5):
+        doc = make_document(raw_text=article(n), outlet="example.org")
+        texts.append(clean_boilerplate(doc, options=options, line_stats=stats).text)
+    assert all(FOOTER in t for t in texts[:3])  # not yet seen often enough
+    assert all(FOOTER not in t for t in texts[3:])
+    assert all("the council met on Tuesday" in t for t in texts)
+    assert stats.documents("example.org") == 5
+
+
+def test_another_outlet_and_a_redelivered_document_do_not_count(stats: LineStats) -> None:
+    options = CleanOptions(repeat_share=0.5, repeat_min_docs=2)
+    for n in range(3):
+        doc = make_document(raw_text=article(0), outlet="example.org")  # the same document 3 times
+        clean_boilerplate(doc, options=options, line_stats=stats)
+        clean_boilerplate(make_document(raw_text=article(n), outlet="other.example"),
+                          options=options, line_stats=stats)
+    assert stats.documents("example.org") == 1
+    fresh = clean_boilerplate(make_document(raw_text=article(9), outlet="example.org"),
+                              options=options, line_stats=stats)
+    assert FOOTER in fresh.text
