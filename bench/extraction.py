@@ -37,7 +37,8 @@ def extraction_dir() -> Path:
 
 def load_scorer() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_score", extraction_dir() / "score.py")
-    assert spec and spec.loader
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -51,13 +52,17 @@ def load_inputs(split: str, kind: str) -> dict[str, str]:
     folder = extraction_dir() / split
     if kind == "text":
         return {i: (folder / f"{i}.raw.txt").read_text(encoding="utf-8") for i in page_ids(split)}
-    return {i: gzip.decompress((folder / f"{i}.html.gz").read_bytes()).decode("utf-8") for i in page_ids(split)}
+    return {
+        i: gzip.decompress((folder / f"{i}.html.gz").read_bytes()).decode("utf-8") for i in page_ids(split)
+    }
 
 
 def ours(fmt: str, options: CleanOptions = DEFAULT_CLEAN) -> Callable[[str], str]:
     def run(raw: str) -> str:
         try:
-            return clean_boilerplate(Document(id="", source="bench", raw_text=raw, raw_format=fmt), options=options).text
+            return clean_boilerplate(
+                Document(id="", source="bench", raw_text=raw, raw_format=fmt), options=options
+            ).text
         except SkipDocument:
             return ""
 
@@ -138,8 +143,10 @@ def main() -> None:
         preds, speeds[path] = runs[path]
         metrics, pages = score(preds, args.split)
         empty = sum(not p.strip() for p in preds.values())
-        print(f"{path:12} F1 {metrics['F1']:.3f} precision {metrics['precision']:.3f} "
-              f"recall {metrics['recall']:.3f} pages/s {speeds[path]:.1f} empty {empty}")
+        print(
+            f"{path:12} F1 {metrics['F1']:.3f} precision {metrics['precision']:.3f} "
+            f"recall {metrics['recall']:.3f} pages/s {speeds[path]:.1f} empty {empty}"
+        )
         if args.per_page:
             for p in sorted(pages, key=lambda p: p.f1)[:15]:
                 print(f"    {p.page_id[:16]} P {p.precision or 0:.3f} R {p.recall or 0:.3f} F1 {p.f1:.3f}")

@@ -14,7 +14,6 @@ it learns from scores like the ones it will see on unseen pages.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -26,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.cleaning.features import FEATURE_NAMES, line_vetoes, line_words, model_view  # noqa: E402
-from pipeline.cleaning.text import split_lines  # noqa: E402
 from pipeline.cleaning.model import MODEL_PATH, Ensemble, LineModel, Net, context_of_scores  # noqa: E402
+from pipeline.cleaning.text import split_lines  # noqa: E402
 
 _WORD = re.compile(r"\w+")
 
@@ -64,12 +63,25 @@ def load_pages(split: str = "dev") -> list[tuple[str, np.ndarray, np.ndarray]]:
     return pages
 
 
-def train_net(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, hidden: int = 12, steps: int = 800,
-              l2: float = 1e-3, seed: int = 0) -> Net:
+def train_net(
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    *,
+    hidden: int = 12,
+    steps: int = 800,
+    l2: float = 1e-3,
+    seed: int = 0,
+) -> Net:
     rng = np.random.default_rng(seed)
     mean, scale = x.mean(0), x.std(0) + 1e-6
     xs = (x - mean) / scale
-    params = [rng.normal(0, 0.3, (x.shape[1], hidden)), np.zeros(hidden), rng.normal(0, 0.3, hidden), np.zeros(1)]
+    params = [
+        rng.normal(0, 0.3, (x.shape[1], hidden)),
+        np.zeros(hidden),
+        rng.normal(0, 0.3, hidden),
+        np.zeros(1),
+    ]
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
     w = w / w.sum()
@@ -78,8 +90,12 @@ def train_net(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, hidden: int = 12, 
         h = np.tanh(xs @ w1 + b1)
         p = 1 / (1 + np.exp(-(h @ w2 + b2[0])))
         dz = (p - y) * w
-        grads = [xs.T @ (np.outer(dz, w2) * (1 - h**2)) + l2 * w1,
-                 (np.outer(dz, w2) * (1 - h**2)).sum(0), h.T @ dz + l2 * w2, np.array([dz.sum()])]
+        grads = [
+            xs.T @ (np.outer(dz, w2) * (1 - h**2)) + l2 * w1,
+            (np.outer(dz, w2) * (1 - h**2)).sum(0),
+            h.T @ dz + l2 * w2,
+            np.array([dz.sum()]),
+        ]
         for i, g in enumerate(grads):
             m[i] = 0.9 * m[i] + 0.1 * g
             v[i] = 0.999 * v[i] + 0.001 * g**2
@@ -134,8 +150,10 @@ def cross_validate(pages, save_dir: Path | None = None) -> None:
                 preds = {pid: clean_text(raw[pid], threshold=threshold, model=model)[0] for pid in ids}
                 _, pages_scored = score(preds, "dev")
                 m = _aggregate([p for p in pages_scored if p.page_id in ids])
-                print(f"fold {k} {name:8} threshold {threshold} F1 {m[0]:.3f} precision {m[1]:.3f} "
-                      f"recall {m[2]:.3f} ({len(ids)} pages)")
+                print(
+                    f"fold {k} {name:8} threshold {threshold} F1 {m[0]:.3f} precision {m[1]:.3f} "
+                    f"recall {m[2]:.3f} ({len(ids)} pages)"
+                )
 
 
 def _aggregate(pages) -> tuple[float, float, float]:

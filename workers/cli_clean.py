@@ -15,10 +15,19 @@ from workers.cli_common import err, load_settings
 
 
 @click.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write DIR/<name without its last extension>.txt per input.")
-@click.option("--format", "fmt", type=click.Choice(["auto", "text", "html"]), default="auto", show_default=True)
+@click.argument(
+    "inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write DIR/<name without its last extension>.txt per input.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["auto", "text", "html"]), default="auto", show_default=True
+)
 def clean(inputs: tuple[Path, ...], out_dir: Path | None, fmt: str) -> None:
     """Strip boilerplate from text or HTML files and write the article bodies."""
     from dataclasses import replace

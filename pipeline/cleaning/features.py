@@ -109,9 +109,7 @@ def line_words(lines: Sequence[str]) -> list[list[str]]:
     return [_WORD.findall(line) for line in lines]
 
 
-def line_features(
-    lines: Sequence[str], words: Sequence[list[str]] | None = None
-) -> npt.NDArray[np.float64]:
+def line_features(lines: Sequence[str], words: Sequence[list[str]] | None = None) -> npt.NDArray[np.float64]:
     """Feature matrix (one row per line, columns in FEATURE_NAMES order).
 
     `words` is `line_words(lines)` when the caller already has it.
@@ -178,24 +176,26 @@ def line_features(
     heading = _heading_index(keys)
     before_heading = (pos < heading).astype(np.float64) if heading else np.zeros(n)
     after_heading = np.log1p(np.maximum(pos - heading, 0)) if heading else np.zeros(n)
-    context = np.column_stack([
-        before,
-        after,
-        np.log1p(run),
-        window,
-        shift(log_words, 1),
-        shift(log_words, -1),
-        shift(ends, 1),
-        shift(ends, -1),
-        (pos == 0).astype(np.float64),
-        shift(cta, 1),
-        shift(cta, -1),
-        shift(colon, 1),
-        near_colon,
-        comment_density,
-        before_heading,
-        after_heading,
-    ])
+    context = np.column_stack(
+        [
+            before,
+            after,
+            np.log1p(run),
+            window,
+            shift(log_words, 1),
+            shift(log_words, -1),
+            shift(ends, 1),
+            shift(ends, -1),
+            (pos == 0).astype(np.float64),
+            shift(cta, 1),
+            shift(cta, -1),
+            shift(colon, 1),
+            near_colon,
+            comment_density,
+            before_heading,
+            after_heading,
+        ]
+    )
     return np.hstack([local, context])
 
 
@@ -226,9 +226,7 @@ def model_view(
     return keep, line_features([lines[i] for i in keep], [words[i] for i in keep])
 
 
-def line_vetoes(
-    lines: Sequence[str], words: Sequence[list[str]] | None = None
-) -> npt.NDArray[np.bool_]:
+def line_vetoes(lines: Sequence[str], words: Sequence[list[str]] | None = None) -> npt.NDArray[np.bool_]:
     """Lines that a general rule marks as furniture (`patterns.is_vetoed`), and the
     short line right after a media label or player notice (the media's title or caption)."""
     if words is None:

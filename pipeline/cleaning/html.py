@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.cleaning import patterns as pat
 from pipeline.cleaning.features import effective_words, is_sentence_end, line_vetoes
@@ -36,8 +37,12 @@ def clean_html(
 ) -> HtmlResult:
     from trafilatura import bare_extraction
 
-    extracted = bare_extraction(
-        html, include_comments=False, favor_recall=FAVOR_RECALL, with_metadata=True,
+    # a trafilatura Document (or None); typed loosely because the library types it as a union
+    extracted: Any = bare_extraction(
+        html,
+        include_comments=False,
+        favor_recall=FAVOR_RECALL,
+        with_metadata=True,
         # the page's own date, without htmldate's slow whole-page search
         date_extraction_params={"extensive_search": False, "original_date": True},
     )

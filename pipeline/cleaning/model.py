@@ -89,10 +89,21 @@ def context_of_scores(p: Array, log_words: Array) -> Array:
     total = mass.sum() or 1.0
     before = (np.cumsum(mass) - mass) / total
     after = 1.0 - before - mass / total
-    return np.column_stack([
-        p, shift(1), shift(-1), shift(2), shift(-2), smooth(3), smooth(10),
-        inside, np.log1p(gap), before, after,
-    ])
+    return np.column_stack(
+        [
+            p,
+            shift(1),
+            shift(-1),
+            shift(2),
+            shift(-2),
+            smooth(3),
+            smooth(10),
+            inside,
+            np.log1p(gap),
+            before,
+            after,
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -136,8 +147,11 @@ class LineModel:
 
     def to_json(self) -> str:
         # 6 significant digits: the file stays small and the scores do not change.
-        data = {"stage1": self.stage1.to_list(), "stage2": self.stage2.to_list(),
-                "features": list(self.features)}
+        data = {
+            "stage1": self.stage1.to_list(),
+            "stage2": self.stage2.to_list(),
+            "features": list(self.features),
+        }
         return json.dumps(_round(data))
 
 

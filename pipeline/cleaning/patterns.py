@@ -9,34 +9,42 @@ line model and, for the strongest ones, sentence-level filters inside kept lines
 from __future__ import annotations
 
 import re
+from itertools import pairwise
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def _split_bar(text: str) -> list[str]:
+    return text.split("|")
+
 
 # Matching works on a line's lower-cased words: a word or a two-word phrase from
 # these sets marks the line. Set lookups keep this cheap (it runs on every line);
 # the regexes below run only on lines that pass the word gate.
 
 # Calls to action and site furniture: a line containing one is rarely article text.
-CTA_WORDS = frozenset(
-    """subscribe subscribed subscriber subscribers subscription subscriptions newsletter
+CTA_WORDS = _words("""subscribe subscribed subscriber subscribers subscription subscriptions newsletter
     newsletters advertisement advertisements advertising advertise sponsored cookie cookies
     copyright comments comment commenting trending recommended unsubscribe paywall
     premium javascript browser donate donation donations login signup
-    """.split()
-)
+    """)
 CTA_PHRASES = frozenset(
     tuple(p.split())
-    for p in """sign up|sign in|log in|your support|support us|support our|privacy policy|
+    for p in _split_bar("""sign up|sign in|log in|your support|support us|support our|privacy policy|
     terms of|terms and|share this|share on|share via|follow us|read more|see more|view more|
     show more|read full|see all|view all|continue reading|click here|most read|most popular|
     most viewed|related articles|related stories|related content|you may|may also|
     watch now|watch live|video player|download the|download our|skip to|email address|
     back to|tap here|photo gallery|all rights|rights reserved|please enable|please use|
-    affiliate commission|affiliate links|more on|more from""".split("|")
+    affiliate commission|affiliate links|more on|more from""")
 )
 
 # Photo credits and captions.
-CREDIT_WORDS = frozenset(
+CREDIT_WORDS = _words(
     "photo photograph photos image images picture pic credit illustration caption getty "
-    "reuters afp shutterstock istock alamy epa".split()
+    "reuters afp shutterstock istock alamy epa"
 )
 CREDIT = re.compile(
     r"\b(?:photo(?:graph)?s?|image|picture|pic|credit|illustration|caption)[ \t]*(?:by\b|:|\.\.\.|/)|"
@@ -44,10 +52,9 @@ CREDIT = re.compile(
 )
 
 # Author bios and bylines.
-BYLINE_FIRST = frozenset("by written words reporting posted von por".split())
-BYLINE_WORDS = frozenset(
-    "reporter writer correspondent editor contributor columnist journalist writes covers "
-    "author contributed".split()
+BYLINE_FIRST = _words("by written words reporting posted von por")
+BYLINE_WORDS = _words(
+    "reporter writer correspondent editor contributor columnist journalist writes covers author contributed"
 )
 BYLINE = re.compile(
     r"^(?:by|written by|words by|reporting by|posted by|von|por)[ \t]+\S|"
@@ -55,10 +62,8 @@ BYLINE = re.compile(
     r"|writes about|covers \w+ for|is the author of|contributed (?:to )?(?:this|reporting))\b"
 )
 
-DATE_WORDS = frozenset(
-    """jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june
-    july august september october november december updated published posted ago""".split()
-)
+DATE_WORDS = _words("""jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june
+    july august september october november december updated published posted ago""")
 DATE = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?[ \t]+\d{1,2}\b|"
     r"\b\d{1,2}[ \t]+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|"
@@ -70,7 +75,8 @@ DATE = re.compile(
 # Reader comments: "joetoronto says:", "November 19, 2019 at 7:06 am", "Reply", "12 Likes".
 COMMENT_MARKER = re.compile(
     r"^\S+(?: \S+)? (?:says|said|wrote|writes|commented|replied)[:.]?$|"
-    r"\bat \d{1,2}:\d{2}(?: ?[ap]\.?m\.?)?$|^(?:reply|report|flag|like|likes|\d+ (?:likes?|replies|points?))$|"
+    r"\bat \d{1,2}:\d{2}(?: ?[ap]\.?m\.?)?$|"
+    r"^(?:reply|report|flag|like|likes|\d+ (?:likes?|replies|points?))$|"
     r"^\d+ (?:comments?|replies)\b|\b(?:hours?|minutes?|days?) ago$",
     re.IGNORECASE,
 )
@@ -78,21 +84,19 @@ COMMENT_MARKER = re.compile(
 # A teaser: a headline glued to the dateline of its lede ("…stateless WASHINGTON: Expressing…").
 GLUED_DATELINE = re.compile(r"[a-z0-9’'\"”)] [A-Z]{3,}(?:[ -][A-Z]{2,})*(?: \([A-Za-z]+\))?:\s")
 
-FIRST_PERSON = frozenset("we our us ours".split())
-SECOND_PERSON = frozenset("you your yours".split())
+FIRST_PERSON = _words("we our us ours")
+SECOND_PERSON = _words("you your yours")
 # The vocabulary of a site's appeal for money or sign-ups, about itself.
-APPEAL_WORDS = frozenset(
-    """donation donations donate support journalism journalists reporters paywall paywalls
+APPEAL_WORDS = _words("""donation donations donate support journalism journalists reporters paywall paywalls
     subscribe subscription subscriptions membership contribution contribute afford trusted
-    independent newsletter""".split()
-)
+    independent newsletter""")
 
 
 def call_to_action_hits(lower_words: list[str]) -> int:
     """How many call-to-action words and two-word phrases the line contains."""
     hits = sum(map(CTA_WORDS.__contains__, lower_words))
     if len(lower_words) > 1:
-        hits += sum(map(CTA_PHRASES.__contains__, zip(lower_words, lower_words[1:], strict=False)))
+        hits += sum(map(CTA_PHRASES.__contains__, pairwise(lower_words)))
     return hits
 
 
@@ -119,22 +123,20 @@ URLISH = re.compile(r"https?://|www\.|\.com\b|@\w|#\w", re.IGNORECASE)
 _SENTENCE_BOILERPLATE = (
     r"(?:your support\b|support (?:us|our journalism)|please (?:consider )?(?:donate|subscribe|support)|"
     r"(?:sign up|subscribe) (?:for|to|now|today)|(?:click|tap) here|read more\b|"
-    r"advertisement\b|continue reading\b|join (?:[\w-]+ ){0,2}(?:commenting|conversations?|discussions?|community|debate|forum)|"
+    r"advertisement\b|continue reading\b|"
+    r"join (?:[\w-]+ ){0,2}(?:commenting|conversations?|discussions?|community|debate|forum)|"
     r"follow us\b|share this\b|this (?:article|story) (?:is|was) (?:brought|made possible)|"
     r"we use cookies|(?:photo(?:graph)?|image|pic|credit)\s*:)"
 )
 SENTENCE_BOILERPLATE = re.compile("^" + _SENTENCE_BOILERPLATE, re.IGNORECASE)
 # The same phrases at a line start or right after a sentence end: a quick test that
 # lets lines without any of them skip sentence splitting.
-SENTENCE_BOILERPLATE_ANYWHERE = re.compile(
-    r"(?:^|(?<=[.!?\"”’)]))\s*" + _SENTENCE_BOILERPLATE, re.IGNORECASE
-)
+SENTENCE_BOILERPLATE_ANYWHERE = re.compile(r"(?:^|(?<=[.!?\"”’)]))\s*" + _SENTENCE_BOILERPLATE, re.IGNORECASE)
 
 # Editorial elision markers copied from the page: "<...>", "[…]", "(...)".
 ELISION = re.compile(r"\s*(?:<\s*(?:\.\.\.|…)\s*>|\[\s*(?:\.\.\.|…)\s*\])")
 
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been
+STOPWORDS = _words("""a about above after again against all also am an and any are as at be because been
     before being below between both but by can could did do does doing down during each few
     for from further had has have having he her here hers herself him himself his how i if in
     into is it its itself just me more most my myself no nor not now of off on once only or
@@ -146,8 +148,7 @@ STOPWORDS = frozenset(
     el la los las un una del y en es por con para su al lo
     и в не на что с по как это из за к но от для о же так бы
     dan yang di ke dari untuk dengan ini itu pada adalah tidak dalam akan juga
-    der die das und ist nicht ein eine zu den mit von auf für sich dem""".split()
-)
+    der die das und ist nicht ein eine zu den mit von auf für sich dem""")
 
 
 # -- line vetoes: furniture recognised for certain, whatever the model says ----------
@@ -173,7 +174,7 @@ AUTHOR_BIO = re.compile(
 # A byline of names only: "Lara Jakes, Kim Barker", "Jane Doe and John Roe".
 _NAME = r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,2}"
 NAME_LIST = re.compile(rf"^{_NAME}(?:, {_NAME})+(?:,? (?:and|&) {_NAME})?$")
-_QUOTES = frozenset("\"“”«»")
+_QUOTES = frozenset('"“”«»')
 _APPEAL_RULE_WORDS = APPEAL_WORDS - {"support", "independent", "trusted", "contribute", "afford"}
 
 

@@ -13,6 +13,7 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -46,8 +47,9 @@ class Line:
 def default_model() -> LineModel:
     model = LineModel.load()
     if model.features != FEATURE_NAMES:
-        raise RuntimeError("the shipped line model was trained on other features: retrain it "
-                           "with bench/train_clean_model.py")
+        raise RuntimeError(
+            "the shipped line model was trained on other features: retrain it with bench/train_clean_model.py"
+        )
     return model
 
 
@@ -66,7 +68,7 @@ def split_lines(raw: str) -> list[Line]:
         if body:
             start = pos + len(line) - len(line.lstrip())
             cuts = [0, *(m.start() for m in _GLUED.finditer(body)), len(body)]
-            for a, b in zip(cuts, cuts[1:], strict=False):
+            for a, b in pairwise(cuts):
                 out.append(Line(start + a, body[a:b]))
         pos += len(line)
     return out
@@ -94,7 +96,7 @@ def sentence_pieces(line: Line) -> list[Line]:
         return [line]  # the common case: nothing to cut
     pieces: list[Line] = []
     cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(line.text)), len(line.text)]
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in pairwise(cuts):
         sentence = line.text[a:b]
         if pat.SENTENCE_BOILERPLATE.search(sentence.strip()):
             continue
@@ -125,7 +127,10 @@ def _merge_adjacent(line: Line, pieces: list[Line]) -> list[Line]:
             prev = out[-1]
             gap = line.text[prev.start - line.start + len(prev.text) : piece.start - line.start]
             if gap and not gap.strip():
-                out[-1] = Line(prev.start, line.text[prev.start - line.start : piece.start - line.start + len(piece.text)])
+                out[-1] = Line(
+                    prev.start,
+                    line.text[prev.start - line.start : piece.start - line.start + len(piece.text)],
+                )
                 continue
         out.append(piece)
     return out

@@ -13,7 +13,7 @@ from functools import partial
 from typing import Protocol
 
 from pipeline.cleaning.html import clean_html
-from pipeline.cleaning.text import clean_text
+from pipeline.cleaning.text import Span, clean_text
 from pipeline.document import Document, content_id
 from pipeline.errors import SkipDocument
 
@@ -53,15 +53,19 @@ def clean_boilerplate(
     repeated = None
     if line_stats is not None and doc.outlet:
         repeated = partial(
-            line_stats.observe, doc.outlet, doc.id,
-            share=options.repeat_share, min_docs=options.repeat_min_docs,
+            line_stats.observe,
+            doc.outlet,
+            doc.id,
+            share=options.repeat_share,
+            min_docs=options.repeat_min_docs,
         )
+    text_map: tuple[Span, ...] = ()  # HTML text is rebuilt by trafilatura: no exact offsets
+    meta: dict[str, str] = {}
     if doc.raw_format == "html":
         result = clean_html(doc.raw_text, threshold=options.threshold, repeated=repeated)
-        text, text_map, meta = result.text, (), result.meta
+        text, meta = result.text, result.meta
     else:
         text, text_map = clean_text(doc.raw_text, threshold=options.threshold, repeated=repeated)
-        meta = {}
     if not text.strip():
         raise SkipDocument("empty after cleaning")
     return replace(

@@ -15,8 +15,10 @@ from workers.local import PrivateRedis
 
 pytestmark = pytest.mark.integration
 
-FOOTER = ("The Daily Example depends on its readers, and every story we publish is checked "
-          "by two editors before it goes online, whatever the hour.")
+FOOTER = (
+    "The Daily Example depends on its readers, and every story we publish is checked "
+    "by two editors before it goes online, whatever the hour."
+)
 
 
 def article(n: int) -> str:
@@ -58,9 +60,11 @@ def test_another_outlet_and_a_redelivered_document_do_not_count(stats: LineStats
     for n in range(3):
         doc = make_document(raw_text=article(0), outlet="example.org")  # the same document 3 times
         clean_boilerplate(doc, options=options, line_stats=stats)
-        clean_boilerplate(make_document(raw_text=article(n), outlet="other.example"),
-                          options=options, line_stats=stats)
+        clean_boilerplate(
+            make_document(raw_text=article(n), outlet="other.example"), options=options, line_stats=stats
+        )
     assert stats.documents("example.org") == 1
-    fresh = clean_boilerplate(make_document(raw_text=article(9), outlet="example.org"),
-                              options=options, line_stats=stats)
+    fresh = clean_boilerplate(
+        make_document(raw_text=article(9), outlet="example.org"), options=options, line_stats=stats
+    )
     assert FOOTER in fresh.text

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.quality
 
 def _bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_extraction", REPO / "bench" / "extraction.py")
-    assert spec and spec.loader
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -25,14 +25,27 @@ BODY = [
 
 def page(*middle: str) -> str:
     """A page: title, navigation, the body with `middle` after its second paragraph, a footer."""
-    return "\n".join([
-        "Nato pledges more air defence for Ukraine | World News",
-        "Home", "World", "Politics", "Business", "Sport",
-        "Nato pledges more air defence for Ukraine",
-        BODY[0], BODY[1], *middle, BODY[2], BODY[3],
-        "Share this article", "Most read", "Privacy policy", "Cookie settings",
-        "© 2024 World News. All rights reserved.",
-    ])
+    return "\n".join(
+        [
+            "Nato pledges more air defence for Ukraine | World News",
+            "Home",
+            "World",
+            "Politics",
+            "Business",
+            "Sport",
+            "Nato pledges more air defence for Ukraine",
+            BODY[0],
+            BODY[1],
+            *middle,
+            BODY[2],
+            BODY[3],
+            "Share this article",
+            "Most read",
+            "Privacy policy",
+            "Cookie settings",
+            "© 2024 World News. All rights reserved.",
+        ]
+    )
 
 
 @pytest.mark.parametrize(("middle", "kept", "removed"), [
@@ -127,13 +140,17 @@ def test_split_lines_splits_glued_blocks_and_keeps_offsets(raw: str, lines: list
     assert all(raw[ln.start : ln.start + len(ln.text)] == ln.text for ln in found)
 
 
-HTML = """<!doctype html><html><head><title>Rutte urges more aid - The Example Times</title>
+HTML = (
+    """<!doctype html><html><head><title>Rutte urges more aid - The Example Times</title>
 <meta name="author" content="Jane Doe"><meta property="og:site_name" content="The Example Times">
 <meta property="article:published_time" content="2024-12-03T10:00:00Z"></head><body>
 <nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a></nav>
 <article><h1>Rutte urges more aid</h1>
-""" + "".join(f"<p>{p}</p>\n" for p in BODY) + """</article>
+"""
+    + "".join(f"<p>{p}</p>\n" for p in BODY)
+    + """</article>
 <footer><p>Subscribe to our newsletter</p><p>© 2024 The Example Times</p></footer></body></html>"""
+)
 
 
 def test_html_keeps_the_article_and_the_page_metadata() -> None:
@@ -141,5 +158,8 @@ def test_html_keeps_the_article_and_the_page_metadata() -> None:
     assert all(p in doc.text for p in BODY)
     assert "Subscribe" not in doc.text
     assert (doc.title, doc.author, doc.published, doc.outlet) == (
-        "Rutte urges more aid", "Jane Doe", "2024-12-03", "The Example Times"
+        "Rutte urges more aid",
+        "Jane Doe",
+        "2024-12-03",
+        "The Example Times",
     )
