@@ -67,9 +67,11 @@ def split_lines(raw: str) -> list[Line]:
         body = line.strip()
         if body:
             start = pos + len(line) - len(line.lstrip())
-            cuts = [0, *(m.start() for m in _GLUED.finditer(body)), len(body)]
-            for a, b in pairwise(cuts):
-                out.append(Line(start + a, body[a:b]))
+            if _GLUED.search(body) is None:  # the common case
+                out.append(Line(start, body))
+            else:
+                cuts = [0, *(m.start() for m in _GLUED.finditer(body)), len(body)]
+                out.extend(Line(start + a, body[a:b]) for a, b in pairwise(cuts))
         pos += len(line)
     return out
 
