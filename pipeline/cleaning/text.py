@@ -59,6 +59,9 @@ def default_model() -> LineModel:
 _GLUED = re.compile(r"(?<=[a-z0-9][.!?])(?=[A-Z])")
 
 
+OPENING_SENTENCE_WORDS = 20  # titles are shorter: no first line of the bench's pages reaches it
+
+
 def split_lines(raw: str) -> list[Line]:
     """Non-blank lines with their offsets, surrounding whitespace trimmed; glued blocks split."""
     out: list[Line] = []
@@ -138,6 +141,15 @@ def _merge_adjacent(line: Line, pieces: list[Line]) -> list[Line]:
     return out
 
 
+def _is_opening_sentence(text: str) -> bool:
+    """A first line that is a whole sentence of prose, not a page title.
+
+    The model learnt that a page's first line is its <title> (true of scraped pages);
+    a dropped text file often starts straight with the article's first sentence.
+    """
+    return len(text.split()) >= OPENING_SENTENCE_WORDS and text.rstrip()[-1:] in ".!?\"”’"
+
+
 def clean_text(
     raw: str,
     *,
@@ -153,7 +165,8 @@ def clean_text(
     if not lines:
         return "", ()
     scores = keep_scores(lines, model or default_model(), repeated)
-    kept = [ln for ln, s in zip(lines, scores, strict=True) if s >= threshold]
+    kept = [ln for i, (ln, s) in enumerate(zip(lines, scores, strict=True))
+            if s >= threshold or (i == 0 and _is_opening_sentence(ln.text))]
     if not any(effective_words(ln.text) >= MIN_PROSE_WORDS for ln in kept):
         return "", ()  # menus and labels only: no article on this page
     parts: list[str] = []
