@@ -24,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.cleaning.features import FEATURE_NAMES, line_vetoes, line_words, model_view  # noqa: E402
+from pipeline.cleaning.features import FEATURE_NAMES, line_vetoes, model_view, scan_page  # noqa: E402
 from pipeline.cleaning.model import MODEL_PATH, Ensemble, LineModel, Net, context_of_scores  # noqa: E402
 from pipeline.cleaning.text import split_lines  # noqa: E402
 
@@ -55,9 +55,9 @@ def load_pages(split: str = "dev") -> list[tuple[str, np.ndarray, np.ndarray]]:
         pid = truth.name[: -len(".truth.txt")]
         raw = (truth.parent / f"{pid}.raw.txt").read_text(encoding="utf-8")
         lines = [ln.text for ln in split_lines(raw)]
-        words = line_words(lines)
-        vetoed = line_vetoes(lines, words)
-        keep, features = model_view(lines, words, vetoed)  # the lines the model sees, as in use
+        scan = scan_page(lines)
+        vetoed = line_vetoes(scan)
+        keep, features = model_view(scan, vetoed)  # the lines the model sees, as in use
         labels = label_lines([lines[i] for i in keep], truth.read_text(encoding="utf-8"))
         pages.append((pid, features, labels, vetoed))
     return pages

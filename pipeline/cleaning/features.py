@@ -5,27 +5,39 @@ punctuation, stop-word density, capitalisation, furniture patterns) and context
 features (its neighbours, the run of short lines it sits in, how much prose lies
 before and after it, whether it repeats elsewhere on the page). The model in
 `pipeline.cleaning.model` turns them into a keep probability.
+
+Speed: this runs on every line of every page, so a page is scanned as a whole
+(`scan_page`): character counts come from the page's code points with numpy, word
+counts from one regex pass and one dict lookup per word (a bit per word list). The
+rarer pattern tests (credits, bylines, bios…) run only on the lines that a word
+list or a substring search points to, so every feature equals its per-line
+definition at a fraction of the cost.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
 
 from pipeline.cleaning import patterns as pat
 
+Array = npt.NDArray[np.float64]
+
 _WORD = re.compile(r"\w+")
+_WORDS_NL = re.compile(r"\w+|\n")  # a page's words, with its line ends
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _SENT_END = re.compile(r"[.!?。！？…][\"'”’)\]]*$")
-_SENT_PUNCT = re.compile(r"[.!?。！？](?:\s|$)")
-_CAP_WORD = re.compile(r"\b[A-ZÀ-ÖØ-ÞА-ЯЁ]\w*")
-_DIGIT = re.compile(r"\d")
+_CLOSERS = "\"'”’)]"
+_ENDERS = frozenset(".!?。！？…")
 _BULLET = re.compile(r"^[\s•·*>»|\-–—]+|\s[|•·»]\s")
+_BULLET_START = [ord(c) for c in "•·*>»|-–—"]
 
 LOCAL_NAMES = (
     "log_words", "log_chars", "ends_sentence", "stop_ratio", "log_sentences", "log_commas",
@@ -40,11 +52,33 @@ CONTEXT_NAMES = (
     "before_heading", "log_after_heading",
 )  # fmt: skip
 FEATURE_NAMES = LOCAL_NAMES + CONTEXT_NAMES
+_COL = {name: i for i, name in enumerate(LOCAL_NAMES)}
+
+# One bit per word list: a page's words are looked up once, in this dict.
+_WORD_LISTS = (
+    pat.STOPWORDS, pat.FIRST_PERSON, pat.SECOND_PERSON, pat.APPEAL_WORDS, pat.CTA_WORDS,
+    pat.CREDIT_WORDS, pat.BYLINE_WORDS, pat.DATE_WORDS, pat.BYLINE_FIRST, pat.AUTHOR_BIO_WORDS,
+    pat.SENTENCE_BOILERPLATE_WORDS, pat.COMMENT_MARKER_WORDS, pat.LABEL_WORDS, pat.MEDIA_LABEL_WORDS,
+    pat.CTA_PHRASE_STARTS,
+)  # fmt: skip
+(
+    STOP, FIRST, SECOND, APPEAL, CTA, CREDIT, BYLINE, DATE, BYLINE_FIRST, BIO, SENTENCE,
+    COMMENT, LABEL, MEDIA, CTA_START,
+) = (1 << k for k in range(len(_WORD_LISTS)))  # fmt: skip
+_WORD_BITS: dict[str, int] = {}
+for _k, _words in enumerate(_WORD_LISTS):
+    for _w in _words:
+        _WORD_BITS[_w] = _WORD_BITS.get(_w, 0) | 1 << _k
 
 
 def is_sentence_end(line: str) -> bool:
     """Whether the line ends like a sentence (full stop, ! or ?, maybe after a quote)."""
     return _SENT_END.search(line) is not None
+
+
+def _ends_sentence(line: str) -> bool:  # is_sentence_end without the regex
+    last = line.rstrip(_CLOSERS)[-1:]
+    return last != "" and last in _ENDERS
 
 
 def effective_words(line: str, words: Sequence[str] | None = None) -> int:
@@ -61,78 +95,214 @@ def _may_be_comment_marker(line: str) -> bool:
     return len(line) < 14 or ":" in line or "ago" in line or "says" in line or "wrote" in line
 
 
-def _local(line: str, words: list[str], key: str, counts: Counter[str], title: str) -> list[float]:
-    # Counting with C-level regex scans, map() and set lookups: this runs on every line.
-    lower_line = line.lower()
-    lower = key.split()
-    n = effective_words(line, words)
-    n_alpha = max(len(words) - sum(map(str.isdigit, words)), 1)
-    caps = len(_CAP_WORD.findall(line))
-    chars = len(line)
-    ends = 1.0 if _SENT_END.search(line) else 0.0
-    cta = pat.call_to_action_hits(lower)
-    first = sum(map(pat.FIRST_PERSON.__contains__, lower))
-    second = sum(map(pat.SECOND_PERSON.__contains__, lower))
-    return [
-        math.log1p(n),
-        math.log1p(chars),
-        ends,
-        sum(map(pat.STOPWORDS.__contains__, lower)) / n_alpha,
-        math.log1p(len(_SENT_PUNCT.findall(line))),
-        math.log1p(line.count(",") + line.count("、")),
-        caps / n_alpha,
-        len(_DIGIT.findall(line)) / max(chars, 1),
-        1.0 if line.isupper() else 0.0,
-        1.0 if cta and n <= 15 else 0.0,
-        cta / n if n else 0.0,
-        1.0 if pat.is_credit(lower_line, lower) else 0.0,
-        1.0 if pat.is_byline(lower_line, lower) else 0.0,
-        1.0 if n <= 12 and pat.is_date(lower_line, lower) else 0.0,
-        1.0 if ("." in line or "@" in line or "#" in line) and pat.URLISH.search(line) else 0.0,
-        1.0 if _BULLET.search(line) else 0.0,
-        1.0 if counts[key] > 1 else 0.0,
-        1.0 if key and key == title else 0.0,
-        1.0 if n >= 12 and ends else 0.0,
-        1.0 if n <= 5 else 0.0,
-        first / n_alpha,
-        second / n_alpha,
-        # appeal vocabulary counts only when the site speaks to or for its readers
-        math.log1p(sum(map(pat.APPEAL_WORDS.__contains__, lower))) if first or second else 0.0,
-        1.0 if n <= 8 and not ends and caps == n_alpha > 1 else 0.0,
-        1.0 if line.endswith(":") else 0.0,
-        1.0 if n <= 8 and _may_be_comment_marker(line) and pat.COMMENT_MARKER.search(line) else 0.0,
-        1.0 if ": " in line and pat.GLUED_DATELINE.search(line) else 0.0,
-    ]
+@dataclass(frozen=True)
+class PageScan:
+    """What the features and the vetoes need to know about each line of a page."""
+
+    lines: list[str]
+    keys: list[str]  # the line's words, lower-cased, joined by single spaces
+    sizes: npt.NDArray[np.int64]  # effective word counts
+    local: Array  # LOCAL_NAMES columns ("duplicate" and "is_title" depend on the view: 0 here)
+    lowered: str  # the lines, lower-cased, joined by "\n"
+    lower_starts: npt.NDArray[np.int64]  # offset of each line in `lowered`
+    word_hits: Callable[[int], npt.NDArray[np.float64]]  # per line, words with this bit
+
+    def containing(self, *needles: str) -> set[int]:
+        """Lines whose lower-cased text contains one of `needles`."""
+        text, found = self.lowered, []
+        for needle in needles:
+            i = text.find(needle)
+            while i != -1:
+                found.append(i)
+                i = text.find(needle, i + 1)
+        return set((np.searchsorted(self.lower_starts, found, side="right") - 1).tolist())
+
+    def with_word(self, bit: int) -> list[int]:
+        """Lines holding a word of the word list `bit` (STOP, CTA, BIO…)."""
+        return np.flatnonzero(self.word_hits(bit)).tolist()
 
 
-def line_words(lines: Sequence[str]) -> list[list[str]]:
-    return [_WORD.findall(line) for line in lines]
+def _codepoints(text: str) -> npt.NDArray[np.uint32]:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
-def line_features(lines: Sequence[str], words: Sequence[list[str]] | None = None) -> npt.NDArray[np.float64]:
-    """Feature matrix (one row per line, columns in FEATURE_NAMES order).
+def _in_ranges(cp: npt.NDArray[np.uint32], ranges: Sequence[tuple[int, int]]) -> npt.NDArray[np.bool_]:
+    out = np.zeros(len(cp), dtype=bool)
+    for lo, hi in ranges:
+        out |= (cp >= lo) & (cp <= hi)
+    return out
 
-    `words` is `line_words(lines)` when the caller already has it.
+
+_CAPITALS = [(0x41, 0x5A), (0xC0, 0xD6), (0xD8, 0xDE), (0x410, 0x42F), (0x401, 0x401)]  # A-Z À-Ö Ø-Þ А-Я Ё
+_CJK_RANGES = [(0x3040, 0x30FF), (0x3400, 0x9FFF), (0xAC00, 0xD7AF)]
+_SENTENCE_MARKS = [ord(c) for c in ".!?。！？"]
+_ASCII_SPACE = [(9, 13), (28, 32)]  # what str.isspace (and so regex \s) accepts below 128
+
+
+def _any_of(cp: npt.NDArray[np.uint32], codes: Sequence[int]) -> npt.NDArray[np.bool_]:
+    out = np.zeros(len(cp), dtype=bool)
+    for code in codes:
+        out |= cp == code
+    return out
+
+
+def _unicode_test(cp: npt.NDArray[np.uint32], test: Callable[[str], bool]) -> npt.NDArray[np.bool_]:
+    """`test` on each non-ASCII character, looked up once per distinct character."""
+    distinct = np.unique(cp)
+    hits = [c for c in distinct.tolist() if test(chr(c))]
+    return np.isin(cp, hits)
+
+
+def scan_page(lines: Sequence[str]) -> PageScan:
+    """Local features of every line of a page, computed for the whole page at once.
+
+    Character counts come from the page's code points (numpy), word counts from one
+    regex pass and one dict lookup per word; the exact per-line pattern tests run only
+    on the lines a word list or a substring search points to.
     """
+    lines = list(lines)
     n = len(lines)
+    lens = np.fromiter(map(len, lines), dtype=np.int64, count=n)
+    page = "\n".join(lines)
+    starts = _starts(lens)
+    cp = _codepoints(page)
+    char_line = np.repeat(np.arange(n), lens + 1)[: len(cp)]
+
+    def per_line(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        return np.bincount(char_line, weights=mask, minlength=n)
+
+    # words: each word's line, its lower-cased form, and its word-list bits
+    tokens = _WORDS_NL.findall(page)
+    first_cp = _codepoints("".join(map(itemgetter(0), tokens)))
+    nl = first_cp == 10
+    word_first = first_cp[~nl]  # first character of each word
+    word_line = np.cumsum(nl)[~nl]
+    joined = " ".join(tokens).lower()
+    keys = list(map(str.strip, joined.split("\n")))
+    lower = joined.split()
+    n_words = np.bincount(word_line, minlength=n)
+    bits = np.fromiter(map(_WORD_BITS.get, lower, repeat(0)), dtype=np.int64, count=len(lower))
+
+    def word_hits(bit: int) -> npt.NDArray[np.float64]:
+        return np.bincount(word_line, weights=(bits & bit) != 0, minlength=n)
+
+    cjk = per_line(_in_ranges(cp, _CJK_RANGES))
+    sizes = np.where(cjk > 0, np.maximum(n_words - 1 + cjk // 2, n_words > 0), n_words).astype(np.int64)
+    # words of digits only (str.isdigit): they start with a digit or a non-ASCII character
+    maybe = np.flatnonzero(((word_first >= 48) & (word_first <= 57)) | (word_first >= 128))
+    is_number = map(str.isdigit, [lower[i] for i in maybe.tolist()])
+    numeric = maybe[np.fromiter(is_number, dtype=bool, count=len(maybe))]
+    digit_words = np.bincount(word_line[numeric], minlength=n)
+    n_alpha = np.maximum(n_words - digit_words, 1)
+    caps = np.bincount(word_line, weights=_in_ranges(word_first, _CAPITALS), minlength=n)
+    digits = (cp >= 48) & (cp <= 57)
+    wide = cp >= 128
+    if wide.any():
+        digits[wide] = _unicode_test(cp[wide], str.isdecimal)
+    # a sentence mark followed by white space or the line's end
+    following = np.append(cp[1:], 10)
+    spaced = _in_ranges(following, _ASCII_SPACE)
+    marks = _any_of(cp, _SENTENCE_MARKS)
+    odd = marks & (following >= 128)
+    if odd.any():
+        spaced[odd] = _unicode_test(following[odd], str.isspace)
+    ends = np.fromiter(map(_ends_sentence, lines), dtype=np.float64, count=n)
+    cta = word_hits(CTA)
+    for i in np.flatnonzero((bits[:-1] & CTA_START) != 0).tolist():  # two-word phrases within a line
+        if word_line[i] == word_line[i + 1] and (lower[i], lower[i + 1]) in pat.CTA_PHRASES:
+            cta[word_line[i]] += 1
+    first, second = word_hits(FIRST), word_hits(SECOND)
+
+    local = np.zeros((n, len(LOCAL_NAMES)))
+    col = _COL
+    local[:, col["log_words"]] = np.log1p(sizes)
+    local[:, col["log_chars"]] = np.log1p(lens)
+    local[:, col["ends_sentence"]] = ends
+    local[:, col["stop_ratio"]] = word_hits(STOP) / n_alpha
+    local[:, col["log_sentences"]] = np.log1p(per_line(marks & spaced))
+    local[:, col["log_commas"]] = np.log1p(per_line((cp == 44) | (cp == 0x3001)))  # , and 、
+    local[:, col["title_ratio"]] = caps / n_alpha
+    local[:, col["digit_ratio"]] = per_line(digits) / np.maximum(lens, 1)
+    local[:, col["all_caps"]] = np.fromiter(map(str.isupper, lines), dtype=np.float64, count=n)
+    local[:, col["cta"]] = (cta > 0) & (sizes <= 15)
+    local[:, col["cta_density"]] = np.where(sizes > 0, cta / np.maximum(sizes, 1), 0.0)
+    local[:, col["prose"]] = (sizes >= 12) & (ends > 0)
+    local[:, col["short"]] = sizes <= 5
+    local[:, col["first_person"]] = first / n_alpha
+    local[:, col["second_person"]] = second / n_alpha
+    # appeal vocabulary counts only when the site speaks to or for its readers
+    local[:, col["appeal"]] = np.where((first > 0) | (second > 0), np.log1p(word_hits(APPEAL)), 0.0)
+    local[:, col["name_list"]] = (sizes <= 8) & (ends == 0) & (caps == n_alpha) & (n_alpha > 1)
+    local[:, col["ends_colon"]] = np.fromiter(map(str.endswith, lines, repeat(":")), dtype=bool, count=n)
+
+    lowered = page.lower()
+    lower_starts = starts
+    if len(lowered) != len(page):  # lower-casing changed some lengths: recount
+        lower_starts = _starts(np.array([len(s) for s in lowered.split("\n")], dtype=np.int64))
+    scan = PageScan(lines, keys, sizes, local, lowered, lower_starts, word_hits)
+
+    # The rarer patterns: a word list or a substring points to the lines where the
+    # exact per-line test can hold; the test runs on those only.
+    def mark(name: str, rows: Iterable[int], test: Callable[[int], object]) -> None:
+        for i in rows:
+            if test(i):
+                local[i, col[name]] = 1.0
+
+    with_words = np.flatnonzero(n_words)
+    opener = (np.cumsum(n_words) - n_words)[with_words]  # index in `lower` of each line's first word
+    byline_rows = set(scan.with_word(BYLINE)) | set(with_words[(bits[opener] & BYLINE_FIRST) != 0].tolist())
+    sizes_list = sizes.tolist()
+    mark("credit", scan.with_word(CREDIT), lambda i: pat.is_credit(lines[i].lower(), keys[i].split()))
+    mark("byline", sorted(byline_rows), lambda i: pat.is_byline(lines[i].lower(), keys[i].split()))
+    mark(
+        "date",
+        scan.with_word(DATE),
+        lambda i: sizes_list[i] <= 12 and pat.is_date(lines[i].lower(), keys[i].split()),
+    )
+    mark(
+        "urlish",
+        scan.containing("://", "www.", ".com", "@", "#"),
+        lambda i: ("." in lines[i] or "@" in lines[i] or "#" in lines[i]) and pat.URLISH.search(lines[i]),
+    )
+    nonempty = np.flatnonzero(lens)
+    bullet_rows = nonempty[_any_of(cp[starts[nonempty]], _BULLET_START)].tolist()  # by the first character
+    mark("bullet", set(bullet_rows) | scan.containing("|", "•", "·", "»"), lambda i: _BULLET.search(lines[i]))
+    mark(
+        "comment_marker",
+        np.flatnonzero((sizes <= 8) & (word_hits(COMMENT) > 0)).tolist(),
+        lambda i: _may_be_comment_marker(lines[i]) and pat.COMMENT_MARKER.search(lines[i]),
+    )
+    colon_space = np.flatnonzero(per_line((cp == 58) & (following == 32))).tolist()  # ": "
+    mark("glued_dateline", colon_space, lambda i: pat.GLUED_DATELINE.search(lines[i]))
+    return scan
+
+
+def _starts(lens: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    return np.concatenate([[0], np.cumsum(lens + 1)[:-1]]).astype(np.int64)
+
+
+def line_features(scan: PageScan, rows: Sequence[int] | None = None) -> Array:
+    """Feature matrix for the page's lines `rows` (all by default), read as one page:
+    one row per line, columns in FEATURE_NAMES order."""
+    if rows is None:
+        rows = range(len(scan.lines))
+    rows = list(rows)
+    n = len(rows)
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
-    if words is None:
-        words = line_words(lines)
-    keys = [" ".join(w).lower() for w in words]
+    keys = [scan.keys[i] for i in rows]
     counts = Counter(keys)
+    local = scan.local[rows]
+    local[:, _COL["duplicate"]] = [counts[k] > 1 for k in keys]
     title = keys[0]
-    local = np.array(
-        [_local(line, w, k, counts, title) for line, w, k in zip(lines, words, keys, strict=True)],
-        dtype=np.float64,
-    )
-    local[0, LOCAL_NAMES.index("is_title")] = 0.0  # the first line is the title itself
+    if title:
+        local[1:, _COL["is_title"]] = [k == title for k in keys[1:]]  # the first line is the title itself
     log_words = local[:, 0]
     ends = local[:, 2]
-    prose = local[:, LOCAL_NAMES.index("prose")]
-    short = local[:, LOCAL_NAMES.index("short")]
+    prose = local[:, _COL["prose"]]
+    short = local[:, _COL["short"]]
 
-    def shift(a: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.float64]:
+    def shift(a: Array, k: int) -> Array:
         out = np.zeros_like(a)
         if k > 0:
             out[k:] = a[:-k]
@@ -147,27 +317,20 @@ def line_features(lines: Sequence[str], words: Sequence[list[str]] | None = None
     after = 1.0 - before - mass / total
 
     # Length of the run of short lines this line belongs to (link lists, menus).
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], short, [0]])))
     run = np.zeros(n)
-    i = 0
-    while i < n:
-        j = i
-        while j < n and short[j]:
-            j += 1
-        if j > i:
-            run[i:j] = j - i
-            i = j
-        else:
-            i += 1
+    for a, b in zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True):
+        run[a:b] = b - a
     cum = np.concatenate([[0.0], np.cumsum(prose)])
     lo, hi = np.clip(np.arange(n) - 3, 0, n), np.clip(np.arange(n) + 4, 0, n)
     window = (cum[hi] - cum[lo]) / 7.0
 
     pos = np.arange(n, dtype=np.float64)
-    cta = local[:, LOCAL_NAMES.index("cta")]
-    colon = local[:, LOCAL_NAMES.index("ends_colon")]
+    cta = local[:, _COL["cta"]]
+    colon = local[:, _COL["ends_colon"]]
     # a colon-ended label ("Read more from X:", "Related:") heads the short lines after it
     near_colon = np.maximum.reduce([shift(colon, 1), shift(colon, 2), shift(colon, 3)])
-    comments = local[:, LOCAL_NAMES.index("comment_marker")]
+    comments = local[:, _COL["comment_marker"]]
     ccum = np.concatenate([[0.0], np.cumsum(comments)])
     lo, hi = np.clip(np.arange(n) - 6, 0, n), np.clip(np.arange(n) + 7, 0, n)
     comment_density = (ccum[hi] - ccum[lo]) / 13.0
@@ -214,43 +377,53 @@ def _heading_index(keys: Sequence[str]) -> int:
     return 0
 
 
-def model_view(
-    lines: Sequence[str], words: Sequence[list[str]], vetoed: npt.NDArray[np.bool_]
-) -> tuple[list[int], npt.NDArray[np.float64]]:
+def model_view(scan: PageScan, vetoed: npt.NDArray[np.bool_]) -> tuple[list[int], Array]:
     """The lines the model scores and their features.
 
     Vetoed lines are left out, so that a caption taken out of the middle of an article
     does not look like the article's end; the first line stays (it is read as the title).
     """
-    keep = [i for i, v in enumerate(vetoed) if not v or i == 0]
-    return keep, line_features([lines[i] for i in keep], [words[i] for i in keep])
+    keep = [i for i, v in enumerate(vetoed.tolist()) if not v or i == 0]
+    return keep, line_features(scan, keep)
 
 
-def line_vetoes(lines: Sequence[str], words: Sequence[list[str]] | None = None) -> npt.NDArray[np.bool_]:
+def line_vetoes(scan: PageScan) -> npt.NDArray[np.bool_]:
     """Lines that a general rule marks as furniture (`patterns.is_vetoed`), and the
     short line right after a media label or player notice (the media's title or caption)."""
-    if words is None:
-        words = line_words(lines)
-    sizes = [effective_words(line, w) for line, w in zip(lines, words, strict=True)]
-    vetoed = np.array([pat.is_vetoed(line, n) for line, n in zip(lines, sizes, strict=True)], dtype=bool)
-    for i in range(1, len(lines)):
-        if sizes[i] <= 25 and not lines[i].endswith(".") and pat.is_media_label(lines[i - 1]):
-            vetoed[i] = True
+    lines, sizes = scan.lines, scan.sizes.tolist()
+    n = len(lines)
+    vetoed = np.zeros(n, dtype=bool)
+    # the lines where one of is_vetoed's tests can hold, by its size limits and words
+    size, hits = scan.sizes, scan.word_hits
+    maybe = (
+        ((size <= 6) & (hits(LABEL) > 0))
+        | ((size <= 3) & (hits(MEDIA) > 0))
+        | ((size <= 15) & (hits(SENTENCE) > 0))
+        | ((size <= 60) & (hits(BIO) > 0))
+    )
+    maybe |= (size <= 12) & (scan.local[:, _COL["log_commas"]] > 0)  # NAME_LIST: "A B, C D"
+    for i in np.flatnonzero(maybe).tolist():
+        vetoed[i] = pat.is_vetoed(lines[i], sizes[i])
+    for i in scan.with_word(MEDIA):
+        j = i + 1
+        if j < n and sizes[j] <= 25 and not lines[j].endswith(".") and pat.is_media_label(lines[i]):
+            vetoed[j] = True
     # "Read more from X:" heads a list of headlines: short lines without a full stop.
-    for i, line in enumerate(lines):
-        if line.endswith(":") and sizes[i] <= 8 and pat.call_to_action_hits(line.lower().split()):
+    for i in np.flatnonzero(scan.local[:, _COL["ends_colon"]]).tolist():
+        if sizes[i] <= 8 and pat.call_to_action_hits(lines[i].lower().split()):
             j = i + 1
-            while j < len(lines) and sizes[j] <= 15 and not _SENT_END.search(lines[j]):
+            while j < n and sizes[j] <= 15 and not scan.local[j, _COL["ends_sentence"]]:
                 vetoed[j] = True
                 j += 1
     # An appeal for support comes as a block: its neighbours that speak as the site
     # ("we know how important it is…") belong to it.
-    appeal = [pat.is_appeal(line) for line in lines]
-    for i in [i for i, a in enumerate(appeal) if a]:
+    appeals = [i for i in sorted(scan.containing(*pat.APPEAL_STEMS)) if pat.is_appeal(lines[i])]
+    appeal = set(appeals)
+    for i in appeals:
         vetoed[i] = True
         for step in (-1, 1):
             j = i + step
-            while 0 <= j < len(lines) and not appeal[j] and pat.speaks_as_site(lines[j]):
+            while 0 <= j < n and j not in appeal and pat.speaks_as_site(lines[j]):
                 vetoed[j] = True
                 j += step
     return vetoed

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.cleaning import patterns as pat
-from pipeline.cleaning.features import effective_words, is_sentence_end, line_vetoes
+from pipeline.cleaning.features import is_sentence_end, line_vetoes, scan_page
 from pipeline.cleaning.text import clean_text
 
 # Below this many words trafilatura is taken to have missed the article.
@@ -70,12 +70,13 @@ def filter_lines(text: str, repeated: Callable[[list[str]], list[bool]] | None =
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return ""
-    vetoed = line_vetoes(lines)
+    scan = scan_page(lines)
+    vetoed = line_vetoes(scan)
     flags = repeated(lines) if repeated is not None else [False] * len(lines)
     kept = []
-    for line, veto, seen in zip(lines, vetoed, flags, strict=True):
+    for line, veto, seen, size in zip(lines, vetoed, flags, scan.sizes.tolist(), strict=True):
         short_cta = (
-            effective_words(line) <= 15
+            size <= 15
             and not is_sentence_end(line)
             and pat.call_to_action_hits(_WORD.findall(line.lower())) > 0
         )

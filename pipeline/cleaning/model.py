@@ -10,6 +10,7 @@ pipeline/data/, written by bench/train_clean_model.py.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,10 +52,10 @@ def best_segment(gain: Array) -> tuple[int, int]:
     """[start, end) of the contiguous run with the largest total gain (Kadane)."""
     best, best_span = 0.0, (0, 0)
     run, start = 0.0, 0
-    for i, g in enumerate(gain):
+    for i, g in enumerate(gain.tolist()):  # Python floats: far quicker to loop over
         if run <= 0:
             run, start = 0.0, i
-        run += float(g)
+        run += g
         if run > best:
             best, best_span = run, (start, i + 1)
     return best_span
@@ -113,8 +114,23 @@ class Ensemble:
     nets: tuple[Net, ...]
 
     def predict(self, x: Array) -> Array:
-        result: Array = np.mean([net.predict(x) for net in self.nets], axis=0)
+        """The nets' mean, computed as one wide net: each net's standardisation is folded
+        into its first layer, and the hidden layers sit side by side (two matrix products
+        for the whole ensemble instead of two per net)."""
+        w1, b1, w2, b2 = self._wide
+        z = np.tanh(x @ w1 + b1) @ w2 + b2
+        result: Array = (1.0 / (1.0 + np.exp(-z))).mean(axis=1)
         return result
+
+    @functools.cached_property
+    def _wide(self) -> tuple[Array, Array, Array, Array]:
+        w1 = np.hstack([net.w1 / net.scale[:, None] for net in self.nets])
+        b1 = np.concatenate([net.b1 - (net.mean / net.scale) @ net.w1 for net in self.nets])
+        sizes = [len(net.b1) for net in self.nets]
+        w2 = np.zeros((sum(sizes), len(self.nets)))
+        for k, net in enumerate(self.nets):  # block diagonal: net k's hidden units feed output k only
+            w2[sum(sizes[:k]) : sum(sizes[: k + 1]), k] = net.w2
+        return w1, b1, w2, np.array([net.b2 for net in self.nets])
 
     def to_list(self) -> list[dict[str, Any]]:
         return [net.to_dict() for net in self.nets]

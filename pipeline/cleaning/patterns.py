@@ -40,6 +40,7 @@ CTA_PHRASES = frozenset(
     back to|tap here|photo gallery|all rights|rights reserved|please enable|please use|
     affiliate commission|affiliate links|more on|more from""")
 )
+CTA_PHRASE_STARTS = frozenset(first for first, _ in CTA_PHRASES)
 
 # Photo credits and captions.
 CREDIT_WORDS = _words(
@@ -80,6 +81,9 @@ COMMENT_MARKER = re.compile(
     r"^\d+ (?:comments?|replies)\b|\b(?:hours?|minutes?|days?) ago$",
     re.IGNORECASE,
 )
+# Every COMMENT_MARKER match holds one of these words whole (keep in step with it).
+COMMENT_MARKER_WORDS = _words("""says said wrote writes commented replied at reply report flag like likes
+    replies point points comment comments ago""")
 
 # A teaser: a headline glued to the dateline of its lede ("…stateless WASHINGTON: Expressing…").
 GLUED_DATELINE = re.compile(r"[a-z0-9’'\"”)] [A-Z]{3,}(?:[ -][A-Z]{2,})*(?: \([A-Za-z]+\))?:\s")
@@ -129,6 +133,10 @@ _SENTENCE_BOILERPLATE = (
     r"we use cookies|(?:photo(?:graph)?|image|pic|credit)\s*:)"
 )
 SENTENCE_BOILERPLATE = re.compile("^" + _SENTENCE_BOILERPLATE, re.IGNORECASE)
+# Every phrase above holds one of these words whole: a line without any of them
+# needs no sentence splitting (keep in step with the phrases).
+SENTENCE_BOILERPLATE_WORDS = _words("""support please sign subscribe click tap read advertisement
+    continue join follow share article story use photo photograph image pic credit""")
 # The same phrases at a line start or right after a sentence end: a quick test that
 # lets lines without any of them skip sentence splitting.
 SENTENCE_BOILERPLATE_ANYWHERE = re.compile(r"(?:^|(?<=[.!?\"”’)]))\s*" + _SENTENCE_BOILERPLATE, re.IGNORECASE)
@@ -163,12 +171,20 @@ LABEL = re.compile(
     r"^(?:exit |view |switch to )?(?:mobile|desktop|full) (?:version|site)$",
     re.IGNORECASE,
 )
+# Every LABEL match holds one of these words whole (keep in step with it).
+LABEL_WORDS = _words("""more read related see also recommended trending advertisement sponsored share
+    comment comments most update updates version site""")
 
 # A bio line: a name, then what the person does ("Kim Barker is a reporter for…").
 AUTHOR_BIO = re.compile(
     r"^(?:[A-Z][\w'’.-]+ ){1,3}(?:is an? (?:[\w-]+ ){0,3}(?:reporter|writer|correspondent|editor|"
     r"contributor|columnist|journalist|producer|author)\b|writes (?:about|on|for)\b|"
     r"covers [\w ]{1,40} for\b|is the author of\b)"
+)
+
+# Every AUTHOR_BIO match holds one of these words whole (keep in step with it).
+AUTHOR_BIO_WORDS = _words(
+    "reporter writer correspondent editor contributor columnist journalist producer author writes covers"
 )
 
 # A byline of names only: "Lara Jakes, Kim Barker", "Jane Doe and John Roe".
@@ -184,6 +200,9 @@ MEDIA_LABEL = re.compile(
     r"\b(?:video|audio|media) player\b|\bbrowser (?:does not|doesn't) support\b",
     re.IGNORECASE,
 )
+# Every MEDIA_LABEL match holds one of these words whole (keep in step with it).
+_MEDIA = ["image", "photo", "picture", "video", "watch", "listen", "gallery", "graphic", "audio"]
+MEDIA_LABEL_WORDS = frozenset([*_MEDIA, *(w + "s" for w in _MEDIA), "player", "browser"])
 
 
 def is_appeal_sentence(sentence: str) -> bool:
@@ -205,13 +224,13 @@ def speaks_as_site(line: str) -> bool:
     return False
 
 
-_APPEAL_STEMS = ("donat", "journalis", "reporter", "paywall", "subscri", "membership", "newsletter")
+APPEAL_STEMS = ("donat", "journalis", "reporter", "paywall", "subscri", "membership", "newsletter")
 
 
 def is_appeal(line: str) -> bool:
     """A site's appeal for money or sign-ups: most of its sentences ask in the first person."""
     lower = line.lower()
-    if not any(stem in lower for stem in _APPEAL_STEMS):  # a cheap gate: this runs on every line
+    if not any(stem in lower for stem in APPEAL_STEMS):  # a cheap gate: this runs on every line
         return False
     sentences = [s for s in _SENTENCE.findall(line) if s.strip()]
     if not sentences:

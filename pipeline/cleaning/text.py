@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from itertools import pairwise
+from typing import NamedTuple
 
 import numpy as np
 
 from pipeline.cleaning import patterns as pat
 from pipeline.cleaning.features import (
     FEATURE_NAMES,
-    effective_words,
+    SENTENCE,
+    PageScan,
     line_vetoes,
-    line_words,
     model_view,
+    scan_page,
 )
 from pipeline.cleaning.model import LineModel
 
@@ -37,8 +38,7 @@ MIN_PROSE_WORDS = 8
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9])[.!?][\"”’)]*(?=[A-Z“\"‘])|[.!?][\"”’)]*(?=\s+[A-Z“\"‘(])")
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):  # a tuple: pages have hundreds of lines and tuples are cheap to build
     start: int  # offset of the stripped line in the raw text
     text: str
 
@@ -59,37 +59,38 @@ def default_model() -> LineModel:
 _GLUED = re.compile(r"(?<=[a-z0-9][.!?])(?=[A-Z])")
 
 
+# A line's text without the white space around it: from a non-space character to the
+# last one before a line break (the breaks of str.splitlines).
+_LINE = re.compile(r"\S(?:[^\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*\S)?")
+
 OPENING_SENTENCE_WORDS = 20  # titles are shorter: no first line of the bench's pages reaches it
 
 
 def split_lines(raw: str) -> list[Line]:
     """Non-blank lines with their offsets, surrounding whitespace trimmed; glued blocks split."""
+    if _GLUED.search(raw) is None:  # the common case: nothing glued, one regex pass
+        return [Line(m.start(), m.group()) for m in _LINE.finditer(raw)]
     out: list[Line] = []
     pos = 0
     for line in raw.splitlines(keepends=True):
         body = line.strip()
         if body:
             start = pos + len(line) - len(line.lstrip())
-            if _GLUED.search(body) is None:  # the common case
-                out.append(Line(start, body))
-            else:
-                cuts = [0, *(m.start() for m in _GLUED.finditer(body)), len(body)]
-                out.extend(Line(start + a, body[a:b]) for a, b in pairwise(cuts))
+            cuts = [0, *(m.start() for m in _GLUED.finditer(body)), len(body)]
+            out.extend(Line(start + a, body[a:b]) for a, b in pairwise(cuts))
         pos += len(line)
     return out
 
 
 def keep_scores(
-    lines: Sequence[Line], model: LineModel, repeated: Callable[[list[str]], list[bool]] | None = None
+    scan: PageScan, model: LineModel, repeated: Callable[[list[str]], list[bool]] | None = None
 ) -> np.ndarray:
     """Body probability per line; vetoed and outlet-repeated lines score 0."""
-    texts = [ln.text for ln in lines]
-    words = line_words(texts)
-    vetoed = line_vetoes(texts, words)
+    vetoed = line_vetoes(scan)
     if repeated is not None:
-        vetoed |= np.array(repeated(texts), dtype=bool)
-    keep, features = model_view(texts, words, vetoed)
-    scores = np.zeros(len(texts))
+        vetoed |= np.array(repeated(scan.lines), dtype=bool)
+    keep, features = model_view(scan, vetoed)
+    scores = np.zeros(len(scan.lines))
     scores[keep] = model.predict(features)
     scores[vetoed] = 0.0
     return scores
@@ -147,7 +148,7 @@ def _is_opening_sentence(text: str) -> bool:
     The model learnt that a page's first line is its <title> (true of scraped pages);
     a dropped text file often starts straight with the article's first sentence.
     """
-    return len(text.split()) >= OPENING_SENTENCE_WORDS and text.rstrip()[-1:] in ".!?\"”’"
+    return len(text.split()) >= OPENING_SENTENCE_WORDS and text.rstrip()[-1:] in '.!?"”’'
 
 
 def clean_text(
@@ -164,16 +165,20 @@ def clean_text(
     lines = split_lines(raw)
     if not lines:
         return "", ()
-    scores = keep_scores(lines, model or default_model(), repeated)
-    kept = [ln for i, (ln, s) in enumerate(zip(lines, scores, strict=True))
-            if s >= threshold or (i == 0 and _is_opening_sentence(ln.text))]
-    if not any(effective_words(ln.text) >= MIN_PROSE_WORDS for ln in kept):
+    scan = scan_page([ln.text for ln in lines])
+    scores = keep_scores(scan, model or default_model(), repeated)
+    keep = scores >= threshold
+    keep[0] |= _is_opening_sentence(lines[0].text)
+    if not (scan.sizes[keep] >= MIN_PROSE_WORDS).any():
         return "", ()  # menus and labels only: no article on this page
+    # only lines with a boilerplate phrase's word or an elision mark can lose a piece
+    to_split = set(scan.with_word(SENTENCE)) | scan.containing("...", "…")
     parts: list[str] = []
     spans: list[Span] = []
     out = 0
-    for line in kept:
-        pieces = sentence_pieces(line)
+    for i in np.flatnonzero(keep).tolist():
+        line = lines[i]
+        pieces = sentence_pieces(line) if i in to_split else [line]
         if not pieces:
             continue
         if parts:

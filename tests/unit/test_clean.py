@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from pipeline.cleaning import patterns as pat
+from pipeline.cleaning.features import LOCAL_NAMES, line_vetoes, scan_page
 from pipeline.cleaning.text import Line, sentence_pieces, split_lines
 from pipeline.document import content_id
 from pipeline.errors import SkipDocument
@@ -172,3 +175,53 @@ def test_a_file_that_starts_straight_with_prose_keeps_its_first_paragraph() -> N
               "systems to protect its power grid from Russian strikes, according to officials.")
     doc = clean_boilerplate(make_document(f"{first}\n\n{second}\n"))
     assert doc.text == f"{first}\n\n{second}"
+
+
+# The line features are computed for a whole page at once (features.scan_page); each
+# must still say what it says of the line on its own, wherever the line sits.
+@pytest.mark.parametrize(("line", "feature"), [
+    ("Photo: Getty Images", "credit"),
+    ("By Jane Doe and John Roe", "byline"),
+    ("Updated March 3, 2024", "date"),
+    ("Visit www.example.com for more", "urlish"),
+    ("• Politics", "bullet"),
+    ("Home | World | Sport", "bullet"),
+    ("joetoronto says:", "comment_marker"),
+    ("12 Likes", "comment_marker"),
+    ("Hundreds flee the floods WASHINGTON: Rescuers said on Monday", "glued_dateline"),
+    ("Sign up for our newsletter", "cta"),
+    ("Barack Obama Michelle Obama", "name_list"),
+])  # fmt: skip
+def test_page_features_say_what_a_line_is(line: str, feature: str) -> None:
+    prose = "The ministers met in Brussels on Tuesday to discuss the winter, officials said."
+    scan = scan_page([prose, line, prose])
+    column = LOCAL_NAMES.index(feature)
+    assert scan.local[:, column].tolist() == [0.0, 1.0, 0.0]
+
+
+def test_page_counts_are_per_line() -> None:
+    lines = ["Mr Rutte met Mr Sybiha, Mr Blinken and 3 others.", "NATO", "Ukraine needs 19 systems! Now.",
+             "北约秘书长说。", "Budget: ٣ billion"]  # fmt: skip
+    scan = scan_page(lines)
+
+    def col(name: str) -> list[float]:
+        return scan.local[:, LOCAL_NAMES.index(name)].round(6).tolist()
+
+    assert col("log_commas") == [round(math.log1p(k), 6) for k in (1, 0, 0, 0, 0)]
+    assert col("log_sentences") == [round(math.log1p(k), 6) for k in (1, 0, 2, 1, 0)]
+    assert col("all_caps") == [0, 1, 0, 0, 0]
+    assert col("ends_sentence") == [1, 0, 1, 1, 0]
+    assert scan.sizes.tolist() == [10, 1, 5, 3, 3]  # CJK: two characters count as a word
+    assert col("digit_ratio")[4] == round(1 / len(lines[4]), 6)  # a non-ASCII digit is a digit
+    assert col("title_ratio")[0] == round(6 / 9, 6)  # capitalised words / words that are not numbers
+
+
+@pytest.mark.parametrize("line", [
+    "More on Russia", "Ukraine war: Latest updates", "Switch to mobile version", "Advertisement",
+    "Video player", "Photos:", "Continue reading the main story", "Follow us on X",
+    "Kim Barker is a reporter for The New York Times.", "Lara Jakes, Kim Barker",
+])  # fmt: skip
+def test_page_vetoes_are_the_line_vetoes(line: str) -> None:
+    assert pat.is_vetoed(line, len(line.split()))
+    prose = "The ministers met in Brussels on Tuesday to discuss the winter, officials said."
+    assert line_vetoes(scan_page([prose, line, prose])).tolist() == [False, True, False]
