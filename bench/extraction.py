@@ -1,6 +1,6 @@
 """Score our cleaner on the article-extraction bench (plain-text and HTML paths).
 
-    python bench/extraction.py [--split dev] [--paths text,html,trafilatura] [--out DIR] [--per-page]
+    python bench/extraction.py [--split dev] [--paths text,html,trafilatura] [--repeat 3] [--out DIR] [--per-page]
 
 For each page, the plain-text path cleans `<id>.raw.txt` and the HTML path cleans
 `<id>.html.gz`, both through `clean_boilerplate` (the code the workers run). The
@@ -75,33 +75,43 @@ def plain_trafilatura(html: str) -> str:
     return trafilatura.extract(html, include_comments=False) or ""
 
 
-def run_path(fn: Callable[[str], str], inputs: dict[str, str]) -> tuple[dict[str, str], float]:
+def run_path(
+    fn: Callable[[str], str], inputs: dict[str, str], repeat: int = 1
+) -> tuple[dict[str, str], float]:
     """Predictions per page id, and pages per second of CPU time.
 
     CPU time of this process, not wall time: on a shared machine the wall clock
     measures the neighbours too. The work is single-threaded, so this is one core.
+    With `repeat`, the fastest of that many passes counts (as timeit does): a
+    neighbour can only slow a pass down, never speed it up.
     """
     fn(next(iter(inputs.values())))  # load models and caches outside the timing
-    started = time.process_time()
-    preds = {pid: fn(raw) for pid, raw in inputs.items()}
-    return preds, len(inputs) / (time.process_time() - started)
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.process_time()
+        preds = {pid: fn(raw) for pid, raw in inputs.items()}
+        best = min(best, time.process_time() - started)
+    return preds, len(inputs) / best
 
 
 def run_interleaved(
-    fns: dict[str, Callable[[str], str]], inputs: dict[str, str]
+    fns: dict[str, Callable[[str], str]], inputs: dict[str, str], repeat: int = 1
 ) -> dict[str, tuple[dict[str, str], float]]:
     """Like run_path for several paths, alternating page by page, so that a busy
     neighbour on a shared machine slows every path alike and the speed ratio holds."""
     preds: dict[str, dict[str, str]] = {name: {} for name in fns}
-    spent = dict.fromkeys(fns, 0.0)
+    best = dict.fromkeys(fns, float("inf"))
     for fn in fns.values():
         fn(next(iter(inputs.values())))
-    for pid, raw in inputs.items():
-        for name, fn in fns.items():
-            started = time.process_time()
-            preds[name][pid] = fn(raw)
-            spent[name] += time.process_time() - started
-    return {name: (preds[name], len(inputs) / spent[name]) for name in fns}
+    for _ in range(repeat):
+        spent = dict.fromkeys(fns, 0.0)
+        for pid, raw in inputs.items():
+            for name, fn in fns.items():
+                started = time.process_time()
+                preds[name][pid] = fn(raw)
+                spent[name] += time.process_time() - started
+        best = {name: min(best[name], spent[name]) for name in fns}
+    return {name: (preds[name], len(inputs) / best[name]) for name in fns}
 
 
 def score(preds: dict[str, str], split: str) -> tuple[dict[str, float], list[object]]:
@@ -136,6 +146,7 @@ def main() -> None:
     ap.add_argument("--paths", default="text,html,trafilatura")
     ap.add_argument("--out", type=Path, help="write <path>/<id>.txt predictions here")
     ap.add_argument("--per-page", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="timed passes per path; the fastest counts")
     args = ap.parse_args()
     if not (extraction_dir() / args.split).is_dir():
         sys.exit(f"no bench split at {extraction_dir() / args.split} (set NEWSFLOW_BENCH_DIR)")
@@ -143,10 +154,11 @@ def main() -> None:
     fns = {"text": ours("text"), "html": ours("html"), "trafilatura": plain_trafilatura}
     runs = {}
     if "text" in paths:
-        runs["text"] = run_path(fns["text"], load_inputs(args.split, "text"))
+        runs["text"] = run_path(fns["text"], load_inputs(args.split, "text"), args.repeat)
     html_paths = [p for p in paths if p != "text"]
     if html_paths:
-        runs.update(run_interleaved({p: fns[p] for p in html_paths}, load_inputs(args.split, "html")))
+        html_fns = {p: fns[p] for p in html_paths}
+        runs.update(run_interleaved(html_fns, load_inputs(args.split, "html"), args.repeat))
     speeds = {}
     for path in paths:
         preds, speeds[path] = runs[path]

@@ -16,6 +16,7 @@ definition at a fraction of the cost.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -37,7 +38,6 @@ _SENT_END = re.compile(r"[.!?。！？…][\"'”’)\]]*$")
 _CLOSERS = "\"'”’)]"
 _ENDERS = frozenset(".!?。！？…")
 _BULLET = re.compile(r"^[\s•·*>»|\-–—]+|\s[|•·»]\s")
-_BULLET_START = [ord(c) for c in "•·*>»|-–—"]
 
 LOCAL_NAMES = (
     "log_words", "log_chars", "ends_sentence", "stop_ratio", "log_sentences", "log_commas",
@@ -65,6 +65,7 @@ _WORD_LISTS = (
     STOP, FIRST, SECOND, APPEAL, CTA, CREDIT, BYLINE, DATE, BYLINE_FIRST, BIO, SENTENCE,
     COMMENT, LABEL, MEDIA, CTA_START,
 ) = (1 << k for k in range(len(_WORD_LISTS)))  # fmt: skip
+_LIST_BITS = np.array([1 << k for k in range(len(_WORD_LISTS))], dtype=np.int64)
 _WORD_BITS: dict[str, int] = {}
 for _k, _words in enumerate(_WORD_LISTS):
     for _w in _words:
@@ -126,31 +127,50 @@ def _codepoints(text: str) -> npt.NDArray[np.uint32]:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
-def _in_ranges(cp: npt.NDArray[np.uint32], ranges: Sequence[tuple[int, int]]) -> npt.NDArray[np.bool_]:
-    out = np.zeros(len(cp), dtype=bool)
-    for lo, hi in ranges:
-        out |= (cp >= lo) & (cp <= hi)
-    return out
+# Character classes, one bit each, looked up by code point in one table.
+CJK_CHAR, DIGIT_CHAR, COMMA_CHAR, MARK_CHAR, SPACE_CHAR, CAPITAL_CHAR, BULLET_CHAR, COLON_CHAR = (
+    1 << k for k in range(8)
+)
+_CHAR_COLUMNS = np.array([CJK_CHAR, DIGIT_CHAR, COMMA_CHAR], dtype=np.uint8)  # counted per line
 
 
-_CAPITALS = [(0x41, 0x5A), (0xC0, 0xD6), (0xD8, 0xDE), (0x410, 0x42F), (0x401, 0x401)]  # A-Z À-Ö Ø-Þ А-Я Ё
-_CJK_RANGES = [(0x3040, 0x30FF), (0x3400, 0x9FFF), (0xAC00, 0xD7AF)]
-_SENTENCE_MARKS = [ord(c) for c in ".!?。！？"]
-_ASCII_SPACE = [(9, 13), (28, 32)]  # what str.isspace (and so regex \s) accepts below 128
+@functools.cache
+def _char_table() -> npt.NDArray[np.uint8]:
+    """Class bits of every character of the Basic Multilingual Plane (built once, ~10 ms)."""
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for lo, hi in ((0x3040, 0x30FF), (0x3400, 0x9FFF), (0xAC00, 0xD7AF)):  # kana, CJK, hangul
+        table[lo : hi + 1] |= CJK_CHAR
+    for lo, hi in ((0x41, 0x5A), (0xC0, 0xD6), (0xD8, 0xDE), (0x410, 0x42F), (0x401, 0x401)):
+        table[lo : hi + 1] |= CAPITAL_CHAR  # A-Z À-Ö Ø-Þ А-Я Ё: the capitals of the title-case count
+    chars = [chr(c) for c in range(0x10000)]
+    table[[c for c, ch in enumerate(chars) if ch.isdecimal()]] |= DIGIT_CHAR  # regex \d
+    table[[c for c, ch in enumerate(chars) if ch.isspace()]] |= SPACE_CHAR  # regex \s
+    marked = {",、": COMMA_CHAR, ".!?。！？": MARK_CHAR, "•·*>»|-–—": BULLET_CHAR, ":": COLON_CHAR}
+    for text, bit in marked.items():
+        table[[ord(c) for c in text]] |= bit
+    return table
 
 
-def _any_of(cp: npt.NDArray[np.uint32], codes: Sequence[int]) -> npt.NDArray[np.bool_]:
-    out = np.zeros(len(cp), dtype=bool)
-    for code in codes:
-        out |= cp == code
-    return out
+def _classes(cp: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
+    table = _char_table()
+    classes = table[np.minimum(cp, 0xFFFF)]
+    astral = np.flatnonzero(cp > 0xFFFF)  # rare: emoji, old scripts, mathematical digits
+    if len(astral):
+        classes[astral] = [
+            (DIGIT_CHAR if chr(c).isdecimal() else 0) | (SPACE_CHAR if chr(c).isspace() else 0)
+            for c in cp[astral].tolist()
+        ]
+    return classes
 
 
-def _unicode_test(cp: npt.NDArray[np.uint32], test: Callable[[str], bool]) -> npt.NDArray[np.bool_]:
-    """`test` on each non-ASCII character, looked up once per distinct character."""
-    distinct = np.unique(cp)
-    hits = [c for c in distinct.tolist() if test(chr(c))]
-    return np.isin(cp, hits)
+def _sums_by_group(values: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Row sums of `values` over consecutive groups of `counts` rows (empty groups sum to 0)."""
+    if len(values) == 0:
+        return np.zeros((len(counts), *values.shape[1:]), dtype=np.int64)
+    offsets = np.cumsum(counts) - counts
+    sums = np.add.reduceat(values, np.minimum(offsets, len(values) - 1), axis=0)
+    sums[counts == 0] = 0
+    return sums
 
 
 def scan_page(lines: Sequence[str]) -> PageScan:
@@ -166,10 +186,14 @@ def scan_page(lines: Sequence[str]) -> PageScan:
     page = "\n".join(lines)
     starts = _starts(lens)
     cp = _codepoints(page)
-    char_line = np.repeat(np.arange(n), lens + 1)[: len(cp)]
-
-    def per_line(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
-        return np.bincount(char_line, weights=mask, minlength=n)
+    classes = _classes(cp)
+    # a sentence mark followed by white space or the line's end
+    following = np.append(classes[1:], SPACE_CHAR)
+    mark_spaced = (classes & MARK_CHAR != 0) & (following & SPACE_CHAR != 0)
+    colon_space = (classes & COLON_CHAR != 0) & (np.append(cp[1:], 10) == 32)  # ": "
+    per_char = np.column_stack([(classes[:, None] & _CHAR_COLUMNS) != 0, mark_spaced, colon_space])
+    # each line's characters and the "\n" after it (which counts in no column)
+    cjk, digits, commas, sentences, colon_spaces = _sums_by_group(per_char.astype(np.int64), lens + 1)[:n].T
 
     # words: each word's line, its lower-cased form, and its word-list bits
     tokens = _WORDS_NL.findall(page)
@@ -182,11 +206,11 @@ def scan_page(lines: Sequence[str]) -> PageScan:
     lower = joined.split()
     n_words = np.bincount(word_line, minlength=n)
     bits = np.fromiter(map(_WORD_BITS.get, lower, repeat(0)), dtype=np.int64, count=len(lower))
+    hits_by_list = _sums_by_group(((bits[:, None] & _LIST_BITS) != 0).astype(np.int64), n_words)
 
-    def word_hits(bit: int) -> npt.NDArray[np.float64]:
-        return np.bincount(word_line, weights=(bits & bit) != 0, minlength=n)
+    def word_hits(bit: int) -> npt.NDArray[np.int64]:
+        return hits_by_list[:, bit.bit_length() - 1]
 
-    cjk = per_line(_in_ranges(cp, _CJK_RANGES))
     sizes = np.where(cjk > 0, np.maximum(n_words - 1 + cjk // 2, n_words > 0), n_words).astype(np.int64)
     # words of digits only (str.isdigit): they start with a digit or a non-ASCII character
     maybe = np.flatnonzero(((word_first >= 48) & (word_first <= 57)) | (word_first >= 128))
@@ -194,20 +218,9 @@ def scan_page(lines: Sequence[str]) -> PageScan:
     numeric = maybe[np.fromiter(is_number, dtype=bool, count=len(maybe))]
     digit_words = np.bincount(word_line[numeric], minlength=n)
     n_alpha = np.maximum(n_words - digit_words, 1)
-    caps = np.bincount(word_line, weights=_in_ranges(word_first, _CAPITALS), minlength=n)
-    digits = (cp >= 48) & (cp <= 57)
-    wide = cp >= 128
-    if wide.any():
-        digits[wide] = _unicode_test(cp[wide], str.isdecimal)
-    # a sentence mark followed by white space or the line's end
-    following = np.append(cp[1:], 10)
-    spaced = _in_ranges(following, _ASCII_SPACE)
-    marks = _any_of(cp, _SENTENCE_MARKS)
-    odd = marks & (following >= 128)
-    if odd.any():
-        spaced[odd] = _unicode_test(following[odd], str.isspace)
+    caps = _sums_by_group((_classes(word_first) & CAPITAL_CHAR != 0).astype(np.int64), n_words)
     ends = np.fromiter(map(_ends_sentence, lines), dtype=np.float64, count=n)
-    cta = word_hits(CTA)
+    cta = word_hits(CTA).astype(np.float64)
     for i in np.flatnonzero((bits[:-1] & CTA_START) != 0).tolist():  # two-word phrases within a line
         if word_line[i] == word_line[i + 1] and (lower[i], lower[i + 1]) in pat.CTA_PHRASES:
             cta[word_line[i]] += 1
@@ -219,10 +232,10 @@ def scan_page(lines: Sequence[str]) -> PageScan:
     local[:, col["log_chars"]] = np.log1p(lens)
     local[:, col["ends_sentence"]] = ends
     local[:, col["stop_ratio"]] = word_hits(STOP) / n_alpha
-    local[:, col["log_sentences"]] = np.log1p(per_line(marks & spaced))
-    local[:, col["log_commas"]] = np.log1p(per_line((cp == 44) | (cp == 0x3001)))  # , and 、
+    local[:, col["log_sentences"]] = np.log1p(sentences)
+    local[:, col["log_commas"]] = np.log1p(commas)
     local[:, col["title_ratio"]] = caps / n_alpha
-    local[:, col["digit_ratio"]] = per_line(digits) / np.maximum(lens, 1)
+    local[:, col["digit_ratio"]] = digits / np.maximum(lens, 1)
     local[:, col["all_caps"]] = np.fromiter(map(str.isupper, lines), dtype=np.float64, count=n)
     local[:, col["cta"]] = (cta > 0) & (sizes <= 15)
     local[:, col["cta_density"]] = np.where(sizes > 0, cta / np.maximum(sizes, 1), 0.0)
@@ -265,15 +278,15 @@ def scan_page(lines: Sequence[str]) -> PageScan:
         lambda i: ("." in lines[i] or "@" in lines[i] or "#" in lines[i]) and pat.URLISH.search(lines[i]),
     )
     nonempty = np.flatnonzero(lens)
-    bullet_rows = nonempty[_any_of(cp[starts[nonempty]], _BULLET_START)].tolist()  # by the first character
+    bullet_rows = nonempty[classes[starts[nonempty]] & BULLET_CHAR != 0].tolist()  # by the first character
     mark("bullet", set(bullet_rows) | scan.containing("|", "•", "·", "»"), lambda i: _BULLET.search(lines[i]))
     mark(
         "comment_marker",
         np.flatnonzero((sizes <= 8) & (word_hits(COMMENT) > 0)).tolist(),
         lambda i: _may_be_comment_marker(lines[i]) and pat.COMMENT_MARKER.search(lines[i]),
     )
-    colon_space = np.flatnonzero(per_line((cp == 58) & (following == 32))).tolist()  # ": "
-    mark("glued_dateline", colon_space, lambda i: pat.GLUED_DATELINE.search(lines[i]))
+    colon_rows = np.flatnonzero(colon_spaces).tolist()
+    mark("glued_dateline", colon_rows, lambda i: pat.GLUED_DATELINE.search(lines[i]))
     return scan
 
 
