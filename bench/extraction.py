@@ -1,6 +1,7 @@
 """Score our cleaner on the article-extraction bench (plain-text and HTML paths).
 
-    python bench/extraction.py [--split dev] [--paths text,html,trafilatura] [--repeat 3] [--out DIR] [--per-page]
+    python bench/extraction.py [--split dev] [--paths text,html,trafilatura] [--repeat 3]
+                               [--out DIR] [--per-page]
 
 For each page, the plain-text path cleans `<id>.raw.txt` and the HTML path cleans
 `<id>.html.gz`, both through `clean_boilerplate` (the code the workers run). The
