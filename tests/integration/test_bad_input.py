@@ -29,6 +29,10 @@ GERMAN = (
 )
 
 
+def _on(day: str) -> str:
+    return ARTICLE.replace("Tuesday", day)
+
+
 def _cases(inbox: Path, outside: Path) -> dict[str, tuple[str, str]]:
     """file name -> (expected state, a word the reason must contain or the text must keep)."""
     (inbox / "empty.txt").write_bytes(b"")
@@ -38,11 +42,12 @@ def _cases(inbox: Path, outside: Path) -> dict[str, tuple[str, str]]:
     (inbox / "latin1.txt").write_bytes(ARTICLE.replace("’", "'").replace("“", '"').replace("”", '"')
                                        .replace("air", "aír").encode("latin-1"))
     (inbox / "cp1252.txt").write_bytes(ARTICLE.encode("cp1252"))
-    (inbox / "utf16.txt").write_bytes(codecs.BOM_UTF16_LE + ARTICLE.encode("utf-16-le"))
-    (inbox / "broken-utf8.txt").write_bytes(ARTICLE.encode("utf-8") + b"\xff\xfe tail.\n")
+    # Each readable file says something different, so none is a duplicate of another.
+    (inbox / "utf16.txt").write_bytes(codecs.BOM_UTF16_LE + _on("Thursday").encode("utf-16-le"))
+    (inbox / "broken-utf8.txt").write_bytes(_on("Saturday").encode("utf-8") + b"\xff\xfe tail.\n")
     (inbox / "page.txt").write_text(
         "<!DOCTYPE html><html><head><title>Rutte warns</title></head><body><nav>Home | World</nav>"
-        "<article><p>" + ARTICLE.replace("\n\n", "</p><p>") + "</p></article></body></html>",
+        "<article><p>" + _on("Sunday").replace("\n\n", "</p><p>") + "</p></article></body></html>",
         encoding="utf-8",
     )
     (inbox / "german.txt").write_text(GERMAN * 2, encoding="utf-8")
@@ -57,9 +62,9 @@ def _cases(inbox: Path, outside: Path) -> dict[str, tuple[str, str]]:
         "huge.txt": ("failed", "limit"),
         "latin1.txt": ("done", "aír defence"),
         "cp1252.txt": ("done", "“another 20"),
-        "utf16.txt": ("done", "Sybiha"),
-        "broken-utf8.txt": ("done", "Sybiha"),
-        "page.txt": ("done", "Sybiha"),
+        "utf16.txt": ("done", "Thursday"),
+        "broken-utf8.txt": ("done", "Saturday"),
+        "page.txt": ("done", "Sunday"),
         "german.txt": ("done", "Luftabwehrsysteme"),
         "Zelenskiy's \"notes\" – Київ.txt": ("done", "Monday"),
         "link-out.txt": ("failed", "symlink"),
