@@ -22,7 +22,13 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         # A message not acknowledged within this time is delivered again: keep it above
         # the longest retry countdown plus the task time limit.
-        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout_s},
+        "broker_transport_options": {
+            "visibility_timeout": settings.visibility_timeout_s,
+            # Look for messages whose worker died every half timeout (at most a minute)
+            # rather than kombu's default of about 100 s: one cheap Redis query each time.
+            "unacked_restore_interval": max(1, min(60, settings.visibility_timeout_s // 2)),
+            "unacked_restore_throttle": 1,
+        },
         "result_backend": None,
         "task_ignore_result": True,
         # JSON only, end to end: no pickle.
