@@ -1,26 +1,33 @@
-"""Score story grouping on ECB+ dev, in several random arrival orders; time the step.
+"""Score story grouping on ECB+ dev (held out and in sample), in random arrival orders; time it.
 
-    python bench/stories.py [--orders 5] [--seed 1] [--fit] [--out DIR]
+    python bench/stories.py [--orders 5] [--seed 1] [--fit] [--scale 500,2000] [--out DIR]
 
 1. Every ECB+ dev article becomes a Document (text, title, outlet) and goes through
    the real entity stage (the configured spaCy model), then `story_features`.
-2. Batch: `grouping.group` over all articles, scored by the bench's own score.py.
+2. Held out (the headline): two folds over topics. The pair-score weights and the
+   clustering threshold are fitted on half the topics and the other half is grouped
+   with them; the two halves' predictions are pooled and scored together. In sample:
+   the shipped `grouping.WEIGHTS` over all topics (they were fitted on all of them).
 3. Incremental: for each of `--orders` random orders, the articles arrive one by one
    through `find_duplicates` and `assign_story` against a private redis-server (the
    adapters the workers use); the final labels are scored. Prints each order's F1,
-   their mean and spread, and whether every order gave the batch grouping exactly.
-4. Per-document milliseconds of the dedup + story step, over all orders.
+   the spread, and how many orders gave exactly the batch grouping (`grouping.group`).
+4. `--scale`: ms/doc of the dedup + story step as the store grows, on ECB+ replicated
+   with light variations (sentences reordered, an "Update" line added; the entities
+   are the original's) up to each size, in two ways: "copies" (undated, every replica
+   of an article reports the same event) and "recurring" (replica c is dated 90 days
+   after replica c-1: the same kinds of events again, a season later). Prints ms/doc
+   over the whole run and over the last 100 arrivals, and the F1 of that corpus.
 5. None of the extraction bench's truth texts (real articles about other events)
    may join the seeds' story: prints how many did.
-`--fit` refits `grouping.WEIGHTS` by logistic regression on within-topic pairs and
-prints them, with a two-fold cross-check (fit on half the topics, score the other half).
-The bench data lives outside the repo: ../shared/bench, or NEWSFLOW_BENCH_DIR.
+`--fit` prints weights refitted on all topics (to paste into `grouping.WEIGHTS`).
+Scores come from the bench's own score.py. The bench data lives outside the repo:
+../shared/bench, or NEWSFLOW_BENCH_DIR.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import random
@@ -29,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,18 +87,18 @@ def ecb_documents() -> tuple[list[dict[str, Any]], list[Document]]:
 
 
 def score(rows: list[dict[str, Any]], docs: list[Document], labels: dict[str, str], out: Path) -> str:
-    """Write PRED.jsonl and run the bench's score.py; returns its last line."""
-    pred = out / "pred.jsonl"
-    with pred.open("w", encoding="utf-8") as f:
-        for row, doc in zip(rows, docs, strict=True):
-            f.write(json.dumps({"doc_id": row["doc_id"], "story": labels.get(doc.id, doc.id)}) + "\n")
+    """Write GOLD and PRED files for `rows` and run the bench's score.py; returns its last line."""
+    gold, pred = out / "gold.jsonl", out / "pred.jsonl"
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    pred.write_text(
+        "".join(
+            json.dumps({"doc_id": r["doc_id"], "story": labels.get(d.id, d.id)}) + "\n"
+            for r, d in zip(rows, docs, strict=True)
+        ),
+        encoding="utf-8",
+    )
     res = subprocess.run(
-        [
-            sys.executable,
-            str(bench_dir() / "stories" / "score.py"),
-            str(bench_dir() / "stories" / "ecbplus-dev.jsonl"),
-            str(pred),
-        ],
+        [sys.executable, str(bench_dir() / "stories" / "score.py"), str(gold), str(pred)],
         capture_output=True,
         text=True,
         check=True,
@@ -104,8 +112,11 @@ def f1_of(line: str) -> float:
 
 def incremental(
     docs: list[Document], order: list[int], url: str, prefix: str
-) -> tuple[dict[str, str], float]:
-    """Feed `docs` in `order` through the dedup and story stages against Redis."""
+) -> tuple[dict[str, str], list[float]]:
+    """Feed `docs` in `order` through the dedup and story stages against Redis.
+
+    Returns the final labels and the milliseconds each arrival took.
+    """
     import redis
 
     from pipeline.adapters.story_store import NearDuplicates, StoryStore
@@ -113,39 +124,119 @@ def incremental(
     client = redis.Redis.from_url(url)
     lsh = NearDuplicates(client, prefix=f"{prefix}:dups")
     stories = StoryStore(client, prefix=f"{prefix}:stories")
-    started = time.perf_counter()
+    ms = []
     for i in order:
+        started = time.perf_counter()
         assign_story(find_duplicates(docs[i], lsh=lsh), stories=stories)
-    per_doc_ms = (time.perf_counter() - started) * 1000 / len(order)
+        ms.append((time.perf_counter() - started) * 1000)
     labels = stories.all_labels()
     lsh.close()
     client.close()
-    return labels, per_doc_ms
+    return labels, ms
 
 
-def fit(
-    features: list[StoryFeatures], rows: list[dict[str, Any]], topics: set[str] | None = None
-) -> list[float]:
-    """Logistic regression (plain gradient descent) on within-topic pairs sharing a key."""
+def fit(features: list[StoryFeatures], rows: list[dict[str, Any]]) -> list[float]:
+    """Logistic regression (plain gradient descent) on the candidate pairs within a topic."""
     import numpy as np
 
-    xs, ys = [], []
-    for (a, ra), (b, rb) in itertools.combinations(zip(features, rows, strict=True), 2):
-        if (
-            ra["topic"] != rb["topic"]
-            or (topics and ra["topic"] not in topics)
-            or not grouping.share_key(a, b)
-        ):
-            continue
-        xs.append(grouping.pair_vector(a, b))
-        ys.append(float(ra["cluster_id"] == rb["cluster_id"]))
-    x = np.c_[np.array(xs), np.ones(len(xs))]
-    y = np.array(ys)
+    topic = {f.id: r["topic"] for f, r in zip(features, rows, strict=True)}
+    story = {f.id: r["cluster_id"] for f, r in zip(features, rows, strict=True)}
+    pairs = [(a, b) for a, b in grouping.candidate_pairs(features) if topic[a.id] == topic[b.id]]
+    x = np.c_[np.array([grouping.pair_vector(a, b) for a, b in pairs]), np.ones(len(pairs))]
+    y = np.array([float(story[a.id] == story[b.id]) for a, b in pairs])
     w = np.zeros(x.shape[1])
     for _ in range(4000):
         p = 1 / (1 + np.exp(-x @ w))
         w -= 0.5 * (x.T @ (p - y) / len(y) + 1e-3 * np.r_[w[:-1], 0])
     return [round(float(v), 2) for v in w]
+
+
+THRESHOLDS = (0.35, 0.4, 0.45, 0.5, 0.55)
+
+
+def held_out(
+    features: list[StoryFeatures], rows: list[dict[str, Any]], docs: list[Document], out: Path
+) -> tuple[str, list[str]]:
+    """Two folds over topics: fit weights and threshold on one half, group the other.
+
+    Returns the score of the pooled predictions and each half's own score line.
+    """
+    topics = sorted({r["topic"] for r in rows}, key=int)
+    halves = [set(topics[0::2]), set(topics[1::2])]
+    pooled: dict[str, str] = {}
+    lines = []
+    for k in (0, 1):
+        train = [i for i, r in enumerate(rows) if r["topic"] in halves[k]]
+        test = [i for i, r in enumerate(rows) if r["topic"] not in halves[k]]
+        train_f = [features[i] for i in train]
+        weights = fit(train_f, [rows[i] for i in train])
+        best = max(
+            THRESHOLDS,
+            key=lambda t: f1_of(
+                score(
+                    [rows[i] for i in train],
+                    [docs[i] for i in train],
+                    grouping.group(train_f, weights, t),
+                    out,
+                )
+            ),
+        )
+        labels = grouping.group([features[i] for i in test], weights, best)
+        pooled.update(labels)
+        line = score([rows[i] for i in test], [docs[i] for i in test], labels, out)
+        lines.append(f"fitted on half {k} (threshold {best}), scored on the other: {line}")
+    return score(rows, docs, pooled, out), lines
+
+
+def variant(doc: Document, copy: int, rng: random.Random, published: str = "") -> Document:
+    """`doc` with its sentences after the first reordered and an update line added."""
+    lines = doc.text.split("\n")
+    head, body = lines[:1], lines[1:]
+    rng.shuffle(body)
+    text = "\n".join([*head, f"Update {copy}: this report was revised on day {copy}.", *body])
+    return Document(
+        id=content_id(text),
+        source=f"{doc.source}#{copy}",
+        raw_text=text,
+        text=text,
+        title=doc.title,
+        outlet=doc.outlet,
+        published=published,
+        entities=doc.entities,
+    )
+
+
+def replicate(
+    docs: list[Document], rows: list[dict[str, Any]], n: int, recurring: bool
+) -> tuple[list[Document], list[dict[str, Any]]]:
+    """`n` documents: ECB+ (replica 0) then varied replicas, in one random order."""
+    rng = random.Random(n)
+    out_docs, out_rows = [], []
+    for i in range(n):
+        copy, j = divmod(i, len(docs))
+        published = ""
+        if recurring:  # replica c: 90 days after replica c-1, each article within 3 days
+            published = (date(2020, 1, 1) + timedelta(days=90 * copy + rng.randint(0, 2))).isoformat()
+        doc = docs[j]
+        if copy or recurring:
+            doc = variant(doc, copy, rng, published)
+        out_docs.append(doc)
+        cluster = rows[j]["cluster_id"] + (f"@{copy}" if recurring else "")
+        out_rows.append({**rows[j], "doc_id": f"{rows[j]['doc_id']}@{copy}", "cluster_id": cluster})
+    order = list(range(n))
+    rng.shuffle(order)
+    return [out_docs[i] for i in order], [out_rows[i] for i in order]
+
+
+def scale(docs: list[Document], rows: list[dict[str, Any]], sizes: list[int], url: str, out: Path) -> None:
+    for recurring in (False, True):
+        for n in sizes:
+            corpus, corpus_rows = replicate(docs, rows, n, recurring)
+            labels, ms = incremental(corpus, list(range(n)), url, prefix=f"scale{n}{recurring}")
+            line = score(corpus_rows, corpus, labels, out)
+            mean, last = statistics.mean(ms), statistics.mean(ms[-100:])
+            kind = "recurring" if recurring else "copies"
+            print(f"{kind:9} {n:5} docs: {mean:5.1f} ms/doc, last 100 arrivals {last:5.1f} ms/doc; {line}")
 
 
 def seeds_against_truths(nlp: Any) -> tuple[int, int, bool]:
@@ -172,11 +263,22 @@ def seeds_against_truths(nlp: Any) -> tuple[int, int, bool]:
     return joined, len(truths), len(seed_story) == 1
 
 
+def same_partition(a: dict[str, str], b: dict[str, str]) -> bool:
+    def blocks(labels: dict[str, str]) -> set[frozenset[str]]:
+        groups: dict[str, set[str]] = {}
+        for doc, story in labels.items():
+            groups.setdefault(story, set()).add(doc)
+        return {frozenset(g) for g in groups.values()}
+
+    return blocks(a) == blocks(b)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--orders", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--fit", action="store_true")
+    ap.add_argument("--scale", default="", help="corpus sizes to time, e.g. 500,2000")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     if not (bench_dir() / "stories" / "ecbplus-dev.jsonl").exists():
@@ -191,44 +293,14 @@ def main() -> None:
     print(f"entities: {len(docs)} articles in {time.perf_counter() - started:.1f}s")
     features = [story_features(d) for d in docs]
 
+    pooled, halves = held_out(features, rows, docs, out)
+    for line in halves:
+        print(line)
+    print(f"held out (two folds over topics, pooled): {pooled}")
+    batch = grouping.group(features)
+    print(f"in sample (shipped weights, all topics):  {score(rows, docs, batch, out)}")
     if args.fit:
         print("fitted weights (all topics):", fit(features, rows))
-        topics = sorted({r["topic"] for r in rows}, key=int)
-        halves = [set(topics[0::2]), set(topics[1::2])]
-        for k in (0, 1):
-            w = fit(features, rows, halves[k])
-            test = [i for i, r in enumerate(rows) if r["topic"] in halves[1 - k]]
-            fs = [features[i] for i in test]
-            edges = {}
-            for a, b in itertools.combinations(sorted(fs, key=lambda f: f.id), 2):
-                if grouping.share_key(a, b) and (s := grouping.pair_score(a, b, w)) >= grouping.EDGE_FLOOR:
-                    edges[(a.id, b.id)] = s
-            labels = grouping.cluster([f.id for f in fs], edges)
-            sub_rows = [rows[i] for i in test]
-            sub = out / f"half{k}"
-            sub.mkdir(exist_ok=True)
-            gold = sub / "gold.jsonl"
-            gold.write_text("".join(json.dumps(r) + "\n" for r in sub_rows), encoding="utf-8")
-            pred = sub / "pred.jsonl"
-            pred.write_text(
-                "".join(
-                    json.dumps({"doc_id": r["doc_id"], "story": labels[docs[i].id]}) + "\n"
-                    for r, i in zip(sub_rows, test, strict=True)
-                ),
-                encoding="utf-8",
-            )
-            res = subprocess.run(
-                [sys.executable, str(bench_dir() / "stories" / "score.py"), str(gold), str(pred)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            last = res.stdout.strip().splitlines()[-1]
-            print(f"cross-check: fit on half {k}, scored on the other half: {last}")
-
-    batch = grouping.group(features)
-    batch_line = score(rows, docs, batch, out)
-    print(f"batch grouping: {batch_line}")
 
     from workers.local import PrivateRedis
 
@@ -243,20 +315,22 @@ def main() -> None:
             labels, per_doc = incremental(docs, order, url, prefix=f"bench{n}")
             line = score(rows, docs, labels, out)
             f1s.append(f1_of(line))
-            ms.append(per_doc)
-            same += labels == batch
-            print(f"order {n + 1}: {line}  ({per_doc:.1f} ms/doc)")
+            ms.extend(per_doc)
+            same += same_partition(labels, batch)
+            print(f"order {n + 1}: {line}  ({statistics.mean(per_doc):.1f} ms/doc)")
+        spread = max(f1s) - min(f1s)
+        print(
+            f"pairwise F1 over {args.orders} random orders: mean {statistics.mean(f1s):.3f} "
+            f"spread {spread:.3f}; the batch grouping exactly in {same}/{args.orders}"
+        )
+        print(
+            f"dedup + story step: {statistics.mean(ms):.1f} ms/doc, {1000 / statistics.mean(ms):.0f} docs/s "
+            f"(one process, private Redis)"
+        )
+        if args.scale:
+            scale(docs, rows, [int(n) for n in args.scale.split(",")], url, out)
     finally:
         server.stop()
-    spread = max(f1s) - min(f1s)
-    print(
-        f"pairwise F1 over {args.orders} random orders: mean {statistics.mean(f1s):.3f} "
-        f"spread {spread:.3f}; identical to batch in {same}/{args.orders}"
-    )
-    print(
-        f"dedup + story step: {statistics.mean(ms):.1f} ms/doc, {1000 / statistics.mean(ms):.0f} docs/s "
-        f"(one process, private Redis)"
-    )
     joined, n_truths, one = seeds_against_truths(nlp)
     print(f"extraction truth texts joining the seeds' story: {joined}/{n_truths}; seeds one story: {one}")
 

@@ -4,24 +4,36 @@
 Redis storage, keyed under `<prefix>:lsh`), plus each copy's MinHash and version
 facts (outlet, dates) so that every worker can tell which copy search shows.
 
-`StoryStore`: the story graph.
-    <prefix>:f:<doc>    the document's StoryFeatures (JSON)
-    <prefix>:k:<key>    set of documents filed under one blocking key
-    <prefix>:e:<doc>    hash: neighbour -> pair score (only scores >= EDGE_FLOOR)
-    <prefix>:gen        counter, incremented after each document's edges are written
-    <prefix>:label      hash: doc -> "<gen> <story id>"
-A document is added in three steps: file its features and keys; score it against
-every document sharing a key and write both directions of each edge; take a
-generation number and re-cluster its connected component. Labels are written only
-over older generations (a Lua script), and the re-clustering with the highest
-generation has seen every edge written before it, so concurrent workers converge on
-the stories `grouping.group` gives for the same documents, whatever the order.
+`StoryStore`: stories, placed incrementally with bounded work per arrival.
+    <prefix>:f:<doc>      the document's StoryFeatures (JSON)
+    <prefix>:k:<key>      sorted set: the documents filed under one blocking key, scored
+                          by their day (0 when undated): the inverted index of rare
+                          names and words, read within the time window
+    <prefix>:e:<doc>      hash: neighbour -> pair score (only scores >= EDGE_FLOOR)
+    <prefix>:day          hash: doc -> its day number (0 when undated)
+    <prefix>:copy         hash: copy -> the document it copies (it follows its story)
+    <prefix>:m:<story>    set: the story's documents, copies included
+    <prefix>:label        hash: doc -> "<gen> <story id>"
+    <prefix>:t:<doc>      JSON list: the documents (re)labelled when <doc> was placed
+    <prefix>:gen          counter, one generation per placement
+    <prefix>:lock         held while a placement reads and rewrites stories
+A document is added in two steps (see pipeline/stories/grouping.py for the rules):
+1. link, without the lock: file its features and keys, read the postings of its keys,
+   score its best candidates and write both directions of each edge. A candidate with
+   almost the same words makes it a copy instead: it is unfiled and follows that story.
+2. place, under the lock: re-cluster the stories it touches (its own and its
+   neighbours'), or attach it when they are too many, and write the labels with a new
+   generation. Placements are serialised, so each sees every edge written before it;
+   the generation lets the index writers (sqlite_stories.py, ElasticStories) keep the
+   newest label when they finish out of order.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
 import redis
@@ -30,19 +42,6 @@ from datasketch import MinHash, MinHashLSH
 from pipeline.errors import TransientError
 from pipeline.stories import grouping, versions
 from pipeline.stories.features import StoryFeatures
-
-_SET_LABELS = """
-local written = 0
-for i = 1, #ARGV, 2 do
-  local old = redis.call('HGET', KEYS[1], ARGV[i])
-  local gen = tonumber(string.match(ARGV[i + 1], '^(%d+)'))
-  if (not old) or tonumber(string.match(old, '^(%d+)')) <= gen then
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-    written = written + 1
-  end
-end
-return written
-"""
 
 _REDIS_PARAMS = ("host", "port", "db", "username", "password", "path")
 
@@ -132,7 +131,7 @@ def _hashvalues(raw: bytes | str, like: MinHash) -> Any:
 
 
 class StoryStore:
-    """The story graph in Redis: features, blocking keys, scored edges, labels."""
+    """Stories in Redis: features, an inverted index of keys, scored edges, story members."""
 
     def __init__(
         self,
@@ -141,85 +140,167 @@ class StoryStore:
         prefix: str = "newsflow:stories",
         threshold: float = grouping.THRESHOLD,
         floor: float = grouping.EDGE_FLOOR,
+        candidates: int = grouping.CANDIDATES,
+        max_regroup: int = grouping.MAX_REGROUP,
+        lock_timeout: float = 30.0,
     ) -> None:
         self.r = client
         self.p = prefix
         self.threshold = threshold
         self.floor = floor
-        self._set_labels = client.register_script(_SET_LABELS)
+        self.candidates = candidates
+        self.max_regroup = max_regroup
+        self.lock_timeout = lock_timeout  # a placement takes milliseconds; a dead worker's lock expires
+
+    def _k(self, *parts: str) -> str:
+        return ":".join((self.p, *parts))
 
     # -- writing ---------------------------------------------------------------
-    def add(self, features: StoryFeatures) -> str:
-        """File a document, link it, re-cluster its component; return its story id."""
+    def add(self, features: StoryFeatures, *, copy_of: str = "") -> str:
+        """File a document and place it in a story; return its story id.
+
+        `copy_of`: a document this one is a near duplicate of (from find_duplicates);
+        it then joins that document's story without being scored.
+        """
         try:
-            return self._add(features)
+            if self.r.hexists(self._k("label"), features.id):
+                return self.story_of(features.id)  # the same text again: nothing new to place
+            original = self._original(copy_of, _day(features.when)) if copy_of else ""
+            if not original:
+                original = self._link(features)
+            if original:
+                self.r.hset(self._k("copy"), features.id, original)
+            wait = 2 * self.lock_timeout
+            with self.r.lock(self._k("lock"), timeout=self.lock_timeout, blocking_timeout=wait):
+                return self._place(features.id, original)
         except redis.RedisError as exc:
             raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
 
-    def _add(self, f: StoryFeatures) -> str:
-        pipe = self.r.pipeline()
-        pipe.set(f"{self.p}:f:{f.id}", json.dumps(f.to_dict()))
-        for key in f.keys:
-            pipe.sadd(f"{self.p}:k:{key}", f.id)
-        pipe.execute()
-        # Features are written before keys are read: of two documents added at once,
-        # the later read sees the other, so every pair is scored at least once.
-        candidates = set()
-        if f.keys:
-            candidates = {_s(m) for m in self.r.sunion([f"{self.p}:k:{k}" for k in f.keys])} - {f.id}
-        edges = {}
-        for other in self.features(sorted(candidates)):
-            score = grouping.pair_score(f, other)
-            if score >= self.floor:
-                edges[other.id] = score
-        pipe = self.r.pipeline()
-        for other_id, score in edges.items():
-            pipe.hset(f"{self.p}:e:{f.id}", other_id, f"{score:.6f}")
-            pipe.hset(f"{self.p}:e:{other_id}", f.id, f"{score:.6f}")
-        pipe.incr(f"{self.p}:gen")
-        gen = int(pipe.execute()[-1])
-        labels = self.regroup(f.id)
-        self._set_labels(
-            keys=[f"{self.p}:label"],
-            args=[x for doc, story in sorted(labels.items()) for x in (doc, f"{gen} {story}")],
-        )
-        return self.story_of(f.id) or labels[f.id]
+    def _original(self, doc_id: str, day: int) -> str:
+        """The filed document `doc_id` is or copies; "" when unknown here or out of the window
+        (the same text months later, a yearly notice, is another event)."""
+        copied = self.r.hget(self._k("copy"), doc_id)
+        original = _s(copied) if copied else doc_id
+        filed = self.r.hget(self._k("day"), original)
+        if filed is None:
+            return ""
+        other = int(filed)
+        return "" if day and other and abs(day - other) > grouping.WINDOW_DAYS else original
 
-    def regroup(self, doc_id: str) -> dict[str, str]:
-        """Cluster the connected component of `doc_id`: doc -> story id (no writes)."""
-        members, edges = self.component(doc_id)
-        return grouping.cluster(members, edges, self.threshold)
+    def _link(self, f: StoryFeatures) -> str:
+        """File `f`, score its best candidates, write the edges; or return the document it copies."""
+        day = _day(f.when)
+        pipe = self.r.pipeline()
+        pipe.set(self._k("f", f.id), json.dumps(f.to_dict()))
+        pipe.hset(self._k("day"), f.id, day)
+        for key in f.keys:
+            pipe.zadd(self._k("k", key), {f.id: day})
+        pipe.execute()
+        # Filed before reading: of two documents linked at once, the later read sees the other.
+        pipe = self.r.pipeline()
+        for key in f.keys:
+            if day:  # dated: the latest within the window, and the undated
+                pipe.zrevrangebyscore(self._k("k", key), day + grouping.WINDOW_DAYS,
+                                      day - grouping.WINDOW_DAYS, start=0, num=grouping.POSTING_READ)
+                pipe.zrangebyscore(self._k("k", key), 0, 0, start=0, num=grouping.POSTING_READ)
+            else:
+                pipe.zrevrange(self._k("k", key), 0, grouping.POSTING_READ - 1)
+        hits = [_s(m) for found in pipe.execute() for m in found]
+        candidates = self.features(grouping.rank_candidates(hits, f.id, self.candidates))
+        if twin := grouping.twin_of(f, candidates):
+            pipe = self.r.pipeline()  # a copy is not a candidate for anyone: unfile it
+            for key in f.keys:
+                pipe.zrem(self._k("k", key), f.id)
+            pipe.delete(self._k("f", f.id))
+            pipe.hdel(self._k("day"), f.id)
+            pipe.execute()
+            return self._original(twin, day) or twin
+        pipe = self.r.pipeline()
+        for other in candidates:
+            if (score := grouping.pair_score(f, other)) >= self.floor:
+                pipe.hset(self._k("e", f.id), other.id, f"{score:.6f}")
+                pipe.hset(self._k("e", other.id), f.id, f"{score:.6f}")
+        pipe.execute()
+        return ""
+
+    def _place(self, doc_id: str, original: str) -> str:
+        """Re-cluster the stories around `doc_id` (or its original) and write the labels."""
+        core = original or doc_id
+        scores = {_s(k): float(v) for k, v in self.r.hgetall(self._k("e", core)).items()}
+        near = [core, *sorted(scores)]
+        current = dict(zip(near, self._stories_of(near), strict=True))
+        if original and current[core]:  # a copy of a placed document: that story, as it is
+            stories = [current[core]]
+        else:
+            stories = sorted({s for s in current.values() if s})
+        members = self._members(stories)
+        everyone = sorted({doc_id, *near, *(m for ms in members.values() for m in ms)})
+        followers = self._copies(everyone)
+        if original:
+            followers[doc_id] = original
+        clustered = [d for d in everyone if d not in followers]
+        before = {m: s for s, ms in members.items() for m in ms if m not in followers}
+        if original and current[core]:
+            labels = before
+        elif len(clustered) <= self.max_regroup:
+            copies = Counter(followers.values())  # a copy counts as its original once more
+            labels = grouping.cluster(clustered, self._edges(clustered), self.threshold, copies)
+        else:  # too many to re-cluster: the stories stay as they are, the document joins one
+            labels = {d: before.get(d, grouping.story_id([d])) for d in clustered}
+            by_story: dict[str, list[str]] = {}
+            for d, story in before.items():
+                by_story.setdefault(story, []).append(d)
+            if core not in before:
+                labels[core] = grouping.attach(scores, by_story, self.threshold) or labels[core]
+        named = grouping.name_stories(labels, followers)
+        gen = int(self.r.incr(self._k("gen")))
+        pipe = self.r.pipeline(transaction=True)
+        for story in stories:
+            pipe.delete(self._k("m", story))
+        for d, story in sorted(named.items()):
+            pipe.sadd(self._k("m", story), d)
+            pipe.hset(self._k("label"), d, f"{gen} {story}")
+        pipe.set(self._k("t", doc_id), json.dumps(sorted(named)))
+        pipe.execute()
+        return named[doc_id]
 
     # -- reading ---------------------------------------------------------------
-    def component(self, doc_id: str) -> tuple[list[str], dict[tuple[str, str], float]]:
-        """Every document linked to `doc_id` through stored edges, and those edges."""
-        seen = {doc_id}
-        frontier = [doc_id]
-        edges: dict[tuple[str, str], float] = {}
-        while frontier:
-            pipe = self.r.pipeline()
-            for d in frontier:
-                pipe.hgetall(f"{self.p}:e:{d}")
-            nxt = []
-            for d, neighbours in zip(frontier, pipe.execute(), strict=True):
-                for raw_other, raw_score in neighbours.items():
-                    other = _s(raw_other)
-                    edges[(min(d, other), max(d, other))] = float(raw_score)
-                    if other not in seen:
-                        seen.add(other)
-                        nxt.append(other)
-            frontier = nxt
-        return sorted(seen), edges
+    def _stories_of(self, doc_ids: Sequence[str]) -> list[str]:
+        raws = self.r.hmget(self._k("label"), list(doc_ids)) if doc_ids else []
+        return [_s(raw).split(" ", 1)[1] if raw else "" for raw in raws]
+
+    def _members(self, stories: Sequence[str]) -> dict[str, list[str]]:
+        pipe = self.r.pipeline()
+        for story in stories:
+            pipe.smembers(self._k("m", story))
+        return {s: sorted(_s(m) for m in ms) for s, ms in zip(stories, pipe.execute(), strict=True)}
+
+    def _copies(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        raws = self.r.hmget(self._k("copy"), list(doc_ids)) if doc_ids else []
+        return {d: _s(raw) for d, raw in zip(doc_ids, raws, strict=True) if raw}
+
+    def _edges(self, doc_ids: Sequence[str]) -> dict[tuple[str, str], float]:
+        """The stored pair scores among `doc_ids`."""
+        inside = set(doc_ids)
+        pipe = self.r.pipeline()
+        for d in doc_ids:
+            pipe.hgetall(self._k("e", d))
+        edges = {}
+        for d, neighbours in zip(doc_ids, pipe.execute(), strict=True):
+            for raw, score in neighbours.items():
+                other = _s(raw)
+                if other in inside:
+                    edges[(min(d, other), max(d, other))] = float(score)
+        return edges
 
     def features(self, doc_ids: Sequence[str]) -> list[StoryFeatures]:
         if not doc_ids:
             return []
-        raws = self.r.mget([f"{self.p}:f:{d}" for d in doc_ids])
+        raws = self.r.mget([self._k("f", d) for d in doc_ids])
         return [StoryFeatures.from_dict(json.loads(raw)) for raw in raws if raw]
 
     def story_of(self, doc_id: str) -> str:
-        raw = self.r.hget(f"{self.p}:label", doc_id)
-        return _s(raw).split(" ", 1)[1] if raw else ""
+        return self._stories_of([doc_id])[0]
 
     def labels(self, doc_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
         """doc -> (generation, story id) for the documents that have a label."""
@@ -227,19 +308,27 @@ class StoryStore:
         if not ids:
             return {}
         out = {}
-        for d, raw in zip(ids, self.r.hmget(f"{self.p}:label", ids), strict=True):
+        for d, raw in zip(ids, self.r.hmget(self._k("label"), ids), strict=True):
             if raw:
                 gen, story = _s(raw).split(" ", 1)
                 out[d] = (int(gen), story)
         return out
 
     def component_labels(self, doc_id: str) -> dict[str, tuple[int, str]]:
-        """Labels of every document in `doc_id`'s component (for the index writer)."""
+        """Labels of the documents placing `doc_id` relabelled (for the index writer)."""
         try:
-            members, _ = self.component(doc_id)
-            return self.labels(members)
+            raw = self.r.get(self._k("t", doc_id))
+            return self.labels(json.loads(raw) if raw else [doc_id])
         except redis.RedisError as exc:
             raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
 
     def all_labels(self) -> dict[str, str]:
-        return {_s(d): _s(v).split(" ", 1)[1] for d, v in self.r.hgetall(f"{self.p}:label").items()}
+        return {_s(d): _s(v).split(" ", 1)[1] for d, v in self.r.hgetall(self._k("label")).items()}
+
+
+def _day(iso: str) -> int:
+    """Day number of an ISO date (0 when unknown): the score of a posting."""
+    try:
+        return date.fromisoformat(iso[:10]).toordinal()
+    except ValueError:
+        return 0

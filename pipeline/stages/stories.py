@@ -44,10 +44,13 @@ def find_duplicates(doc: Document, *, lsh: Any = None) -> Document:
 def assign_story(doc: Document, *, stories: Any = None) -> Document:
     """Give the document the id of the story (event) it reports.
 
-    Reads: title, text, entities, published.  Adds: story_id (the smallest document id
-    of its story; it may change as later articles join or split the story).
+    Reads: title, text, entities, published, received_at, and duplicate_of / versions
+    (a near-duplicate copy joins its original's story without being compared).
+    Adds: story_id ("s-" and the smallest document id of its story; it may change as
+    later articles join or split the story).
     Never: hides or merges documents: a story groups articles, each stays whole.
     """
     if stories is None or not doc.text:
         return doc
-    return replace(doc, story_id=stories.add(story_features(doc)))
+    copy_of = doc.duplicate_of or (doc.versions[0] if doc.versions else "")
+    return replace(doc, story_id=stories.add(story_features(doc), copy_of=copy_of))

@@ -72,6 +72,7 @@ class StoryFeatures:
     numbers: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()  # "12-06": month-day mentioned in the text
     published: str = ""  # ISO date of the article when known
+    when: str = ""  # ISO date: published, else received; places it in the time window
     keys: tuple[str, ...] = ()
     lede: dict[str, float] = field(default_factory=dict)  # terms of the title and first lines
     vocab: tuple[str, ...] = ()  # every uncommon word stem, to check "is this name mentioned?"
@@ -89,6 +90,7 @@ class StoryFeatures:
             "numbers": list(self.numbers),
             "dates": list(self.dates),
             "published": self.published,
+            "when": self.when,
             "keys": list(self.keys),
             "lede": self.lede,
             "vocab": list(self.vocab),
@@ -108,6 +110,7 @@ class StoryFeatures:
             numbers=tuple(data.get("numbers", ())),
             dates=tuple(data.get("dates", ())),
             published=data.get("published", ""),
+            when=data.get("when", ""),
             keys=tuple(data.get("keys", ())),
             lede=dict(data.get("lede", {})),
             vocab=tuple(data.get("vocab", ())),
@@ -168,6 +171,7 @@ def story_features(doc: Document) -> StoryFeatures:
         lede_numbers=tuple(sorted(_numbers(text[:_LEDE_CHARS]))),
         dates=tuple(sorted(_dates(text))),
         published=doc.published[:10],
+        when=(doc.published or doc.received_at)[:10],
         keys=tuple(sorted(set(keys))),
         lede=dict(sorted(lede.items(), key=lambda kv: -kv[1])[:_MAX_TERMS]),
         vocab=tuple(sorted({w for w in map(stem, _WORD.findall(text)) if rarity(w) >= 1.0})),
