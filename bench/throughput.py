@@ -25,6 +25,7 @@ Prints a table, saves bench/results/throughput.json, and ends with exactly the l
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -108,10 +109,8 @@ def _reference_worker(args: tuple[list[str], dict[str, str]]) -> int:
     stages = get_stages()
     done = 0
     for path in paths:
-        try:
+        with contextlib.suppress(PipelineError):
             run_stages(read_dropped_file(Path(path), max_bytes=10_000_000), stages)
-        except PipelineError:
-            pass
         done += 1
     return done
 
@@ -169,8 +168,9 @@ class Pipeline:
         )
 
     def final_count(self) -> int:
-        from pipeline.adapters.ledger import FINAL_STATES, Ledger
         import redis as redis_lib
+
+        from pipeline.adapters.ledger import FINAL_STATES, Ledger
 
         ledger = Ledger(redis_lib.Redis.from_url(self.redis.url))
         return sum(1 for r in ledger.all() if r.state in FINAL_STATES)
@@ -241,7 +241,8 @@ def measure_latency(pipeline: Pipeline, inbox: Path, drops: int) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=2, help="pool processes per worker")

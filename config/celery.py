@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kombu import Exchange, Queue
+from kombu import Exchange, Queue  # type: ignore[attr-defined]
 
 from config.settings import Settings
 
@@ -45,7 +45,10 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         # One direct exchange per queue, so a message goes to its queue and nowhere else.
-        "task_queues": [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
+        "task_queues": [
+            Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
+            for name in QUEUES
+        ],
         "task_default_queue": "process",
         "task_soft_time_limit": settings.task_soft_time_limit_s,
         "task_time_limit": settings.task_soft_time_limit_s + 30,

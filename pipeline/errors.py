@@ -9,7 +9,7 @@ class PipelineError(Exception):
     """Base of our own errors."""
 
 
-class SkipDocument(PipelineError):  # noqa: N818 - a control-flow signal, not an error
+class SkipDocument(PipelineError):
     """Nothing to do for this document (empty after cleaning, a duplicate, not text)."""
 
     def __init__(self, reason: str) -> None:

@@ -70,10 +70,11 @@ class Ledger:
     def mark(self, source: str, state: str, **fields: Any) -> SourceRecord:
         assert state in STATES, state
         previous = self.get(source)
-        base = asdict(previous) if previous else {"source": source}
+        base: dict[str, Any] = asdict(previous) if previous else {"source": source}
         if state not in ("failed", "processing"):
             base.update(reason="", stage="")
-        base.update(fields, state=state, updated=time.time())
+        base.update(fields)
+        base.update(state=state, updated=time.time())
         record = SourceRecord(**base)
         pipe = self.r.pipeline()
         pipe.hset(self.key, source, json.dumps(asdict(record)))
@@ -98,8 +99,9 @@ class Ledger:
     def recent(self, seconds: float = 3600) -> dict[str, int]:
         """How many sources reached each state in the last `seconds` (retries included)."""
         counts: dict[str, int] = {}
-        for member in self.r.zrangebyscore(self.events, time.time() - seconds, "+inf"):
-            state = (member.decode() if isinstance(member, bytes) else member).split(":", 1)[0]
+        members: list[bytes] = self.r.zrangebyscore(self.events, time.time() - seconds, "+inf")  # type: ignore[assignment]
+        for member in members:
+            state = member.decode().split(":", 1)[0]
             counts[state] = counts.get(state, 0) + 1
         return counts
 

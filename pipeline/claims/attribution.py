@@ -235,8 +235,8 @@ class _Paragraph:
         if subj is None:
             return False
         if subj.lower_ in PERSONAL_PRONOUNS:
-            return subj.lower_ != "it"
-        return subj.ent_type_ in ("PERSON", "ORG", "NORP", "GPE") or subj.lower_ in _SPEAKING_NOUNS
+            return bool(subj.lower_ != "it")
+        return bool(subj.ent_type_ in ("PERSON", "ORG", "NORP", "GPE") or subj.lower_ in _SPEAKING_NOUNS)
 
     def subject(self, cue: Any) -> Any | None:
         for _ in range(3):  # "…, adding that …" / "and said …": the subject of the verb above
