@@ -17,7 +17,7 @@ from typing import Any
 
 from pipeline.cleaning import patterns as pat
 from pipeline.cleaning.features import is_sentence_end, line_vetoes, scan_page
-from pipeline.cleaning.text import clean_text
+from pipeline.cleaning.text import Line, clean_text, sentence_pieces
 
 # Below this many words trafilatura is taken to have missed the article.
 MIN_WORDS = 30
@@ -55,7 +55,7 @@ def clean_html(
             "published": extracted.date or "",
             "outlet": extracted.sitename or "",
         }
-        text = filter_lines(extracted.text or "", repeated)
+        text = filter_lines(extracted.text or "", repeated, title=meta["title"])
     if len(_WORD.findall(text)) < MIN_WORDS:
         import html_text
 
@@ -65,21 +65,75 @@ def clean_html(
     return HtmlResult(text, {k: v for k, v in meta.items() if v})
 
 
-def filter_lines(text: str, repeated: Callable[[list[str]], list[bool]] | None = None) -> str:
-    """trafilatura's lines minus furniture by our general rules, paragraphs joined by a blank line."""
+def filter_lines(
+    text: str, repeated: Callable[[list[str]], list[bool]] | None = None, *, title: str = ""
+) -> str:
+    """trafilatura's lines minus furniture by our general rules, paragraphs joined by a blank line.
+
+    Beyond the plain-text vetoes: short call-to-action lines without a full stop, social
+    and legal lines, contact lines, the page's headline repeated at the top (it is the
+    document's title, not its body), date and byline stamps before the first paragraph
+    of prose, and boilerplate sentences inside a kept paragraph.
+    """
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return ""
     scan = scan_page(lines)
     vetoed = line_vetoes(scan)
     flags = repeated(lines) if repeated is not None else [False] * len(lines)
-    kept = []
+    kept: list[str] = []
     for line, veto, seen, size in zip(lines, vetoed, flags, scan.sizes.tolist(), strict=True):
         short_cta = (
             size <= 15
             and not is_sentence_end(line)
             and pat.call_to_action_hits(_WORD.findall(line.lower())) > 0
         )
-        if not (veto or seen or short_cta):
+        if not (veto or seen or short_cta or (size <= 30 and pat.is_page_notice(line))):
             kept.append(line)
-    return "\n\n".join(kept)
+    kept = _drop_page_header(kept, title)
+    pieces = (" ".join(piece.text for piece in sentence_pieces(Line(0, line))) for line in kept)
+    return "\n\n".join(piece for piece in pieces if piece)
+
+
+HEADER_LINES = 3  # the headline, when trafilatura repeats it, is among the first lines
+
+
+def _drop_page_header(lines: list[str], title: str) -> list[str]:
+    """Lines before the article's first paragraph that repeat the headline or only stamp
+    a date or a byline ("August 23, 2018", "By"): page metadata, kept on the document."""
+    title_key = _key(title)
+    first_prose = next((i for i, line in enumerate(lines) if _is_prose(line)), len(lines))
+    return [
+        line
+        for i, line in enumerate(lines)
+        if not (i < HEADER_LINES and _repeats_title(_key(line), title_key))
+        and not (i < first_prose and _is_stamp(line))
+    ]
+
+
+def _key(text: str) -> str:
+    return " ".join(_WORD.findall(text)).lower()
+
+
+def _repeats_title(key: str, title_key: str) -> bool:
+    """The line is the headline: equal to the title, a long part of it ("Headline" in
+    "Headline - Site"), or the title with a little more ("Headline | Site")."""
+    if not key or not title_key:
+        return False
+    return (
+        key == title_key
+        or (len(key) > 15 and key in title_key)
+        or (len(title_key) > 15 and title_key in key and len(key) < 2 * len(title_key))
+    )
+
+
+def _is_prose(line: str) -> bool:
+    return len(_WORD.findall(line)) >= 12 and is_sentence_end(line)
+
+
+def _is_stamp(line: str) -> bool:
+    words = _WORD.findall(line.lower())
+    if len(words) > 14:
+        return False
+    lower = line.lower()
+    return words == ["by"] or pat.is_date(lower, words) or pat.is_byline(lower, words)

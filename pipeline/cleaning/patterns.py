@@ -238,6 +238,23 @@ def is_appeal(line: str) -> bool:
     return sum(map(is_appeal_sentence, sentences)) * 2 >= len(sentences)
 
 
+# Notices about the page rather than the story: "Follow X on Twitter…", copyright lines,
+# "Write to Jane Doe at jane@example.com".
+PAGE_NOTICE = re.compile(
+    r"^follow\b.{0,80}\b(?:twitter|facebook|instagram|youtube|linkedin|tiktok)\b|"
+    r"^(?:copyright\b|©)|\ball rights reserved\b|"
+    r"\b[\w.+-]+@[\w-]+\.[\w.]+\b",
+    re.IGNORECASE,
+)
+
+
+def is_page_notice(line: str) -> bool:
+    """A social, legal or contact line (call it on short lines: a long one may quote an address)."""
+    return ("@" in line or "©" in line or line[:1] in "CcFf" or "reserved" in line) and (
+        PAGE_NOTICE.search(line) is not None
+    )
+
+
 def is_media_label(line: str) -> bool:
     return (len(line) <= 30 or "player" in line or "browser" in line) and MEDIA_LABEL.search(line) is not None
 

@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.cleaning import patterns as pat
 from pipeline.cleaning.features import LOCAL_NAMES, line_vetoes, scan_page
+from pipeline.cleaning.html import filter_lines
 from pipeline.cleaning.text import Line, sentence_pieces, split_lines
 from pipeline.document import content_id
 from pipeline.errors import SkipDocument
@@ -225,3 +226,26 @@ def test_page_vetoes_are_the_line_vetoes(line: str) -> None:
     assert pat.is_vetoed(line, len(line.split()))
     prose = "The ministers met in Brussels on Tuesday to discuss the winter, officials said."
     assert line_vetoes(scan_page([prose, line, prose])).tolist() == [False, True, False]
+
+
+# trafilatura's text, as filter_lines receives it: the page's headline and stamps on top.
+TRAFILATURA_TEXT = "\n".join(
+    ["Rutte urges more aid", "August 23, 2018", "By", BODY[0],
+     "June 9 -- Coral Sky Amphitheatre, West Palm Beach", BODY[1],
+     "Follow World News on Twitter and Facebook.", "Write to Jane Doe at jane.doe@example.com",
+     "Copyright ©2024 World News. All Rights Reserved."]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("kept", "removed"), [
+    (BODY[0], "Rutte urges more aid"),  # the headline is the document's title, not its body
+    (BODY[1], "August 23, 2018"),  # a date stamp above the first paragraph
+    ("June 9 -- Coral Sky Amphitheatre", "By\n"),  # a date inside the article stays
+    (BODY[1], "Follow World News"),
+    (BODY[1], "jane.doe@example.com"),
+    (BODY[1], "Copyright"),
+])  # fmt: skip
+def test_html_text_loses_page_header_and_notices(kept: str, removed: str) -> None:
+    text = filter_lines(TRAFILATURA_TEXT, title="Rutte urges more aid - World News") + "\n"
+    assert kept in text
+    assert removed not in text
