@@ -112,10 +112,11 @@ def f1_of(line: str) -> float:
 
 def incremental(
     docs: list[Document], order: list[int], url: str, prefix: str
-) -> tuple[dict[str, str], list[float]]:
+) -> tuple[dict[str, str], list[float], list[float]]:
     """Feed `docs` in `order` through the dedup and story stages against Redis.
 
-    Returns the final labels and the milliseconds each arrival took.
+    Returns the final labels and the milliseconds each arrival took: wall-clock, and
+    this process's CPU (steadier on a shared machine; Redis's own work is not in it).
     """
     import redis
 
@@ -124,15 +125,16 @@ def incremental(
     client = redis.Redis.from_url(url)
     lsh = NearDuplicates(client, prefix=f"{prefix}:dups")
     stories = StoryStore(client, prefix=f"{prefix}:stories")
-    ms = []
+    ms, cpu = [], []
     for i in order:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         assign_story(find_duplicates(docs[i], lsh=lsh), stories=stories)
         ms.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
     labels = stories.all_labels()
     lsh.close()
     client.close()
-    return labels, ms
+    return labels, ms, cpu
 
 
 def fit(features: list[StoryFeatures], rows: list[dict[str, Any]]) -> list[float]:
@@ -232,11 +234,15 @@ def scale(docs: list[Document], rows: list[dict[str, Any]], sizes: list[int], ur
     for recurring in (False, True):
         for n in sizes:
             corpus, corpus_rows = replicate(docs, rows, n, recurring)
-            labels, ms = incremental(corpus, list(range(n)), url, prefix=f"scale{n}{recurring}")
+            labels, ms, cpu = incremental(corpus, list(range(n)), url, prefix=f"scale{n}{recurring}")
             line = score(corpus_rows, corpus, labels, out)
-            mean, last = statistics.mean(ms), statistics.mean(ms[-100:])
             kind = "recurring" if recurring else "copies"
-            print(f"{kind:9} {n:5} docs: {mean:5.1f} ms/doc, last 100 arrivals {last:5.1f} ms/doc; {line}")
+            mean, last = statistics.mean(ms), statistics.mean(ms[-100:])
+            mean_cpu, last_cpu = statistics.mean(cpu), statistics.mean(cpu[-100:])
+            print(
+                f"{kind:9} {n:5} docs: {mean:5.1f} ms/doc (CPU {mean_cpu:5.1f}), "
+                f"last 100 arrivals {last:5.1f} (CPU {last_cpu:5.1f}); {line}"
+            )
 
 
 def seeds_against_truths(nlp: Any) -> tuple[int, int, bool]:
@@ -312,7 +318,7 @@ def main() -> None:
         for n in range(args.orders):
             order = list(range(len(docs)))
             rng.shuffle(order)
-            labels, per_doc = incremental(docs, order, url, prefix=f"bench{n}")
+            labels, per_doc, _ = incremental(docs, order, url, prefix=f"bench{n}")
             line = score(rows, docs, labels, out)
             f1s.append(f1_of(line))
             ms.extend(per_doc)

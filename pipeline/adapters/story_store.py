@@ -43,6 +43,7 @@ from pipeline.errors import TransientError
 from pipeline.stories import grouping, versions
 from pipeline.stories.features import StoryFeatures
 
+_PARSED_MAX = 1_000  # parsed features kept per process (~35 KB each): the recent candidates
 _REDIS_PARAMS = ("host", "port", "db", "username", "password", "path")
 
 
@@ -151,6 +152,7 @@ class StoryStore:
         self.candidates = candidates
         self.max_regroup = max_regroup
         self.lock_timeout = lock_timeout  # a placement takes milliseconds; a dead worker's lock expires
+        self._parsed: dict[str, StoryFeatures] = {}
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.p, *parts))
@@ -244,7 +246,8 @@ class StoryStore:
             labels = before
         elif len(clustered) <= self.max_regroup:
             copies = Counter(followers.values())  # a copy counts as its original once more
-            labels = grouping.cluster(clustered, self._edges(clustered), self.threshold, copies)
+            features = {f.id: f for f in self.features(clustered)}
+            labels = grouping.cluster(clustered, self._edges(clustered), self.threshold, copies, features)
         else:  # too many to re-cluster: the stories stay as they are, the document joins one
             labels = {d: before.get(d, grouping.story_id([d])) for d in clustered}
             by_story: dict[str, list[str]] = {}
@@ -294,10 +297,18 @@ class StoryStore:
         return edges
 
     def features(self, doc_ids: Sequence[str]) -> list[StoryFeatures]:
-        if not doc_ids:
-            return []
-        raws = self.r.mget([self._k("f", d) for d in doc_ids])
-        return [StoryFeatures.from_dict(json.loads(raw)) for raw in raws if raw]
+        """The filed features of `doc_ids` (those still filed), parsed once per process:
+        a document's features never change (its id is its content)."""
+        found = {d: self._parsed[d] for d in doc_ids if d in self._parsed}
+        missing = [d for d in doc_ids if d not in found]
+        if missing:
+            for d, raw in zip(missing, self.r.mget([self._k("f", d) for d in missing]), strict=True):
+                if raw:
+                    found[d] = StoryFeatures.from_dict(json.loads(raw))
+            while len(self._parsed) + len(found) > _PARSED_MAX and self._parsed:
+                self._parsed.pop(next(iter(self._parsed)))  # the oldest parsed first
+            self._parsed.update(found)
+        return [found[d] for d in doc_ids if d in found]
 
     def story_of(self, doc_id: str) -> str:
         return self._stories_of([doc_id])[0]

@@ -11,8 +11,10 @@ Two steps, both functions of the documents alone, never of their arrival order:
    `WEIGHTS` were fitted on ECB+ dev pairs within a topic (`bench/stories.py --fit`).
 2. `cluster(ids, edges)`: average-link agglomerative clustering over the scored
    pairs (missing pairs count as 0), merged while the average score between two
-   clusters is at least `threshold`. Ties break on ids, so the same documents and
-   scores always give the same stories. A story's id is "s-" and its smallest member id.
+   clusters is at least `threshold`, except two clusters that are `two_events`: each
+   has a signature name (prominent in half its articles) the other never mentions.
+   Ties break on ids, so the same documents and scores always give the same stories.
+   A story's id is "s-" and its smallest member id.
 
 Bounded work per arrival (what the story store in pipeline/adapters/story_store.py
 does with these functions):
@@ -22,7 +24,8 @@ does with these functions):
   and words) within `WINDOW_DAYS`, read from an inverted index (`rank_candidates`);
 * a text that is a copy of one already filed (a near duplicate from `find_duplicates`,
   or a candidate with almost the same words, `twin_of`) joins that document's story
-  directly: it is never scored or clustered itself, so syndicated copies cost nothing;
+  directly: it is never scored or clustered itself, so syndicated copies cost nothing
+  (it still counts as one more article of its original in later clusterings);
 * `cluster` then runs only over the stories the new document touches (its own and its
   neighbours'), at most `MAX_REGROUP` documents; past that the document joins the
   neighbouring story with the best average link (`attach`) without re-clustering.
@@ -70,6 +73,7 @@ CANDIDATES = 40
 POSTING_READ = 100  # documents read per blocking key (the latest within the window)
 WINDOW_DAYS = 30  # candidates are published (else received) within this many days
 MAX_REGROUP = 60  # documents re-clustered at once; a bigger neighbourhood uses `attach`
+SIGNATURE_SHARE = 0.5  # see `signatures`
 TWIN_COSINE = 0.9  # word-vector cosine of a copy (reordered, one line added); ECB+'s
 # own write-ups of one event reach 0.86, and two events' reports never 0.85
 
@@ -141,16 +145,46 @@ def share_key(a: StoryFeatures, b: StoryFeatures) -> bool:
     return not set(a.keys).isdisjoint(b.keys)
 
 
+def signatures(group: Sequence[StoryFeatures]) -> set[tuple[str, ...]]:
+    """The names prominent in at least half of a group's articles (and in two): who and
+    where the group's event is about (a boxer's opponent, the minister who announced)."""
+    counts = Counter(name for f in group for name in {*f.who, *f.where, *f.orgs})
+    need = max(2.0, SIGNATURE_SHARE * len(group))
+    return {name for name, n in counts.items() if n >= need}
+
+
+def two_events(a: Sequence[StoryFeatures], b: Sequence[StoryFeatures]) -> bool:
+    """Each group has a signature name that no article of the other mentions at all.
+
+    Look-alike events (two title defences of one champion, a rule made and its repeal)
+    score high pair by pair, since most words are shared; what differs is who else took
+    part. Not fitted: it needs two articles on each side, and a name in every group.
+    """
+
+    def has_unmentioned(names: set[tuple[str, ...]], group: Sequence[StoryFeatures]) -> bool:
+        vocab = set().union(*(f.vocab for f in group))
+        return any(not any(w in vocab for w in name) for name in names)
+
+    return (
+        len(a) >= 2
+        and len(b) >= 2
+        and has_unmentioned(signatures(a), b)
+        and has_unmentioned(signatures(b), a)
+    )
+
+
 def cluster(
     ids: Iterable[str],
     edges: Mapping[tuple[str, str], float],
     threshold: float = THRESHOLD,
     weights: Mapping[str, int] | None = None,
+    features: Mapping[str, StoryFeatures] | None = None,
 ) -> dict[str, str]:
     """Average-link clusters of `ids`; returns id -> story id (smallest member id).
 
     `edges` maps (a, b) with a < b to a score; absent pairs score 0. `weights` counts
     a document as several (itself and its copies, which share its scores); default 1.
+    With `features` (id -> StoryFeatures), two clusters that are `two_events` never merge.
     """
     members: dict[str, list[str]] = {i: [i] for i in sorted(set(ids))}
     size = {i: (weights or {}).get(i, 1) for i in members}
@@ -170,6 +204,8 @@ def cluster(
             continue  # stale: a newer entry for this pair is in the heap
         if average < threshold:
             break
+        if features and two_events(*([features[m] for m in members[x] if m in features] for x in (a, b))):
+            continue  # this pair stays apart; a later merge of either side pushes it again
         keep, gone = a, b  # a < b: the merged cluster keeps the smaller id
         members[keep].extend(members.pop(gone))
         size[keep] += size.pop(gone)
@@ -251,4 +287,5 @@ def group(
     features: Sequence[StoryFeatures], weights: Sequence[float] = WEIGHTS, threshold: float = THRESHOLD
 ) -> dict[str, str]:
     """Stories for a whole batch at once: doc id -> story id (what the store approximates)."""
-    return cluster([f.id for f in features], score_pairs(features, weights=weights), threshold)
+    by_id = {f.id: f for f in features}
+    return cluster(list(by_id), score_pairs(features, weights=weights), threshold, features=by_id)
