@@ -13,6 +13,7 @@ from functools import partial
 from typing import Protocol
 
 from pipeline.cleaning.html import clean_html
+from pipeline.cleaning.outlet import find_outlet
 from pipeline.cleaning.text import Span, clean_text
 from pipeline.document import Document, content_id
 from pipeline.errors import SkipDocument
@@ -47,14 +48,18 @@ def clean_boilerplate(
 
     Reads: raw_text, raw_format (and outlet, for cross-document line counts).
     Adds: text, text_map (plain text only), id, title; for HTML also author,
-    published and outlet from the page's metadata.
+    published and outlet from the page's metadata; for plain text without an
+    outlet, the outlet its own furniture names (copyright line, "Follow X on…").
     Never: changes raw_text, performs I/O itself (line_stats is a passed-in adapter).
     """
+    outlet = doc.outlet
+    if not outlet and doc.raw_format != "html":
+        outlet = find_outlet(doc.raw_text)  # "© 2024 The Independent", "Follow Sky News on…"
     repeated = None
-    if line_stats is not None and doc.outlet:
+    if line_stats is not None and outlet:
         repeated = partial(
             line_stats.observe,
-            doc.outlet,
+            outlet,
             doc.id,
             share=options.repeat_share,
             min_docs=options.repeat_min_docs,
@@ -76,7 +81,7 @@ def clean_boilerplate(
         title=doc.title or meta.get("title") or _first_line(doc.raw_text),
         author=doc.author or meta.get("author", ""),
         published=doc.published or meta.get("published", ""),
-        outlet=meta.get("outlet") or doc.outlet,
+        outlet=meta.get("outlet") or outlet,
     )
 
 

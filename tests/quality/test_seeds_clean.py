@@ -41,3 +41,17 @@ def test_kept_text_survives(doc_id: str, kept: str) -> None:
 @pytest.mark.parametrize(("doc_id", "boilerplate"), _cases("boilerplate"))
 def test_boilerplate_is_gone(doc_id: str, boilerplate: str) -> None:
     assert _squash(boilerplate) not in cleaned(doc_id)
+
+
+# The gold does not label outlets: each expectation is what the seed's own text says
+# about its site (quoted), and a seed whose text names no site gets none.
+@pytest.mark.parametrize(("doc_id", "outlet"), [
+    ("000_7b308ae5abe5466a", "Sky News"),  # "Read more from Sky News:"
+    ("001_d5b6a9cfd5e8d1e9", "The Irish Times"),  # "… is a contributor to The Irish Times …"
+    ("002_ef7f3b840f387ce1", ""),  # no site named anywhere
+    ("003_eb258413f4bccc24", "The New York Times"),  # "Kim Barker is a reporter for The New York Times."
+    ("004_07fa454dbad26224", "The Independent"),  # its appeal: "The Independent is trusted by …"
+])  # fmt: skip
+def test_the_outlet_a_seed_names_itself_by(doc_id: str, outlet: str) -> None:
+    raw = (SEEDS / f"{doc_id}.txt").read_text(encoding="utf-8")
+    assert clean_boilerplate(Document(id=doc_id, source=f"{doc_id}.txt", raw_text=raw)).outlet == outlet

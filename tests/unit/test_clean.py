@@ -9,6 +9,7 @@ import pytest
 from pipeline.cleaning import patterns as pat
 from pipeline.cleaning.features import LOCAL_NAMES, line_vetoes, scan_page
 from pipeline.cleaning.html import filter_lines
+from pipeline.cleaning.outlet import find_outlet
 from pipeline.cleaning.text import Line, sentence_pieces, split_lines
 from pipeline.document import content_id
 from pipeline.errors import SkipDocument
@@ -249,3 +250,25 @@ def test_html_text_loses_page_header_and_notices(kept: str, removed: str) -> Non
     text = filter_lines(TRAFILATURA_TEXT, title="Rutte urges more aid - World News") + "\n"
     assert kept in text
     assert removed not in text
+
+
+@pytest.mark.parametrize(("lines", "outlet"), [
+    (["Headline", "Body text.", "© 2024 The Independent. All rights reserved."], "The Independent"),
+    (["Headline", "Copyright ©2019 Dow Jones & Company, Inc. All Rights Reserved."], "Dow Jones & Company"),
+    (["Headline", "Follow Sky News on Facebook, X and YouTube"], "Sky News"),
+    (["Headline", "Read more from Sky News:", "Markets fall"], "Sky News"),
+    (["Headline", "Kim Barker is a reporter for The New York Times."], "The New York Times"),
+    (["Nato pledges more air defence for Ukraine | World News", "Body text."], "World News"),
+    (["Nato pledges more air defence for Ukraine", "Body text.", "The Irish Times"], "The Irish Times"),
+    (["Headline", "A protester holds a flag. (Image: © Reuters)"], ""),  # a photo credit
+    (["Headline", "More on Russia", "Body text."], ""),  # a topic label, not a site
+    (["Headline", "The ministers met in Brussels."], ""),
+])  # fmt: skip
+def test_plain_text_names_its_outlet(lines: list[str], outlet: str) -> None:
+    assert find_outlet("\n".join(lines)) == outlet
+
+
+def test_a_found_outlet_is_set_and_a_given_one_kept() -> None:
+    raw = page() + "\nFollow World News on Twitter"
+    assert clean_boilerplate(make_document(raw)).outlet == "World News"
+    assert clean_boilerplate(make_document(raw, outlet="example.org")).outlet == "example.org"

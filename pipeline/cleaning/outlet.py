@@ -1,0 +1,130 @@
+"""The outlet a plain-text page names itself by, read from its own furniture (pure).
+
+Text copied out of a web page carries no site name field, but the page's furniture
+usually says whose page it is, in a handful of general shapes:
+
+    © 2024 The Independent. All rights reserved.      (a copyright line)
+    Follow Sky News on Facebook and X                 (a social prompt)
+    Read more from Sky News:                          (a "more from" label)
+    Kim Barker is a reporter for The New York Times.  (an author bio)
+    The Independent is trusted by Americans…          (the site's own appeal)
+    Nato pledges more aid | World News                (the title line, "Headline | Site")
+    The Irish Times                                   (a footer: the page's last line)
+
+Each shape found is a vote for the name it holds; the name with the most votes wins,
+ties going to the stronger shape. No vote, no outlet: the empty string.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from pipeline.cleaning import patterns as pat
+
+# A name as sites write their own: capitalised words ("Sky News", "The Irish Times",
+# "NJ.com", "BBC"), possibly joined by "&", "of", "and" or "on" ("Dow Jones & Company").
+_WORD = r"[A-Z][\w&'’-]*(?:\.\w+)*"
+_NAME = rf"(?:The |the )?{_WORD}(?: (?:&|of|and|on|{_WORD})){{0,4}}"
+_YEARS = r"\d{4}(?:[ \t]*[-–][ \t]*\d{4})?"  # "2024", "2019-2024"
+_SOCIAL = r"(?:Facebook|Twitter|X|Instagram|YouTube|LinkedIn|TikTok|Threads|Bluesky|WhatsApp|Telegram)"
+_JOBS = ("reporter", "writer", "correspondent", "editor", "contributor", "columnist", "journalist")
+
+# (shape, substrings one of which a line must hold, pattern with the name as group
+# "name", strength: breaks ties). The substrings keep the regexes off most lines.
+_SHAPES: tuple[tuple[str, tuple[str, ...], re.Pattern[str], int], ...] = (
+    (
+        "copyright",
+        ("©", "(c)", "copyright"),
+        re.compile(
+            rf"(?:©|\(c\)|Copyright)[ \t]*(?:(?:©|Copyright)[ \t]*)?"
+            rf"(?:(?P<year>{_YEARS})[ \t]*[,.]?[ \t]*)?(?:by[ \t]+)?(?P<name>{_NAME})"
+        ),
+        5,
+    ),
+    ("social", ("follow ",), re.compile(rf"^Follow (?P<name>{_NAME}) on {_SOCIAL}\b"), 4),
+    ("more from", ("ore from ",), re.compile(rf"^(?:Read )?[Mm]ore from (?P<name>{_NAME}):?$"), 3),
+    (
+        "bio",
+        _JOBS,
+        re.compile(rf"\bis an? (?:[\w-]+ ){{0,3}}(?:{'|'.join(_JOBS)}) (?:for|at|with|to) (?P<name>{_NAME})"),
+        3,
+    ),
+    ("appeal", pat.APPEAL_STEMS, re.compile(rf"(?:^|[.!?,] )(?P<name>The {_WORD}(?: {_WORD}){{0,3}}) is "),
+     2),
+)  # fmt: skip
+_TITLE_SEPARATOR = re.compile(r"\s(?:\||-|–|—|::)\s")
+_FOOTER = re.compile(rf"^The(?: {_WORD}){{1,4}}$")
+# Capitalised words that start a sentence or a label, not a name.
+_NOT_NAMES = frozenset(["The", "This", "That", "Our", "We", "You", "It", "Read", "More", "All", "Share"])
+
+
+def find_outlet(raw: str) -> str:
+    """The outlet the page's text names itself by, or "" when the text does not say."""
+    votes: Counter[str] = Counter()
+    strength: dict[str, int] = {}
+
+    def vote(name: str, weight: int) -> None:
+        name = _tidy(name)
+        if name and name not in _NOT_NAMES and len(name) <= 60:
+            votes[name] += 1
+            strength[name] = max(strength.get(name, 0), weight)
+
+    lines = raw.split("\n")
+    lowered = raw.lower()
+    for shape, gates, pattern, weight in _SHAPES:
+        for i in _lines_holding(lowered, gates):
+            line = lines[i].strip()
+            if len(line) > 2000 or (shape == "appeal" and not pat.is_appeal(line)):
+                continue  # "The X is…" names the site only in its own appeal
+            for m in pattern.finditer(line):
+                if shape == "copyright" and not (m.group("year") or "rights reserved" in line.lower()):
+                    continue  # "(Image: © Reuters)" credits a photo, not the page
+                vote(m.group("name"), weight)
+    first = next((line.strip() for line in lines if line.strip()), "")
+    last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+    site = _title_site(first)
+    if site:
+        vote(site, 2)
+    if _FOOTER.match(last):
+        vote(last, 1)
+    if not votes:
+        return ""
+    return max(votes, key=lambda name: (votes[name], strength[name]))
+
+
+def _lines_holding(lowered: str, gates: tuple[str, ...]) -> list[int]:
+    """Numbers of the lines ("\n"-separated) of `lowered` that hold one of `gates`: a few
+    substring searches of the whole text instead of a regex on every line."""
+    found: set[int] = set()
+    for gate in gates:
+        at = lowered.find(gate)
+        while at != -1:
+            found.add(lowered.count("\n", 0, at))
+            end = lowered.find("\n", at)  # on to the next line
+            at = -1 if end == -1 else lowered.find(gate, end + 1)
+    return sorted(found)
+
+
+def _title_site(title: str) -> str:
+    """The site in a title line "Headline | Site" (or "- Site"): a short capitalised last part."""
+    parts = _TITLE_SEPARATOR.split(title)
+    if len(parts) < 2:
+        return ""
+    last = parts[-1].strip()
+    words = last.split()
+    if 1 <= len(words) <= 4 and all(w[:1].isupper() or w in {"of", "and", "&", "on"} for w in words):
+        return last
+    return ""
+
+
+_LEGAL_TAIL = re.compile(
+    r"(?:,? (?:All Rights Reserved|All rights reserved|All|Ltd|Inc|LLC|Pty|Limited|Pvt|Private|Corp|GmbH|plc)"
+    r"\.?)+$"
+)
+
+
+def _tidy(name: str) -> str:
+    """The name without the legal tail of a copyright line ("Inc", "Ltd", "All Rights Reserved")."""
+    name = name.strip(" .,:;|-–—").removeprefix("Copyright ")
+    return _LEGAL_TAIL.sub("", name).strip(" .,:;|-–—")
