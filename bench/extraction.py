@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -115,7 +116,7 @@ def run_interleaved(
     return {name: (preds[name], len(inputs) / best[name]) for name in fns}
 
 
-def score(preds: dict[str, str], split: str) -> tuple[dict[str, float], list[object]]:
+def score(preds: dict[str, str], split: str) -> tuple[dict[str, float], list[Any]]:
     scorer = load_scorer()
     folder = extraction_dir() / split
     pages = [

@@ -106,7 +106,7 @@ class PageScan:
     local: Array  # LOCAL_NAMES columns ("duplicate" and "is_title" depend on the view: 0 here)
     lowered: str  # the lines, lower-cased, joined by "\n"
     lower_starts: npt.NDArray[np.int64]  # offset of each line in `lowered`
-    word_hits: Callable[[int], npt.NDArray[np.float64]]  # per line, words with this bit
+    word_hits: Callable[[int], npt.NDArray[np.int64]]  # per line, how many words of a word list
 
     def containing(self, *needles: str) -> set[int]:
         """Lines whose lower-cased text contains one of `needles`."""
