@@ -193,7 +193,7 @@ def cluster(
     for (a, b), s in edges.items():
         if a in members and b in members and a != b:
             sums[a][b] = sums[b][a] = sums[a].get(b, 0.0) + s * size[a] * size[b]
-    heap = [(-s / 1.0, (a, b)) for a in members for b, s in sums[a].items() if a < b]
+    heap = [(-s / (size[a] * size[b]), (a, b)) for a in members for b, s in sums[a].items() if a < b]
     heapq.heapify(heap)
     while heap:
         neg, (a, b) = heapq.heappop(heap)

@@ -6,6 +6,7 @@ import json
 import random
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from pipeline.stages.stories import assign_story, find_duplicates
 from pipeline.stories import grouping
 from pipeline.stories.features import story_features
 from tests.conftest import Newsflow
+from tests.factories import make_document, make_entity
 
 pytestmark = pytest.mark.integration
 
@@ -171,3 +173,107 @@ def test_pipeline_end_to_end_dedups_and_groups(newsflow: Newsflow, tmp_path: Pat
 
     shown_story = newsflow("show", stories[0]["id"], "--json").stdout
     assert json.loads(shown_story)["id"] == stories[0]["id"]
+
+
+# -- bounded work per arrival, on small hand-made articles ----------------------------------
+
+RAHMAN = (
+    "Wladimir Klitschko stopped Hasim Rahman in the seventh round in Mannheim, Germany on Saturday "
+    "to retain his heavyweight titles. Rahman, 35, was a late substitute. Klitschko improved to 52-3."
+)
+RAHMAN_2 = (
+    "Heavyweight champion Wladimir Klitschko beat American Hasim Rahman in seven rounds at the SAP Arena "
+    "in Mannheim. Klitschko dominated Rahman from the opening bell and the referee stopped it."
+)
+RAHMAN_COPY = (  # RAHMAN with its sentences in another order: a copy, not a write-up
+    "Rahman, 35, was a late substitute. Klitschko improved to 52-3. Wladimir Klitschko stopped Hasim "
+    "Rahman in the seventh round in Mannheim, Germany on Saturday to retain his heavyweight titles."
+)
+
+
+def _fight(text: str, published: str = "", **fields: Any) -> Document:
+    names = [("Wladimir Klitschko", "PERSON", 2), ("Hasim Rahman", "PERSON", 2), ("Mannheim", "GPE", 1)]
+    entities = tuple(
+        make_entity(n, label, count=count, start=max(0, text.find(n.split()[-1])))
+        for n, label, count in names
+    )
+    return make_document(text, text=text, entities=entities, published=published, **fields)
+
+
+@pytest.fixture
+def store(private_redis: str) -> Iterator[StoryStore]:
+    client = redis.Redis.from_url(private_redis)
+    yield StoryStore(client, prefix="t")
+    client.close()
+
+
+def _edges(store: StoryStore, doc: Document) -> dict[bytes, bytes]:
+    return store.r.hgetall(f"t:e:{doc.id}")
+
+
+def test_a_document_is_scored_against_at_most_k_candidates(private_redis: str) -> None:
+    client = redis.Redis.from_url(private_redis)
+    store = StoryStore(client, prefix="k", candidates=3)
+    pool = ["arena", "referee", "uppercut", "jab", "promoter", "crowd"]
+    pool += ["bell", "canvas", "southpaw", "trainer", "corner", "knockdown"]
+    reports = [  # eight write-ups of one fight, each with words of its own (not copies)
+        _fight(f"Klitschko beat Rahman in Mannheim. The {pool[n]} and the {pool[n + 4]} made report {n}.")
+        for n in range(8)
+    ]
+    try:
+        for doc in reports:
+            assign_story(doc, stories=store)
+        assert len(client.hgetall(f"k:e:{reports[-1].id}")) == 3  # seven filed before it, three scored
+        assert len({story for _, story in store.labels(d.id for d in reports).values()}) == 1
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize(
+    ("second_published", "same_story"),
+    [
+        ("2008-12-14", True),  # the next day: a candidate, the same fight
+        ("2009-06-14", False),  # half a year later: outside the window, never compared
+    ],
+)
+def test_candidates_come_from_the_time_window(
+    store: StoryStore, second_published: str, same_story: bool
+) -> None:
+    first = assign_story(_fight(RAHMAN, "2008-12-13"), stories=store)
+    second = assign_story(_fight(RAHMAN_2, second_published), stories=store)
+    assert (first.story_id == store.story_of(second.id)) == same_story
+    assert bool(_edges(store, second)) == same_story
+
+
+@pytest.mark.parametrize("marked", [True, False])  # by find_duplicates, or found by its words
+def test_a_copy_joins_its_originals_story_without_being_scored(store: StoryStore, marked: bool) -> None:
+    original = assign_story(_fight(RAHMAN), stories=store)
+    other = assign_story(_fight(RAHMAN_2), stories=store)
+    copy = _fight(RAHMAN_COPY, duplicate_of=original.id if marked else "")
+    placed = assign_story(copy, stories=store)
+    assert placed.story_id == store.story_of(original.id) == store.story_of(other.id)
+    assert placed.story_id == grouping.story_id([original.id, other.id, copy.id])
+    assert _edges(store, copy) == {}
+    assert store.r.hget("t:copy", copy.id) == original.id.encode()
+
+
+def test_a_marked_copy_months_later_is_placed_on_its_own_merits(store: StoryStore) -> None:
+    original = assign_story(_fight(RAHMAN, "2008-12-13"), stories=store)
+    later = assign_story(_fight(RAHMAN_2, "2009-12-13", duplicate_of=original.id), stories=store)
+    assert store.r.hget("t:copy", later.id) is None
+    assert later.story_id != original.story_id
+
+
+def test_the_index_writer_gets_every_label_a_placement_changed(store: StoryStore) -> None:
+    first = assign_story(_fight(RAHMAN), stories=store)
+    second = assign_story(_fight(RAHMAN_2), stories=store)
+    labels = store.component_labels(second.id)
+    assert set(labels) == {first.id, second.id}
+    assert {story for _, story in labels.values()} == {second.story_id}
+    assert all(gen == 2 for gen, _ in labels.values())  # the second placement relabelled both
+
+
+def test_the_same_document_twice_is_placed_once(store: StoryStore) -> None:
+    doc = _fight(RAHMAN)
+    assert assign_story(doc, stories=store).story_id == assign_story(doc, stories=store).story_id
+    assert store.labels([doc.id])[doc.id][0] == 1  # no second generation

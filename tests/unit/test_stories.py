@@ -206,3 +206,114 @@ def test_story_record_lists_every_document_and_counts_claims() -> None:
     assert record["sources"] == ["w.txt", "x.txt", "y.txt", "z.txt"]
     assert record["top_entities"][0] == {"name": "Wladimir Klitschko", "label": "PERSON", "documents": 2}
     assert (record["n_claims"], record["n_conflicting_claims"]) == (2, 1)
+
+
+# -- bounded work per arrival: candidates, copies, attach, naming ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("hits", "k", "expected"),
+    [
+        (["b", "c", "b", "me", "d", "c", "b"], 2, ["b", "c"]),  # most shared keys first
+        (["d", "c", "d", "c"], 5, ["c", "d"]),  # ties break on the id
+        (["me", "me"], 3, []),  # never itself
+    ],
+)
+def test_rank_candidates_keeps_the_k_most_shared(hits: list[str], k: int, expected: list[str]) -> None:
+    assert grouping.rank_candidates(hits, "me", k) == expected
+
+
+def test_a_reordered_copy_is_a_twin_and_another_write_up_is_not() -> None:
+    sentences = RAHMAN.split(". ")
+    reordered = ". ".join([sentences[0], *reversed(sentences[1:])])
+    copy = _doc(reordered, ("Wladimir Klitschko", "PERSON", 2), ("Hasim Rahman", "PERSON", 2))
+    original = story_features(RAHMAN_DOC)
+    assert grouping.twin_of(story_features(copy), [story_features(THOMPSON_DOC), original]) == original.id
+    assert grouping.twin_of(story_features(RAHMAN_2_DOC), [original, story_features(THOMPSON_DOC)]) == ""
+
+
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        ({"a1": 0.9, "a2": 0.8, "b1": 0.95}, "s-a"),  # average over the whole story: 0.85 > 0.475
+        ({"a1": 0.9, "b1": 0.6, "b2": 0.6}, "s-b"),  # 0.45 and 0.6 against b
+        ({"a1": 0.5, "b1": 0.5}, ""),  # 0.25 each: below the threshold, a story of its own
+    ],
+)
+def test_attach_picks_the_best_average_link(scores: dict[str, float], expected: str) -> None:
+    stories = {"s-a": ["a1", "a2"], "s-b": ["b1", "b2"]}
+    assert grouping.attach(scores, stories, threshold=0.45) == expected
+
+
+@pytest.mark.parametrize(
+    ("labels", "followers", "expected"),
+    [
+        # a copy takes its original's story; the story is named after its smallest member, copy included
+        ({"b": "s-b", "c": "s-b"}, {"a": "b"}, {"a": "s-a", "b": "s-a", "c": "s-a"}),
+        ({"b": "s-b", "d": "s-d"}, {"e": "d", "f": "e"}, {"b": "s-b", "d": "s-d", "e": "s-d", "f": "s-d"}),
+        ({"b": "s-b"}, {"c": "gone"}, {"b": "s-b", "c": "s-c"}),  # an unknown original: alone
+    ],
+)
+def test_name_stories_places_copies_with_their_original(
+    labels: dict[str, str], followers: dict[str, str], expected: dict[str, str]
+) -> None:
+    assert grouping.name_stories(labels, followers) == expected
+
+
+def test_copies_weigh_in_the_average_link() -> None:
+    # c is tied to a (0.9) and to b (0.2): alone with {a, b} the average is 0.55
+    edges = {("a", "b"): 0.9, ("a", "c"): 0.9, ("b", "c"): 0.2}
+    assert set(grouping.cluster("abc", edges, threshold=0.5).values()) == {"s-a"}
+    # b syndicated three more times: {a, b} is mostly b now, and c (0.9 + 4 * 0.2) / 5 = 0.34 stays out
+    assert grouping.cluster("abc", edges, threshold=0.5, weights={"b": 4})["c"] == "s-c"
+
+
+def _fight(opponent: str, place: str, text: str) -> object:
+    return _doc(
+        text,
+        ("Wladimir Klitschko", "PERSON", 3),
+        (opponent, "PERSON", 2),
+        (place, "GPE", 2),
+    )
+
+
+RAHMAN_GROUP = [
+    _fight("Hasim Rahman", "Mannheim", RAHMAN),
+    _fight("Hasim Rahman", "Mannheim", RAHMAN_2),
+]
+THOMPSON_GROUP = [
+    _fight("Tony Thompson", "Bern", THOMPSON),
+    _fight(
+        "Tony Thompson",
+        "Bern",
+        "Klitschko beat Tony Thompson in Bern to keep his heavyweight titles; Thompson was stopped "
+        "in the sixth round in Bern.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "apart"),
+    [
+        (RAHMAN_GROUP, THOMPSON_GROUP, True),  # each has an opponent the other never names
+        (RAHMAN_GROUP[:1], RAHMAN_GROUP[1:], False),  # one article each: not enough to say
+        (RAHMAN_GROUP, [*RAHMAN_GROUP[::-1]], False),  # the same fight
+    ],
+)
+def test_two_events_needs_a_signature_on_each_side(a: list[object], b: list[object], apart: bool) -> None:
+    fa, fb = [story_features(d) for d in a], [story_features(d) for d in b]
+    assert grouping.two_events(fa, fb) == apart
+
+
+def test_cluster_keeps_two_events_apart_whatever_their_pair_scores() -> None:
+    features = {f.id: f for f in map(story_features, RAHMAN_GROUP + THOMPSON_GROUP)}
+    ids = sorted(features)
+    fight = {story_features(d).id: n for n, group in enumerate([RAHMAN_GROUP, THOMPSON_GROUP]) for d in group}
+    # every pair looks alike (0.7), each fight's own reports a bit more (0.9)
+    edges = {(a, b): 0.9 if fight[a] == fight[b] else 0.7 for i, a in enumerate(ids) for b in ids[i + 1 :]}
+    assert len(set(grouping.cluster(ids, edges, threshold=0.5).values())) == 1
+    split = grouping.cluster(ids, edges, threshold=0.5, features=features)
+    rahman = {split[story_features(d).id] for d in RAHMAN_GROUP}
+    thompson = {split[story_features(d).id] for d in THOMPSON_GROUP}
+    assert len(rahman) == len(thompson) == 1
+    assert rahman != thompson
