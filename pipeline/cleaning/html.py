@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.cleaning import patterns as pat
-from pipeline.cleaning.features import is_sentence_end, line_vetoes, scan_page
+from pipeline.cleaning.features import SENTENCE, is_sentence_end, line_vetoes, scan_page
 from pipeline.cleaning.text import Line, clean_text, sentence_pieces
 
 # Below this many words trafilatura is taken to have missed the article.
@@ -81,18 +81,22 @@ def filter_lines(
     scan = scan_page(lines)
     vetoed = line_vetoes(scan)
     flags = repeated(lines) if repeated is not None else [False] * len(lines)
+    # only lines with a boilerplate phrase's word or an elision mark can lose a sentence
+    to_split = set(scan.with_word(SENTENCE)) | scan.containing("...", "…")
     kept: list[str] = []
-    for line, veto, seen, size in zip(lines, vetoed, flags, scan.sizes.tolist(), strict=True):
+    for i, (line, veto, seen, size) in enumerate(zip(lines, vetoed, flags, scan.sizes.tolist(), strict=True)):
         short_cta = (
             size <= 15
             and not is_sentence_end(line)
             and pat.call_to_action_hits(_WORD.findall(line.lower())) > 0
         )
-        if not (veto or seen or short_cta or (size <= 30 and pat.is_page_notice(line))):
+        if veto or seen or short_cta or (size <= 30 and pat.is_page_notice(line)):
+            continue
+        if i in to_split:
+            line = " ".join(piece.text for piece in sentence_pieces(Line(0, line)))
+        if line:
             kept.append(line)
-    kept = _drop_page_header(kept, title)
-    pieces = (" ".join(piece.text for piece in sentence_pieces(Line(0, line))) for line in kept)
-    return "\n\n".join(piece for piece in pieces if piece)
+    return "\n\n".join(_drop_page_header(kept, title))
 
 
 HEADER_LINES = 3  # the headline, when trafilatura repeats it, is among the first lines
