@@ -101,19 +101,18 @@ def test_every_bad_input_is_processed_or_fails_with_a_reason(newsflow: Newsflow,
     assert german["entities"] == []  # English NER is not run on German
 
 
-def test_a_failed_input_can_be_fixed_and_retried(newsflow: Newsflow, tmp_path: Path) -> None:
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    (inbox / "late.txt").write_bytes(b"")
-    assert newsflow("run", str(inbox), check=False).returncode == 1
-    [failure] = newsflow.json_lines("failed")
-    (inbox / "late.txt").write_text(ARTICLE, encoding="utf-8")
-    newsflow("run", "--help")  # the command line works without a broker
-    server = newsflow.popen("run", str(inbox / "late.txt"))  # a fresh run re-queues a changed file
-    server.communicate(timeout=120)
-    assert newsflow.json_lines("failed") == []
-    assert [r["state"] for r in newsflow.json_lines("sources")] == ["done"]
+def test_a_failed_input_can_be_fixed_and_retried(stack: Newsflow, tmp_path: Path) -> None:
+    late = tmp_path / "late.txt"
+    late.write_bytes(b"")
+    stack("submit", str(late))
+    [failure] = wait_for(lambda: stack.json_lines("failed"), timeout=60)
     assert failure["reason"].startswith("BadInput")
+    assert failure["source"] == str(late)
+    late.write_text(ARTICLE, encoding="utf-8")
+    assert "retrying 1" in stack("retry", failure["id"]).stdout
+    wait_for(lambda: [r["state"] for r in stack.json_lines("sources")] == ["done"], timeout=60)
+    assert stack.json_lines("failed") == []
+    assert "no failed" in stack("failed").stdout
 
 
 class _Pages(http.server.BaseHTTPRequestHandler):
