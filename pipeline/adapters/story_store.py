@@ -202,8 +202,13 @@ class StoryStore:
         pipe = self.r.pipeline()
         for key in f.keys:
             if day:  # dated: the latest within the window, and the undated
-                pipe.zrevrangebyscore(self._k("k", key), day + grouping.WINDOW_DAYS,
-                                      day - grouping.WINDOW_DAYS, start=0, num=grouping.POSTING_READ)
+                pipe.zrevrangebyscore(
+                    self._k("k", key),
+                    day + grouping.WINDOW_DAYS,
+                    day - grouping.WINDOW_DAYS,
+                    start=0,
+                    num=grouping.POSTING_READ,
+                )
                 pipe.zrangebyscore(self._k("k", key), 0, 0, start=0, num=grouping.POSTING_READ)
             else:
                 pipe.zrevrange(self._k("k", key), 0, grouping.POSTING_READ - 1)

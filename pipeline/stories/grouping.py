@@ -233,8 +233,9 @@ def twin_of(f: StoryFeatures, others: Iterable[StoryFeatures]) -> str:
     return best[1] if best[0] >= TWIN_COSINE else ""
 
 
-def attach(scores: Mapping[str, float], stories: Mapping[str, Sequence[str]],
-           threshold: float = THRESHOLD) -> str:
+def attach(
+    scores: Mapping[str, float], stories: Mapping[str, Sequence[str]], threshold: float = THRESHOLD
+) -> str:
     """The story a document joins without re-clustering: the best average link, or "".
 
     `scores` are the document's pair scores (absent: 0); `stories` maps story ids to
@@ -268,7 +269,7 @@ def candidate_pairs(
         for key in f.keys:
             postings.setdefault(key, []).append(f.id)
     by_id = {f.id: f for f in features}
-    pairs = set()
+    pairs: set[tuple[str, str]] = set()
     for f in features:
         hits = [d for key in f.keys for d in postings[key]]
         pairs.update((min(f.id, o), max(f.id, o)) for o in rank_candidates(hits, f.id, k))
