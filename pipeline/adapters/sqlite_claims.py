@@ -11,6 +11,7 @@ FTS5 over text and speaker answers `newsflow claims --search` and `search --clai
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,6 +22,10 @@ from pipeline.adapters.sqlite_index import fts_query
 from pipeline.claims.grouping import ClaimRef, group_refs, speaker_key
 from pipeline.claims.records import to_claim_records
 from pipeline.document import Document, Figure
+
+EXACT_REGROUP_MAX = 300  # a speaker with this many claims or fewer is regrouped whole
+CANDIDATES = 200  # beyond that: the claims most like the new document's, by full-text rank
+MATCH_WORDS = 40  # words of the new claims used to find those candidates
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claims (
@@ -80,9 +85,11 @@ class SqliteClaims:
         rows = [_row(r) for r in to_claim_records(doc)]
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            old = {
-                k for (k,) in self._db.execute("SELECT speaker_key FROM claims WHERE doc_id = ?", (doc.id,))
-            }
+            old: dict[str, set[str]] = {}
+            for key, group in self._db.execute(
+                "SELECT speaker_key, group_id FROM claims WHERE doc_id = ?", (doc.id,)
+            ):
+                old.setdefault(key, set()).add(group)
             self._db.execute(
                 "DELETE FROM claims_fts WHERE id IN (SELECT id FROM claims WHERE doc_id = ?)", (doc.id,)
             )
@@ -98,26 +105,70 @@ class SqliteClaims:
                     "INSERT INTO claims_fts (id, text, speaker) VALUES (?, ?, ?)",
                     (row["id"], row["text"], row["speaker_canonical"] or row["speaker"]),
                 )
-            self._regroup(old | {row["speaker_key"] for row in rows})
+            texts: dict[str, list[str]] = {}
+            for row in rows:
+                texts.setdefault(row["speaker_key"], []).append(row["text"])
+            self._regroup(set(old) | set(texts), doc.id, texts, old)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         return len(rows)
 
-    def _regroup(self, speakers: set[str]) -> None:
+    def _regroup(self, speakers: set[str], doc_id: str, texts: dict[str, list[str]],
+                 old_groups: dict[str, set[str]]) -> None:
+        """Regroup the claims a write can affect.
+
+        A speaker with up to EXACT_REGROUP_MAX claims is regrouped whole: exact, and the same
+        whatever the arrival order. Beyond that (the outlets' own statements, a head of
+        state in a long-running corpus), regrouping everything on every write grows with
+        the square of the speaker's claims; then only the CANDIDATES claims most like this
+        document's (full-text rank), the groups they and the document's old claims belong to,
+        and the document's own claims are regrouped: bounded work, at the price of exactness
+        for claims no candidate search reaches.
+        """
         for speaker in sorted(speakers):
+            (count,) = self._db.execute(
+                "SELECT count(*) FROM claims WHERE speaker_key = ?", (speaker,)
+            ).fetchone()
+            if count <= EXACT_REGROUP_MAX:
+                selected = self._db.execute(
+                    "SELECT id, doc_id, text, figures FROM claims WHERE speaker_key = ?", (speaker,)
+                ).fetchall()
+            else:
+                selected = self._neighbourhood(speaker, doc_id, texts.get(speaker, []),
+                                               old_groups.get(speaker, set()))
             refs = [
                 ClaimRef(key=k, doc_id=d, speaker=speaker, text=t, figures=_figures(f))
-                for k, d, t, f in self._db.execute(
-                    "SELECT id, doc_id, text, figures FROM claims WHERE speaker_key = ?", (speaker,)
-                )
+                for k, d, t, f in selected
             ]
             for key, g in group_refs(refs).items():
                 self._db.execute(
                     "UPDATE claims SET group_id = ?, conflict = ? WHERE id = ?",
                     (g.group, int(g.conflict), key),
                 )
+
+    def _neighbourhood(self, speaker: str, doc_id: str, texts: list[str],
+                       old_groups: set[str]) -> list[tuple[str, str, str, str]]:
+        words = list(dict.fromkeys(w for t in texts for w in re.findall(r"\w{4,}", t.casefold())))
+        ids: set[str] = set()
+        if words:
+            match = " OR ".join(f'"{w}"' for w in words[:MATCH_WORDS])
+            ids = {i for (i,) in self._db.execute(
+                "SELECT c.id FROM claims_fts f JOIN claims c ON c.id = f.id"
+                " WHERE claims_fts MATCH ? AND c.speaker_key = ? ORDER BY bm25(claims_fts) LIMIT ?",
+                (match, speaker, CANDIDATES),
+            )}
+        marks = ",".join("?" * len(ids)) or "''"
+        groups = old_groups | {g for (g,) in self._db.execute(
+            f"SELECT DISTINCT group_id FROM claims WHERE id IN ({marks})", sorted(ids),  # noqa: S608
+        ) if g}
+        gmarks = ",".join("?" * len(groups)) or "''"
+        return list(self._db.execute(
+            "SELECT id, doc_id, text, figures FROM claims WHERE speaker_key = ? AND"  # noqa: S608
+            f" (doc_id = ? OR id IN ({marks}) OR group_id IN ({gmarks}))",
+            [speaker, doc_id, *sorted(ids), *sorted(groups)],
+        ))
 
     # -- reading -------------------------------------------------------------
     def claims(self, *, speaker: str = "", doc_id: str = "") -> list[dict[str, Any]]:

@@ -133,3 +133,21 @@ def test_claim_records_carry_who_what_where_and_outlet() -> None:
         "modifier": "another",
     }
     assert record["sources"] == ["/drop/a.txt"]
+
+
+def test_a_speaker_with_many_claims_is_regrouped_around_the_new_document_only(
+    table: SqliteClaims, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.adapters.sqlite_claims as module
+
+    monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 2)  # past this, the bounded path runs
+    topics = ["defence budgets must rise to two percent", "the Arctic needs more patrols",
+              "cyber attacks on hospitals are growing", "Sweden's accession strengthens the north",
+              "China supplies parts for Russian drones"]
+    others = [article(f"x{n}", ("Mark Rutte", topic)) for n, topic in enumerate(topics)]
+    for doc in [A, *others, B, C]:
+        table.write(doc)
+    groups = {(g["speaker"], tuple(g["sources"]), g["conflict"]) for g in table.groups()}
+    assert ("Mark Rutte", ("/drop/a.txt", "/drop/b.txt"), False) in groups
+    assert ("Andrii Sybiha", ("/drop/a.txt", "/drop/c.txt"), True) in groups
+    assert sum(1 for speaker, _, _ in groups if speaker == "Mark Rutte") == 6  # the five others stay apart
