@@ -13,6 +13,7 @@ id is a hash of the speaker and the smallest member key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import defaultdict
@@ -103,11 +104,12 @@ def _stem(w: str) -> str:
     return w
 
 
-def clauses(text: str) -> list[frozenset[str]]:
+@functools.lru_cache(maxsize=65536)
+def clauses(text: str) -> tuple[frozenset[str], ...]:
     units = [frozenset(words(part)) for part in _SPLIT.split(text)]
     units = [u for u in units if u]
     whole = frozenset(words(text))
-    return [*units, whole] if whole else units
+    return (*units, whole) if whole else tuple(units)
 
 
 def similarity(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]]) -> float:
@@ -147,7 +149,7 @@ def has_conflict(cluster: Sequence[ClaimRef]) -> bool:
     return False
 
 
-def _pair_score(r: ClaimRef, s: ClaimRef, cr: list[frozenset[str]], cs: list[frozenset[str]]) -> float:
+def _pair_score(r: ClaimRef, s: ClaimRef, cr: Sequence[frozenset[str]], cs: Sequence[frozenset[str]]) -> float:
     score = similarity(cr, cs)
     if any(_same_thing(f, g) for f in r.figures for g in s.figures if f.unit not in ("%",)):
         score += 0.15  # the same counted thing is strong evidence of the same statement
@@ -175,22 +177,27 @@ def _average_link(members: list[ClaimRef], threshold: float) -> list[list[ClaimR
             score = _pair_score(members[i], members[j], units[i], units[j])
             if score > 0:
                 sims[(i, j)] = score
+    # Cluster-pair score totals are kept up to date as clusters merge (a merge adds two
+    # rows), rather than summed again from every pair for every merge: the same merges,
+    # in the same order, at a fraction of the cost on a speaker with hundreds of claims.
     clusters: dict[int, list[int]] = {i: [i] for i in range(n)}
+    totals: dict[tuple[int, int], float] = defaultdict(float)
+    for pair, score in sims.items():
+        totals[pair] += score
     while True:
-        best, pair = threshold, None
-        ids = sorted(clusters)
-        totals: dict[tuple[int, int], float] = defaultdict(float)
-        owner = {m: c for c, ms in clusters.items() for m in ms}
-        for (i, j), score in sims.items():
-            a, b = sorted((owner[i], owner[j]))
-            if a != b:
-                totals[(a, b)] += score
-        for (a, b), total in sorted(totals.items()):
+        best, chosen = threshold, None
+        for (a, b), total in totals.items():
             mean = total / (len(clusters[a]) * len(clusters[b]))
-            if mean >= best and (pair is None or mean > best):
-                best, pair = mean, (a, b)
-        if pair is None or not ids:
+            if mean > best or (mean == best and (chosen is None or (a, b) < chosen)):
+                best, chosen = mean, (a, b)
+        if chosen is None:
             break
-        a, b = pair
+        a, b = chosen
         clusters[a] += clusters.pop(b)
+        for (x, y) in [k for k in totals if b in k or a in k]:
+            total = totals.pop((x, y))
+            other = y if x in (a, b) else x
+            if other in (a, b):
+                continue
+            totals[(min(a, other), max(a, other))] += total
     return [[members[i] for i in sorted(ms)] for _, ms in sorted(clusters.items())]
