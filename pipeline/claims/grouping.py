@@ -149,7 +149,9 @@ def has_conflict(cluster: Sequence[ClaimRef]) -> bool:
     return False
 
 
-def _pair_score(r: ClaimRef, s: ClaimRef, cr: Sequence[frozenset[str]], cs: Sequence[frozenset[str]]) -> float:
+def _pair_score(
+    r: ClaimRef, s: ClaimRef, cr: Sequence[frozenset[str]], cs: Sequence[frozenset[str]]
+) -> float:
     score = similarity(cr, cs)
     if any(_same_thing(f, g) for f in r.figures for g in s.figures if f.unit not in ("%",)):
         score += 0.15  # the same counted thing is strong evidence of the same statement
