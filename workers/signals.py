@@ -33,11 +33,15 @@ def _warm(**_: Any) -> None:
     """Pay the model's load cost before the first task, not during it."""
     from pipeline.document import Document
     from pipeline.stages.language import detect_language
+    from pipeline.stories.features import story_features
     from workers.resources import get_stages
 
     get_stages()
-    # langdetect loads its profiles on first use (~0.7 s): not on the first document.
-    detect_language(Document(id="warm-up", source="warm-up", raw_text="", text="Warm up the model."))
+    # Pure helpers that load data on first use, timed on the first document of a worker:
+    # langdetect's profiles (~0.7 s) and the word-rarity list behind story features (~2.8 s).
+    sample = Document(id="warm-up", source="warm-up", raw_text="", text="Warm up the model in Brussels.")
+    detect_language(sample)
+    story_features(sample)
 
 
 @before_task_publish.connect
