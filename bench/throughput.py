@@ -176,9 +176,11 @@ class Pipeline:
         return sum(1 for r in ledger.all() if r.state in FINAL_STATES)
 
     def worker_rss_mib(self) -> float:
+        from workers.local import child_pids
+
         peak = 0
         for proc in self.pool.procs:
-            for pid in [proc.pid, *_children(proc.pid)]:
+            for pid in [proc.pid, *child_pids(proc.pid)]:
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:
@@ -194,18 +196,6 @@ class Pipeline:
             self.watcher.wait(20)
         self.pool.stop()
         self.redis.stop()
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    out.append(int(proc.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return out
 
 
 def run_pipeline(paths: list[Path], pipeline: Pipeline, inbox: Path) -> float:

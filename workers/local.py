@@ -166,6 +166,20 @@ class WorkerProcesses:
         self.procs = []
 
 
+def child_pids(pid: int) -> list[int]:
+    """Live processes whose parent is `pid` (Linux /proc): a worker's pool children."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == pid:
+                found.append(int(proc.name))
+    return found
+
+
 def ensure_broker(settings: Settings) -> tuple[str, PrivateRedis | None]:
     """The broker URL to use, and the private Redis we started for it (None if reused)."""
     if settings.redis_url:

@@ -13,21 +13,9 @@ import pytest
 
 from config.settings import Settings
 from tests.conftest import Newsflow, wait_for
-from workers.local import PrivateRedis, WorkerProcesses
+from workers.local import PrivateRedis, WorkerProcesses, child_pids
 
 pytestmark = pytest.mark.integration
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    out.append(int(proc.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return out
 
 
 def _exported(cli: Newsflow) -> list[dict]:  # type: ignore[type-arg]
@@ -90,7 +78,7 @@ def test_a_worker_child_killed_mid_task_leaves_the_message_to_be_redelivered(
     article = _big_article(seed_paths, tmp_path / "long.txt")
     faulty.cli("submit", str(article))
     _wait_until_processing(faulty.cli, "long.txt")
-    for child in _children(pool.procs[0].pid):
+    for child in child_pids(pool.procs[0].pid):
         os.kill(child, signal.SIGKILL)
     wait_for(lambda: _states(faulty.cli).get("long.txt") == "done", timeout=120)
     assert len(_exported(faulty.cli)) == 1
@@ -104,7 +92,7 @@ def test_a_whole_worker_killed_mid_task_is_made_good_by_another_worker(
     faulty.cli("submit", str(article))
     _wait_until_processing(faulty.cli, "long.txt")
     main = pool.procs[0].pid
-    for pid in [main, *_children(main)]:  # the machine dies: main process and children at once
+    for pid in [main, *child_pids(main)]:  # the machine dies: main process and children at once
         os.kill(pid, signal.SIGKILL)
     pool.procs[0].wait()
     faulty.start_workers()  # after the visibility timeout the unacknowledged message returns
