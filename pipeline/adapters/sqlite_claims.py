@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.adapters.sqlite_index import fts_query
+from pipeline.adapters.sqlite_index import create_schema, fts_query
 from pipeline.claims.grouping import ClaimRef, group_refs, speaker_key
 from pipeline.claims.records import to_claim_records
 from pipeline.document import Document, Figure
@@ -74,7 +74,7 @@ class SqliteClaims:
         self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=60000")
-        self._db.executescript(_SCHEMA)
+        create_schema(self._db, _SCHEMA)
 
     def close(self) -> None:
         self._db.close()

@@ -30,6 +30,24 @@ CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
 """
 
 
+def create_schema(db: sqlite3.Connection, schema: str) -> None:
+    """Create tables in one write transaction.
+
+    Workers and the command line open the same file at once; created statement by
+    statement outside a transaction, one of them could meet a half-made FTS table
+    ("vtable constructor failed"). BEGIN IMMEDIATE makes the others wait their turn.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in schema.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
 class SqliteIndex:
     """Documents and full-text search in one SQLite file."""
 
@@ -42,7 +60,7 @@ class SqliteIndex:
         # WAL + NORMAL: a commit is durable against a process crash, not a power cut; the
         # index can be rebuilt from the inputs, and a full fsync per document costs more.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        create_schema(self._db, _SCHEMA)
 
     def close(self) -> None:
         self._db.close()

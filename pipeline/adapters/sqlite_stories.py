@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from pipeline.adapters.sqlite_index import create_schema
 from pipeline.document import Document
 from pipeline.stories.record import to_story_record
 
@@ -43,7 +44,7 @@ class SqliteStories:
         SqliteIndex(path).close()  # the documents table must exist: records are built from it
         self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA busy_timeout=60000")
-        self._db.executescript(_SCHEMA)
+        create_schema(self._db, _SCHEMA)
 
     def close(self) -> None:
         self._db.close()
