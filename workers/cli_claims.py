@@ -51,13 +51,7 @@ def claims(
             for h in hits
             if not speaker or speaker.casefold() in (h["speaker_canonical"] or h["speaker"]).casefold()
         ]
-        for hit in hits:
-            if as_json:
-                print_json(hit)
-            else:
-                print_claim(hit)
-        if not hits and not as_json:
-            console.print("no claims match")
+        print_hits(hits, as_json=as_json)
         return
     kinds = ("direct", "reported", "statement") if statements or conflicts else ("direct", "reported")
     groups = table.groups(speaker=speaker, conflicts=conflicts, min_sources=min_sources, kinds=kinds)[:limit]
@@ -98,9 +92,13 @@ def _short(text: str, width: int = 300) -> str:
 
 def search_claims(query: str, *, limit: int, as_json: bool) -> None:
     """`newsflow search --claims QUERY`: claims whose text or speaker match."""
+    print_hits(claims_table().search(query, limit=limit), as_json=as_json)
+
+
+def print_hits(hits: list[dict[str, Any]], *, as_json: bool) -> None:
+    """Claims found by a search: one JSON object per line, or one readable line each."""
     from workers.cli_common import print_json
 
-    hits = claims_table().search(query, limit=limit)
     for hit in hits:
         if as_json:
             print_json(hit)
