@@ -184,7 +184,7 @@ def find_attributions(text: str, nlp: Any) -> tuple[list[Attribution], list[Ment
         claims += para.direct(p_quotes, found, previous_direct)
         claims += para.reported(claims)
         claims.sort(key=lambda a: a.start)
-        found.extend(claims)
+        found.extend(_one_per_span(claims))
         previous_direct = claims[-1] if claims and claims[-1].kind == "direct" else None
     return found, mentions
 
@@ -765,6 +765,17 @@ class _Paragraph:
                 a, b = self.np(child)
                 words += [t.text for t in self.sdoc[a:b]]
         return " ".join(words)
+
+
+def _one_per_span(claims: list[Attribution]) -> list[Attribution]:
+    """The first attribution of each span: two cues can reach one content (direct quotes come first)."""
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for a in claims:
+        if (a.start, a.end) not in seen:
+            seen.add((a.start, a.end))
+            out.append(a)
+    return out
 
 
 def _nested(s1: int, e1: int, cue1: int, s2: int, e2: int, cue2: int) -> bool:

@@ -16,8 +16,12 @@ from pipeline.document import Claim, Document, Figure
 
 
 def claim_key(doc: Document, claim: Claim) -> str:
-    """Stable id of a claim: its document and where it starts in the cleaned text."""
-    return f"{doc.id}:{claim.start}"
+    """Stable id of a claim: its document and its span in the cleaned text.
+
+    The end is part of it: a claim nested in another ("X said Y had promised Z") can
+    start at the same offset. Extraction never returns two claims with one span.
+    """
+    return f"{doc.id}:{claim.start}-{claim.end}"
 
 
 def claim_ref(doc: Document, claim: Claim) -> ClaimRef:

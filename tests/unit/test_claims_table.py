@@ -86,12 +86,13 @@ def test_group_ids_are_settled_whatever_the_order_and_the_provisional_stamp(tmp_
         table = SqliteClaims(tmp_path / f"index-{n}.sqlite3")
         for doc in order:
             table.write(stamped(doc, f"provisional-{doc.id}"))
-        settled.append({c["id"]: c["group"] for c in table.claims()})
+        settled.append({(c["doc_id"], c["start"]): c["group"] for c in table.claims()})
         table.close()
     assert all(ids == settled[0] for ids in settled)
     assert not any(group.startswith("provisional") for group in settled[0].values())
     # the two reports of each statement share one id, the two statements have different ids
-    assert settled[0]["doc-a:0"] == settled[0]["doc-c:0"] != settled[0]["doc-a:100"] == settled[0]["doc-b:0"]
+    group = settled[0]
+    assert group["doc-a", 0] == group["doc-c", 0] != group["doc-a", 100] == group["doc-b", 0]
 
 
 def test_a_later_article_makes_an_earlier_group_conflicting(table: SqliteClaims) -> None:
@@ -120,7 +121,8 @@ def test_speaker_filter_and_full_text_search(table: SqliteClaims) -> None:
 
 def test_claim_records_carry_who_what_where_and_outlet() -> None:
     (record, _) = to_claim_records(A)
-    assert record["id"] == "doc-a:0"
+    claim = A.claims[0]
+    assert record["id"] == f"doc-a:{claim.start}-{claim.end}"
     assert (record["speaker_canonical"], record["kind"], record["outlet"]) == (
         "Andrii Sybiha",
         "reported",
@@ -151,3 +153,15 @@ def test_a_speaker_with_many_claims_is_regrouped_around_the_new_document_only(
     assert ("Mark Rutte", ("/drop/a.txt", "/drop/b.txt"), False) in groups
     assert ("Andrii Sybiha", ("/drop/a.txt", "/drop/c.txt"), True) in groups
     assert sum(1 for speaker, _, _ in groups if speaker == "Mark Rutte") == 6  # the five others stay apart
+
+
+def test_two_claims_starting_at_one_offset_are_two_rows(table: SqliteClaims) -> None:
+    # "X said Y had promised Z": a claim nested in another can start where it starts.
+    outer = make_claim("the minister had promised 20 systems, officials said", kind="reported",
+                       speaker="officials", cue="said", start=10, end=62)
+    inner = make_claim("the minister had promised 20 systems", kind="reported",
+                       speaker="the minister", cue="promised", start=10, end=46)
+    doc = make_document("article n", id="doc-n", claims=(outer, inner))
+
+    assert table.write(doc) == 2
+    assert len(table.claims(doc_id="doc-n")) == 2
