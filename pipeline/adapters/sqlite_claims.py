@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.adapters.sqlite_index import create_schema, fts_query
-from pipeline.claims.grouping import ClaimRef, group_refs, speaker_key
+from pipeline.adapters.sqlite_index import create_schema, fts_query, replace_old_fts
+from pipeline.claims.grouping import STOP_WORDS, ClaimRef, group_refs, speaker_key
 from pipeline.claims.records import to_claim_records
 from pipeline.document import Document, Figure
 
@@ -38,10 +38,13 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE INDEX IF NOT EXISTS claims_doc ON claims(doc_id);
 CREATE INDEX IF NOT EXISTS claims_speaker ON claims(speaker_key);
 CREATE INDEX IF NOT EXISTS claims_group ON claims(group_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS claims_fts USING fts5(
-    id UNINDEXED, text, speaker, tokenize = 'porter unicode61'
+-- Full text with each claim's rowid (see documents_text in sqlite_index).
+CREATE VIRTUAL TABLE IF NOT EXISTS claims_text USING fts5(
+    text, speaker, tokenize = 'porter unicode61'
 );
 """
+# The full-text row of each claim: its rowid, text and speaker as written or canonical.
+_TEXT_ROWS = "SELECT rowid, text, coalesce(nullif(speaker_canonical, ''), speaker) FROM claims"
 _COLUMNS = (
     "id",
     "doc_id",
@@ -75,6 +78,7 @@ class SqliteClaims:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=60000")
         create_schema(self._db, _SCHEMA)
+        replace_old_fts(self._db, "claims_fts", f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS}")
 
     def close(self) -> None:
         self._db.close()
@@ -91,20 +95,19 @@ class SqliteClaims:
             ):
                 old.setdefault(key, set()).add(group)
             self._db.execute(
-                "DELETE FROM claims_fts WHERE id IN (SELECT id FROM claims WHERE doc_id = ?)", (doc.id,)
+                "DELETE FROM claims_text WHERE rowid IN (SELECT rowid FROM claims WHERE doc_id = ?)",
+                (doc.id,),
             )
             self._db.execute("DELETE FROM claims WHERE doc_id = ?", (doc.id,))
             marks = ", ".join("?" * len(_COLUMNS))
             names = ", ".join(f'"{c}"' for c in _COLUMNS)
-            for row in rows:
-                self._db.execute(
-                    f"INSERT INTO claims ({names}) VALUES ({marks})",  # noqa: S608 (fixed names)
-                    [row[c] for c in _COLUMNS],
-                )
-                self._db.execute(
-                    "INSERT INTO claims_fts (id, text, speaker) VALUES (?, ?, ?)",
-                    (row["id"], row["text"], row["speaker_canonical"] or row["speaker"]),
-                )
+            self._db.executemany(
+                f"INSERT INTO claims ({names}) VALUES ({marks})",  # noqa: S608 (fixed names)
+                [[row[c] for c in _COLUMNS] for row in rows],
+            )
+            self._db.execute(
+                f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS} WHERE doc_id = ?", (doc.id,)
+            )
             texts: dict[str, list[str]] = {}
             for row in rows:
                 texts.setdefault(row["speaker_key"], []).append(row["text"])
@@ -134,30 +137,34 @@ class SqliteClaims:
             ).fetchone()
             if count <= EXACT_REGROUP_MAX:
                 selected = self._db.execute(
-                    "SELECT id, doc_id, text, figures FROM claims WHERE speaker_key = ?", (speaker,)
+                    "SELECT id, doc_id, text, figures, group_id, conflict FROM claims"
+                    " WHERE speaker_key = ?", (speaker,)
                 ).fetchall()
             else:
                 selected = self._neighbourhood(speaker, doc_id, texts.get(speaker, []),
                                                old_groups.get(speaker, set()))
             refs = [
                 ClaimRef(key=k, doc_id=d, speaker=speaker, text=t, figures=_figures(f))
-                for k, d, t, f in selected
+                for k, d, t, f, _, _ in selected
             ]
-            for key, g in group_refs(refs).items():
-                self._db.execute(
-                    "UPDATE claims SET group_id = ?, conflict = ? WHERE id = ?",
-                    (g.group, int(g.conflict), key),
-                )
+            stored = {k: (group, conflict) for k, _, _, _, group, conflict in selected}
+            self._db.executemany(
+                "UPDATE claims SET group_id = ?, conflict = ? WHERE id = ?",
+                [(g.group, int(g.conflict), key) for key, g in group_refs(refs).items()
+                 if stored[key] != (g.group, int(g.conflict))],  # most groups do not change
+            )
 
     def _neighbourhood(self, speaker: str, doc_id: str, texts: list[str],
-                       old_groups: set[str]) -> list[tuple[str, str, str, str]]:
-        words = list(dict.fromkeys(w for t in texts for w in re.findall(r"\w{4,}", t.casefold())))
+                       old_groups: set[str]) -> list[tuple[str, str, str, str, str, int]]:
+        # Content words only: "said" or "that" would match most of the speaker's claims.
+        words = list(dict.fromkeys(w for t in texts for w in re.findall(r"\w{4,}", t.casefold())
+                                   if w not in STOP_WORDS))
         ids: set[str] = set()
         if words:
             match = " OR ".join(f'"{w}"' for w in words[:MATCH_WORDS])
             ids = {i for (i,) in self._db.execute(
-                "SELECT c.id FROM claims_fts f JOIN claims c ON c.id = f.id"
-                " WHERE claims_fts MATCH ? AND c.speaker_key = ? ORDER BY bm25(claims_fts) LIMIT ?",
+                "SELECT c.id FROM claims_text f JOIN claims c ON c.rowid = f.rowid"
+                " WHERE claims_text MATCH ? AND c.speaker_key = ? ORDER BY bm25(claims_text) LIMIT ?",
                 (match, speaker, CANDIDATES),
             )}
         marks = ",".join("?" * len(ids)) or "''"
@@ -166,7 +173,8 @@ class SqliteClaims:
         ) if g}
         gmarks = ",".join("?" * len(groups)) or "''"
         return list(self._db.execute(
-            "SELECT id, doc_id, text, figures FROM claims WHERE speaker_key = ? AND"  # noqa: S608
+            "SELECT id, doc_id, text, figures, group_id, conflict FROM claims"  # noqa: S608
+            " WHERE speaker_key = ? AND"
             f" (doc_id = ? OR id IN ({marks}) OR group_id IN ({gmarks}))",
             [speaker, doc_id, *sorted(ids), *sorted(groups)],
         ))
@@ -205,8 +213,8 @@ class SqliteClaims:
         if not match:
             return []
         sql = (
-            "SELECT c.* FROM claims_fts f JOIN claims c ON c.id = f.id WHERE claims_fts MATCH ?"
-            " ORDER BY bm25(claims_fts) LIMIT ?"
+            "SELECT c.* FROM claims_text f JOIN claims c ON c.rowid = f.rowid WHERE claims_text MATCH ?"
+            " ORDER BY bm25(claims_text) LIMIT ?"
         )
         return [_record(r) for r in self._query(sql, [match, limit])]
 

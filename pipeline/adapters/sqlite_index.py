@@ -24,8 +24,10 @@ CREATE TABLE IF NOT EXISTS documents (
     body TEXT NOT NULL,
     updated_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
-    id UNINDEXED, title, text, names, tokenize = 'porter unicode61'
+-- Full text, one row per document with the document's rowid: found and replaced by
+-- rowid (an UNINDEXED id column made every replacement scan the whole table).
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_text USING fts5(
+    title, text, names, tokenize = 'porter unicode61'
 );
 """
 
@@ -48,6 +50,23 @@ def create_schema(db: sqlite3.Connection, schema: str) -> None:
         raise
 
 
+def replace_old_fts(db: sqlite3.Connection, old: str, copy: str) -> None:
+    """Move an index file made by an earlier version from full-text table `old` to its
+    rowid-aligned successor (`copy` fills it from `old`), then drop `old`. Once per file."""
+    exists = "SELECT 1 FROM sqlite_master WHERE name = ?"
+    if db.execute(exists, (old,)).fetchone() is None:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if db.execute(exists, (old,)).fetchone() is not None:  # nobody else moved it meanwhile
+            db.execute(copy)
+            db.execute(f"DROP TABLE {old}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
 class SqliteIndex:
     """Documents and full-text search in one SQLite file."""
 
@@ -61,6 +80,9 @@ class SqliteIndex:
         # index can be rebuilt from the inputs, and a full fsync per document costs more.
         self._db.execute("PRAGMA synchronous=NORMAL")
         create_schema(self._db, _SCHEMA)
+        replace_old_fts(self._db, "documents_fts",
+                        "INSERT INTO documents_text (rowid, title, text, names) SELECT d.rowid,"
+                        " f.title, f.text, f.names FROM documents_fts f JOIN documents d ON d.id = f.id")
 
     def close(self) -> None:
         self._db.close()
@@ -84,10 +106,12 @@ class SqliteIndex:
                     " body=excluded.body, updated_at=strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
                     (doc.id, doc.title, doc.outlet, doc.published, doc.story_id, doc.duplicate_of, body_json),
                 )
-                self._db.execute("DELETE FROM documents_fts WHERE id = ?", (doc.id,))
+                (rowid,) = self._db.execute(
+                    "SELECT rowid FROM documents WHERE id = ?", (doc.id,)).fetchone()
+                self._db.execute("DELETE FROM documents_text WHERE rowid = ?", (rowid,))
                 self._db.execute(
-                    "INSERT INTO documents_fts (id, title, text, names) VALUES (?, ?, ?, ?)",
-                    (doc.id, doc.title, doc.text, names),
+                    "INSERT INTO documents_text (rowid, title, text, names) VALUES (?, ?, ?, ?)",
+                    (rowid, doc.title, doc.text, names),
                 )
             self._db.execute("COMMIT")
         except BaseException:
@@ -122,10 +146,10 @@ class SqliteIndex:
         if not match:
             return []
         rows = self._db.execute(
-            "SELECT f.id, bm25(documents_fts, 0.0, 5.0, 1.0, 3.0) AS rank,"
-            " snippet(documents_fts, 2, char(2), char(3), '…', 24), d.body"
-            " FROM documents_fts f JOIN documents d ON d.id = f.id"
-            " WHERE documents_fts MATCH ? AND (? OR coalesce(d.duplicate_of, '') = '')"
+            "SELECT d.id, bm25(documents_text, 5.0, 1.0, 3.0) AS rank,"
+            " snippet(documents_text, 1, char(2), char(3), '…', 24), d.body"
+            " FROM documents_text f JOIN documents d ON d.rowid = f.rowid"
+            " WHERE documents_text MATCH ? AND (? OR coalesce(d.duplicate_of, '') = '')"
             " ORDER BY rank LIMIT ?",
             (match, duplicates, limit),
         ).fetchall()

@@ -24,7 +24,7 @@ from pipeline.document import Figure
 
 THRESHOLD = 0.55
 _MIN_SHARED = 3
-_STOP = frozenset(
+STOP_WORDS = frozenset(
     """
 a an the and or but if of to in on at for from by with as is are was were be been being am it
 its this that these those there here he she they we i you his her their our my your him them us
@@ -89,7 +89,7 @@ def words(text: str) -> list[str]:
     out = []
     for w in re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text.casefold()):
         w = w.replace("’", "'").split("'")[0]
-        if w in _STOP or len(w) < 2:
+        if w in STOP_WORDS or len(w) < 2:
             continue
         for pattern, repl in _SPELLING:
             w = pattern.sub(repl, w)
@@ -127,8 +127,14 @@ def _same_thing(f: Figure, g: Figure) -> bool:
     """Figures that count the same thing: same currency or %, or the same counted object."""
     if f.unit in ("USD", "GBP", "EUR", "%") or g.unit in ("USD", "GBP", "EUR", "%"):
         return f.unit == g.unit
-    a, b = set(words(f.unit)), set(words(g.unit))
+    a, b = _unit_words(f.unit), _unit_words(g.unit)
     return bool(a and b) and (a <= b or b <= a)
+
+
+@functools.lru_cache(maxsize=16384)
+def _unit_words(unit: str) -> frozenset[str]:
+    # Asked for every pair of figures in every pair of claims: worth remembering.
+    return frozenset(words(unit))
 
 
 def has_conflict(cluster: Sequence[ClaimRef]) -> bool:
@@ -152,13 +158,13 @@ def has_conflict(cluster: Sequence[ClaimRef]) -> bool:
 def _pair_score(
     r: ClaimRef, s: ClaimRef, cr: Sequence[frozenset[str]], cs: Sequence[frozenset[str]]
 ) -> float:
-    score = similarity(cr, cs)
-    if any(_same_thing(f, g) for f in r.figures for g in s.figures if f.unit not in ("%",)):
-        score += 0.15  # the same counted thing is strong evidence of the same statement
     if not r.speaker and not any(
         _same_thing(f, g) and f.value == g.value for f in r.figures for g in s.figures
     ):
         return 0.0  # the outlets' own statements group only through the same figure
+    score = similarity(cr, cs)
+    if any(_same_thing(f, g) for f in r.figures for g in s.figures if f.unit not in ("%",)):
+        score += 0.15  # the same counted thing is strong evidence of the same statement
     return score
 
 

@@ -62,3 +62,30 @@ def test_two_connections_can_write_to_one_file(tmp_path: Path) -> None:
     a.write([_doc("First article body.")])
     b.write([_doc("Second article body.")])
     assert a.count() == 2
+
+
+def test_an_index_file_from_the_earlier_full_text_layout_is_moved_over_and_stays_searchable(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "index.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE documents (id TEXT PRIMARY KEY, title TEXT, outlet TEXT, published TEXT,"
+        " story_id TEXT, duplicate_of TEXT, body TEXT NOT NULL, updated_at TEXT);"
+        "CREATE VIRTUAL TABLE documents_fts USING fts5(id UNINDEXED, title, text, names,"
+        " tokenize = 'porter unicode61');"
+        "INSERT INTO documents (id, title, body) VALUES ('old-1', 'Old', '{\"title\": \"Old\"}');"
+        "INSERT INTO documents_fts VALUES ('old-1', 'Old', 'Rutte warned about missiles', '');"
+    )
+    old.commit()
+    old.close()
+
+    index = SqliteIndex(path)
+    assert [h["id"] for h in index.search("missiles")] == ["old-1"]
+    index.write([_doc("Rutte spoke of drones.", id="new-1")])
+    index.write([_doc("Rutte spoke of drones again.", id="new-1")])  # replaced, not added
+    assert {h["id"] for h in index.search("Rutte")} == {"old-1", "new-1"}
+    assert index.search("drones again")[0]["id"] == "new-1"
+    assert not index.search("drones")[1:]
