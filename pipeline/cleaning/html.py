@@ -1,9 +1,11 @@
 """HTML boilerplate removal: trafilatura, a line filter, and a plain-text fallback (pure).
 
-trafilatura (recall-leaning settings, comments excluded) finds the main content and
-the page's metadata. Its output lines then pass our general furniture rules
-(vetoes, short call-to-action lines without a full stop: "SEE MORE: …", "Order
-Reprints"), which trafilatura sometimes lets through. Where trafilatura finds
+trafilatura (recall-leaning settings, comments excluded) finds the main content, and
+its metadata steps the page's title, author, date and site name (`html_meta`). Where
+trafilatura kept only the first of an article's body chunks, or left out a post the
+article embeds, the page's structure puts them back (`html_chunks`). The lines then
+pass our general furniture rules (vetoes, short call-to-action lines without a full
+stop: "SEE MORE: …", "Order Reprints"), which trafilatura sometimes lets through. Where trafilatura finds
 next to nothing, the page's visible text (html-text, one block per line) goes
 through our plain-text cleaner instead, so a page is not indexed with an empty body.
 """
@@ -17,6 +19,8 @@ from typing import Any
 
 from pipeline.cleaning import patterns as pat
 from pipeline.cleaning.features import SENTENCE, is_sentence_end, line_vetoes, scan_page
+from pipeline.cleaning.html_chunks import add_continuations
+from pipeline.cleaning.html_meta import page_meta
 from pipeline.cleaning.text import Line, clean_text, sentence_pieces
 
 # Below this many words trafilatura is taken to have missed the article.
@@ -36,26 +40,22 @@ def clean_html(
     html: str, *, threshold: float, repeated: Callable[[list[str]], list[bool]] | None = None
 ) -> HtmlResult:
     from trafilatura import bare_extraction
+    from trafilatura.utils import load_html
 
-    # a trafilatura Document (or None); typed loosely because the library types it as a union
-    extracted: Any = bare_extraction(
-        html,
-        include_comments=False,
-        favor_recall=FAVOR_RECALL,
-        with_metadata=True,
-        # the page's own date, without htmldate's slow whole-page search
-        date_extraction_params={"extensive_search": False, "original_date": True},
-    )
+    tree = load_html(html)
     meta: dict[str, str] = {}
     text = ""
-    if extracted is not None:
-        meta = {
-            "title": extracted.title or "",
-            "author": extracted.author or "",
-            "published": extracted.date or "",
-            "outlet": extracted.sitename or "",
-        }
-        text = filter_lines(extracted.text or "", repeated, title=meta["title"])
+    if tree is not None:
+        meta, url = page_meta(tree)
+        # a trafilatura Document (or None); typed loosely because the library types it as a union
+        # (it works on a copy of the tree: ours stays whole for the continuation search)
+        extracted: Any = bare_extraction(
+            tree, url=url, include_comments=False, favor_recall=FAVOR_RECALL, with_metadata=False
+        )
+        if extracted is not None:
+            lines = [line.strip() for line in (extracted.text or "").splitlines() if line.strip()]
+            lines = add_continuations(tree, lines)
+            text = filter_lines("\n".join(lines), repeated, title=meta["title"])
     if len(_WORD.findall(text)) < MIN_WORDS:
         import html_text
 
