@@ -10,7 +10,8 @@ the paragraphs trafilatura kept, yet is another element of that kind, and the tw
 containers sit close together in the page (a common ancestor a few levels up).
 A paragraph in the very container trafilatura read from was dropped on purpose,
 and one in a far-away container of the same kind (a second article, a comment
-list) is not this article's: both stay out.
+list) is not this article's: both stay out, and so does anything past a new headline
+(<h1>) or in another <article> element: a next story appended below this one.
 
 Embedded posts (a tweet's blockquote) that the article quotes are its text too; trafilatura
 drops some of them. One inside the container of the kept paragraphs, or a few levels
@@ -48,10 +49,14 @@ def _embed_lines(quote: HtmlElement) -> list[str]:
 
 
 def _blocks(tree: HtmlElement) -> Iterator[tuple[HtmlElement, list[str], str, bool]]:
-    """(element, its lines, its key, is an embed) for each prose <p> and embedded post, in page order."""
+    """(element, its lines, its key, is an embed) for each prose <p>, embedded post and
+    headline (<h1>, no lines), in page order."""
     inside: HtmlElement | None = None  # the embed being walked through: its own <p>s are part of it
-    for element in tree.iter("p", "blockquote"):
+    for element in tree.iter("p", "blockquote", "h1"):
         if inside is not None and any(a is inside for a in element.iterancestors()):
+            continue
+        if element.tag == "h1":
+            yield element, [], "", False
             continue
         if _is_embed(element):
             inside = element
@@ -88,6 +93,10 @@ def _outside_body(element: HtmlElement) -> bool:
     return any(str(a.tag) in _OUTSIDE for a in element.iterancestors())
 
 
+def _article(element: HtmlElement) -> HtmlElement | None:
+    return next(element.iterancestors("article"), None)
+
+
 def add_continuations(tree: HtmlElement, lines: list[str]) -> list[str]:
     """trafilatura's text lines with the article's missing chunks and embedded posts put back,
     after the line of the kept paragraph that precedes them in the page."""
@@ -96,20 +105,23 @@ def add_continuations(tree: HtmlElement, lines: list[str]) -> list[str]:
     line_words = [" ".join(_WORD.findall(line)) for line in lines]
     everything = "\n".join(line_words)
     blocks = list(_blocks(tree))
-    kept = [key in everything for _, _, key, _ in blocks]
+    kept = [bool(key) and key in everything for _, _, key, _ in blocks]
     # sets of elements, not of id()s: lxml's element proxies live only while referenced
     kept_containers = {
         e.getparent() for (e, _, _, embed), k in zip(blocks, kept, strict=True) if k and not embed
     }
     kinds = {_kind(c) for c in kept_containers} - {None}
     near = {a for c in kept_containers for a in _ancestors(c, NEAR_LEVELS)}
+    articles = {_article(e) for (e, _, _, _), k in zip(blocks, kept, strict=True) if k}
     inserts: dict[int, list[str]] = {}
     anchor = -1  # the output line of the last kept paragraph seen so far
     for (element, texts, key, embed), was_kept in zip(blocks, kept, strict=True):
         if was_kept:
             anchor = next((i for i, words in enumerate(line_words) if key in words), anchor)
             continue
-        if anchor < 0 or _outside_body(element):
+        if anchor >= 0 and element.tag == "h1":
+            break  # a new headline below the article: what follows is another story
+        if anchor < 0 or not texts or _outside_body(element) or _article(element) not in articles:
             continue
         if embed:
             wanted = any(a in kept_containers for a in _ancestors(element, EMBED_LEVELS))

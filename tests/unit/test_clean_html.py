@@ -78,6 +78,17 @@ def test_prose_elsewhere_on_the_page_is_not_taken_for_the_article(after: str) ->
     assert add_continuations(tree, [para(1), para(2)]) == [para(1), para(2)]
 
 
+def test_a_next_story_appended_below_stays_out() -> None:
+    """The same layout again, below a new headline or in another <article>: the site's next story."""
+    story = chunk(range(1, 3))
+    next_story = '<div class="article__chunks">' + chunk(range(50, 52)) + "</div>"
+    with_headline = page(story + f"<h1>Mayor resigns</h1>{next_story}")
+    assert add_continuations(load_html(with_headline), [para(1), para(2)]) == [para(1), para(2)]
+    stream = f'<div class="stream"><article>{story}</article><article>{chunk(range(50, 52))}</article></div>'
+    in_article = f"<html><head><title>Council passes budget</title></head><body>{stream}</body></html>"
+    assert add_continuations(load_html(in_article), [para(1), para(2)]) == [para(1), para(2)]
+
+
 def test_containers_without_a_class_say_nothing() -> None:
     body = "".join(f"<div><p>{para(n)}</p></div>" for n in range(1, 4))
     tree = load_html(page(body))
