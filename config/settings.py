@@ -51,6 +51,9 @@ class Settings:
     # Workers
     concurrency: int = 2
     prefetch_multiplier: int = 1
+    # Inputs per task message: files that arrive together travel together, so the queue,
+    # the ledger and the index writes are paid once per batch (bench/throughput.py).
+    batch_size: int = 8
     task_soft_time_limit_s: int = 120
     visibility_timeout_s: int = 3600
     max_retries: int = 5
@@ -103,6 +106,8 @@ class Settings:
             raise SettingsError(f"NEWSFLOW_LOG_FORMAT={self.log_format!r}: use 'console' or 'json'")
         if self.concurrency < 1:
             raise SettingsError("NEWSFLOW_CONCURRENCY must be at least 1")
+        if self.batch_size < 1:
+            raise SettingsError("NEWSFLOW_BATCH_SIZE must be at least 1")
 
     def with_overrides(self, **changes: Any) -> Settings:
         from dataclasses import replace

@@ -76,7 +76,7 @@ def _install_sigterm() -> None:
 
 def _submit_all(inputs: tuple[str, ...]) -> list[str]:
     from workers.resources import get_ledger
-    from workers.tasks import enqueue_file, enqueue_url
+    from workers.tasks import enqueue_files, enqueue_url
     from workers.watcher import candidate_files, inside
 
     sources: list[str] = []
@@ -88,14 +88,15 @@ def _submit_all(inputs: tuple[str, ...]) -> list[str]:
             paths.append(Path(item))
         else:
             raise click.ClickException(f"{item}: no such file or folder (and not a URL)")
+    files = []
     for path, root in candidate_files(paths):
         if path.is_symlink() and not inside(path, root):
             reason = "symlink pointing outside the watched folder (not followed)"
             record = get_ledger().mark(str(path.absolute()), "failed", reason=reason, stage="submit")
             sources.append(record.source)
             continue
-        sources.append(enqueue_file(path))
-    return sources
+        files.append(path)
+    return sources + enqueue_files(files)
 
 
 def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: float) -> int:
@@ -156,7 +157,7 @@ def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: 
 # ------------------------------------------------------------------------- watch
 def _watch_folders(folders: list[Path], settings: Settings) -> None:
     from workers.resources import get_ledger
-    from workers.tasks import enqueue_file
+    from workers.tasks import enqueue_files
     from workers.watcher import FolderWatcher
 
     if not folders:
@@ -166,7 +167,7 @@ def _watch_folders(folders: list[Path], settings: Settings) -> None:
     def reject(path: Path, reason: str) -> None:
         ledger.mark(str(path.absolute()), "failed", reason=reason, stage="watch")
 
-    watcher = FolderWatcher(folders, ledger=ledger, enqueue=enqueue_file, reject=reject,
+    watcher = FolderWatcher(folders, ledger=ledger, enqueue=enqueue_files, reject=reject,
                             settle=settings.watch_settle_s)
     err.print(f"watching {', '.join(map(str, folders))} (Ctrl-C to stop)")
     watcher.run_forever()

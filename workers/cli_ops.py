@@ -160,7 +160,7 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
         raise click.UsageError("give failure ids (see `newsflow failed`) or --all")
     with broker_session(load_settings()):
         from workers.resources import get_ledger
-        from workers.tasks import enqueue_file, enqueue_url
+        from workers.tasks import enqueue_files, enqueue_url
 
         ledger = get_ledger()
         records = list(ledger.all("failed")) if retry_all else [ledger.find(i) for i in ids]
@@ -172,7 +172,7 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
             if record.kind == "url":
                 enqueue_url(record.source)
             elif Path(record.source).exists():
-                enqueue_file(Path(record.source))
+                enqueue_files([Path(record.source)])
             else:
                 console.print(f"{record.source}: the file is gone; drop it again to retry")
                 continue

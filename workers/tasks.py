@@ -8,19 +8,22 @@ fails for good is recorded in the ledger with its stage, reason and attempts.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import structlog
 from celery import Task
+from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
 
 from config.settings import get_settings
-from pipeline.adapters.files import URL_LIST_SUFFIX, read_dropped_file, read_url_list
+from pipeline.adapters.files import URL_LIST_SUFFIX, fingerprint, read_dropped_file, read_url_list
 from pipeline.adapters.web import fetch_url as fetch_document
 from pipeline.document import Document
-from pipeline.errors import BadInput, SkipDocument, TransientError
+from pipeline.errors import BadInput, PipelineError, SkipDocument, TransientError
 from pipeline.run import record_step, run_stages
 from workers import metrics
 from workers.app import app
@@ -37,9 +40,11 @@ from workers.resources import (
 log = structlog.get_logger("newsflow.tasks")
 
 
-def _source_of(args: tuple[Any, ...]) -> str:
+def _sources_of(args: tuple[Any, ...]) -> list[str]:
+    """The sources a task's first argument stands for: a path or URL, or a batch."""
     first = args[0] if args else ""
-    return str(first.get("source", "")) if isinstance(first, dict) else str(first)
+    items = first if isinstance(first, list) else [first]
+    return [str(i.get("source", "")) if isinstance(i, dict) else str(i) for i in items]
 
 
 class NewsflowTask(Task):  # type: ignore[misc]
@@ -52,46 +57,64 @@ class NewsflowTask(Task):  # type: ignore[misc]
     ignore_result = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        source = _source_of(args)
-        structlog.contextvars.bind_contextvars(source=source)
-        try:
+        sources = _sources_of(args)
+        one = len(sources) == 1
+        structlog.contextvars.bind_contextvars(source=sources[0] if one else f"{len(sources)} inputs")
+        with self.each_source(sources[0]) if one else contextlib.nullcontext():
             return super().__call__(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def each_source(self, source: str) -> Iterator[None]:
+        """Work on one input of a batch: a permanent failure is recorded for that input
+        alone (with its reason) and the batch goes on; TransientError retries the task."""
+        try:
+            yield
         except SkipDocument as skip:
             get_ledger().mark(source, "skipped", reason=skip.reason, stage=self.name)
             metrics.DOCUMENTS.labels(self.name, "skipped").inc()
-            log.info("skipped", reason=skip.reason)
-        except BadInput as exc:
-            self._record_failure(source, exc)
-        return None
+            log.info("skipped", source=source, reason=skip.reason)
+        except (TransientError, SoftTimeLimitExceeded, Retry, Ignore, Reject):
+            raise  # the whole message: retried, or recorded by on_failure
+        except Exception as exc:  # BadInput, or a bug met by this input only: keep it with its reason
+            self._record_failure([source], exc)
 
     def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        self._record_failure(_source_of(tuple(args)), exc)
+        self._record_failure(_sources_of(tuple(args)), exc)
 
     def on_retry(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         metrics.RETRIES.labels(self.name).inc()
-        get_ledger().note_retry(_source_of(tuple(args)), reason=f"{type(exc).__name__}: {exc}")
+        for source in _sources_of(tuple(args)):
+            get_ledger().note_retry(source, reason=f"{type(exc).__name__}: {exc}")
 
-    def _record_failure(self, source: str, exc: BaseException) -> None:
+    def _record_failure(self, sources: list[str], exc: BaseException) -> None:
         attempts = self.request.retries + 1
-        metrics.FAILURES.labels(self.name, type(exc).__name__).inc()
-        get_ledger().mark(source, "failed", reason=f"{type(exc).__name__}: {exc}",
-                          stage=self.name, attempts=attempts)
-        log.warning("failed", error=type(exc).__name__, reason=str(exc), attempts=attempts)
+        metrics.FAILURES.labels(self.name, type(exc).__name__).inc(len(sources))
+        reason = f"{type(exc).__name__}: {exc}"
+        get_ledger().mark_many("failed", {s: {"reason": reason, "stage": self.name, "attempts": attempts}
+                                          for s in sources})
+        log.warning("failed", sources=len(sources), error=type(exc).__name__, reason=str(exc),
+                    attempts=attempts, exc_info=None if isinstance(exc, PipelineError) else exc)
 
 
-@app.task(base=NewsflowTask, name="newsflow.ingest_file", queue="ingest", soft_time_limit=60)
-def ingest_file(path: str) -> None:
-    """Read one dropped file (or a *.urls list) and pass its document on."""
-    get_ledger().mark(path, "processing", stage="ingest_file")
-    if path.endswith(URL_LIST_SUFFIX):
-        urls = read_url_list(Path(path))
-        for url in urls:
-            enqueue_url(url)
-        get_ledger().mark(path, "done", reason=f"{len(urls)} URLs queued")
-        return
-    started = time.perf_counter()
-    doc = read_dropped_file(Path(path), max_bytes=get_settings().max_file_bytes)
-    process_document.delay(record_step(doc, "read_file", started).to_dict())
+@app.task(base=NewsflowTask, name="newsflow.ingest_files", queue="ingest", soft_time_limit=60)
+def ingest_files(paths: list[str]) -> None:
+    """Read dropped files (and *.urls lists); pass their documents on as one batch."""
+    get_ledger().mark_many("processing", {p: {"stage": "ingest_files"} for p in paths})
+    settings = get_settings()
+    docs = []
+    for path in paths:
+        with ingest_files.each_source(path):
+            if path.endswith(URL_LIST_SUFFIX):
+                urls = read_url_list(Path(path))
+                for url in urls:
+                    enqueue_url(url)
+                get_ledger().mark(path, "done", reason=f"{len(urls)} URLs queued")
+                continue
+            started = time.perf_counter()
+            doc = read_dropped_file(Path(path), max_bytes=settings.max_file_bytes)
+            docs.append(record_step(doc, "read_file", started).to_dict())
+    if docs:
+        process_documents.delay(docs)
 
 
 @app.task(base=NewsflowTask, name="newsflow.fetch_url", queue="ingest", soft_time_limit=60)
@@ -102,46 +125,68 @@ def fetch_url(url: str) -> None:
     started = time.perf_counter()
     doc = fetch_document(url, client=get_http(), max_bytes=settings.fetch_max_bytes,
                          allow_private=settings.allow_private_urls)
-    process_document.delay(record_step(doc, "fetch_url", started).to_dict())
+    process_documents.delay([record_step(doc, "fetch_url", started).to_dict()])
 
 
-@app.task(base=NewsflowTask, name="newsflow.process_document", queue="process")
-def process_document(payload: dict[str, Any]) -> None:
-    """Clean, extract entities and claims; hand the enriched document to the indexer."""
-    get_ledger().mark(payload["source"], "processing", stage="process_document")
-    doc = run_stages(Document.from_dict(payload), get_stages())
-    structlog.contextvars.bind_contextvars(doc_id=doc.id)
-    metrics.observe_history(doc.history)
-    index_document.delay(doc.to_dict())
+@app.task(base=NewsflowTask, name="newsflow.process_documents", queue="process")
+def process_documents(payloads: list[dict[str, Any]]) -> None:
+    """Clean, extract entities and claims; hand the enriched documents to the indexer."""
+    get_ledger().mark_many("processing", {p["source"]: {"stage": "process_documents"} for p in payloads})
+    stages = get_stages()
+    enriched = []
+    for payload in payloads:
+        with process_documents.each_source(payload["source"]):
+            doc = run_stages(Document.from_dict(payload), stages)
+            metrics.observe_history(doc.history)
+            enriched.append(doc.to_dict())
+    if enriched:
+        index_documents.delay(enriched)
 
 
-@app.task(base=NewsflowTask, name="newsflow.index_document", queue="index", soft_time_limit=60)
-def index_document(payload: dict[str, Any]) -> None:
-    """Write one enriched document to the search index (idempotent: the id is the content)."""
+@app.task(base=NewsflowTask, name="newsflow.index_documents", queue="index", soft_time_limit=120)
+def index_documents(payloads: list[dict[str, Any]]) -> None:
+    """Write enriched documents to the search index, the stories and the claims tables, in
+    one write each (idempotent: a document's id is its content)."""
     started = time.perf_counter()
-    doc = Document.from_dict(payload)
-    sources = get_ledger().add_doc_source(doc.id, doc.source)
-    doc = record_step(replace(doc, sources=tuple(sources)), "index_document", started)
-    rejected = get_index().write([doc])
-    if rejected:
-        raise BadInput(f"index rejected the document: {rejected[0][1]}")
+    ledger = get_ledger()
+    docs = [Document.from_dict(p) for p in payloads]
+    all_sources = ledger.add_doc_sources([(doc.id, doc.source) for doc in docs])
+    docs = [record_step(replace(doc, sources=tuple(sources)), "index_document", started)
+            for doc, sources in zip(docs, all_sources, strict=True)]
+    rejected = dict(get_index().write(docs))
+    for doc in docs:
+        if doc.id in rejected:
+            reason = BadInput(f"index rejected the document: {rejected[doc.id]}")
+            index_documents._record_failure([doc.source], reason)
+    docs = [doc for doc in docs if doc.id not in rejected]
     if (stories := get_story_index()) is not None:  # stories table or index, regrouped on write
-        stories.update(doc, get_story_store().component_labels(doc.id))
+        store = get_story_store()
+        stories.update_many([(doc, store.component_labels(doc.id)) for doc in docs])
     if (claims := get_claims_table()) is not None:  # claims table or index, regrouped on write
-        claims.write(doc)
-    state = "duplicate" if any(s != doc.source for s in sources) else "done"
-    get_ledger().mark(doc.source, state, document=doc.id)
-    log.info("indexed", doc_id=doc.id, entities=len(doc.entities), claims=len(doc.claims),
-             ms={s.stage: s.ms for s in doc.history})
+        claims.write_many(docs)
+    finished: dict[str, dict[str, dict[str, str]]] = {"done": {}, "duplicate": {}}
+    for doc in docs:
+        state = "duplicate" if any(s != doc.source for s in doc.sources) else "done"
+        finished[state][doc.source] = {"document": doc.id}
+    for state, updates in finished.items():
+        ledger.mark_many(state, updates)
+    for doc in docs:
+        log.info("indexed", source=doc.source, doc_id=doc.id, entities=len(doc.entities),
+                 claims=len(doc.claims), ms={s.stage: s.ms for s in doc.history})
 
 
-def enqueue_file(path: Path) -> str:
-    """Queue one file (after it is complete on disk); returns its source key."""
-    source = str(path.absolute())
-    stat = path.stat()
-    get_ledger().mark(source, "queued", fingerprint=f"{stat.st_size}:{stat.st_mtime_ns}", kind="file")
-    ingest_file.delay(source)
-    return source
+def enqueue_files(paths: Sequence[Path], batch_size: int | None = None) -> list[str]:
+    """Queue files (complete on disk) in batches of `batch_size`; returns their source keys."""
+    size = batch_size or get_settings().batch_size
+    sources: list[str] = []
+    for at in range(0, len(paths), size):
+        batch = paths[at: at + size]
+        keys = {str(p.absolute()): p for p in batch}
+        get_ledger().mark_many("queued", {s: {"fingerprint": fingerprint(p), "kind": "file"}
+                                          for s, p in keys.items()})
+        ingest_files.delay(list(keys))
+        sources += keys
+    return sources
 
 
 def enqueue_url(url: str) -> str:

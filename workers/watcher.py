@@ -18,15 +18,10 @@ import structlog
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from pipeline.adapters.files import is_candidate
+from pipeline.adapters.files import fingerprint, is_candidate
 from pipeline.adapters.ledger import Ledger
 
 log = structlog.get_logger("newsflow.watcher")
-
-
-def fingerprint(path: Path) -> str:
-    stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -56,9 +51,10 @@ def _in_hidden_dir(path: Path, root: Path) -> bool:
 
 
 class FolderWatcher:
-    """Watch `roots`; call `enqueue(path)` once per new or changed, settled file."""
+    """Watch `roots`; call `enqueue(paths)` with the new or changed files that settled
+    together (the start-up sweep: all it found), so they can travel in batches."""
 
-    def __init__(self, roots: list[Path], *, ledger: Ledger, enqueue: Callable[[Path], object],
+    def __init__(self, roots: list[Path], *, ledger: Ledger, enqueue: Callable[[list[Path]], object],
                  reject: Callable[[Path, str], object], settle: float = 0.3) -> None:
         self.roots = [r.absolute() for r in roots]
         self.ledger = ledger
@@ -73,11 +69,7 @@ class FolderWatcher:
     # -- the start-up sweep ------------------------------------------------------
     def sweep(self) -> int:
         """Enqueue files that are new or changed since the ledger last saw them."""
-        count = 0
-        for path, root in candidate_files(self.roots):
-            if self._offer(path, root, settled=True):
-                count += 1
-        return count
+        return self._offer([(path, root) for path, root in candidate_files(self.roots)])
 
     # -- live events ---------------------------------------------------------------
     def start(self) -> None:
@@ -126,11 +118,19 @@ class FolderWatcher:
                     elif now - seen >= self.settle:
                         ready.append(path)
                         del self._pending[path]
-            for path in ready:
-                root = next((r for r in self.roots if path.is_relative_to(r)), path.parent)
-                self._offer(path, root, settled=True)
+            if ready:
+                self._offer([(p, next((r for r in self.roots if p.is_relative_to(r)), p.parent))
+                             for p in ready])
 
-    def _offer(self, path: Path, root: Path, *, settled: bool) -> bool:
+    def _offer(self, found: list[tuple[Path, Path]]) -> int:
+        """Enqueue those of the (file, root) pairs the ledger has not seen in this version."""
+        wanted = [path for path, root in found if self._wanted(path, root)]
+        if wanted:
+            self.enqueue(wanted)
+            log.info("enqueued", files=len(wanted), first=str(wanted[0]))
+        return len(wanted)
+
+    def _wanted(self, path: Path, root: Path) -> bool:
         if path.is_symlink() and not inside(path, root):
             self.reject(path, "symlink pointing outside the watched folder (not followed)")
             return False
@@ -139,11 +139,8 @@ class FolderWatcher:
         except OSError:
             return False
         record = self.ledger.get(str(path))
-        if record is not None and record.fingerprint == fp:
-            return False  # this exact version is queued or done (failures: `newsflow retry`)
-        self.enqueue(path)
-        log.info("enqueued", path=str(path))
-        return True
+        # this exact version is queued or done (failures: `newsflow retry`)
+        return record is None or record.fingerprint != fp
 
 
 class _Handler(FileSystemEventHandler):

@@ -683,6 +683,10 @@ class ElasticClaims:
         self._regroup(before | {r["speaker_key"] for r in records})
         return len(records)
 
+    def write_many(self, docs: Sequence[Document]) -> int:
+        """`write` for each document in turn (each regroup must see the previous writes)."""
+        return sum(self.write(doc) for doc in docs)
+
     def _bulk(self, actions: list[dict[str, Any]]) -> None:
         refused = self.index.refreshing().bulk(actions)
         if refused:
@@ -796,6 +800,10 @@ class ElasticStories:
 
     def __init__(self, index: ElasticIndex) -> None:
         self.index = index
+
+    def update_many(self, items: Sequence[tuple[Document, Mapping[str, tuple[int, str]]]]) -> None:
+        for doc, labels in items:
+            self.update(doc, labels)
 
     def update(self, doc: Document, labels: Mapping[str, tuple[int, str]]) -> None:
         """Apply story labels (doc -> (generation, story id)) and `doc`'s versions."""

@@ -20,6 +20,12 @@ _HTML_SNIFF = re.compile(rb"^\s*(?:<!doctype html|<html|<head|<body|<\?xml[^>]*>
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF")
 
 
+def fingerprint(path: Path) -> str:
+    """Size and modification time: a file whose fingerprint changed is a new version."""
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def is_candidate(path: Path) -> bool:
     """Whether the watcher should hand this file to a worker (by name only)."""
     name = path.name

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -68,21 +68,32 @@ class Ledger:
         return record
 
     def mark(self, source: str, state: str, **fields: Any) -> SourceRecord:
+        return self.mark_many(state, {source: fields})[0]
+
+    def mark_many(self, state: str, updates: Mapping[str, Mapping[str, Any]]) -> list[SourceRecord]:
+        """Move each source to `state` with its own fields, in two round trips for all."""
         assert state in STATES, state
-        previous = self.get(source)
-        base: dict[str, Any] = asdict(previous) if previous else {"source": source}
-        if state not in ("failed", "processing"):
-            base.update(reason="", stage="")
-        base.update(fields)
-        base.update(state=state, updated=time.time())
-        record = SourceRecord(**base)
+        sources = list(updates)
+        if not sources:
+            return []
+        previous = self.r.hmget(self.key, sources)
+        now = time.time()
+        records = []
         pipe = self.r.pipeline()
-        pipe.hset(self.key, source, json.dumps(asdict(record)))
-        pipe.hset(self.ids, record.id, source)
-        pipe.zadd(self.events, {f"{state}:{source}:{record.updated}": record.updated})
-        pipe.zremrangebyscore(self.events, 0, time.time() - 86400)
+        for source, raw in zip(sources, previous, strict=True):
+            base: dict[str, Any] = json.loads(raw) if raw else {"source": source}
+            if state not in ("failed", "processing"):
+                base.update(reason="", stage="")
+            base.update(updates[source])
+            base.update(state=state, updated=now)
+            record = SourceRecord(**base)
+            records.append(record)
+            pipe.hset(self.key, source, json.dumps(asdict(record)))
+            pipe.hset(self.ids, record.id, source)
+            pipe.zadd(self.events, {f"{state}:{source}:{now}": now})
+        pipe.zremrangebyscore(self.events, 0, now - 86400)
         pipe.execute()
-        return record
+        return records
 
     def all(self, state: str | None = None) -> Iterator[SourceRecord]:
         for _source, raw in self.r.hscan_iter(self.key, count=500):
@@ -117,9 +128,14 @@ class Ledger:
 
     def add_doc_source(self, doc_id: str, source: str) -> list[str]:
         """Record that `source` produced document `doc_id`; return all its sources, sorted."""
-        key = self.docsrc + doc_id
+        return self.add_doc_sources([(doc_id, source)])[0]
+
+    def add_doc_sources(self, pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
+        """`add_doc_source` for many (document, source) pairs in one round trip."""
         pipe = self.r.pipeline()
-        pipe.sadd(key, source)
-        pipe.smembers(key)
-        _, members = pipe.execute()
-        return sorted(m.decode() if isinstance(m, bytes) else m for m in members)
+        for doc_id, source in pairs:
+            pipe.sadd(self.docsrc + doc_id, source)
+            pipe.smembers(self.docsrc + doc_id)
+        replies = pipe.execute()
+        return [sorted(m.decode() if isinstance(m, bytes) else m for m in members)
+                for members in replies[1::2]]

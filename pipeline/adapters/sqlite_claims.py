@@ -78,7 +78,8 @@ class SqliteClaims:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=60000")
         create_schema(self._db, _SCHEMA)
-        replace_old_fts(self._db, "claims_fts", f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS}")
+        replace_old_fts(self._db, "claims_fts",
+                        f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS}")
 
     def close(self) -> None:
         self._db.close()
@@ -86,36 +87,44 @@ class SqliteClaims:
     # -- writing -------------------------------------------------------------
     def write(self, doc: Document) -> int:
         """Replace the document's claims and regroup their speakers. Returns the claim count."""
-        rows = [_row(r) for r in to_claim_records(doc)]
+        return self.write_many([doc])
+
+    def write_many(self, docs: Sequence[Document]) -> int:
+        """`write` for each document, in one transaction. Returns the claim count."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            old: dict[str, set[str]] = {}
-            for key, group in self._db.execute(
-                "SELECT speaker_key, group_id FROM claims WHERE doc_id = ?", (doc.id,)
-            ):
-                old.setdefault(key, set()).add(group)
-            self._db.execute(
-                "DELETE FROM claims_text WHERE rowid IN (SELECT rowid FROM claims WHERE doc_id = ?)",
-                (doc.id,),
-            )
-            self._db.execute("DELETE FROM claims WHERE doc_id = ?", (doc.id,))
-            marks = ", ".join("?" * len(_COLUMNS))
-            names = ", ".join(f'"{c}"' for c in _COLUMNS)
-            self._db.executemany(
-                f"INSERT INTO claims ({names}) VALUES ({marks})",  # noqa: S608 (fixed names)
-                [[row[c] for c in _COLUMNS] for row in rows],
-            )
-            self._db.execute(
-                f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS} WHERE doc_id = ?", (doc.id,)
-            )
-            texts: dict[str, list[str]] = {}
-            for row in rows:
-                texts.setdefault(row["speaker_key"], []).append(row["text"])
-            self._regroup(set(old) | set(texts), doc.id, texts, old)
+            count = sum(self._replace(doc) for doc in docs)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        return count
+
+    def _replace(self, doc: Document) -> int:
+        rows = [_row(r) for r in to_claim_records(doc)]
+        old: dict[str, set[str]] = {}
+        for key, group in self._db.execute(
+            "SELECT speaker_key, group_id FROM claims WHERE doc_id = ?", (doc.id,)
+        ):
+            old.setdefault(key, set()).add(group)
+        self._db.execute(
+            "DELETE FROM claims_text WHERE rowid IN (SELECT rowid FROM claims WHERE doc_id = ?)",
+            (doc.id,),
+        )
+        self._db.execute("DELETE FROM claims WHERE doc_id = ?", (doc.id,))
+        marks = ", ".join("?" * len(_COLUMNS))
+        names = ", ".join(f'"{c}"' for c in _COLUMNS)
+        self._db.executemany(
+            f"INSERT INTO claims ({names}) VALUES ({marks})",  # noqa: S608 (fixed names)
+            [[row[c] for c in _COLUMNS] for row in rows],
+        )
+        self._db.execute(
+            f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS} WHERE doc_id = ?", (doc.id,)
+        )
+        texts: dict[str, list[str]] = {}
+        for row in rows:
+            texts.setdefault(row["speaker_key"], []).append(row["text"])
+        self._regroup(set(old) | set(texts), doc.id, texts, old)
         return len(rows)
 
     def _regroup(self, speakers: set[str], doc_id: str, texts: dict[str, list[str]],

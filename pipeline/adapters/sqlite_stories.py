@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,44 +52,57 @@ class SqliteStories:
     # -- writing -------------------------------------------------------------
     def update(self, doc: Document, labels: Mapping[str, tuple[int, str]]) -> None:
         """Apply story labels (doc -> (generation, story id)) and `doc`'s versions."""
+        self.update_many([(doc, labels)])
+
+    def update_many(self, items: Sequence[tuple[Document, Mapping[str, tuple[int, str]]]]) -> None:
+        """`update` for each (document, labels), in one transaction; each story touched is
+        rebuilt once, at the end (a batch from one story costs one rebuild, not one each)."""
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
             touched: set[str] = set()
-            for doc_id, (gen, story) in sorted(labels.items()):
-                row = db.execute("SELECT story_id, gen FROM doc_story WHERE doc_id = ?", (doc_id,)).fetchone()
-                if row is not None and row[1] > gen:
-                    continue  # a newer clustering already placed this document
-                if row is not None:
-                    touched.add(row[0])
-                touched.add(story)
-                db.execute(
-                    "INSERT INTO doc_story (doc_id, story_id, gen) VALUES (?, ?, ?) ON CONFLICT(doc_id)"
-                    " DO UPDATE SET story_id = excluded.story_id, gen = excluded.gen",
-                    (doc_id, story, gen),
-                )
-                db.execute(
-                    "UPDATE documents SET story_id = ?, body = json_set(body, '$.story_id', ?) WHERE id = ?",
-                    (story, story, doc_id),
-                )
-            if doc.versions:
-                marks = [(doc.id, doc.id, v) for v in doc.versions]
-                db.executemany(
-                    "UPDATE documents SET duplicate_of = ?, body = json_set(body, '$.duplicate_of', ?)"
-                    " WHERE id = ?",
-                    marks,
-                )
-                touched.update(
-                    r[0]
-                    for v in doc.versions
-                    for r in db.execute("SELECT story_id FROM doc_story WHERE doc_id = ?", (v,))
-                )
+            for doc, labels in items:
+                touched |= self._apply(doc, labels)
             for story in sorted(touched):
                 self._rebuild(story)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _apply(self, doc: Document, labels: Mapping[str, tuple[int, str]]) -> set[str]:
+        """Write the labels and versions of one document; return the stories they touch."""
+        db = self._db
+        touched: set[str] = set()
+        for doc_id, (gen, story) in sorted(labels.items()):
+            row = db.execute("SELECT story_id, gen FROM doc_story WHERE doc_id = ?", (doc_id,)).fetchone()
+            if row is not None and row[1] > gen:
+                continue  # a newer clustering already placed this document
+            if row is not None:
+                touched.add(row[0])
+            touched.add(story)
+            db.execute(
+                "INSERT INTO doc_story (doc_id, story_id, gen) VALUES (?, ?, ?) ON CONFLICT(doc_id)"
+                " DO UPDATE SET story_id = excluded.story_id, gen = excluded.gen",
+                (doc_id, story, gen),
+            )
+            db.execute(
+                "UPDATE documents SET story_id = ?, body = json_set(body, '$.story_id', ?) WHERE id = ?",
+                (story, story, doc_id),
+            )
+        if doc.versions:
+            marks = [(doc.id, doc.id, v) for v in doc.versions]
+            db.executemany(
+                "UPDATE documents SET duplicate_of = ?, body = json_set(body, '$.duplicate_of', ?)"
+                " WHERE id = ?",
+                marks,
+            )
+            touched.update(
+                r[0]
+                for v in doc.versions
+                for r in db.execute("SELECT story_id FROM doc_story WHERE doc_id = ?", (v,))
+            )
+        return touched
 
     def _rebuild(self, story: str) -> None:
         bodies = [

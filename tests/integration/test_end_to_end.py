@@ -90,6 +90,7 @@ def test_a_failing_file_is_reported_kept_on_disk_and_exits_non_zero(
     result = newsflow("run", str(inbox), check=False)
     assert result.returncode == 1
     assert "failed 1" in result.stdout
+    assert "processed 1" in result.stdout  # read in one batch with the bad file, indexed all the same
     assert "scan.txt" in result.stdout
     assert "binary" in result.stdout
     assert bad.exists()

@@ -82,7 +82,7 @@ def test_index_task_retries_then_records_the_failure_and_the_input_can_be_indexe
         pool.stop()
 
     assert record.state == "failed"
-    assert record.stage == "newsflow.index_document"
+    assert record.stage == "newsflow.index_documents"
     assert record.reason.startswith("TransientError: elasticsearch unavailable")
     assert record.attempts == MAX_RETRIES + 1
     assert ledger.recent().get("retried") == MAX_RETRIES

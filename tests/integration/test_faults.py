@@ -66,7 +66,7 @@ def _big_article(seed_paths: list[Path], dest: Path) -> Path:
 def _wait_until_processing(cli: Newsflow, name: str) -> None:
     def busy() -> bool:
         record = next((r for r in cli.json_lines("sources") if r["source"].endswith(name)), {})
-        return record.get("stage") == "process_document"
+        return record.get("stage") == "process_documents"
 
     wait_for(busy, timeout=60, every=0.2)
 
