@@ -21,6 +21,7 @@ from pipeline.cleaning import patterns as pat
 from pipeline.cleaning.features import SENTENCE, is_sentence_end, line_vetoes, scan_page
 from pipeline.cleaning.html_chunks import add_continuations
 from pipeline.cleaning.html_meta import page_meta
+from pipeline.cleaning.html_standfirst import drop_standfirst
 from pipeline.cleaning.text import Line, clean_text, sentence_pieces
 
 # Below this many words trafilatura is taken to have missed the article.
@@ -46,15 +47,16 @@ def clean_html(
     meta: dict[str, str] = {}
     text = ""
     if tree is not None:
-        meta, url = page_meta(tree)
+        found = page_meta(tree)
+        meta = found.meta
         # a trafilatura Document (or None); typed loosely because the library types it as a union
         # (it works on a copy of the tree: ours stays whole for the continuation search)
         extracted: Any = bare_extraction(
-            tree, url=url, include_comments=False, favor_recall=FAVOR_RECALL, with_metadata=False
+            tree, url=found.url, include_comments=False, favor_recall=FAVOR_RECALL, with_metadata=False
         )
         if extracted is not None:
             lines = [line.strip() for line in (extracted.text or "").splitlines() if line.strip()]
-            lines = add_continuations(tree, lines)
+            lines = drop_standfirst(tree, add_continuations(tree, lines), found.description)
             text = filter_lines("\n".join(lines), repeated, title=meta["title"])
     if len(_WORD.findall(text)) < MIN_WORDS:
         import html_text

@@ -10,6 +10,7 @@ gives (the tests compare them).
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from html import unescape
 from typing import Any
 
@@ -17,14 +18,18 @@ from lxml.html import HtmlElement
 
 # the page's own date, without htmldate's slow whole-page search
 DATE_PARAMS: dict[str, Any] = {"extensive_search": False, "original_date": True}
-_FIELDS = ("title", "author", "date", "sitename")
+_FIELDS = ("title", "author", "date", "sitename", "description")
 
 
-def page_meta(tree: HtmlElement) -> tuple[dict[str, str], str | None]:
-    """({"title", "author", "published", "outlet"}, the page's canonical URL or None).
+@dataclass(frozen=True)
+class PageMeta:
+    meta: dict[str, str]  # "title", "author", "published", "outlet" (empty when not found)
+    url: str | None  # the page's canonical URL
+    description: str  # the summary the page gives in its <meta> tags or JSON-LD
 
-    Reads the tree as trafilatura's metadata step does (its author search works on a copy).
-    """
+
+def page_meta(tree: HtmlElement) -> PageMeta:
+    """The page's metadata, read as trafilatura's metadata step does (its author search works on a copy)."""
     from htmldate import find_date
     from trafilatura import metadata as m
     from trafilatura.utils import line_processing
@@ -66,4 +71,4 @@ def page_meta(tree: HtmlElement) -> tuple[dict[str, str], str | None]:
         "published": values["date"],
         "outlet": values["sitename"],
     }
-    return meta, found.url
+    return PageMeta(meta, found.url, values["description"])

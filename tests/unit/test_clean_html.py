@@ -11,6 +11,7 @@ from trafilatura.utils import load_html
 from pipeline.cleaning.html import clean_html
 from pipeline.cleaning.html_chunks import add_continuations
 from pipeline.cleaning.html_meta import DATE_PARAMS, page_meta
+from pipeline.cleaning.html_standfirst import drop_standfirst
 
 
 def para(n: int, topic: str = "city") -> str:
@@ -114,22 +115,23 @@ and organisers said they expected ten thousand visitors over the weekend.</p></d
 @pytest.mark.parametrize("html", [META_PAGE, BARE_PAGE])
 def test_page_meta_equals_trafilaturas_full_metadata_step(html: str) -> None:
     full: Any = bare_extraction(html, with_metadata=True, date_extraction_params=dict(DATE_PARAMS))
-    meta, url = page_meta(load_html(html))
-    assert meta == {
+    found = page_meta(load_html(html))
+    assert found.meta == {
         "title": full.title or "",
         "author": full.author or "",
         "published": full.date or "",
         "outlet": full.sitename or "",
     }
-    assert url == full.url
+    assert (found.url, found.description) == (full.url, full.description or "")
 
 
-def test_page_meta_reads_json_ld_and_the_canonical_url() -> None:
-    meta, url = page_meta(load_html(META_PAGE))
-    assert meta["author"] == "Jane Doe"
-    assert meta["published"] == "2024-12-03"
-    assert meta["title"] == "Rutte urges more aid"
-    assert url == "https://www.example-times.com/world/rutte-aid"
+def test_page_meta_reads_json_ld_the_canonical_url_and_the_description() -> None:
+    found = page_meta(load_html(META_PAGE))
+    assert found.meta["author"] == "Jane Doe"
+    assert found.meta["published"] == "2024-12-03"
+    assert found.meta["title"] == "Rutte urges more aid"
+    assert found.url == "https://www.example-times.com/world/rutte-aid"
+    assert found.description == "Nato's chief asks allies for air defence."
 
 
 TWEET = (
@@ -163,3 +165,38 @@ def test_an_embedded_post_outside_the_body_stays_out() -> None:
     assert add_continuations(tree, [para(1), para(2)]) == [para(1), para(2)]
     tree = load_html(page(body, after=f'<div class="promo"><div class="feed">{TWEET}</div></div>'))
     assert add_continuations(tree, [para(1), para(2)]) == [para(1), para(2)]
+
+
+DEK = "Residents had asked for more buses, and the council found the money in the parks budget."
+
+
+def dek_page(top: str, body: str) -> str:
+    return f"""<!doctype html><html><head><title>Council passes budget - Example News</title>
+<meta name="description" content="{DEK}"></head>
+<body><main><article>{top}{body}</article></main></body></html>"""
+
+
+def test_a_standfirst_set_apart_from_the_body_goes_to_the_metadata() -> None:
+    html = dek_page(
+        f'<div class="headline-wrap"><h1>Council passes budget</h1><h2 class="dek">{DEK}</h2></div>',
+        f'<div class="body">{"".join(f"<p>{para(n)}</p>" for n in range(1, 4))}</div>',
+    )
+    assert drop_standfirst(load_html(html), [DEK, para(1), para(2)], DEK) == [para(1), para(2)]
+    assert clean_html(html, threshold=0.5).text.split("\n\n") == [para(1), para(2), para(3)]
+
+
+@pytest.mark.parametrize("body", [
+    # the site copied its lede into the description: the lede is the body's first paragraph
+    f'<div class="body"><p>{DEK}</p>{"".join(f"<p>{para(n)}</p>" for n in range(1, 3))}</div>',
+    # one container per paragraph, all of one kind
+    "".join(f'<div class="card"><p>{text}</p></div>' for text in [DEK, para(1), para(2)]),
+])  # fmt: skip
+def test_a_lede_that_is_also_the_description_stays(body: str) -> None:
+    tree = load_html(dek_page("<h1>Council passes budget</h1>", body))
+    assert drop_standfirst(tree, [DEK, para(1), para(2)], DEK) == [DEK, para(1), para(2)]
+
+
+def test_without_a_description_or_a_match_nothing_goes() -> None:
+    html = dek_page(f'<div class="top"><h2>{DEK}</h2></div>', f'<div class="body"><p>{para(1)}</p></div>')
+    assert drop_standfirst(load_html(html), [DEK, para(1)], "") == [DEK, para(1)]
+    assert drop_standfirst(load_html(html), [DEK, para(1)], "Another summary of the story.") == [DEK, para(1)]
