@@ -98,7 +98,46 @@ def filter_lines(
             line = " ".join(piece.text for piece in sentence_pieces(Line(0, line)))
         if line:
             kept.append(line)
-    return "\n\n".join(_drop_page_header(kept, title))
+    return "\n\n".join(_drop_page_header(_drop_teasers(kept), title))
+
+
+# A related-content label: alone on its line it heads a list of other stories' headlines;
+# before a colon, it is followed by one ("Related: The 15 weirdest galaxies").
+RELATED_LABEL = re.compile(
+    r"^(?:you may (?:also )?like|don'?t miss|related(?: (?:articles?|stories|content|coverage|reading))?|"
+    r"more (?:stories|news|headlines)|read (?:more|also|next)|also read|see also|"
+    r"recommended(?: for you)?|further reading|top stories|partner news|more from [\w ]{1,30})\b",
+    re.IGNORECASE,
+)
+LABEL_WORDS = 6  # a label line has at most this many words
+TEASER_WORDS = 20  # a headline in a list of other stories has at most this many words
+
+
+def _is_teaser(line: str) -> bool:
+    """A headline: short, and not ending with a full stop ("Who will make the Rock Hall?" does)."""
+    end = line.rstrip("\"'”’)]|").rstrip()
+    return len(_WORD.findall(line)) <= TEASER_WORDS and not end.endswith((".", "。"))
+
+
+def _drop_teasers(lines: list[str]) -> list[str]:
+    """Lines minus related-content labels with the headlines they introduce: "Related: X", and
+    "You may also like…" or "DON'T MISS" with the run of headlines below it."""
+    kept: list[str] = []
+    listing = False  # in the run of headlines below a label
+    for line in lines:
+        label = RELATED_LABEL.match(line)
+        if label is not None:
+            rest = line[label.end() :].strip()
+            if not rest.strip(".…!:") and len(_WORD.findall(line)) <= LABEL_WORDS:
+                listing = True
+                continue
+            if rest.startswith(":") and _is_teaser(rest[1:]):
+                continue
+        if listing and _is_teaser(line):
+            continue
+        listing = False
+        kept.append(line)
+    return kept
 
 
 HEADER_LINES = 3  # the headline, when trafilatura repeats it, is among the first lines

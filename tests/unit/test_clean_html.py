@@ -8,7 +8,7 @@ import pytest
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
-from pipeline.cleaning.html import clean_html
+from pipeline.cleaning.html import clean_html, filter_lines
 from pipeline.cleaning.html_chunks import add_continuations
 from pipeline.cleaning.html_meta import DATE_PARAMS, page_meta
 from pipeline.cleaning.html_standfirst import drop_standfirst
@@ -200,3 +200,26 @@ def test_without_a_description_or_a_match_nothing_goes() -> None:
     html = dek_page(f'<div class="top"><h2>{DEK}</h2></div>', f'<div class="body"><p>{para(1)}</p></div>')
     assert drop_standfirst(load_html(html), [DEK, para(1)], "") == [DEK, para(1)]
     assert drop_standfirst(load_html(html), [DEK, para(1)], "Another summary of the story.") == [DEK, para(1)]
+
+
+OWN_WORDS = [
+    "Related talks between the parties went on for weeks.",
+    "Recommended dose: 5 mg a day for adults, the agency said.",
+]
+
+
+@pytest.mark.parametrize(("lines", "left"), [
+    # a label, then other stories' headlines, up to the article's next paragraph
+    ([para(1), "You may also like...", "Who will make the Rock Hall in 2020?", "Band takes over Fan Vote",
+      para(2)], [para(1), para(2)]),
+    ([para(1), "DON'T MISS", "China furious at Macron [INSIGHT]", "NBA makes decision [VIDEO]"], [para(1)]),
+    # one headline after a label and a colon
+    ([para(1), "Related: The 15 Weirdest Galaxies in Our Universe", para(2)], [para(1), para(2)]),
+    # the words of a label inside the article's own text
+    ([para(1), *OWN_WORDS, para(2)], [para(1), *OWN_WORDS, para(2)]),
+    # a label followed by a full sentence: the list is over (or never began)
+    ([para(1), "Top stories", "The mayor said the vote was fair.", "Next steps"],
+     [para(1), "The mayor said the vote was fair.", "Next steps"]),
+])  # fmt: skip
+def test_related_labels_go_with_the_headlines_they_introduce(lines: list[str], left: list[str]) -> None:
+    assert filter_lines("\n".join(lines)).split("\n\n") == left
