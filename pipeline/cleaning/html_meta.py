@@ -29,7 +29,17 @@ class PageMeta:
 
 
 def page_meta(tree: HtmlElement) -> PageMeta:
-    """The page's metadata, read as trafilatura's metadata step does (its author search works on a copy)."""
+    """The page's metadata, read as trafilatura's metadata step does (its author search works on a copy).
+
+    Nothing found where that step fails on a malformed page (bare_extraction gives up then too).
+    """
+    try:
+        return _page_meta(tree)
+    except (TypeError, ValueError):
+        return PageMeta(dict.fromkeys(("title", "author", "published", "outlet"), ""), None, "")
+
+
+def _page_meta(tree: HtmlElement) -> PageMeta:
     from htmldate import find_date
     from trafilatura import metadata as m
     from trafilatura.utils import line_processing

@@ -223,3 +223,15 @@ OWN_WORDS = [
 ])  # fmt: skip
 def test_related_labels_go_with_the_headlines_they_introduce(lines: list[str], left: list[str]) -> None:
     assert filter_lines("\n".join(lines)).split("\n\n") == left
+
+
+def test_a_metadata_step_that_fails_leaves_the_fields_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trafilatura import metadata
+
+    def broken(tree: Any) -> Any:
+        raise ValueError("malformed page")
+
+    monkeypatch.setattr(metadata, "examine_meta", broken)
+    found = page_meta(load_html(META_PAGE))
+    assert found.meta == {"title": "", "author": "", "published": "", "outlet": ""}
+    assert (found.url, found.description) == (None, "")
