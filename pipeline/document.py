@@ -159,7 +159,16 @@ def _build(cls: type[T], data: Mapping[str, Any]) -> T:
     return cls(**values)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _to_jsonable(value: Any) -> Any:
+    # Exact types first: every message and index write passes here, text_map has a tuple
+    # per line, and the ABC checks below cost several times more per value.
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, tuple | list):
+        return [_to_jsonable(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _to_jsonable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, Mapping):

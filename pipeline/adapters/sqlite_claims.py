@@ -123,7 +123,10 @@ class SqliteClaims:
         )
         texts: dict[str, list[str]] = {}
         for row in rows:
-            texts.setdefault(row["speaker_key"], []).append(row["text"])
+            # The outlets' own statements group only through the same figure: look for
+            # their neighbours by the figures' words ("19", "air", "defence"), not the text.
+            clue = " ".join(row["figure_texts"]) if row["speaker_key"] == "" else row["text"]
+            texts.setdefault(row["speaker_key"], []).append(clue)
         self._regroup(set(old) | set(texts), doc.id, texts, old)
         return len(rows)
 
@@ -166,8 +169,10 @@ class SqliteClaims:
     def _neighbourhood(self, speaker: str, doc_id: str, texts: list[str],
                        old_groups: set[str]) -> list[tuple[str, str, str, str, str, int]]:
         # Content words only: "said" or "that" would match most of the speaker's claims.
-        words = list(dict.fromkeys(w for t in texts for w in re.findall(r"\w{4,}", t.casefold())
-                                   if w not in STOP_WORDS))
+        # Numbers count for statements, whose clues are their figures.
+        shortest = 1 if speaker == "" else 4
+        words = list(dict.fromkeys(w for t in texts for w in re.findall(r"\w+", t.casefold())
+                                   if len(w) >= shortest and w not in STOP_WORDS))
         ids: set[str] = set()
         if words:
             match = " OR ".join(f'"{w}"' for w in words[:MATCH_WORDS])
