@@ -1,7 +1,8 @@
 """The embedded stories table, in the same SQLite file as the document index (does I/O).
 
-    doc_story(doc_id, story_id, gen)   which story each document is in, and the
-                                       generation of the story store that said so
+    doc_story(doc_id, story_id, gen,   which story each document is in, the generation
+              member)                  of the story store that said so, and the
+                                       document's `story_member` summary
     stories(id, record, last_seen)     one `to_story_record` per story, as JSON
 
 `update(doc, labels)` runs in the index task after the document is written: it
@@ -14,6 +15,7 @@ replaced them (`duplicate_of`), all in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,11 +24,11 @@ from typing import Any
 
 from pipeline.adapters.sqlite_index import create_schema
 from pipeline.document import Document
-from pipeline.stories.record import to_story_record
+from pipeline.stories.record import story_member, to_story_record
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS doc_story (
-    doc_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, gen INTEGER NOT NULL
+    doc_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, gen INTEGER NOT NULL, member TEXT
 );
 CREATE INDEX IF NOT EXISTS doc_story_story ON doc_story (story_id);
 CREATE TABLE IF NOT EXISTS stories (
@@ -45,6 +47,10 @@ class SqliteStories:
         self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA busy_timeout=60000")
         create_schema(self._db, _SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(doc_story)")}
+        if "member" not in columns:  # a file from before members were kept: add the column
+            with contextlib.suppress(sqlite3.OperationalError):  # another process just did
+                self._db.execute("ALTER TABLE doc_story ADD COLUMN member TEXT")
 
     def close(self) -> None:
         self._db.close()
@@ -90,12 +96,18 @@ class SqliteStories:
                 "UPDATE documents SET story_id = ?, body = json_set(body, '$.story_id', ?) WHERE id = ?",
                 (story, story, doc_id),
             )
+        db.execute("UPDATE doc_story SET member = ? WHERE doc_id = ?",
+                   (json.dumps(story_member(doc), ensure_ascii=False), doc.id))
         if doc.versions:
             marks = [(doc.id, doc.id, v) for v in doc.versions]
             db.executemany(
                 "UPDATE documents SET duplicate_of = ?, body = json_set(body, '$.duplicate_of', ?)"
                 " WHERE id = ?",
                 marks,
+            )
+            db.executemany(
+                "UPDATE doc_story SET member = json_set(member, '$.duplicate_of', ?) WHERE doc_id = ?",
+                [(doc.id, v) for v in doc.versions],
             )
             touched.update(
                 r[0]
@@ -105,10 +117,12 @@ class SqliteStories:
         return touched
 
     def _rebuild(self, story: str) -> None:
+        # Each member's summary; the whole body only for rows written before summaries were kept.
         bodies = [
             json.loads(b)
             for (b,) in self._db.execute(
-                "SELECT d.body FROM doc_story s JOIN documents d ON d.id = s.doc_id WHERE s.story_id = ?",
+                "SELECT coalesce(s.member, d.body) FROM doc_story s JOIN documents d ON d.id = s.doc_id"
+                " WHERE s.story_id = ?",
                 (story,),
             )
         ]

@@ -26,35 +26,50 @@ def _when(doc: Document) -> str:
     return doc.published or doc.received_at
 
 
+def story_member(d: Document | Mapping[str, Any]) -> dict[str, Any]:
+    """What the story record needs of one document, small enough to keep beside it: the
+    stories table rebuilds a record from these rather than from every member's body."""
+    if isinstance(d, Mapping) and d.get("member") == 1:
+        return dict(d)
+    doc = _doc(d)
+    return {
+        "member": 1, "id": doc.id, "title": doc.title, "when": _when(doc), "outlet": doc.outlet,
+        "duplicate_of": doc.duplicate_of, "sources": [s for s in (doc.sources or (doc.source,)) if s],
+        "entities": [[e.canonical, e.label] for e in doc.entities],
+        "n_claims": len(doc.claims), "n_conflicting": sum(c.conflict for c in doc.claims),
+    }
+
+
 def to_story_record(story_id: str, docs: Sequence[Document | Mapping[str, Any]]) -> dict[str, Any]:
-    """id, title, first/last seen, outlets, documents, sources, top entities, claim counts."""
-    members = sorted((_doc(d) for d in docs), key=lambda d: (_when(d) or "~", d.id))
-    titled = [d for d in members if d.title] or members
+    """id, title, first/last seen, outlets, documents, sources, top entities, claim counts.
+
+    `docs`: Documents, index bodies or `story_member`s, in any mix."""
+    members = sorted((story_member(d) for d in docs), key=lambda m: (m["when"] or "~", m["id"]))
+    titled = [m for m in members if m["title"]] or members
     # The title comes from the article most connected to the others (most shared
     # entity names), the first one on a tie: the story's centre, not an outlier.
-    names = [{e.canonical for e in d.entities} for d in members]
-    weight = Counter(n for ns in names for n in ns)
-    central = max(titled, key=lambda d: (sum(weight[e.canonical] - 1 for e in d.entities), -members.index(d)))
-    seen = sorted(w for w in (_when(d) for d in members) if w)
+    weight = Counter(n for m in members for n in {name for name, _ in m["entities"]})
+    central = max(titled, key=lambda m: (sum(weight[name] - 1 for name, _ in m["entities"]),
+                                         -members.index(m)))
+    seen = sorted(m["when"] for m in members if m["when"])
     entity_docs: Counter[tuple[str, str]] = Counter()
-    for d in members:
-        for key in {(e.canonical, e.label) for e in d.entities}:
-            entity_docs[key] += 1
-    claims = [c for d in members for c in d.claims]
+    for m in members:
+        for name, label in {(name, label) for name, label in m["entities"]}:
+            entity_docs[name, label] += 1
     return {
         "id": story_id,
-        "title": central.title,
+        "title": central["title"],
         "first_seen": seen[0] if seen else "",
         "last_seen": seen[-1] if seen else "",
-        "outlets": sorted({d.outlet for d in members if d.outlet}),
-        "documents": [d.id for d in members],
+        "outlets": sorted({m["outlet"] for m in members if m["outlet"]}),
+        "documents": [m["id"] for m in members],
         "n_documents": len(members),
-        "duplicates": sorted(d.id for d in members if d.duplicate_of),
-        "sources": sorted({s for d in members for s in (d.sources or (d.source,)) if s}),
+        "duplicates": sorted(m["id"] for m in members if m["duplicate_of"]),
+        "sources": sorted({s for m in members for s in m["sources"]}),
         "top_entities": [
             {"name": name, "label": label, "documents": n}
             for (name, label), n in sorted(entity_docs.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_ENTITIES]
         ],
-        "n_claims": len(claims),
-        "n_conflicting_claims": sum(c.conflict for c in claims),
+        "n_claims": sum(m["n_claims"] for m in members),
+        "n_conflicting_claims": sum(m["n_conflicting"] for m in members),
     }

@@ -51,3 +51,34 @@ def test_versions_are_hidden_from_search_unless_asked(tmp_path: Path) -> None:
     assert [h["id"] for h in index.search("summit Alpha")] == [newer.id]
     assert {h["id"] for h in index.search("summit Alpha", duplicates=True)} == {A.id, newer.id}
     assert stories.get("s-1")["duplicates"] == [A.id]
+
+
+def test_a_record_rebuilt_from_member_summaries_equals_one_built_from_the_documents(tmp_path: Path) -> None:
+    from pipeline.stories.record import to_story_record
+    from tests.factories import make_claim, make_entity
+
+    a = make_document("Rutte in Brussels.", text="Rutte in Brussels.", title="Alpha", outlet="One",
+                      entities=(make_entity("Mark Rutte"), make_entity("Brussels", "GPE")),
+                      claims=(make_claim("we will help", speaker="Mark Rutte"),))
+    b = make_document("Rutte again.", text="Rutte again.", title="Beta", outlet="Two",
+                      entities=(make_entity("Mark Rutte"),))
+    index = SqliteIndex(tmp_path / "index.sqlite3")
+    index.write([a, b])
+    stories = SqliteStories(tmp_path / "index.sqlite3")
+    stories.update_many([(a, {a.id: (1, "s-1")}), (b, {a.id: (2, "s-1"), b.id: (2, "s-1")})])
+    assert stories.get("s-1") == to_story_record("s-1", [a, b])
+
+
+def test_an_index_file_from_before_member_summaries_still_rebuilds_its_stories(tmp_path: Path) -> None:
+    import sqlite3
+
+    index, _ = _setup(tmp_path)
+    db = sqlite3.connect(tmp_path / "index.sqlite3")
+    db.executescript("DROP TABLE doc_story; CREATE TABLE doc_story (doc_id TEXT PRIMARY KEY,"
+                     " story_id TEXT NOT NULL, gen INTEGER NOT NULL);")
+    db.execute("INSERT INTO doc_story VALUES (?, 's-1', 1)", (A.id,))
+    db.commit()
+    db.close()
+    stories = SqliteStories(tmp_path / "index.sqlite3")  # adds the column
+    stories.update(B, {A.id: (2, "s-1"), B.id: (2, "s-1")})  # A has no summary: read from its body
+    assert sorted(stories.get("s-1")["documents"]) == sorted([A.id, B.id])
