@@ -72,7 +72,7 @@ def test_a_record_rebuilt_from_member_summaries_equals_one_built_from_the_docume
 def test_an_index_file_from_before_member_summaries_still_rebuilds_its_stories(tmp_path: Path) -> None:
     import sqlite3
 
-    index, _ = _setup(tmp_path)
+    _setup(tmp_path)
     db = sqlite3.connect(tmp_path / "index.sqlite3")
     db.executescript("DROP TABLE doc_story; CREATE TABLE doc_story (doc_id TEXT PRIMARY KEY,"
                      " story_id TEXT NOT NULL, gen INTEGER NOT NULL);")
