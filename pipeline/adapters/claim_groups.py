@@ -4,8 +4,8 @@
     <prefix>:f:<unit>:<value>  the same for the outlets' own statements, filed by figure
 
 `assign(doc)` files the document's claims, reads every claim of the same speakers
-back and runs `grouping.group_refs` over them, so a worker sees all claims written
-before its read.
+back and runs `grouping.group_refs` over them (for a speaker with many claims, over the
+NEIGHBOURS most like the document's), so a worker sees all claims written before its read.
 
 Limit: the group stamped here is provisional. The id is a hash of the speaker and the
 group's smallest member key, so it is the same whatever the order of the claims seen so
@@ -27,10 +27,13 @@ from dataclasses import replace
 
 import redis
 
-from pipeline.claims.grouping import ClaimRef, group_refs, speaker_key
+from pipeline.claims.grouping import ClaimRef, group_refs, neighbourhood, speaker_key
 from pipeline.claims.records import claim_key, claim_ref
 from pipeline.document import Document, Figure
 from pipeline.errors import TransientError
+
+
+NEIGHBOURS = 40  # other claims of a speaker grouped with a new document's (see grouping.neighbourhood)
 
 
 class ClaimGroups:
@@ -62,7 +65,8 @@ class ClaimGroups:
             stored = {k: v for part in pipe.execute() for k, v in part.items()}
         except redis.RedisError as exc:
             raise TransientError("redis unavailable for claim groups") from exc
-        grouped = group_refs(_load(v) for v in stored.values())
+        own = {ref.key for ref in refs}
+        grouped = group_refs(neighbourhood((_load(v) for v in stored.values()), own, NEIGHBOURS))
         claims = []
         for c in doc.claims:
             g = grouped.get(claim_key(doc, c))

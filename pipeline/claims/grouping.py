@@ -47,7 +47,7 @@ _SPLIT = re.compile(r"[.!?;:–—]+|,\s")
 class ClaimRef:
     """What grouping needs to know about one claim."""
 
-    key: str  # unique and stable: "<doc id>:<start>"
+    key: str  # unique and stable: "<doc id>:<start>-<end>"
     doc_id: str
     speaker: str  # canonical speaker ("" for the outlet's own statements)
     text: str
@@ -73,6 +73,29 @@ def group_refs(refs: Iterable[ClaimRef], threshold: float = THRESHOLD) -> dict[s
             conflict = has_conflict(cluster)
             for r in cluster:
                 out[r.key] = Grouped(group, conflict)
+    return out
+
+
+def neighbourhood(refs: Iterable[ClaimRef], own: set[str], limit: int) -> list[ClaimRef]:
+    """The claims that the `own` claim keys could group with.
+
+    A speaker with up to `limit` other claims: all of them. Beyond that, grouping all of
+    them for every new document grows with the square of the speaker's claims (measured:
+    180 ms per document for "police" after 2000 articles); then only the `limit` others
+    most similar to one of the own claims, by the measure grouping itself uses.
+    """
+    by_speaker: dict[str, list[ClaimRef]] = defaultdict(list)
+    for ref in refs:
+        by_speaker[speaker_key(ref.speaker)].append(ref)
+    out: list[ClaimRef] = []
+    for members in by_speaker.values():
+        mine = [r for r in members if r.key in own]
+        others = [r for r in members if r.key not in own]
+        if len(others) > limit and mine:
+            units = [clauses(r.text) for r in mine]
+            others.sort(key=lambda r: (-max(similarity(u, clauses(r.text)) for u in units), r.key))
+            others = others[:limit]
+        out += mine + others
     return out
 
 
