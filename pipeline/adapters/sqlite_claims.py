@@ -90,23 +90,28 @@ class SqliteClaims:
         return self.write_many([doc])
 
     def write_many(self, docs: Sequence[Document]) -> int:
-        """`write` for each document, in one transaction. Returns the claim count."""
+        """`write` for each document, in one transaction, each speaker they touch regrouped
+        once for the batch. Returns the claim count."""
+        old: dict[str, set[str]] = defaultdict(set)  # speaker -> groups the documents were in
+        clues: dict[str, dict[str, list[str]]] = defaultdict(dict)  # speaker -> doc -> clues
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            count = sum(self._replace(doc) for doc in docs)
+            count = sum(self._replace(doc, old, clues) for doc in docs)
+            self._regroup(old, clues)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         return count
 
-    def _replace(self, doc: Document) -> int:
+    def _replace(self, doc: Document, old: dict[str, set[str]],
+                 clues: dict[str, dict[str, list[str]]]) -> int:
+        """Swap the document's rows; note its speakers' old groups and its new claims' clues."""
         rows = [_row(r) for r in to_claim_records(doc)]
-        old: dict[str, set[str]] = {}
         for key, group in self._db.execute(
             "SELECT speaker_key, group_id FROM claims WHERE doc_id = ?", (doc.id,)
         ):
-            old.setdefault(key, set()).add(group)
+            old[key].add(group)
         self._db.execute(
             "DELETE FROM claims_text WHERE rowid IN (SELECT rowid FROM claims WHERE doc_id = ?)",
             (doc.id,),
@@ -121,29 +126,26 @@ class SqliteClaims:
         self._db.execute(
             f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS} WHERE doc_id = ?", (doc.id,)
         )
-        texts: dict[str, list[str]] = {}
         for row in rows:
             # The outlets' own statements group only through the same figure: look for
             # their neighbours by the figures' words ("19", "air", "defence"), not the text.
             clue = " ".join(row["figure_texts"]) if row["speaker_key"] == "" else row["text"]
-            texts.setdefault(row["speaker_key"], []).append(clue)
-        self._regroup(set(old) | set(texts), doc.id, texts, old)
+            clues[row["speaker_key"]].setdefault(doc.id, []).append(clue)
         return len(rows)
 
-    def _regroup(self, speakers: set[str], doc_id: str, texts: dict[str, list[str]],
-                 old_groups: dict[str, set[str]]) -> None:
+    def _regroup(self, old: dict[str, set[str]], clues: dict[str, dict[str, list[str]]]) -> None:
         """Regroup the claims a write can affect.
 
         A speaker with up to EXACT_REGROUP_MAX claims is regrouped whole: exact, and the same
         whatever the arrival order. Beyond that (the outlets' own statements, a head of
         state in a long-running corpus), regrouping everything on every write grows with
         the square of the speaker's claims (measured: 83 ms per write after only 150
-        documents, 25 ms with the bound at 40); then only the CANDIDATES claims most like this
-        document's (full-text rank), the groups they and the document's old claims belong to,
-        and the document's own claims are regrouped: bounded work, at the price of exactness
+        documents, 25 ms with the bound at 40); then only the CANDIDATES claims most like each
+        document's (full-text rank), the groups they and the documents' old claims belong to,
+        and the documents' own claims are regrouped: bounded work, at the price of exactness
         for claims no candidate search reaches.
         """
-        for speaker in sorted(speakers):
+        for speaker in sorted(set(old) | set(clues)):
             (count,) = self._db.execute(
                 "SELECT count(*) FROM claims WHERE speaker_key = ?", (speaker,)
             ).fetchone()
@@ -153,8 +155,7 @@ class SqliteClaims:
                     " WHERE speaker_key = ?", (speaker,)
                 ).fetchall()
             else:
-                selected = self._neighbourhood(speaker, doc_id, texts.get(speaker, []),
-                                               old_groups.get(speaker, set()))
+                selected = self._neighbourhood(speaker, clues.get(speaker, {}), old.get(speaker, set()))
             refs = [
                 ClaimRef(key=k, doc_id=d, speaker=speaker, text=t, figures=_figures(f))
                 for k, d, t, f, _, _ in selected
@@ -166,31 +167,34 @@ class SqliteClaims:
                  if stored[key] != (g.group, int(g.conflict))],  # most groups do not change
             )
 
-    def _neighbourhood(self, speaker: str, doc_id: str, texts: list[str],
+    def _neighbourhood(self, speaker: str, clues: dict[str, list[str]],
                        old_groups: set[str]) -> list[tuple[str, str, str, str, str, int]]:
-        # Content words only: "said" or "that" would match most of the speaker's claims.
-        # Numbers count for statements, whose clues are their figures.
-        shortest = 1 if speaker == "" else 4
-        words = list(dict.fromkeys(w for t in texts for w in re.findall(r"\w+", t.casefold())
-                                   if len(w) >= shortest and w not in STOP_WORDS))
         ids: set[str] = set()
-        if words:
-            match = " OR ".join(f'"{w}"' for w in words[:MATCH_WORDS])
-            ids = {i for (i,) in self._db.execute(
-                "SELECT c.id FROM claims_text f JOIN claims c ON c.rowid = f.rowid"
-                " WHERE claims_text MATCH ? AND c.speaker_key = ? ORDER BY bm25(claims_text) LIMIT ?",
-                (match, speaker, CANDIDATES),
-            )}
+        for texts in clues.values():
+            # Content words only: "said" or "that" would match most of the speaker's claims.
+            # Numbers count for statements, whose clues are their figures.
+            shortest = 1 if speaker == "" else 4
+            words = list(dict.fromkeys(w for t in texts for w in re.findall(r"\w+", t.casefold())
+                                       if len(w) >= shortest and w not in STOP_WORDS))
+            if words:
+                match = " OR ".join(f'"{w}"' for w in words[:MATCH_WORDS])
+                ids |= {i for (i,) in self._db.execute(
+                    "SELECT c.id FROM claims_text f JOIN claims c ON c.rowid = f.rowid"
+                    " WHERE claims_text MATCH ? AND c.speaker_key = ?"
+                    " ORDER BY bm25(claims_text) LIMIT ?",
+                    (match, speaker, CANDIDATES),
+                )}
         marks = ",".join("?" * len(ids)) or "''"
         groups = old_groups | {g for (g,) in self._db.execute(
             f"SELECT DISTINCT group_id FROM claims WHERE id IN ({marks})", sorted(ids),  # noqa: S608
         ) if g}
         gmarks = ",".join("?" * len(groups)) or "''"
+        dmarks = ",".join("?" * len(clues)) or "''"
         return list(self._db.execute(
             "SELECT id, doc_id, text, figures, group_id, conflict FROM claims"  # noqa: S608
-            " WHERE speaker_key = ? AND"
-            f" (doc_id = ? OR id IN ({marks}) OR group_id IN ({gmarks}))",
-            [speaker, doc_id, *sorted(ids), *sorted(groups)],
+            f" WHERE speaker_key = ? AND (doc_id IN ({dmarks}) OR id IN ({marks})"
+            f" OR group_id IN ({gmarks}))",
+            [speaker, *clues, *sorted(ids), *sorted(groups)],
         ))
 
     # -- reading -------------------------------------------------------------
