@@ -196,14 +196,22 @@ def _average_link(members: list[ClaimRef], threshold: float) -> list[list[ClaimR
     units = [clauses(r.text) for r in members]
     n = len(members)
     sims: dict[tuple[int, int], float] = {}
-    index: dict[str, set[int]] = defaultdict(set)
-    for i, u in enumerate(units):
-        for w in set().union(*u) if u else ():
-            index[w].add(i)
+    # Only pairs that can score are compared: claims sharing a content word, or for the
+    # outlets' own statements (which need the same figure) claims sharing a figure value.
+    statements = bool(members) and not members[0].speaker
+    keys: list[set[object]] = [
+        {f.value for f in r.figures if f.value is not None} if statements
+        else set().union(*u) if u else set()
+        for r, u in zip(members, units, strict=True)
+    ]
+    index: dict[object, set[int]] = defaultdict(set)
+    for i, ks in enumerate(keys):
+        for k in ks:
+            index[k].add(i)
     for i in range(n):
         candidates: set[int] = set()
-        for w in set().union(*units[i]) if units[i] else ():
-            candidates |= {j for j in index[w] if j > i}
+        for k in keys[i]:
+            candidates |= {j for j in index[k] if j > i}
         for j in candidates:
             score = _pair_score(members[i], members[j], units[i], units[j])
             if score > 0:
