@@ -6,9 +6,16 @@ hold the same record: the full document plus flat keyword fields Kibana aggregat
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pipeline.document import Document
+
+
+def without_bulk(doc: Document) -> Document:
+    """The document as the indices need it: without the original input and the offset
+    map, which `to_search_body` leaves out anyway (half a message, or more for HTML)."""
+    return replace(doc, raw_text="", text_map=())
 
 
 def to_search_body(doc: Document) -> dict[str, Any]:

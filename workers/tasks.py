@@ -24,6 +24,7 @@ from pipeline.adapters.files import URL_LIST_SUFFIX, fingerprint, read_dropped_f
 from pipeline.adapters.web import fetch_url as fetch_document
 from pipeline.document import Document
 from pipeline.errors import BadInput, PipelineError, SkipDocument, TransientError
+from pipeline.index import without_bulk
 from pipeline.run import record_step, run_stages
 from workers import metrics
 from workers.app import app
@@ -138,7 +139,7 @@ def process_documents(payloads: list[dict[str, Any]]) -> None:
         with process_documents.each_source(payload["source"]):
             doc = run_stages(Document.from_dict(payload), stages)
             metrics.observe_history(doc.history)
-            enriched.append(doc.to_dict())
+            enriched.append(without_bulk(doc).to_dict())
     if enriched:
         index_documents.delay(enriched)
 

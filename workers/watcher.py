@@ -22,6 +22,7 @@ from pipeline.adapters.files import fingerprint, is_candidate
 from pipeline.adapters.ledger import Ledger
 
 log = structlog.get_logger("newsflow.watcher")
+SWEEP_SLICE = 64  # files checked against the ledger before the start-up sweep enqueues them
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -69,7 +70,9 @@ class FolderWatcher:
     # -- the start-up sweep ------------------------------------------------------
     def sweep(self) -> int:
         """Enqueue files that are new or changed since the ledger last saw them."""
-        return self._offer([(path, root) for path, root in candidate_files(self.roots)])
+        found = candidate_files(self.roots)
+        # In slices: the first files are on their way to the workers while later ones are checked.
+        return sum(self._offer(found[at: at + SWEEP_SLICE]) for at in range(0, len(found), SWEEP_SLICE))
 
     # -- live events ---------------------------------------------------------------
     def start(self) -> None:

@@ -32,7 +32,6 @@ from pipeline.claims.records import claim_key, claim_ref
 from pipeline.document import Document, Figure
 from pipeline.errors import TransientError
 
-
 NEIGHBOURS = 40  # other claims of a speaker grouped with a new document's (see grouping.neighbourhood)
 
 
