@@ -2,9 +2,10 @@
 
     python bench/throughput.py [--docs 2000] [--workers 1] [--concurrency 2] [--drops 20]
 
-(a) reference: our stages called directly (`run_stages` over `get_stages()`, the same
-    Redis-backed registries the workers use, spaCy batched per document), the corpus split
-    across as many processes as (b) has pool processes;
+(a) reference, run before and after (b) (their mean is the yardstick): our stages called
+    directly (`run_stages` over `get_stages()`, the same Redis-backed registries the workers
+    use, spaCy batched per document), the corpus split across as many processes as (b) has
+    pool processes;
 (b) the full pipeline: the files sit in a watched folder, `newsflow watch` enqueues them,
     real Celery worker processes on a private Redis run ingest → process → index, until every
     document is searchable in the embedded index.
@@ -134,7 +135,8 @@ def run_reference(paths: list[Path], processes: int, tmp: Path) -> float:
 
 # ------------------------------------------------------------------------ pipeline
 class Pipeline:
-    def __init__(self, tmp: Path, workers: int, concurrency: int) -> None:
+    def __init__(self, tmp: Path, workers: int, concurrency: int, **settings_env: str) -> None:
+        """`settings_env`: other settings for workers and watcher, e.g. batch_size="4"."""
         from config.settings import Settings
         from workers.local import WorkerProcesses
 
@@ -142,6 +144,7 @@ class Pipeline:
         self.redis = start_redis(self.home)
         self.env = base_env(self.home, self.redis.url)
         self.env["NEWSFLOW_CONCURRENCY"] = str(concurrency)
+        self.env.update({f"NEWSFLOW_{k.upper()}": v for k, v in settings_env.items()})
         settings = Settings(home=self.home, redis_url=self.redis.url, concurrency=concurrency)
         self.pool = WorkerProcesses(settings, self.redis.url, processes=workers, env=self.env)
         self.watcher: subprocess.Popen[bytes] | None = None
@@ -251,8 +254,11 @@ def main() -> None:
         processes = args.workers * args.concurrency
         print(f"corpus: {len(paths)} documents, {n_words} words; {processes} processes", flush=True)
 
-        ref_s = run_reference(paths, processes, tmp)
-        print(f"(a) reference: {len(paths) / ref_s:.1f} docs/s", flush=True)
+        # Reference, pipeline, reference again: a shared machine's speed drifts over minutes
+        # (seen here: the same code measured 0.80 and 0.93 an hour apart); the pipeline is
+        # compared with the mean of the two references around it, and the drift is printed.
+        ref_before = run_reference(paths, processes, tmp / "before")
+        print(f"(a) reference: {len(paths) / ref_before:.1f} docs/s", flush=True)
 
         pipeline = Pipeline(tmp, args.workers, args.concurrency)
         try:
@@ -262,15 +268,19 @@ def main() -> None:
             rss = pipeline.worker_rss_mib()
         finally:
             pipeline.stop()
+        ref_after = run_reference(paths, processes, tmp / "after")
+        print(f"(a) reference again: {len(paths) / ref_after:.1f} docs/s", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+    ref_s = (ref_before + ref_after) / 2
     ratio = ref_s / pipe_s
     p50 = statistics.median(latencies)
     p95 = sorted(latencies)[max(0, round(0.95 * len(latencies)) - 1)]
     result = {
         "docs": len(paths), "words": n_words, "processes": processes,
         "reference_docs_per_s": round(len(paths) / ref_s, 2),
+        "reference_drift": round(ref_before / ref_after, 3),  # >1: the machine sped up
         "pipeline_docs_per_s": round(len(paths) / pipe_s, 2),
         "ratio": round(ratio, 3), "latency_p50_s": round(p50, 3), "latency_p95_s": round(p95, 3),
         "worker_rss_mib": round(rss, 1), "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
