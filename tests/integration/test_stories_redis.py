@@ -22,6 +22,7 @@ from pipeline.stories import grouping
 from pipeline.stories.features import story_features
 from tests.conftest import Newsflow
 from tests.factories import make_document, make_entity
+from tests.unit.test_stories import RAHMAN, RAHMAN_2
 
 pytestmark = pytest.mark.integration
 
@@ -177,14 +178,6 @@ def test_pipeline_end_to_end_dedups_and_groups(newsflow: Newsflow, tmp_path: Pat
 
 # -- bounded work per arrival, on small hand-made articles ----------------------------------
 
-RAHMAN = (
-    "Wladimir Klitschko stopped Hasim Rahman in the seventh round in Mannheim, Germany on Saturday "
-    "to retain his heavyweight titles. Rahman, 35, was a late substitute. Klitschko improved to 52-3."
-)
-RAHMAN_2 = (
-    "Heavyweight champion Wladimir Klitschko beat American Hasim Rahman in seven rounds at the SAP Arena "
-    "in Mannheim. Klitschko dominated Rahman from the opening bell and the referee stopped it."
-)
 RAHMAN_COPY = (  # RAHMAN with its sentences in another order: a copy, not a write-up
     "Rahman, 35, was a late substitute. Klitschko improved to 52-3. Wladimir Klitschko stopped Hasim "
     "Rahman in the seventh round in Mannheim, Germany on Saturday to retain his heavyweight titles."
