@@ -77,17 +77,17 @@ class NewsflowTask(Task):  # type: ignore[misc]
         except (TransientError, SoftTimeLimitExceeded, Retry, Ignore, Reject):
             raise  # the whole message: retried, or recorded by on_failure
         except Exception as exc:  # BadInput, or a bug met by this input only: keep it with its reason
-            self._record_failure([source], exc)
+            self.record_failure([source], exc)
 
     def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        self._record_failure(_sources_of(tuple(args)), exc)
+        self.record_failure(_sources_of(tuple(args)), exc)
 
     def on_retry(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         metrics.RETRIES.labels(self.name).inc()
         for source in _sources_of(tuple(args)):
             get_ledger().note_retry(source, reason=f"{type(exc).__name__}: {exc}")
 
-    def _record_failure(self, sources: list[str], exc: BaseException) -> None:
+    def record_failure(self, sources: list[str], exc: BaseException) -> None:
         attempts = self.request.retries + 1
         metrics.FAILURES.labels(self.name, type(exc).__name__).inc(len(sources))
         reason = f"{type(exc).__name__}: {exc}"
@@ -158,7 +158,7 @@ def index_documents(payloads: list[dict[str, Any]]) -> None:
     for doc in docs:
         if doc.id in rejected:
             reason = BadInput(f"index rejected the document: {rejected[doc.id]}")
-            index_documents._record_failure([doc.source], reason)
+            index_documents.record_failure([doc.source], reason)
     docs = [doc for doc in docs if doc.id not in rejected]
     if (stories := get_story_index()) is not None:  # stories table or index, regrouped on write
         store = get_story_store()
