@@ -11,7 +11,6 @@ FTS5 over text and speaker answers `newsflow claims --search` and `search --clai
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.adapters.sqlite_index import create_schema, fts_query, replace_old_fts
-from pipeline.claims.grouping import STOP_WORDS, ClaimRef, group_refs, speaker_key
+from pipeline.claims.grouping import ClaimRef, group_refs, match_keys, speaker_key
 from pipeline.claims.records import to_claim_records
 from pipeline.document import Document, Figure
 
 EXACT_REGROUP_MAX = 20  # a speaker with this many claims or fewer is regrouped whole (exact)
-CANDIDATES = 30  # beyond that: the claims most like the new document's, by full-text rank
-MATCH_WORDS = 40  # words of the new claims used to find those candidates
+CANDIDATES = 30  # beyond that: for each new claim, the claims sharing most of its match keys
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claims (
@@ -38,6 +36,11 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE INDEX IF NOT EXISTS claims_doc ON claims(doc_id);
 CREATE INDEX IF NOT EXISTS claims_speaker ON claims(speaker_key);
 CREATE INDEX IF NOT EXISTS claims_group ON claims(group_id);
+-- What each claim can group through (grouping.match_keys), per speaker: finds the
+-- claims a new one could join without reading all of the speaker's.
+CREATE TABLE IF NOT EXISTS claim_keys (speaker_key TEXT, key TEXT, claim_id TEXT);
+CREATE INDEX IF NOT EXISTS claim_keys_lookup ON claim_keys(speaker_key, key);
+CREATE INDEX IF NOT EXISTS claim_keys_claim ON claim_keys(claim_id);
 -- Full text with each claim's rowid (see documents_text in sqlite_index).
 CREATE VIRTUAL TABLE IF NOT EXISTS claims_text USING fts5(
     text, speaker, tokenize = 'porter unicode61'
@@ -45,6 +48,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS claims_text USING fts5(
 """
 # The full-text row of each claim: its rowid, text and speaker as written or canonical.
 _TEXT_ROWS = "SELECT rowid, text, coalesce(nullif(speaker_canonical, ''), speaker) FROM claims"
+Keys = tuple[frozenset[str], int]  # grouping.match_keys: keys, and how many must be shared
 _COLUMNS = (
     "id",
     "doc_id",
@@ -80,6 +84,30 @@ class SqliteClaims:
         create_schema(self._db, _SCHEMA)
         replace_old_fts(self._db, "claims_fts",
                         f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS}")
+        self._fill_keys()
+
+    def _fill_keys(self) -> None:
+        """Give the claims of an index file made before claim_keys existed their keys. Once."""
+        rows_without_keys = (
+            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM claim_keys) AND EXISTS (SELECT 1 FROM claims)"
+        )
+        if self._db.execute(rows_without_keys).fetchone() is None:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._db.execute(rows_without_keys).fetchone() is not None:  # nobody did meanwhile
+                for key, doc_id, speaker, text, figures in self._db.execute(
+                    "SELECT id, doc_id, speaker_key, text, figures FROM claims"
+                ).fetchall():
+                    keys, _ = match_keys(_ref(key, doc_id, speaker, text, figures))
+                    self._db.executemany(
+                        "INSERT INTO claim_keys (speaker_key, key, claim_id) VALUES (?, ?, ?)",
+                        [(speaker, k, key) for k in keys],
+                    )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -93,20 +121,19 @@ class SqliteClaims:
         """`write` for each document, in one transaction, each speaker they touch regrouped
         once for the batch. Returns the claim count."""
         old: dict[str, set[str]] = defaultdict(set)  # speaker -> groups the documents were in
-        clues: dict[str, dict[str, list[str]]] = defaultdict(dict)  # speaker -> doc -> clues
+        clues: dict[str, list[Keys]] = defaultdict(list)  # speaker -> the new claims' match keys
         self._db.execute("BEGIN IMMEDIATE")
         try:
             count = sum(self._replace(doc, old, clues) for doc in docs)
-            self._regroup(old, clues)
+            self._regroup(old, clues, [doc.id for doc in docs])
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         return count
 
-    def _replace(self, doc: Document, old: dict[str, set[str]],
-                 clues: dict[str, dict[str, list[str]]]) -> int:
-        """Swap the document's rows; note its speakers' old groups and its new claims' clues."""
+    def _replace(self, doc: Document, old: dict[str, set[str]], clues: dict[str, list[Keys]]) -> int:
+        """Swap the document's rows; note its speakers' old groups and its new claims' keys."""
         rows = [_row(r) for r in to_claim_records(doc)]
         for key, group in self._db.execute(
             "SELECT speaker_key, group_id FROM claims WHERE doc_id = ?", (doc.id,)
@@ -114,6 +141,10 @@ class SqliteClaims:
             old[key].add(group)
         self._db.execute(
             "DELETE FROM claims_text WHERE rowid IN (SELECT rowid FROM claims WHERE doc_id = ?)",
+            (doc.id,),
+        )
+        self._db.execute(
+            "DELETE FROM claim_keys WHERE claim_id IN (SELECT id FROM claims WHERE doc_id = ?)",
             (doc.id,),
         )
         self._db.execute("DELETE FROM claims WHERE doc_id = ?", (doc.id,))
@@ -127,23 +158,27 @@ class SqliteClaims:
             f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS} WHERE doc_id = ?", (doc.id,)
         )
         for row in rows:
-            # The outlets' own statements group only through the same figure: look for
-            # their neighbours by the figures' words ("19", "air", "defence"), not the text.
-            clue = " ".join(row["figure_texts"]) if row["speaker_key"] == "" else row["text"]
-            clues[row["speaker_key"]].setdefault(doc.id, []).append(clue)
+            keys = match_keys(_ref(row["id"], doc.id, row["speaker_key"], row["text"], row["figures"]))
+            clues[row["speaker_key"]].append(keys)
+            self._db.executemany(
+                "INSERT INTO claim_keys (speaker_key, key, claim_id) VALUES (?, ?, ?)",
+                [(row["speaker_key"], k, row["id"]) for k in keys[0]],
+            )
         return len(rows)
 
-    def _regroup(self, old: dict[str, set[str]], clues: dict[str, dict[str, list[str]]]) -> None:
+    def _regroup(self, old: dict[str, set[str]], clues: dict[str, list[Keys]],
+                 docs: Sequence[str]) -> None:
         """Regroup the claims a write can affect.
 
         A speaker with up to EXACT_REGROUP_MAX claims is regrouped whole: exact, and the same
         whatever the arrival order. Beyond that (the outlets' own statements, a head of
         state in a long-running corpus), regrouping everything on every write grows with
         the square of the speaker's claims (measured: 83 ms per write after only 150
-        documents, 25 ms with the bound at 40); then only the CANDIDATES claims most like each
-        document's (full-text rank), the groups they and the documents' old claims belong to,
-        and the documents' own claims are regrouped: bounded work, at the price of exactness
-        for claims no candidate search reaches.
+        documents, 25 ms with the bound at 40); then only the documents' own claims, for
+        each of them the CANDIDATES claims sharing most of its match keys (claims sharing
+        too few could not group with it), and the groups these and the documents' old
+        claims belong to are regrouped: bounded work, at the price of exactness for claims
+        beyond the candidates.
         """
         for speaker in sorted(set(old) | set(clues)):
             (count,) = self._db.execute(
@@ -155,11 +190,8 @@ class SqliteClaims:
                     " WHERE speaker_key = ?", (speaker,)
                 ).fetchall()
             else:
-                selected = self._neighbourhood(speaker, clues.get(speaker, {}), old.get(speaker, set()))
-            refs = [
-                ClaimRef(key=k, doc_id=d, speaker=speaker, text=t, figures=_figures(f))
-                for k, d, t, f, _, _ in selected
-            ]
+                selected = self._neighbourhood(speaker, clues.get(speaker, []), old.get(speaker, set()), docs)
+            refs = [_ref(k, d, speaker, t, f) for k, d, t, f, _, _ in selected]
             stored = {k: (group, conflict) for k, _, _, _, group, conflict in selected}
             self._db.executemany(
                 "UPDATE claims SET group_id = ?, conflict = ? WHERE id = ?",
@@ -167,34 +199,30 @@ class SqliteClaims:
                  if stored[key] != (g.group, int(g.conflict))],  # most groups do not change
             )
 
-    def _neighbourhood(self, speaker: str, clues: dict[str, list[str]],
-                       old_groups: set[str]) -> list[tuple[str, str, str, str, str, int]]:
+    def _neighbourhood(self, speaker: str, clues: list[Keys], old_groups: set[str],
+                       docs: Sequence[str]) -> list[tuple[str, str, str, str, str, int]]:
         ids: set[str] = set()
-        for texts in clues.values():
-            # Content words only: "said" or "that" would match most of the speaker's claims.
-            # Numbers count for statements, whose clues are their figures.
-            shortest = 1 if speaker == "" else 4
-            words = list(dict.fromkeys(w for t in texts for w in re.findall(r"\w+", t.casefold())
-                                       if len(w) >= shortest and w not in STOP_WORDS))
-            if words:
-                match = " OR ".join(f'"{w}"' for w in words[:MATCH_WORDS])
-                ids |= {i for (i,) in self._db.execute(
-                    "SELECT c.id FROM claims_text f JOIN claims c ON c.rowid = f.rowid"
-                    " WHERE claims_text MATCH ? AND c.speaker_key = ?"
-                    " ORDER BY bm25(claims_text) LIMIT ?",
-                    (match, speaker, CANDIDATES),
-                )}
+        for keys, least in clues:
+            if len(keys) < least:
+                continue
+            marks = ",".join("?" * len(keys))
+            ids |= {i for (i,) in self._db.execute(
+                "SELECT claim_id FROM claim_keys"  # noqa: S608 (placeholders only)
+                f" WHERE speaker_key = ? AND key IN ({marks}) GROUP BY claim_id"
+                " HAVING count(*) >= ? ORDER BY count(*) DESC, claim_id LIMIT ?",
+                [speaker, *sorted(keys), least, CANDIDATES + len(clues)],  # own claims match too
+            )}
         marks = ",".join("?" * len(ids)) or "''"
         groups = old_groups | {g for (g,) in self._db.execute(
             f"SELECT DISTINCT group_id FROM claims WHERE id IN ({marks})", sorted(ids),  # noqa: S608
         ) if g}
         gmarks = ",".join("?" * len(groups)) or "''"
-        dmarks = ",".join("?" * len(clues)) or "''"
+        dmarks = ",".join("?" * len(docs)) or "''"
         return list(self._db.execute(
             "SELECT id, doc_id, text, figures, group_id, conflict FROM claims"  # noqa: S608
             f" WHERE speaker_key = ? AND (doc_id IN ({dmarks}) OR id IN ({marks})"
             f" OR group_id IN ({gmarks}))",
-            [speaker, *clues, *sorted(ids), *sorted(groups)],
+            [speaker, *docs, *sorted(ids), *sorted(groups)],
         ))
 
     # -- reading -------------------------------------------------------------
@@ -293,6 +321,10 @@ def _record(row: dict[str, Any]) -> dict[str, Any]:
     rec["sources"] = json.loads(rec["sources"] or "[]")
     rec.pop("speaker_key", None)
     return rec
+
+
+def _ref(key: str, doc_id: str, speaker: str, text: str, figures: str) -> ClaimRef:
+    return ClaimRef(key=key, doc_id=doc_id, speaker=speaker, text=text, figures=_figures(figures))
 
 
 def _figures(raw: str) -> tuple[Figure, ...]:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -146,9 +147,12 @@ def similarity(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]]) -> floa
     return best
 
 
+_EXACT_UNITS = frozenset({"USD", "GBP", "EUR", "%"})
+
+
 def _same_thing(f: Figure, g: Figure) -> bool:
     """Figures that count the same thing: same currency or %, or the same counted object."""
-    if f.unit in ("USD", "GBP", "EUR", "%") or g.unit in ("USD", "GBP", "EUR", "%"):
+    if f.unit in _EXACT_UNITS or g.unit in _EXACT_UNITS:
         return f.unit == g.unit
     a, b = _unit_words(f.unit), _unit_words(g.unit)
     return bool(a and b) and (a <= b or b <= a)
@@ -158,6 +162,30 @@ def _same_thing(f: Figure, g: Figure) -> bool:
 def _unit_words(unit: str) -> frozenset[str]:
     # Asked for every pair of figures in every pair of claims: worth remembering.
     return frozenset(words(unit))
+
+
+def figure_keys(figures: Iterable[Figure], *, values: bool) -> frozenset[str]:
+    """Keys that two figures share whenever `_same_thing` holds for them: the currency
+    or %, else each word of what they count ("air", "defens", "system"); with `values`,
+    prefixed by the number, so keys meet only for the same number of the same thing."""
+    keys = set()
+    for f in figures:
+        if values and f.value is None:
+            continue
+        things = {f.unit} if f.unit in _EXACT_UNITS else _unit_words(f.unit)
+        prefix = f"{float(f.value)!r}|" if values and f.value is not None else ""
+        keys |= {prefix + t for t in things}
+    return frozenset(keys)
+
+
+def match_keys(ref: ClaimRef) -> tuple[frozenset[str], int]:
+    """What another claim must share with this one to score above zero, and how many of
+    them: 3 content words for a speaker's claims (`similarity` needs that many in one
+    clause), one figure key (same number of the same thing) for the outlets' own statements."""
+    if not ref.speaker:
+        return figure_keys(ref.figures, values=True), 1
+    units = clauses(ref.text)  # the last is the whole text's words
+    return (units[-1] if units else frozenset()), _MIN_SHARED
 
 
 def has_conflict(cluster: Sequence[ClaimRef]) -> bool:
@@ -196,47 +224,64 @@ def _average_link(members: list[ClaimRef], threshold: float) -> list[list[ClaimR
     units = [clauses(r.text) for r in members]
     n = len(members)
     sims: dict[tuple[int, int], float] = {}
-    # Only pairs that can score are compared: claims sharing a content word, or for the
-    # outlets' own statements (which need the same figure) claims sharing a figure value.
-    statements = bool(members) and not members[0].speaker
-    keys: list[set[object]] = [
-        {f.value for f in r.figures if f.value is not None} if statements
-        else set().union(*u) if u else set()
-        for r, u in zip(members, units, strict=True)
-    ]
-    index: dict[object, set[int]] = defaultdict(set)
+    # Only pairs that can score are compared: claims with enough `match_keys` in common,
+    # and for a speaker's claims also those counting the same thing (the figure bonus).
+    keyed = [match_keys(r) for r in members]
+    pairs = _sharing([k for k, _ in keyed], keyed[0][1] if keyed else 1)
+    if members and members[0].speaker:
+        pairs |= _sharing([figure_keys(r.figures, values=False) for r in members], 1)
+    for i, j in pairs:
+        score = _pair_score(members[i], members[j], units[i], units[j])
+        if score > 0:
+            sims[(i, j)] = score
+    # Cluster-pair score totals are kept up to date as clusters merge, and the best pair
+    # comes from a heap (an entry whose mean has since changed is skipped: the change
+    # pushed a fresh one), rather than scanning every pair for every merge: the same
+    # merges, in the same order (highest mean, then lowest pair), at a fraction of the
+    # cost on a speaker with hundreds of claims.
+    clusters: dict[int, list[int]] = {i: [i] for i in range(n)}
+    totals = dict(sims)
+    links: dict[int, set[int]] = defaultdict(set)
+    for x, y in sims:
+        links[x].add(y)
+        links[y].add(x)
+
+    def mean(pair: tuple[int, int]) -> float:
+        return totals[pair] / (len(clusters[pair[0]]) * len(clusters[pair[1]]))
+
+    heap = [(-mean(pair), pair) for pair in totals]
+    heapq.heapify(heap)
+    while heap:
+        best, pair = heapq.heappop(heap)
+        if -best < threshold:
+            break
+        if pair not in totals or mean(pair) != -best:
+            continue  # out of date
+        a, b = pair
+        clusters[a] += clusters.pop(b)
+        del totals[pair]
+        links[a].discard(b)
+        for other in links.pop(b) - {a}:
+            links[other].discard(b)
+            links[other].add(a)
+            links[a].add(other)
+            moved = totals.pop((min(b, other), max(b, other)))
+            key = (min(a, other), max(a, other))
+            totals[key] = totals.get(key, 0.0) + moved
+        for other in links[a]:
+            key = (min(a, other), max(a, other))
+            heapq.heappush(heap, (-mean(key), key))
+    return [[members[i] for i in sorted(ms)] for _, ms in sorted(clusters.items())]
+
+
+def _sharing(keys: Sequence[frozenset[str]], least: int) -> set[tuple[int, int]]:
+    """Index pairs (i < j) whose key sets have at least `least` keys in common."""
+    index: dict[str, list[int]] = defaultdict(list)
     for i, ks in enumerate(keys):
         for k in ks:
-            index[k].add(i)
-    for i in range(n):
-        candidates: set[int] = set()
-        for k in keys[i]:
-            candidates |= {j for j in index[k] if j > i}
-        for j in candidates:
-            score = _pair_score(members[i], members[j], units[i], units[j])
-            if score > 0:
-                sims[(i, j)] = score
-    # Cluster-pair score totals are kept up to date as clusters merge (a merge adds two
-    # rows), rather than summed again from every pair for every merge: the same merges,
-    # in the same order, at a fraction of the cost on a speaker with hundreds of claims.
-    clusters: dict[int, list[int]] = {i: [i] for i in range(n)}
-    totals: dict[tuple[int, int], float] = defaultdict(float)
-    for pair, score in sims.items():
-        totals[pair] += score
-    while True:
-        best, chosen = threshold, None
-        for (a, b), total in totals.items():
-            mean = total / (len(clusters[a]) * len(clusters[b]))
-            if mean > best or (mean == best and (chosen is None or (a, b) < chosen)):
-                best, chosen = mean, (a, b)
-        if chosen is None:
-            break
-        a, b = chosen
-        clusters[a] += clusters.pop(b)
-        for (x, y) in [k for k in totals if b in k or a in k]:
-            total = totals.pop((x, y))
-            other = y if x in (a, b) else x
-            if other in (a, b):
-                continue
-            totals[(min(a, other), max(a, other))] += total
-    return [[members[i] for i in sorted(ms)] for _, ms in sorted(clusters.items())]
+            index[k].append(i)
+    pairs: set[tuple[int, int]] = set()
+    for i, ks in enumerate(keys):
+        shared = Counter(j for k in ks for j in index[k] if j > i)
+        pairs |= {(i, j) for j, count in shared.items() if count >= least}
+    return pairs

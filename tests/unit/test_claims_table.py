@@ -155,6 +155,59 @@ def test_a_speaker_with_many_claims_is_regrouped_around_the_new_document_only(
     assert sum(1 for speaker, _, _ in groups if speaker == "Mark Rutte") == 6  # the five others stay apart
 
 
+def statement(name: str, text: str) -> Document:
+    """An article whose only claim is the outlet's own statement."""
+    claim = make_claim(text, kind="statement", figures=parse_figures(text), start=0, end=len(text))
+    return make_document(f"article {name}", id=f"doc-{name}", source=f"/drop/{name}.txt",
+                         sources=(f"/drop/{name}.txt",), outlet=f"Outlet {name}", claims=(claim,))
+
+
+def test_past_the_exact_bound_outlet_statements_still_meet_through_the_same_figure(
+    table: SqliteClaims, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.adapters.sqlite_claims as module
+
+    monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 2)
+    monkeypatch.setattr(module, "CANDIDATES", 3)  # fewer than the other statements
+    for n in range(8):  # statements with other figures, or the same number of something else
+        table.write(statement(f"x{n}", f"The United States sent {n + 1} billion dollars of aid to Kyiv."))
+        table.write(statement(f"y{n}", f"Officials counted 725 people at rally number {n} in Kyiv."))
+    table.write(statement("a", "On Monday, the US announced a new weapons package for Ukraine worth $725m."))
+    table.write(statement("b", "The United States unveiled a $725m weapons package for Ukraine on Monday."))
+    sources = [tuple(g["sources"]) for g in table.groups()]
+    assert ("/drop/a.txt", "/drop/b.txt") in sources
+
+
+def test_an_index_file_from_before_match_keys_gets_them_when_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import pipeline.adapters.sqlite_claims as module
+
+    path = tmp_path / "index.sqlite3"
+    old = SqliteClaims(path)
+    old.write(A)
+    old.close()
+    with sqlite3.connect(path) as db:  # as an earlier version left it
+        db.execute("DROP TABLE claim_keys")
+    monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 0)  # C finds A's claim through its keys only
+    table = SqliteClaims(path)
+    table.write(C)
+    assert ("Andrii Sybiha", ("/drop/a.txt", "/drop/c.txt"), True) in groups(table)
+    SqliteClaims(path).close()  # opening it again adds nothing twice
+    (count,) = sqlite3.connect(path).execute(
+        "SELECT count(*) FROM claim_keys WHERE claim_id LIKE 'doc-a:%'").fetchone()
+    assert count == len({k for c in A.claims for k in _words_of(c.text)})
+    table.close()
+
+
+def _words_of(text: str) -> frozenset[str]:
+    from pipeline.claims.grouping import words
+
+    return frozenset(words(text))
+
+
 def test_two_claims_starting_at_one_offset_are_two_rows(table: SqliteClaims) -> None:
     # "X said Y had promised Z": a claim nested in another can start where it starts.
     outer = make_claim("the minister had promised 20 systems, officials said", kind="reported",
