@@ -84,6 +84,12 @@ class SqliteStories:
             row = db.execute("SELECT story_id, gen FROM doc_story WHERE doc_id = ?", (doc_id,)).fetchone()
             if row is not None and row[1] > gen:
                 continue  # a newer clustering already placed this document
+            if row is not None and row[0] == story and doc_id != doc.id:
+                # Most of a component stays where it was (the document itself was just
+                # rewritten in the documents table, with whatever story it carried).
+                if row[1] != gen:
+                    db.execute("UPDATE doc_story SET gen = ? WHERE doc_id = ?", (gen, doc_id))
+                continue
             if row is not None:
                 touched.add(row[0])
             touched.add(story)
@@ -98,6 +104,8 @@ class SqliteStories:
             )
         db.execute("UPDATE doc_story SET member = ? WHERE doc_id = ?",
                    (json.dumps(story_member(doc), ensure_ascii=False), doc.id))
+        touched.update(r[0] for r in db.execute(  # its own story: the summary just changed
+            "SELECT story_id FROM doc_story WHERE doc_id = ?", (doc.id,)))
         if doc.versions:
             marks = [(doc.id, doc.id, v) for v in doc.versions]
             db.executemany(
