@@ -9,6 +9,7 @@ files that arrived while the watcher was down are not missed.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -22,7 +23,7 @@ from pipeline.adapters.files import fingerprint, is_candidate
 from pipeline.adapters.ledger import Ledger
 
 log = structlog.get_logger("newsflow.watcher")
-SWEEP_SLICE = 64  # files checked against the ledger before the start-up sweep enqueues them
+OFFER_SLICE = 64  # files checked against the ledger at a time before they are enqueued
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -70,9 +71,7 @@ class FolderWatcher:
     # -- the start-up sweep ------------------------------------------------------
     def sweep(self) -> int:
         """Enqueue files that are new or changed since the ledger last saw them."""
-        found = candidate_files(self.roots)
-        # In slices: the first files are on their way to the workers while later ones are checked.
-        return sum(self._offer(found[at: at + SWEEP_SLICE]) for at in range(0, len(found), SWEEP_SLICE))
+        return self._offer(candidate_files(self.roots))
 
     # -- live events ---------------------------------------------------------------
     def start(self) -> None:
@@ -126,24 +125,29 @@ class FolderWatcher:
                              for p in ready])
 
     def _offer(self, found: list[tuple[Path, Path]]) -> int:
-        """Enqueue those of the (file, root) pairs the ledger has not seen in this version."""
-        wanted = [path for path, root in found if self._wanted(path, root)]
-        if wanted:
-            self.enqueue(wanted)
-            log.info("enqueued", files=len(wanted), first=str(wanted[0]))
-        return len(wanted)
+        """Enqueue those of the (file, root) pairs the ledger has not seen in this version.
+        In slices: the first files are on their way to the workers while later ones are checked."""
+        offered = 0
+        for at in range(0, len(found), OFFER_SLICE):
+            wanted = self._wanted(found[at: at + OFFER_SLICE])
+            if wanted:
+                self.enqueue(wanted)
+                log.info("enqueued", files=len(wanted), first=str(wanted[0]))
+            offered += len(wanted)
+        return offered
 
-    def _wanted(self, path: Path, root: Path) -> bool:
-        if path.is_symlink() and not inside(path, root):
-            self.reject(path, "symlink pointing outside the watched folder (not followed)")
-            return False
-        try:
-            fp = fingerprint(path)
-        except OSError:
-            return False
-        record = self.ledger.get(str(path))
-        # this exact version is queued or done (failures: `newsflow retry`)
-        return record is None or record.fingerprint != fp
+    def _wanted(self, found: list[tuple[Path, Path]]) -> list[Path]:
+        """The files whose exact version is neither queued nor done (failures: `newsflow retry`)."""
+        versions: dict[Path, str] = {}
+        for path, root in found:
+            if path.is_symlink() and not inside(path, root):
+                self.reject(path, "symlink pointing outside the watched folder (not followed)")
+                continue
+            with contextlib.suppress(OSError):  # gone again: nothing to enqueue
+                versions[path] = fingerprint(path)
+        records = self.ledger.get_many([str(path) for path in versions])
+        return [path for (path, fp), record in zip(versions.items(), records, strict=True)
+                if record is None or record.fingerprint != fp]
 
 
 class _Handler(FileSystemEventHandler):

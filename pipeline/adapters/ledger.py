@@ -60,6 +60,13 @@ class Ledger:
         raw = self.r.hget(self.key, source)
         return SourceRecord(**json.loads(raw)) if raw else None
 
+    def get_many(self, sources: Sequence[str]) -> list[SourceRecord | None]:
+        """`get` for each source, in one round trip."""
+        if not sources:
+            return []
+        raws = self.r.hmget(self.key, list(sources))
+        return [SourceRecord(**json.loads(raw)) if raw else None for raw in raws]
+
     def find(self, id_or_source: str) -> SourceRecord | None:
         record = self.get(id_or_source)
         if record is None:
