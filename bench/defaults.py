@@ -44,7 +44,7 @@ def measure(index: int, docs: int, drops: int) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="newsflow-defaults-"))
     try:
         inbox = tmp / "inbox"
-        paths = build_corpus(docs, inbox)
+        paths = build_corpus(docs, tmp / "corpus")
         pipeline = Pipeline(tmp, 1, processes, **env)
         try:
             seconds = run_pipeline(paths, pipeline, inbox)
