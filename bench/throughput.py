@@ -2,17 +2,18 @@
 
     python bench/throughput.py [--docs 2000] [--workers 1] [--concurrency 2] [--drops 20]
 
-(a) reference, run before and after (b) (their mean is the yardstick): our stages called
-    directly (`run_stages` over `get_stages()`, the same Redis-backed registries the workers
-    use, spaCy batched per document), the corpus split across as many processes as (b) has
-    pool processes;
+(a) reference: our stages called directly (`run_stages` over `get_stages()`, the same
+    Redis-backed registries the workers use, spaCy batched per document), the corpus split
+    across as many spawned processes as (b) has pool processes;
 (b) the full pipeline, as deployed: workers and `newsflow watch` already running (a probe
-    file has been through them), the corpus appears in the watched folder at once (hard
-    links), the watcher enqueues it, real Celery worker processes on a private Redis run
+    file has been through them), the files appear in the watched folder at once (hard
+    links), the watcher enqueues them, real Celery worker processes on a private Redis run
     ingest → process → index, until every file is final in the ledger (the documents
     searchable in the embedded index).
-Both start from an empty Redis and an empty home, on the same cores, in one run, so the
-ratio b/a is what the queue, the ledger and the index writes cost.
+The two run in --rounds interleaved rounds (A B B A ...), each on the next slice of the
+corpus, both keeping their stores between rounds: the machine's speed drifts, and both
+get the same machine. Same cores, same corpus, so the ratio b/a is what the queue, the
+ledger and the index writes cost.
 
 Latency: with the pipeline idle, one new file is dropped into the watched folder and the
 benchmark polls the embedded index (in-process, not through the CLI) until a search finds
@@ -118,21 +119,29 @@ def _reference_worker(args: tuple[list[str], dict[str, str]]) -> int:
     return done
 
 
-def run_reference(paths: list[Path], processes: int, tmp: Path) -> float:
-    home = tmp / "reference"
-    redis = start_redis(home)
-    try:
-        env = base_env(home, redis.url)
-        shares = [[str(p) for p in paths[i::processes]] for i in range(processes)]
-        ctx = mp.get_context("spawn")
-        with ctx.Pool(processes) as pool:
-            # Load the model in every process before the clock starts, as workers do.
-            pool.map(_reference_worker, [([], env)] * processes)
-            started = time.perf_counter()
-            pool.map(_reference_worker, [(share, env) for share in shares])
-            return time.perf_counter() - started
-    finally:
-        redis.stop()
+class Reference:
+    """The stages called directly in a pool of spawned processes that stays up between
+    rounds, on its own private Redis (its registries grow round after round, as the
+    pipeline's do)."""
+
+    def __init__(self, tmp: Path, processes: int) -> None:
+        self.processes = processes
+        self.redis = start_redis(tmp / "reference")
+        self.env = base_env(tmp / "reference", self.redis.url)
+        self.pool = mp.get_context("spawn").Pool(processes)
+        # Load the model in every process before any clock starts, as workers do.
+        self.pool.map(_reference_worker, [([], self.env)] * processes)
+
+    def run(self, paths: list[Path]) -> float:
+        shares = [[str(p) for p in paths[i:: self.processes]] for i in range(self.processes)]
+        started = time.perf_counter()
+        self.pool.map(_reference_worker, [(share, self.env) for share in shares])
+        return time.perf_counter() - started
+
+    def stop(self) -> None:
+        self.pool.close()
+        self.pool.join()
+        self.redis.stop()
 
 
 # ------------------------------------------------------------------------ pipeline
@@ -172,6 +181,28 @@ class Pipeline:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 
+    def start(self, inbox: Path) -> None:
+        """Workers and watcher up, and a probe file through them: ready as deployed."""
+        self.inbox = inbox
+        inbox.mkdir(parents=True, exist_ok=True)
+        self.start_workers_and_wait_ready()
+        self.watch(inbox)
+        probe = inbox / ".probe.txt"
+        probe.write_text("Pipeline probe.\n\n" + base_texts()[0], encoding="utf-8")
+        probe.rename(inbox / "probe.txt")
+        self.final = 1
+        wait_until_final(self, self.final, time.perf_counter(), timeout=120)
+
+    def feed(self, paths: list[Path]) -> float:
+        """Seconds from `paths` appearing in the watched folder at once (hard links: each
+        file appears complete) until every one of them is final in the ledger."""
+        started = time.perf_counter()
+        for path in paths:
+            os.link(path, self.inbox / path.name)
+        self.final += len(paths)
+        wait_until_final(self, self.final, started)
+        return time.perf_counter() - started
+
     def final_count(self) -> int:
         import redis as redis_lib
 
@@ -204,20 +235,9 @@ class Pipeline:
 
 
 def run_pipeline(paths: list[Path], pipeline: Pipeline, inbox: Path) -> float:
-    """Seconds from the corpus appearing in the folder of a running watcher (hard links:
-    each file appears complete at once) until every file has reached a final state."""
-    inbox.mkdir(parents=True, exist_ok=True)
-    pipeline.start_workers_and_wait_ready()
-    pipeline.watch(inbox)
-    probe = inbox / ".probe.txt"  # one file through the whole pipeline: the watcher is up
-    probe.write_text("Pipeline probe.\n\n" + base_texts()[0], encoding="utf-8")
-    probe.rename(inbox / "probe.txt")
-    wait_until_final(pipeline, 1, time.perf_counter(), timeout=120)
-    started = time.perf_counter()
-    for path in paths:
-        os.link(path, inbox / path.name)
-    wait_until_final(pipeline, len(paths) + 1, started)
-    return time.perf_counter() - started
+    """Start the pipeline on `inbox`, then the seconds it takes to finish `paths`."""
+    pipeline.start(inbox)
+    return pipeline.feed(paths)
 
 
 def wait_until_final(pipeline: Pipeline, n: int, started: float, timeout: float = 3600) -> None:
@@ -264,6 +284,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=2, help="pool processes per worker")
     parser.add_argument("--drops", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved slices of the corpus")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "throughput.json")
     args = parser.parse_args()
     if not (BENCH / "extraction").exists():
@@ -277,33 +298,45 @@ def main() -> None:
         processes = args.workers * args.concurrency
         print(f"corpus: {len(paths)} documents, {n_words} words; {processes} processes", flush=True)
 
-        # Reference, pipeline, reference again: a shared machine's speed drifts over minutes
-        # (seen here: the same code measured 0.80 and 0.93 an hour apart); the pipeline is
-        # compared with the mean of the two references around it, and the drift is printed.
-        ref_before = run_reference(paths, processes, tmp / "before")
-        print(f"(a) reference: {len(paths) / ref_before:.1f} docs/s", flush=True)
-
+        # In rounds, alternating which goes first (A B B A ...): a shared machine's speed
+        # drifts by over 10% within minutes (the same code measured 0.80 and 0.93 an hour
+        # apart when the two ran one after the other), and interleaving gives both the same
+        # machine. Each round is the next slice of the corpus; both keep their stores.
+        reference = Reference(tmp, processes)
         pipeline = Pipeline(tmp, args.workers, args.concurrency)
+        rounds: list[tuple[float, float]] = []
         try:
-            pipe_s = run_pipeline(paths, pipeline, inbox)
-            print(f"(b) pipeline:  {len(paths) / pipe_s:.1f} docs/s", flush=True)
+            pipeline.start(inbox)
+            size = -(-len(paths) // args.rounds)
+            for n, at in enumerate(range(0, len(paths), size)):
+                chunk = paths[at: at + size]
+                if n % 2 == 0:
+                    ref_s, pipe_s = reference.run(chunk), pipeline.feed(chunk)
+                else:
+                    pipe_s, ref_s = pipeline.feed(chunk), reference.run(chunk)
+                rounds.append((ref_s, pipe_s))
+                print(f"round {n + 1}: {len(chunk)} documents, reference {len(chunk) / ref_s:.1f}"
+                      f" docs/s, pipeline {len(chunk) / pipe_s:.1f} docs/s, ratio {ref_s / pipe_s:.3f}",
+                      flush=True)
             latencies = measure_latency(pipeline, inbox, args.drops)
             rss = pipeline.worker_rss_mib()
         finally:
             pipeline.stop()
-        ref_after = run_reference(paths, processes, tmp / "after")
-        print(f"(a) reference again: {len(paths) / ref_after:.1f} docs/s", flush=True)
+            reference.stop()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    ref_s = (ref_before + ref_after) / 2
+    ref_s = sum(r for r, _ in rounds)
+    pipe_s = sum(p for _, p in rounds)
     ratio = ref_s / pipe_s
     p50 = statistics.median(latencies)
     p95 = sorted(latencies)[max(0, round(0.95 * len(latencies)) - 1)]
     result = {
         "docs": len(paths), "words": n_words, "processes": processes,
         "reference_docs_per_s": round(len(paths) / ref_s, 2),
-        "reference_drift": round(ref_before / ref_after, 3),  # >1: the machine sped up
+        "rounds": len(rounds),
+        "round_ratio_min": round(min(r / p for r, p in rounds), 3),
+        "round_ratio_max": round(max(r / p for r, p in rounds), 3),
         "pipeline_docs_per_s": round(len(paths) / pipe_s, 2),
         "ratio": round(ratio, 3), "latency_p50_s": round(p50, 3), "latency_p95_s": round(p95, 3),
         "worker_rss_mib": round(rss, 1), "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
