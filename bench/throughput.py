@@ -161,18 +161,14 @@ class Pipeline:
         self.watcher: subprocess.Popen[bytes] | None = None
 
     def start_workers_and_wait_ready(self) -> None:
-        import redis as redis_lib
+        from celery import Celery
 
         self.pool.start()
-        client = redis_lib.Redis.from_url(self.redis.url)
-        from workers.app import app, configure
-
-        configure(self.redis.url)
+        control = Celery(broker=self.redis.url).control  # its own app: pipelines can share a process
         deadline = time.monotonic() + 120
-        while len(app.control.ping(timeout=0.5) or []) < self.pool.n:
+        while len(control.ping(timeout=0.5) or []) < self.pool.n:
             if time.monotonic() > deadline:
                 raise RuntimeError("workers did not come up")
-        client.close()
         time.sleep(3)  # pool children load the model after the main process answers
 
     def watch(self, folder: Path) -> None:
@@ -232,12 +228,6 @@ class Pipeline:
             self.watcher.wait(20)
         self.pool.stop()
         self.redis.stop()
-
-
-def run_pipeline(paths: list[Path], pipeline: Pipeline, inbox: Path) -> float:
-    """Start the pipeline on `inbox`, then the seconds it takes to finish `paths`."""
-    pipeline.start(inbox)
-    return pipeline.feed(paths)
 
 
 def wait_until_final(pipeline: Pipeline, n: int, started: float, timeout: float = 3600) -> None:
