@@ -157,13 +157,14 @@ class SqliteClaims:
         self._db.execute(
             f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS} WHERE doc_id = ?", (doc.id,)
         )
+        key_rows = []
         for row in rows:
             keys = match_keys(_ref(row["id"], doc.id, row["speaker_key"], row["text"], row["figures"]))
             clues[row["speaker_key"]].append(keys)
-            self._db.executemany(
-                "INSERT INTO claim_keys (speaker_key, key, claim_id) VALUES (?, ?, ?)",
-                [(row["speaker_key"], k, row["id"]) for k in keys[0]],
-            )
+            key_rows += [(row["speaker_key"], k, row["id"]) for k in keys[0]]
+        self._db.executemany(
+            "INSERT INTO claim_keys (speaker_key, key, claim_id) VALUES (?, ?, ?)", key_rows
+        )
         return len(rows)
 
     def _regroup(self, old: dict[str, set[str]], clues: dict[str, list[Keys]],
