@@ -177,17 +177,31 @@ def index_documents(payloads: list[dict[str, Any]]) -> None:
 
 
 def enqueue_files(paths: Sequence[Path], batch_size: int | None = None) -> list[str]:
-    """Queue files (complete on disk) in batches of `batch_size`; returns their source keys."""
-    size = batch_size or get_settings().batch_size
+    """Queue files (complete on disk) in batches (`batch_sizes`); returns their source keys."""
+    settings = get_settings()
     sources: list[str] = []
-    for at in range(0, len(paths), size):
+    at = 0
+    for size in batch_sizes(len(paths), batch_size or settings.batch_size, settings.concurrency):
         batch = paths[at: at + size]
+        at += size
         keys = {str(p.absolute()): p for p in batch}
         get_ledger().mark_many("queued", {s: {"fingerprint": fingerprint(p), "kind": "file"}
                                           for s, p in keys.items()})
         ingest_files.delay(list(keys))
         sources += keys
     return sources
+
+
+def batch_sizes(n: int, size: int, workers: int) -> list[int]:
+    """Sizes of the batches `n` files that arrive together travel in: full batches while
+    plenty is left, then smaller ones (each about a 2 x `workers`th of what remains), so
+    the end of a drop spreads over the pool processes instead of waiting behind one
+    batch ("guided" scheduling). A lone file is a batch of one."""
+    sizes = []
+    while n > 0:
+        sizes.append(max(1, min(size, -(-n // (2 * workers)))))
+        n -= sizes[-1]
+    return sizes
 
 
 def enqueue_url(url: str) -> str:

@@ -1,0 +1,30 @@
+"""How files that arrive together are split into task batches."""
+
+from __future__ import annotations
+
+import pytest
+
+from workers.tasks import batch_sizes
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 8, 9, 31, 500, 2001])
+def test_every_file_travels_once_and_no_batch_exceeds_the_size(n: int) -> None:
+    sizes = batch_sizes(n, 8, 2)
+    assert sum(sizes) == n
+    assert all(1 <= s <= 8 for s in sizes)
+
+
+def test_a_lone_file_is_a_batch_of_one() -> None:
+    assert batch_sizes(1, 8, 2) == [1]
+
+
+def test_a_big_drop_goes_in_full_batches_then_ever_smaller_ones() -> None:
+    sizes = batch_sizes(500, 8, 2)
+    assert sizes == sorted(sizes, reverse=True)  # never bigger after smaller
+    assert sizes[:55] == [8] * 55  # most of the drop: full batches
+    assert sizes[-3:] == [1, 1, 1]  # the end spreads over the pool processes
+
+
+def test_more_workers_means_smaller_batches_sooner() -> None:
+    few, many = batch_sizes(64, 8, 2), batch_sizes(64, 8, 8)
+    assert len(many) > len(few)
