@@ -13,7 +13,9 @@
 The two run in --rounds interleaved rounds (A B B A ...), each on the next slice of the
 corpus, both keeping their stores between rounds: the machine's speed drifts, and both
 get the same machine. Same cores, same corpus, so the ratio b/a is what the queue, the
-ledger and the index writes cost.
+ledger and the index writes cost. Next to it: the CPU seconds per document of each side's
+own processes while it runs (pool processes and Redis; for (b) also the workers' main
+processes and the watcher) and their ratio, which idle cores do not move.
 
 Latency: with the pipeline idle, one new file is dropped into the watched folder and the
 benchmark polls the embedded index (in-process, not through the CLI) until a search finds
@@ -82,6 +84,21 @@ def build_corpus(n: int, folder: Path) -> list[Path]:
     return paths
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (Linux /proc; 0 for one gone)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
+
+
 def words(paths: list[Path]) -> int:
     return sum(len(p.read_text(encoding="utf-8").split()) for p in paths)
 
@@ -131,6 +148,9 @@ class Reference:
         self.pool = mp.get_context("spawn").Pool(processes)
         # Load the model in every process before any clock starts, as workers do.
         self.pool.map(_reference_worker, [([], self.env)] * processes)
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.pool._pool] + [self.redis.proc.pid]  # type: ignore[attr-defined]
 
     def run(self, paths: list[Path]) -> float:
         shares = [[str(p) for p in paths[i:: self.processes]] for i in range(self.processes)]
@@ -206,6 +226,14 @@ class Pipeline:
 
         ledger = Ledger(redis_lib.Redis.from_url(self.redis.url))
         return sum(1 for r in ledger.all() if r.state in FINAL_STATES)
+
+    def pids(self) -> list[int]:
+        """Every process of the pipeline: workers and their pool processes, watcher, Redis."""
+        from workers.local import child_pids
+
+        mains = [proc.pid for proc in self.pool.procs]
+        watcher = [self.watcher.pid] if self.watcher is not None else []
+        return [*mains, *(c for m in mains for c in child_pids(m)), *watcher, self.redis.proc.pid]
 
     def worker_rss_mib(self) -> float:
         from workers.local import child_pids
@@ -295,15 +323,24 @@ def main() -> None:
         reference = Reference(tmp, processes)
         pipeline = Pipeline(tmp, args.workers, args.concurrency)
         rounds: list[tuple[float, float]] = []
+        # CPU seconds of each side's own processes while it runs: steadier than wall time on
+        # a machine whose speed drifts (idle cores do not count), printed next to the ratio.
+        cpu = {"reference": 0.0, "pipeline": 0.0}
         try:
             pipeline.start(inbox)
             size = -(-len(paths) // args.rounds)
             for n, at in enumerate(range(0, len(paths), size)):
                 chunk = paths[at: at + size]
-                if n % 2 == 0:
-                    ref_s, pipe_s = reference.run(chunk), pipeline.feed(chunk)
-                else:
-                    pipe_s, ref_s = pipeline.feed(chunk), reference.run(chunk)
+                for side in ("reference", "pipeline")[:: -1 if n % 2 else 1]:
+                    runner = reference.run if side == "reference" else pipeline.feed
+                    pids = reference.pids() if side == "reference" else pipeline.pids()
+                    cpu_before = cpu_seconds(pids)
+                    took = runner(chunk)
+                    cpu[side] += cpu_seconds(pids) - cpu_before
+                    if side == "reference":
+                        ref_s = took
+                    else:
+                        pipe_s = took
                 rounds.append((ref_s, pipe_s))
                 print(f"round {n + 1}: {len(chunk)} documents, reference {len(chunk) / ref_s:.1f}"
                       f" docs/s, pipeline {len(chunk) / pipe_s:.1f} docs/s, ratio {ref_s / pipe_s:.3f}",
@@ -328,6 +365,9 @@ def main() -> None:
         "round_ratio_min": round(min(r / p for r, p in rounds), 3),
         "round_ratio_max": round(max(r / p for r, p in rounds), 3),
         "pipeline_docs_per_s": round(len(paths) / pipe_s, 2),
+        "reference_cpu_ms_per_doc": round(1000 * cpu["reference"] / len(paths), 1),
+        "pipeline_cpu_ms_per_doc": round(1000 * cpu["pipeline"] / len(paths), 1),
+        "cpu_ratio": round(cpu["reference"] / cpu["pipeline"], 3),
         "ratio": round(ratio, 3), "latency_p50_s": round(p50, 3), "latency_p95_s": round(p95, 3),
         "worker_rss_mib": round(rss, 1), "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
