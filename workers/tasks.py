@@ -176,12 +176,14 @@ def index_documents(payloads: list[dict[str, Any]]) -> None:
                  claims=len(doc.claims), ms={s.stage: s.ms for s in doc.history})
 
 
-def enqueue_files(paths: Sequence[Path], batch_size: int | None = None) -> list[str]:
-    """Queue files (complete on disk) in batches (`batch_sizes`); returns their source keys."""
+def enqueue_files(paths: Sequence[Path], batch_size: int | None = None, *, more: int = 0) -> list[str]:
+    """Queue files (complete on disk) in batches (`batch_sizes`); returns their source keys.
+    `more`: files of the same drop that will be queued after these (the watcher's slices)."""
     settings = get_settings()
     sources: list[str] = []
     at = 0
-    for size in batch_sizes(len(paths), batch_size or settings.batch_size, settings.concurrency):
+    for size in batch_sizes(len(paths), batch_size or settings.batch_size, settings.concurrency,
+                            more=more):
         batch = paths[at: at + size]
         at += size
         keys = {str(p.absolute()): p for p in batch}
@@ -192,14 +194,15 @@ def enqueue_files(paths: Sequence[Path], batch_size: int | None = None) -> list[
     return sources
 
 
-def batch_sizes(n: int, size: int, workers: int) -> list[int]:
+def batch_sizes(n: int, size: int, workers: int, *, more: int = 0) -> list[int]:
     """Sizes of the batches `n` files that arrive together travel in: full batches while
-    plenty is left, then smaller ones (each about a 2 x `workers`th of what remains), so
-    the end of a drop spreads over the pool processes instead of waiting behind one
-    batch ("guided" scheduling). A lone file is a batch of one."""
+    plenty is left, then smaller ones (each about a 2 x `workers`th of what remains of the
+    drop, `more` files of which come in a later call), so the end of a drop spreads over
+    the pool processes instead of waiting behind one batch ("guided" scheduling). A lone
+    file is a batch of one."""
     sizes = []
     while n > 0:
-        sizes.append(max(1, min(size, -(-n // (2 * workers)))))
+        sizes.append(max(1, min(size, n, -(-(n + more) // (2 * workers)))))
         n -= sizes[-1]
     return sizes
 

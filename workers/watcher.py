@@ -53,10 +53,10 @@ def _in_hidden_dir(path: Path, root: Path) -> bool:
 
 
 class FolderWatcher:
-    """Watch `roots`; call `enqueue(paths)` with the new or changed files that settled
+    """Watch `roots`; call `enqueue(paths, more=n)` with the new or changed files that settled
     together (the start-up sweep: all it found), so they can travel in batches."""
 
-    def __init__(self, roots: list[Path], *, ledger: Ledger, enqueue: Callable[[list[Path]], object],
+    def __init__(self, roots: list[Path], *, ledger: Ledger, enqueue: Callable[..., object],
                  reject: Callable[[Path, str], object], settle: float = 0.3) -> None:
         self.roots = [r.absolute() for r in roots]
         self.ledger = ledger
@@ -130,8 +130,8 @@ class FolderWatcher:
         offered = 0
         for at in range(0, len(found), OFFER_SLICE):
             wanted = self._wanted(found[at: at + OFFER_SLICE])
-            if wanted:
-                self.enqueue(wanted)
+            if wanted:  # the rest of the drop still to come keeps these batches full
+                self.enqueue(wanted, more=max(0, len(found) - at - OFFER_SLICE))
                 log.info("enqueued", files=len(wanted), first=str(wanted[0]))
             offered += len(wanted)
         return offered
