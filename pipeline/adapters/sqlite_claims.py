@@ -49,6 +49,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS claims_text USING fts5(
 # The full-text row of each claim: its rowid, text and speaker as written or canonical.
 _TEXT_ROWS = "SELECT rowid, text, coalesce(nullif(speaker_canonical, ''), speaker) FROM claims"
 Keys = tuple[frozenset[str], int]  # grouping.match_keys: keys, and how many must be shared
+_INSERT_KEYS = "INSERT INTO claim_keys (speaker_key, key, claim_id) VALUES (?, ?, ?)"
 _COLUMNS = (
     "id",
     "doc_id",
@@ -96,14 +97,12 @@ class SqliteClaims:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             if self._db.execute(rows_without_keys).fetchone() is not None:  # nobody did meanwhile
-                for key, doc_id, speaker, text, figures in self._db.execute(
-                    "SELECT id, doc_id, speaker_key, text, figures FROM claims"
-                ).fetchall():
-                    keys, _ = match_keys(_ref(key, doc_id, speaker, text, figures))
-                    self._db.executemany(
-                        "INSERT INTO claim_keys (speaker_key, key, claim_id) VALUES (?, ?, ?)",
-                        [(speaker, k, key) for k in keys],
-                    )
+                rows = self._db.execute(
+                    "SELECT id, doc_id, speaker_key, text, figures FROM claims").fetchall()
+                self._db.executemany(_INSERT_KEYS, [
+                    (speaker, k, key) for key, doc_id, speaker, text, figures in rows
+                    for k in match_keys(_ref(key, doc_id, speaker, text, figures))[0]
+                ])
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -162,9 +161,7 @@ class SqliteClaims:
             keys = match_keys(_ref(row["id"], doc.id, row["speaker_key"], row["text"], row["figures"]))
             clues[row["speaker_key"]].append(keys)
             key_rows += [(row["speaker_key"], k, row["id"]) for k in keys[0]]
-        self._db.executemany(
-            "INSERT INTO claim_keys (speaker_key, key, claim_id) VALUES (?, ?, ?)", key_rows
-        )
+        self._db.executemany(_INSERT_KEYS, key_rows)
         return len(rows)
 
     def _regroup(self, old: dict[str, set[str]], clues: dict[str, list[Keys]],

@@ -173,7 +173,7 @@ def figure_keys(figures: Iterable[Figure], *, values: bool) -> frozenset[str]:
         if values and f.value is None:
             continue
         things = {f.unit} if f.unit in _EXACT_UNITS else _unit_words(f.unit)
-        prefix = f"{float(f.value)!r}|" if values and f.value is not None else ""
+        prefix = f"{float(f.value)!r}|" if f.value is not None and values else ""
         keys |= {prefix + t for t in things}
     return frozenset(keys)
 
