@@ -33,6 +33,7 @@ from workers.resources import (
     get_http,
     get_index,
     get_ledger,
+    get_near_duplicates,
     get_stages,
     get_story_index,
     get_story_store,
@@ -163,6 +164,11 @@ def index_documents(payloads: list[dict[str, Any]]) -> None:
     if (stories := get_story_index()) is not None:  # stories table or index, regrouped on write
         store = get_story_store()
         stories.update_many([(doc, store.component_labels(doc.id)) for doc in docs])
+        # A newer copy processed at the same time may have replaced some of these before
+        # they were written (its index task found no row to mark): mark them now.
+        shown_of = get_near_duplicates().shown_instead([doc.id for doc in docs])
+        stories.mark_copies({d.id: shown_of[d.id] for d in docs
+                             if d.id in shown_of and shown_of[d.id] != d.duplicate_of})
     if (claims := get_claims_table()) is not None:  # claims table or index, regrouped on write
         claims.write_many(docs)
     finished: dict[str, dict[str, dict[str, str]]] = {"done": {}, "duplicate": {}}

@@ -807,7 +807,16 @@ class ElasticStories:
 
     def update(self, doc: Document, labels: Mapping[str, tuple[int, str]]) -> None:
         """Apply story labels (doc -> (generation, story id)) and `doc`'s versions."""
-        ids = sorted(set(labels) | set(doc.versions))
+        self._apply(labels, {v: doc.id for v in doc.versions})
+
+    def mark_copies(self, shown_of: Mapping[str, str]) -> None:
+        """Point each copy (key) at the copy search shows instead (value); copies not
+        indexed yet are left alone: their own index task asks the near-duplicate store
+        (`NearDuplicates.shown_instead`) after writing them."""
+        self._apply({}, shown_of)
+
+    def _apply(self, labels: Mapping[str, tuple[int, str]], shown_of: Mapping[str, str]) -> None:
+        ids = sorted(set(labels) | set(shown_of))
         if not ids:
             return
         with translated_errors("stories update"):
@@ -823,10 +832,10 @@ class ElasticStories:
                 continue  # not indexed yet (its own index task labels it), or a newer grouping won
             touched |= {story, current.get("story_id") or story}
             actions.append(self._update(doc_id, {"story_id": story, "story_gen": gen}))
-        for version in doc.versions:
-            if version in stored:  # an older version: search lists the newest one only
-                touched.add(stored[version].get("story_id") or "")
-                actions.append(self._update(version, {"duplicate_of": doc.id}))
+        for copy, shown in sorted(shown_of.items()):
+            if copy in stored:  # an older version or a copy: search lists the shown one only
+                touched.add(stored[copy].get("story_id") or "")
+                actions.append(self._update(copy, {"duplicate_of": shown}))
         refused = self.index.refreshing().bulk(actions)
         if refused:
             raise BadInput(f"documents index refused a story update: {refused[0][1]}")

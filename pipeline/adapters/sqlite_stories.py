@@ -63,12 +63,18 @@ class SqliteStories:
     def update_many(self, items: Sequence[tuple[Document, Mapping[str, tuple[int, str]]]]) -> None:
         """`update` for each (document, labels), in one transaction; each story touched is
         rebuilt once, at the end (a batch from one story costs one rebuild, not one each)."""
+        with self._rebuilding() as touched:
+            for doc, labels in items:
+                touched |= self._apply(doc, labels)
+
+    @contextlib.contextmanager
+    def _rebuilding(self) -> Iterator[set[str]]:
+        """One transaction; the stories added to the set it gives are rebuilt at its end."""
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
             touched: set[str] = set()
-            for doc, labels in items:
-                touched |= self._apply(doc, labels)
+            yield touched
             for story in sorted(touched):
                 self._rebuild(story)
             db.execute("COMMIT")
@@ -106,23 +112,33 @@ class SqliteStories:
                    (json.dumps(story_member(doc), ensure_ascii=False), doc.id))
         touched.update(r[0] for r in db.execute(  # its own story: the summary just changed
             "SELECT story_id FROM doc_story WHERE doc_id = ?", (doc.id,)))
-        if doc.versions:
-            marks = [(doc.id, doc.id, v) for v in doc.versions]
-            db.executemany(
-                "UPDATE documents SET duplicate_of = ?, body = json_set(body, '$.duplicate_of', ?)"
-                " WHERE id = ?",
-                marks,
-            )
-            db.executemany(
-                "UPDATE doc_story SET member = json_set(member, '$.duplicate_of', ?) WHERE doc_id = ?",
-                [(doc.id, v) for v in doc.versions],
-            )
-            touched.update(
-                r[0]
-                for v in doc.versions
-                for r in db.execute("SELECT story_id FROM doc_story WHERE doc_id = ?", (v,))
-            )
+        touched |= self._mark_copies({v: doc.id for v in doc.versions})
         return touched
+
+    def mark_copies(self, shown_of: Mapping[str, str]) -> None:
+        """Point each copy (key) at the copy search shows instead (value), in one transaction;
+        copies not written yet are left alone: their own index task asks the near-duplicate
+        store (`NearDuplicates.shown_instead`) after writing them."""
+        if shown_of:
+            with self._rebuilding() as touched:
+                touched |= self._mark_copies(shown_of)
+
+    def _mark_copies(self, shown_of: Mapping[str, str]) -> set[str]:
+        """Set `duplicate_of` on the copies' rows and summaries; return their stories."""
+        db = self._db
+        db.executemany(
+            "UPDATE documents SET duplicate_of = ?, body = json_set(body, '$.duplicate_of', ?) WHERE id = ?",
+            [(shown, shown, copy) for copy, shown in shown_of.items()],
+        )
+        db.executemany(
+            "UPDATE doc_story SET member = json_set(member, '$.duplicate_of', ?) WHERE doc_id = ?",
+            [(shown, copy) for copy, shown in shown_of.items()],
+        )
+        return {
+            r[0]
+            for copy in shown_of
+            for r in db.execute("SELECT story_id FROM doc_story WHERE doc_id = ?", (copy,))
+        }
 
     def _rebuild(self, story: str) -> None:
         # Each member's summary; the whole body only for rows written before summaries were kept.

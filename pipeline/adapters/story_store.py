@@ -2,7 +2,10 @@
 
 `NearDuplicates`: a datasketch MinHash LSH whose buckets live in Redis (its own
 Redis storage, keyed under `<prefix>:lsh`), plus each copy's MinHash and version
-facts (outlet, dates) so that every worker can tell which copy search shows.
+facts (outlet, dates) so that every worker can tell which copy search shows, and
+which copy each one last resolved to (`<prefix>:shown`: copy -> the copy shown instead).
+The index task reads that after writing: a copy written after the newer version that
+replaced it (two workers, either order) still ends up pointing at it.
 
 `StoryStore`: stories, placed incrementally with bounded work per arrival.
     <prefix>:f:<doc>      the document's StoryFeatures (JSON)
@@ -120,7 +123,29 @@ class NearDuplicates:
             if sim >= self.threshold:
                 facts = json.loads(meta) if meta else {}
                 out.append((versions.Version(id=other, **facts), sim))
+        if out:
+            self._remember(versions.resolve([version, *(v for v, _ in out)]))
         return out
+
+    def _remember(self, shown_of: dict[str, str]) -> None:
+        copies: dict[Any, Any] = {copy: shown for copy, shown in shown_of.items() if shown}
+        try:
+            pipe = self.r.pipeline()
+            pipe.hset(f"{self.prefix}:shown", mapping=copies)
+            pipe.hdel(f"{self.prefix}:shown", *(v for v, shown in shown_of.items() if not shown))
+            pipe.execute()
+        except redis.RedisError as exc:
+            raise TransientError(f"near-duplicate index unavailable: {type(exc).__name__}") from exc
+
+    def shown_instead(self, ids: Sequence[str]) -> dict[str, str]:
+        """For those of `ids` that are copies: id -> the copy search shows instead."""
+        if not ids:
+            return {}
+        try:
+            found = self.r.hmget(f"{self.prefix}:shown", list(ids))
+        except redis.RedisError as exc:
+            raise TransientError(f"near-duplicate index unavailable: {type(exc).__name__}") from exc
+        return {i: _s(shown) for i, shown in zip(ids, found, strict=True) if shown}
 
 
 def _hashvalues(raw: bytes | str, like: MinHash) -> Any:

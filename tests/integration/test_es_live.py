@@ -163,3 +163,29 @@ def test_stories_index_puts_the_seeds_in_one_story(index: ElasticIndex, seeds: l
     assert record == json.loads(json.dumps(to_story_record("s-live", seeds)))
     assert {stories.story_of(doc.id) for doc in seeds} == {"s-live"}
     assert stories.get("s-live") == record
+
+
+def test_a_copy_marked_late_is_hidden_from_search_as_in_the_embedded_index(
+    index: ElasticIndex, seeds: list[Document], tmp_path: Path
+) -> None:
+    from pipeline.adapters.elastic import ElasticStories
+    from pipeline.adapters.sqlite_index import SqliteIndex
+    from pipeline.adapters.sqlite_stories import SqliteStories
+
+    embedded_index = SqliteIndex(tmp_path / "index.sqlite3")
+    embedded_index.write(seeds)
+    embedded, elastic = SqliteStories(tmp_path / "index.sqlite3"), ElasticStories(index)
+    labels = {doc.id: (1, "s-live") for doc in seeds}
+    copy, shown = seeds[1].id, seeds[0].id
+    for stories in (embedded, elastic):
+        stories.update_many([(doc, labels) for doc in seeds])
+        stories.mark_copies({copy: shown, "not-written-yet": shown})
+    assert elastic.get("s-live")["duplicates"] == embedded.get("s-live")["duplicates"] == [copy]
+    assert index.get(copy)["duplicate_of"] == shown
+    assert copy not in {h["id"] for h in index.search("Rutte", limit=20)}
+    assert index.get("not-written-yet") is None
+    for stories in (embedded, elastic):
+        stories.mark_copies({copy: ""})  # as it was, for the tests after this one
+    assert elastic.get("s-live")["duplicates"] == []
+    embedded.close()
+    embedded_index.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from config.settings import Settings
 from tests.conftest import Newsflow, wait_for
@@ -37,8 +39,8 @@ class Stack:
         self.settings = Settings(home=self.cli.home, redis_url=self.url, concurrency=1)
         self.pools: list[WorkerProcesses] = []
 
-    def start_workers(self) -> WorkerProcesses:
-        pool = WorkerProcesses(self.settings, self.url, concurrency=1, env=self.cli.env)
+    def start_workers(self, queues: str = "ingest,process,index") -> WorkerProcesses:
+        pool = WorkerProcesses(self.settings, self.url, concurrency=1, queues=queues, env=self.cli.env)
         pool.start()
         self.pools.append(pool)
         return pool
@@ -115,3 +117,48 @@ def test_redis_stopped_and_restarted_while_work_is_queued_loses_nothing(
     docs = _exported(faulty.cli)
     assert len(docs) == len(seed_paths)
     assert sorted(Path(s).name for d in docs for s in d["sources"]) == sorted(p.name for p in seed_paths)
+
+
+def _index_messages(client: redis.Redis) -> list[bytes]:
+    return client.lrange("index", 0, -1)  # type: ignore[return-value]
+
+
+def _replaces_a_version(message: bytes) -> bool:
+    """Whether a queued index task carries a document that replaced an older version."""
+    args = json.loads(base64.b64decode(json.loads(message)["body"]))[0]
+    return any(payload.get("versions") for payload in args[0])
+
+
+def test_a_copy_written_after_the_version_that_replaced_it_still_points_at_it(
+    faulty: Stack, seed_paths: list[Path], tmp_path: Path
+) -> None:
+    """Two workers, either order: the newer version's write can come first, find no row to
+    mark (the older copy is not written yet), and the older copy's write must catch up."""
+    client = redis.Redis.from_url(faulty.url)
+    faulty.start_workers(queues="ingest,process")  # enrich both; their writes wait in the queue
+    original = seed_paths[0]
+    faulty.cli("submit", str(original))
+    wait_for(lambda: len(_index_messages(client)) == 1, timeout=120)
+    lines = original.read_text(encoding="utf-8").splitlines()
+    longest = max(range(len(lines)), key=lambda n: len(lines[n]))
+    lines[longest] = "An editor added a late detail from the briefing here. " + lines[longest]
+    edited = tmp_path / "edited.txt"
+    edited.write_text("\n".join(lines), encoding="utf-8")
+    faulty.cli("submit", str(edited))
+    wait_for(lambda: len(_index_messages(client)) == 2, timeout=120)
+    queued = _index_messages(client)
+    newer = [m for m in queued if _replaces_a_version(m)]
+    assert len(newer) == 1  # one of the two was resolved as the version search shows
+    # The queue pops from the right: the newer version's write goes first.
+    client.delete("index")
+    client.rpush("index", *[m for m in queued if m not in newer], *newer)
+    faulty.start_workers(queues="index")
+    wait_for(lambda: _states(faulty.cli) == {original.name: "done", "edited.txt": "done"}, timeout=120)
+    docs = _exported(faulty.cli)
+    copies = [d for d in docs if d["duplicate_of"]]
+    assert len(docs) == 2
+    assert len(copies) == 1
+    assert copies[0]["duplicate_of"] == next(d["id"] for d in docs if not d["duplicate_of"])
+    hits = faulty.cli.json_lines("search", "Rutte")
+    assert copies[0]["id"] not in {h["id"] for h in hits}
+    client.close()

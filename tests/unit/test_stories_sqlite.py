@@ -53,6 +53,16 @@ def test_versions_are_hidden_from_search_unless_asked(tmp_path: Path) -> None:
     assert stories.get("s-1")["duplicates"] == [A.id]
 
 
+def test_a_copy_marked_late_is_hidden_and_listed_as_a_duplicate_of_its_story(tmp_path: Path) -> None:
+    index, stories = _setup(tmp_path)
+    stories.update_many([(A, {A.id: (1, "s-1"), B.id: (1, "s-1")}), (B, {})])
+    stories.mark_copies({B.id: A.id, "not-written-yet": A.id})
+    assert index.get(B.id)["duplicate_of"] == A.id
+    assert [h["id"] for h in index.search("summit body")] == [A.id]
+    assert stories.get("s-1")["duplicates"] == [B.id]
+    assert index.get("not-written-yet") is None  # its own write is told later, not guessed now
+
+
 def test_a_record_rebuilt_from_member_summaries_equals_one_built_from_the_documents(tmp_path: Path) -> None:
     from pipeline.stories.record import to_story_record
     from tests.factories import make_claim, make_entity
