@@ -2,7 +2,9 @@
 
 No parsing or hashing happens here. A file is enqueued once its size and mtime have
 stayed put for `settle` seconds (so a file still being written is not picked up
-early), and temp names (`.part`, `.tmp`, dot-files) are never picked up. At start-up
+early), and temp names (`.part`, `.tmp`, dot-files) are never picked up. A file renamed
+into place (`x.part` -> `x.txt`, as producers are asked to do) is complete already: it
+goes at the next check (every 50 ms at most), with whatever else arrived meanwhile. At start-up
 a sweep enqueues every file that is new or changed since the ledger last saw it, so
 files that arrived while the watcher was down are not missed.
 """
@@ -63,7 +65,8 @@ class FolderWatcher:
         self.enqueue = enqueue
         self.reject = reject
         self.settle = settle
-        self._pending: dict[Path, tuple[str, float]] = {}
+        # path -> (fingerprint, when it last changed, renamed into place)
+        self._pending: dict[Path, tuple[str, float, bool]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._observer = Observer()
@@ -95,12 +98,12 @@ class FolderWatcher:
         finally:
             self.stop()
 
-    def _touch(self, path: Path) -> None:
+    def _touch(self, path: Path, *, renamed: bool = False) -> None:
         if not is_candidate(path):
             return
         with self._lock:
             try:
-                self._pending[path] = (fingerprint(path), time.monotonic())
+                self._pending[path] = (fingerprint(path), time.monotonic(), renamed)
             except OSError:
                 self._pending.pop(path, None)  # gone again (renamed or deleted)
 
@@ -109,15 +112,15 @@ class FolderWatcher:
             now = time.monotonic()
             ready: list[Path] = []
             with self._lock:
-                for path, (fp, seen) in list(self._pending.items()):
+                for path, (fp, seen, renamed) in list(self._pending.items()):
                     try:
                         current = fingerprint(path)
                     except OSError:
                         del self._pending[path]
                         continue
-                    if current != fp:
-                        self._pending[path] = (current, now)
-                    elif now - seen >= self.settle:
+                    if current != fp:  # still being written: wait it out
+                        self._pending[path] = (current, now, False)
+                    elif renamed or now - seen >= self.settle:
                         ready.append(path)
                         del self._pending[path]
             if ready:
@@ -151,7 +154,7 @@ class FolderWatcher:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, touch: Callable[[Path], None]) -> None:
+    def __init__(self, touch: Callable[..., None]) -> None:
         self.touch = touch
 
     def on_created(self, event: FileSystemEvent) -> None:
@@ -163,8 +166,8 @@ class _Handler(FileSystemEventHandler):
             self.touch(Path(str(event.src_path)))
 
     def on_moved(self, event: FileSystemEvent) -> None:
-        if not event.is_directory:
-            self.touch(Path(str(event.dest_path)))
+        if not event.is_directory:  # renamed into place: complete (a write after it resets this)
+            self.touch(Path(str(event.dest_path)), renamed=True)
 
     def on_closed(self, event: FileSystemEvent) -> None:
         if not event.is_directory:

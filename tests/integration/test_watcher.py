@@ -70,3 +70,34 @@ def test_a_restarted_watcher_picks_up_what_arrived_while_it_was_down_and_nothing
     finally:
         output = _stop(watcher)
     assert output.count("enqueued") == 1, output  # first.txt was not queued again
+
+
+def test_a_file_renamed_into_place_goes_at_once_and_one_written_in_place_waits_to_settle(
+    private_redis: str, seed_paths: list[Path], tmp_path: Path
+) -> None:
+    import redis
+
+    from pipeline.adapters.ledger import Ledger
+    from workers.watcher import FolderWatcher
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    offered: list[str] = []
+    client = redis.Redis.from_url(private_redis)
+    settle = 30.0  # far longer than the test needs: only a renamed file can go before it
+    watcher = FolderWatcher([inbox], ledger=Ledger(client), settle=settle,
+                            enqueue=lambda paths, more=0: offered.extend(p.name for p in paths),
+                            reject=lambda path, reason: offered.append(f"rejected {path.name}"))
+    watcher.start()
+    try:
+        started = time.monotonic()
+        shutil.copy(seed_paths[0], inbox / "in-place.txt")
+        shutil.copy(seed_paths[1], inbox / "renamed.txt.part")
+        (inbox / "renamed.txt.part").rename(inbox / "renamed.txt")
+        wait_for(lambda: offered, timeout=settle / 2)
+        time.sleep(0.5)  # a few more checks: the file written in place is still waiting
+        assert time.monotonic() - started < settle
+        assert offered == ["renamed.txt"]
+    finally:
+        watcher.stop()
+        client.close()
