@@ -53,7 +53,7 @@ class Settings:
     prefetch_multiplier: int = 1
     # Inputs per task message: files that arrive together travel together, so the queue,
     # the ledger and the index writes are paid once per batch.
-    batch_size: int = 8
+    batch_size: int = 16
     task_soft_time_limit_s: int = 120
     visibility_timeout_s: int = 3600
     max_retries: int = 5
