@@ -16,7 +16,8 @@ corpus, both keeping their stores between rounds: the machine's speed drifts, an
 get the same machine. Same cores, same corpus, so the ratio b/a is what the queue, the
 ledger and the index writes cost. Next to it: the CPU seconds per document of each side's
 own processes while it runs (pool processes and Redis; for (b) also the workers' main
-processes and the watcher) and their ratio, which idle cores do not move.
+processes and the watcher), each group and the total, and the ratio of the totals, which
+idle cores do not move.
 
 Latency: with the pipeline idle, one new file is dropped into the watched folder and the
 benchmark polls the embedded index (in-process, not through the CLI) until a search finds
@@ -166,8 +167,9 @@ class Reference:
         # Load the model in every process before any clock starts, as workers do.
         self.pool.map(_reference_worker, [([], self.env)] * processes)
 
-    def pids(self) -> list[int]:
-        return [p.pid for p in self.pool._pool] + [self.redis.proc.pid]  # type: ignore[attr-defined]
+    def pid_groups(self) -> dict[str, list[int]]:
+        return {"pool": [p.pid for p in self.pool._pool],  # type: ignore[attr-defined]
+                "redis": [self.redis.proc.pid]}
 
     def run(self, paths: list[Path]) -> float:
         shares = [[str(p) for p in paths[i:: self.processes]] for i in range(self.processes)]
@@ -264,13 +266,17 @@ class Pipeline:
         ledger = Ledger(redis_lib.Redis.from_url(self.redis.url))
         return sum(1 for r in ledger.all() if r.state in FINAL_STATES)
 
-    def pids(self) -> list[int]:
-        """Every process of the pipeline: workers and their pool processes, watcher, Redis."""
+    def pid_groups(self) -> dict[str, list[int]]:
+        """Every process of the pipeline: pool processes, workers' main processes, watcher, Redis."""
         from workers.local import child_pids
 
         mains = [proc.pid for proc in self.pool.procs]
-        watcher = [self.watcher.pid] if self.watcher is not None else []
-        return [*mains, *(c for m in mains for c in child_pids(m)), *watcher, self.redis.proc.pid]
+        return {"pool": [c for m in mains for c in child_pids(m)], "workers": mains,
+                "watcher": [self.watcher.pid] if self.watcher is not None else [],
+                "redis": [self.redis.proc.pid]}
+
+    def pids(self) -> list[int]:
+        return [pid for group in self.pid_groups().values() for pid in group]
 
     def worker_rss_mib(self) -> float:
         from workers.local import child_pids
@@ -364,7 +370,7 @@ def main() -> None:
         rounds: list[tuple[float, float]] = []
         # CPU seconds of each side's own processes while it runs: steadier than wall time on
         # a machine whose speed drifts (idle cores do not count), printed next to the ratio.
-        cpu = {"reference": 0.0, "pipeline": 0.0}
+        cpu: dict[str, dict[str, float]] = {"reference": {}, "pipeline": {}}
         try:
             pipeline.start(inbox)
             reference.run(warmup)
@@ -374,10 +380,12 @@ def main() -> None:
                 chunk = paths[at: at + size]
                 for side in ("reference", "pipeline")[:: -1 if n % 2 else 1]:
                     runner = reference.run if side == "reference" else pipeline.feed
-                    pids = reference.pids() if side == "reference" else pipeline.pids()
-                    cpu_before = cpu_seconds(pids)
+                    groups = (reference if side == "reference" else pipeline).pid_groups()
+                    before = {name: cpu_seconds(pids) for name, pids in groups.items()}
                     took = runner(chunk)
-                    cpu[side] += cpu_seconds(pids) - cpu_before
+                    for name, pids in groups.items():
+                        used = cpu_seconds(pids) - before[name]
+                        cpu[side][name] = cpu[side].get(name, 0.0) + used
                     if side == "reference":
                         ref_s = took
                     else:
@@ -406,9 +414,13 @@ def main() -> None:
         "round_ratio_min": round(min(r / p for r, p in rounds), 3),
         "round_ratio_max": round(max(r / p for r, p in rounds), 3),
         "pipeline_docs_per_s": round(len(paths) / pipe_s, 2),
-        "reference_cpu_ms_per_doc": round(1000 * cpu["reference"] / len(paths), 1),
-        "pipeline_cpu_ms_per_doc": round(1000 * cpu["pipeline"] / len(paths), 1),
-        "cpu_ratio": round(cpu["reference"] / cpu["pipeline"], 3),
+        "reference_cpu_ms_per_doc": round(1000 * sum(cpu["reference"].values()) / len(paths), 1),
+        "pipeline_cpu_ms_per_doc": round(1000 * sum(cpu["pipeline"].values()) / len(paths), 1),
+        # Where each side's CPU goes: pool processes (the stages; for the pipeline also the
+        # index writes and the tasks' own work), workers' main processes, watcher, Redis.
+        **{f"{side}_cpu_{name}": round(1000 * used / len(paths), 1)
+           for side in ("reference", "pipeline") for name, used in cpu[side].items()},
+        "cpu_ratio": round(sum(cpu["reference"].values()) / sum(cpu["pipeline"].values()), 3),
         "ratio": round(ratio, 3), "latency_p50_s": round(p50, 3), "latency_p95_s": round(p95, 3),
         "worker_rss_mib": round(rss, 1), "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
