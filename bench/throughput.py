@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import json
 import multiprocessing as mp
@@ -245,26 +246,26 @@ class Pipeline:
         finished = self.finished_at([self.inbox / name for name in staged])
         return (finished - started_wall) if finished else time.perf_counter() - started
 
-    def finished_at(self, paths: list[Path]) -> float:
-        """When the last of `paths` reached its final state (epoch seconds; 0 if unknown)."""
+    @functools.cached_property
+    def ledger(self) -> Any:
+        """The pipeline's ledger, read by the benchmark (one connection for all polls)."""
         import redis as redis_lib
 
         from pipeline.adapters.ledger import Ledger
 
-        client = redis_lib.Redis.from_url(self.redis.url)
-        records = Ledger(client).get_many([str(p) for p in paths])
-        client.close()
+        return Ledger(redis_lib.Redis.from_url(self.redis.url))
+
+    def finished_at(self, paths: list[Path]) -> float:
+        """When the last of `paths` reached its final state (epoch seconds; 0 if unknown)."""
+        records = self.ledger.get_many([str(p) for p in paths])
         if not records or any(r is None for r in records):
             return 0.0
-        return max(r.updated for r in records if r is not None)
+        return float(max(r.updated for r in records if r is not None))
 
     def final_count(self) -> int:
-        import redis as redis_lib
+        from pipeline.adapters.ledger import FINAL_STATES
 
-        from pipeline.adapters.ledger import FINAL_STATES, Ledger
-
-        ledger = Ledger(redis_lib.Redis.from_url(self.redis.url))
-        return sum(1 for r in ledger.all() if r.state in FINAL_STATES)
+        return sum(1 for r in self.ledger.all() if r.state in FINAL_STATES)
 
     def pid_groups(self) -> dict[str, list[int]]:
         """Every process of the pipeline: pool processes, workers' main processes, watcher, Redis."""
@@ -298,6 +299,8 @@ class Pipeline:
             self.watcher.terminate()
             self.watcher.wait(20)
         self.pool.stop()
+        if "ledger" in self.__dict__:
+            self.ledger.r.close()
         self.redis.stop()
 
 
