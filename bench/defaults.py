@@ -2,11 +2,11 @@
 
     python bench/defaults.py [--docs 1200] [--rounds 6] [--drops 5] [--only "batch"]
 
-One pipeline of bench/throughput.py per setting (batch size, pool processes, prefetch),
-all started at once, each with its own Redis, watched folder and index. The corpus is
-fed in --rounds slices, every setting getting each slice in turn (the order reversed
-every other round), so the machine's drifting speed hits every setting alike; the
-settings never run at the same time. Then `--drops` single files measure each one's
+One pipeline of bench/throughput.py per setting (batch size, pool processes, prefetch,
+index write inline or queued), all started at once, each with its own Redis, watched
+folder and index. The corpus is fed in --rounds slices, every setting getting each slice
+in turn (the order reversed every other round), so the machine's drifting speed hits
+every setting alike; the settings never run at the same time. Then `--drops` single files measure each one's
 drop-to-searchable latency. A few files go through every pipeline before the clock
 starts (one-off costs; see throughput.py). Prints documents per second relative to the
 first setting (the defaults in config/settings.py), the CPU milliseconds per document of
@@ -32,12 +32,14 @@ from throughput import ROOT, WARMUP, Pipeline, build_corpus, cpu_seconds, measur
 
 # (label, pool processes, settings); the first row is the shipped default.
 SETTINGS = [
-    ("batch 16, 2 processes, prefetch 1 (default)", 2, {"batch_size": "16", "prefetch_multiplier": "1"}),
+    ("batch 16, 2 processes, prefetch 1, index inline (default)", 2,
+     {"batch_size": "16", "prefetch_multiplier": "1"}),
     ("batch 1", 2, {"batch_size": "1", "prefetch_multiplier": "1"}),
     ("batch 8", 2, {"batch_size": "8", "prefetch_multiplier": "1"}),
     ("batch 32", 2, {"batch_size": "32", "prefetch_multiplier": "1"}),
     ("prefetch 2", 2, {"batch_size": "16", "prefetch_multiplier": "2"}),
     ("3 processes", 3, {"batch_size": "16", "prefetch_multiplier": "1"}),
+    ("index through its queue", 2, {"batch_size": "16", "prefetch_multiplier": "1", "index_inline": "false"}),
 ]
 
 

@@ -132,7 +132,8 @@ def fetch_url(url: str) -> None:
 
 @app.task(base=NewsflowTask, name="newsflow.process_documents", queue="process")
 def process_documents(payloads: list[dict[str, Any]]) -> None:
-    """Clean, extract entities and claims; hand the enriched documents to the indexer."""
+    """Clean, extract entities and claims; write the enriched documents to the index
+    (NEWSFLOW_INDEX_INLINE) or hand them to the indexer."""
     get_ledger().mark_many("processing", {p["source"]: {"stage": "process_documents"} for p in payloads})
     stages = get_stages()
     enriched = []
@@ -140,18 +141,31 @@ def process_documents(payloads: list[dict[str, Any]]) -> None:
         with process_documents.each_source(payload["source"]):
             doc = run_stages(Document.from_dict(payload), stages)
             metrics.observe_history(doc.history)
-            enriched.append(without_bulk(doc).to_dict())
-    if enriched:
-        index_documents.delay(enriched)
+            enriched.append(without_bulk(doc))
+    if not enriched:
+        return
+    if get_settings().index_inline:
+        try:
+            write_batch(enriched, process_documents)
+            return
+        except TransientError as exc:  # the indexer retries it, with backoff, NLP done
+            log.warning("index write failed; batch queued for the indexer", documents=len(enriched),
+                        error=f"{type(exc).__name__}: {exc}")
+    index_documents.delay([doc.to_dict() for doc in enriched])
 
 
 @app.task(base=NewsflowTask, name="newsflow.index_documents", queue="index", soft_time_limit=120)
 def index_documents(payloads: list[dict[str, Any]]) -> None:
+    """Write enriched documents to the search index, the stories and the claims tables."""
+    write_batch([Document.from_dict(p) for p in payloads], index_documents)
+
+
+def write_batch(docs: list[Document], task: NewsflowTask) -> None:
     """Write enriched documents to the search index, the stories and the claims tables, in
-    one write each (idempotent: a document's id is its content)."""
+    one write each (idempotent: a document's id is its content), and mark them final.
+    A document the index rejects is recorded as failed by `task`, with the reason."""
     started = time.perf_counter()
     ledger = get_ledger()
-    docs = [Document.from_dict(p) for p in payloads]
     all_sources = ledger.add_doc_sources([(doc.id, doc.source) for doc in docs])
     docs = [record_step(replace(doc, sources=tuple(sources)), "index_document", started)
             for doc, sources in zip(docs, all_sources, strict=True)]
@@ -159,13 +173,13 @@ def index_documents(payloads: list[dict[str, Any]]) -> None:
     for doc in docs:
         if doc.id in rejected:
             reason = BadInput(f"index rejected the document: {rejected[doc.id]}")
-            index_documents.record_failure([doc.source], reason)
+            task.record_failure([doc.source], reason)
     docs = [doc for doc in docs if doc.id not in rejected]
     if (stories := get_story_index()) is not None:  # stories table or index, regrouped on write
         store = get_story_store()
         stories.update_many([(doc, store.component_labels(doc.id)) for doc in docs])
         # A newer copy processed at the same time may have replaced some of these before
-        # they were written (its index task found no row to mark): mark them now.
+        # they were written (its write found no row to mark): mark them now.
         shown_of = get_near_duplicates().shown_instead([doc.id for doc in docs])
         stories.mark_copies({d.id: shown_of[d.id] for d in docs
                              if d.id in shown_of and shown_of[d.id] != d.duplicate_of})

@@ -39,8 +39,9 @@ class Stack:
         self.settings = Settings(home=self.cli.home, redis_url=self.url, concurrency=1)
         self.pools: list[WorkerProcesses] = []
 
-    def start_workers(self, queues: str = "ingest,process,index") -> WorkerProcesses:
-        pool = WorkerProcesses(self.settings, self.url, concurrency=1, queues=queues, env=self.cli.env)
+    def start_workers(self, queues: str = "ingest,process,index", **env: str) -> WorkerProcesses:
+        pool = WorkerProcesses(self.settings, self.url, concurrency=1, queues=queues,
+                               env={**self.cli.env, **env})
         pool.start()
         self.pools.append(pool)
         return pool
@@ -135,7 +136,8 @@ def test_a_copy_written_after_the_version_that_replaced_it_still_points_at_it(
     """Two workers, either order: the newer version's write can come first, find no row to
     mark (the older copy is not written yet), and the older copy's write must catch up."""
     client = redis.Redis.from_url(faulty.url)
-    faulty.start_workers(queues="ingest,process")  # enrich both; their writes wait in the queue
+    # Enrich both; their writes wait in the index queue (as when the index was unreachable).
+    faulty.start_workers(queues="ingest,process", NEWSFLOW_INDEX_INLINE="false")
     original = seed_paths[0]
     faulty.cli("submit", str(original))
     wait_for(lambda: len(_index_messages(client)) == 1, timeout=120)
@@ -161,4 +163,17 @@ def test_a_copy_written_after_the_version_that_replaced_it_still_points_at_it(
     assert copies[0]["duplicate_of"] == next(d["id"] for d in docs if not d["duplicate_of"])
     hits = faulty.cli.json_lines("search", "Rutte")
     assert copies[0]["id"] not in {h["id"] for h in hits}
+    client.close()
+
+
+def test_the_worker_that_enriches_a_batch_writes_it_and_the_index_queue_is_left_for_retries(
+    faulty: Stack, seed_paths: list[Path]
+) -> None:
+    client = redis.Redis.from_url(faulty.url)
+    faulty.start_workers(queues="ingest,process")  # nobody reads the index queue
+    faulty.cli("submit", *map(str, seed_paths[:2]))
+    wait_for(lambda: set(_states(faulty.cli).values()) == {"done"}
+             and len(_states(faulty.cli)) == 2, timeout=120, every=0.5)
+    assert _index_messages(client) == []
+    assert len(faulty.cli.json_lines("search", "Rutte")) == 2
     client.close()
