@@ -11,13 +11,12 @@ FTS5 over text and speaker answers `newsflow claims --search` and `search --clai
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.adapters.sqlite_index import create_schema, fts_query, replace_old_fts
+from pipeline.adapters.sqlite_index import connect, create_schema, fts_query, replace_old_fts
 from pipeline.claims.grouping import ClaimRef, group_refs, match_keys, speaker_key
 from pipeline.claims.records import to_claim_records
 from pipeline.document import Document, Figure
@@ -78,10 +77,7 @@ class SqliteClaims:
     """Claims, their groups and full-text search in the index's SQLite file."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=60000")
+        self._db = connect(path)
         create_schema(self._db, _SCHEMA)
         replace_old_fts(self._db, "claims_fts",
                         f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS}")

@@ -32,6 +32,19 @@ CREATE VIRTUAL TABLE IF NOT EXISTS documents_text USING fts5(
 """
 
 
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to the index file, as every table of it (documents, stories, claims)
+    is written: autocommit (transactions are explicit), WAL, a minute's patience for a lock.
+    WAL + synchronous=NORMAL: a commit is durable against a process crash, not a power
+    cut; the index can be rebuilt from the inputs, and a full fsync per commit costs more."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA busy_timeout=60000")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
 def create_schema(db: sqlite3.Connection, schema: str) -> None:
     """Create tables in one write transaction.
 
@@ -71,14 +84,8 @@ class SqliteIndex:
     """Documents and full-text search in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=60000")
-        # WAL + NORMAL: a commit is durable against a process crash, not a power cut; the
-        # index can be rebuilt from the inputs, and a full fsync per document costs more.
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = connect(path)
         create_schema(self._db, _SCHEMA)
         replace_old_fts(self._db, "documents_fts",
                         "INSERT INTO documents_text (rowid, title, text, names) SELECT d.rowid,"

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.adapters.sqlite_index import create_schema
+from pipeline.adapters.sqlite_index import connect, create_schema
 from pipeline.document import Document
 from pipeline.stories.record import story_member, to_story_record
 
@@ -44,8 +44,7 @@ class SqliteStories:
         from pipeline.adapters.sqlite_index import SqliteIndex
 
         SqliteIndex(path).close()  # the documents table must exist: records are built from it
-        self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout=60000")
+        self._db = connect(path)
         create_schema(self._db, _SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(doc_story)")}
         if "member" not in columns:  # a file from before members were kept: add the column
