@@ -100,9 +100,9 @@ class NewsflowTask(Task):  # type: ignore[misc]
 
 @app.task(base=NewsflowTask, name="newsflow.ingest_files", queue="ingest", soft_time_limit=60)
 def ingest_files(paths: list[str]) -> None:
-    """Read dropped files (and *.urls lists); pass their documents on as one batch."""
+    """Read *.urls lists and queue their URLs; pass any other files' documents on as one
+    batch (the watcher sends those to `process_files`; older messages may still carry them)."""
     get_ledger().mark_many("processing", {p: {"stage": "ingest_files"} for p in paths})
-    settings = get_settings()
     docs = []
     for path in paths:
         with ingest_files.each_source(path):
@@ -112,9 +112,7 @@ def ingest_files(paths: list[str]) -> None:
                     enqueue_url(url)
                 get_ledger().mark(path, "done", reason=f"{len(urls)} URLs queued")
                 continue
-            started = time.perf_counter()
-            doc = read_dropped_file(Path(path), max_bytes=settings.max_file_bytes)
-            docs.append(record_step(doc, "read_file", started).to_dict())
+            docs.append(_read(path).to_dict())
     if docs:
         process_documents.delay(docs)
 
@@ -130,23 +128,46 @@ def fetch_url(url: str) -> None:
     process_documents.delay([record_step(doc, "fetch_url", started).to_dict()])
 
 
+@app.task(base=NewsflowTask, name="newsflow.process_files", queue="process")
+def process_files(paths: list[str]) -> None:
+    """Read dropped files and process them in the same task: reading a file needs no queue
+    of its own (fetching a URL does), and a hop would cost more CPU than the read."""
+    get_ledger().mark_many("processing", {p: {"stage": "process_files"} for p in paths})
+    docs = []
+    for path in paths:
+        with process_files.each_source(path):
+            docs.append(_read(path))
+    enrich_and_write(docs, process_files)
+
+
 @app.task(base=NewsflowTask, name="newsflow.process_documents", queue="process")
 def process_documents(payloads: list[dict[str, Any]]) -> None:
+    """Process documents read or fetched by the ingest tasks."""
+    get_ledger().mark_many("processing", {p["source"]: {"stage": "process_documents"} for p in payloads})
+    enrich_and_write([Document.from_dict(p) for p in payloads], process_documents)
+
+
+def _read(path: str) -> Document:
+    started = time.perf_counter()
+    doc = read_dropped_file(Path(path), max_bytes=get_settings().max_file_bytes)
+    return record_step(doc, "read_file", started)
+
+
+def enrich_and_write(docs: list[Document], task: NewsflowTask) -> None:
     """Clean, extract entities and claims; write the enriched documents to the index
     (NEWSFLOW_INDEX_INLINE) or hand them to the indexer."""
-    get_ledger().mark_many("processing", {p["source"]: {"stage": "process_documents"} for p in payloads})
     stages = get_stages()
     enriched = []
-    for payload in payloads:
-        with process_documents.each_source(payload["source"]):
-            doc = run_stages(Document.from_dict(payload), stages)
+    for doc in docs:
+        with task.each_source(doc.source):
+            doc = run_stages(doc, stages)
             metrics.observe_history(doc.history)
             enriched.append(without_bulk(doc))
     if not enriched:
         return
     if get_settings().index_inline:
         try:
-            write_batch(enriched, process_documents)
+            write_batch(enriched, task)
             return
         except TransientError as exc:  # the indexer retries it, with backoff, NLP done
             log.warning("index write failed; batch queued for the indexer", documents=len(enriched),
@@ -209,7 +230,11 @@ def enqueue_files(paths: Sequence[Path], batch_size: int | None = None, *, more:
         keys = {str(p.absolute()): p for p in batch}
         get_ledger().mark_many("queued", {s: {"fingerprint": fingerprint(p), "kind": "file"}
                                           for s, p in keys.items()})
-        ingest_files.delay(list(keys))
+        lists = [s for s in keys if s.endswith(URL_LIST_SUFFIX)]  # fetching is the ingest queue's
+        if lists:
+            ingest_files.delay(lists)
+        if files := [s for s in keys if not s.endswith(URL_LIST_SUFFIX)]:
+            process_files.delay(files)
         sources += keys
     return sources
 

@@ -69,7 +69,7 @@ def _big_article(seed_paths: list[Path], dest: Path) -> Path:
 def _wait_until_processing(cli: Newsflow, name: str) -> None:
     def busy() -> bool:
         record = next((r for r in cli.json_lines("sources") if r["source"].endswith(name)), {})
-        return record.get("stage") == "process_documents"
+        return record.get("stage") == "process_files"
 
     wait_for(busy, timeout=60, every=0.2)
 
@@ -177,3 +177,18 @@ def test_the_worker_that_enriches_a_batch_writes_it_and_the_index_queue_is_left_
     assert _index_messages(client) == []
     assert len(faulty.cli.json_lines("search", "Rutte")) == 2
     client.close()
+
+
+def test_a_file_queued_for_ingest_by_an_earlier_version_is_still_read_and_processed(
+    faulty: Stack, seed_paths: list[Path]
+) -> None:
+    """Files now go straight to `process_files`; a message for the ingest queue sent
+    before an upgrade still works."""
+    from workers.app import app
+
+    faulty.start_workers()
+    with app.connection_for_write(faulty.url) as conn:
+        app.send_task("newsflow.ingest_files", args=[[str(seed_paths[0])]], queue="ingest",
+                      connection=conn)
+    wait_for(lambda: _states(faulty.cli).get(seed_paths[0].name) == "done", timeout=120, every=0.5)
+    assert [Path(s).name for d in _exported(faulty.cli) for s in d["sources"]] == [seed_paths[0].name]

@@ -43,7 +43,10 @@ def test_a_worker_serves_metrics_and_writes_json_logs(
 
     lines = [ln for ln in (cli.home / "logs" / "worker-0.log").read_text().splitlines() if ln.strip()]
     records = [json.loads(ln) for ln in lines if ln.startswith("{")]
-    assert len(records) >= 0.9 * len(lines)  # Celery's own lines are JSON too (banner aside)
+    plain = [ln for ln in lines if not ln.startswith("{")]
+    # Celery's own records are JSON too; only its shutdown notice is printed, not logged.
+    assert all(ln.startswith("worker: ") for ln in plain), plain
+    assert len(records) >= 5
     indexed = [r for r in records if r.get("event") == "indexed"]
     assert len(indexed) == 1
     assert indexed[0]["doc_id"]
