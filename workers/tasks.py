@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -153,6 +153,28 @@ def _read(path: str) -> Document:
     return record_step(doc, "read_file", started)
 
 
+class WriteBreaker:
+    """After an inline index write fails for a transient reason, the batches of the next
+    `pause_s` seconds go straight to the index queue: the NLP goes on while the index is
+    down or hanging (a timeout costs NEWSFLOW_ES_TIMEOUT_S per batch), and the indexer
+    retries the writes with backoff."""
+
+    def __init__(self, pause_s: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pause_s = pause_s
+        self._clock = clock
+        self._until = float("-inf")
+
+    def is_open(self) -> bool:
+        """Whether writes should skip the index for now."""
+        return self._clock() < self._until
+
+    def trip(self) -> None:
+        self._until = self._clock() + self.pause_s
+
+
+_breaker = WriteBreaker()  # per pool process
+
+
 def enrich_and_write(docs: list[Document], task: NewsflowTask) -> None:
     """Clean, extract entities and claims; write the enriched documents to the index
     (NEWSFLOW_INDEX_INLINE) or hand them to the indexer."""
@@ -165,12 +187,14 @@ def enrich_and_write(docs: list[Document], task: NewsflowTask) -> None:
             enriched.append(without_bulk(doc))
     if not enriched:
         return
-    if get_settings().index_inline:
+    if get_settings().index_inline and not _breaker.is_open():
         try:
             write_batch(enriched, task)
             return
         except TransientError as exc:  # the indexer retries it, with backoff, NLP done
-            log.warning("index write failed; batch queued for the indexer", documents=len(enriched),
+            _breaker.trip()
+            log.warning("index write failed; batches go to the indexer for a while",
+                        documents=len(enriched), pause_s=_breaker.pause_s,
                         error=f"{type(exc).__name__}: {exc}")
     index_documents.delay([doc.to_dict() for doc in enriched])
 

@@ -1,10 +1,10 @@
-"""How files that arrive together are split into task batches."""
+"""How files that arrive together are split into task batches, and when a batch skips the index."""
 
 from __future__ import annotations
 
 import pytest
 
-from workers.tasks import batch_sizes
+from workers.tasks import WriteBreaker, batch_sizes
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 8, 9, 31, 500, 2001])
@@ -38,3 +38,17 @@ def test_a_drop_queued_in_slices_shrinks_its_batches_only_at_the_end_of_the_drop
     assert slices[3][-1] == 1
     assert sum(map(sum, slices)) == 200
     assert batch_sizes(64, 8, 2, more=136) != batch_sizes(64, 8, 2)  # alone, 64 would shrink
+
+
+def test_after_a_failed_inline_write_batches_skip_the_index_for_the_pause_then_try_again() -> None:
+    now = [100.0]
+    breaker = WriteBreaker(pause_s=30, clock=lambda: now[0])
+    assert not breaker.is_open()
+    breaker.trip()
+    now[0] = 129.9
+    assert breaker.is_open()
+    now[0] = 130.0
+    assert not breaker.is_open()
+    breaker.trip()  # failed again: another pause from now
+    now[0] = 159.0
+    assert breaker.is_open()
