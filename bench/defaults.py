@@ -6,8 +6,8 @@ One pipeline of bench/throughput.py per setting (batch size, pool processes, pre
 index write inline or queued), all started at once, each with its own Redis, watched
 folder and index. The corpus is fed in --rounds slices, every setting getting each slice
 in turn (the order reversed every other round), so the machine's drifting speed hits
-every setting alike; the settings never run at the same time. Then `--drops` single files measure each one's
-drop-to-searchable latency. A few files go through every pipeline before the clock
+every setting alike; the settings never run at the same time. Then `--drops` single
+files measure each one's drop-to-searchable latency. A few files go through every pipeline before the clock
 starts (one-off costs; see throughput.py). Prints documents per second relative to the
 first setting (the defaults in config/settings.py), the CPU milliseconds per document of
 each setting's own processes (steadier than wall time), the median latency, and saves

@@ -55,8 +55,9 @@ class Settings:
     # the ledger and the index writes are paid once per batch.
     batch_size: int = 16
     # The worker that enriches a batch also writes it to the index (one queue hop fewer);
-    # the index queue then carries only batches whose write failed for a while (index
-    # unreachable), retried there without redoing the NLP. false: every batch goes there.
+    # the index queue then carries only batches whose write failed (index unreachable or
+    # hanging; then for 30 s, every batch of that process), retried there without redoing
+    # the NLP. false: every batch goes there.
     index_inline: bool = True
     task_soft_time_limit_s: int = 120
     visibility_timeout_s: int = 3600
