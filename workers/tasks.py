@@ -210,10 +210,40 @@ def write_batch(docs: list[Document], task: NewsflowTask) -> None:
     one write each (idempotent: a document's id is its content), and mark them final.
     A document the index rejects is recorded as failed by `task`, with the reason."""
     started = time.perf_counter()
+    all_sources = get_ledger().add_doc_sources([(doc.id, doc.source) for doc in docs])
+    write_documents([record_step(replace(doc, sources=tuple(sources)), "index_document", started)
+                     for doc, sources in zip(docs, all_sources, strict=True)], task)
+
+
+def write_documents(docs: list[Document], task: NewsflowTask) -> None:
+    """`write_batch` for documents whose `sources` were read from the ledger. When the same
+    text is dropped twice and both copies are processed at once, the other worker may add
+    its source after these were read and write before this does: each document whose
+    sources grew meanwhile is written again, so the last write carries all of them."""
     ledger = get_ledger()
-    all_sources = ledger.add_doc_sources([(doc.id, doc.source) for doc in docs])
-    docs = [record_step(replace(doc, sources=tuple(sources)), "index_document", started)
-            for doc, sources in zip(docs, all_sources, strict=True)]
+    docs = written = _write_tables(docs, task)
+    for _ in range(3):
+        now = ledger.doc_sources([doc.id for doc in written])
+        written = [replace(doc, sources=tuple(sources))
+                   for doc, sources in zip(written, now, strict=True) if tuple(sources) != doc.sources]
+        if not written:
+            break
+        log.info("sources grew while writing; writing again", doc_ids=[doc.id for doc in written])
+        _write_tables(written, task)
+    finished: dict[str, dict[str, dict[str, str]]] = {"done": {}, "duplicate": {}}
+    for doc in docs:
+        state = "duplicate" if any(s != doc.source for s in doc.sources) else "done"
+        finished[state][doc.source] = {"document": doc.id}
+    for state, updates in finished.items():
+        ledger.mark_many(state, updates)
+    for doc in docs:
+        log.info("indexed", source=doc.source, doc_id=doc.id, entities=len(doc.entities),
+                 claims=len(doc.claims), ms={s.stage: s.ms for s in doc.history})
+
+
+def _write_tables(docs: list[Document], task: NewsflowTask) -> list[Document]:
+    """One write each to the index, the stories and the claims; returns the documents
+    written (a document the index rejects is recorded as failed by `task`)."""
     rejected = dict(get_index().write(docs))
     for doc in docs:
         if doc.id in rejected:
@@ -230,15 +260,7 @@ def write_batch(docs: list[Document], task: NewsflowTask) -> None:
                              if d.id in shown_of and shown_of[d.id] != d.duplicate_of})
     if (claims := get_claims_table()) is not None:  # claims table or index, regrouped on write
         claims.write_many(docs)
-    finished: dict[str, dict[str, dict[str, str]]] = {"done": {}, "duplicate": {}}
-    for doc in docs:
-        state = "duplicate" if any(s != doc.source for s in doc.sources) else "done"
-        finished[state][doc.source] = {"document": doc.id}
-    for state, updates in finished.items():
-        ledger.mark_many(state, updates)
-    for doc in docs:
-        log.info("indexed", source=doc.source, doc_id=doc.id, entities=len(doc.entities),
-                 claims=len(doc.claims), ms={s.stage: s.ms for s in doc.history})
+    return docs
 
 
 def enqueue_files(paths: Sequence[Path], batch_size: int | None = None, *, more: int = 0) -> list[str]:

@@ -143,6 +143,15 @@ class Ledger:
         for doc_id, source in pairs:
             pipe.sadd(self.docsrc + doc_id, source)
             pipe.smembers(self.docsrc + doc_id)
-        replies = pipe.execute()
-        return [sorted(m.decode() if isinstance(m, bytes) else m for m in members)
-                for members in replies[1::2]]
+        return [_sorted_members(members) for members in pipe.execute()[1::2]]
+
+    def doc_sources(self, doc_ids: Sequence[str]) -> list[list[str]]:
+        """Each document's sources, sorted, in one round trip."""
+        pipe = self.r.pipeline()
+        for doc_id in doc_ids:
+            pipe.smembers(self.docsrc + doc_id)
+        return [_sorted_members(members) for members in pipe.execute()]
+
+
+def _sorted_members(members: set[bytes | str]) -> list[str]:
+    return sorted(m.decode() if isinstance(m, bytes) else m for m in members)

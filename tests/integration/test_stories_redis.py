@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ from pipeline.run import build_stages, run_stages
 from pipeline.stages.stories import assign_story, find_duplicates
 from pipeline.stories import grouping
 from pipeline.stories.features import story_features
-from tests.conftest import Newsflow
+from tests.conftest import REPO, Newsflow
 from tests.factories import make_document, make_entity
 from tests.unit.test_stories import RAHMAN, RAHMAN_2
 
@@ -174,6 +176,49 @@ def test_pipeline_end_to_end_dedups_and_groups(newsflow: Newsflow, tmp_path: Pat
 
     shown_story = newsflow("show", stories[0]["id"], "--json").stdout
     assert json.loads(shown_story)["id"] == stories[0]["id"]
+
+
+_STALE_WRITE = """
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from pipeline.adapters.files import read_dropped_file
+from pipeline.index import without_bulk
+from pipeline.run import run_stages
+from workers.resources import get_ledger, get_stages
+from workers.tasks import process_files, write_batch, write_documents
+
+first, second = (without_bulk(run_stages(read_dropped_file(Path(p), max_bytes=10**7), get_stages()))
+                 for p in sys.argv[1:])
+seen_by_first = get_ledger().add_doc_sources([(first.id, first.source)])[0]  # the first reads...
+write_batch([second], process_files)  # ...the second adds its source and writes...
+write_documents([replace(first, sources=tuple(seen_by_first))], process_files)  # ...the first writes
+"""
+
+
+def test_a_writer_that_read_the_sources_before_a_copy_arrived_does_not_drop_the_copy(
+    newsflow: Newsflow, private_redis: str, tmp_path: Path
+) -> None:
+    """The same file dropped in two folders, both copies written at once: the index,
+    the story and the claims each end with both sources, whichever write lands last."""
+    paths = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        paths.append(tmp_path / folder / SEEDS[1].name)
+        shutil.copy(SEEDS[1], paths[-1])
+    newsflow.env["NEWSFLOW_REDIS_URL"] = private_redis
+    subprocess.run([sys.executable, "-c", _STALE_WRITE, *map(str, paths)], env=newsflow.env,
+                   cwd=REPO, check=True, timeout=120)
+
+    both = sorted(str(p) for p in paths)
+    (doc,) = [json.loads(line) for line in newsflow("export").stdout.splitlines() if line]
+    assert doc["sources"] == both
+    (story,) = newsflow.json_lines("stories")
+    assert story["sources"] == both
+    groups = newsflow.json_lines("claims", "--statements")
+    assert groups
+    assert all(g["sources"] == both for g in groups)
 
 
 # -- bounded work per arrival, on small hand-made articles ----------------------------------
