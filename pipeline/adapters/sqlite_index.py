@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,25 @@ def connect(path: Path) -> sqlite3.Connection:
     cut; the index can be rebuilt from the inputs, and a full fsync per commit costs more."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
+    _use_wal(db, patience_s=60)
     db.execute("PRAGMA busy_timeout=60000")
     db.execute("PRAGMA synchronous=NORMAL")
     return db
+
+
+def _use_wal(db: sqlite3.Connection, patience_s: float) -> None:
+    """Switch to WAL. Turning a new file to WAL needs it alone and does not wait for the
+    busy timeout: two workers making their first write at once, one would fail its
+    batch with "database is locked". So wait here, a little at a time."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def create_schema(db: sqlite3.Connection, schema: str) -> None:

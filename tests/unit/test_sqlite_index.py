@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -89,3 +92,24 @@ def test_an_index_file_from_the_earlier_full_text_layout_is_moved_over_and_stays
     assert {h["id"] for h in index.search("Rutte")} == {"old-1", "new-1"}
     assert index.search("drones again")[0]["id"] == "new-1"
     assert not index.search("drones")[1:]
+
+
+def _open_at(args: tuple[str, float]) -> str:
+    path, start = args
+    while time.time() < start:  # all together, as a pool's processes on their first batch
+        pass
+    try:
+        SqliteIndex(Path(path)).close()
+    except sqlite3.OperationalError as exc:
+        return str(exc)
+    return ""
+
+
+def test_processes_opening_a_new_index_file_at_the_same_moment_all_get_it(tmp_path: Path) -> None:
+    """Turning a new file to WAL needs it alone; the others wait instead of failing."""
+    errors = []
+    with mp.get_context("fork").Pool(4) as pool:
+        for n in range(25):
+            start = time.time() + 0.05
+            errors += pool.map(_open_at, [(str(tmp_path / f"index-{n}.sqlite3"), start)] * 4)
+    assert [e for e in errors if e] == []
