@@ -54,7 +54,17 @@ class Stack:
 
 @pytest.fixture
 def faulty(tmp_path: Path) -> Iterator[Stack]:
+    """Messages of a dead worker come back after 6 s (the default is an hour)."""
     stack = Stack(tmp_path, {"NEWSFLOW_VISIBILITY_TIMEOUT_S": "6"})
+    yield stack
+    stack.close()
+
+
+@pytest.fixture
+def steady(tmp_path: Path) -> Iterator[Stack]:
+    """The default visibility timeout: on a slow machine a task that takes over 6 s
+    (model loading included) would be delivered twice."""
+    stack = Stack(tmp_path, {})
     yield stack
     stack.close()
 
@@ -131,22 +141,22 @@ def _replaces_a_version(message: bytes) -> bool:
 
 
 def test_a_copy_written_after_the_version_that_replaced_it_still_points_at_it(
-    faulty: Stack, seed_paths: list[Path], tmp_path: Path
+    steady: Stack, seed_paths: list[Path], tmp_path: Path
 ) -> None:
     """Two workers, either order: the newer version's write can come first, find no row to
     mark (the older copy is not written yet), and the older copy's write must catch up."""
-    client = redis.Redis.from_url(faulty.url)
+    client = redis.Redis.from_url(steady.url)
     # Enrich both; their writes wait in the index queue (as when the index was unreachable).
-    faulty.start_workers(queues="ingest,process", NEWSFLOW_INDEX_INLINE="false")
+    steady.start_workers(queues="ingest,process", NEWSFLOW_INDEX_INLINE="false")
     original = seed_paths[0]
-    faulty.cli("submit", str(original))
+    steady.cli("submit", str(original))
     wait_for(lambda: len(_index_messages(client)) == 1, timeout=120)
     lines = original.read_text(encoding="utf-8").splitlines()
     longest = max(range(len(lines)), key=lambda n: len(lines[n]))
     lines[longest] = "An editor added a late detail from the briefing here. " + lines[longest]
     edited = tmp_path / "edited.txt"
     edited.write_text("\n".join(lines), encoding="utf-8")
-    faulty.cli("submit", str(edited))
+    steady.cli("submit", str(edited))
     wait_for(lambda: len(_index_messages(client)) == 2, timeout=120)
     queued = _index_messages(client)
     newer = [m for m in queued if _replaces_a_version(m)]
@@ -154,41 +164,41 @@ def test_a_copy_written_after_the_version_that_replaced_it_still_points_at_it(
     # The queue pops from the right: the newer version's write goes first.
     client.delete("index")
     client.rpush("index", *[m for m in queued if m not in newer], *newer)
-    faulty.start_workers(queues="index")
-    wait_for(lambda: _states(faulty.cli) == {original.name: "done", "edited.txt": "done"}, timeout=120)
-    docs = _exported(faulty.cli)
+    steady.start_workers(queues="index")
+    wait_for(lambda: _states(steady.cli) == {original.name: "done", "edited.txt": "done"}, timeout=120)
+    docs = _exported(steady.cli)
     copies = [d for d in docs if d["duplicate_of"]]
     assert len(docs) == 2
     assert len(copies) == 1
     assert copies[0]["duplicate_of"] == next(d["id"] for d in docs if not d["duplicate_of"])
-    hits = faulty.cli.json_lines("search", "Rutte")
+    hits = steady.cli.json_lines("search", "Rutte")
     assert copies[0]["id"] not in {h["id"] for h in hits}
     client.close()
 
 
 def test_the_worker_that_enriches_a_batch_writes_it_and_the_index_queue_is_left_for_retries(
-    faulty: Stack, seed_paths: list[Path]
+    steady: Stack, seed_paths: list[Path]
 ) -> None:
-    client = redis.Redis.from_url(faulty.url)
-    faulty.start_workers(queues="ingest,process")  # nobody reads the index queue
-    faulty.cli("submit", *map(str, seed_paths[:2]))
-    wait_for(lambda: set(_states(faulty.cli).values()) == {"done"}
-             and len(_states(faulty.cli)) == 2, timeout=120, every=0.5)
+    client = redis.Redis.from_url(steady.url)
+    steady.start_workers(queues="ingest,process")  # nobody reads the index queue
+    steady.cli("submit", *map(str, seed_paths[:2]))
+    wait_for(lambda: set(_states(steady.cli).values()) == {"done"}
+             and len(_states(steady.cli)) == 2, timeout=120, every=0.5)
     assert _index_messages(client) == []
-    assert len(faulty.cli.json_lines("search", "Rutte")) == 2
+    assert len(steady.cli.json_lines("search", "Rutte")) == 2
     client.close()
 
 
 def test_a_file_queued_for_ingest_by_an_earlier_version_is_still_read_and_processed(
-    faulty: Stack, seed_paths: list[Path]
+    steady: Stack, seed_paths: list[Path]
 ) -> None:
     """Files now go straight to `process_files`; a message for the ingest queue sent
     before an upgrade still works."""
     from workers.app import app
 
-    faulty.start_workers()
-    with app.connection_for_write(faulty.url) as conn:
+    steady.start_workers()
+    with app.connection_for_write(steady.url) as conn:
         app.send_task("newsflow.ingest_files", args=[[str(seed_paths[0])]], queue="ingest",
                       connection=conn)
-    wait_for(lambda: _states(faulty.cli).get(seed_paths[0].name) == "done", timeout=120, every=0.5)
-    assert [Path(s).name for d in _exported(faulty.cli) for s in d["sources"]] == [seed_paths[0].name]
+    wait_for(lambda: _states(steady.cli).get(seed_paths[0].name) == "done", timeout=120, every=0.5)
+    assert [Path(s).name for d in _exported(steady.cli) for s in d["sources"]] == [seed_paths[0].name]
