@@ -85,29 +85,27 @@ class NearDuplicates:
                 client.close()
                 client.connection_pool.disconnect()
 
-    def match(self, version: versions.Version, mh: MinHash) -> list[tuple[versions.Version, float]]:
-        """File this copy, then return the other copies at or above the threshold."""
+    def match(
+        self, version: versions.Version, mh: MinHash
+    ) -> tuple[versions.Version, list[tuple[versions.Version, float]]]:
+        """File this copy, then return it as first filed (the same text dropped again later
+        is not a newer version) and the other copies at or above the threshold."""
         try:
+            facts = {"outlet": version.outlet, "published": version.published,
+                     "received_at": version.received_at}
             pipe = self.r.pipeline()
             pipe.hset(f"{self.prefix}:mh", version.id, mh.hashvalues.tobytes())
-            pipe.hset(
-                f"{self.prefix}:meta",
-                version.id,
-                json.dumps(
-                    {
-                        "outlet": version.outlet,
-                        "published": version.published,
-                        "received_at": version.received_at,
-                    }
-                ),
-            )
-            pipe.execute()
+            pipe.hsetnx(f"{self.prefix}:meta", version.id, json.dumps(facts))
+            pipe.hget(f"{self.prefix}:meta", version.id)
+            first_seen = pipe.execute()[-1]
+            if first_seen:
+                version = versions.Version(id=version.id, **json.loads(first_seen))
             # Insert before querying: of two copies filed at once, the later query sees both.
             if version.id not in self.lsh:
                 self.lsh.insert(version.id, mh, check_duplication=False)
             others = sorted({_s(k) for k in self.lsh.query(mh)} - {version.id})
             if not others:
-                return []
+                return version, []
             hashes = self.r.hmget(f"{self.prefix}:mh", others)
             metas = self.r.hmget(f"{self.prefix}:meta", others)
         except redis.RedisError as exc:
@@ -125,7 +123,7 @@ class NearDuplicates:
                 out.append((versions.Version(id=other, **facts), sim))
         if out:
             self._remember(versions.resolve([version, *(v for v, _ in out)]))
-        return out
+        return version, out
 
     def _remember(self, shown_of: dict[str, str]) -> None:
         copies: dict[Any, Any] = {copy: shown for copy, shown in shown_of.items() if shown}

@@ -25,7 +25,7 @@ def find_duplicates(doc: Document, *, lsh: Any = None) -> Document:
     if lsh is None or not doc.text:
         return doc
     me = versions.Version(id=doc.id, outlet=doc.outlet, published=doc.published, received_at=doc.received_at)
-    matches = lsh.match(me, versions.minhash(doc.text))
+    me, matches = lsh.match(me, versions.minhash(doc.text))
     if not matches:
         return doc
     group = [me, *(v for v, _ in matches)]

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,24 @@ def test_near_duplicate_edit_is_marked_and_the_newer_text_is_shown(
     assert again.duplicate_of == "edited"
     for other in enriched[1:]:  # other outlets' own write-ups are not copies
         assert find_duplicates(other, lsh=lsh).duplicate_of == ""
+
+
+def test_the_older_text_dropped_again_after_its_update_stays_the_copy(
+    private_redis: str, enriched: list[Document], request: pytest.FixtureRequest
+) -> None:
+    client = redis.Redis.from_url(private_redis)
+    lsh = NearDuplicates(client, prefix="nd")
+    request.addfinalizer(client.close)
+    request.addfinalizer(lsh.close)
+    original = replace(enriched[0], published="", received_at="2099-01-01T00:00:00+00:00")
+    edited_text = _edit_one_sentence(original.text)
+    edited = Document(id="edited", source="edited.txt", raw_text=edited_text, text=edited_text,
+                      received_at="2099-01-02T00:00:00+00:00")
+    find_duplicates(original, lsh=lsh)
+    assert find_duplicates(edited, lsh=lsh).duplicate_of == ""
+    dropped_again = replace(original, source="again.txt", received_at="2099-01-03T00:00:00+00:00")
+    assert find_duplicates(dropped_again, lsh=lsh).duplicate_of == "edited"
+    assert lsh.shown_instead([original.id]) == {original.id: "edited"}
 
 
 def test_pipeline_end_to_end_dedups_and_groups(newsflow: Newsflow, tmp_path: Path) -> None:
