@@ -54,6 +54,16 @@ def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+# KEYS: the day hash, the document's features, its postings; ARGV: the document, its twin.
+_UNFILE_FOR_TWIN = """
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+return 1
+"""
+
+
 class NearDuplicates:
     """MinHash LSH over word shingles, buckets in Redis (datasketch's Redis storage)."""
 
@@ -238,13 +248,9 @@ class StoryStore:
         hits = [_s(m) for found in pipe.execute() for m in found]
         candidates = self.features(grouping.rank_candidates(hits, f.id, self.candidates))
         if twin := grouping.twin_of(f, candidates):
-            pipe = self.r.pipeline()  # a copy is not a candidate for anyone: unfile it
-            for key in f.keys:
-                pipe.zrem(self._k("k", key), f.id)
-            pipe.delete(self._k("f", f.id))
-            pipe.hdel(self._k("day"), f.id)
-            pipe.execute()
-            return self._original(twin, day) or twin
+            if self._unfile_for(f, twin):
+                return self._original(twin, day) or twin
+            candidates = [c for c in candidates if c.id != twin]  # became a copy meanwhile
         pipe = self.r.pipeline()
         for other in candidates:
             if (score := grouping.pair_score(f, other)) >= self.floor:
@@ -252,6 +258,13 @@ class StoryStore:
                 pipe.hset(self._k("e", other.id), f.id, f"{score:.6f}")
         pipe.execute()
         return ""
+
+    def _unfile_for(self, f: StoryFeatures, twin: str) -> bool:
+        """Unfile `f`, a copy of `twin` (a copy is not a candidate for anyone), if `twin` is
+        still filed; atomically: of two twins linked at once, each seeing the other, the
+        first to get here becomes the copy and the second stays filed."""
+        keys = [self._k("day"), self._k("f", f.id), *(self._k("k", key) for key in f.keys)]
+        return bool(self.r.eval(_UNFILE_FOR_TWIN, len(keys), *keys, f.id, twin))
 
     def _place(self, doc_id: str, original: str) -> str:
         """Re-cluster the stories around `doc_id` (or its original) and write the labels."""
