@@ -87,8 +87,10 @@ class SqliteStories:
         touched: set[str] = set()
         for doc_id, (gen, story) in sorted(labels.items()):
             row = db.execute("SELECT story_id, gen FROM doc_story WHERE doc_id = ?", (doc_id,)).fetchone()
-            if row is not None and row[1] > gen:
-                continue  # a newer clustering already placed this document
+            if row is not None and row[1] > gen:  # a newer clustering already placed it,
+                if doc_id == doc.id:  # but its row was just rewritten with the story it carried
+                    self._set_story(doc_id, row[0])
+                continue
             if row is not None and row[0] == story and doc_id != doc.id:
                 # Most of a component stays where it was (the document itself was just
                 # rewritten in the documents table, with whatever story it carried).
@@ -103,16 +105,19 @@ class SqliteStories:
                 " DO UPDATE SET story_id = excluded.story_id, gen = excluded.gen",
                 (doc_id, story, gen),
             )
-            db.execute(
-                "UPDATE documents SET story_id = ?, body = json_set(body, '$.story_id', ?) WHERE id = ?",
-                (story, story, doc_id),
-            )
+            self._set_story(doc_id, story)
         db.execute("UPDATE doc_story SET member = ? WHERE doc_id = ?",
                    (json.dumps(story_member(doc), ensure_ascii=False), doc.id))
         touched.update(r[0] for r in db.execute(  # its own story: the summary just changed
             "SELECT story_id FROM doc_story WHERE doc_id = ?", (doc.id,)))
         touched |= self._mark_copies({v: doc.id for v in doc.versions})
         return touched
+
+    def _set_story(self, doc_id: str, story: str) -> None:
+        self._db.execute(
+            "UPDATE documents SET story_id = ?, body = json_set(body, '$.story_id', ?) WHERE id = ?",
+            (story, story, doc_id),
+        )
 
     def mark_copies(self, shown_of: Mapping[str, str]) -> None:
         """Point each copy (key) at the copy search shows instead (value), in one transaction;

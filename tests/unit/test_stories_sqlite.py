@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.adapters.sqlite_index import SqliteIndex
@@ -27,6 +28,16 @@ def test_newer_generation_wins_whatever_the_order_of_writes(tmp_path: Path) -> N
     assert index.get(B.id)["story_id"] == "s-1"
     assert [r["id"] for r in stories.all()] == ["s-1"]
     assert sorted(stories.get("s-1")["documents"]) == sorted([A.id, B.id])
+
+
+def test_a_slow_writer_does_not_leave_its_older_story_on_the_document_it_rewrites(tmp_path: Path) -> None:
+    index, stories = _setup(tmp_path)
+    stories.update(A, {A.id: (5, "s-1"), B.id: (5, "s-1")})
+    slow_b = replace(B, story_id="s-2")  # the story B was given when it was processed
+    index.write([slow_b])
+    stories.update(slow_b, {B.id: (3, "s-2")})
+    assert index.get(B.id)["story_id"] == "s-1"
+    assert [h["story_id"] for h in index.search("Beta")] == ["s-1"]
 
 
 def test_a_split_rebuilds_both_records_and_drops_empty_ones(tmp_path: Path) -> None:
