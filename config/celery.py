@@ -28,6 +28,9 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
             # rather than kombu's default of about 100 s: one cheap Redis query each time.
             "unacked_restore_interval": max(1, min(60, settings.visibility_timeout_s // 2)),
             "unacked_restore_throttle": 1,
+            # Connecting to publish waits out a Redis restart too (kombu's default gives
+            # up after 4 s), as task_publish_retry_policy below does for the publish itself.
+            "connect_retries_timeout": 60,
         },
         "result_backend": None,
         "task_ignore_result": True,

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import redis
 import structlog
 from celery import Task
 from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
@@ -50,7 +51,9 @@ def _sources_of(args: tuple[Any, ...]) -> list[str]:
 
 
 class NewsflowTask(Task):  # type: ignore[misc]
-    autoretry_for = (TransientError,)
+    # A Redis connection lost mid-task (the ledger's calls are not translated) is as
+    # transient as any other: the retry is published once Redis is back.
+    autoretry_for = (TransientError, redis.ConnectionError)
     retry_backoff = True
     retry_backoff_max = 300
     retry_jitter = True
@@ -75,7 +78,7 @@ class NewsflowTask(Task):  # type: ignore[misc]
             get_ledger().mark(source, "skipped", reason=skip.reason, stage=self.name)
             metrics.DOCUMENTS.labels(self.name, "skipped").inc()
             log.info("skipped", source=source, reason=skip.reason)
-        except (TransientError, SoftTimeLimitExceeded, Retry, Ignore, Reject):
+        except (TransientError, redis.ConnectionError, SoftTimeLimitExceeded, Retry, Ignore, Reject):
             raise  # the whole message: retried, or recorded by on_failure
         except Exception as exc:  # BadInput, or a bug met by this input only: keep it with its reason
             self.record_failure([source], exc)

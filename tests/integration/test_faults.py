@@ -130,6 +130,23 @@ def test_redis_stopped_and_restarted_while_work_is_queued_loses_nothing(
     assert sorted(Path(s).name for d in docs for s in d["sources"]) == sorted(p.name for p in seed_paths)
 
 
+def test_redis_gone_for_longer_than_a_call_waits_in_the_middle_of_a_task_loses_nothing(
+    steady: Stack, seed_paths: list[Path], tmp_path: Path
+) -> None:
+    """Redis restarts (an upgrade, say) while a document is being processed, and stays away
+    longer than one Redis call waits: the task is retried once Redis is back, instead of
+    failing and leaving its message to the visibility timeout (an hour by default)."""
+    steady.start_workers()
+    article = _big_article(seed_paths, tmp_path / "long.txt")
+    steady.cli("submit", str(article))
+    _wait_until_processing(steady.cli, "long.txt")
+    steady.redis.stop()
+    time.sleep(15)
+    steady.redis.start(port=steady.port)
+    wait_for(lambda: _states(steady.cli).get("long.txt") == "done", timeout=120, every=0.5)
+    assert len(_exported(steady.cli)) == 1
+
+
 def _index_messages(client: redis.Redis) -> list[bytes]:
     return client.lrange("index", 0, -1)  # type: ignore[return-value]
 
