@@ -1,7 +1,8 @@
 """Celery tasks: thin wrappers that load input, call pipeline stages and write output.
 
-Retry policy lives on the base class and reads as a sentence: TransientError is
-retried with exponential backoff and jitter, at most NEWSFLOW_MAX_RETRIES times;
+Retry policy lives on the base class and reads as a sentence: TransientError (and a
+Redis connection lost mid-task) is retried with exponential backoff and jitter, at most
+NEWSFLOW_MAX_RETRIES times;
 BadInput fails at once; SkipDocument is recorded and is not an error. Whatever
 fails for good is recorded in the ledger with its stage, reason and attempts.
 """
@@ -50,10 +51,13 @@ def _sources_of(args: tuple[Any, ...]) -> list[str]:
     return [str(i.get("source", "")) if isinstance(i, dict) else str(i) for i in items]
 
 
+# A Redis lost or hung mid-task (the ledger's calls are not translated) is as transient
+# as any other fault: the retry is published once Redis is back.
+RETRIED = (TransientError, redis.ConnectionError, redis.TimeoutError)
+
+
 class NewsflowTask(Task):  # type: ignore[misc]
-    # A Redis connection lost mid-task (the ledger's calls are not translated) is as
-    # transient as any other: the retry is published once Redis is back.
-    autoretry_for = (TransientError, redis.ConnectionError)
+    autoretry_for = RETRIED
     retry_backoff = True
     retry_backoff_max = 300
     retry_jitter = True
@@ -71,15 +75,16 @@ class NewsflowTask(Task):  # type: ignore[misc]
     @contextlib.contextmanager
     def each_source(self, source: str) -> Iterator[None]:
         """Work on one input of a batch: a permanent failure is recorded for that input
-        alone (with its reason) and the batch goes on; TransientError retries the task."""
+        alone (with its reason) and the batch goes on; a transient fault (RETRIED) retries
+        the whole task."""
         try:
             yield
         except SkipDocument as skip:
             get_ledger().mark(source, "skipped", reason=skip.reason, stage=self.name)
             metrics.DOCUMENTS.labels(self.name, "skipped").inc()
             log.info("skipped", source=source, reason=skip.reason)
-        except (TransientError, redis.ConnectionError, SoftTimeLimitExceeded, Retry, Ignore, Reject):
-            raise  # the whole message: retried, or recorded by on_failure
+        except (*RETRIED, SoftTimeLimitExceeded, Retry, Ignore, Reject):
+            raise  # the whole message: Celery retries it, fails it (on_failure) or rejects it
         except Exception as exc:  # BadInput, or a bug met by this input only: keep it with its reason
             self.record_failure([source], exc)
 
@@ -225,14 +230,20 @@ def write_documents(docs: list[Document], task: NewsflowTask) -> None:
     sources grew meanwhile is written again, so the last write carries all of them."""
     ledger = get_ledger()
     docs = written = _write_tables(docs, task)
-    for _ in range(3):
+    for attempt in range(4):
         now = ledger.doc_sources([doc.id for doc in written])
-        written = [replace(doc, sources=tuple(sources))
-                   for doc, sources in zip(written, now, strict=True) if tuple(sources) != doc.sources]
-        if not written:
+        grown = [replace(doc, sources=tuple(sources))
+                 for doc, sources in zip(written, now, strict=True) if tuple(sources) != doc.sources]
+        if not grown:
             break
-        log.info("sources grew while writing; writing again", doc_ids=[doc.id for doc in written])
-        _write_tables(written, task)
+        if attempt == 3:  # copies of one text keep arriving (five at once, at least)
+            log.warning("sources still growing after 3 rewrites; the index may miss some"
+                        " until the document is written again", doc_ids=[doc.id for doc in grown])
+            break
+        log.info("sources grew while writing; writing again", doc_ids=[doc.id for doc in grown])
+        written = _write_tables(grown, task)
+        rejected = {doc.id for doc in grown} - {doc.id for doc in written}  # recorded as failed
+        docs = [doc for doc in docs if doc.id not in rejected]
     finished: dict[str, dict[str, dict[str, str]]] = {"done": {}, "duplicate": {}}
     for doc in docs:
         state = "duplicate" if any(s != doc.source for s in doc.sources) else "done"

@@ -52,13 +52,19 @@ def _use_wal(db: sqlite3.Connection, patience_s: float) -> None:
     batch with "database is locked". So wait here, a little at a time."""
     deadline = time.monotonic() + patience_s
     while True:
+        mode = ""
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            return
+            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+            if "locked" not in str(exc):
                 raise
-            time.sleep(0.02)
+        if mode == "wal":
+            return
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(
+                f"could not switch the index file to WAL in {patience_s:.0f} s (journal mode"
+                f" {mode or 'locked'}): is another program holding it, or is it on a network file system?")
+        time.sleep(0.02)
 
 
 def create_schema(db: sqlite3.Connection, schema: str) -> None:

@@ -106,10 +106,8 @@ class NearDuplicates:
             pipe = self.r.pipeline()
             pipe.hset(f"{self.prefix}:mh", version.id, mh.hashvalues.tobytes())
             pipe.hsetnx(f"{self.prefix}:meta", version.id, json.dumps(facts))
-            pipe.hget(f"{self.prefix}:meta", version.id)
-            first_seen = pipe.execute()[-1]
-            if first_seen:
-                version = versions.Version(id=version.id, **json.loads(first_seen))
+            pipe.hget(f"{self.prefix}:meta", version.id)  # these facts, or the first sighting's
+            version = versions.Version(id=version.id, **json.loads(pipe.execute()[-1]))
             # Insert before querying: of two copies filed at once, the later query sees both.
             if version.id not in self.lsh:
                 self.lsh.insert(version.id, mh, check_duplication=False)
@@ -247,7 +245,7 @@ class StoryStore:
                 pipe.zrevrange(self._k("k", key), 0, grouping.POSTING_READ - 1)
         hits = [_s(m) for found in pipe.execute() for m in found]
         candidates = self.features(grouping.rank_candidates(hits, f.id, self.candidates))
-        if twin := grouping.twin_of(f, candidates):
+        while twin := grouping.twin_of(f, candidates):
             if self._unfile_for(f, twin):
                 return self._original(twin, day) or twin
             candidates = [c for c in candidates if c.id != twin]  # became a copy meanwhile

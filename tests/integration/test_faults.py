@@ -137,7 +137,7 @@ def test_redis_gone_for_longer_than_a_call_waits_in_the_middle_of_a_task_loses_n
     longer than one Redis call waits: the task is retried once Redis is back, instead of
     failing and leaving its message to the visibility timeout (an hour by default)."""
     steady.start_workers()
-    article = _big_article(seed_paths, tmp_path / "long.txt")
+    article = _big_article(seed_paths * 2, tmp_path / "long.txt")  # seconds of NLP
     steady.cli("submit", str(article))
     _wait_until_processing(steady.cli, "long.txt")
     steady.redis.stop()
@@ -145,6 +145,8 @@ def test_redis_gone_for_longer_than_a_call_waits_in_the_middle_of_a_task_loses_n
     steady.redis.start(port=steady.port)
     wait_for(lambda: _states(steady.cli).get("long.txt") == "done", timeout=120, every=0.5)
     assert len(_exported(steady.cli)) == 1
+    (record,) = steady.cli.json_lines("show", str(article))
+    assert record["attempts"] >= 1, "the outage missed the task: it finished before Redis stopped"
 
 
 def _index_messages(client: redis.Redis) -> list[bytes]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -339,26 +340,23 @@ def test_the_same_document_twice_is_placed_once(store: StoryStore) -> None:
 def test_two_copies_of_one_text_placed_at_the_same_moment_leave_one_original(private_redis: str) -> None:
     """Each may see the other as its twin; exactly one becomes the copy, the other stays
     filed (a candidate for later articles) and both land in one story."""
-    client = redis.Redis.from_url(private_redis)
-    for n in range(30):
-        store = StoryStore(client, prefix=f"twins{n}")
-        docs = [_fight(RAHMAN), _fight(RAHMAN_COPY)]
-        barrier = threading.Barrier(2)
+    client = redis.Redis.from_url(private_redis, decode_responses=True)
+    with ThreadPoolExecutor(2) as pool:
+        for n in range(30):
+            store = StoryStore(client, prefix=f"twins{n}")
+            docs = [_fight(RAHMAN), _fight(RAHMAN_COPY)]
+            barrier = threading.Barrier(2)
 
-        def place(doc: Document, store: StoryStore = store, barrier: threading.Barrier = barrier) -> None:
-            barrier.wait()
-            assign_story(doc, stories=store)
+            def place(doc: Document, store: StoryStore = store, barrier: threading.Barrier = barrier) -> str:
+                barrier.wait()
+                return assign_story(doc, stories=store).story_id
 
-        threads = [threading.Thread(target=place, args=(doc,)) for doc in docs]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        copies = store._copies([d.id for d in docs])
-        assert len(copies) == 1, f"round {n}: copies {copies}"
-        (original,) = {d.id for d in docs} - set(copies)
-        assert client.hexists(f"twins{n}:day", original)
-        assert client.hgetall(f"twins{n}:e:{original}") == {}  # no edge to its own copy
-        story = grouping.story_id([d.id for d in docs])
-        assert store.story_of(docs[0].id) == store.story_of(docs[1].id) == story
+            list(pool.map(place, docs))  # re-raises what a thread raised
+            copies = client.hgetall(f"twins{n}:copy")
+            assert len(copies) == 1, f"round {n}: copies {copies}"
+            (original,) = {d.id for d in docs} - set(copies)
+            assert client.hexists(f"twins{n}:day", original)
+            assert client.hgetall(f"twins{n}:e:{original}") == {}  # no edge to its own copy
+            story = grouping.story_id([d.id for d in docs])
+            assert store.story_of(docs[0].id) == store.story_of(docs[1].id) == story
     client.close()
