@@ -101,11 +101,11 @@ class NearDuplicates:
         """File this copy, then return it as first filed (the same text dropped again later
         is not a newer version) and the other copies at or above the threshold."""
         try:
-            facts = {"outlet": version.outlet, "published": version.published,
-                     "received_at": version.received_at}
+            mine = {"outlet": version.outlet, "published": version.published,
+                    "received_at": version.received_at}
             pipe = self.r.pipeline()
             pipe.hset(f"{self.prefix}:mh", version.id, mh.hashvalues.tobytes())
-            pipe.hsetnx(f"{self.prefix}:meta", version.id, json.dumps(facts))
+            pipe.hsetnx(f"{self.prefix}:meta", version.id, json.dumps(mine))
             pipe.hget(f"{self.prefix}:meta", version.id)  # these facts, or the first sighting's
             version = versions.Version(id=version.id, **json.loads(pipe.execute()[-1]))
             # Insert before querying: of two copies filed at once, the later query sees both.
@@ -183,6 +183,7 @@ class StoryStore:
         self.candidates = candidates
         self.max_regroup = max_regroup
         self.lock_timeout = lock_timeout  # a placement takes milliseconds; a dead worker's lock expires
+        self._unfile_script = client.register_script(_UNFILE_FOR_TWIN)  # sent once, then by its hash
         self._parsed: dict[str, StoryFeatures] = {}
 
     def _k(self, *parts: str) -> str:
@@ -262,7 +263,7 @@ class StoryStore:
         still filed; atomically: of two twins linked at once, each seeing the other, the
         first to get here becomes the copy and the second stays filed."""
         keys = [self._k("day"), self._k("f", f.id), *(self._k("k", key) for key in f.keys)]
-        return bool(self.r.eval(_UNFILE_FOR_TWIN, len(keys), *keys, f.id, twin))
+        return bool(self._unfile_script(keys=keys, args=[f.id, twin]))
 
     def _place(self, doc_id: str, original: str) -> str:
         """Re-cluster the stories around `doc_id` (or its original) and write the labels."""

@@ -120,22 +120,26 @@ def _edit_one_sentence(text: str) -> str:
     return "\n".join(lines)
 
 
-def test_near_duplicate_edit_is_marked_and_the_newer_text_is_shown(
-    private_redis: str, enriched: list[Document], request: pytest.FixtureRequest
-) -> None:
+@pytest.fixture
+def lsh(private_redis: str) -> Iterator[NearDuplicates]:
     client = redis.Redis.from_url(private_redis)
-    lsh = NearDuplicates(client, prefix="nd")
+    store = NearDuplicates(client, prefix="nd")
+    yield store
+    store.close()
+    client.close()
+
+
+def _edited(original: Document, received_at: str) -> Document:
+    """`original` with one sentence rewritten, received at `received_at`."""
+    text = _edit_one_sentence(original.text)
+    return Document(id="edited", source="edited.txt", raw_text=text, text=text, received_at=received_at)
+
+
+def test_near_duplicate_edit_is_marked_and_the_newer_text_is_shown(
+    lsh: NearDuplicates, enriched: list[Document]
+) -> None:
     original = enriched[0]
-    edited_text = _edit_one_sentence(original.text)
-    edited = Document(
-        id="edited",
-        source="edited.txt",
-        raw_text=edited_text,
-        text=edited_text,
-        received_at="2099-01-01T00:00:00+00:00",
-    )
-    request.addfinalizer(client.close)
-    request.addfinalizer(lsh.close)
+    edited = _edited(original, "2099-01-01T00:00:00+00:00")
     assert find_duplicates(original, lsh=lsh).duplicate_of == ""
     marked = find_duplicates(edited, lsh=lsh)
     assert marked.duplicate_of == ""  # the newer version is the one search shows
@@ -149,16 +153,10 @@ def test_near_duplicate_edit_is_marked_and_the_newer_text_is_shown(
 
 
 def test_the_older_text_dropped_again_after_its_update_stays_the_copy(
-    private_redis: str, enriched: list[Document], request: pytest.FixtureRequest
+    lsh: NearDuplicates, enriched: list[Document]
 ) -> None:
-    client = redis.Redis.from_url(private_redis)
-    lsh = NearDuplicates(client, prefix="nd")
-    request.addfinalizer(client.close)
-    request.addfinalizer(lsh.close)
     original = replace(enriched[0], published="", received_at="2099-01-01T00:00:00+00:00")
-    edited_text = _edit_one_sentence(original.text)
-    edited = Document(id="edited", source="edited.txt", raw_text=edited_text, text=edited_text,
-                      received_at="2099-01-02T00:00:00+00:00")
+    edited = _edited(original, "2099-01-02T00:00:00+00:00")
     find_duplicates(original, lsh=lsh)
     assert find_duplicates(edited, lsh=lsh).duplicate_of == ""
     dropped_again = replace(original, source="again.txt", received_at="2099-01-03T00:00:00+00:00")
