@@ -139,9 +139,9 @@ def base_env(home: Path, redis_url: str) -> dict[str, str]:
 def _reference_worker(args: tuple[list[str], dict[str, str]]) -> int:
     paths, env = args
     os.environ.update(env)
-    from pipeline.adapters.files import read_dropped_file
     from pipeline.errors import PipelineError
     from pipeline.run import run_stages
+    from pipeline.sources.files import read_dropped_file
     from workers.resources import get_stages
 
     stages = get_stages()

@@ -32,8 +32,8 @@ def clean(inputs: tuple[Path, ...], out_dir: Path | None, fmt: str) -> None:
     """Strip boilerplate from text or HTML files and write the article bodies."""
     from dataclasses import replace
 
-    from pipeline.adapters.files import read_dropped_file
     from pipeline.errors import BadInput, SkipDocument
+    from pipeline.sources.files import read_dropped_file
     from pipeline.stages.clean import clean_boilerplate
 
     if out_dir is None and len(inputs) > 1:

@@ -22,12 +22,12 @@ from celery import Task
 from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
 
 from config.settings import get_settings
-from pipeline.adapters.files import URL_LIST_SUFFIX, fingerprint, read_dropped_file, read_url_list
-from pipeline.adapters.web import fetch_url as fetch_document
 from pipeline.document import Document
 from pipeline.errors import BadInput, PipelineError, SkipDocument, TransientError
 from pipeline.index import without_bulk
 from pipeline.run import record_step, run_stages
+from pipeline.sources.files import URL_LIST_SUFFIX, fingerprint, read_dropped_file, read_url_list
+from pipeline.sources.web import fetch_url as fetch_document
 from workers import metrics
 from workers.app import app
 from workers.resources import (

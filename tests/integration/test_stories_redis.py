@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 import redis
 
-from pipeline.adapters.files import read_dropped_file
 from pipeline.adapters.story_store import NearDuplicates, StoryStore
 from pipeline.document import Document
 from pipeline.run import build_stages, run_stages
+from pipeline.sources.files import read_dropped_file
 from pipeline.stages.stories import assign_story, find_duplicates
 from pipeline.stories import grouping
 from pipeline.stories.features import story_features
@@ -201,7 +201,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from pipeline.adapters.files import read_dropped_file
+from pipeline.sources.files import read_dropped_file
 from pipeline.index import without_bulk
 from pipeline.run import run_stages
 from workers.resources import get_ledger, get_stages

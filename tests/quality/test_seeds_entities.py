@@ -22,8 +22,8 @@ import pytest
 import redis
 
 from pipeline.adapters.entity_registry import RedisEntityRegistry
-from pipeline.adapters.files import read_dropped_file
 from pipeline.document import Document, Entity
+from pipeline.sources.files import read_dropped_file
 from pipeline.stages.clean import clean_boilerplate
 from pipeline.stages.entities import extract_entities
 from workers.local import PrivateRedis

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.adapters.files import read_dropped_file
 from pipeline.document import Document, content_id
 from pipeline.run import build_stages, run_stages
+from pipeline.sources.files import read_dropped_file
 from pipeline.stories import grouping
 from pipeline.stories.features import StoryFeatures, story_features
 from tests.conftest import BENCH, SEEDS

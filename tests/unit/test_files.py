@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.adapters.files import decode_bytes, is_candidate, read_dropped_file, sniff_format
 from pipeline.errors import BadInput, SkipDocument
+from pipeline.sources.files import decode_bytes, is_candidate, read_dropped_file, sniff_format
 
 TEXT = "Zelenskiy met Rutte in Kyiv – “we need more”, café."
 

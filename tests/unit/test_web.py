@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from pipeline.adapters.web import check_url, fetch_url
 from pipeline.errors import BadInput, TransientError
+from pipeline.sources.web import check_url, fetch_url
 
 PAGE = b"<html><head><title>T</title></head><body><p>Rutte spoke in Brussels today.</p></body></html>"
 

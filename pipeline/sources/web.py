@@ -14,9 +14,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from pipeline.adapters.files import sniff_format
 from pipeline.document import Document, content_id
 from pipeline.errors import BadInput, TransientError
+from pipeline.sources.files import sniff_format
 
 MAX_REDIRECTS = 5
 _TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
