@@ -32,9 +32,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.adapters.entity_registry import RedisEntityRegistry  # noqa: E402
 from pipeline.entities.gazetteer import load_gazetteer  # noqa: E402
 from pipeline.entities.local import LocalEntity, resolve_document  # noqa: E402
+from pipeline.redis.entity_registry import RedisEntityRegistry  # noqa: E402
 from pipeline.stages.entities import find_mentions  # noqa: E402
 
 _LAST = re.compile(r"pairwise_f1 ([\d.]+) precision ([\d.]+) recall ([\d.]+)")

@@ -53,7 +53,7 @@ def main() -> None:
     import spacy
 
     from config.settings import get_settings
-    from pipeline.adapters.entity_registry import RedisEntityRegistry
+    from pipeline.redis.entity_registry import RedisEntityRegistry
     from workers.local import PrivateRedis
 
     nlp = spacy.load(get_settings().spacy_model, exclude=["lemmatizer"])

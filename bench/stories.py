@@ -120,7 +120,7 @@ def incremental(
     """
     import redis
 
-    from pipeline.adapters.story_store import NearDuplicates, StoryStore
+    from pipeline.redis.story_store import NearDuplicates, StoryStore
 
     client = redis.Redis.from_url(url)
     lsh = NearDuplicates(client, prefix=f"{prefix}:dups")

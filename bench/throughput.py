@@ -252,7 +252,7 @@ class Pipeline:
         """The pipeline's ledger, read by the benchmark (one connection for all polls)."""
         import redis as redis_lib
 
-        from pipeline.adapters.ledger import Ledger
+        from pipeline.redis.ledger import Ledger
 
         return Ledger(redis_lib.Redis.from_url(self.redis.url))
 
@@ -264,7 +264,7 @@ class Pipeline:
         return float(max(r.updated for r in records if r is not None))
 
     def final_count(self) -> int:
-        from pipeline.adapters.ledger import FINAL_STATES
+        from pipeline.redis.ledger import FINAL_STATES
 
         return sum(1 for r in self.ledger.all() if r.state in FINAL_STATES)
 

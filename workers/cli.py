@@ -100,7 +100,7 @@ def _submit_all(inputs: tuple[str, ...]) -> list[str]:
 
 
 def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: float) -> int:
-    from pipeline.adapters.ledger import FINAL_STATES
+    from pipeline.redis.ledger import FINAL_STATES
     from pipeline.sources.files import URL_LIST_SUFFIX, read_url_list
     from workers.resources import get_index, get_ledger
 

@@ -17,7 +17,7 @@ import click
 from rich.table import Table
 
 from config.celery import QUEUES
-from pipeline.adapters.ledger import STATES
+from pipeline.redis.ledger import STATES
 from workers.cli_common import broker_session, console, load_settings, print_json
 
 

@@ -13,7 +13,7 @@ import httpx
 import redis
 
 from config.settings import get_settings
-from pipeline.adapters.ledger import Ledger
+from pipeline.redis.ledger import Ledger
 
 if TYPE_CHECKING:
     from pipeline.run import Stage
@@ -39,21 +39,21 @@ def get_stages() -> tuple[Stage, ...]:
 
 @functools.cache
 def get_line_stats() -> Any:
-    from pipeline.adapters.line_stats import LineStats
+    from pipeline.redis.line_stats import LineStats
 
     return LineStats(get_redis())
 
 
 @functools.cache
 def get_entity_registry() -> Any:
-    from pipeline.adapters.entity_registry import RedisEntityRegistry
+    from pipeline.redis.entity_registry import RedisEntityRegistry
 
     return RedisEntityRegistry(get_redis())
 
 
 @functools.cache
 def get_claim_groups() -> Any:
-    from pipeline.adapters.claim_groups import ClaimGroups
+    from pipeline.redis.claim_groups import ClaimGroups
 
     return ClaimGroups(get_redis())
 
@@ -73,14 +73,14 @@ def get_claims_table() -> Any:
 
 @functools.cache
 def get_near_duplicates() -> Any:
-    from pipeline.adapters.story_store import NearDuplicates
+    from pipeline.redis.story_store import NearDuplicates
 
     return NearDuplicates(get_redis())
 
 
 @functools.cache
 def get_story_store() -> Any:
-    from pipeline.adapters.story_store import StoryStore
+    from pipeline.redis.story_store import StoryStore
 
     return StoryStore(get_redis())
 

@@ -21,7 +21,7 @@ import structlog
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from pipeline.adapters.ledger import Ledger
+from pipeline.redis.ledger import Ledger
 from pipeline.sources.files import fingerprint, is_candidate
 
 log = structlog.get_logger("newsflow.watcher")

@@ -3,7 +3,7 @@
 `to_claim_records(doc)` is shared by the embedded SQLite claims table and the
 Elasticsearch `newsflow-claims` index, so both hold the same fields. The `group` and
 `conflict` it copies from the document are the provisional ones stamped at processing
-time (pipeline/adapters/claim_groups.py); both indices overwrite them by regrouping the
+time (pipeline/redis/claim_groups.py); both indices overwrite them by regrouping the
 speaker's stored claims on every write, so the indexed values do not depend on arrival order.
 """
 

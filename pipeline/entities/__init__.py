@@ -4,7 +4,7 @@ names.py      what a name is: honorifics, possessives, folding, transliteration 
 gazetteer.py  places and organisations spaCy's small model gets wrong, preferred spellings
 local.py      one document: spaCy mentions -> entities with one name each
 matching.py   many documents: does this entity match one the registry already knows?
-The Redis-backed registry that applies matching.py lives in pipeline/adapters/entity_registry.py.
+The Redis-backed registry that applies matching.py lives in pipeline/redis/entity_registry.py.
 
 How the cross-document matching decides, and its thresholds: see matching.py.
 Measured (2 shared cores, other jobs running):

@@ -1,6 +1,6 @@
 """Many documents: does an entity of this document match one the registry knows? (pure)
 
-The registry (pipeline/adapters/entity_registry.py) finds candidates through
+The registry (pipeline/redis/entity_registry.py) finds candidates through
 lookup keys, loads them as `Known` records and asks `decide`. The rules, strongest
 first; the first that finds a candidate decides:
 

@@ -2,7 +2,7 @@
 
 `extract_claims` finds direct quotes, reported speech and the outlet's own statements
 of figures in one document; `group_claims` gives each claim a cross-document group
-through a registry passed in (Redis in the workers, see pipeline/adapters/claim_groups.py).
+through a registry passed in (Redis in the workers, see pipeline/redis/claim_groups.py).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def group_claims(doc: Document, *, groups: GroupRegistry | None = None) -> Docum
     Reads: claims.  Adds: claim.group, claim.conflict.  Never: changes what a claim says.
     Without a registry every claim is its own group (a single document has nobody to agree with).
     The values are provisional (as of this document); the claim indices hold the settled ones
-    (see pipeline/adapters/claim_groups.py).
+    (see pipeline/redis/claim_groups.py).
     """
     if groups is None:
         return doc

@@ -34,7 +34,7 @@ DEFAULT_CLEAN = CleanOptions()
 
 
 class LineStatsLike(Protocol):
-    """Cross-document line counts per outlet (pipeline.adapters.line_stats.LineStats)."""
+    """Cross-document line counts per outlet (pipeline.redis.line_stats.LineStats)."""
 
     def observe(
         self, outlet: str, doc_key: str, lines: Sequence[str], *, share: float, min_docs: int

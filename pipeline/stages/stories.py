@@ -1,7 +1,7 @@
 """Stages that place a document among the others: near duplicates and stories (pure).
 
 Both stages take their shared state as a keyword argument (`lsh`, `stories`), an
-object from pipeline/adapters/story_store.py in production; when it is None (unit
+object from pipeline/redis/story_store.py in production; when it is None (unit
 tests, a notebook) the stage leaves the document as it is.
 """
 

@@ -16,7 +16,7 @@ Two steps, both functions of the documents alone, never of their arrival order:
    Ties break on ids, so the same documents and scores always give the same stories.
    A story's id is "s-" and its smallest member id.
 
-Bounded work per arrival (what the story store in pipeline/adapters/story_store.py
+Bounded work per arrival (what the story store in pipeline/redis/story_store.py
 does with these functions):
 
 * a new document is scored only against its `CANDIDATES` best candidates: the

@@ -1,4 +1,4 @@
-"""Claim groups shared through a private real Redis (pipeline/adapters/claim_groups.py)."""
+"""Claim groups shared through a private real Redis (pipeline/redis/claim_groups.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from pipeline.adapters.claim_groups import ClaimGroups
 from pipeline.claims.figures import parse_figures
 from pipeline.document import Document
+from pipeline.redis.claim_groups import ClaimGroups
 from tests.factories import make_claim, make_document
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ import threading
 import pytest
 import redis
 
-from pipeline.adapters.entity_registry import RedisEntityRegistry
 from pipeline.entities.local import LocalEntity, Mention
+from pipeline.redis.entity_registry import RedisEntityRegistry
 
 pytestmark = pytest.mark.integration
 

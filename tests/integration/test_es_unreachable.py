@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from config.settings import Settings
-from pipeline.adapters.ledger import Ledger, SourceRecord
+from pipeline.redis.ledger import Ledger, SourceRecord
 from tests.conftest import Newsflow, wait_for
 from workers.local import PrivateRedis, WorkerProcesses
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from pipeline.adapters.line_stats import LineStats
+from pipeline.redis.line_stats import LineStats
 from pipeline.stages.clean import CleanOptions, clean_boilerplate
 from tests.factories import make_document
 from workers.local import PrivateRedis

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import redis
 
-from pipeline.adapters.story_store import NearDuplicates, StoryStore
 from pipeline.document import Document
+from pipeline.redis.story_store import NearDuplicates, StoryStore
 from pipeline.run import build_stages, run_stages
 from pipeline.sources.files import read_dropped_file
 from pipeline.stages.stories import assign_story, find_duplicates

@@ -77,7 +77,7 @@ def test_a_file_renamed_into_place_goes_at_once_and_one_written_in_place_waits_t
 ) -> None:
     import redis
 
-    from pipeline.adapters.ledger import Ledger
+    from pipeline.redis.ledger import Ledger
     from workers.watcher import FolderWatcher
 
     inbox = tmp_path / "inbox"

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import redis
 
-from pipeline.adapters.claim_groups import ClaimGroups
 from pipeline.adapters.sqlite_claims import SqliteClaims
 from pipeline.document import Claim, Document
+from pipeline.redis.claim_groups import ClaimGroups
 from pipeline.run import Stage, run_stages
 from pipeline.sources.files import read_dropped_file
 from pipeline.stages.claims import extract_claims, group_claims
@@ -96,7 +96,7 @@ def seed_docs(nlp: Any, seed_paths: list[Path], redis_client: redis.Redis) -> di
     stage takes one), claims and claim groups, in file order, as a worker would run them."""
     entity_kw: dict[str, Any] = {}
     if "registry" in inspect.signature(extract_entities).parameters:
-        from pipeline.adapters.entity_registry import RedisEntityRegistry
+        from pipeline.redis.entity_registry import RedisEntityRegistry
 
         entity_kw["registry"] = RedisEntityRegistry(redis_client)
     stages = (

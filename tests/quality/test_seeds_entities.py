@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import redis
 
-from pipeline.adapters.entity_registry import RedisEntityRegistry
 from pipeline.document import Document, Entity
+from pipeline.redis.entity_registry import RedisEntityRegistry
 from pipeline.sources.files import read_dropped_file
 from pipeline.stages.clean import clean_boilerplate
 from pipeline.stages.entities import extract_entities
