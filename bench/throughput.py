@@ -319,7 +319,7 @@ def wait_until_final(pipeline: Pipeline, n: int, started: float, timeout: float 
 
 
 def measure_latency(pipeline: Pipeline, inbox: Path, drops: int) -> list[float]:
-    from pipeline.adapters.sqlite_index import SqliteIndex
+    from pipeline.sqlite.index import SqliteIndex
 
     index = SqliteIndex(pipeline.home / "index.sqlite3")
     template = (ROOT / "seeds" / "documents").glob("*.txt").__next__().read_text(encoding="utf-8")

@@ -20,6 +20,32 @@ BENCH = Path(os.environ.get("NEWSFLOW_BENCH_DIR", REPO.parent / "shared" / "benc
 
 
 @pytest.fixture(scope="session")
+def es_url() -> Iterator[str]:
+    """A live Elasticsearch for the whole test session: the cluster at NEWSFLOW_ES_URL, else
+    a single node this session installs (tests/elastic_node.py), starts and stops.
+    NEWSFLOW_ES_TESTS=skip opts out; a machine where the install is impossible skips with
+    the reason, except in CI, where it fails."""
+    if url := os.environ.get("NEWSFLOW_ES_URL"):
+        yield url
+        return
+    if os.environ.get("NEWSFLOW_ES_TESTS", "").lower() == "skip":
+        pytest.skip("Elasticsearch tests opted out (NEWSFLOW_ES_TESTS=skip)")
+    from tests.elastic_node import ElasticNode, InstallError, install
+
+    try:
+        home = install()
+    except InstallError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no live Elasticsearch: {exc}")
+    node = ElasticNode(home)
+    try:
+        yield node.start()
+    finally:
+        node.stop()
+
+
+@pytest.fixture(scope="session")
 def gold() -> dict[str, Any]:
     return json.loads(GOLD.read_text(encoding="utf-8"))
 

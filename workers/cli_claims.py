@@ -1,6 +1,6 @@
 """`newsflow claims`: who said what, which outlets reported it, where they disagree (does I/O).
 
-Groups are read from the embedded claims table (pipeline/adapters/sqlite_claims.py),
+Groups are read from the embedded claims table (pipeline/sqlite/claims.py),
 which regroups a speaker's claims whenever a document is written, so the answer
 does not depend on the order the articles arrived in. `--json` prints JSON Lines:
 one object per claim group (or per claim with --search).

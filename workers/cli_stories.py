@@ -1,7 +1,7 @@
 """`newsflow stories` and `newsflow show STORY_ID`: the events the index holds (does I/O).
 
 Stories come from `get_story_index()`: the embedded stories table
-(pipeline/adapters/sqlite_stories.py) or, with Elasticsearch, the stories index; the
+(pipeline/sqlite/stories.py) or, with Elasticsearch, the stories index; the
 index task keeps either up to date. Every `--json` output is JSON Lines.
 """
 

@@ -66,7 +66,7 @@ def get_claims_table() -> Any:
         from pipeline.adapters.elastic import ElasticClaims
 
         return ElasticClaims(get_index())
-    from pipeline.adapters.sqlite_claims import SqliteClaims
+    from pipeline.sqlite.claims import SqliteClaims
 
     return SqliteClaims(settings.index_path)
 
@@ -93,7 +93,7 @@ def get_story_index() -> Any:
         from pipeline.adapters.elastic import ElasticStories
 
         return ElasticStories(get_index())
-    from pipeline.adapters.sqlite_stories import SqliteStories
+    from pipeline.sqlite.stories import SqliteStories
 
     return SqliteStories(settings.index_path)
 
@@ -119,7 +119,7 @@ def get_index() -> Any:
         return ElasticIndex(make_client(settings), prefix=settings.es_prefix,
                             chunk_size=settings.es_chunk_size, chunk_bytes=settings.es_chunk_bytes,
                             retries_429=settings.es_bulk_retries)
-    from pipeline.adapters.sqlite_index import SqliteIndex
+    from pipeline.sqlite.index import SqliteIndex
 
     return SqliteIndex(settings.index_path)
 

@@ -763,7 +763,7 @@ class ElasticClaims:
         kinds: Sequence[str] = ("direct", "reported", "statement"),
     ) -> list[dict[str, Any]]:
         """One object per claim group, as `SqliteClaims.groups` gives it."""
-        from pipeline.adapters.sqlite_claims import summarise_group
+        from pipeline.sqlite.claims import summarise_group
 
         by_group: dict[str, list[dict[str, Any]]] = {}
         for record in self.claims(speaker=speaker):

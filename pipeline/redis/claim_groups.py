@@ -13,7 +13,7 @@ far, but a later article can join two groups, bring a smaller key, or make a gro
 conflicting, and the documents processed before it are not rewritten. So `claims[].group`
 and `claims[].conflict` in the document record (`newsflow show --json`, `export`, the
 documents index) are "as of when this document was processed". The claim indices hold
-the settled values: the embedded claims table (pipeline/adapters/sqlite_claims.py) and
+the settled values: the embedded claims table (pipeline/sqlite/claims.py) and
 Elasticsearch's newsflow-claims (ElasticClaims in pipeline/adapters/elastic.py) regroup
 every stored claim of the speakers a document touches on each write, so their group ids,
 outlets and conflict flags depend only on which documents are stored. `newsflow claims`

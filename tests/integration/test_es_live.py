@@ -1,4 +1,4 @@
-"""Against a live Elasticsearch (NEWSFLOW_ES_URL set): setup, index the seeds, search, reindex.
+"""Against a live Elasticsearch (tests/conftest.py `es_url`): setup, index the seeds, search, reindex.
 
 Everything lives under a per-run prefix (`nftest-<random>-documents`, ...) and is
 deleted at the end, templates included. Credentials come from the usual variables:
@@ -33,13 +33,7 @@ from pipeline.document import Document
 from pipeline.index import to_search_body
 from tests.conftest import SEEDS
 
-URL = os.environ.get("NEWSFLOW_ES_URL") or os.environ.get("NEWSFLOW_ES_URLS", "")
-
-pytestmark = [
-    pytest.mark.elasticsearch,
-    pytest.mark.skipif(not URL, reason="needs a live Elasticsearch: set NEWSFLOW_ES_URL "
-                                       "(and NEWSFLOW_ES_USERNAME/PASSWORD or NEWSFLOW_ES_API_KEY)"),
-]
+pytestmark = pytest.mark.elasticsearch
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +42,9 @@ def prefix() -> str:
 
 
 @pytest.fixture(scope="module")
-def es(prefix: str) -> Iterator[Any]:
+def es(prefix: str, es_url: str) -> Iterator[Any]:
     env = {k: v for k, v in os.environ.items() if k.startswith("NEWSFLOW_ES_")}
-    env["NEWSFLOW_ES_URLS"] = URL
+    env["NEWSFLOW_ES_URLS"] = es_url
     client = make_client(Settings.from_env(env))
     yield client
     # Delete by name: clusters refuse wildcard deletes (action.destructive_requires_name).
@@ -137,7 +131,7 @@ def test_claims_index_groups_like_the_embedded_claims_table(
     index: ElasticIndex, seeds: list[Document], tmp_path: Path
 ) -> None:
     from pipeline.adapters.elastic import ElasticClaims
-    from pipeline.adapters.sqlite_claims import SqliteClaims
+    from pipeline.sqlite.claims import SqliteClaims
 
     embedded, elastic = SqliteClaims(tmp_path / "index.sqlite3"), ElasticClaims(index)
     for doc in seeds:
@@ -169,8 +163,8 @@ def test_a_copy_marked_late_is_hidden_from_search_as_in_the_embedded_index(
     index: ElasticIndex, seeds: list[Document], tmp_path: Path
 ) -> None:
     from pipeline.adapters.elastic import ElasticStories
-    from pipeline.adapters.sqlite_index import SqliteIndex
-    from pipeline.adapters.sqlite_stories import SqliteStories
+    from pipeline.sqlite.index import SqliteIndex
+    from pipeline.sqlite.stories import SqliteStories
 
     embedded_index = SqliteIndex(tmp_path / "index.sqlite3")
     embedded_index.write(seeds)

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 import redis
 
-from pipeline.adapters.sqlite_claims import SqliteClaims
 from pipeline.document import Claim, Document
 from pipeline.redis.claim_groups import ClaimGroups
 from pipeline.run import Stage, run_stages
 from pipeline.sources.files import read_dropped_file
+from pipeline.sqlite.claims import SqliteClaims
 from pipeline.stages.claims import extract_claims, group_claims
 from pipeline.stages.clean import clean_boilerplate
 from pipeline.stages.entities import extract_entities

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.adapters.sqlite_claims import SqliteClaims
 from pipeline.claims.figures import parse_figures
 from pipeline.claims.records import to_claim_records
 from pipeline.document import Document
+from pipeline.sqlite.claims import SqliteClaims
 from tests.factories import make_claim, make_document
 
 
@@ -140,7 +140,7 @@ def test_claim_records_carry_who_what_where_and_outlet() -> None:
 def test_a_speaker_with_many_claims_is_regrouped_around_the_new_document_only(
     table: SqliteClaims, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipeline.adapters.sqlite_claims as module
+    import pipeline.sqlite.claims as module
 
     monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 2)  # past this, the bounded path runs
     topics = ["defence budgets must rise to two percent", "the Arctic needs more patrols",
@@ -165,7 +165,7 @@ def statement(name: str, text: str) -> Document:
 def test_past_the_exact_bound_outlet_statements_still_meet_through_the_same_figure(
     table: SqliteClaims, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipeline.adapters.sqlite_claims as module
+    import pipeline.sqlite.claims as module
 
     monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 2)
     monkeypatch.setattr(module, "CANDIDATES", 3)  # fewer than the other statements
@@ -183,7 +183,7 @@ def test_an_index_file_from_before_match_keys_gets_them_when_opened(
 ) -> None:
     import sqlite3
 
-    import pipeline.adapters.sqlite_claims as module
+    import pipeline.sqlite.claims as module
 
     path = tmp_path / "index.sqlite3"
     old = SqliteClaims(path)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.adapters.sqlite_index import SqliteIndex, fts_query
+from pipeline.sqlite.db import fts_query
+from pipeline.sqlite.index import SqliteIndex
 from tests.factories import make_document, make_entity
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from pipeline.adapters.sqlite_index import SqliteIndex
-from pipeline.adapters.sqlite_stories import SqliteStories
+from pipeline.sqlite.index import SqliteIndex
+from pipeline.sqlite.stories import SqliteStories
 from tests.factories import make_document
 
 A = make_document("Alpha body about the summit.", text="Alpha body about the summit.", title="Alpha")

@@ -22,8 +22,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.adapters.sqlite_index import connect, create_schema
 from pipeline.document import Document
+from pipeline.sqlite.db import connect, create_schema
 from pipeline.stories.record import story_member, to_story_record
 
 _SCHEMA = """
@@ -41,7 +41,7 @@ class SqliteStories:
     """Stories next to the documents table of `SqliteIndex` (same file)."""
 
     def __init__(self, path: Path) -> None:
-        from pipeline.adapters.sqlite_index import SqliteIndex
+        from pipeline.sqlite.index import SqliteIndex
 
         SqliteIndex(path).close()  # the documents table must exist: records are built from it
         self._db = connect(path)

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.adapters.sqlite_index import connect, create_schema, fts_query, replace_old_fts
 from pipeline.claims.grouping import ClaimRef, group_refs, match_keys, speaker_key
 from pipeline.claims.records import to_claim_records
 from pipeline.document import Document, Figure
+from pipeline.sqlite.db import connect, create_schema, fts_query, replace_old_fts
 
 EXACT_REGROUP_MAX = 20  # a speaker with this many claims or fewer is regrouped whole (exact)
 CANDIDATES = 30  # beyond that: for each new claim, the claims sharing most of its match keys
