@@ -27,7 +27,7 @@ A document is added in two steps (see pipeline/stories/grouping.py for the rules
 2. place, under the lock: re-cluster the stories it touches (its own and its
    neighbours'), or attach it when they are too many, and write the labels with a new
    generation. Placements are serialised, so each sees every edge written before it;
-   the generation lets the index writers (sqlite_stories.py, ElasticStories) keep the
+   the generation lets the index writers (pipeline/sqlite/stories.py, ElasticStories) keep the
    newest label when they finish out of order.
 """
 

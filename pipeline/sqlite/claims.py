@@ -40,7 +40,7 @@ CREATE INDEX IF NOT EXISTS claims_group ON claims(group_id);
 CREATE TABLE IF NOT EXISTS claim_keys (speaker_key TEXT, key TEXT, claim_id TEXT);
 CREATE INDEX IF NOT EXISTS claim_keys_lookup ON claim_keys(speaker_key, key);
 CREATE INDEX IF NOT EXISTS claim_keys_claim ON claim_keys(claim_id);
--- Full text with each claim's rowid (see documents_text in sqlite_index).
+-- Full text with each claim's rowid (see documents_text in index.py).
 CREATE VIRTUAL TABLE IF NOT EXISTS claims_text USING fts5(
     text, speaker, tokenize = 'porter unicode61'
 );
