@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from pipeline.adapters.elastic import (
+from pipeline.document import Document
+from pipeline.elastic.documents import (
     KINDS,
     ElasticIndex,
     alias_name,
@@ -29,7 +30,6 @@ from pipeline.adapters.elastic import (
     reindex,
     setup,
 )
-from pipeline.document import Document
 from pipeline.index import to_search_body
 from tests.conftest import SEEDS
 
@@ -130,7 +130,7 @@ def test_reindex_moves_the_alias_to_a_new_index_with_every_document(
 def test_claims_index_groups_like_the_embedded_claims_table(
     index: ElasticIndex, seeds: list[Document], tmp_path: Path
 ) -> None:
-    from pipeline.adapters.elastic import ElasticClaims
+    from pipeline.elastic.documents import ElasticClaims
     from pipeline.sqlite.claims import SqliteClaims
 
     embedded, elastic = SqliteClaims(tmp_path / "index.sqlite3"), ElasticClaims(index)
@@ -146,7 +146,7 @@ def test_claims_index_groups_like_the_embedded_claims_table(
 
 
 def test_stories_index_puts_the_seeds_in_one_story(index: ElasticIndex, seeds: list[Document]) -> None:
-    from pipeline.adapters.elastic import ElasticStories
+    from pipeline.elastic.documents import ElasticStories
     from pipeline.stories.record import to_story_record
 
     stories = ElasticStories(index)
@@ -162,7 +162,7 @@ def test_stories_index_puts_the_seeds_in_one_story(index: ElasticIndex, seeds: l
 def test_a_copy_marked_late_is_hidden_from_search_as_in_the_embedded_index(
     index: ElasticIndex, seeds: list[Document], tmp_path: Path
 ) -> None:
-    from pipeline.adapters.elastic import ElasticStories
+    from pipeline.elastic.documents import ElasticStories
     from pipeline.sqlite.index import SqliteIndex
     from pipeline.sqlite.stories import SqliteStories
 

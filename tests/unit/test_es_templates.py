@@ -18,14 +18,14 @@ from typing import Any
 
 import pytest
 
-from pipeline.adapters.elastic import (
+from pipeline.document import Claim, Document, Entity, Figure, Note
+from pipeline.elastic.documents import (
     KINDS,
     load_template,
     mapping_problems,
     to_es_body,
     to_es_record,
 )
-from pipeline.document import Claim, Document, Entity, Figure, Note
 from tests.conftest import REPO, SEEDS
 
 TEMPLATE_DIR = REPO / "config" / "elasticsearch"

@@ -1,0 +1,1 @@
+"""The production index: Elasticsearch (does I/O)."""
