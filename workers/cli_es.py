@@ -35,7 +35,7 @@ def _client(settings: Settings, wait: float) -> Any:
     """A client, after waiting up to `wait` seconds for the cluster to answer."""
     from elasticsearch import ApiError
 
-    from pipeline.elastic.documents import make_client, translated_errors
+    from pipeline.elastic.client import make_client, translated_errors
     from pipeline.errors import TransientError
 
     es = make_client(settings)
@@ -70,7 +70,7 @@ def es_group() -> None:
 )
 def es_setup(wait: float) -> None:
     """Install index templates and create the first index behind each alias (idempotent)."""
-    from pipeline.elastic.documents import setup
+    from pipeline.elastic.admin import setup
 
     settings = _es_settings()
     for line in setup(_client(settings, wait), settings.es_prefix):
@@ -81,7 +81,7 @@ def es_setup(wait: float) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def es_check(as_json: bool) -> None:
     """Cluster health, template versions and document counts; exits 1 if action is needed."""
-    from pipeline.elastic.documents import check, check_problems
+    from pipeline.elastic.admin import check, check_problems
 
     settings = _es_settings()
     report = check(_client(settings, 0), settings.es_prefix)
@@ -115,8 +115,8 @@ def reindex(kinds: tuple[str, ...], delete_old: bool) -> None:
     Run `newsflow es setup` first so the new template is installed. Without KINDS,
     rebuilds documents, claims and stories.
     """
-    from pipeline.elastic.documents import KINDS
-    from pipeline.elastic.documents import reindex as rebuild
+    from pipeline.elastic.admin import reindex as rebuild
+    from pipeline.elastic.records import KINDS
 
     settings = _es_settings()
     es = _client(settings, 0)

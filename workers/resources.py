@@ -63,7 +63,7 @@ def get_claims_table() -> Any:
     """The claims table: embedded, or the claims index when Elasticsearch holds the index."""
     settings = get_settings()
     if settings.index_backend != "sqlite":
-        from pipeline.elastic.documents import ElasticClaims
+        from pipeline.elastic.claims import ElasticClaims
 
         return ElasticClaims(get_index())
     from pipeline.sqlite.claims import SqliteClaims
@@ -90,7 +90,7 @@ def get_story_index() -> Any:
     """The stories table: embedded, or the stories index when Elasticsearch holds the index."""
     settings = get_settings()
     if settings.index_backend != "sqlite":
-        from pipeline.elastic.documents import ElasticStories
+        from pipeline.elastic.stories import ElasticStories
 
         return ElasticStories(get_index())
     from pipeline.sqlite.stories import SqliteStories
@@ -114,7 +114,8 @@ def get_ledger() -> Ledger:
 def get_index() -> Any:
     settings = get_settings()
     if settings.index_backend == "elasticsearch":
-        from pipeline.elastic.documents import ElasticIndex, make_client
+        from pipeline.elastic.client import make_client
+        from pipeline.elastic.documents import ElasticIndex
 
         return ElasticIndex(make_client(settings), prefix=settings.es_prefix,
                             chunk_size=settings.es_chunk_size, chunk_bytes=settings.es_chunk_bytes,

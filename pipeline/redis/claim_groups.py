@@ -14,7 +14,7 @@ conflicting, and the documents processed before it are not rewritten. So `claims
 and `claims[].conflict` in the document record (`newsflow show --json`, `export`, the
 documents index) are "as of when this document was processed". The claim indices hold
 the settled values: the embedded claims table (pipeline/sqlite/claims.py) and
-Elasticsearch's newsflow-claims (ElasticClaims in pipeline/elastic/documents.py) regroup
+Elasticsearch's newsflow-claims (ElasticClaims in pipeline/elastic/claims.py) regroup
 every stored claim of the speakers a document touches on each write, so their group ids,
 outlets and conflict flags depend only on which documents are stored. `newsflow claims`
 and Kibana read those.

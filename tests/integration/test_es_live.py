@@ -19,17 +19,10 @@ import pytest
 
 from config.settings import Settings
 from pipeline.document import Document
-from pipeline.elastic.documents import (
-    KINDS,
-    ElasticIndex,
-    alias_name,
-    check,
-    check_problems,
-    indices_behind,
-    make_client,
-    reindex,
-    setup,
-)
+from pipeline.elastic.admin import check, check_problems, indices_behind, reindex, setup
+from pipeline.elastic.client import make_client
+from pipeline.elastic.documents import ElasticIndex
+from pipeline.elastic.records import KINDS, alias_name
 from pipeline.index import to_search_body
 from tests.conftest import SEEDS
 
@@ -130,7 +123,7 @@ def test_reindex_moves_the_alias_to_a_new_index_with_every_document(
 def test_claims_index_groups_like_the_embedded_claims_table(
     index: ElasticIndex, seeds: list[Document], tmp_path: Path
 ) -> None:
-    from pipeline.elastic.documents import ElasticClaims
+    from pipeline.elastic.claims import ElasticClaims
     from pipeline.sqlite.claims import SqliteClaims
 
     embedded, elastic = SqliteClaims(tmp_path / "index.sqlite3"), ElasticClaims(index)
@@ -146,7 +139,7 @@ def test_claims_index_groups_like_the_embedded_claims_table(
 
 
 def test_stories_index_puts_the_seeds_in_one_story(index: ElasticIndex, seeds: list[Document]) -> None:
-    from pipeline.elastic.documents import ElasticStories
+    from pipeline.elastic.stories import ElasticStories
     from pipeline.stories.record import to_story_record
 
     stories = ElasticStories(index)
@@ -162,7 +155,7 @@ def test_stories_index_puts_the_seeds_in_one_story(index: ElasticIndex, seeds: l
 def test_a_copy_marked_late_is_hidden_from_search_as_in_the_embedded_index(
     index: ElasticIndex, seeds: list[Document], tmp_path: Path
 ) -> None:
-    from pipeline.elastic.documents import ElasticStories
+    from pipeline.elastic.stories import ElasticStories
     from pipeline.sqlite.index import SqliteIndex
     from pipeline.sqlite.stories import SqliteStories
 

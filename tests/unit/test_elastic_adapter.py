@@ -24,16 +24,10 @@ import pytest
 from elasticsearch import BadRequestError
 
 from config.settings import Settings
-from pipeline.elastic.documents import (
-    ElasticIndex,
-    error_reason,
-    from_es_source,
-    make_client,
-    search_hits,
-    search_request,
-    to_es_body,
-    translated_errors,
-)
+from pipeline.elastic.client import error_reason, make_client, translated_errors
+from pipeline.elastic.documents import ElasticIndex
+from pipeline.elastic.records import from_es_source, to_es_body
+from pipeline.elastic.search import search_hits, search_request
 from pipeline.errors import TransientError
 from pipeline.index import to_search_body
 from tests.factories import make_document
@@ -390,7 +384,8 @@ def cluster() -> Iterator[Any]:
 
 
 def test_setup_installs_the_file_templates_and_points_each_alias_at_v1(cluster: Any) -> None:
-    from pipeline.elastic.documents import KINDS, load_template, setup
+    from pipeline.elastic.admin import setup
+    from pipeline.elastic.records import KINDS, load_template
 
     setup(cluster, "nftest")
     for kind in KINDS:
@@ -401,7 +396,7 @@ def test_setup_installs_the_file_templates_and_points_each_alias_at_v1(cluster: 
 
 
 def test_setup_twice_changes_nothing_the_second_time(cluster: Any) -> None:
-    from pipeline.elastic.documents import setup
+    from pipeline.elastic.admin import setup
 
     setup(cluster, "nftest")
     first = json.loads(json.dumps([ClusterStandIn.templates, ClusterStandIn.aliases]))
@@ -413,7 +408,7 @@ def test_setup_twice_changes_nothing_the_second_time(cluster: Any) -> None:
 
 
 def test_reindex_builds_v2_and_moves_the_alias_in_one_call(cluster: Any) -> None:
-    from pipeline.elastic.documents import reindex, setup
+    from pipeline.elastic.admin import reindex, setup
 
     setup(cluster, "nftest")
     ClusterStandIn.log.clear()
@@ -433,7 +428,7 @@ def test_reindex_builds_v2_and_moves_the_alias_in_one_call(cluster: Any) -> None
 def test_check_is_clean_after_setup_and_names_the_fix_when_a_template_is_stale(
     cluster: Any,
 ) -> None:
-    from pipeline.elastic.documents import check, check_problems, setup
+    from pipeline.elastic.admin import check, check_problems, setup
 
     setup(cluster, "nftest")
     assert check_problems(check(cluster, "nftest")) == []

@@ -19,13 +19,8 @@ from typing import Any
 import pytest
 
 from pipeline.document import Claim, Document, Entity, Figure, Note
-from pipeline.elastic.documents import (
-    KINDS,
-    load_template,
-    mapping_problems,
-    to_es_body,
-    to_es_record,
-)
+from pipeline.elastic.admin import mapping_problems
+from pipeline.elastic.records import KINDS, load_template, to_es_body, to_es_record
 from tests.conftest import REPO, SEEDS
 
 TEMPLATE_DIR = REPO / "config" / "elasticsearch"

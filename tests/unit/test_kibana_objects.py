@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from pipeline.elastic.documents import KINDS, load_template
+from pipeline.elastic.records import KINDS, load_template
 from tests.conftest import REPO, Newsflow
 from workers.cli_es import saved_objects
 

@@ -1,1 +1,0 @@
-"""Everything that touches the outside world: files, the web, Redis, the indices."""
