@@ -16,7 +16,13 @@ from config.settings import get_settings
 from pipeline.redis.ledger import Ledger
 
 if TYPE_CHECKING:
+    from pipeline.elastic.documents import ElasticIndex
+    from pipeline.redis.claim_groups import ClaimGroups
+    from pipeline.redis.entity_registry import RedisEntityRegistry
+    from pipeline.redis.line_stats import LineStats
+    from pipeline.redis.story_store import NearDuplicates, StoryStore
     from pipeline.run import Stage
+    from pipeline.stores import ClaimsStore, DocumentIndex, StoriesStore
 
 
 @functools.cache
@@ -38,61 +44,61 @@ def get_stages() -> tuple[Stage, ...]:
 
 
 @functools.cache
-def get_line_stats() -> Any:
+def get_line_stats() -> LineStats:
     from pipeline.redis.line_stats import LineStats
 
     return LineStats(get_redis())
 
 
 @functools.cache
-def get_entity_registry() -> Any:
+def get_entity_registry() -> RedisEntityRegistry:
     from pipeline.redis.entity_registry import RedisEntityRegistry
 
     return RedisEntityRegistry(get_redis())
 
 
 @functools.cache
-def get_claim_groups() -> Any:
+def get_claim_groups() -> ClaimGroups:
     from pipeline.redis.claim_groups import ClaimGroups
 
     return ClaimGroups(get_redis())
 
 
 @functools.cache
-def get_claims_table() -> Any:
+def get_claims_table() -> ClaimsStore:
     """The claims table: embedded, or the claims index when Elasticsearch holds the index."""
     settings = get_settings()
     if settings.index_backend != "sqlite":
         from pipeline.elastic.claims import ElasticClaims
 
-        return ElasticClaims(get_index())
+        return ElasticClaims(_elastic_index())
     from pipeline.sqlite.claims import SqliteClaims
 
     return SqliteClaims(settings.index_path)
 
 
 @functools.cache
-def get_near_duplicates() -> Any:
+def get_near_duplicates() -> NearDuplicates:
     from pipeline.redis.story_store import NearDuplicates
 
     return NearDuplicates(get_redis())
 
 
 @functools.cache
-def get_story_store() -> Any:
+def get_story_store() -> StoryStore:
     from pipeline.redis.story_store import StoryStore
 
     return StoryStore(get_redis())
 
 
 @functools.cache
-def get_story_index() -> Any:
+def get_story_index() -> StoriesStore:
     """The stories table: embedded, or the stories index when Elasticsearch holds the index."""
     settings = get_settings()
     if settings.index_backend != "sqlite":
         from pipeline.elastic.stories import ElasticStories
 
-        return ElasticStories(get_index())
+        return ElasticStories(_elastic_index())
     from pipeline.sqlite.stories import SqliteStories
 
     return SqliteStories(settings.index_path)
@@ -111,18 +117,25 @@ def get_ledger() -> Ledger:
 
 
 @functools.cache
-def get_index() -> Any:
+def get_index() -> DocumentIndex:
     settings = get_settings()
     if settings.index_backend == "elasticsearch":
-        from pipeline.elastic.client import make_client
-        from pipeline.elastic.documents import ElasticIndex
-
-        return ElasticIndex(make_client(settings), prefix=settings.es_prefix,
-                            chunk_size=settings.es_chunk_size, chunk_bytes=settings.es_chunk_bytes,
-                            retries_429=settings.es_bulk_retries)
+        return _elastic_index()
     from pipeline.sqlite.index import SqliteIndex
 
     return SqliteIndex(settings.index_path)
+
+
+@functools.cache
+def _elastic_index() -> ElasticIndex:
+    """The one ElasticIndex of this process: `get_index()`, and the claims and stories'."""
+    from pipeline.elastic.client import make_client
+    from pipeline.elastic.documents import ElasticIndex
+
+    settings = get_settings()
+    return ElasticIndex(make_client(settings), prefix=settings.es_prefix,
+                        chunk_size=settings.es_chunk_size, chunk_bytes=settings.es_chunk_bytes,
+                        retries_429=settings.es_bulk_retries)
 
 
 @functools.cache

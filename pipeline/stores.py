@@ -1,0 +1,109 @@
+"""What the write path and the command line need of each store, as Protocols (pure).
+
+Each back-end satisfies them structurally (mypy checks it where the workers build
+them, in workers/resources.py): the embedded index (pipeline/sqlite/) and the production
+index (pipeline/elastic/) alike, and the Redis state (pipeline/redis/). Only the methods
+somebody outside the back-end calls are listed: a back-end may have more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pipeline.document import Document
+
+# A story label: (the story store's generation that said so, story id), per document id.
+Labels = Mapping[str, tuple[int, str]]
+
+
+class DocumentIndex(Protocol):
+    """Enriched documents, searchable: SqliteIndex, ElasticIndex."""
+
+    def write(self, docs: Sequence[Document]) -> list[tuple[str, str]]:
+        """Upsert by id; (doc id, reason) for each document the index refused."""
+        ...
+
+    def get(self, doc_id: str) -> dict[str, Any] | None: ...
+
+    def count(self) -> int: ...
+
+    def iter_all(self) -> Iterator[dict[str, Any]]: ...
+
+    def search(self, query: str, *, limit: int = 10, duplicates: bool = False) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+class StoriesStore(Protocol):
+    """Story records and story ids on the documents: SqliteStories, ElasticStories."""
+
+    def update_many(self, items: Sequence[tuple[Document, Labels]]) -> None: ...
+
+    def mark_copies(self, shown_of: Mapping[str, str]) -> None: ...
+
+    def all(self) -> Iterator[dict[str, Any]]: ...
+
+    def get(self, story_id: str) -> dict[str, Any] | None: ...
+
+
+class ClaimsStore(Protocol):
+    """Claims grouped across documents: SqliteClaims, ElasticClaims."""
+
+    def write_many(self, docs: Sequence[Document]) -> int:
+        """Replace the documents' claims and regroup their speakers; the claim count."""
+        ...
+
+    def groups(
+        self,
+        *,
+        speaker: str = "",
+        conflicts: bool = False,
+        min_sources: int = 0,
+        kinds: Sequence[str] = ("direct", "reported", "statement"),
+    ) -> list[dict[str, Any]]: ...
+
+    def search(self, query: str, *, limit: int = 20) -> list[dict[str, Any]]: ...
+
+
+class ComponentLabels(Protocol):
+    """The story store's labels for a document's component (pipeline/redis/story_store.StoryStore)."""
+
+    def component_labels(self, doc_id: str) -> dict[str, tuple[int, str]]: ...
+
+
+class NearDuplicateLookup(Protocol):
+    """Which documents are copies of another (pipeline/redis/story_store.NearDuplicates)."""
+
+    def shown_instead(self, ids: Sequence[str]) -> dict[str, str]:
+        """For those of `ids` that are copies: id -> the copy search shows instead."""
+        ...
+
+
+class SourceLedger(Protocol):
+    """Where every input stands (pipeline/redis/ledger.Ledger): the write path's part."""
+
+    def add_doc_sources(self, pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
+        """Add each (document id, source); each document's sources, sorted."""
+        ...
+
+    def doc_sources(self, doc_ids: Sequence[str]) -> list[list[str]]: ...
+
+    def mark_many(self, state: str, updates: Mapping[str, Mapping[str, Any]]) -> object: ...
+
+
+if TYPE_CHECKING:  # mypy checks here that every back-end fits its Protocols (no import at run time)
+    from pipeline.elastic.claims import ElasticClaims
+    from pipeline.elastic.documents import ElasticIndex
+    from pipeline.elastic.stories import ElasticStories
+    from pipeline.redis.ledger import Ledger
+    from pipeline.redis.story_store import NearDuplicates, StoryStore
+    from pipeline.sqlite.claims import SqliteClaims
+    from pipeline.sqlite.index import SqliteIndex
+    from pipeline.sqlite.stories import SqliteStories
+
+    _INDICES: tuple[type[DocumentIndex], ...] = (SqliteIndex, ElasticIndex)
+    _STORIES: tuple[type[StoriesStore], ...] = (SqliteStories, ElasticStories)
+    _CLAIMS: tuple[type[ClaimsStore], ...] = (SqliteClaims, ElasticClaims)
+    _REDIS: tuple[type[ComponentLabels], type[NearDuplicateLookup], type[SourceLedger]] = (
+        StoryStore, NearDuplicates, Ledger)
