@@ -28,6 +28,15 @@ The corpus: the seeds, the extraction bench's truth texts and the ECB+ articles 
 ../shared/bench or NEWSFLOW_BENCH_DIR), replicated with variations until there are --docs.
 Prints a table, saves bench/results/throughput.json, and ends with exactly the line
 `ratio R latency_p50 S latency_p95 S worker_rss_mib M`.
+
+`--backend elasticsearch` adds a third side to every round: (c) the same pipeline (same
+workers, same settings, a watcher of its own) writing into Elasticsearch instead of the
+embedded index: the cluster at NEWSFLOW_ES_URL, else a single node started here as the
+tests start it (tests/elastic_node.py). It prints (c)'s docs/s against (b)'s as
+`es_ratio` and the cluster's own CPU ms per document (the node's processes, when the
+bench started it), checks that every input is final exactly once with none failed and
+that Elasticsearch holds as many documents as the embedded index, and appends
+`es_ratio E es_cpu_ms_per_doc C` to the last line.
 """
 
 from __future__ import annotations
@@ -187,12 +196,13 @@ class Reference:
 
 # ------------------------------------------------------------------------ pipeline
 class Pipeline:
-    def __init__(self, tmp: Path, workers: int, concurrency: int, **settings_env: str) -> None:
+    def __init__(self, tmp: Path, workers: int, concurrency: int, *, name: str = "pipeline",
+                 **settings_env: str) -> None:
         """`settings_env`: other settings for workers and watcher, e.g. batch_size="4"."""
         from config.settings import Settings
         from workers.local import WorkerProcesses
 
-        self.home = tmp / "pipeline"
+        self.home = tmp / name
         self.redis = start_redis(self.home)
         self.env = base_env(self.home, self.redis.url)
         self.env["NEWSFLOW_CONCURRENCY"] = str(concurrency)
@@ -305,6 +315,50 @@ class Pipeline:
         self.redis.stop()
 
 
+class ElasticPipeline(Pipeline):
+    """The same pipeline writing into Elasticsearch (indices under a per-run prefix)."""
+
+    def __init__(self, tmp: Path, workers: int, concurrency: int, es_url: str) -> None:
+        self.prefix = f"nfbench-{os.getpid()}"
+        super().__init__(tmp, workers, concurrency, name="elasticsearch", index_backend="elasticsearch",
+                         es_urls=es_url, es_prefix=self.prefix)
+        subprocess.run([sys.executable, "-m", "workers.cli", "es", "setup"], env=self.env, cwd=ROOT,
+                       check=True, capture_output=True)
+
+    def es_count(self) -> int:
+        from elasticsearch import Elasticsearch
+
+        with Elasticsearch(self.env["NEWSFLOW_ES_URLS"]) as es:
+            es.indices.refresh(index=f"{self.prefix}-documents")
+            return int(es.count(index=f"{self.prefix}-documents")["count"])
+
+    def drop_indices(self) -> None:
+        from elasticsearch import Elasticsearch
+
+        with Elasticsearch(self.env["NEWSFLOW_ES_URLS"]) as es:
+            for name in es.indices.get(index=f"{self.prefix}-*"):
+                es.indices.delete(index=name)
+            for kind in ("documents", "claims", "stories"):
+                es.options(ignore_status=404).indices.delete_index_template(name=f"{self.prefix}-{kind}")
+
+
+def start_elasticsearch() -> tuple[str, Any]:
+    """The cluster at NEWSFLOW_ES_URL (no node of ours), else a node started here."""
+    if url := os.environ.get("NEWSFLOW_ES_URL"):
+        return url, None
+    from tests.elastic_node import ElasticNode, install
+
+    node = ElasticNode(install())
+    return node.start(), node
+
+
+def states(pipeline: Pipeline) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for record in pipeline.ledger.all():
+        counts[record.state] = counts.get(record.state, 0) + 1
+    return counts
+
+
 def wait_until_final(pipeline: Pipeline, n: int, started: float, timeout: float = 3600) -> None:
     """Poll the ledger until `n` sources are final. Reading every ledger record costs CPU the
     pipeline would use, so far from the end the polls are spaced by the rate seen so far."""
@@ -352,6 +406,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8, help="interleaved slices of the corpus")
     parser.add_argument("--warmup", type=int, default=WARMUP,
                         help="documents through both sides before the clock starts")
+    parser.add_argument("--backend", choices=("sqlite", "elasticsearch"), default="sqlite",
+                        help="elasticsearch: also run the pipeline into Elasticsearch, side by side")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "throughput.json")
     args = parser.parse_args()
     if not (BENCH / "extraction").exists():
@@ -371,43 +427,70 @@ def main() -> None:
         # machine. Each round is the next slice of the corpus; both keep their stores.
         reference = Reference(tmp, processes)
         pipeline = Pipeline(tmp, args.workers, args.concurrency)
-        rounds: list[tuple[float, float]] = []
+        elastic: ElasticPipeline | None = None
+        node: Any = None
+        sides: dict[str, Any] = {"reference": reference, "pipeline": pipeline}
+        if args.backend == "elasticsearch":
+            es_url, node = start_elasticsearch()
+            elastic = sides["elasticsearch"] = ElasticPipeline(tmp, args.workers, args.concurrency, es_url)
+        rounds: list[dict[str, float]] = []
         # CPU seconds of each side's own processes while it runs: steadier than wall time on
         # a machine whose speed drifts (idle cores do not count), printed next to the ratio.
-        cpu: dict[str, dict[str, float]] = {"reference": {}, "pipeline": {}}
+        cpu: dict[str, dict[str, float]] = {side: {} for side in sides}
         try:
             pipeline.start(inbox)
             reference.run(warmup)
             pipeline.feed(warmup)
+            if elastic is not None:
+                elastic.start(tmp / "es-inbox")
+                elastic.feed(warmup)
             size = -(-len(paths) // args.rounds)
             for n, at in enumerate(range(0, len(paths), size)):
                 chunk = paths[at: at + size]
-                for side in ("reference", "pipeline")[:: -1 if n % 2 else 1]:
-                    runner = reference.run if side == "reference" else pipeline.feed
-                    groups = (reference if side == "reference" else pipeline).pid_groups()
+                took: dict[str, float] = {}
+                for side in list(sides)[:: -1 if n % 2 else 1]:
+                    runner = reference.run if side == "reference" else sides[side].feed
+                    groups = sides[side].pid_groups()
+                    if side == "elasticsearch" and node is not None:
+                        from workers.local import child_pids
+
+                        groups["cluster"] = [node.proc.pid, *child_pids(node.proc.pid)]
                     before = {name: cpu_seconds(pids) for name, pids in groups.items()}
-                    took = runner(chunk)
+                    took[side] = runner(chunk)
                     for name, pids in groups.items():
                         used = cpu_seconds(pids) - before[name]
                         cpu[side][name] = cpu[side].get(name, 0.0) + used
-                    if side == "reference":
-                        ref_s = took
-                    else:
-                        pipe_s = took
-                rounds.append((ref_s, pipe_s))
-                print(f"round {n + 1}: {len(chunk)} documents, reference {len(chunk) / ref_s:.1f}"
-                      f" docs/s, pipeline {len(chunk) / pipe_s:.1f} docs/s, ratio {ref_s / pipe_s:.3f}",
+                rounds.append(took)
+                print(f"round {n + 1}: {len(chunk)} documents, "
+                      + ", ".join(f"{side} {len(chunk) / s:.1f} docs/s" for side, s in took.items())
+                      + f", ratio {took['reference'] / took['pipeline']:.3f}"
+                      + (f", es_ratio {took['pipeline'] / took['elasticsearch']:.3f}" if elastic else ""),
                       flush=True)
+            if elastic is not None:
+                # Every input final once, none failed, and as many documents as the embedded index.
+                es_states, sqlite_states = states(elastic), states(pipeline)
+                es_docs = elastic.es_count()
+                from pipeline.sqlite.index import SqliteIndex
+
+                embedded = SqliteIndex(pipeline.home / "index.sqlite3")
+                sqlite_docs = embedded.count()
+                embedded.close()
             latencies = measure_latency(pipeline, inbox, args.drops)
             rss = pipeline.worker_rss_mib()
         finally:
             pipeline.stop()
             reference.stop()
+            if elastic is not None:
+                elastic.stop()
+                with contextlib.suppress(Exception):  # the figures matter more than the cleanup
+                    elastic.drop_indices()
+            if node is not None:
+                node.stop()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    ref_s = sum(r for r, _ in rounds)
-    pipe_s = sum(p for _, p in rounds)
+    ref_s = sum(r["reference"] for r in rounds)
+    pipe_s = sum(r["pipeline"] for r in rounds)
     ratio = ref_s / pipe_s
     p50 = statistics.median(latencies)
     p95 = sorted(latencies)[max(0, round(0.95 * len(latencies)) - 1)]
@@ -415,26 +498,44 @@ def main() -> None:
         "docs": len(paths), "words": n_words, "processes": processes,
         "reference_docs_per_s": round(len(paths) / ref_s, 2),
         "rounds": len(rounds),
-        "round_ratio_min": round(min(r / p for r, p in rounds), 3),
-        "round_ratio_max": round(max(r / p for r, p in rounds), 3),
+        "round_ratio_min": round(min(r["reference"] / r["pipeline"] for r in rounds), 3),
+        "round_ratio_max": round(max(r["reference"] / r["pipeline"] for r in rounds), 3),
         "pipeline_docs_per_s": round(len(paths) / pipe_s, 2),
         "reference_cpu_ms_per_doc": round(1000 * sum(cpu["reference"].values()) / len(paths), 1),
         "pipeline_cpu_ms_per_doc": round(1000 * sum(cpu["pipeline"].values()) / len(paths), 1),
         # Where each side's CPU goes: pool processes (the stages; for the pipeline also the
         # index writes and the tasks' own work), workers' main processes, watcher, Redis.
         **{f"{side}_cpu_{name}": round(1000 * used / len(paths), 1)
-           for side in ("reference", "pipeline") for name, used in cpu[side].items()},
+           for side in cpu for name, used in cpu[side].items()},
         "cpu_ratio": round(sum(cpu["reference"].values()) / sum(cpu["pipeline"].values()), 3),
         "ratio": round(ratio, 3), "latency_p50_s": round(p50, 3), "latency_p95_s": round(p95, 3),
         "worker_rss_mib": round(rss, 1), "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
+    last = f"ratio {ratio:.3f} latency_p50 {p50:.3f} latency_p95 {p95:.3f} worker_rss_mib {rss:.0f}"
+    if elastic is not None:
+        es_s = sum(r["elasticsearch"] for r in rounds)
+        es_cpu = cpu["elasticsearch"].get("cluster")
+        result.update({
+            "es_docs_per_s": round(len(paths) / es_s, 2),
+            "es_cpu_ms_per_doc": round(1000 * sum(cpu["elasticsearch"].values()) / len(paths), 1),
+            "es_ratio": round(pipe_s / es_s, 3),
+            "es_round_ratio_min": round(min(r["pipeline"] / r["elasticsearch"] for r in rounds), 3),
+            "es_round_ratio_max": round(max(r["pipeline"] / r["elasticsearch"] for r in rounds), 3),
+            "es_states": es_states, "embedded_states": sqlite_states,
+            "es_documents": es_docs, "embedded_documents": sqlite_docs,
+        })
+        cluster = f"{1000 * es_cpu / len(paths):.1f}" if es_cpu is not None else "n/a"
+        last += f" es_ratio {pipe_s / es_s:.3f} es_cpu_ms_per_doc {cluster}"
+        if set(es_states) - {"done", "duplicate"} or es_docs != sqlite_docs:
+            print(f"warning: Elasticsearch side not exactly once: states {es_states}, "
+                  f"{es_docs} documents against {sqlite_docs} embedded", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print()
     print(f"{'measure':<28}{'value':>12}")
     for key, value in result.items():
         print(f"{key:<28}{value!s:>12}")
-    print(f"ratio {ratio:.3f} latency_p50 {p50:.3f} latency_p95 {p95:.3f} worker_rss_mib {rss:.0f}")
+    print(last)
 
 
 if __name__ == "__main__":
