@@ -19,7 +19,7 @@ install: $(STAMP) ## create .venv and install Newsflow with its dev tools
 run: $(STAMP) ## process seeds/ on the embedded default (private Redis + SQLite index)
 	$(VENV)/bin/newsflow run seeds/documents
 
-test: $(STAMP) ## run every test that can run here (Elasticsearch tests skip without NEWSFLOW_ES_URL)
+test: $(STAMP) ## run every test, against a real Elasticsearch the tests install and start (see README)
 	$(VENV)/bin/pytest -q
 
 test-unit: $(STAMP) ## the quick loop: unit tests only
