@@ -1,9 +1,9 @@
 """What the write path and the command line need of each store, as Protocols (pure).
 
-Each back-end satisfies them structurally (mypy checks it where the workers build
-them, in workers/resources.py): the embedded index (pipeline/sqlite/) and the production
-index (pipeline/elastic/) alike, and the Redis state (pipeline/redis/). Only the methods
-somebody outside the back-end calls are listed: a back-end may have more.
+Each back-end satisfies them structurally, and mypy checks it (at the bottom of this
+module, and where workers/resources.py builds them): the embedded index (pipeline/sqlite/)
+and the production index (pipeline/elastic/) alike, and the Redis state (pipeline/redis/).
+Only the methods somebody outside the back-end calls are listed: a back-end may have more.
 """
 
 from __future__ import annotations

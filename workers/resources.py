@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pipeline.redis.story_store import NearDuplicates, StoryStore
     from pipeline.run import Stage
     from pipeline.stores import ClaimsStore, DocumentIndex, StoriesStore
+    from pipeline.write import Stores
 
 
 @functools.cache
@@ -102,6 +103,14 @@ def get_story_index() -> StoriesStore:
     from pipeline.sqlite.stories import SqliteStories
 
     return SqliteStories(settings.index_path)
+
+
+def get_write_stores() -> Stores:
+    """What the write path (pipeline/write.py) writes to and reads from, in this process."""
+    from pipeline.write import Stores
+
+    return Stores(index=get_index(), stories=get_story_index(), story_store=get_story_store(),
+                  near_duplicates=get_near_duplicates(), claims=get_claims_table(), ledger=get_ledger())
 
 
 @functools.cache

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +23,13 @@ from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
 from config.settings import get_settings
 from pipeline.document import Document
 from pipeline.errors import BadInput, PipelineError, SkipDocument, TransientError
-from pipeline.index import without_bulk
-from pipeline.run import record_step, run_stages
+from pipeline.run import record_step
 from pipeline.sources.files import URL_LIST_SUFFIX, fingerprint, read_dropped_file, read_url_list
 from pipeline.sources.web import fetch_url as fetch_document
+from pipeline.write import WriteBreaker, WriteResult, enrich, write_batch, write_unless_paused
 from workers import metrics
 from workers.app import app
-from workers.resources import (
-    get_claims_table,
-    get_http,
-    get_index,
-    get_ledger,
-    get_near_duplicates,
-    get_stages,
-    get_story_index,
-    get_story_store,
-)
+from workers.resources import get_http, get_ledger, get_stages, get_write_stores
 
 log = structlog.get_logger("newsflow.tasks")
 
@@ -161,120 +151,37 @@ def _read(path: str) -> Document:
     return record_step(doc, "read_file", started)
 
 
-class WriteBreaker:
-    """After an inline index write fails for a transient reason, the batches of the next
-    `pause_s` seconds go straight to the index queue: the NLP goes on while the index is
-    down or hanging (a timeout costs NEWSFLOW_ES_TIMEOUT_S per batch), and the indexer
-    retries the writes with backoff."""
-
-    def __init__(self, pause_s: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.pause_s = pause_s
-        self._clock = clock
-        self._until = float("-inf")
-
-    def is_open(self) -> bool:
-        """Whether writes should skip the index for now."""
-        return self._clock() < self._until
-
-    def trip(self) -> None:
-        self._until = self._clock() + self.pause_s
-
-
 _breaker = WriteBreaker()  # per pool process
 
 
 def enrich_and_write(docs: list[Document], task: NewsflowTask) -> None:
     """Clean, extract entities and claims; write the enriched documents to the index
     (NEWSFLOW_INDEX_INLINE) or hand them to the indexer."""
-    stages = get_stages()
     enriched = []
-    for doc in docs:
-        with task.each_source(doc.source):
-            doc = run_stages(doc, stages)
-            metrics.observe_history(doc.history)
-            enriched.append(without_bulk(doc))
+    for doc in enrich(docs, get_stages(), each_source=task.each_source):
+        metrics.observe_history(doc.history)
+        enriched.append(doc)
     if not enriched:
         return
-    if get_settings().index_inline and not _breaker.is_open():
-        try:
-            write_batch(enriched, task)
+    if get_settings().index_inline:
+        result = write_unless_paused(enriched, get_write_stores(), _breaker)
+        if result is not None:
+            record_refused(result, task)
             return
-        except TransientError as exc:  # the indexer retries it, with backoff, NLP done
-            _breaker.trip()
-            log.warning("index write failed; batches go to the indexer for a while",
-                        documents=len(enriched), pause_s=_breaker.pause_s,
-                        error=f"{type(exc).__name__}: {exc}")
     index_documents.delay([doc.to_dict() for doc in enriched])
 
 
 @app.task(base=NewsflowTask, name="newsflow.index_documents", queue="index", soft_time_limit=120)
 def index_documents(payloads: list[dict[str, Any]]) -> None:
     """Write enriched documents to the search index, the stories and the claims tables."""
-    write_batch([Document.from_dict(p) for p in payloads], index_documents)
+    result = write_batch([Document.from_dict(p) for p in payloads], get_write_stores())
+    record_refused(result, index_documents)
 
 
-def write_batch(docs: list[Document], task: NewsflowTask) -> None:
-    """Write enriched documents to the search index, the stories and the claims tables, in
-    one write each (idempotent: a document's id is its content), and mark them final.
-    A document the index rejects is recorded as failed by `task`, with the reason."""
-    started = time.perf_counter()
-    all_sources = get_ledger().add_doc_sources([(doc.id, doc.source) for doc in docs])
-    write_documents([record_step(replace(doc, sources=tuple(sources)), "index_document", started)
-                     for doc, sources in zip(docs, all_sources, strict=True)], task)
-
-
-def write_documents(docs: list[Document], task: NewsflowTask) -> None:
-    """`write_batch` for documents whose `sources` were read from the ledger. When the same
-    text is dropped twice and both copies are processed at once, the other worker may add
-    its source after these were read and write before this does: each document whose
-    sources grew meanwhile is written again, so the last write carries all of them."""
-    ledger = get_ledger()
-    docs = written = _write_tables(docs, task)
-    for attempt in range(4):
-        now = ledger.doc_sources([doc.id for doc in written])
-        grown = [replace(doc, sources=tuple(sources))
-                 for doc, sources in zip(written, now, strict=True) if tuple(sources) != doc.sources]
-        if not grown:
-            break
-        if attempt == 3:  # copies of one text keep arriving (five at once, at least)
-            log.warning("sources still growing after 3 rewrites; the index may miss some"
-                        " until the document is written again", doc_ids=[doc.id for doc in grown])
-            break
-        log.info("sources grew while writing; writing again", doc_ids=[doc.id for doc in grown])
-        written = _write_tables(grown, task)
-        rejected = {doc.id for doc in grown} - {doc.id for doc in written}  # recorded as failed
-        docs = [doc for doc in docs if doc.id not in rejected]
-    finished: dict[str, dict[str, dict[str, str]]] = {"done": {}, "duplicate": {}}
-    for doc in docs:
-        state = "duplicate" if any(s != doc.source for s in doc.sources) else "done"
-        finished[state][doc.source] = {"document": doc.id}
-    for state, updates in finished.items():
-        ledger.mark_many(state, updates)
-    for doc in docs:
-        log.info("indexed", source=doc.source, doc_id=doc.id, entities=len(doc.entities),
-                 claims=len(doc.claims), ms={s.stage: s.ms for s in doc.history})
-
-
-def _write_tables(docs: list[Document], task: NewsflowTask) -> list[Document]:
-    """One write each to the index, the stories and the claims; returns the documents
-    written (a document the index rejects is recorded as failed by `task`)."""
-    rejected = dict(get_index().write(docs))
-    for doc in docs:
-        if doc.id in rejected:
-            reason = BadInput(f"index rejected the document: {rejected[doc.id]}")
-            task.record_failure([doc.source], reason)
-    docs = [doc for doc in docs if doc.id not in rejected]
-    if (stories := get_story_index()) is not None:  # stories table or index, regrouped on write
-        store = get_story_store()
-        stories.update_many([(doc, store.component_labels(doc.id)) for doc in docs])
-        # A newer copy processed at the same time may have replaced some of these before
-        # they were written (its write found no row to mark): mark them now.
-        shown_of = get_near_duplicates().shown_instead([doc.id for doc in docs])
-        stories.mark_copies({d.id: shown_of[d.id] for d in docs
-                             if d.id in shown_of and shown_of[d.id] != d.duplicate_of})
-    if (claims := get_claims_table()) is not None:  # claims table or index, regrouped on write
-        claims.write_many(docs)
-    return docs
+def record_refused(result: WriteResult, task: NewsflowTask) -> None:
+    """Each document the index refused is failed for good, with the index's reason."""
+    for source, reason in result.refused:
+        task.record_failure([source], BadInput(reason))
 
 
 def enqueue_files(paths: Sequence[Path], batch_size: int | None = None, *, more: int = 0) -> list[str]:

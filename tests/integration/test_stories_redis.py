@@ -204,14 +204,14 @@ from pathlib import Path
 from pipeline.sources.files import read_dropped_file
 from pipeline.index import without_bulk
 from pipeline.run import run_stages
-from workers.resources import get_ledger, get_stages
-from workers.tasks import process_files, write_batch, write_documents
+from pipeline.write import write_batch, write_documents
+from workers.resources import get_ledger, get_stages, get_write_stores
 
 first, second = (without_bulk(run_stages(read_dropped_file(Path(p), max_bytes=10**7), get_stages()))
                  for p in sys.argv[1:])
 seen_by_first = get_ledger().add_doc_sources([(first.id, first.source)])[0]  # the first reads...
-write_batch([second], process_files)  # ...the second adds its source and writes...
-write_documents([replace(first, sources=tuple(seen_by_first))], process_files)  # ...the first writes
+write_batch([second], get_write_stores())  # ...the second adds its source and writes...
+write_documents([replace(first, sources=tuple(seen_by_first))], get_write_stores())  # ...the first writes
 """
 
 

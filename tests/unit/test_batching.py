@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workers.tasks import WriteBreaker, batch_sizes
+from pipeline.write import WriteBreaker
+from workers.tasks import batch_sizes
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 8, 9, 31, 500, 2001])

@@ -1,0 +1,172 @@
+"""The write path: enriched documents into the index, the stories and the claims, one
+write each, then their sources marked final in the ledger (does I/O, through the stores
+it is given; no Celery here).
+
+The tasks (workers/tasks.py) call it with their process's stores
+(`workers.resources.get_write_stores`) and record what it refused; anything else can call
+it with stores that fit pipeline/stores.py. Every write is keyed by content, so writing
+a batch again (a retried message) does no harm.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+
+import structlog
+
+from pipeline.document import Document
+from pipeline.errors import TransientError
+from pipeline.index import without_bulk
+from pipeline.run import Stage, record_step, run_stages
+from pipeline.stores import (
+    ClaimsStore,
+    ComponentLabels,
+    DocumentIndex,
+    NearDuplicateLookup,
+    SourceLedger,
+    StoriesStore,
+)
+
+# The logger these lines always had (they were the tasks'): operators' filters know it.
+log = structlog.get_logger("newsflow.tasks")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stores:
+    """Where a batch is written (stories, claims: None when not kept), and the shared state
+    the write reads (story labels, copies) and marks (the ledger)."""
+
+    index: DocumentIndex
+    stories: StoriesStore | None
+    story_store: ComponentLabels
+    near_duplicates: NearDuplicateLookup
+    claims: ClaimsStore | None
+    ledger: SourceLedger
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write did: the documents written (their sources now final in the ledger), and
+    (source, reason) for each document the index refused, for the caller to record as failed."""
+
+    written: tuple[Document, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()
+
+
+class WriteBreaker:
+    """After an inline index write fails for a transient reason, the batches of the next
+    `pause_s` seconds go straight to the index queue: the NLP goes on while the index is
+    down or hanging (a timeout costs NEWSFLOW_ES_TIMEOUT_S per batch), and the indexer
+    retries the writes with backoff."""
+
+    def __init__(self, pause_s: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pause_s = pause_s
+        self._clock = clock
+        self._until = float("-inf")
+
+    def is_open(self) -> bool:
+        """Whether writes should skip the index for now."""
+        return self._clock() < self._until
+
+    def trip(self) -> None:
+        self._until = self._clock() + self.pause_s
+
+
+def enrich(
+    docs: Iterable[Document],
+    stages: Sequence[Stage],
+    *,
+    each_source: Callable[[str], AbstractContextManager[object]],
+) -> Iterator[Document]:
+    """Clean, extract entities and claims: run `stages` on each document, inside
+    `each_source(doc.source)` (the caller's isolation of one input: a permanent failure is
+    recorded for that input alone and the batch goes on). Yields each enriched document as
+    the indices need it (`without_bulk`), as soon as it is done."""
+    for doc in docs:
+        enriched = None
+        with each_source(doc.source):
+            enriched = run_stages(doc, stages)
+        if enriched is not None:
+            yield without_bulk(enriched)
+
+
+def write_unless_paused(docs: list[Document], stores: Stores, breaker: WriteBreaker) -> WriteResult | None:
+    """`write_batch`, unless `breaker` is open or the write fails for a transient reason
+    (which trips it): None then, and the caller hands the batch to the indexer."""
+    if breaker.is_open():
+        return None
+    try:
+        return write_batch(docs, stores)
+    except TransientError as exc:  # the indexer retries it, with backoff, NLP done
+        breaker.trip()
+        log.warning("index write failed; batches go to the indexer for a while",
+                    documents=len(docs), pause_s=breaker.pause_s,
+                    error=f"{type(exc).__name__}: {exc}")
+        return None
+
+
+def write_batch(docs: list[Document], stores: Stores) -> WriteResult:
+    """Write enriched documents to the search index, the stories and the claims tables, in
+    one write each (idempotent: a document's id is its content), and mark them final.
+    A document the index refuses comes back in `refused`, with the reason."""
+    started = time.perf_counter()
+    all_sources = stores.ledger.add_doc_sources([(doc.id, doc.source) for doc in docs])
+    return write_documents([record_step(replace(doc, sources=tuple(sources)), "index_document", started)
+                            for doc, sources in zip(docs, all_sources, strict=True)], stores)
+
+
+def write_documents(docs: list[Document], stores: Stores) -> WriteResult:
+    """`write_batch` for documents whose `sources` were read from the ledger. When the same
+    text is dropped twice and both copies are processed at once, the other worker may add
+    its source after these were read and write before this does: each document whose
+    sources grew meanwhile is written again, so the last write carries all of them."""
+    ledger = stores.ledger
+    refused: list[tuple[str, str]] = []
+    docs = written = _write_tables(docs, stores, refused)
+    for attempt in range(4):
+        now = ledger.doc_sources([doc.id for doc in written])
+        grown = [replace(doc, sources=tuple(sources))
+                 for doc, sources in zip(written, now, strict=True) if tuple(sources) != doc.sources]
+        if not grown:
+            break
+        if attempt == 3:  # copies of one text keep arriving (five at once, at least)
+            log.warning("sources still growing after 3 rewrites; the index may miss some"
+                        " until the document is written again", doc_ids=[doc.id for doc in grown])
+            break
+        log.info("sources grew while writing; writing again", doc_ids=[doc.id for doc in grown])
+        written = _write_tables(grown, stores, refused)
+        rejected = {doc.id for doc in grown} - {doc.id for doc in written}  # in `refused`
+        docs = [doc for doc in docs if doc.id not in rejected]
+    finished: dict[str, dict[str, dict[str, str]]] = {"done": {}, "duplicate": {}}
+    for doc in docs:
+        state = "duplicate" if any(s != doc.source for s in doc.sources) else "done"
+        finished[state][doc.source] = {"document": doc.id}
+    for state, updates in finished.items():
+        ledger.mark_many(state, updates)
+    for doc in docs:
+        log.info("indexed", source=doc.source, doc_id=doc.id, entities=len(doc.entities),
+                 claims=len(doc.claims), ms={s.stage: s.ms for s in doc.history})
+    return WriteResult(written=tuple(docs), refused=tuple(refused))
+
+
+def _write_tables(docs: list[Document], stores: Stores, refused: list[tuple[str, str]]) -> list[Document]:
+    """One write each to the index, the stories and the claims; returns the documents
+    written (for a document the index refuses, (source, reason) is added to `refused`)."""
+    rejected = dict(stores.index.write(docs))
+    refused += [(doc.source, f"index rejected the document: {rejected[doc.id]}")
+                for doc in docs if doc.id in rejected]
+    docs = [doc for doc in docs if doc.id not in rejected]
+    if (stories := stores.stories) is not None:  # stories table or index, regrouped on write
+        store = stores.story_store
+        stories.update_many([(doc, store.component_labels(doc.id)) for doc in docs])
+        # A newer copy processed at the same time may have replaced some of these before
+        # they were written (its write found no row to mark): mark them now.
+        shown_of = stores.near_duplicates.shown_instead([doc.id for doc in docs])
+        stories.mark_copies({d.id: shown_of[d.id] for d in docs
+                             if d.id in shown_of and shown_of[d.id] != d.duplicate_of})
+    if (claims := stores.claims) is not None:  # claims table or index, regrouped on write
+        claims.write_many(docs)
+    return docs
