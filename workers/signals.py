@@ -39,7 +39,7 @@ def _warm(**_: Any) -> None:
 
     get_stages()
     # Pure helpers that load data on first use, timed on the first document of a worker:
-    # langdetect's profiles (~0.7 s) and the word-rarity list behind story features (~2.8 s).
+    # the language model (py3langid's, ~1 s) and the word-rarity list behind story features (~2.8 s).
     sample = Document(id="warm-up", source="warm-up", raw_text="", text="Warm up the model in Brussels.")
     detect_language(sample)
     story_features(sample)
