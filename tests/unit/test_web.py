@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import http.server
+import socket
 import threading
 from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -116,4 +118,67 @@ def test_internal_addresses_and_other_schemes_are_refused_by_default(url: str) -
 
 
 def test_the_explicit_setting_allows_loopback() -> None:
-    check_url("http://127.0.0.1:9/", allow_private=True)
+    assert check_url("http://127.0.0.1:9/", allow_private=True) == "127.0.0.1"
+
+
+class _HostRecorder(_Handler):
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.headers.get("Host", ""))
+        super().do_GET()
+
+
+def test_a_name_is_resolved_once_per_hop_and_the_server_sees_the_urls_host(
+    client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name resolves to the server when checked and to an address nobody listens on
+    afterwards (scripted: a changing DNS answer cannot be produced for real here)."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostRecorder)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    port = httpd.server_address[1]
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])  # first answer: the server; any later one: nobody listens
+
+    def rebinding(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host != "news.example":
+            return real(host, *args, **kwargs)
+        return real(next(answers, "127.0.0.9"), *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    try:
+        doc = _fetch(f"http://news.example:{port}/ok", client)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert "Rutte spoke" in doc.raw_text
+    assert _HostRecorder.seen == [f"news.example:{port}"]  # the server saw the URL's host
+    assert doc.source == f"http://news.example:{port}/ok"
+
+
+def test_a_public_name_that_rebinds_to_a_private_address_is_fetched_from_the_checked_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DNS rebinding, with the default check on: the name passes as public, then answers
+    with loopback. A public address cannot be served here, so the client's transport
+    records where the request would go instead of sending it."""
+    answers = iter(["93.184.216.34"])  # checked (public), then loopback for anyone asking again
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers, "127.0.0.1"), port))])
+    sent: list[httpx.Request] = []
+
+    def transport(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, headers={"content-type": "text/html"}, content=PAGE)
+
+    with httpx.Client(transport=httpx.MockTransport(transport)) as recording:
+        fetch_url("https://news.example/story", client=recording, max_bytes=10_000, allow_private=False)
+    (request,) = sent
+    assert request.url.host == "93.184.216.34"
+    assert request.headers["host"] == "news.example"
+    assert request.extensions["sni_hostname"] == "news.example"  # TLS is checked against the name
+
+
+def test_a_name_that_does_not_exist_is_bad_input_not_retried() -> None:
+    with pytest.raises(BadInput, match="no such host"):
+        check_url("http://no-such-host.invalid/", allow_private=False)
