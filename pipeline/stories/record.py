@@ -17,26 +17,36 @@ from pipeline.document import Document
 TOP_ENTITIES = 10
 
 
-def _doc(d: Document | Mapping[str, Any]) -> Document:
-    # Index bodies leave raw_text out (pipeline/index.py); the record never reads it.
-    return d if isinstance(d, Document) else Document.from_dict({"raw_text": "", **d})
-
-
-def _when(doc: Document) -> str:
-    return doc.published or doc.received_at
+# The fields of an index body a member summary reads (Elasticsearch fetches only these;
+# `claims.kind` because every claim has one: a filtered list drops objects left empty).
+MEMBER_FIELDS = ("id", "title", "published", "received_at", "outlet", "duplicate_of", "source",
+                 "sources", "entities.canonical", "entities.label", "claims.kind", "claims.conflict")
 
 
 def story_member(d: Document | Mapping[str, Any]) -> dict[str, Any]:
     """What the story record needs of one document, small enough to keep beside it: the
-    stories table rebuilds a record from these rather than from every member's body."""
-    if isinstance(d, Mapping) and d.get("member") == 1:
+    stories table rebuilds a record from these rather than from every member's body.
+
+    `d`: a Document, its index body (`to_search_body`, `to_dict`), that body cut down to
+    `MEMBER_FIELDS`, or a summary already."""
+    if isinstance(d, Document):
+        return {
+            "member": 1, "id": d.id, "title": d.title, "when": d.published or d.received_at,
+            "outlet": d.outlet, "duplicate_of": d.duplicate_of,
+            "sources": [s for s in (d.sources or (d.source,)) if s],
+            "entities": [[e.canonical, e.label] for e in d.entities],
+            "n_claims": len(d.claims), "n_conflicting": sum(c.conflict for c in d.claims),
+        }
+    if d.get("member") == 1:
         return dict(d)
-    doc = _doc(d)
+    claims = d.get("claims") or ()
     return {
-        "member": 1, "id": doc.id, "title": doc.title, "when": _when(doc), "outlet": doc.outlet,
-        "duplicate_of": doc.duplicate_of, "sources": [s for s in (doc.sources or (doc.source,)) if s],
-        "entities": [[e.canonical, e.label] for e in doc.entities],
-        "n_claims": len(doc.claims), "n_conflicting": sum(c.conflict for c in doc.claims),
+        "member": 1, "id": d["id"], "title": d.get("title") or "",
+        "when": d.get("published") or d.get("received_at") or "", "outlet": d.get("outlet") or "",
+        "duplicate_of": d.get("duplicate_of") or "",
+        "sources": [s for s in (d.get("sources") or (d.get("source"),)) if s],
+        "entities": [[e.get("canonical", ""), e.get("label", "")] for e in d.get("entities") or ()],
+        "n_claims": len(claims), "n_conflicting": sum(bool(c.get("conflict")) for c in claims),
     }
 
 
