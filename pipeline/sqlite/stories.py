@@ -5,12 +5,13 @@
                                        document's `story_member` summary
     stories(id, record, last_seen)     one `to_story_record` per story, as JSON
 
-`update(doc, labels)` runs in the index task after the document is written: it
-takes the story labels of the document's whole component from the story store,
-keeps each only if its generation is not older than the stored one (workers may
-finish out of order), copies the story id onto the documents' rows, rebuilds the
-records of every story touched, and marks the older versions of a document that
-replaced them (`duplicate_of`), all in one transaction.
+`update(doc, labels)` runs in the index task after the document is written, with the
+story labels of the document's whole component from the story store. In one
+transaction it reads the stored labels of those documents, asks the planner
+(pipeline/stories/plan.py: generation guard, own row restored, members that stay left
+alone) what changes, writes that, and rebuilds the records of the stories touched from
+their members' summaries (a story's members are its `doc_story` rows: real-time here,
+and the transaction makes the rebuild see every write before it).
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pipeline.document import Document
 from pipeline.sqlite.db import connect, create_schema
-from pipeline.stories.record import story_member, to_story_record
+from pipeline.stories.plan import StoryPlan, plan_stories, story_records
+
+Labels = Mapping[str, tuple[int, str]]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS doc_story (
@@ -62,56 +65,59 @@ class SqliteStories:
     def update_many(self, items: Sequence[tuple[Document, Mapping[str, tuple[int, str]]]]) -> None:
         """`update` for each (document, labels), in one transaction; each story touched is
         rebuilt once, at the end (a batch from one story costs one rebuild, not one each)."""
-        with self._rebuilding() as touched:
-            for doc, labels in items:
-                touched |= self._apply(doc, labels)
+        self._write(items, {})
 
-    @contextlib.contextmanager
-    def _rebuilding(self) -> Iterator[set[str]]:
-        """One transaction; the stories added to the set it gives are rebuilt at its end."""
+    def mark_copies(self, shown_of: Mapping[str, str]) -> None:
+        """Point each copy (key) at the copy search shows instead (value), in one transaction;
+        copies not written yet are left alone: their own index task asks the near-duplicate
+        store (`NearDuplicates.shown_instead`) after writing them."""
+        if shown_of:
+            self._write([], shown_of)
+
+    def _write(self, items: Sequence[tuple[Document, Labels]], shown_of: Mapping[str, str]) -> None:
+        """Read the stored labels, plan (pipeline/stories/plan.py), persist the plan and the
+        rebuilt records: one BEGIN IMMEDIATE, so concurrent writers take turns."""
         db = self._db
+        ids = sorted({d for _, labels in items for d in labels} | set(shown_of)
+                     | {v for doc, _ in items for v in doc.versions} | {doc.id for doc, _ in items})
         db.execute("BEGIN IMMEDIATE")
         try:
-            touched: set[str] = set()
-            yield touched
-            for story in sorted(touched):
-                self._rebuild(story)
+            stored: dict[str, tuple[int, str] | None] = dict.fromkeys(ids)  # a row may come later
+            stored.update((d, (gen, story)) for d, story, gen in db.execute(
+                "SELECT doc_id, story_id, gen FROM doc_story"
+                " WHERE doc_id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)))
+            plan = plan_stories(items, stored, copies=shown_of)
+            self._persist(plan)
+            self._rebuild(plan.rebuild)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
 
-    def _apply(self, doc: Document, labels: Mapping[str, tuple[int, str]]) -> set[str]:
-        """Write the labels and versions of one document; return the stories they touch."""
+    def _persist(self, plan: StoryPlan) -> None:
         db = self._db
-        touched: set[str] = set()
-        for doc_id, (gen, story) in sorted(labels.items()):
-            row = db.execute("SELECT story_id, gen FROM doc_story WHERE doc_id = ?", (doc_id,)).fetchone()
-            if row is not None and row[1] > gen:  # a newer clustering already placed it,
-                if doc_id == doc.id:  # but its row was just rewritten with the story it carried
-                    self._set_story(doc_id, row[0])
-                continue
-            if row is not None and row[0] == story and doc_id != doc.id:
-                # Most of a component stays where it was (the document itself was just
-                # rewritten in the documents table, with whatever story it carried).
-                if row[1] != gen:
-                    db.execute("UPDATE doc_story SET gen = ? WHERE doc_id = ?", (gen, doc_id))
-                continue
-            if row is not None:
-                touched.add(row[0])
-            touched.add(story)
-            db.execute(
-                "INSERT INTO doc_story (doc_id, story_id, gen) VALUES (?, ?, ?) ON CONFLICT(doc_id)"
-                " DO UPDATE SET story_id = excluded.story_id, gen = excluded.gen",
-                (doc_id, story, gen),
-            )
+        for doc_id, story in sorted(plan.restore.items()):
             self._set_story(doc_id, story)
-        db.execute("UPDATE doc_story SET member = ? WHERE doc_id = ?",
-                   (json.dumps(story_member(doc), ensure_ascii=False), doc.id))
-        touched.update(r[0] for r in db.execute(  # its own story: the summary just changed
-            "SELECT story_id FROM doc_story WHERE doc_id = ?", (doc.id,)))
-        touched |= self._mark_copies({v: doc.id for v in doc.versions})
-        return touched
+        db.executemany(
+            "INSERT INTO doc_story (doc_id, story_id, gen) VALUES (?, ?, ?) ON CONFLICT(doc_id)"
+            " DO UPDATE SET story_id = excluded.story_id, gen = excluded.gen",
+            [(doc_id, story, gen) for doc_id, (gen, story) in sorted(plan.labels.items())],
+        )
+        for doc_id, (_, story) in sorted(plan.labels.items()):
+            self._set_story(doc_id, story)
+        db.executemany("UPDATE doc_story SET gen = ? WHERE doc_id = ?",
+                       [(gen, doc_id) for doc_id, (gen, _) in sorted(plan.gens.items())])
+        db.executemany("UPDATE doc_story SET member = ? WHERE doc_id = ?",
+                       [(json.dumps(member, ensure_ascii=False), doc_id)
+                        for doc_id, member in sorted(plan.members.items())])
+        db.executemany(
+            "UPDATE documents SET duplicate_of = ?, body = json_set(body, '$.duplicate_of', ?) WHERE id = ?",
+            [(shown, shown, copy) for copy, shown in plan.copies.items()],
+        )
+        db.executemany(
+            "UPDATE doc_story SET member = json_set(member, '$.duplicate_of', ?) WHERE doc_id = ?",
+            [(shown, copy) for copy, shown in plan.copies.items() if copy not in plan.members],
+        )
 
     def _set_story(self, doc_id: str, story: str) -> None:
         self._db.execute(
@@ -119,50 +125,29 @@ class SqliteStories:
             (story, story, doc_id),
         )
 
-    def mark_copies(self, shown_of: Mapping[str, str]) -> None:
-        """Point each copy (key) at the copy search shows instead (value), in one transaction;
-        copies not written yet are left alone: their own index task asks the near-duplicate
-        store (`NearDuplicates.shown_instead`) after writing them."""
-        if shown_of:
-            with self._rebuilding() as touched:
-                touched |= self._mark_copies(shown_of)
-
-    def _mark_copies(self, shown_of: Mapping[str, str]) -> set[str]:
-        """Set `duplicate_of` on the copies' rows and summaries; return their stories."""
-        db = self._db
-        db.executemany(
-            "UPDATE documents SET duplicate_of = ?, body = json_set(body, '$.duplicate_of', ?) WHERE id = ?",
-            [(shown, shown, copy) for copy, shown in shown_of.items()],
-        )
-        db.executemany(
-            "UPDATE doc_story SET member = json_set(member, '$.duplicate_of', ?) WHERE doc_id = ?",
-            [(shown, copy) for copy, shown in shown_of.items()],
-        )
-        return {
-            r[0]
-            for copy in shown_of
-            for r in db.execute("SELECT story_id FROM doc_story WHERE doc_id = ?", (copy,))
-        }
-
-    def _rebuild(self, story: str) -> None:
-        # Each member's summary; the whole body only for rows written before summaries were kept.
-        bodies = [
-            json.loads(b)
-            for (b,) in self._db.execute(
-                "SELECT coalesce(s.member, d.body) FROM doc_story s JOIN documents d ON d.id = s.doc_id"
-                " WHERE s.story_id = ?",
-                (story,),
+    def _rebuild(self, stories: Iterable[str]) -> None:
+        """Rebuild the records of `stories` from their members' rows (inside the transaction
+        that changed them): each member's summary, or its whole body for a row written
+        before summaries were kept. Reads a story's members only: bounded by its size."""
+        members: dict[str, list[dict[str, Any]]] = {}
+        for story in sorted(stories):
+            members[story] = [
+                json.loads(b)
+                for (b,) in self._db.execute(
+                    "SELECT coalesce(s.member, d.body) FROM doc_story s JOIN documents d ON d.id = s.doc_id"
+                    " WHERE s.story_id = ?",
+                    (story,),
+                )
+            ]
+        for story, record in story_records(members).items():
+            if record is None:
+                self._db.execute("DELETE FROM stories WHERE id = ?", (story,))
+                continue
+            self._db.execute(
+                "INSERT INTO stories (id, record, last_seen) VALUES (?, ?, ?) ON CONFLICT(id)"
+                " DO UPDATE SET record = excluded.record, last_seen = excluded.last_seen",
+                (story, json.dumps(record, ensure_ascii=False), record["last_seen"]),
             )
-        ]
-        if not bodies:
-            self._db.execute("DELETE FROM stories WHERE id = ?", (story,))
-            return
-        record = to_story_record(story, bodies)
-        self._db.execute(
-            "INSERT INTO stories (id, record, last_seen) VALUES (?, ?, ?) ON CONFLICT(id)"
-            " DO UPDATE SET record = excluded.record, last_seen = excluded.last_seen",
-            (story, json.dumps(record, ensure_ascii=False), record["last_seen"]),
-        )
 
     # -- reading -------------------------------------------------------------
     def all(self) -> Iterator[dict[str, Any]]:
