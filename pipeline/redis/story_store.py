@@ -18,6 +18,8 @@ replaced it (two workers, either order) still ends up pointing at it.
     <prefix>:m:<story>    set: the story's documents, copies included
     <prefix>:label        hash: doc -> "<gen> <story id>"
     <prefix>:t:<doc>      JSON list: the documents (re)labelled when <doc> was placed
+    <prefix>:c:<doc>      JSON list: the stories whose members that placement changed
+    <prefix>:rebuilds     counter, one number per rebuild of story records (Elasticsearch)
     <prefix>:gen          counter, one generation per placement
     <prefix>:lock         held while a placement reads and rewrites stories
 A document is added in two steps (see pipeline/stories/grouping.py for the rules):
@@ -29,6 +31,9 @@ A document is added in two steps (see pipeline/stories/grouping.py for the rules
    generation. Placements are serialised, so each sees every edge written before it;
    the generation lets the index writers (pipeline/sqlite/stories.py, ElasticStories) keep the
    newest label when they finish out of order.
+ElasticStories rebuilds story records from the members here (`rebuild_view`, real-time,
+where a search of the documents index is not): the stories each placement changed
+(`changed_stories`), each under a rebuild number that versions the record.
 """
 
 from __future__ import annotations
@@ -61,6 +66,18 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
 for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 return 1
+"""
+
+# KEYS: the rebuild counter, then the member sets to read. The counter moves on by one,
+# and up to the clock (microseconds) if that is ahead.
+_REBUILD_VIEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local n = redis.call('INCR', KEYS[1])
+if n < now then n = now; redis.call('SET', KEYS[1], string.format('%d', now)) end
+local out = {n}
+for i = 2, #KEYS do out[i] = redis.call('SMEMBERS', KEYS[i]) end
+return out
 """
 
 
@@ -184,6 +201,7 @@ class StoryStore:
         self.max_regroup = max_regroup
         self.lock_timeout = lock_timeout  # a placement takes milliseconds; a dead worker's lock expires
         self._unfile_script = client.register_script(_UNFILE_FOR_TWIN)  # sent once, then by its hash
+        self._rebuild_script = client.register_script(_REBUILD_VIEW)
         self._parsed: dict[str, StoryFeatures] = {}
 
     def _k(self, *parts: str) -> str:
@@ -296,6 +314,10 @@ class StoryStore:
             if core not in before:
                 labels[core] = grouping.attach(scores, by_story, self.threshold) or labels[core]
         named = grouping.name_stories(labels, followers)
+        after: dict[str, set[str]] = {}
+        for d, story in named.items():
+            after.setdefault(story, set()).add(d)
+        changed = sorted(s for s in {*stories, *after} if set(members.get(s, ())) != after.get(s, set()))
         gen = int(self.r.incr(self._k("gen")))
         pipe = self.r.pipeline(transaction=True)
         for story in stories:
@@ -304,6 +326,7 @@ class StoryStore:
             pipe.sadd(self._k("m", story), d)
             pipe.hset(self._k("label"), d, f"{gen} {story}")
         pipe.set(self._k("t", doc_id), json.dumps(sorted(named)))
+        pipe.set(self._k("c", doc_id), json.dumps(changed))
         pipe.execute()
         return named[doc_id]
 
@@ -372,6 +395,36 @@ class StoryStore:
             return self.labels(json.loads(raw) if raw else [doc_id])
         except redis.RedisError as exc:
             raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
+
+    def changed_stories(self, doc_ids: Sequence[str]) -> set[str]:
+        """The stories whose members the placements of `doc_ids` changed (those they emptied
+        included): the index writer rebuilds them. For a document placed before these were
+        kept, the stories of its component."""
+        if not doc_ids:
+            return set()
+        try:
+            raws = self.r.mget([self._k("c", d) for d in doc_ids])
+            found = {s for raw in raws if raw for s in json.loads(raw)}
+            for d, raw in zip(doc_ids, raws, strict=True):
+                if raw is None:
+                    found |= {story for _, story in self.component_labels(d).values()}
+            return found
+        except redis.RedisError as exc:
+            raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
+
+    def rebuild_view(self, stories: Sequence[str]) -> tuple[int, dict[str, list[str]]]:
+        """A new rebuild number and the members of `stories`, read with it (one script).
+
+        The Elasticsearch writer versions each story record with that number: a rebuild
+        that read the members later has a higher number and wins, whatever the order in
+        which the writes land. The numbers are at least Redis's clock in microseconds, so
+        they keep growing after the store is emptied (a new local Redis, the same cluster)."""
+        keys = [self._k("rebuilds"), *(self._k("m", story) for story in stories)]
+        try:
+            number, *found = self._rebuild_script(keys=keys)
+        except redis.RedisError as exc:
+            raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
+        return int(number), {s: sorted(_s(m) for m in ms) for s, ms in zip(stories, found, strict=True)}
 
     def all_labels(self) -> dict[str, str]:
         return {_s(d): _s(v).split(" ", 1)[1] for d, v in self.r.hgetall(self._k("label")).items()}

@@ -329,6 +329,29 @@ def test_the_index_writer_gets_every_label_a_placement_changed(store: StoryStore
     assert all(gen == 2 for gen, _ in labels.values())  # the second placement relabelled both
 
 
+def test_the_index_writer_gets_the_stories_a_placement_changed_and_their_members(
+    store: StoryStore,
+) -> None:
+    first = assign_story(_fight(RAHMAN), stories=store)
+    assert store.changed_stories([first.id]) == {first.story_id}  # a new story
+    second = assign_story(_fight(RAHMAN_2), stories=store)
+    # the first story gained a member, or is gone if the joint one is named after the second
+    assert store.changed_stories([second.id]) == {first.story_id, second.story_id}
+    number, members = store.rebuild_view([second.story_id, "s-none"])
+    assert members == {second.story_id: sorted([first.id, second.id]), "s-none": []}
+    later, _ = store.rebuild_view([])
+    assert later > number  # every rebuild reads under a higher number
+
+
+def test_rebuild_numbers_keep_growing_after_the_store_is_emptied(store: StoryStore) -> None:
+    """Records written under the old numbers stay in Elasticsearch when the story store is
+    a new one (a new local Redis): the numbers follow the clock, so new rebuilds still win."""
+    number, _ = store.rebuild_view([])
+    store.r.flushdb()
+    again, _ = store.rebuild_view([])
+    assert again > number > 1_600_000_000 * 1_000_000  # microseconds since 1970
+
+
 def test_the_same_document_twice_is_placed_once(store: StoryStore) -> None:
     doc = _fight(RAHMAN)
     assert assign_story(doc, stories=store).story_id == assign_story(doc, stories=store).story_id
