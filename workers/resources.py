@@ -99,7 +99,7 @@ def get_story_index() -> StoriesStore:
     if settings.index_backend != "sqlite":
         from pipeline.elastic.stories import ElasticStories
 
-        return ElasticStories(_elastic_index())
+        return ElasticStories(_elastic_index(), get_story_store())  # members read from the store
     from pipeline.sqlite.stories import SqliteStories
 
     return SqliteStories(settings.index_path)

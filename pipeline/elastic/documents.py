@@ -24,7 +24,7 @@ client lines are used.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError, helpers
@@ -41,6 +41,19 @@ from pipeline.elastic.records import (
 )
 from pipeline.elastic.search import search_hits, search_request
 from pipeline.errors import TransientError
+
+# A document written again (more sources, a retried batch) carries the story it was given
+# when it was processed; a label the story writer stored since (story_id with its
+# story_gen, pipeline/elastic/stories.py) may be newer. The body replaces everything
+# else; the label stays, and the story writer that follows applies the newest one.
+KEEP_STORY = """
+def story = ctx._source.story_id; def gen = ctx._source.story_gen;
+ctx._source.clear(); ctx._source.putAll(params.body);
+if (gen != null) { ctx._source.story_id = story; ctx._source.story_gen = gen; }
+"""
+# Scripted updates of one document by two workers at once: Elasticsearch re-reads and
+# reapplies the script this many times before it answers 409 (then retried by the task).
+RETRY_ON_CONFLICT = 5
 
 
 class ElasticIndex:
@@ -85,14 +98,18 @@ class ElasticIndex:
     def bulk_actions(
         self, docs: Sequence[Document], *, indexed_at: str | None = None
     ) -> list[dict[str, Any]]:
-        """The bulk actions that write `docs` (pure; JSON-safe, see the unit tests)."""
+        """The bulk actions that write `docs` (pure; JSON-safe, see the unit tests): each
+        replaces the whole stored body (`KEEP_STORY`), but for a story label it holds."""
         stamp = indexed_at or now_iso()
         return [
             {
-                "_op_type": "index",
+                "_op_type": "update",
                 "_index": self.alias("documents"),
                 "_id": doc.id,
-                "_source": to_es_body(doc, indexed_at=stamp),
+                "retry_on_conflict": RETRY_ON_CONFLICT,
+                "scripted_upsert": True,
+                "upsert": {},
+                "script": {"source": KEEP_STORY, "params": {"body": to_es_body(doc, indexed_at=stamp)}},
             }
             for doc in docs
         ]
@@ -120,13 +137,18 @@ class ElasticIndex:
         """Upsert claim or story records by id; returns (id, reason) for any refused."""
         return self.bulk(self.record_actions(kind, records))
 
-    def bulk(self, actions: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
+    def bulk(
+        self, actions: Iterable[dict[str, Any]], *, done: Collection[int] = ()
+    ) -> list[tuple[str, str]]:
         """Stream `actions` in bounded chunks; return refused items, raise on transient faults.
 
-        An item refused with 429 or 5xx after the helper's own retries, or written before
-        `es setup` created the alias, makes the whole call raise TransientError once the
-        other items are written: the retry writes everything again, harmlessly, since
-        each write replaces the record with the same id.
+        An item refused with 429 or 5xx after the helper's own retries, a version conflict
+        (409: a concurrent write of the same record, after the update's own retries), or
+        written before `es setup` created the alias, makes the whole call raise
+        TransientError once the other items are written: the retry writes everything
+        again, harmlessly, since each write replaces the record with the same id.
+        `done`: statuses that count as written here (a versioned write that lost to a
+        newer one, 409; a delete of what is gone, 404).
         """
         rejected: list[tuple[str, str]] = []
         transient: list[str] = []
@@ -144,12 +166,12 @@ class ElasticIndex:
                 require_alias=True,
                 refresh=self.refresh,
             ):
-                if ok:
-                    continue
                 result = next(iter(item.values()))
                 status = int(result.get("status") or 0)
+                if ok or status in done:
+                    continue
                 reason = error_reason(result.get("error"))
-                if status == 429 or status >= 500 or "index_not_found" in reason:
+                if status in (409, 429) or status >= 500 or "index_not_found" in reason:
                     transient.append(f"{result.get('_id')}: {status} {reason}")
                 else:
                     rejected.append((str(result.get("_id")), reason))

@@ -141,9 +141,10 @@ def test_claims_index_groups_like_the_embedded_claims_table(
 def test_stories_index_puts_the_seeds_in_one_story(index: ElasticIndex, seeds: list[Document]) -> None:
     from pipeline.elastic.stories import ElasticStories
     from pipeline.stories.record import to_story_record
+    from tests.story_tasks import HandLabels
 
-    stories = ElasticStories(index)
     labels = {doc.id: (1, "s-live") for doc in seeds}
+    stories = ElasticStories(index, HandLabels(labels))
     for doc in seeds:
         stories.update(doc, labels)
     (record,) = list(stories.all())
@@ -158,11 +159,12 @@ def test_a_copy_marked_late_is_hidden_from_search_as_in_the_embedded_index(
     from pipeline.elastic.stories import ElasticStories
     from pipeline.sqlite.index import SqliteIndex
     from pipeline.sqlite.stories import SqliteStories
+    from tests.story_tasks import HandLabels
 
     embedded_index = SqliteIndex(tmp_path / "index.sqlite3")
     embedded_index.write(seeds)
-    embedded, elastic = SqliteStories(tmp_path / "index.sqlite3"), ElasticStories(index)
     labels = {doc.id: (1, "s-live") for doc in seeds}
+    embedded, elastic = SqliteStories(tmp_path / "index.sqlite3"), ElasticStories(index, HandLabels(labels))
     copy, shown = seeds[1].id, seeds[0].id
     for stories in (embedded, elastic):
         stories.update_many([(doc, labels) for doc in seeds])

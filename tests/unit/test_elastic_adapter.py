@@ -53,10 +53,12 @@ def test_bulk_actions_round_trip_through_json() -> None:
     assert json.loads(json.dumps(actions)) == actions
     (action,) = actions
     assert (action["_op_type"], action["_index"], action["_id"]) == (
-        "index", "newsflow-documents", doc.id,
+        "update", "newsflow-documents", doc.id,
     )
+    # the whole body, created if missing, but for a stored story label (KEEP_STORY)
+    assert (action["scripted_upsert"], action["upsert"]) == (True, {})
     # what goes in comes back out as the record the embedded index returns
-    stored = json.loads(json.dumps(action["_source"]))
+    stored = json.loads(json.dumps(action["script"]["params"]["body"]))
     assert from_es_source(stored) == json.loads(json.dumps(to_search_body(doc)))
 
 
@@ -202,6 +204,9 @@ class StandIn(BaseHTTPRequestHandler):
                 "type": "strict_dynamic_mapping_exception",
                 "reason": "[1:2] mapping set to strict, dynamic introduction of [bogus] "
                           "within [_doc] is not allowed"}}
+        if doc_id.startswith("conflict"):
+            return {"status": 409, "error": {"type": "version_conflict_engine_exception",
+                                             "reason": f"[{doc_id}]: version conflict"}}
         if doc_id.startswith("busy") and (first_time or doc_id == "busy-always"):
             return {"status": 429, "error": {"type": "es_rejected_execution_exception",
                                              "reason": "rejected execution (queue capacity 200)"}}
@@ -231,7 +236,7 @@ def test_a_refused_document_comes_back_with_its_reason_and_the_rest_is_written(
     assert rejected == [("refused-2", "strict_dynamic_mapping_exception: [1:2] mapping set to "
                          "strict, dynamic introduction of [bogus] within [_doc] is not allowed")]
     (request,) = bulk_requests()
-    sent = [json.loads(line)["index"]["_id"] for line in request["lines"][::2]]
+    sent = [json.loads(line)["update"]["_id"] for line in request["lines"][::2]]
     assert sent == ["ok-1", "refused-2", "ok-3"]
     # through the alias, which must exist: a write never creates an unmapped index
     assert parse_qs(urlsplit(request["path"]).query)["require_alias"] == ["true"]
@@ -241,7 +246,7 @@ def test_a_429_on_one_item_is_retried_for_that_item_only(stand_in: str) -> None:
     docs = [make_document(id=i) for i in ("ok-1", "busy-once", "ok-3")]
     assert index_for(stand_in).write(docs) == []
     retry = bulk_requests()[1]
-    assert [json.loads(line)["index"]["_id"] for line in retry["lines"][::2]] == ["busy-once"]
+    assert [json.loads(line)["update"]["_id"] for line in retry["lines"][::2]] == ["busy-once"]
 
 
 def test_a_429_that_persists_raises_transient_error_after_the_others_are_written(
@@ -251,6 +256,16 @@ def test_a_429_that_persists_raises_transient_error_after_the_others_are_written
     with pytest.raises(TransientError, match="busy-always: 429"):
         index_for(stand_in).write(docs)
     assert len(bulk_requests()) == 2  # the first attempt and one retry
+
+
+def test_a_version_conflict_left_after_the_updates_own_retries_is_transient_not_a_refusal(
+    stand_in: str,
+) -> None:
+    docs = [make_document(id=i) for i in ("ok-1", "conflict-2")]
+    with pytest.raises(TransientError, match="conflict-2: 409"):
+        index_for(stand_in).write(docs)
+    # a versioned write that lost to a newer one is done, when the caller says so
+    assert index_for(stand_in).bulk([{"_index": "x", "_id": "conflict-3", "a": 1}], done=(409,)) == []
 
 
 def test_a_cluster_answering_503_raises_transient_error(stand_in: str) -> None:
