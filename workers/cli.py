@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from config.settings import Settings
-from workers.cli_common import broker_session, console, err, is_url, load_settings, print_json
+from workers.cli_common import broker_session, console, err, is_url, load_settings, local_broker, print_json
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,52 +42,103 @@ def main() -> None:
 def run(inputs: tuple[str, ...], watch: bool, n_workers: int, timeout: float) -> None:
     """Process files, folders and URLs end to end on this machine, then summarise.
 
-    Starts (or reuses) the private Redis and real worker processes, queues every input,
-    waits until each is indexed or failed, and stops what it started.
+    Starts (or reuses) the private Redis and real worker processes, queues every input
+    not already done in its current version, waits until each is indexed or failed, and
+    stops what it started. Ctrl-C stops taking work, lets the running tasks finish (or
+    gives them back to the queue), stops the workers, then Redis, and exits 130; running
+    the same command again finishes what was left.
     """
     settings = load_settings()
-    from workers.local import WorkerProcesses
+    from workers.local import STOP_GRACE_S, WorkerProcesses, requeue_unacked
+    from workers.resources import get_redis
 
     started = time.monotonic()
-    with broker_session(settings) as url:
-        pool = WorkerProcesses(settings, url, processes=n_workers)
-        pool.start()
+    failed = 0
+    stopped: Stopped | None = None
+    sources: list[str] = []
+    with local_broker(settings) as broker:
+        pool = WorkerProcesses(settings, broker.url, processes=n_workers)
         try:
-            _install_sigterm()
-            sources = _submit_all(inputs)
-            failed = _wait_and_summarise(sources, pool, started, timeout)
+            _install_stop_signals()
+            pool.start()
+            sources, unchanged = _submit_all(inputs, resume=True)
+            failed = _wait_and_summarise(sources, pool, started, timeout, unchanged=unchanged)
             if watch:
                 _watch_folders([Path(i) for i in inputs if not is_url(i) and Path(i).is_dir()], settings)
-        except KeyboardInterrupt:
-            err.print("interrupted: stopping workers and the private Redis")
-            failed = 1
+        except Stopped as exc:
+            stopped = exc
         finally:
-            pool.stop()
+            # A second Ctrl-C while the workers finish kills them at once.
+            _install_stop_signals(on_stop=pool.kill)
+            if stopped is not None:
+                err.print("stopping: the workers finish or give back their tasks, then Redis stops")
+            pool.stop(STOP_GRACE_S)
+            if broker.owned:
+                requeue_unacked(get_redis())
+        if stopped is not None:
+            _report_left(sources)
+    if stopped is not None:
+        sys.exit(128 + stopped.signum)
     if failed:
         sys.exit(1)
 
 
-def _install_sigterm() -> None:
-    def _raise(*_: Any) -> None:
-        raise KeyboardInterrupt
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM, raised in the main thread by our own handler."""
 
-    signal.signal(signal.SIGTERM, _raise)
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
-def _submit_all(inputs: tuple[str, ...]) -> list[str]:
+def _install_stop_signals(on_stop: Any = None) -> None:
+    """SIGINT and SIGTERM raise `Stopped` (or call `on_stop`): handled here, on purpose,
+    rather than inherited by the children, which run in sessions of their own."""
+    def handler(signum: int, _frame: Any) -> None:
+        if on_stop is not None:
+            on_stop()
+            return
+        raise Stopped(signum)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _report_left(sources: list[str]) -> None:
+    """After Ctrl-C: where this run's inputs stand, and how to finish them."""
     from workers.resources import get_ledger
+
+    counts: dict[str, int] = {}
+    for record in get_ledger().get_many(sources):
+        state = record.state if record is not None else "queued"
+        counts[state] = counts.get(state, 0) + 1
+    states = "  ".join(f"{state} {n}" for state, n in sorted(counts.items()))
+    err.print(f"interrupted: {states or 'nothing queued yet'}")
+    if counts.get("queued") or counts.get("processing"):
+        err.print("run the same command again to finish the rest (done inputs are not processed again)")
+
+
+def _submit_all(inputs: tuple[str, ...], *, resume: bool = False) -> tuple[list[str], set[str]]:
+    """Queue the inputs; returns every source, and (with `resume`) those done already in
+    their current version. With `resume`, neither these nor inputs already waiting in a
+    queue (an interrupted run's) are queued again."""
+    from config.celery import QUEUES
+    from pipeline.redis.ledger import FINAL_STATES
+    from workers.local import waiting_sources
+    from workers.resources import get_ledger, get_redis
     from workers.tasks import enqueue_files, enqueue_url
     from workers.watcher import candidate_files, inside
 
-    sources: list[str] = []
     paths: list[Path] = []
+    urls: list[str] = []
     for item in inputs:
         if is_url(item):
-            sources.append(enqueue_url(item))
+            urls.append(item)
         elif Path(item).exists():
             paths.append(Path(item))
         else:
             raise click.ClickException(f"{item}: no such file or folder (and not a URL)")
+    sources: list[str] = []
     files = []
     for path, root in candidate_files(paths):
         if path.is_symlink() and not inside(path, root):
@@ -96,10 +147,33 @@ def _submit_all(inputs: tuple[str, ...]) -> list[str]:
             sources.append(record.source)
             continue
         files.append(path)
-    return sources + enqueue_files(files)
+    done: set[str] = set()
+    waiting: set[str] = set()
+    if resume:
+        from pipeline.sources.files import fingerprint
+
+        queued = waiting_sources(get_redis(), QUEUES)
+        records = get_ledger().get_many([str(p.absolute()) for p in files])
+        for path, record in zip(list(files), records, strict=True):
+            if record is None:
+                continue
+            with contextlib.suppress(OSError):
+                if record.fingerprint != fingerprint(path):
+                    continue  # a new version
+            if record.state in FINAL_STATES - {"failed"}:
+                done.add(record.source)
+            elif record.source in queued:
+                waiting.add(record.source)
+            else:
+                continue
+            files.remove(path)
+        waiting.update(url for url in urls if url in queued)
+    sources += [enqueue_url(url) for url in urls if url not in waiting]
+    return sources + sorted(done | waiting) + enqueue_files(files), done
 
 
-def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: float) -> int:
+def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: float,
+                        *, unchanged: set[str] | frozenset[str] = frozenset()) -> int:
     from pipeline.redis.ledger import FINAL_STATES
     from pipeline.sources.files import URL_LIST_SUFFIX, read_url_list
     from workers.resources import get_index, get_ledger
@@ -138,19 +212,24 @@ def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: 
         claims += len(body.get("claims", []))
     counts: dict[str, int] = {}
     for record in final.values():
-        counts[record.state] = counts.get(record.state, 0) + 1
+        if record.source not in unchanged:
+            counts[record.state] = counts.get(record.state, 0) + 1
     failed = [r for r in final.values() if r.state == "failed"]
     elapsed = time.monotonic() - started
     console.print(
         f"processed {counts.get('done', 0)}  duplicates {counts.get('duplicate', 0)}  "
-        f"skipped {counts.get('skipped', 0)}  failed {len(failed)}  documents {len(docs)}  "
-        f"entities {entities}  claims {claims}  time {elapsed:.1f}s"
+        f"skipped {counts.get('skipped', 0)}  failed {len(failed)}  "
+        + (f"unchanged {len(unchanged)}  " if unchanged else "")
+        + f"documents {len(docs)}  entities {entities}  claims {claims}  time {elapsed:.1f}s"
     )
+    if unchanged:
+        console.print(f"  unchanged: {len(unchanged)} inputs were done already in this version"
+                      " (not processed again)")
     for record in failed:
-        console.print(f"  failed: {record.source}: {record.reason}")
+        console.print(f"  failed: {record.source}: {record.reason}", markup=False)
     for record in final.values():
-        if record.state == "skipped":
-            console.print(f"  skipped: {record.source}: {record.reason}")
+        if record.state == "skipped" and record.source not in unchanged:
+            console.print(f"  skipped: {record.source}: {record.reason}", markup=False)
     return len(failed)
 
 
@@ -181,7 +260,7 @@ def watch(folders: tuple[Path, ...]) -> None:
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     with broker_session(settings):
-        _install_sigterm()
+        _install_stop_signals()
         with contextlib.suppress(KeyboardInterrupt):
             _watch_folders(list(folders), settings)
 
@@ -221,7 +300,7 @@ def submit(inputs: tuple[str, ...]) -> None:
     """Queue files, folders and URLs for the running workers; do not wait."""
     settings = load_settings()
     with broker_session(settings):
-        sources = _submit_all(inputs)
+        sources, _ = _submit_all(inputs)
     console.print(f"queued {len(sources)}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -31,10 +32,16 @@ def is_url(arg: str) -> bool:
     return arg.startswith(("http://", "https://", "ftp://", "file://")) or "://" in arg
 
 
+@dataclass(frozen=True)
+class Broker:
+    url: str
+    owned: bool  # a private Redis this command started (and stops): no one else's workers
+
+
 @contextlib.contextmanager
-def broker_session(settings: Settings) -> Iterator[str]:
-    """A broker URL for the duration of a command; a private Redis we start is stopped after."""
-    from workers.local import ensure_broker
+def local_broker(settings: Settings) -> Iterator[Broker]:
+    """`broker_session`, saying whether the Redis is ours."""
+    from workers.local import ensure_broker, requeue_unacked
 
     settings.home.mkdir(parents=True, exist_ok=True)
     url, owned = ensure_broker(settings)
@@ -42,9 +49,21 @@ def broker_session(settings: Settings) -> Iterator[str]:
 
     configure(url)
     try:
-        yield url
+        yield Broker(url, owned is not None)
     finally:
         if owned is not None:
-            owned.stop()
+            # Our workers have stopped by now: what they were still holding goes back
+            # to its queue before Redis stops, so the next run picks it up at once.
+            from workers.resources import get_redis
+
+            try:
+                requeue_unacked(get_redis())
+            finally:
+                owned.stop()
 
 
+@contextlib.contextmanager
+def broker_session(settings: Settings) -> Iterator[str]:
+    """A broker URL for the duration of a command; a private Redis we start is stopped after."""
+    with local_broker(settings) as broker:
+        yield broker.url

