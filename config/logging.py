@@ -13,6 +13,7 @@ import sys
 
 import structlog
 
+from config.redact import mask_text
 from config.settings import Settings
 
 _SHARED: list[structlog.types.Processor] = [
@@ -21,6 +22,19 @@ _SHARED: list[structlog.types.Processor] = [
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
+
+
+class MaskCredentials:
+    """The last processor: the renderer's line, every field and any exception text in it,
+    with credentials masked (passwords in URLs, and each secret the settings hold), so no
+    library's message or traceback can put a password in the logs."""
+
+    def __init__(self, renderer: structlog.types.Processor, secrets: list[str]) -> None:
+        self.renderer, self.secrets = renderer, secrets
+
+    def __call__(self, logger: object, name: str, event_dict: structlog.types.EventDict) -> str:
+        line = self.renderer(logger, name, event_dict)
+        return mask_text(line if isinstance(line, str) else str(line), self.secrets)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -39,7 +53,8 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    MaskCredentials(renderer, settings.secrets())],
     ))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from config.redact import mask_url, url_secrets
+
 PREFIX = "NEWSFLOW_"
 
 
@@ -73,6 +75,18 @@ class Settings:
     log_level: str = "INFO"
     metrics_port: int = 0  # 0 = no Prometheus endpoint
 
+    def __repr__(self) -> str:
+        """Every field but the secrets, credentials inside URLs masked: workers log this."""
+        shown = ", ".join(f"{f.name}={_masked(getattr(self, f.name))!r}" for f in fields(self) if f.repr)
+        return f"{type(self).__name__}({shown})"
+
+    def secrets(self) -> list[str]:
+        """Every credential these settings hold (the secret fields, passwords inside URLs):
+        the values logging masks wherever they appear."""
+        urls = (self.redis_url, self.kibana_url, *self.es_urls)
+        in_urls = [secret for url in urls for secret in url_secrets(url)]
+        return [s for s in (self.es_password, self.es_api_key, *in_urls) if s]
+
     @property
     def index_path(self) -> Path:
         return self.home / "index.sqlite3"
@@ -118,6 +132,14 @@ class Settings:
         from dataclasses import replace
 
         return replace(self, **changes)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_url(value)
+    if isinstance(value, tuple):
+        return tuple(_masked(v) for v in value)
+    return value
 
 
 def _parse(name: str, raw: str, annotation: Any) -> Any:

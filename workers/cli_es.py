@@ -15,6 +15,7 @@ from typing import Any
 import click
 import httpx
 
+from config.redact import mask_url
 from config.settings import Settings, SettingsError, get_settings
 
 KIBANA_FILE = "newsflow.ndjson"
@@ -48,7 +49,7 @@ def _client(settings: Settings, wait: float) -> Any:
         except TransientError as exc:  # unreachable, starting (503): wait and try again
             if time.monotonic() > deadline:
                 raise click.ClickException(
-                    f"Elasticsearch at {', '.join(settings.es_urls)} does not answer: {exc}"
+                    f"Elasticsearch at {', '.join(map(mask_url, settings.es_urls))} does not answer: {exc}"
                 ) from exc
         except ApiError as exc:  # 401, 403: waiting will not help
             raise click.ClickException(f"Elasticsearch refused us: {exc}") from exc
