@@ -11,6 +11,7 @@ from typing import Any
 
 from kombu import Exchange, Queue  # type: ignore[attr-defined]
 
+from config.connections import broker_ssl, redis_options
 from config.settings import Settings
 
 QUEUES = ("ingest", "process", "index")
@@ -20,6 +21,8 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
     return {
         "broker_url": broker_url,
         "broker_connection_retry_on_startup": True,
+        # rediss://: the server's certificate is verified, as by our own Redis clients.
+        "broker_use_ssl": broker_ssl(broker_url),
         # A message not acknowledged within this time is delivered again: keep it above
         # the longest retry countdown plus the task time limit.
         "broker_transport_options": {
@@ -31,6 +34,8 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
             # Connecting to publish waits out a Redis restart too (kombu's default gives
             # up after 4 s), as task_publish_retry_policy below does for the publish itself.
             "connect_retries_timeout": 60,
+            # The timeouts every Redis client of ours has (config/connections.py).
+            **redis_options(),
         },
         "result_backend": None,
         "task_ignore_result": True,

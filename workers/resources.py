@@ -115,9 +115,10 @@ def get_write_stores() -> Stores:
 
 @functools.cache
 def get_redis() -> redis.Redis:
+    from config.connections import redis_options
     from workers.app import app
 
-    return redis.Redis.from_url(app.conf.broker_url, socket_timeout=10, health_check_interval=30)
+    return redis.Redis.from_url(app.conf.broker_url, **redis_options())  # TLS from the URL too
 
 
 @functools.cache

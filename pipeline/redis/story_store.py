@@ -52,7 +52,6 @@ from pipeline.stories import grouping, versions
 from pipeline.stories.features import StoryFeatures
 
 _PARSED_MAX = 1_000  # parsed features kept per process (~35 KB each): the recent candidates
-_REDIS_PARAMS = ("host", "port", "db", "username", "password", "path")
 
 
 def _s(value: Any) -> str:
@@ -94,10 +93,10 @@ class NearDuplicates:
         self.r = client
         self.prefix = prefix
         self.threshold = threshold
-        kwargs = client.connection_pool.connection_kwargs
-        params = {k: v for k, v in kwargs.items() if k in _REDIS_PARAMS and v is not None}
-        if "path" in params:
-            params["unix_socket_path"] = params.pop("path")
+        # datasketch builds its clients as redis.Redis(**config): hand them our client's
+        # connection pool, so they connect exactly as it does (TLS and its certificates,
+        # timeouts, credentials, socket path), and share its connections.
+        params = {"connection_pool": client.connection_pool}
         self.lsh = MinHashLSH(
             threshold=threshold,
             num_perm=versions.NUM_PERM,
@@ -105,12 +104,12 @@ class NearDuplicates:
         )
 
     def close(self) -> None:
-        """Close the connections datasketch's Redis storage opened (one pool per bucket table)."""
+        """Give back what datasketch's Redis storage holds; the pool is the client's, and
+        closing that client closes it."""
         for storage in (*self.lsh.hashtables, self.lsh.keys):
             client = getattr(storage, "_redis", None)
             if client is not None:
                 client.close()
-                client.connection_pool.disconnect()
 
     def match(
         self, version: versions.Version, mh: MinHash
