@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline.document import Document, Note, Step
 from pipeline.errors import PipelineError
-from pipeline.stages.claims import extract_claims, group_claims
+from pipeline.stages.claims import extract_claims
 from pipeline.stages.clean import DEFAULT_CLEAN, CleanOptions, clean_boilerplate
 from pipeline.stages.entities import extract_entities
 from pipeline.stages.language import detect_language
@@ -36,7 +36,7 @@ class Stage:
 
 
 def build_stages(*, nlp: Any, clean: CleanOptions = DEFAULT_CLEAN,
-                 lsh: Any = None, stories: Any = None, claim_groups: Any = None,
+                 lsh: Any = None, stories: Any = None,
                  entities: Any = None, line_stats: Any = None) -> tuple[Stage, ...]:
     """The per-document stages in the order they run."""
     return (
@@ -48,8 +48,6 @@ def build_stages(*, nlp: Any, clean: CleanOptions = DEFAULT_CLEAN,
               languages=ENGLISH),
         # soft: a miss leaves a note
         Stage("extract_claims", partial(extract_claims, nlp=nlp), essential=False, languages=ENGLISH),
-        # soft: without Redis (claim_groups None) claims keep no cross-document group
-        Stage("group_claims", partial(group_claims, groups=claim_groups), essential=False),
         # soft: without Redis state (lsh/stories None) these leave the document as it is
         Stage("find_duplicates", partial(find_duplicates, lsh=lsh), essential=False),
         Stage("assign_story", partial(assign_story, stories=stories), essential=False),

@@ -9,8 +9,10 @@ Only the methods somebody outside the back-end calls are listed: a back-end may 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pipeline.claims.plan import ClaimsPlan
 from pipeline.document import Document
 
 # A story label: (the story store's generation that said so, story id), per document id.
@@ -50,8 +52,8 @@ class StoriesStore(Protocol):
 class ClaimsStore(Protocol):
     """Claims grouped across documents: SqliteClaims, ElasticClaims."""
 
-    def write_many(self, docs: Sequence[Document]) -> int:
-        """Replace the documents' claims and regroup their speakers; the claim count."""
+    def apply(self, plan: ClaimsPlan) -> int:
+        """Persist a plan (pipeline/claims/plan.py); the claim records written."""
         ...
 
     def groups(
@@ -64,6 +66,14 @@ class ClaimsStore(Protocol):
     ) -> list[dict[str, Any]]: ...
 
     def search(self, query: str, *, limit: int = 20) -> list[dict[str, Any]]: ...
+
+
+class ClaimPlanner(Protocol):
+    """The claim groups registry (pipeline/redis/claim_groups.ClaimGroups)."""
+
+    def planning(self, docs: Sequence[Document]) -> AbstractContextManager[ClaimsPlan]:
+        """The plan for writing `docs`, to persist inside the block; filed on a clean exit."""
+        ...
 
 
 class ComponentLabels(Protocol):
@@ -96,6 +106,7 @@ if TYPE_CHECKING:  # mypy checks here that every back-end fits its Protocols (no
     from pipeline.elastic.claims import ElasticClaims
     from pipeline.elastic.documents import ElasticIndex
     from pipeline.elastic.stories import ElasticStories
+    from pipeline.redis.claim_groups import ClaimGroups
     from pipeline.redis.ledger import Ledger
     from pipeline.redis.story_store import NearDuplicates, StoryStore
     from pipeline.sqlite.claims import SqliteClaims
@@ -105,5 +116,6 @@ if TYPE_CHECKING:  # mypy checks here that every back-end fits its Protocols (no
     _INDICES: tuple[type[DocumentIndex], ...] = (SqliteIndex, ElasticIndex)
     _STORIES: tuple[type[StoriesStore], ...] = (SqliteStories, ElasticStories)
     _CLAIMS: tuple[type[ClaimsStore], ...] = (SqliteClaims, ElasticClaims)
+    _PLANNER: type[ClaimPlanner] = ClaimGroups
     _REDIS: tuple[type[ComponentLabels], type[NearDuplicateLookup], type[SourceLedger]] = (
         StoryStore, NearDuplicates, Ledger)

@@ -17,11 +17,13 @@ from dataclasses import dataclass, replace
 
 import structlog
 
+from pipeline.claims.plan import stamped
 from pipeline.document import Document
 from pipeline.errors import TransientError
 from pipeline.index import without_bulk
 from pipeline.run import Stage, record_step, run_stages
 from pipeline.stores import (
+    ClaimPlanner,
     ClaimsStore,
     ComponentLabels,
     DocumentIndex,
@@ -44,6 +46,7 @@ class Stores:
     story_store: ComponentLabels
     near_duplicates: NearDuplicateLookup
     claims: ClaimsStore | None
+    claim_groups: ClaimPlanner  # plans what a batch changes in the claims
     ledger: SourceLedger
 
 
@@ -155,9 +158,12 @@ def write_documents(docs: list[Document], stores: Stores) -> WriteResult:
 def _write_tables(docs: list[Document], stores: Stores, refused: list[tuple[str, str]]) -> list[Document]:
     """One write each to the index, the stories and the claims; returns the documents
     written (for a document the index refuses, (source, reason) is added to `refused`)."""
+    docs = _write_claims(docs, stores)  # first: the documents index shows each claim's group
     rejected = dict(stores.index.write(docs))
     refused += [(doc.source, f"index rejected the document: {rejected[doc.id]}")
                 for doc in docs if doc.id in rejected]
+    if rejected:  # a refused document keeps no claims in the claims table either
+        _write_claims([replace(doc, claims=()) for doc in docs if doc.id in rejected], stores)
     docs = [doc for doc in docs if doc.id not in rejected]
     if (stories := stores.stories) is not None:  # stories table or index, regrouped on write
         store = stores.story_store
@@ -167,6 +173,15 @@ def _write_tables(docs: list[Document], stores: Stores, refused: list[tuple[str,
         shown_of = stores.near_duplicates.shown_instead([doc.id for doc in docs])
         stories.mark_copies({d.id: shown_of[d.id] for d in docs
                              if d.id in shown_of and shown_of[d.id] != d.duplicate_of})
-    if (claims := stores.claims) is not None:  # claims table or index, regrouped on write
-        claims.write_many(docs)
     return docs
+
+
+def _write_claims(docs: list[Document], stores: Stores) -> list[Document]:
+    """Plan what `docs` change in the claim groups (once, for the batch), persist the plan
+    in the claims table or index, and return `docs` with their claims' groups (as of this
+    batch: a later one may move them; the claims table keeps the current ones)."""
+    if (claims := stores.claims) is None:
+        return docs
+    with stores.claim_groups.planning(docs) as plan:
+        claims.apply(plan)
+    return stamped(docs, plan.fields)

@@ -1,8 +1,9 @@
 """`newsflow claims`: who said what, which outlets reported it, where they disagree (does I/O).
 
-Groups are read from the embedded claims table (pipeline/sqlite/claims.py),
-which regroups a speaker's claims whenever a document is written, so the answer
-does not depend on the order the articles arrived in. `--json` prints JSON Lines:
+Groups are read from the claims table or index (pipeline/sqlite/claims.py,
+pipeline/elastic/claims.py), which the write path keeps up to date with the groups it
+plans for each batch (pipeline/claims/plan.py), so the answer does not depend on the
+order the articles arrived in. `--json` prints JSON Lines:
 one object per claim group (or per claim with --search).
 """
 

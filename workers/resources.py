@@ -40,8 +40,7 @@ def get_stages() -> tuple[Stage, ...]:
     from pipeline.run import build_stages
 
     return build_stages(nlp=get_nlp(), lsh=get_near_duplicates(), stories=get_story_store(),
-                        claim_groups=get_claim_groups(), entities=get_entity_registry(),
-                        line_stats=get_line_stats())
+                        entities=get_entity_registry(), line_stats=get_line_stats())
 
 
 @functools.cache
@@ -110,7 +109,8 @@ def get_write_stores() -> Stores:
     from pipeline.write import Stores
 
     return Stores(index=get_index(), stories=get_story_index(), story_store=get_story_store(),
-                  near_duplicates=get_near_duplicates(), claims=get_claims_table(), ledger=get_ledger())
+                  near_duplicates=get_near_duplicates(), claims=get_claims_table(),
+                  claim_groups=get_claim_groups(), ledger=get_ledger())
 
 
 @functools.cache

@@ -77,29 +77,6 @@ def group_refs(refs: Iterable[ClaimRef], threshold: float = THRESHOLD) -> dict[s
     return out
 
 
-def neighbourhood(refs: Iterable[ClaimRef], own: set[str], limit: int) -> list[ClaimRef]:
-    """The claims that the `own` claim keys could group with.
-
-    A speaker with up to `limit` other claims: all of them. Beyond that, grouping all of
-    them for every new document grows with the square of the speaker's claims (measured:
-    180 ms per document for "police" after 2000 articles); then only the `limit` others
-    most similar to one of the own claims, by the measure grouping itself uses.
-    """
-    by_speaker: dict[str, list[ClaimRef]] = defaultdict(list)
-    for ref in refs:
-        by_speaker[speaker_key(ref.speaker)].append(ref)
-    out: list[ClaimRef] = []
-    for members in by_speaker.values():
-        mine = [r for r in members if r.key in own]
-        others = [r for r in members if r.key not in own]
-        if len(others) > limit and mine:
-            units = [clauses(r.text) for r in mine]
-            others.sort(key=lambda r: (-max(similarity(u, clauses(r.text)) for u in units), r.key))
-            others = others[:limit]
-        out += mine + others
-    return out
-
-
 def speaker_key(speaker: str) -> str:
     return " ".join(speaker.casefold().split())
 

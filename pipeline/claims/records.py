@@ -2,9 +2,8 @@
 
 `to_claim_records(doc)` is shared by the embedded SQLite claims table and the
 Elasticsearch `newsflow-claims` index, so both hold the same fields. The `group` and
-`conflict` it copies from the document are the provisional ones stamped at processing
-time (pipeline/redis/claim_groups.py); both indices overwrite them by regrouping the
-speaker's stored claims on every write, so the indexed values do not depend on arrival order.
+`conflict` it copies from the document are those of the batch's plan
+(pipeline/claims/plan.py), which stamps the documents before it makes their records.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ the alias in one atomic step.
                   from_es_source), dates (pure)
     documents.py  ElasticIndex: bulk writes, get, scan, count, search
     search.py     the search request and its hits (pure)
-    claims.py     ElasticClaims: claim records, regrouped per speaker
+    claims.py     ElasticClaims: claim records, persisting claim-group plans
     stories.py    ElasticStories: story records and story ids on the documents
     admin.py      setup, check, check_problems, reindex, mapping coverage
 """

@@ -1,11 +1,15 @@
-"""Claims in Elasticsearch: one record per claim in <prefix>-claims, regrouped per speaker
-on every write (does I/O).
+"""Claims in Elasticsearch: one record per claim in <prefix>-claims (does I/O).
 
 The same job as the embedded claims table (pipeline/sqlite/claims.py), on the claims
-alias, so the index task and `newsflow claims` work on either backend. Elasticsearch
-has no transactions: writes wait for a refresh before the regrouping reads them, and two
-workers regrouping the same speaker at the same moment may leave the older result until
-that speaker's next write.
+alias, so the write path and `newsflow claims` work on either backend. Groups are
+decided once per batch (`plan.plan_claims`, over the registry in Redis); `apply(plan)`
+persists a plan in one bulk request of scripted updates, without waiting for a refresh.
+Each update carries the plan's generation: the script writes the claim's content
+whatever the record's generation, and its group fields (or deletes it) only when the
+plan is newer than the record, so plans applied out of order converge to the newest.
+Two writers updating one record at once are ordinary concurrency: the update is
+retried on the version conflict (`retry_on_conflict`), and a conflict left after that
+raises TransientError (`ElasticIndex.bulk`: the task is retried), never BadInput.
 """
 
 from __future__ import annotations
@@ -14,86 +18,65 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pipeline.document import Document, Figure
+from pipeline.claims.grouping import speaker_key
+from pipeline.claims.plan import GROUP_FIELDS, ClaimsPlan
 from pipeline.elastic.client import translated_errors
 from pipeline.elastic.documents import ElasticIndex
-from pipeline.elastic.records import from_es_source
+from pipeline.elastic.records import from_es_source, now_iso, to_es_record
 from pipeline.errors import BadInput
+
+# params: gen (the plan's), at (now), record (the content, or null), fields (the group
+# fields), delete. A record the plan only regroups is not created if it is missing
+# (deleted by a newer plan): `ctx.op = 'none'`.
+_SCRIPT = """
+boolean missing = ctx.op == 'create';
+long stored = -1L;
+if (!missing && ctx._source.gen != null) { stored = ((Number) ctx._source.gen).longValue(); }
+if (params.delete) { ctx.op = !missing && stored < params.gen ? 'delete' : 'none'; return; }
+if (params.record != null) { ctx._source.putAll(params.record); }
+else if (missing) { ctx.op = 'none'; return; }
+if (params.gen > stored) {
+  ctx._source.putAll(params.fields); ctx._source.gen = params.gen; ctx._source.indexed_at = params.at;
+} else if (params.record == null) { ctx.op = 'none'; }
+"""
+RETRY_ON_CONFLICT = 5
 
 
 class ElasticClaims:
-    """One record per claim in <prefix>-claims, regrouped per speaker on every write."""
+    """One record per claim in <prefix>-claims; groups from the plans it is given."""
 
     def __init__(self, index: ElasticIndex) -> None:
         self.index = index
 
-    def write(self, doc: Document) -> int:
-        """Replace the document's claims and regroup their speakers. Returns the claim count."""
-        from pipeline.claims.grouping import speaker_key
-        from pipeline.claims.records import to_claim_records
-
-        records = [{**r, "speaker_key": speaker_key(claim_speaker(r))} for r in to_claim_records(doc)]
-        before = {c["speaker_key"] for c in self.index.scan("claims", {"term": {"doc_id": doc.id}})}
-        with translated_errors("claims write"):
-            self.index.es.delete_by_query(
-                index=self.index.alias("claims"),
-                query={"term": {"doc_id": doc.id}},
-                refresh=True,
-                conflicts="proceed",
-            )
-        self._bulk(self.index.record_actions("claims", records))
-        self._regroup(before | {r["speaker_key"] for r in records})
-        return len(records)
-
-    def write_many(self, docs: Sequence[Document]) -> int:
-        """`write` for each document in turn (each regroup must see the previous writes)."""
-        return sum(self.write(doc) for doc in docs)
-
-    def _bulk(self, actions: list[dict[str, Any]]) -> None:
-        refused = self.index.refreshing().bulk(actions)
+    def apply(self, plan: ClaimsPlan) -> int:
+        """Persist `plan` in one bulk request. Returns the number of claim records written."""
+        at = now_iso()
+        actions = []
+        for record in plan.records:
+            content = {k: v for k, v in record.items() if k not in GROUP_FIELDS}
+            content["speaker_key"] = speaker_key(claim_speaker(record))
+            actions.append(self._update(record["id"], plan, at, record=to_es_record(content, indexed_at=at)))
+        written = {r["id"] for r in plan.records}
+        actions += [self._update(key, plan, at) for key in plan.fields if key not in written]
+        actions += [self._update(key, plan, at, delete=True) for key in plan.deleted]
+        refused = self.index.bulk(actions)  # a version conflict left: TransientError
         if refused:
             raise BadInput(f"claims index refused {refused[0][0]}: {refused[0][1]}")
+        return len(plan.records)
 
-    def _regroup(self, speakers: set[str]) -> None:
-        """Group every stored claim of `speakers` again; update the records that changed."""
-        from pipeline.claims.grouping import ClaimRef, group_refs
-
-        actions = []
-        for speaker in sorted(speakers):
-            stored = {c["id"]: c for c in self.index.scan("claims", {"term": {"speaker_key": speaker}})}
-            refs = [
-                ClaimRef(
-                    key=c["id"],
-                    doc_id=c["doc_id"],
-                    speaker=speaker,
-                    text=c["text"],
-                    figures=tuple(Figure(**f) for f in c.get("figures", [])),
-                )
-                for c in stored.values()
-            ]
-            grouped = group_refs(refs)
-            members: dict[str, list[dict[str, Any]]] = {}
-            for key, g in grouped.items():
-                members.setdefault(g.group, []).append(stored[key])
-            for key, g in grouped.items():
-                group = members[g.group]
-                change: dict[str, Any] = {
-                    "group": g.group,
-                    "conflict": g.conflict,
-                    "outlets": sorted({c["outlet"] for c in group if c.get("outlet")}),
-                    "n_documents": len({c["doc_id"] for c in group}),
-                }
-                change["n_outlets"] = len(change["outlets"])
-                if any(stored[key].get(k) != v for k, v in change.items()):
-                    actions.append(
-                        {
-                            "_op_type": "update",
-                            "_index": self.index.alias("claims"),
-                            "_id": key,
-                            "doc": change,
-                        }
-                    )
-        self._bulk(actions)
+    def _update(self, key: str, plan: ClaimsPlan, at: str, *, record: dict[str, Any] | None = None,
+                delete: bool = False) -> dict[str, Any]:
+        fields = plan.fields[key].record() if key in plan.fields else {}
+        params = {"gen": plan.gen, "at": at, "record": record, "fields": fields, "delete": delete}
+        return {
+            "_op_type": "update",
+            "_index": self.index.alias("claims"),
+            "_id": key,
+            "retry_on_conflict": RETRY_ON_CONFLICT,
+            "scripted_upsert": True,
+            "upsert": {},
+            "script": {"source": _SCRIPT, "lang": "painless", "params": params},
+        }
 
     def claims(self, *, speaker: str = "", doc_id: str = "") -> list[dict[str, Any]]:
         """Claim records, like `SqliteClaims.claims` (speaker: a part of the name)."""

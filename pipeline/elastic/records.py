@@ -25,7 +25,7 @@ DATE_KEYS = frozenset({"published", "received_at", "at", "first_seen", "last_see
 # Fields this adapter adds on the way in (and removes on the way out), per kind.
 ES_ONLY_KEYS = {
     "documents": ("date", "indexed_at", "story_gen"),
-    "claims": ("date", "indexed_at", "speaker_key", "outlets", "n_outlets", "n_documents"),
+    "claims": ("date", "indexed_at", "speaker_key", "outlets", "n_outlets", "n_documents", "gen"),
     "stories": ("date", "indexed_at"),
 }
 

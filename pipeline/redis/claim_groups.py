@@ -1,79 +1,271 @@
 """Cross-document claim groups shared by every worker, in Redis (does I/O).
 
-    <prefix>:s:<speaker>       hash: claim key -> the claim's ClaimRef (JSON), one per speaker
-    <prefix>:f:<unit>:<value>  the same for the outlets' own statements, filed by figure
+Redis is the one real-time place grouping reads from: Elasticsearch search sees a write
+only after a refresh, and SQLite's transaction is not shared with Elasticsearch. Keys
+(prefix `newsflow:claims`), one per claim, document, group, speaker and match key, so
+that each family can be given a TTL of its own:
 
-`assign(doc)` files the document's claims, reads every claim of the same speakers
-back and runs `grouping.group_refs` over them (for a speaker with many claims, over the
-NEIGHBOURS most like the document's), so a worker sees all claims written before its read.
+    <p>:c:<claim key>               string: the claim's ClaimRef, outlet, group, conflict (JSON)
+    <p>:d:<doc id>                  set: the document's claim keys (what a rewrite replaces)
+    <p>:g:<group>                   set: the group's member claim keys
+    <p>:m:<speaker key>             set: the speaker's claim keys (counted; read when small)
+    <p>:k:<speaker key>:<match key> sorted set: the speaker's claim keys filed under that
+                                    `grouping.match_keys` key, scored by the plan's generation
+    <p>:lock:<speaker key>          string: the token of the writer planning for that speaker
+    <p>:gen                         counter: one generation per plan
 
-Limit: the group stamped here is provisional. The id is a hash of the speaker and the
-group's smallest member key, so it is the same whatever the order of the claims seen so
-far, but a later article can join two groups, bring a smaller key, or make a group
-conflicting, and the documents processed before it are not rewritten. So `claims[].group`
-and `claims[].conflict` in the document record (`newsflow show --json`, `export`, the
-documents index) are "as of when this document was processed". The claim indices hold
-the settled values: the embedded claims table (pipeline/sqlite/claims.py) and
-Elasticsearch's newsflow-claims (ElasticClaims in pipeline/elastic/claims.py) regroup
-every stored claim of the speakers a document touches on each write, so their group ids,
-outlets and conflict flags depend only on which documents are stored. `newsflow claims`
-and Kibana read those.
+(Match keys are words or "<value>|<unit word>", never with a ":", so the last ":" of a
+k: key ends the speaker.) `planning(docs)` locks the speakers a batch touches, reads
+what the batch can affect (`_neighbourhood`), plans it (`plan.plan_claims`, pure),
+lets the caller persist the plan in the claims table, and only then files it here, so
+the registry never runs ahead of the table: a plan whose write fails is planned again
+by the retry from the same state, and nothing it would have changed is lost.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from dataclasses import replace
+import secrets
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import redis
 
-from pipeline.claims.grouping import ClaimRef, group_refs, neighbourhood, speaker_key
-from pipeline.claims.records import claim_key, claim_ref
+from pipeline.claims.grouping import ClaimRef, match_keys, speaker_key
+from pipeline.claims.plan import ClaimsPlan, StoredClaim, plan_claims
+from pipeline.claims.records import claim_ref
 from pipeline.document import Document, Figure
 from pipeline.errors import TransientError
 
-NEIGHBOURS = 40  # other claims of a speaker grouped with a new document's (see grouping.neighbourhood)
+# A speaker with this many claims or fewer is regrouped whole (exact, whatever the order).
+# Beyond that, regrouping everything on every write grows with the square of the
+# speaker's claims (measured on SQLite: 83 ms per write after only 150 documents, 25 ms
+# with the bound at 40); then only the batch's claims, for each of them the CANDIDATES
+# claims sharing most of its match keys, and every member of these claims' groups and of
+# the documents' old groups are regrouped: bounded work, exact within that neighbourhood.
+EXACT_REGROUP_MAX = 20
+CANDIDATES = 30
+# The newest claim keys read per match key: a word every statement of a speaker uses
+# would otherwise make each lookup read all of them (the posting grows with the corpus).
+POSTINGS = 200
+# The lock covers reading, planning, the claims table's write and filing the plan here
+# (tens of milliseconds; an Elasticsearch write under load, seconds). A writer that
+# dies holding it delays the speaker's next writers by at most LOCK_TTL_MS; one that
+# outlives it cannot file its plan (`_COMMIT` checks the tokens) and is retried.
+LOCK_TTL_MS = 30_000
+LOCK_WAIT_S = 15.0
+
+# Release the locks that still hold our tokens (not those another writer has taken since).
+_RELEASE = """
+for i, key in ipairs(KEYS) do
+  if redis.call('get', key) == ARGV[i] then redis.call('del', key) end
+end
+return 0
+"""
+# File a plan if every lock still holds our token: ARGV[#KEYS + 1] is a JSON list of
+# Redis commands ([name, key, args...]).
+_COMMIT = """
+for i, key in ipairs(KEYS) do
+  if redis.call('get', key) ~= ARGV[i] then return 0 end
+end
+for _, command in ipairs(cjson.decode(ARGV[#KEYS + 1])) do redis.call(unpack(command)) end
+return 1
+"""
 
 
 class ClaimGroups:
     def __init__(self, client: redis.Redis, *, prefix: str = "newsflow:claims") -> None:
         self.redis = client
         self.prefix = prefix
+        self._release = client.register_script(_RELEASE)
+        self._commit = client.register_script(_COMMIT)
 
-    def _keys(self, ref: ClaimRef) -> list[str]:
-        if ref.speaker:
-            return [f"{self.prefix}:s:{speaker_key(ref.speaker)}"]
-        return [f"{self.prefix}:f:{f.unit.casefold()}:{f.value}" for f in ref.figures]
+    @contextlib.contextmanager
+    def planning(self, docs: Sequence[Document]) -> Iterator[ClaimsPlan]:
+        """The plan for writing `docs`; persist it inside the block (`store.apply(plan)`).
 
-    def assign(self, doc: Document) -> Document:
-        """The document with each claim's (provisional) group id and conflict flag."""
-        refs = [claim_ref(doc, c) for c in doc.claims]
-        if not refs:
-            return doc
+        On a clean exit the registry files the plan; if the block raises, the registry
+        is left as it was and the locks are released. Raises TransientError when Redis
+        is unreachable or a lock cannot be had within LOCK_WAIT_S.
+        """
         try:
-            pipe = self.redis.pipeline(transaction=False)
-            keys: set[str] = set()
-            for ref in refs:
-                for key in self._keys(ref):
-                    pipe.hset(key, ref.key, _dump(ref))
-                    keys.add(key)
-            pipe.execute()
-            pipe = self.redis.pipeline(transaction=False)
-            for key in sorted(keys):
-                pipe.hgetall(key)
-            stored = {k: v for part in pipe.execute() for k, v in part.items()}
+            with self._locked(docs) as (tokens, stored):
+                plan = plan_claims(docs, stored, gen=int(self.redis.incr(self._key("gen"))))
+                yield plan
+                self._file(plan, stored, docs, tokens)
         except redis.RedisError as exc:
             raise TransientError("redis unavailable for claim groups") from exc
-        own = {ref.key for ref in refs}
-        grouped = group_refs(neighbourhood((_load(v) for v in stored.values()), own, NEIGHBOURS))
-        claims = []
-        for c in doc.claims:
-            g = grouped.get(claim_key(doc, c))
-            claims.append(replace(c, group=g.group, conflict=g.conflict) if g else c)
-        return replace(doc, claims=tuple(claims))
+
+    # -- locking ---------------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self, docs: Sequence[Document]) -> Iterator[tuple[dict[str, str], dict[str, StoredClaim]]]:
+        """Lock every speaker the batch touches (its claims' and its documents' previous
+        claims'), then read what the batch can affect."""
+        speakers = {speaker_key(claim_ref(doc, c).speaker) for doc in docs for c in doc.claims}
+        previous = self._previous(docs)
+        speakers |= {speaker_key(s.ref.speaker) for s in previous.values()}
+        tokens = self._lock(speakers)
+        try:
+            previous = self._previous(docs)  # again, under the locks
+            if not {speaker_key(s.ref.speaker) for s in previous.values()} <= speakers:
+                raise TransientError("a document was rewritten meanwhile with other speakers; retry")
+            yield tokens, self._neighbourhood(docs, previous)
+        finally:
+            self._release(keys=list(tokens), args=list(tokens.values()))
+
+    def _lock(self, speakers: Iterable[str]) -> dict[str, str]:
+        """Lock key -> our token, taken in sorted order (so two writers never wait on each other)."""
+        tokens: dict[str, str] = {}
+        deadline = time.monotonic() + LOCK_WAIT_S
+        try:
+            for speaker in sorted(speakers):
+                key, token = self._key("lock", speaker), secrets.token_hex(8)
+                pause = 0.002
+                while not self.redis.set(key, token, nx=True, px=LOCK_TTL_MS):
+                    if time.monotonic() > deadline:
+                        raise TransientError(f"claim groups of {speaker!r} locked for {LOCK_WAIT_S:.0f} s")
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.05)
+                tokens[key] = token
+        except BaseException:
+            self._release(keys=list(tokens), args=list(tokens.values()))
+            raise
+        return tokens
+
+    # -- reading ---------------------------------------------------------------
+    def _previous(self, docs: Sequence[Document]) -> dict[str, StoredClaim]:
+        """The claims the registry holds for these documents (their previous versions)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for doc in docs:
+            pipe.smembers(self._key("d", doc.id))
+        return self._claims(_text(k) for keys in pipe.execute() for k in keys)
+
+    def _neighbourhood(
+        self, docs: Sequence[Document], previous: dict[str, StoredClaim]
+    ) -> dict[str, StoredClaim]:
+        """The stored claims the batch can affect: the documents' previous claims; all the
+        claims of a speaker with up to EXACT_REGROUP_MAX, else for each new claim the
+        CANDIDATES sharing most of its match keys; and every member of their groups."""
+        batch = {doc.id for doc in docs}
+        new: dict[str, list[ClaimRef]] = defaultdict(list)
+        for doc in docs:
+            for c in doc.claims:
+                ref = claim_ref(doc, c)
+                new[speaker_key(ref.speaker)].append(ref)
+        replaced = Counter(speaker_key(s.ref.speaker) for s in previous.values())
+        speakers = sorted(new)
+        pipe = self.redis.pipeline(transaction=False)
+        for speaker in speakers:
+            pipe.scard(self._key("m", speaker))
+        exact: list[str] = []
+        bounded: list[str] = []
+        for speaker, count in zip(speakers, pipe.execute(), strict=True):
+            whole = count - replaced[speaker] + len(new[speaker]) <= EXACT_REGROUP_MAX
+            (exact if whole else bounded).append(speaker)
+        pipe = self.redis.pipeline(transaction=False)
+        for speaker in exact:
+            pipe.smembers(self._key("m", speaker))
+        wanted = {_text(k) for keys in pipe.execute() for k in keys}
+        wanted |= self._candidates([(s, r) for s in bounded for r in new[s]], batch)
+        stored = previous | self._claims(wanted - set(previous))
+        pipe = self.redis.pipeline(transaction=False)
+        groups = sorted({s.group for s in stored.values() if s.group})
+        for group in groups:
+            pipe.smembers(self._key("g", group))
+        members = {_text(k) for keys in pipe.execute() for k in keys}
+        return stored | self._claims(members - set(stored))
+
+    def _candidates(self, refs: Sequence[tuple[str, ClaimRef]], batch: set[str]) -> set[str]:
+        """For each (speaker, new claim): the CANDIDATES other documents' claims sharing
+        most of its match keys (at least as many as grouping needs), among the newest
+        POSTINGS per key."""
+        queries = []  # (how many keys must be shared, how many keys were looked up)
+        pipe = self.redis.pipeline(transaction=False)
+        for speaker, ref in refs:
+            keys, least = match_keys(ref)
+            if len(keys) < least:
+                continue  # shares too little with anything to group
+            queries.append((least, len(keys)))
+            for k in sorted(keys):
+                pipe.zrevrange(self._key("k", speaker, k), 0, POSTINGS - 1)
+        replies = iter(pipe.execute())
+        found: set[str] = set()
+        for least, n in queries:
+            postings = (map(_text, next(replies)) for _ in range(n))
+            shared = Counter(k for keys in postings for k in keys if _doc_of(k) not in batch)
+            ranked = sorted((-count, k) for k, count in shared.items() if count >= least)
+            found |= {k for _, k in ranked[:CANDIDATES]}
+        return found
+
+    def _claims(self, keys: Iterable[str]) -> dict[str, StoredClaim]:
+        keys = sorted(set(keys))
+        if not keys:
+            return {}
+        raw = self.redis.mget([self._key("c", k) for k in keys])
+        return {k: _load(v) for k, v in zip(keys, raw, strict=True) if v is not None}
+
+    # -- filing ----------------------------------------------------------------
+    def _file(self, plan: ClaimsPlan, stored: dict[str, StoredClaim], docs: Sequence[Document],
+              tokens: dict[str, str]) -> None:
+        """File the plan in one script, if the locks are still ours (else TransientError:
+        the retry plans again from the registry as it is)."""
+        commands: list[list[Any]] = []
+        for key in plan.deleted:
+            commands += self._unfile(stored[key])
+        for key, claim in plan.claims.items():
+            old = stored.get(key)
+            if old == claim:
+                continue  # only its group's outlets or documents changed: not kept here
+            if old is None or old.ref != claim.ref:  # new, or rewritten with another speaker
+                if old is not None:
+                    commands += self._unfile(old)
+                commands += self._index(claim, plan.gen)
+            elif old.group != claim.group:
+                commands += [["SREM", self._key("g", old.group), key],
+                             ["SADD", self._key("g", claim.group), key]]
+            commands.append(["SET", self._key("c", key), _dump(claim)])
+        for doc in {doc.id: doc for doc in docs}.values():
+            keys = sorted(k for k, c in plan.claims.items() if c.ref.doc_id == doc.id)
+            commands.append(["DEL", self._key("d", doc.id)])
+            if keys:
+                commands.append(["SADD", self._key("d", doc.id), *keys])
+        if commands and not self._commit(keys=list(tokens), args=[*tokens.values(), json.dumps(commands)]):
+            raise TransientError("claim groups lock expired before the plan was filed; retry")
+
+    def _index(self, claim: StoredClaim, gen: int) -> list[list[Any]]:
+        speaker, key = speaker_key(claim.ref.speaker), claim.ref.key
+        commands: list[list[Any]] = [["SADD", self._key("m", speaker), key],
+                                     ["SADD", self._key("g", claim.group), key]]
+        for k in sorted(match_keys(claim.ref)[0]):
+            commands.append(["ZADD", self._key("k", speaker, k), str(gen), key])
+        return commands
+
+    def _unfile(self, claim: StoredClaim) -> list[list[Any]]:
+        speaker, key = speaker_key(claim.ref.speaker), claim.ref.key
+        commands: list[list[Any]] = [["DEL", self._key("c", key)],
+                                     ["SREM", self._key("m", speaker), key],
+                                     ["SREM", self._key("g", claim.group), key]]
+        for k in sorted(match_keys(claim.ref)[0]):
+            commands.append(["ZREM", self._key("k", speaker, k), key])
+        return commands
+
+    def _key(self, family: str, *parts: str) -> str:
+        return ":".join((self.prefix, family, *parts))
 
 
-def _dump(ref: ClaimRef) -> str:
+def _doc_of(claim_key: str) -> str:
+    return claim_key.rsplit(":", 1)[0]  # "<doc id>:<start>-<end>"
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def _dump(claim: StoredClaim) -> str:
+    ref = claim.ref
     return json.dumps(
         {
             "key": ref.key,
@@ -81,12 +273,16 @@ def _dump(ref: ClaimRef) -> str:
             "speaker": ref.speaker,
             "text": ref.text,
             "figures": [[f.text, f.value, f.unit, f.modifier] for f in ref.figures],
+            "outlet": claim.outlet,
+            "group": claim.group,
+            "conflict": claim.conflict,
         },
         ensure_ascii=False,
     )
 
 
-def _load(raw: bytes | str) -> ClaimRef:
+def _load(raw: bytes | str) -> StoredClaim:
     d = json.loads(raw)
     figures = tuple(Figure(text=t, value=v, unit=u, modifier=m) for t, v, u, m in d["figures"])
-    return ClaimRef(key=d["key"], doc_id=d["doc"], speaker=d["speaker"], text=d["text"], figures=figures)
+    ref = ClaimRef(key=d["key"], doc_id=d["doc"], speaker=d["speaker"], text=d["text"], figures=figures)
+    return StoredClaim(ref, outlet=d["outlet"], group=d["group"], conflict=d["conflict"])

@@ -1,15 +1,16 @@
-"""Claims: who said what, the figures in it, and the same claim across outlets (pure).
+"""Claims: who said what, and the figures in it (pure).
 
 `extract_claims` finds direct quotes, reported speech and the outlet's own statements
-of figures in one document; `group_claims` gives each claim a cross-document group
-through a registry passed in (Redis in the workers, see pipeline/redis/claim_groups.py).
+of figures in one document. Grouping the same claim across outlets is not a stage: the
+write path plans it once per batch (pipeline/claims/plan.py, over the registry in
+pipeline/redis/claim_groups.py) and stamps the claims with their groups.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from pipeline.claims.attribution import find_attributions
 from pipeline.claims.figures import parse_figures
@@ -18,10 +19,6 @@ from pipeline.claims.speakers import resolve_speakers
 from pipeline.document import Claim, Document
 
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+(?=\s|$)|$)")
-
-
-class GroupRegistry(Protocol):
-    def assign(self, doc: Document) -> Document: ...
 
 
 def extract_claims(doc: Document, *, nlp: Any) -> Document:
@@ -51,19 +48,6 @@ def extract_claims(doc: Document, *, nlp: Any) -> Document:
     claims += _statements(doc, [(c.start, c.end) for c in claims])
     claims.sort(key=lambda c: c.start)
     return replace(doc, claims=tuple(claims))
-
-
-def group_claims(doc: Document, *, groups: GroupRegistry | None = None) -> Document:
-    """Give each claim its cross-document group id and conflict flag.
-
-    Reads: claims.  Adds: claim.group, claim.conflict.  Never: changes what a claim says.
-    Without a registry every claim is its own group (a single document has nobody to agree with).
-    The values are provisional (as of this document); the claim indices hold the settled ones
-    (see pipeline/redis/claim_groups.py).
-    """
-    if groups is None:
-        return doc
-    return groups.assign(doc)
 
 
 def _claim(doc: Document, text: str, start: int, end: int, **kw: Any) -> Claim:

@@ -8,6 +8,8 @@ import pytest
 import redis
 
 from pipeline.claims.figures import parse_figures
+from pipeline.claims.plan import ClaimsPlan, stamped
+from pipeline.claims.records import claim_key
 from pipeline.document import Document
 from pipeline.redis.claim_groups import ClaimGroups
 from tests.factories import make_claim, make_document
@@ -29,23 +31,34 @@ def article(name: str, who: str, text: str) -> Document:
     return make_document(f"article {name}", id=f"doc-{name}", claims=(claim,))
 
 
+def assign(groups: ClaimGroups, doc: Document) -> tuple[Document, ClaimsPlan]:
+    """The document with its claims' groups, and the plan (filed: nothing persists it here)."""
+    with groups.planning([doc]) as plan:
+        pass
+    (stamped_doc,) = stamped([doc], plan.fields)
+    return stamped_doc, plan
+
+
 def test_two_workers_see_each_others_claims(clients: list[redis.Redis]) -> None:
     first, second = (ClaimGroups(c) for c in clients)
-    a = first.assign(
-        article("a", "Andrii Sybiha", "Ukraine needed another 20 air defence systems for its grid")
+    a, _ = assign(
+        first, article("a", "Andrii Sybiha", "Ukraine needed another 20 air defence systems for its grid")
     )
-    c = second.assign(
-        article("c", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems for its grid")
+    c, plan = assign(
+        second, article("c", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems for its grid")
     )
     assert c.claims[0].group == a.claims[0].group
     assert c.claims[0].conflict  # the second sees the disagreement at once
-    assert not a.claims[0].conflict  # the first could not know yet: the claims table regroups later
+    assert not a.claims[0].conflict  # the first could not know yet: the second's plan tells the table
+    assert plan.fields[claim_key(a, a.claims[0])].conflict
 
 
 def test_other_speakers_are_not_mixed_in(clients: list[redis.Redis]) -> None:
     groups = ClaimGroups(clients[0])
-    a = groups.assign(article("a", "Mark Rutte", "Putin is not interested in peace and wants more territory"))
-    b = groups.assign(
-        article("b", "Vladimir Putin", "Putin is not interested in peace and wants more territory")
+    a, _ = assign(
+        groups, article("a", "Mark Rutte", "Putin is not interested in peace and wants more territory")
+    )
+    b, _ = assign(
+        groups, article("b", "Vladimir Putin", "Putin is not interested in peace and wants more territory")
     )
     assert a.claims[0].group != b.claims[0].group

@@ -121,14 +121,19 @@ def test_reindex_moves_the_alias_to_a_new_index_with_every_document(
 
 
 def test_claims_index_groups_like_the_embedded_claims_table(
-    index: ElasticIndex, seeds: list[Document], tmp_path: Path
+    index: ElasticIndex, seeds: list[Document], tmp_path: Path, private_redis: str
 ) -> None:
+    import redis
+
     from pipeline.elastic.claims import ElasticClaims
+    from pipeline.redis.claim_groups import ClaimGroups
     from pipeline.sqlite.claims import SqliteClaims
 
     embedded, elastic = SqliteClaims(tmp_path / "index.sqlite3"), ElasticClaims(index)
-    for doc in seeds:
-        assert elastic.write(doc) == embedded.write(doc)
+    registry = ClaimGroups(redis.Redis.from_url(private_redis))
+    for doc in seeds:  # one batch each, as the write path plans and applies them
+        with registry.planning([doc]) as plan:
+            assert elastic.apply(plan) == embedded.apply(plan)
     assert elastic.groups() == embedded.groups()
     assert elastic.groups(conflicts=True) == embedded.groups(conflicts=True)
     def who(claims: list[dict[str, Any]]) -> list[tuple[str, str, bool]]:

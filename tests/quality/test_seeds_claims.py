@@ -1,10 +1,11 @@
 """Claims on the seed articles against seeds/gold.json `claims` and `figures`.
 
-The seeds go through the real stages (clean, entities, claims, claim groups) with the
-real spaCy model and a private real Redis, then into a real SQLite claims table,
-which regroups claims across documents. A gold claim is "found" in a document when a claim there has the gold
-speaker and covers at least half of the gist's content words (prefix-matched, so
-"defence"/"defense" and "needs"/"needed" meet).
+The seeds go through the real stages (clean, entities, claims) with the real spaCy
+model and a private real Redis, then into a real SQLite claims table as the write path
+writes them: the claim groups planned with the registry in that Redis, then applied.
+A gold claim is "found" in a document when a claim there has the gold speaker and
+covers at least half of the gist's content words (prefix-matched, so "defence"/"defense"
+and "needs"/"needed" meet).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pipeline.redis.claim_groups import ClaimGroups
 from pipeline.run import Stage, run_stages
 from pipeline.sources.files import read_dropped_file
 from pipeline.sqlite.claims import SqliteClaims
-from pipeline.stages.claims import extract_claims, group_claims
+from pipeline.stages.claims import extract_claims
 from pipeline.stages.clean import clean_boilerplate
 from pipeline.stages.entities import extract_entities
 from workers.local import PrivateRedis
@@ -93,7 +94,7 @@ def redis_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redis.Red
 @pytest.fixture(scope="module")
 def seed_docs(nlp: Any, seed_paths: list[Path], redis_client: redis.Redis) -> dict[str, Document]:
     """The seeds through cleaning, entities (with the cross-document registry when the entity
-    stage takes one), claims and claim groups, in file order, as a worker would run them."""
+    stage takes one) and claims, in file order, as a worker would run them."""
     entity_kw: dict[str, Any] = {}
     if "registry" in inspect.signature(extract_entities).parameters:
         from pipeline.redis.entity_registry import RedisEntityRegistry
@@ -103,16 +104,18 @@ def seed_docs(nlp: Any, seed_paths: list[Path], redis_client: redis.Redis) -> di
         Stage("clean_boilerplate", clean_boilerplate),
         Stage("extract_entities", partial(extract_entities, nlp=nlp, **entity_kw)),
         Stage("extract_claims", partial(extract_claims, nlp=nlp)),
-        Stage("group_claims", partial(group_claims, groups=ClaimGroups(redis_client))),
     )
     return {p.stem: run_stages(read_dropped_file(p, max_bytes=10_000_000), stages) for p in seed_paths}
 
 
 @pytest.fixture(scope="module")
-def table(seed_docs: dict[str, Document], tmp_path_factory: pytest.TempPathFactory) -> SqliteClaims:
+def table(seed_docs: dict[str, Document], redis_client: redis.Redis,
+          tmp_path_factory: pytest.TempPathFactory) -> SqliteClaims:
     table = SqliteClaims(tmp_path_factory.mktemp("claims") / "index.sqlite3")
-    for doc in seed_docs.values():
-        table.write(doc)
+    groups = ClaimGroups(redis_client)
+    for doc in seed_docs.values():  # one batch each, in file order
+        with groups.planning([doc]) as plan:
+            table.apply(plan)
     return table
 
 

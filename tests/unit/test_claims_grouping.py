@@ -90,26 +90,3 @@ def test_outlet_statements_group_only_through_the_same_figure() -> None:
     c = ref("c:9", "", "The United States has sent more than $61 billion worth of weapons to Ukraine.")
     groups = groups_of([a, b, c])
     assert groups["a:9"] == groups["b:9"] != groups["c:9"]
-
-
-def test_a_speaker_with_many_claims_is_grouped_over_the_new_claims_nearest_neighbours() -> None:
-    from pipeline.claims.grouping import neighbourhood
-
-    unrelated = [ref(f"x{n}:1", "Andrii Sybiha", f"topic number {n} about harvest {n} and trains {n}")
-                 for n in range(50)]
-    everything = [*unrelated, SYBIHA_20, SYBIHA_19, PEACE_A]
-
-    near = neighbourhood(everything, {SYBIHA_19.key}, limit=5)
-
-    assert {SYBIHA_19, SYBIHA_20, PEACE_A} <= set(near)  # other speakers untouched
-    assert len([r for r in near if r.speaker == "Andrii Sybiha"]) == 1 + 5
-    grouped = group_refs(near)
-    assert grouped[SYBIHA_19.key] == grouped[SYBIHA_20.key]
-    assert grouped[SYBIHA_19.key].conflict
-
-
-def test_a_speaker_with_few_claims_is_grouped_whole() -> None:
-    from pipeline.claims.grouping import neighbourhood
-
-    assert set(neighbourhood([SYBIHA_20, SYBIHA_19, MORE], {SYBIHA_19.key}, limit=5)) == {
-        SYBIHA_20, SYBIHA_19, MORE}

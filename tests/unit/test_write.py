@@ -6,11 +6,12 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from pipeline.claims.plan import ClaimsPlan, StoredClaim, plan_claims
 from pipeline.document import Document
 from pipeline.errors import BadInput, SkipDocument
 from pipeline.run import Stage
 from pipeline.write import Stores, enrich, write_batch
-from tests.factories import make_document
+from tests.factories import make_claim, make_document
 
 
 class FakeIndex:
@@ -44,21 +45,40 @@ class FakeLedger:
 
 
 class FakeClaims:
-    def __init__(self) -> None:
-        self.written: list[str] = []
+    """The claims table (claim key -> document) and its registry (every claim, planned whole)."""
 
-    def write_many(self, docs: Sequence[Document]) -> int:
-        self.written += [d.id for d in docs]
-        return 0
+    def __init__(self) -> None:
+        self.rows: dict[str, str] = {}
+        self.registry: dict[str, StoredClaim] = {}
+
+    @property
+    def written(self) -> list[str]:
+        return sorted(set(self.rows.values()))
+
+    @contextlib.contextmanager
+    def planning(self, docs: Sequence[Document]) -> Iterator[ClaimsPlan]:
+        plan = plan_claims(docs, self.registry, gen=1)
+        yield plan
+        self.registry = {k: v for k, v in self.registry.items() if k not in plan.deleted} | dict(plan.claims)
+
+    def apply(self, plan: ClaimsPlan) -> int:
+        self.rows = {k: d for k, d in self.rows.items() if k not in plan.deleted}
+        self.rows |= {r["id"]: r["doc_id"] for r in plan.records}
+        return len(plan.records)
 
 
 def stores(index: FakeIndex, ledger: FakeLedger, claims: FakeClaims) -> Stores:
     return Stores(index=index, stories=None, story_store=None, near_duplicates=None,  # type: ignore[arg-type]
-                  claims=claims, ledger=ledger)
+                  claims=claims, claim_groups=claims, ledger=ledger)
+
+
+def quoted(text: str, source: str) -> Document:
+    """A document with one claim."""
+    return make_document(text, source=source, claims=(make_claim(text, speaker="Someone", end=len(text)),))
 
 
 def test_a_refused_document_comes_back_with_its_reason_and_the_others_are_written_and_final() -> None:
-    good, bad = make_document("One article.", source="/a"), make_document("Another one.", source="/b")
+    good, bad = quoted("One article.", "/a"), quoted("Another one.", "/b")
     index, ledger, claims = FakeIndex({bad.id: "mapper_parsing_exception"}), FakeLedger(), FakeClaims()
 
     result = write_batch([good, bad], stores(index, ledger, claims))

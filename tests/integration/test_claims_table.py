@@ -1,4 +1,6 @@
-"""The embedded claims table: groups and conflicts from stored claims, whatever the order."""
+"""The embedded claims table as the write path fills it: plans from the claim-group
+registry in a private real Redis, applied to the table. Groups and conflicts come from
+stored claims, whatever the order."""
 
 from __future__ import annotations
 
@@ -8,12 +10,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import redis
 
 from pipeline.claims.figures import parse_figures
 from pipeline.claims.records import to_claim_records
 from pipeline.document import Document
+from pipeline.redis.claim_groups import ClaimGroups
 from pipeline.sqlite.claims import SqliteClaims
 from tests.factories import make_claim, make_document
+
+pytestmark = pytest.mark.integration
 
 
 def article(name: str, *claims: tuple[str, str]) -> Document:
@@ -52,9 +58,28 @@ C = article(
 )
 
 
+class Table(SqliteClaims):
+    """The table with the write path's `write`: plan with the registry, apply, file."""
+
+    def __init__(self, path: Path, registry: ClaimGroups) -> None:
+        super().__init__(path)
+        self.registry = registry
+
+    def write(self, doc: Document) -> int:
+        with self.registry.planning([doc]) as plan:
+            return self.apply(plan)
+
+
 @pytest.fixture
-def table(tmp_path: Path) -> Iterator[SqliteClaims]:
-    table = SqliteClaims(tmp_path / "index.sqlite3")
+def client(private_redis: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(private_redis)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def table(tmp_path: Path, client: redis.Redis) -> Iterator[Table]:
+    table = Table(tmp_path / "index.sqlite3", ClaimGroups(client))
     yield table
     table.close()
 
@@ -65,7 +90,7 @@ def groups(table: SqliteClaims) -> set[tuple[str, tuple[str, ...], bool]]:
 
 @pytest.mark.parametrize("order", list(itertools.permutations([A, B, C])))
 def test_groups_and_conflicts_do_not_depend_on_arrival_order(
-    table: SqliteClaims, order: tuple[Document, ...]
+    table: Table, order: tuple[Document, ...]
 ) -> None:
     for doc in order:
         table.write(doc)
@@ -80,10 +105,12 @@ def stamped(doc: Document, group: str) -> Document:
     return replace(doc, claims=tuple(replace(c, group=group, conflict=False) for c in doc.claims))
 
 
-def test_group_ids_are_settled_whatever_the_order_and_the_provisional_stamp(tmp_path: Path) -> None:
+def test_group_ids_are_settled_whatever_the_order_and_the_provisional_stamp(
+    tmp_path: Path, client: redis.Redis
+) -> None:
     settled = []
     for n, order in enumerate(itertools.permutations([A, B, C])):
-        table = SqliteClaims(tmp_path / f"index-{n}.sqlite3")
+        table = Table(tmp_path / f"index-{n}.sqlite3", ClaimGroups(client, prefix=f"order{n}"))
         for doc in order:
             table.write(stamped(doc, f"provisional-{doc.id}"))
         settled.append({(c["doc_id"], c["start"]): c["group"] for c in table.claims()})
@@ -95,7 +122,7 @@ def test_group_ids_are_settled_whatever_the_order_and_the_provisional_stamp(tmp_
     assert group["doc-a", 0] == group["doc-c", 0] != group["doc-a", 100] == group["doc-b", 0]
 
 
-def test_a_later_article_makes_an_earlier_group_conflicting(table: SqliteClaims) -> None:
+def test_a_later_article_makes_an_earlier_group_conflicting(table: Table) -> None:
     table.write(A)
     assert not any(g["conflict"] for g in table.groups())
     table.write(C)
@@ -106,13 +133,13 @@ def test_a_later_article_makes_an_earlier_group_conflicting(table: SqliteClaims)
     }
 
 
-def test_rewriting_a_document_replaces_its_claims(table: SqliteClaims) -> None:
+def test_rewriting_a_document_replaces_its_claims(table: Table) -> None:
     table.write(A)
     table.write(A)
     assert len(table.claims()) == 2
 
 
-def test_speaker_filter_and_full_text_search(table: SqliteClaims) -> None:
+def test_speaker_filter_and_full_text_search(table: Table) -> None:
     for doc in (A, B, C):
         table.write(doc)
     assert {g["speaker"] for g in table.groups(speaker="rutte")} == {"Mark Rutte"}
@@ -138,9 +165,9 @@ def test_claim_records_carry_who_what_where_and_outlet() -> None:
 
 
 def test_a_speaker_with_many_claims_is_regrouped_around_the_new_document_only(
-    table: SqliteClaims, monkeypatch: pytest.MonkeyPatch
+    table: Table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipeline.sqlite.claims as module
+    import pipeline.redis.claim_groups as module
 
     monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 2)  # past this, the bounded path runs
     topics = ["defence budgets must rise to two percent", "the Arctic needs more patrols",
@@ -163,9 +190,9 @@ def statement(name: str, text: str) -> Document:
 
 
 def test_past_the_exact_bound_outlet_statements_still_meet_through_the_same_figure(
-    table: SqliteClaims, monkeypatch: pytest.MonkeyPatch
+    table: Table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipeline.sqlite.claims as module
+    import pipeline.redis.claim_groups as module
 
     monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 2)
     monkeypatch.setattr(module, "CANDIDATES", 3)  # fewer than the other statements
@@ -178,37 +205,29 @@ def test_past_the_exact_bound_outlet_statements_still_meet_through_the_same_figu
     assert ("/drop/a.txt", "/drop/b.txt") in sources
 
 
-def test_an_index_file_from_before_match_keys_gets_them_when_opened(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_index_file_from_before_plans_opens_and_takes_new_plans(
+    tmp_path: Path, client: redis.Redis
 ) -> None:
     import sqlite3
 
-    import pipeline.sqlite.claims as module
-
     path = tmp_path / "index.sqlite3"
-    old = SqliteClaims(path)
+    old = Table(path, ClaimGroups(client))
     old.write(A)
     old.close()
-    with sqlite3.connect(path) as db:  # as an earlier version left it
-        db.execute("DROP TABLE claim_keys")
-    monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 0)  # C finds A's claim through its keys only
-    table = SqliteClaims(path)
+    with sqlite3.connect(path) as db:  # as an earlier version left it: match keys, no generation
+        db.execute("ALTER TABLE claims DROP COLUMN gen")
+        db.execute("CREATE TABLE claim_keys (speaker_key TEXT, key TEXT, claim_id TEXT)")
+        db.execute("INSERT INTO claim_keys VALUES ('andrii sybiha', 'ukrain', 'doc-a:0-75')")
+    table = Table(path, ClaimGroups(client))
+    assert len(table.claims()) == 2
     table.write(C)
     assert ("Andrii Sybiha", ("/drop/a.txt", "/drop/c.txt"), True) in groups(table)
-    SqliteClaims(path).close()  # opening it again adds nothing twice
-    (count,) = sqlite3.connect(path).execute(
-        "SELECT count(*) FROM claim_keys WHERE claim_id LIKE 'doc-a:%'").fetchone()
-    assert count == len({k for c in A.claims for k in _words_of(c.text)})
+    Table(path, ClaimGroups(client)).close()  # opening it again changes nothing
+    assert len(table.claims()) == 3
     table.close()
 
 
-def _words_of(text: str) -> frozenset[str]:
-    from pipeline.claims.grouping import words
-
-    return frozenset(words(text))
-
-
-def test_two_claims_starting_at_one_offset_are_two_rows(table: SqliteClaims) -> None:
+def test_two_claims_starting_at_one_offset_are_two_rows(table: Table) -> None:
     # "X said Y had promised Z": a claim nested in another can start where it starts.
     outer = make_claim("the minister had promised 20 systems, officials said", kind="reported",
                        speaker="officials", cue="said", start=10, end=62)
