@@ -12,6 +12,7 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from config.settings import Settings
-from workers.cli_common import broker_session, console, err, is_url, load_settings, local_broker, print_json
+from workers.cli_common import (
+    Broker,
+    broker_session,
+    console,
+    err,
+    is_url,
+    load_settings,
+    local_broker,
+    note_if_no_worker,
+    print_json,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,6 +60,18 @@ def run(inputs: tuple[str, ...], watch: bool, n_workers: int, timeout: float) ->
     the same command again finishes what was left.
     """
     settings = load_settings()
+    folders = [Path(i) for i in inputs if not is_url(i) and Path(i).is_dir()] if watch else None
+    with local_broker(settings) as broker:
+        process_here(settings, broker, lambda: _submit_all(inputs, resume=True), n_workers=n_workers,
+                     timeout=timeout, watch=folders)
+
+
+def process_here(settings: Settings, broker: Broker, queue: Callable[[], tuple[list[str], set[str]]], *,
+                 n_workers: int = 1, timeout: float = 0, watch: list[Path] | None = None) -> None:
+    """`newsflow run` on `broker`: start worker processes, call `queue()` (the sources it
+    queued, and those of them done already), wait for each and summarise, then stop the
+    workers; watch `watch` folders in between. Exits 1 if an input failed; on Ctrl-C or
+    SIGTERM, stops in order and exits 128 + the signal's number."""
     from workers.local import STOP_GRACE_S, WorkerProcesses, requeue_unacked
     from workers.resources import get_redis
 
@@ -56,29 +79,27 @@ def run(inputs: tuple[str, ...], watch: bool, n_workers: int, timeout: float) ->
     failed = 0
     stopped: Stopped | None = None
     sources: list[str] = []
-    with local_broker(settings) as broker:
-        pool = WorkerProcesses(settings, broker.url, processes=n_workers)
-        try:
-            _install_stop_signals()
-            pool.start()
-            sources, unchanged = _submit_all(inputs, resume=True)
-            failed = _wait_and_summarise(sources, pool, started, timeout, unchanged=unchanged)
-            if watch:
-                _watch_folders([Path(i) for i in inputs if not is_url(i) and Path(i).is_dir()], settings)
-        except Stopped as exc:
-            stopped = exc
-        finally:
-            # A second Ctrl-C while the workers finish kills them at once.
-            _install_stop_signals(on_stop=pool.kill)
-            if stopped is not None:
-                err.print("stopping: the workers finish or give back their tasks, then Redis stops")
-            pool.stop(STOP_GRACE_S)
-            if broker.owned:
-                requeue_unacked(get_redis())
+    pool = WorkerProcesses(settings, broker.url, processes=n_workers)
+    try:
+        _install_stop_signals()
+        pool.start()
+        sources, unchanged = queue()
+        failed = _wait_and_summarise(sources, pool, started, timeout, unchanged=unchanged)
+        if watch is not None:
+            _watch_folders(watch, settings)
+    except Stopped as exc:
+        stopped = exc
+    finally:
+        # A second Ctrl-C while the workers finish kills them at once.
+        _install_stop_signals(on_stop=pool.kill)
         if stopped is not None:
-            _report_left(sources)
+            err.print("stopping: the workers finish or give back their tasks, then Redis stops")
+        pool.stop(STOP_GRACE_S)
+        if broker.owned:
+            requeue_unacked(get_redis())
     if stopped is not None:
-        sys.exit(128 + stopped.signum)
+        _report_left(sources)
+        sys.exit(128 + stopped.signum)  # the broker's session stops Redis on the way out
     if failed:
         sys.exit(1)
 
@@ -272,17 +293,16 @@ def watch(folders: tuple[Path, ...]) -> None:
 @click.option("--hostname", default=None)
 @click.pass_context
 def worker(ctx: click.Context, concurrency: int | None, queues: str, hostname: str | None) -> None:
-    """Start a Celery worker with our app and settings (extra args go to celery)."""
+    """Start a Celery worker with our app and settings (extra args go to celery).
+
+    Without NEWSFLOW_REDIS_URL it works for the private Redis of NEWSFLOW_HOME (the one
+    `newsflow run`, `submit` and `retry` use), started if none runs and stopped after.
+    """
     settings = load_settings()
     if settings.metrics_port:
         from config.metrics import prepare_multiprocess_dir
 
         prepare_multiprocess_dir(settings, hostname or f"worker-{settings.metrics_port}")
-    from workers.app import app, default_broker_url
-
-    if not settings.redis_url and not default_broker_url().startswith("redis://127.0.0.1"):
-        err.print("note: NEWSFLOW_REDIS_URL is not set and no private Redis runs here; "
-                  "trying redis://localhost:6379/0")
     argv = ["worker", "--loglevel", settings.log_level, "--queues", queues,
             "--concurrency", str(concurrency or settings.concurrency), "--without-gossip",
             "--without-mingle", *ctx.args]
@@ -290,7 +310,10 @@ def worker(ctx: click.Context, concurrency: int | None, queues: str, hostname: s
         argv += ["--hostname", hostname]
     if settings.log_format == "json":
         argv.insert(0, "--quiet")  # no ASCII-art banner among the JSON lines
-    app.worker_main(argv)
+    with broker_session(settings):
+        from workers.app import app
+
+        app.worker_main(argv)
 
 
 # ------------------------------------------------------------------------ submit
@@ -301,7 +324,9 @@ def submit(inputs: tuple[str, ...]) -> None:
     settings = load_settings()
     with broker_session(settings):
         sources, _ = _submit_all(inputs)
-    console.print(f"queued {len(sources)}")
+        console.print(f"queued {len(sources)}")
+        if sources:
+            note_if_no_worker(len(sources))
 
 
 # ------------------------------------------------------------------------ search

@@ -67,3 +67,14 @@ def broker_session(settings: Settings) -> Iterator[str]:
     """A broker URL for the duration of a command; a private Redis we start is stopped after."""
     with local_broker(settings) as broker:
         yield broker.url
+
+
+def note_if_no_worker(queued: int) -> None:
+    """After queuing: say so when no worker is there to take the inputs (asks the workers;
+    waits up to a second for an answer)."""
+    from workers.app import app
+
+    if app.control.ping(timeout=1.0):
+        return
+    err.print(f"no worker is running: the {queued} queued input(s) wait until one starts. Process "
+              "them with `newsflow worker` (in another terminal; Ctrl-C stops it), or use `newsflow run`.")

@@ -18,7 +18,15 @@ from rich.table import Table
 
 from config.celery import QUEUES
 from pipeline.redis.ledger import STATES
-from workers.cli_common import broker_session, console, load_settings, print_json
+from workers.cli_common import (
+    broker_session,
+    console,
+    err,
+    load_settings,
+    local_broker,
+    note_if_no_worker,
+    print_json,
+)
 
 
 def queue_report(r: Any) -> dict[str, dict[str, Any]]:
@@ -155,26 +163,49 @@ def failed(as_json: bool) -> None:
 @click.argument("ids", nargs=-1)
 @click.option("--all", "retry_all", is_flag=True, help="Retry every failed input.")
 def retry(ids: tuple[str, ...], retry_all: bool) -> None:
-    """Send failed inputs through again, from their original file or URL."""
+    """Send failed inputs through again, from their original file or URL.
+
+    On the embedded default with no worker running, processes them here as `newsflow run`
+    does (and summarises); otherwise queues them for the running workers.
+    """
     if not ids and not retry_all:
         raise click.UsageError("give failure ids (see `newsflow failed`) or --all")
-    with broker_session(load_settings()):
-        from workers.resources import get_ledger
-        from workers.tasks import enqueue_files, enqueue_url
+    settings = load_settings()
+    with local_broker(settings) as broker:
+        records = _retryable(ids, retry_all)
+        if broker.owned and records:  # we just started the private Redis: no worker runs
+            from workers.cli import process_here
 
-        ledger = get_ledger()
-        records = list(ledger.all("failed")) if retry_all else [ledger.find(i) for i in ids]
-        sent = 0
-        for wanted, record in zip(ids or [r.source for r in records], records, strict=True):
-            if record is None or record.state != "failed":
-                console.print(f"{wanted}: not a failed input (see `newsflow failed`)")
-                continue
-            if record.kind == "url":
-                enqueue_url(record.source)
-            elif Path(record.source).exists():
-                enqueue_files([Path(record.source)])
-            else:
-                console.print(f"{record.source}: the file is gone; drop it again to retry")
-                continue
-            sent += 1
-    console.print(f"retrying {sent}")
+            err.print(f"retrying {len(records)}: processing here (no worker was running)")
+            process_here(settings, broker, lambda: ([_send_again(r) for r in records], set()))
+            return
+        for record in records:
+            _send_again(record)
+        console.print(f"retrying {len(records)}")
+        if records:
+            note_if_no_worker(len(records))
+
+
+def _retryable(ids: tuple[str, ...], retry_all: bool) -> list[Any]:
+    """The failed inputs to send again; says why for each one that is not."""
+    from workers.resources import get_ledger
+
+    ledger = get_ledger()
+    records = list(ledger.all("failed")) if retry_all else [ledger.find(i) for i in ids]
+    found = []
+    for wanted, record in zip(ids or [r.source for r in records], records, strict=True):
+        if record is None or record.state != "failed":
+            console.print(f"{wanted}: not a failed input (see `newsflow failed`)", markup=False)
+        elif record.kind != "url" and not Path(record.source).exists():
+            console.print(f"{record.source}: the file is gone; drop it again to retry", markup=False)
+        else:
+            found.append(record)
+    return found
+
+
+def _send_again(record: Any) -> str:
+    from workers.tasks import enqueue_files, enqueue_url
+
+    if record.kind == "url":
+        return enqueue_url(record.source)
+    return enqueue_files([Path(record.source)])[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import http.server
 import os
+import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -186,3 +187,31 @@ def test_a_file_deleted_or_rewritten_while_queued(tmp_path: Path, private_redis:
     assert states["rewritten.txt"]["state"] == "done"
     doc = cli.json_lines("show", states["rewritten.txt"]["document"])[0]
     assert "Wednesday" in doc["text"]  # what is read is what is on disk when its turn comes
+
+
+def test_retry_on_the_embedded_default_processes_the_input_here(newsflow: Newsflow, tmp_path: Path) -> None:
+    late = tmp_path / "late.txt"
+    late.write_bytes(b"")
+    assert newsflow("run", str(late), check=False).returncode == 1
+    [failure] = newsflow.json_lines("failed")
+    late.write_text(ARTICLE, encoding="utf-8")
+    result = newsflow("retry", failure["id"])  # no worker runs: it must not just queue it
+    assert "processed 1" in result.stdout, result.stdout + result.stderr
+    [record] = newsflow.json_lines("sources")
+    assert record["state"] == "done"
+    assert "Sybiha" in newsflow.json_lines("show", record["document"])[0]["text"]
+
+
+def test_worker_on_the_embedded_default_serves_the_private_redis(newsflow: Newsflow, tmp_path: Path) -> None:
+    article = tmp_path / "article.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    worker = newsflow.popen("worker")
+    try:
+        wait_for(lambda: (newsflow.home / "redis" / "url").exists(), timeout=60)
+        newsflow("submit", str(article))
+        wait_for(lambda: [r["state"] for r in newsflow.json_lines("sources")] == ["done"], timeout=120)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=60)
+    assert "localhost:6379" not in output
+    assert not (newsflow.home / "redis" / "url").exists()  # the Redis it started stopped with it
