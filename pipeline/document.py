@@ -7,6 +7,7 @@ the embedded index, `newsflow show --json` and `newsflow export` alike.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import unicodedata
@@ -124,7 +125,11 @@ class Document:
 
     def raw_offset(self, offset: int) -> int | None:
         """Map an offset in `text` to the original input, or None if it was not copied."""
-        for text_start, raw_start, length in self.text_map:
+        # The spans are in text order and do not overlap: the one holding `offset` is the
+        # last to start at or before it, or the one before that when the two touch (a scan
+        # of every span per offset was quadratic: entities and claims each ask).
+        last = bisect.bisect_right(self.text_map, offset, key=_text_start) - 1
+        for text_start, raw_start, length in self.text_map[max(0, last - 1) : last + 1]:
             if text_start <= offset <= text_start + length:
                 return raw_start + (offset - text_start)
         return None
@@ -176,6 +181,10 @@ def _to_jsonable(value: Any) -> Any:
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return [_to_jsonable(v) for v in value]
     return value
+
+
+def _text_start(span: tuple[int, int, int]) -> int:
+    return span[0]
 
 
 def normalise_for_id(text: str) -> str:

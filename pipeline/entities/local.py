@@ -10,8 +10,10 @@ War), and a short organisation name joins the one longer name it starts or ends
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipeline.entities.gazetteer import Gazetteer
@@ -125,7 +127,8 @@ def add_repeats(text: str, mentions: list[Mention]) -> list[Mention]:
 
     The small model often tags "Ellen DeGeneres" but not the "DeGeneres" that follows;
     a name means the same thing throughout one article. Repeated are: every name
-    found (as written) and the surname of every full person name.
+    found (as written) and the surname of every full person name. Longer names go
+    first; an occurrence that overlaps a mention already taken is not one.
     """
     names: dict[str, str] = {}
     for m in mentions:
@@ -136,29 +139,73 @@ def add_repeats(text: str, mentions: list[Mention]) -> list[Mention]:
             last = m.name.split()[-1]
             if len(last) > 2 and last[0].isupper():
                 names.setdefault(last, "PERSON")
-    taken = sorted((m.start, m.end) for m in mentions)
+    # One byte per character of the text, set where a mention is taken: an overlap test
+    # is one search of the hit's few bytes (a test against every mention taken so far
+    # made long texts quadratic: 24 s of a 500 KB text's 40 s).
+    taken = bytearray(len(text))
+    for m in mentions:
+        taken[m.start:m.end] = b"\x01" * (m.end - m.start)
     found = list(mentions)
+    hits = occurrences(text, names)
     for name, label in sorted(names.items(), key=lambda kv: -len(kv[0])):
-        for hit in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
-            if any(s < hit.end() and hit.start() < e for s, e in taken):
+        for start, end in hits.get(name, ()):
+            if taken.find(1, start, end) != -1:
                 continue
-            repeat = make_mention(text, hit.start(), hit.end(), label)
+            repeat = make_mention(text, start, end, label)
             if repeat is not None:
                 found.append(repeat)
-                taken.append((repeat.start, repeat.end))
+                taken[repeat.start:repeat.end] = b"\x01" * (repeat.end - repeat.start)
     return sorted(found, key=lambda m: m.start)
+
+
+_RUN = re.compile(r"[\w-]+")
+
+
+def occurrences(text: str, names: Iterable[str]) -> dict[str, list[tuple[int, int]]]:
+    """(start, end) of every occurrence of each name in `text` standing alone (no word
+    character or hyphen on either side), as `re.finditer` of that name finds them.
+
+    One pass over the text for all the names (a regex per name made the cost grow with
+    the number of names times the length): an occurrence of a name that begins with a
+    word character begins a maximal run of word characters and hyphens equal to the
+    name's own first run, so the runs of the text are looked up in a dict of first runs.
+    """
+    by_run: dict[str, list[str]] = {}
+    others = []
+    for name in names:
+        run = _RUN.match(name)
+        if run is None:
+            others.append(name)  # starts with punctuation: rare, searched for alone
+        else:
+            by_run.setdefault(run.group(), []).append(name)
+    hits: dict[str, list[tuple[int, int]]] = {}
+    if by_run:
+        for m in _RUN.finditer(text):
+            for name in by_run.get(m.group(), ()):
+                start, end = m.start(), m.start() + len(name)
+                if text.startswith(name, start) and not _RUN.match(text, end, end + 1):
+                    hits.setdefault(name, []).append((start, end))
+    for name in others:
+        pattern = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+        hits[name] = [(hit.start(), hit.end()) for hit in pattern.finditer(text)]
+    for name, found in hits.items():  # like finditer: an occurrence overlapping the one before is none
+        kept: list[tuple[int, int]] = []
+        for start, end in found:
+            if not kept or start >= kept[-1][1]:
+                kept.append((start, end))
+        hits[name] = kept
+    return hits
 
 
 def trim_to_known(mentions: list[Mention]) -> list[Mention]:
     """Cut a headline span down to the person it names: "Lindsay Lohan Checks Into Rehab"."""
-    names = Counter(tuple(words(m.name)) for m in mentions if m.label == "PERSON")
+    names = _PersonNames(Counter(tuple(words(m.name)) for m in mentions if m.label == "PERSON"))
     out = []
     for m in mentions:
         mine = tuple(words(m.name))
         if m.label == "PERSON" and len(mine) > 1:
-            others = {n for n in names if n != mine or names[n] > 1}
             for size in range(len(mine) - 1, 0, -1):
-                cut = _cut(m, mine, size, others)
+                cut = _cut(m, mine, size, names)
                 if cut is not None:
                     m = cut
                     break
@@ -166,20 +213,37 @@ def trim_to_known(mentions: list[Mention]) -> list[Mention]:
     return out
 
 
-def _cut(m: Mention, mine: tuple[str, ...], size: int, names: set[tuple[str, ...]]) -> Mention | None:
+class _PersonNames:
+    """The document's full person names (two words or more), counted once so that each
+    mention can ask about the *other* names (all of them but its own, when its name is
+    written only once) without building a set of them per mention (quadratic)."""
+
+    def __init__(self, counts: Counter[tuple[str, ...]]) -> None:
+        self.counts = counts
+        self.full = {n for n in counts if len(n) > 1}
+        self.words = Counter(w for n in self.full for w in set(n))  # names holding each word
+        self.surnames = Counter(n[-1] for n in self.full)  # names ending with each word
+
+    def others_have_word(self, w: str, mine: tuple[str, ...]) -> bool:
+        return self.words[w] - (w in mine and self.counts[mine] == 1) > 0
+
+    def others_end_with(self, w: str, mine: tuple[str, ...]) -> bool:
+        return self.surnames[w] - (mine[-1] == w and self.counts[mine] == 1) > 0
+
+
+def _cut(m: Mention, mine: tuple[str, ...], size: int, names: _PersonNames) -> Mention | None:
     """m cut to `size` of its words, if those are a name of the document and the rest is not.
 
     A full name may lose words on either side ("Hire Maurice Cheeks"); a surname only
     words after it ("Teixeira Reportedly Bumped"), since first names come before.
+    The names are those of the document other than m's own (`_PersonNames`).
     """
-    full = {n for n in names if len(n) > 1}
-    name_words = {w for n in full for w in n}
-    surnames = {n[-1:] for n in full}
     for i in range(len(mine) - size + 1):
         run = mine[i:i + size]
         rest = mine[:i] + mine[i + size:]
-        fits = run in full or (run in surnames and i == 0)
-        if fits and not any(w in name_words for w in rest):
+        # a run is shorter than mine, so never mine itself
+        fits = run in names.full or (size == 1 and i == 0 and names.others_end_with(run[0], mine))
+        if fits and not any(names.others_have_word(w, mine) for w in rest):
             pattern = r"[^\w]+".join(re.escape(w) for w in run)
             hit = re.search(pattern, fold_keep_offsets(m.surface), flags=re.IGNORECASE)
             if hit is None:
@@ -267,10 +331,11 @@ def _group_people(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEn
         full.setdefault(key, LocalEntity(name=m.name, label="PERSON")).mentions.append(m)
     _merge_name_suffixes(full)
     singles: dict[str, LocalEntity] = {}
+    people = _FullNames(list(full.values()))
     for m in short:
-        target = _full_name_for(m, list(full.values()))
+        target = people.find(m)
         if target is not None:
-            target.mentions.append(m)
+            people.add(target, m)
         else:
             singles.setdefault(fold(m.name), LocalEntity(name=m.name, label="PERSON")).mentions.append(m)
     entities = [*full.values(), *singles.values()]
@@ -278,7 +343,8 @@ def _group_people(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEn
         e.mentions.sort(key=lambda m: m.start)
         if e.full:
             forms = Counter(m.name for m in e.mentions if person_parts(m.name))
-            best = max(forms, key=lambda f: (not f.isupper(), forms[f], -e.forms.index(f)))
+            order = {f: i for i, f in enumerate(e.forms)}
+            best = max(forms, key=lambda f: (not f.isupper(), forms[f], -order[f]))
             e.name = gazetteer.person(best) or best
         else:
             e.name = e.mentions[0].name
@@ -287,30 +353,58 @@ def _group_people(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEn
 
 def _merge_name_suffixes(full: dict[tuple[str, str], LocalEntity]) -> None:
     """'Boone Isaacs' joins 'Cheryl Boone Isaacs': its words end the longer name."""
+    # the names each proper word suffix ends, in the dict's order (a scan of every
+    # other name per name was quadratic in the people of a long text)
+    ending: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for key, entity in full.items():
+        theirs = tuple(words(entity.name))
+        for k in range(1, len(theirs)):
+            ending.setdefault(theirs[k:], []).append(key)
     for key, entity in list(full.items()):
-        mine = words(entity.name)
-        for other_key, other in full.items():
-            theirs = words(other.name)
-            if other_key != key and len(theirs) > len(mine) and theirs[-len(mine):] == mine:
-                other.mentions.extend(entity.mentions)
-                del full[key]
-                break
+        mine = tuple(words(entity.name))
+        other_key = next((k for k in ending.get(mine, ()) if k != key and k in full), None)
+        if other_key is not None:
+            full[other_key].mentions.extend(entity.mentions)
+            del full[key]
+
+
+class _FullNames:
+    """The document's fully named people, indexed by surname skeleton and first name, for
+    `find`: which of them a one-word mention refers to."""
+
+    def __init__(self, full: list[LocalEntity]) -> None:
+        self.by_last: dict[str, list[LocalEntity]] = {}
+        self.by_first: dict[str, list[LocalEntity]] = {}
+        for e in full:
+            self.by_last.setdefault(skeleton(surname(e.name)), []).append(e)
+            self.by_first.setdefault(fold(e.name).split()[0], []).append(e)
+        self.starts = {id(e): sorted(x.start for x in e.mentions) for e in full}
+
+    def add(self, e: LocalEntity, m: Mention) -> None:
+        e.mentions.append(m)
+        bisect.insort(self.starts[id(e)], m.start)
+
+    def last_before(self, e: LocalEntity, offset: int) -> int:
+        starts = self.starts[id(e)]
+        return starts[bisect.bisect_left(starts, offset) - 1]
+
+    def find(self, m: Mention) -> LocalEntity | None:
+        """By surname, else first name; of two people sharing the surname, the one named last before."""
+        word = m.name
+        by_last = [e for e in self.by_last.get(skeleton(word), ())
+                   if similar(surname(e.name), word) >= _SAME_PERSON_SIMILARITY]
+        if len(by_last) > 1:
+            before = [e for e in by_last if e.mentions[0].start < m.start]
+            by_last = [max(before, key=lambda e: self.last_before(e, m.start))] if before else by_last[:1]
+        if by_last:
+            return by_last[0]
+        by_first = self.by_first.get(fold(word), [])
+        return by_first[0] if len(by_first) == 1 else None
 
 
 def _full_name_for(m: Mention, full: list[LocalEntity]) -> LocalEntity | None:
     """The full-named person a one-word mention refers to: by surname, else first name."""
-    word = m.name
-    by_last = [e for e in full
-               if skeleton(surname(e.name)) == skeleton(word)
-               and similar(surname(e.name), word) >= _SAME_PERSON_SIMILARITY]
-    if len(by_last) > 1:  # two people share the surname: the one named last before
-        before = [e for e in by_last if e.mentions[0].start < m.start]
-        by_last = [max(before, key=lambda e: max(x.start for x in e.mentions if x.start < m.start))] \
-            if before else by_last[:1]
-    if by_last:
-        return by_last[0]
-    by_first = [e for e in full if fold(e.name).split()[0] == fold(word)]
-    return by_first[0] if len(by_first) == 1 else None
+    return _FullNames(full).find(m)
 
 
 def _group_things(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEntity]:
@@ -319,11 +413,13 @@ def _group_things(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEn
         kind = "NORP" if m.label == "NORP" else "THING"
         groups.setdefault((kind, fold(m.name)), LocalEntity(name=m.name, label=m.label)).mentions.append(m)
     things = [e for (kind, _), e in groups.items() if kind == "THING"]
-    for e in list(things):
-        target = _longer_name_for(e, things)
+    longer = _LongerNames(things)
+    for e in things:
+        target = longer.find(e)
         if target is not None:
             target.mentions.extend(e.mentions)
-            things.remove(e)
+            longer.remove(e)
+    things = [e for e in things if not longer.removed(e)]
     norp = [e for (kind, _), e in groups.items() if kind == "NORP"]
     for e in [*things, *norp]:
         e.mentions.sort(key=lambda m: m.start)
@@ -331,23 +427,47 @@ def _group_things(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEn
         e.label = max(labels, key=lambda lab: (labels[lab], -[m.label for m in e.mentions].index(lab)))
         names = [m.name for m in e.mentions if gazetteer.thing(m.name)] or \
             [m.name for m in e.mentions if not is_acronym(m.name)] or [e.mentions[0].name]
-        e.name = max(names, key=lambda n: (not n.isupper() or is_acronym(n), len(words(n)),
-                                           -names.index(n)))
+        first: dict[str, int] = {}
+        for i, n in enumerate(names):
+            first.setdefault(n, i)
+        e.name = max(first, key=lambda n: (not n.isupper() or is_acronym(n), len(words(n)), -first[n]))
     return [*things, *norp]
 
 
-def _longer_name_for(e: LocalEntity, things: list[LocalEntity]) -> LocalEntity | None:
-    """The one other entity this short name stands for: as its acronym, or its first/last words."""
-    if is_acronym(e.name):
-        letters = e.name.replace(".", "").replace(" ", "")
-        expansions = [o for o in things if o is not e and acronym(o.name) == letters]
-        return expansions[0] if len(expansions) == 1 else None
-    if e.label not in ("ORG", "FAC"):
-        return None
-    mine = words(e.name)
-    if all(w in GENERIC for w in mine):
-        return None
-    longer = [o for o in things if o is not e and o.label in ("ORG", "FAC")
-              and len(words(o.name)) > len(mine)
-              and (words(o.name)[:len(mine)] == mine or words(o.name)[-len(mine):] == mine)]
-    return longer[0] if len(longer) == 1 else None
+class _LongerNames:
+    """The places and organisations of a document, indexed by acronym and by their first
+    and last words, for `find`: the one other entity a short name stands for. (A scan
+    of every other entity per entity was quadratic in the names of a long text.)"""
+
+    def __init__(self, things: list[LocalEntity]) -> None:
+        self.by_acronym: dict[str, list[LocalEntity]] = {}
+        self.by_edge: dict[tuple[str, ...], list[LocalEntity]] = {}  # first or last k words
+        self._removed: set[int] = set()
+        for o in things:
+            self.by_acronym.setdefault(acronym(o.name), []).append(o)
+            if o.label in ("ORG", "FAC"):
+                theirs = tuple(words(o.name))
+                for k in range(1, len(theirs)):
+                    for edge in {theirs[:k], theirs[-k:]}:
+                        self.by_edge.setdefault(edge, []).append(o)
+
+    def remove(self, e: LocalEntity) -> None:
+        self._removed.add(id(e))
+
+    def removed(self, e: LocalEntity) -> bool:
+        return id(e) in self._removed
+
+    def find(self, e: LocalEntity) -> LocalEntity | None:
+        """As its acronym, or its first/last words (a generic word alone joins nothing)."""
+        if is_acronym(e.name):
+            letters = e.name.replace(".", "").replace(" ", "")
+            candidates = self.by_acronym.get(letters, [])
+        elif e.label not in ("ORG", "FAC"):
+            return None
+        else:
+            mine = tuple(words(e.name))
+            if all(w in GENERIC for w in mine):
+                return None
+            candidates = self.by_edge.get(mine, [])
+        found = [o for o in candidates if o is not e and id(o) not in self._removed]
+        return found[0] if len(found) == 1 else None
