@@ -17,9 +17,12 @@ Unresolved pronouns get no canonical speaker rather than a guess.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from pipeline.claims.attribution import Attribution, Mention
 from pipeline.claims.cues import DOCUMENT_NOUNS, PERSON_ROLES
@@ -127,18 +130,39 @@ class _Resolver:
         self.text = text
         self.done: list[Resolved] = []
         self.people = {e.canonical for e in entities if e.label == "PERSON"}
+        # Indices, so that resolving one attribution does not read every entity, mention
+        # or earlier attribution of the document (quadratic in a long text).
+        self.by_variant: dict[str, int] = {}  # variant -> the first entity that has it
+        for n, e in enumerate(self.entities):
+            for v in (e.canonical, e.surface, *e.variants):
+                v = _POSSESSIVE.sub("", v)
+                if v:
+                    self.by_variant.setdefault(v, n)
+        self.by_name_word: dict[tuple[int, str], set[str]] = {}  # (position, word) -> people
+        for e in self.entities:
+            words = e.canonical.split()
+            if e.label == "PERSON" and len(words) > 1:
+                for position in (-1, 0):
+                    self.by_name_word.setdefault((position, words[position]), set()).add(e.canonical)
+        self.first_at: dict[int, int] = {}  # speaker offset -> the first attribution there
+        self.in_sentence: dict[int, list[int]] = {}  # sentence -> its attributions
+        for n, a in enumerate(attributions):
+            self.first_at.setdefault(a.speaker_start, n)
+            self.in_sentence.setdefault(a.sentence, []).append(n)
+        self.mentions_in: dict[int, list[Mention]] = {}  # sentence -> its mentions
+        for m in mentions:
+            self.mentions_in.setdefault(m.sentence, []).append(m)
+        self.role_found: dict[frozenset[str], str | None] = {}
+        # Mentions in text order (as find_attributions gives them) are searched by bisection.
+        self.in_order = all(a.start <= b.start and a.sentence <= b.sentence for a, b in pairwise(mentions))
+        self.mention_starts = [m.start for m in mentions]
+        self.mention_sentences = [m.sentence for m in mentions]
 
     def resolve(self, n: int) -> Resolved:
         a = self.attributions[n]
         if a.speaker_type == "inherited":
-            prev = next(
-                (
-                    r
-                    for b, r in zip(self.attributions, self.done, strict=False)
-                    if b.speaker_start == a.speaker_start
-                ),
-                None,
-            )
+            first = self.first_at[a.speaker_start]
+            prev = self.done[first] if first < len(self.done) else None
             result = Resolved(a.speaker, prev.canonical if prev else self.name(a.speaker))
         elif a.speaker_type == "relative" and a.antecedent:
             antecedent = self.text[a.antecedent[0] : a.antecedent[1]]
@@ -173,25 +197,20 @@ class _Resolver:
         """The entity whose variant ends the phrase (its head), ignoring "of …" after it."""
         core = re.split(r",|\s\(|\sof\s", speaker)[0].strip()
         core = _POSSESSIVE.sub("", core)
-        for e in self.entities:
-            for v in sorted({e.canonical, e.surface, *e.variants}, key=len, reverse=True):
-                v = _POSSESSIVE.sub("", v)
-                if v and (core == v or core.endswith(" " + v)):
-                    return e.canonical if e.label in ("PERSON", "ORG", "NORP") else ""
+        # the first entity with a variant that is the phrase or ends it after a space
+        ends = [core[i + 1 :] for i, c in enumerate(core) if c == " "]
+        found = [n for v in (core, *ends) if (n := self.by_variant.get(v)) is not None]
+        if found:
+            e = self.entities[min(found)]
+            return e.canonical if e.label in ("PERSON", "ORG", "NORP") else ""
         last = core.split()[-1] if core.split() else ""
         if last[:1].isupper():
             # a surname alone ("Sibiga" once the entity stage knows it), or a first name
             # alone ("Sir Keir"), when exactly one person in the document has it
             for position in (-1, 0):
-                matches = {
-                    e.canonical
-                    for e in self.entities
-                    if e.label == "PERSON"
-                    and len(e.canonical.split()) > 1
-                    and e.canonical.split()[position] == last
-                }
+                matches = self.by_name_word.get((position, last), set())
                 if len(matches) == 1 and (position == -1 or len(core.split()) <= 2):
-                    return matches.pop()
+                    return next(iter(matches))
         return ""
 
     def name(self, speaker: str) -> str:
@@ -201,20 +220,41 @@ class _Resolver:
         """A person written with this role in the document; else, for a bare definite role
         ("the prime minister", not "the next US president"), the person just spoken of."""
         wanted = {w for w in words if w not in _ROLE_SKIP and not w.endswith(("'s", "’s"))}
-        for m in reversed(self.mentions):
-            if m.label != "PERSON" or not m.role:
-                continue
-            have = {w.lower().strip("’'s") for w in re.findall(r"[\w’']+", m.role)} | {
-                w.lower() for w in re.findall(r"[\w]+", m.role)
-            }
-            if wanted and wanted <= have:
-                return self.entity(m.text) or _tidy(m.text)
+        written = self.written_with(frozenset(wanted))
+        if written is not None:
+            return written
         if not anaphoric or len(wanted) > 2 or not all(w in PERSON_ROLES or w in _ROLE_WORDS for w in wanted):
             return ""
         return self.salient(a, within=2, quoted_speakers_only=False, same_sentence=False)
 
+    def written_with(self, wanted: frozenset[str]) -> str | None:
+        """The last person of the document written with all the `wanted` role words
+        ("NATO Secretary General Mark Rutte" for {"secretary", "general"}), or None.
+        The same for every attribution: found once per set of words."""
+        if wanted not in self.role_found:
+            self.role_found[wanted] = None
+            for m in reversed(self.mentions):
+                if m.label != "PERSON" or not m.role:
+                    continue
+                have = {w.lower().strip("’'s") for w in re.findall(r"[\w’']+", m.role)} | {
+                    w.lower() for w in re.findall(r"[\w]+", m.role)
+                }
+                if wanted and wanted <= have:
+                    self.role_found[wanted] = self.entity(m.text) or _tidy(m.text)
+                    break
+        return self.role_found[wanted]
+
+    def before(self, a: Attribution, sentences: int) -> Sequence[Mention]:
+        """The mentions that may start before `a`'s speaker, in its sentence or the
+        `sentences` before it (all mentions when they are not in text order)."""
+        if not self.in_order:
+            return self.mentions
+        lo = bisect.bisect_left(self.mention_sentences, a.sentence - sentences)
+        hi = bisect.bisect_left(self.mention_starts, a.speaker_start)
+        return self.mentions[lo:hi]
+
     def issuer(self, noun: str, a: Attribution) -> str:
-        for m in reversed(self.mentions):
+        for m in reversed(self.before(a, 4)):
             if m.start >= a.speaker_start or m.sentence < a.sentence - 4 or not m.subject:
                 continue
             sentence_text = self._sentence_text(m)
@@ -223,9 +263,21 @@ class _Resolver:
         return ""
 
     def _sentence_text(self, m: Mention) -> str:
-        start = max(self.text.rfind(". ", 0, m.start), self.text.rfind("\n", 0, m.start)) + 1
-        end = self.text.find(". ", m.end)
+        dots, breaks = self.breaks
+        # the last ". " that ends before the mention, or the last line break before it
+        i = bisect.bisect_right(dots, m.start - 2) - 1
+        j = bisect.bisect_right(breaks, m.start - 1) - 1
+        start = max(dots[i] if i >= 0 else -1, breaks[j] if j >= 0 else -1) + 1
+        k = bisect.bisect_left(dots, m.end)
+        end = dots[k] if k < len(dots) else -1
         return self.text[start : end if end > 0 else len(self.text)]
+
+    @functools.cached_property
+    def breaks(self) -> tuple[list[int], list[int]]:
+        """Offsets of every ". " and every line break of the text (one pass, for bisection)."""
+        return [m.start() for m in re.finditer(r"\. ", self.text)], [
+            m.start() for m in re.finditer(r"\n", self.text)
+        ]
 
     # -- pronouns ---------------------------------------------------------------------
     def pronoun(self, a: Attribution) -> str:
@@ -241,9 +293,11 @@ class _Resolver:
         first = a.sentence if same_sentence else a.sentence - 1
         for sentence in range(first, a.sentence - within - 1, -1):
             speakers = [
-                r.canonical
-                for b, r in zip(self.attributions, self.done, strict=False)
-                if b.sentence == sentence and b.speaker_start < a.speaker_start and r.canonical in self.people
+                self.done[n].canonical
+                for n in self.in_sentence.get(sentence, ())
+                if n < len(self.done)
+                and self.attributions[n].speaker_start < a.speaker_start
+                and self.done[n].canonical in self.people
             ]
             if speakers:
                 return speakers[-1]
@@ -251,8 +305,8 @@ class _Resolver:
                 continue
             people = [
                 m
-                for m in self.mentions
-                if m.sentence == sentence and m.label == "PERSON" and m.end <= a.speaker_start
+                for m in self.mentions_in.get(sentence, ())
+                if m.label == "PERSON" and m.end <= a.speaker_start
             ]
             subjects = [m for m in people if m.subject]
             for group in (subjects, people if sentence != a.sentence else []):

@@ -8,8 +8,10 @@ pipeline/redis/claim_groups.py) and stamps the claims with their groups.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import replace
+from itertools import accumulate
 from typing import Any
 
 from pipeline.claims.attribution import find_attributions
@@ -64,13 +66,13 @@ def _claim(doc: Document, text: str, start: int, end: int, **kw: Any) -> Claim:
 
 def _statements(doc: Document, taken: list[tuple[int, int]]) -> list[Claim]:
     """Sentences outside any quote or attribution that state figures on the outlet's authority."""
-    quoted = [(q.start, q.end) for q in find_quotes(doc.text)]
+    covered = _Spans(taken + [(q.start, q.end) for q in find_quotes(doc.text)])
     out = []
     for p_start, p_end in paragraphs(doc.text):
         for m in _SENTENCE.finditer(doc.text, p_start, p_end):
             start = m.start() + len(m.group()) - len(m.group().lstrip())
             end = m.end()
-            if any(s < end and start < e for s, e in taken + quoted):
+            if covered.overlap(start, end):
                 continue
             text = doc.text[start:end]
             figures = parse_figures(text)
@@ -87,3 +89,19 @@ def _statements(doc: Document, taken: list[tuple[int, int]]) -> list[Claim]:
                     )
                 )
     return out
+
+
+class _Spans:
+    """(start, end) spans, asked whether any overlaps a range: sorted by start, with the
+    largest end so far, so a question is one bisection (a scan of every claim and quote
+    per sentence was quadratic in a long text)."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self.starts = [s for s, _ in spans]
+        self.max_end = list(accumulate((e for _, e in spans), max))
+
+    def overlap(self, start: int, end: int) -> bool:
+        """Whether some span has s < end and start < e."""
+        i = bisect.bisect_left(self.starts, end)
+        return i > 0 and self.max_end[i - 1] > start
