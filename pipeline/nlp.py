@@ -3,31 +3,95 @@
 The entity stage and the claim stage both need the parse of every paragraph; running
 the model twice doubled the cost of a document (spaCy is ~90% of the CPU time). They
 both call `parse`, which remembers the last few hundred paragraphs it parsed with each
-model, so the second stage gets the first stage's Docs. The Docs are shared: callers
-read them and never change them.
+model, and always every paragraph of its last call, so the second stage gets the first
+stage's Docs however long the document. The Docs are shared: callers read them and
+never change them.
+
+A paragraph longer than MAX_PARAGRAPH_CHARS is parsed in pieces (`pieces`): the
+parser's memory grows with the length of one text (a 64 KB paragraph took ~150 MB),
+spaCy refuses texts over `nlp.max_length` (1,000,000 characters), and the stages'
+work per paragraph grows with the paragraph's quotes times its tokens.
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
+
 CACHE_PARAGRAPHS = 512  # comfortably more than one long article; a few MB of Docs
+# News paragraphs stay far below this (the longest line of the PolNeAR dev articles is
+# 938 characters); a longer one is a transcript or a text without paragraph breaks.
+MAX_PARAGRAPH_CHARS = 4000
+# Characters per batch of the model: 64 news paragraphs come to about as many.
+BATCH_CHARS = 24_000
 _caches: dict[int, OrderedDict[str, Any]] = {}
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
+_NO_TENSOR = np.zeros((0,), dtype="float32")
 
 
 def parse(nlp: Any, texts: Iterable[str], *, batch_size: int = 64) -> list[Any]:
     """`nlp.pipe(texts)`, reusing the Doc of any text parsed recently with the same model."""
     texts = list(texts)
     cache = _caches.setdefault(id(nlp), OrderedDict())
-    missing = [t for t in dict.fromkeys(texts) if t not in cache]
-    for text, sdoc in zip(missing, nlp.pipe(missing, batch_size=batch_size), strict=True):
-        cache[text] = sdoc
+    unique = dict.fromkeys(texts)
+    missing = [t for t in unique if t not in cache]
+    for batch in _batches(missing, batch_size):
+        for text, sdoc in zip(batch, nlp.pipe(batch, batch_size=len(batch)), strict=True):
+            # No stage reads the token vectors, ~40% of a Doc's memory: a 2 MB text's
+            # Docs stay in the cache between the entity and the claim stage.
+            sdoc.tensor = _NO_TENSOR
+            cache[text] = sdoc
     docs = []
     for text in texts:
         cache.move_to_end(text)
         docs.append(cache[text])
-    while len(cache) > CACHE_PARAGRAPHS:
+    # This call's texts are the newest: all of them stay, however many, for the next stage.
+    while len(cache) > max(CACHE_PARAGRAPHS, len(unique)):
         cache.popitem(last=False)
     return docs
+
+
+def _batches(texts: list[str], size: int) -> Iterator[list[str]]:
+    """`texts` in batches of at most `size` texts and BATCH_CHARS characters (one text
+    alone may be longer): the model's working memory grows with a batch's characters
+    (64 pieces of 4,000 took ~420 MB at once). The answers do not depend on the batches."""
+    batch: list[str] = []
+    chars = 0
+    for text in texts:
+        if batch and (len(batch) == size or chars + len(text) > BATCH_CHARS):
+            yield batch
+            batch, chars = [], 0
+        batch.append(text)
+        chars += len(text)
+    if batch:
+        yield batch
+
+
+def pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """text[start:end] as (start, end) pieces of at most MAX_PARAGRAPH_CHARS, cut after the
+    last sentence end of each piece's second half (else at its last space, else anywhere);
+    the white space at a cut belongs to no piece. Most paragraphs are one piece."""
+    out = []
+    while end - start > MAX_PARAGRAPH_CHARS:
+        limit = start + MAX_PARAGRAPH_CHARS
+        half = start + MAX_PARAGRAPH_CHARS // 2
+        cut = max((m.end() for m in _SENTENCE_END.finditer(text, half, limit)), default=-1)
+        if cut == -1:
+            space = text.rfind(" ", half, limit)
+            cut = space if space != -1 else limit
+        out.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        out.append((start, end))
+    return out
+
+
+def clear_cache() -> None:
+    """Forget every parse (a measurement that must parse afresh)."""
+    _caches.clear()

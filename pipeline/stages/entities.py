@@ -1,6 +1,7 @@
 """Named entities with one canonical name across documents (pure; model and registry passed in).
 
-spaCy runs paragraph by paragraph (never across a paragraph break); the mentions are
+spaCy runs paragraph by paragraph (never across a paragraph break; a very long paragraph
+in pieces, see pipeline/nlp.py); the mentions are
 trimmed, relabelled with the gazetteer and grouped within the document
 (pipeline/entities/local.py); a registry, when given, maps each group to the
 entity other documents already named (pipeline/entities/matching.py).
@@ -21,7 +22,7 @@ from pipeline.entities.local import (
     make_mention,
     resolve_document,
 )
-from pipeline.nlp import parse
+from pipeline.nlp import parse, pieces
 
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?![ \t]*(?:\n|$))[^\n]+)*")  # lines between blank lines
 
@@ -49,8 +50,9 @@ def extract_entities(doc: Document, *, nlp: Any, registry: Registry | None = Non
 
 
 def find_mentions(text: str, *, nlp: Any) -> list[Mention]:
-    """Entity mentions in `text`, found one paragraph at a time."""
-    paragraphs = [(m.start(), m.group()) for m in _PARAGRAPH.finditer(text)]
+    """Entity mentions in `text`, found one paragraph (or piece of a long one) at a time."""
+    paragraphs = [(s, text[s:e]) for m in _PARAGRAPH.finditer(text)
+                  for s, e in pieces(text, m.start(), m.end())]
     # A single line break inside a paragraph is a wrap: spaCy sees a space (same offsets).
     docs = parse(nlp, (p.replace("\n", " ") for _, p in paragraphs))
     mentions = []
