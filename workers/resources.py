@@ -37,10 +37,14 @@ def get_nlp() -> Any:
 
 @functools.cache
 def get_stages() -> tuple[Stage, ...]:
+    from celery.exceptions import SoftTimeLimitExceeded
+
     from pipeline.run import build_stages
 
+    # The task's time limit stops a document in any stage (a soft stage would swallow it)
     return build_stages(nlp=get_nlp(), lsh=get_near_duplicates(), stories=get_story_store(),
-                        entities=get_entity_registry(), line_stats=get_line_stats())
+                        entities=get_entity_registry(), line_stats=get_line_stats(),
+                        interrupts=(SoftTimeLimitExceeded,))
 
 
 @functools.cache

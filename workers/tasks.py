@@ -24,7 +24,7 @@ from config.settings import get_settings
 from pipeline.document import Document
 from pipeline.errors import BadInput, PipelineError, SkipDocument, TransientError
 from pipeline.redis.ledger import FINAL_STATES
-from pipeline.run import record_step
+from pipeline.run import record_step, time_limit_reason
 from pipeline.sources.files import URL_LIST_SUFFIX, fingerprint, read_dropped_file, read_url_list
 from pipeline.sources.web import fetch_url as fetch_document
 from pipeline.write import WriteBreaker, WriteResult, enrich, write_batch, write_unless_paused
@@ -87,13 +87,25 @@ class NewsflowTask(Task):  # type: ignore[misc]
         for source in _sources_of(tuple(args)):
             get_ledger().note_retry(source, reason=f"{type(exc).__name__}: {exc}")
 
+    def failure_reason(self, exc: BaseException, source: str) -> str:
+        """What the user reads: for the time limit, the stage it stopped, the limit and the
+        setting to change (the stages note where they stopped: pipeline.run)."""
+        if not isinstance(exc, SoftTimeLimitExceeded):
+            return f"{type(exc).__name__}: {exc}"
+        configured = self.app.conf.task_soft_time_limit  # the setting; some tasks have their own
+        limit = (self.request.timelimit or (None, None))[1] or self.soft_time_limit or configured
+        setting = "NEWSFLOW_TASK_SOFT_TIME_LIMIT_S" if limit == configured else ""
+        return time_limit_reason(exc, limit, setting=setting, source=source)
+
     def record_failure(self, sources: list[str], exc: BaseException) -> None:
         attempts = self.request.retries + 1
         metrics.FAILURES.labels(self.name, type(exc).__name__).inc(len(sources))
-        reason = f"{type(exc).__name__}: {exc}"
-        get_ledger().mark_many("failed", {s: {"reason": reason, "stage": self.name, "attempts": attempts}
+        reasons = {s: self.failure_reason(exc, s) for s in sources}
+        get_ledger().mark_many("failed", {s: {"reason": reasons[s], "stage": self.name, "attempts": attempts}
                                           for s in sources})
-        log.warning("failed", sources=len(sources), error=type(exc).__name__, reason=str(exc),
+        timed_out = sources and isinstance(exc, SoftTimeLimitExceeded)
+        log.warning("failed", sources=len(sources), error=type(exc).__name__,
+                    reason=reasons[sources[0]] if timed_out else str(exc),
                     attempts=attempts, exc_info=None if isinstance(exc, PipelineError) else exc)
 
 
