@@ -33,10 +33,13 @@ from workers.cli_common import (
     note_if_no_worker,
     print_json,
 )
+from workers.cli_problems import Commands
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True,
+              help="Show an error's traceback (otherwise one line says what is wrong and what to do).")
+def main(debug: bool) -> None:
     """Newsflow: news ingestion into a searchable, enriched index."""
     from config.logging import configure_logging
 
@@ -302,6 +305,7 @@ def worker(ctx: click.Context, concurrency: int | None, queues: str, hostname: s
     if settings.metrics_port:
         from config.metrics import prepare_multiprocess_dir
 
+        _check_port_free(settings.metrics_port, "NEWSFLOW_METRICS_PORT")
         prepare_multiprocess_dir(settings, hostname or f"worker-{settings.metrics_port}")
     argv = ["worker", "--loglevel", settings.log_level, "--queues", queues,
             "--concurrency", str(concurrency or settings.concurrency), "--without-gossip",
@@ -314,6 +318,18 @@ def worker(ctx: click.Context, concurrency: int | None, queues: str, hostname: s
         from workers.app import app
 
         app.worker_main(argv)
+
+
+def _check_port_free(port: int, setting: str) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("", port))
+        except OSError as exc:
+            raise click.ClickException(f"port {port} ({setting}) is in use ({exc.strerror}): stop what "
+                                       f"uses it or set {setting} to another port") from exc
 
 
 # ------------------------------------------------------------------------ submit

