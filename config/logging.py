@@ -4,6 +4,12 @@ Our own log calls (structlog) and every library's stdlib logging (Celery, kombu,
 Elasticsearch) go through one handler on the root logger, so with
 NEWSFLOW_LOG_FORMAT=json every line a worker writes is one JSON object, and each line
 written inside a task carries its task id, source and document id.
+
+The Elasticsearch client's transport log (a line per request, node failures, retries
+with their tracebacks) is debug detail: at info it filled every command's output, and
+what a failure means reaches the user anyway, as the command's one-line error or the
+task's retry and failure records. It is logged at debug, so NEWSFLOW_LOG_LEVEL=DEBUG
+shows it; its errors stay errors.
 """
 
 from __future__ import annotations
@@ -37,6 +43,17 @@ class MaskCredentials:
         return mask_text(line if isinstance(line, str) else str(line), self.secrets)
 
 
+class TransportAtDebug(logging.Filter):
+    """Records of the Elasticsearch client's transport (`elastic_transport.*`) below
+    ERROR become DEBUG records, dropped unless the root logger is at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("elastic_transport") or record.levelno >= logging.ERROR:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
 def configure_logging(settings: Settings) -> None:
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
@@ -51,6 +68,9 @@ def configure_logging(settings: Settings) -> None:
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
+    # On the handler, not the logger: a logger's filters do not apply to its children
+    # (elastic_transport.transport, elastic_transport.node_pool).
+    handler.addFilter(TransportAtDebug())
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
