@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import signal
 import sys
 import time
@@ -20,6 +21,7 @@ import click
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from config.settings import Settings
 from workers.cli_common import (
@@ -369,12 +371,23 @@ def search(query: tuple[str, ...], as_json: bool, limit: int, in_claims: bool) -
     for n, hit in enumerate(hits, 1):
         title = escape(hit["title"] or "(untitled)")
         console.print(f"[bold]{n}. {title}[/]  [dim]{escape(hit['outlet'])} {hit['id'][:12]}[/]")
-        console.print("   " + _highlight(hit["snippet"]))
+        console.print(Text("   ") + _highlight(hit["snippet"]))
 
 
-def _highlight(snippet: str) -> str:
-    """Index snippets mark matches with \x02 … \x03; show them bold on a terminal."""
-    return escape(snippet).replace("\x02", "[bold yellow]").replace("\x03", "[/]")
+def _highlight(snippet: str) -> Text:
+    """Index snippets mark matches with \x02 … \x03; show them bold on a terminal.
+
+    Built as rich Text, not markup: nothing a snippet holds is read as a tag, and a mark
+    left open or closed twice (a fragment cut inside one) cannot fail the command.
+    """
+    text = Text()
+    marked = False
+    for part in re.split("([\x02\x03])", snippet):
+        if part in ("\x02", "\x03"):
+            marked = part == "\x02"
+        elif part:
+            text.append(part, style="bold yellow" if marked else "")
+    return text
 
 
 # -------------------------------------------------------------------------- show
@@ -401,26 +414,26 @@ def show(doc_id: str, as_json: bool) -> None:
         if as_json:
             print_json(record.to_dict())
         else:
-            console.print(f"{record.source}: {record.state} {record.reason}".rstrip())
+            console.print(f"{record.source}: {record.state} {record.reason}".rstrip(), markup=False)
         return
     if as_json:
         print_json(body)
         return
-    console.print(f"[bold]{body.get('title') or '(untitled)'}[/]")
+    console.print(f"[bold]{escape(body.get('title') or '(untitled)')}[/]")
     for key in ("id", "outlet", "story_id", "language", "published"):
         if body.get(key):
-            console.print(f"{key}: {body[key]}")
-    console.print("sources: " + ", ".join(body.get("sources", [])))
+            console.print(f"{key}: {body[key]}", markup=False)
+    console.print("sources: " + ", ".join(body.get("sources", [])), markup=False)
     console.print()
     console.print(body.get("text", ""), markup=False)
     console.print()
     table = Table("entity", "type", "count", "variants", title="entities")
     for e in body.get("entities", []):
-        table.add_row(e["canonical"], e["label"], str(e["count"]), ", ".join(e["variants"]))
+        table.add_row(escape(e["canonical"]), e["label"], str(e["count"]), escape(", ".join(e["variants"])))
     console.print(table)
     for c in body.get("claims", []):
-        console.print(f"- [bold]{c['speaker_canonical'] or c['speaker'] or '(outlet)'}[/] "
-                      f"({c['kind']}, {c['cue']}): {c['text']}", markup=True)
+        console.print(f"- [bold]{escape(c['speaker_canonical'] or c['speaker'] or '(outlet)')}[/] "
+                      f"({c['kind']}, {escape(c['cue'])}): {escape(c['text'])}")
     console.print("history: " + ", ".join(f"{s['stage']} {s['ms']}ms" for s in body.get("history", [])))
 
 

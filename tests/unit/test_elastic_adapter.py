@@ -28,6 +28,7 @@ from pipeline.elastic.client import error_reason, make_client, translated_errors
 from pipeline.elastic.documents import ElasticIndex
 from pipeline.elastic.records import from_es_source, to_es_body
 from pipeline.elastic.search import search_hits, search_request
+from pipeline.elastic.search import snippet as search_snippet
 from pipeline.errors import TransientError
 from pipeline.index import to_search_body
 from tests.factories import make_document
@@ -83,7 +84,9 @@ def test_search_request_wants_every_word_marks_matches_and_hides_copies() -> Non
     match = request["query"]["bool"]["must"][0]["multi_match"]
     assert (match["query"], match["operator"]) == ("Rutte peace", "and")
     assert request["query"]["bool"]["must_not"] == [{"wildcard": {"duplicate_of": "?*"}}]
-    assert (request["highlight"]["pre_tags"], request["highlight"]["post_tags"]) == (["\x02"], ["\x03"])
+    highlight = request["highlight"]
+    assert (highlight["pre_tags"], highlight["post_tags"]) == (["<em>"], ["</em>"])
+    assert highlight["encoder"] == "html"
     assert request["size"] == 7
     assert search_request("  ?! ", limit=7) is None
     with_copies = search_request("Rutte", limit=7, duplicates=True)
@@ -96,12 +99,30 @@ def test_search_hits_have_the_embedded_index_shape() -> None:
         "_id": "c704", "_score": 3.14159265,
         "_source": {"id": "c704", "title": "NATO chief", "outlet": "Sky News",
                     "sources": ["/in/a.txt"], "story_id": "s-1"},
-        "highlight": {"text": ["Mr \x02Rutte\x03 said\n  the alliance"]},
+        "highlight": {"text": ["Mr <em>Rutte</em> said\n  the alliance"]},
     }]}}
     assert search_hits(response) == [{
         "id": "c704", "title": "NATO chief", "outlet": "Sky News", "score": 3.14159,
         "snippet": "Mr \x02Rutte\x03 said the alliance", "sources": ["/in/a.txt"], "story_id": "s-1",
     }]
+
+
+@pytest.mark.parametrize(("fragment", "snippet"), [
+    ("<em>Rutte</em> cautiously reiterated", "\x02Rutte\x03 cautiously reiterated"),
+    ("Mr <em>Rutte</em>\n\n said", "Mr \x02Rutte\x03 said"),
+    # the text is HTML-escaped by the highlighter: only our marks are tags
+    ("&lt;b&gt;Rutte&lt;&#x2F;b&gt; &amp; <em>NATO</em> &quot;allies&quot;",
+     '<b>Rutte</b> & \x02NATO\x03 "allies"'),
+    # a fragment cut inside a mark still gives balanced marks
+    ("Rutte</em> cautiously", "Rutte cautiously"),
+    ("said <em>Rutte", "said \x02Rutte\x03"),
+    ("<em>Rutte <em>Mark</em>", "\x02Rutte Mark\x03"),
+    ("a \x02stray\x03 mark", "a stray mark"),
+])
+def test_a_highlighted_fragment_becomes_the_embedded_snippet_with_balanced_marks(
+    fragment: str, snippet: str
+) -> None:
+    assert search_snippet(fragment) == snippet
 
 
 @pytest.mark.parametrize(("error", "reason"), [
