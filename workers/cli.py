@@ -35,10 +35,15 @@ from workers.cli_common import (
     note_if_no_worker,
     print_json,
 )
+from workers.cli_errors import IndexErrors, check_index
 from workers.cli_problems import Commands
 
 
-@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(Commands, IndexErrors):
+    """Elasticsearch faults in IndexErrors' words, every other failure in Commands'."""
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True,
               help="Show an error's traceback (otherwise one line says what is wrong and what to do).")
 def main(debug: bool) -> None:
@@ -65,6 +70,7 @@ def run(inputs: tuple[str, ...], watch: bool, n_workers: int, timeout: float) ->
     the same command again finishes what was left.
     """
     settings = load_settings()
+    check_index(settings)  # an unreachable or unset-up Elasticsearch: one line, before any work
     folders = [Path(i) for i in inputs if not is_url(i) and Path(i).is_dir()] if watch else None
     with local_broker(settings) as broker:
         process_here(settings, broker, lambda: _submit_all(inputs, resume=True), n_workers=n_workers,

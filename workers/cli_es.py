@@ -32,12 +32,33 @@ def _es_settings() -> Settings:
     return settings
 
 
+def _reindex_settings() -> Settings:
+    """`_es_settings` for `reindex`, which the embedded index never needs."""
+    settings = _es_settings_or_none()
+    if settings is None or settings.index_backend != "elasticsearch":
+        raise click.ClickException(
+            "`newsflow reindex` rebuilds Elasticsearch indices from their templates; the embedded "
+            "index (NEWSFLOW_INDEX_BACKEND=sqlite) has no templates: its tables are brought up to "
+            "date when opened. For Elasticsearch, set NEWSFLOW_ES_URLS."
+        )
+    return settings
+
+
+def _es_settings_or_none() -> Settings | None:
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return settings if settings.es_urls else None
+
+
 def _client(settings: Settings, wait: float) -> Any:
     """A client, after waiting up to `wait` seconds for the cluster to answer."""
     from elasticsearch import ApiError
 
     from pipeline.elastic.client import make_client, translated_errors
     from pipeline.errors import TransientError
+    from workers.cli_errors import index_problem
 
     es = make_client(settings)
     deadline = time.monotonic() + wait
@@ -49,10 +70,12 @@ def _client(settings: Settings, wait: float) -> Any:
         except TransientError as exc:  # unreachable, starting (503): wait and try again
             if time.monotonic() > deadline:
                 raise click.ClickException(
-                    f"Elasticsearch at {', '.join(map(mask_url, settings.es_urls))} does not answer: {exc}"
+                    index_problem(exc, settings)
+                    or f"Elasticsearch at {', '.join(map(mask_url, settings.es_urls))} does not answer: {exc}"
                 ) from exc
         except ApiError as exc:  # 401, 403: waiting will not help
-            raise click.ClickException(f"Elasticsearch refused us: {exc}") from exc
+            problem = index_problem(exc, settings) or f"Elasticsearch refused us: {exc}"
+            raise click.ClickException(problem) from exc
         time.sleep(2)
 
 
@@ -119,7 +142,7 @@ def reindex(kinds: tuple[str, ...], delete_old: bool) -> None:
     from pipeline.elastic.admin import reindex as rebuild
     from pipeline.elastic.records import KINDS
 
-    settings = _es_settings()
+    settings = _reindex_settings()
     es = _client(settings, 0)
     for kind in kinds or KINDS:
         result = rebuild(es, settings.es_prefix, kind, delete_old=delete_old)

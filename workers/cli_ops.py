@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from config.celery import QUEUES
@@ -136,7 +137,8 @@ def sources(state: str | None, as_json: bool) -> None:
         return
     table = Table("state", "source", "document / reason")
     for r in records:
-        table.add_row(r.state, r.source, r.reason if r.state == "failed" else (r.document[:12] or r.reason))
+        detail = r.reason if r.state == "failed" else (r.document[:12] or r.reason)
+        table.add_row(r.state, escape(r.source), escape(detail))  # text, not markup: reasons name [fields]
     console.print(table)
 
 

@@ -46,25 +46,45 @@ def make_client(settings: Any) -> Elasticsearch:
     return Elasticsearch(**kw)
 
 
+def cluster_urls(es: Elasticsearch) -> str:
+    """The client's node URLs, comma-separated (never credentials: they are not in them)."""
+    return ", ".join(sorted(node.base_url for node in es.transport.node_pool.all()))
+
+
 @contextlib.contextmanager
-def translated_errors(what: str) -> Iterator[None]:
-    """Turn the client's faults into ours: unreachable, timeout, 429, 5xx -> TransientError."""
+def translated_errors(what: str, *, es: Elasticsearch | None = None) -> Iterator[None]:
+    """Turn the client's faults into ours: unreachable, timeout, 429, 5xx -> TransientError.
+
+    With `es`, the message names the cluster's URLs: a failure recorded for an input
+    (and `newsflow run`'s summary) then says which Elasticsearch could not be reached.
+    """
+    where = f" at {cluster_urls(es)}" if es is not None else ""
     try:
         yield
     except (EsConnectionError, EsConnectionTimeout) as exc:
-        raise TransientError(f"elasticsearch unavailable during {what}: {type(exc).__name__}") from exc
+        raise TransientError(
+            f"elasticsearch unavailable{where} during {what}: {type(exc).__name__}"
+        ) from exc
     except ApiError as exc:
         if exc.status_code == 429 or exc.status_code >= 500:
-            raise TransientError(f"elasticsearch answered {exc.status_code} during {what}") from exc
+            raise TransientError(f"elasticsearch{where} answered {exc.status_code} during {what}") from exc
         raise
 
 
 def error_reason(error: Any) -> str:
-    """Elasticsearch's reason for a refused item, as one line: "type: reason (caused by ...)"."""
+    """Elasticsearch's reason for a refused item, as one line: "type: reason (caused by ...)".
+
+    Only the first line of each reason: a parse error goes on with "at [Source: ...]", a
+    preview of the document's own text (thousands of characters in a failure record).
+    """
     if not isinstance(error, Mapping):
         return str(error)
-    text = f"{error.get('type', 'error')}: {error.get('reason', '')}".strip()
+    text = f"{error.get('type', 'error')}: {_first_line(error.get('reason'))}".strip()
     cause = error.get("caused_by")
     if isinstance(cause, Mapping):
-        text += f" (caused by {cause.get('type', '')}: {cause.get('reason', '')})"
+        text += f" (caused by {cause.get('type', '')}: {_first_line(cause.get('reason'))})"
     return text
+
+
+def _first_line(reason: Any) -> str:
+    return str(reason or "").strip().split("\n", 1)[0].strip()

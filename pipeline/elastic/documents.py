@@ -30,7 +30,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from pipeline.document import Document
-from pipeline.elastic.client import error_reason, translated_errors
+from pipeline.elastic.client import cluster_urls, error_reason, translated_errors
 from pipeline.elastic.records import (
     DEFAULT_PREFIX,
     alias_name,
@@ -152,7 +152,7 @@ class ElasticIndex:
         """
         rejected: list[tuple[str, str]] = []
         transient: list[str] = []
-        with translated_errors("bulk write"):
+        with translated_errors("bulk write", es=self.es):
             for ok, item in helpers.streaming_bulk(
                 self.es,
                 actions,
@@ -176,7 +176,10 @@ class ElasticIndex:
                 else:
                     rejected.append((str(result.get("_id")), reason))
         if transient:
-            raise TransientError(f"{len(transient)} item(s) not written, will retry: {transient[0]}")
+            raise TransientError(
+                f"{len(transient)} item(s) not written to elasticsearch at {cluster_urls(self.es)},"
+                f" will retry: {transient[0]}"
+            )
         return rejected
 
     # -- reading -------------------------------------------------------------
