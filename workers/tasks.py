@@ -225,20 +225,46 @@ def enqueue_files(paths: Sequence[Path], batch_size: int | None = None, *, more:
     settings = get_settings()
     sources: list[str] = []
     at = 0
-    for size in batch_sizes(len(paths), batch_size or settings.batch_size, settings.concurrency,
-                            more=more):
-        batch = paths[at: at + size]
+    counts = batch_sizes(len(paths), batch_size or settings.batch_size, settings.concurrency, more=more)
+    for size in counts:
+        for batch in split_by_bytes(paths[at: at + size], settings.max_file_bytes):
+            sources += _enqueue_batch(batch)
         at += size
-        keys = {str(p.absolute()): p for p in batch}
-        get_ledger().mark_many("queued", {s: {"fingerprint": fingerprint(p), "kind": "file"}
-                                          for s, p in keys.items()})
-        lists = [s for s in keys if s.endswith(URL_LIST_SUFFIX)]  # fetching is the ingest queue's
-        if lists:
-            ingest_files.delay(lists)
-        if files := [s for s in keys if not s.endswith(URL_LIST_SUFFIX)]:
-            process_files.delay(files)
-        sources += keys
     return sources
+
+
+def _enqueue_batch(batch: Sequence[Path]) -> list[str]:
+    """Mark one batch queued in the ledger and send it to its queue; returns its source keys."""
+    keys = {str(p.absolute()): p for p in batch}
+    get_ledger().mark_many("queued", {s: {"fingerprint": fingerprint(p), "kind": "file"}
+                                      for s, p in keys.items()})
+    lists = [s for s in keys if s.endswith(URL_LIST_SUFFIX)]  # fetching is the ingest queue's
+    if lists:
+        ingest_files.delay(lists)
+    if files := [s for s in keys if not s.endswith(URL_LIST_SUFFIX)]:
+        process_files.delay(files)
+    return list(keys)
+
+
+def split_by_bytes(batch: Sequence[Path], budget: int) -> list[list[Path]]:
+    """`batch` cut, in order, into runs of at most `budget` bytes (NEWSFLOW_MAX_FILE_BYTES:
+    the size the task time limit is measured to finish), so a batch of big files cannot
+    outlast the limit that one of them fits in; a file alone is a batch of its own. Usual
+    articles (a few KB) stay in one batch."""
+    runs: list[list[Path]] = []
+    total = 0
+    for path in batch:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0  # gone meanwhile: the task reports it
+        if runs and total + size <= budget:
+            runs[-1].append(path)
+            total += size
+        else:
+            runs.append([path])
+            total = size
+    return runs
 
 
 def batch_sizes(n: int, size: int, workers: int, *, more: int = 0) -> list[int]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pipeline.write import WriteBreaker
-from workers.tasks import batch_sizes
+from workers.tasks import batch_sizes, split_by_bytes
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 8, 9, 31, 500, 2001])
@@ -53,3 +55,19 @@ def test_after_a_failed_inline_write_batches_skip_the_index_for_the_pause_then_t
     breaker.trip()  # failed again: another pause from now
     now[0] = 159.0
     assert breaker.is_open()
+
+
+def test_big_files_travel_in_batches_no_bigger_than_one_allowed_file(tmp_path: Path) -> None:
+    """A drop of 1 MB files must not become one batch of 16 MB: the task time limit is
+    measured for one file at the size limit, and covers the whole batch."""
+    sizes = [600, 500, 100, 300, 2000, 50, 50]
+    paths = []
+    for i, size in enumerate(sizes):
+        paths.append(tmp_path / f"f{i}.txt")
+        paths[-1].write_bytes(b"x" * size)
+    runs = split_by_bytes(paths, 1000)
+    assert [p for run in runs for p in run] == paths  # all of them, in order
+    in_bytes = [[sizes[paths.index(p)] for p in run] for run in runs]
+    assert in_bytes == [[600], [500, 100, 300], [2000], [50, 50]]
+    small = split_by_bytes(paths[5:], 1000)
+    assert small == [paths[5:]]  # usual articles stay together
