@@ -12,6 +12,7 @@ import json
 import re
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +45,7 @@ class _Commands(Commands, IndexErrors):
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsflow", message="newsflow %(version)s")
 @click.option("--debug", is_flag=True,
               help="Show an error's traceback (otherwise one line says what is wrong and what to do).")
 def main(debug: bool) -> None:
@@ -208,7 +210,7 @@ def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: 
                         *, unchanged: set[str] | frozenset[str] = frozenset()) -> int:
     from pipeline.redis.ledger import FINAL_STATES
     from pipeline.sources.files import URL_LIST_SUFFIX, read_url_list
-    from workers.resources import get_index, get_ledger
+    from workers.resources import get_claims_table, get_index, get_ledger
 
     ledger = get_ledger()
     pending = list(sources)
@@ -238,10 +240,16 @@ def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: 
     index = get_index()
     docs = {r.document for r in final.values() if r.document}
     entities = claims = 0
+    distinct: set[tuple[str, str]] = set()
     for doc_id in docs:
         body = index.get(doc_id) or {}
         entities += len(body.get("entities", []))
         claims += len(body.get("claims", []))
+        distinct.update((e["canonical"], e["label"]) for e in body.get("entities", []))
+    # The claims as `newsflow claims` lists them: grouped across documents, without the
+    # outlets' own statements.
+    groups = {g["group"] for g in get_claims_table().groups(kinds=("direct", "reported"))
+              if docs.intersection(g["documents"])}
     counts: dict[str, int] = {}
     for record in final.values():
         if record.source not in unchanged:
@@ -252,7 +260,8 @@ def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: 
         f"processed {counts.get('done', 0)}  duplicates {counts.get('duplicate', 0)}  "
         f"skipped {counts.get('skipped', 0)}  failed {len(failed)}  "
         + (f"unchanged {len(unchanged)}  " if unchanged else "")
-        + f"documents {len(docs)}  entities {entities}  claims {claims}  time {elapsed:.1f}s"
+        + f"documents {len(docs)}  entities {entities} ({len(distinct)} distinct)  "
+        f"claims {claims} ({len(groups)} groups)  time {elapsed:.1f}s"
     )
     if unchanged:
         console.print(f"  unchanged: {len(unchanged)} inputs were done already in this version"
@@ -274,14 +283,58 @@ def _watch_folders(folders: list[Path], settings: Settings) -> None:
     if not folders:
         raise click.ClickException("--watch needs at least one folder")
     ledger = get_ledger()
+    outcomes = _Outcomes(ledger)
+
+    def enqueue(paths: list[Path], more: int = 0) -> list[str]:
+        sources = enqueue_files(paths, more=more)
+        outcomes.add(sources)
+        return sources
 
     def reject(path: Path, reason: str) -> None:
-        ledger.mark(str(path.absolute()), "failed", reason=reason, stage="watch")
+        outcomes.add([ledger.mark(str(path.absolute()), "failed", reason=reason, stage="watch").source])
 
-    watcher = FolderWatcher(folders, ledger=ledger, enqueue=enqueue_files, reject=reject,
+    watcher = FolderWatcher(folders, ledger=ledger, enqueue=enqueue, reject=reject,
                             settle=settings.watch_settle_s)
     err.print(f"watching {', '.join(map(str, folders))} (Ctrl-C to stop)")
-    watcher.run_forever()
+    threading.Thread(target=outcomes.report, name="outcomes", daemon=True).start()
+    try:
+        watcher.run_forever()
+    finally:
+        outcomes.stop.set()
+
+
+class _Outcomes:
+    """While watching: one line per input as it ends (done with its document, or failed or
+    skipped with the reason), so a failure is seen when it happens."""
+
+    def __init__(self, ledger: Any) -> None:
+        self.ledger = ledger
+        self.pending: dict[str, None] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def add(self, sources: list[str]) -> None:
+        with self.lock:
+            self.pending.update(dict.fromkeys(sources))
+
+    def report(self) -> None:
+        from pipeline.redis.ledger import FINAL_STATES
+
+        while not self.stop.wait(0.5):
+            with self.lock:
+                sources = list(self.pending)
+            if not sources:
+                continue
+            for record in self.ledger.get_many(sources):
+                if record is None or record.state not in FINAL_STATES:
+                    continue
+                with self.lock:
+                    self.pending.pop(record.source, None)
+                if record.state in ("done", "duplicate"):
+                    console.print(f"{record.state}: {record.source} (document {record.document[:12]})",
+                                  markup=False)
+                else:
+                    console.print(f"{record.state}: {record.source}: {record.reason}", markup=False)
 
 
 @main.command()
@@ -300,8 +353,9 @@ def watch(folders: tuple[Path, ...]) -> None:
 # ------------------------------------------------------------------------ worker
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--concurrency", type=int, default=None, help="Child processes (default: setting).")
-@click.option("--queues", default="ingest,process,index", show_default=True)
-@click.option("--hostname", default=None)
+@click.option("--queues", default="ingest,process,index", show_default=True,
+              help="Comma-separated queues to consume.")
+@click.option("--hostname", default=None, help="Worker name (Celery's %h is the host name).")
 @click.pass_context
 def worker(ctx: click.Context, concurrency: int | None, queues: str, hostname: str | None) -> None:
     """Start a Celery worker with our app and settings (extra args go to celery).
@@ -357,7 +411,7 @@ def submit(inputs: tuple[str, ...]) -> None:
 @main.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
-@click.option("--limit", type=int, default=10, show_default=True)
+@click.option("--limit", type=int, default=10, show_default=True, help="At most this many hits.")
 @click.option("--claims", "in_claims", is_flag=True, help="Search claims (who said what) instead.")
 def search(query: tuple[str, ...], as_json: bool, limit: int, in_claims: bool) -> None:
     """Search the index: title, outlet and a highlighted snippet per hit."""
@@ -399,9 +453,10 @@ def _highlight(snippet: str) -> Text:
 # -------------------------------------------------------------------------- show
 @main.command()
 @click.argument("doc_id")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True,
+              help="The document (or story, or failed input's record) as one JSON object.")
 def show(doc_id: str, as_json: bool) -> None:
-    """The whole enriched document (or, for a failed input, its reason), or a story (s-…)."""
+    """A document by id or by the path of an input that became it; a failed input's reason; a story (s-…)."""
     if doc_id.startswith("s-"):  # a story id, as `newsflow stories` lists them
         from workers.cli_stories import show_story
 
@@ -410,18 +465,22 @@ def show(doc_id: str, as_json: bool) -> None:
     from workers.resources import get_index
 
     body = get_index().get(doc_id)
-    if body is None:
+    if body is None:  # an input's path or failure id: the document it became, else its state
         with broker_session(load_settings()):
             from workers.resources import get_ledger
 
             record = get_ledger().find(doc_id) or get_ledger().find(str(Path(doc_id).absolute()))
         if record is None:
             raise click.ClickException(f"no document or input {doc_id!r}; try `newsflow search`")
-        if as_json:
-            print_json(record.to_dict())
-        else:
-            console.print(f"{record.source}: {record.state} {record.reason}".rstrip(), markup=False)
-        return
+        body = get_index().get(record.document) if record.document else None
+        if body is None:
+            if as_json:
+                print_json(record.to_dict())
+            else:
+                console.print(f"{record.source}: {record.state} {record.reason}".rstrip(), markup=False)
+            return
+        if not as_json:
+            console.print(f"{record.source}: {record.state}, document {record.document}", markup=False)
     if as_json:
         print_json(body)
         return
@@ -445,7 +504,8 @@ def show(doc_id: str, as_json: bool) -> None:
 
 # ------------------------------------------------------------------------ export
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
 def export(out: Path | None) -> None:
     """Every enriched document as JSON Lines (the record `show --json` prints)."""
     from workers.resources import get_index

@@ -36,7 +36,7 @@ def claims_table() -> Any:
 @click.option("--search", "query", default="", help="Full-text search over claims instead of groups.")
 @click.option("--min-sources", type=int, default=0, help="Only groups reported by at least N sources.")
 @click.option("--statements", is_flag=True, help="Include the outlets' own statements of figures.")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=int, default=50, show_default=True, help="At most this many rows.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per group (per claim with --search).")
 def claims(
     speaker: str, conflicts: bool, query: str, min_sources: int, statements: bool, limit: int, as_json: bool

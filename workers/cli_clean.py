@@ -27,7 +27,8 @@ from workers.cli_common import err, load_settings
     help="Write DIR/<name without its last extension>.txt per input.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["auto", "text", "html"]), default="auto", show_default=True
+    "--format", "fmt", type=click.Choice(["auto", "text", "html"]), default="auto", show_default=True,
+    help="Read the inputs as this (auto: HTML is recognised by content).",
 )
 def clean(inputs: tuple[Path, ...], out_dir: Path | None, fmt: str) -> None:
     """Strip boilerplate from text or HTML files and write the article bodies."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +14,17 @@ from rich.console import Console
 
 from config.settings import Settings, SettingsError, get_settings
 
-console = Console(stderr=False, highlight=False)
-err = Console(stderr=True, highlight=False)
+
+def _console(*, stderr: bool) -> Console:
+    """On a terminal, its width; piped or redirected, no wrapping at all: a line stays one
+    line and a table keeps whole paths (rich would wrap at 80 columns)."""
+    if (sys.stderr if stderr else sys.stdout).isatty():
+        return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, width=100_000, soft_wrap=True)
+
+
+console = _console(stderr=False)
+err = _console(stderr=True)
 
 
 def load_settings() -> Settings:

@@ -102,7 +102,7 @@ def es_setup(wait: float) -> None:
 
 
 @es_group.command("check")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The report as one JSON object.")
 def es_check(as_json: bool) -> None:
     """Cluster health, template versions and document counts; exits 1 if action is needed."""
     from pipeline.elastic.admin import check, check_problems

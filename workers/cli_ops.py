@@ -100,7 +100,7 @@ def _render(data: dict[str, Any]) -> Table:
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
 @click.option("--watch", is_flag=True, help="Refresh every 2 seconds until Ctrl-C.")
 def status(as_json: bool, watch: bool) -> None:
     """Queues (depth, oldest waiting, consumers), workers and their tasks, inputs by state."""
@@ -123,8 +123,8 @@ def status(as_json: bool, watch: bool) -> None:
 
 
 @click.command()
-@click.option("--state", type=click.Choice(list(STATES)))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--state", type=click.Choice(list(STATES)), help="Only inputs in this state.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input.")
 def sources(state: str | None, as_json: bool) -> None:
     """Every input ever received, with its state and document or failure reason."""
     with broker_session(load_settings()):
@@ -143,7 +143,7 @@ def sources(state: str | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per failed input.")
 def failed(as_json: bool) -> None:
     """The dead letters: inputs that failed for good, with stage, reason and attempts."""
     with broker_session(load_settings()):

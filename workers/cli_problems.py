@@ -137,7 +137,18 @@ def _first_line(exc: BaseException) -> str:
 
 class Commands(click.Group):
     """The command group: a failure becomes one `Error: …` line (`explain`) and a non-zero
-    exit, unless `newsflow --debug` asked for the traceback."""
+    exit, unless `newsflow --debug` asked for the traceback; `--help` lists each command
+    with the whole first sentence of its help (click cuts it to the width with `...`)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))  # wrapped, not cut
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(ctx.params.get("debug"))

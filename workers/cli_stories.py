@@ -39,7 +39,7 @@ def _line(record: dict[str, Any]) -> str:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per story.")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=int, default=50, show_default=True, help="At most this many stories.")
 def stories(as_json: bool, limit: int) -> None:
     """Stories (events), the biggest first: title, documents, outlets, claims."""
     records = list(_story_index().all())[:limit]

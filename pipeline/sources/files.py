@@ -2,6 +2,8 @@
 
 Decodes any common encoding (BOMs first, then UTF-8, then charset detection), refuses
 binary content with a reason, and tells HTML from plain text by content, not by name.
+A text file damaged by a few NUL bytes (a bad copy, a crash while it was written) keeps
+its text: the NULs are removed and the document carries a note saying so.
 """
 
 from __future__ import annotations
@@ -11,13 +13,37 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.document import Document, content_id
+from pipeline.document import Document, Note, content_id
 from pipeline.errors import BadInput, SkipDocument
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".html", ".htm", ".xhtml", ""})
 URL_LIST_SUFFIX = ".urls"
 _HTML_SNIFF = re.compile(rb"^\s*(?:<!doctype html|<html|<head|<body|<\?xml[^>]*>\s*<html)", re.I)
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF")
+
+
+# A damaged text file holds a few NUL bytes; binary formats (and UTF-16 without a BOM)
+# hold them by the hundred. Up to this share of the bytes, they are damage.
+_STRAY_NUL_SHARE = 0.01
+# Bytes text may hold besides printable ones (tab, newlines, form feed, escape): every
+# other byte under 0x20 left after the NULs go says "binary", as NULs would.
+_NOT_CONTROL = bytes([9, 10, 11, 12, 13, 27, *range(0x20, 0x100)])
+NUL_REPAIR = Note(stage="read_file", error="nul-bytes-removed")
+
+
+def strip_stray_nuls(data: bytes) -> tuple[bytes, int]:
+    """`data` without the few NUL bytes a damaged text file may hold, and how many there
+    were. Left as they are (0): no NULs, many NULs or other control bytes (binary, which
+    `decode_bytes` refuses), and UTF-16/32 with a BOM (where NULs are text)."""
+    nuls = data.count(b"\x00")
+    if not nuls or data.startswith((*_BINARY_MAGIC, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE,
+                                    codecs.BOM_UTF32_BE)):
+        return data, 0
+    rest = data.replace(b"\x00", b"")
+    controls = len(rest.translate(None, delete=_NOT_CONTROL))
+    if nuls > len(data) * _STRAY_NUL_SHARE or controls > len(rest) * _STRAY_NUL_SHARE:
+        return data, 0
+    return rest, nuls
 
 
 def fingerprint(path: Path) -> str:
@@ -91,6 +117,7 @@ def read_dropped_file(path: Path, *, max_bytes: int) -> Document:
         raise BadInput("a directory, not a file") from None
     if not data.strip():
         raise BadInput("empty file")
+    data, nuls = strip_stray_nuls(data)
     text = decode_bytes(data)
     if not text.strip():
         raise BadInput("empty file")
@@ -101,6 +128,7 @@ def read_dropped_file(path: Path, *, max_bytes: int) -> Document:
         raw_text=text,
         raw_format=sniff_format(text),
         received_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        notes=(NUL_REPAIR,) if nuls else (),
     )
 
 

@@ -52,6 +52,9 @@ def _cases(inbox: Path, outside: Path) -> dict[str, tuple[str, str]]:
         encoding="utf-8",
     )
     (inbox / "german.txt").write_text(GERMAN * 2, encoding="utf-8")
+    # A text file damaged by a stray NUL byte (a bad copy): not a binary.
+    damaged = _on("Wednesday").encode("utf-8").replace(b" said", b" said\x00", 1)
+    (inbox / "nul-damaged.txt").write_bytes(damaged)
     (inbox / "Zelenskiy's \"notes\" – Київ.txt").write_text(ARTICLE.replace("Tuesday", "Monday"),
                                                             encoding="utf-8")
     (outside / "secret.txt").write_text(ARTICLE.replace("Tuesday", "Friday"), encoding="utf-8")
@@ -67,6 +70,7 @@ def _cases(inbox: Path, outside: Path) -> dict[str, tuple[str, str]]:
         "broken-utf8.txt": ("done", "Saturday"),
         "page.txt": ("done", "Sunday"),
         "german.txt": ("done", "Luftabwehrsysteme"),
+        "nul-damaged.txt": ("done", "Wednesday"),
         "Zelenskiy's \"notes\" – Київ.txt": ("done", "Monday"),
         "link-out.txt": ("failed", "symlink"),
     }
@@ -97,6 +101,8 @@ def test_every_bad_input_is_processed_or_fails_with_a_reason(newsflow: Newsflow,
     page = newsflow.json_lines("show", records["page.txt"]["document"])[0]
     assert page["raw_format"] == "html"
     assert "<p>" not in page["text"]
+    damaged = newsflow.json_lines("show", records["nul-damaged.txt"]["document"])[0]
+    assert {"stage": "read_file", "error": "nul-bytes-removed"} in damaged["notes"]
     german = newsflow.json_lines("show", records["german.txt"]["document"])[0]
     assert german["language"] == "de"
     assert german["entities"] == []  # English NER is not run on German

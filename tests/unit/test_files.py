@@ -94,3 +94,31 @@ def test_unusable_files_fail_with_a_reason(tmp_path: Path, content: bytes, limit
 def test_a_file_deleted_before_it_is_read_is_skipped(tmp_path: Path) -> None:
     with pytest.raises(SkipDocument):
         read_dropped_file(tmp_path / "gone.txt", max_bytes=100)
+
+
+@pytest.mark.parametrize(
+    ("data", "kept"),
+    [
+        (("Rutte said on Tuesday that allies must act. " * 20).encode() + b"\x00\x00\x00", "must act."),
+        (b"Damaged in the \x00middle of a line. " + b"Then the article goes on. " * 30, "the middle of a"),
+        ("Zelenskiy met Rutte in Kyiv, caf\u00e9. ".encode("cp1252") * 30 + b"\x00", "caf\u00e9"),
+    ],
+    ids=["nuls-at-the-end", "nul-inside-lines", "nul-in-cp1252"],
+)
+def test_a_text_file_with_a_few_nul_bytes_keeps_its_text_and_notes_the_repair(
+    tmp_path: Path, data: bytes, kept: str
+) -> None:
+    path = tmp_path / "damaged.txt"
+    path.write_bytes(data)
+    doc = read_dropped_file(path, max_bytes=100_000)
+    assert kept in doc.raw_text
+    assert "\x00" not in doc.raw_text
+    assert [(n.stage, n.error) for n in doc.notes] == [("read_file", "nul-bytes-removed")]
+
+
+def test_utf16_text_keeps_its_nul_bytes_and_gets_no_repair_note(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.txt"
+    path.write_bytes(TEXT.encode("utf-16"))
+    doc = read_dropped_file(path, max_bytes=10_000)
+    assert doc.raw_text == TEXT
+    assert doc.notes == ()
