@@ -132,7 +132,18 @@ class ElasticClaims:
             found = self.index.es.search(
                 index=self.index.alias("claims"), query={"multi_match": match}, size=limit
             )
-        return [from_es_source(h["_source"], "claims") for h in found["hits"]["hits"]]
+        return [found_claim(h["_source"]) for h in found["hits"]["hits"]]
+
+
+# Kept in the claims index for Kibana (the figures' texts as keywords, the document's story
+# when the claim was written) but not in the embedded claims table: a claim that
+# `newsflow claims --search` finds is the same record on both back-ends without them.
+KIBANA_ONLY_KEYS = ("figure_texts", "story_id")
+
+
+def found_claim(source: Mapping[str, Any]) -> dict[str, Any]:
+    """A claim record as the embedded claims table gives it (pure)."""
+    return {k: v for k, v in from_es_source(source, "claims").items() if k not in KIBANA_ONLY_KEYS}
 
 
 def claim_speaker(record: Mapping[str, Any]) -> str:

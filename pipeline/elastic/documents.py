@@ -208,8 +208,10 @@ class ElasticIndex:
             return int(self.es.count(index=self.alias(kind))["count"])
 
     def iter_all(self, kind: str = "documents") -> Iterator[dict[str, Any]]:
+        """Every record of `kind` by id, as `SqliteIndex.iter_all` (`newsflow export`) lists them."""
+        query = {"query": {"match_all": {}}, "sort": [{"id": "asc"}]}
         with translated_errors("scan"):
-            for hit in helpers.scan(self.es, index=self.alias(kind), query={"query": {"match_all": {}}}):
+            for hit in helpers.scan(self.es, index=self.alias(kind), query=query, preserve_order=True):
                 yield from_es_source(hit["_source"], kind)
 
     def search(self, query: str, *, limit: int = 10, duplicates: bool = False) -> list[dict[str, Any]]:
