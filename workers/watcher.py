@@ -1,10 +1,13 @@
 """The folder watcher: notices complete files and only enqueues (does I/O).
 
-No parsing or hashing happens here. A file is enqueued once its size and mtime have
-stayed put for `settle` seconds (so a file still being written is not picked up
-early), and temp names (`.part`, `.tmp`, dot-files) are never picked up. A file renamed
-into place (`x.part` -> `x.txt`, as producers are asked to do) is complete already: it
-goes at the next check (every 50 ms at most), with whatever else arrived meanwhile. At start-up
+No parsing or hashing happens here. A file written in place is enqueued once its writer
+has closed it and its size and mtime have stayed put for `settle` seconds: a writer that
+pauses with the file open (half an article, a 2 s pause, the rest) is waited for, however
+long the pause (inotify reports the close; where the platform does not, the settle time
+alone decides, as it did everywhere before). Temp names (`.part`, `.tmp`, dot-files) are
+never picked up. A file renamed into place (`x.part` -> `x.txt`, as producers are asked
+to do) is complete already: it goes at the next check (every 50 ms at most), with
+whatever else arrived meanwhile. At start-up
 a sweep enqueues every file that is new or changed since the ledger last saw it, so
 files that arrived while the watcher was down are not missed.
 """
@@ -15,6 +18,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import structlog
@@ -26,6 +30,26 @@ from pipeline.sources.files import fingerprint, is_candidate
 
 log = structlog.get_logger("newsflow.watcher")
 OFFER_SLICE = 64  # files checked against the ledger at a time before they are enqueued
+# A file written to and never closed for this long is taken all the same (a missed close
+# event, say an inotify queue overflow): better late than never.
+STALLED_S = 600.0
+
+
+@dataclass(frozen=True)
+class _Pending:
+    fingerprint: str
+    changed: float  # when it last changed (monotonic)
+    renamed: bool = False  # renamed into place: complete
+    writing: bool = False  # written to since its writer last closed it
+
+
+def _reports_closes(observer: object) -> bool:
+    """Whether the observer tells when a writer closes a file (inotify's IN_CLOSE_WRITE)."""
+    try:
+        from watchdog.observers.inotify import InotifyObserver
+    except ImportError:  # not Linux
+        return False
+    return isinstance(observer, InotifyObserver)
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -65,11 +89,11 @@ class FolderWatcher:
         self.enqueue = enqueue
         self.reject = reject
         self.settle = settle
-        # path -> (fingerprint, when it last changed, renamed into place)
-        self._pending: dict[Path, tuple[str, float, bool]] = {}
+        self._pending: dict[Path, _Pending] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._observer = Observer()
+        self._closes = _reports_closes(self._observer)
 
     # -- the start-up sweep ------------------------------------------------------
     def sweep(self) -> int:
@@ -98,29 +122,48 @@ class FolderWatcher:
         finally:
             self.stop()
 
-    def _touch(self, path: Path, *, renamed: bool = False) -> None:
+    def _touch(self, path: Path, event: str) -> None:
+        """Note an event on `path`: "created", "modified", "closed" (by a writer) or "moved"
+        (renamed into place)."""
         if not is_candidate(path):
             return
         with self._lock:
             try:
-                self._pending[path] = (fingerprint(path), time.monotonic(), renamed)
+                fp = fingerprint(path)
             except OSError:
                 self._pending.pop(path, None)  # gone again (renamed or deleted)
+                return
+            old = self._pending.get(path)
+            now = time.monotonic()
+            if event == "moved":
+                self._pending[path] = _Pending(fp, now, renamed=True)
+            elif event == "closed":
+                self._pending[path] = _Pending(fp, now)
+            else:  # written to (IN_MODIFY; a chmod is another event): wait for the close
+                writing = self._closes and (event == "modified" or (old is not None and old.writing))
+                self._pending[path] = _Pending(fp, now, writing=writing)
 
     def _settle_loop(self) -> None:
         while not self._stop.wait(min(0.05, self.settle / 3)):
             now = time.monotonic()
             ready: list[Path] = []
             with self._lock:
-                for path, (fp, seen, renamed) in list(self._pending.items()):
+                for path, pending in list(self._pending.items()):
                     try:
                         current = fingerprint(path)
                     except OSError:
                         del self._pending[path]
                         continue
-                    if current != fp:  # still being written: wait it out
-                        self._pending[path] = (current, now, False)
-                    elif renamed or now - seen >= self.settle:
+                    quiet = now - pending.changed
+                    if current != pending.fingerprint:  # still being written: wait it out
+                        self._pending[path] = replace(pending, fingerprint=current, changed=now,
+                                                      renamed=False)
+                    elif pending.renamed or (not pending.writing and quiet >= self.settle):
+                        ready.append(path)
+                        del self._pending[path]
+                    elif pending.writing and quiet >= STALLED_S:
+                        log.warning("taking a file still open for writing", path=str(path),
+                                    quiet_s=round(quiet))
                         ready.append(path)
                         del self._pending[path]
             if ready:
@@ -159,16 +202,16 @@ class _Handler(FileSystemEventHandler):
 
     def on_created(self, event: FileSystemEvent) -> None:
         if not event.is_directory:
-            self.touch(Path(str(event.src_path)))
+            self.touch(Path(str(event.src_path)), "created")
 
     def on_modified(self, event: FileSystemEvent) -> None:
         if not event.is_directory:
-            self.touch(Path(str(event.src_path)))
+            self.touch(Path(str(event.src_path)), "modified")
 
     def on_moved(self, event: FileSystemEvent) -> None:
         if not event.is_directory:  # renamed into place: complete (a write after it resets this)
-            self.touch(Path(str(event.dest_path)), renamed=True)
+            self.touch(Path(str(event.dest_path)), "moved")
 
-    def on_closed(self, event: FileSystemEvent) -> None:
+    def on_closed(self, event: FileSystemEvent) -> None:  # closed by a writer (IN_CLOSE_WRITE)
         if not event.is_directory:
-            self.touch(Path(str(event.src_path)))
+            self.touch(Path(str(event.src_path)), "closed")

@@ -101,3 +101,36 @@ def test_a_file_renamed_into_place_goes_at_once_and_one_written_in_place_waits_t
     finally:
         watcher.stop()
         client.close()
+
+
+def test_a_file_written_slowly_in_place_is_taken_once_when_its_writer_closes_it(
+    private_redis: str, seed_paths: list[Path], tmp_path: Path
+) -> None:
+    import redis
+
+    from pipeline.redis.ledger import Ledger
+    from workers.watcher import FolderWatcher
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    offered: list[tuple[str, int]] = []
+    client = redis.Redis.from_url(private_redis)
+    watcher = FolderWatcher([inbox], ledger=Ledger(client), settle=0.3,
+                            enqueue=lambda paths, more=0: offered.extend((p.name, p.stat().st_size)
+                                                                         for p in paths),
+                            reject=lambda path, reason: offered.append((f"rejected {path.name}", 0)))
+    watcher.start()
+    text = seed_paths[0].read_bytes()
+    try:
+        with (inbox / "slow.txt").open("wb") as out:  # half an article, a 2 s pause, the rest
+            out.write(text[: len(text) // 2])
+            out.flush()
+            time.sleep(2)  # far longer than the settle time: the writer still holds the file
+            assert offered == []
+            out.write(text[len(text) // 2:])
+        wait_for(lambda: offered, timeout=10)
+        time.sleep(1)
+        assert offered == [("slow.txt", len(text))]  # once, whole
+    finally:
+        watcher.stop()
+        client.close()
