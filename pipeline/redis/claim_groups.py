@@ -117,7 +117,8 @@ class ClaimGroups:
             self._release(keys=list(tokens), args=list(tokens.values()))
 
     def _lock(self, speakers: Iterable[str]) -> dict[str, str]:
-        """Lock key -> our token, taken in sorted order (so two writers never wait on each other)."""
+        """Lock key -> our token. Taken in sorted order: no two writers can each hold a lock
+        the other is waiting for."""
         tokens: dict[str, str] = {}
         deadline = time.monotonic() + LOCK_WAIT_S
         try:
