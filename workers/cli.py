@@ -208,6 +208,7 @@ def _submit_all(inputs: tuple[str, ...], *, resume: bool = False) -> tuple[list[
 
 def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: float,
                         *, unchanged: set[str] | frozenset[str] = frozenset()) -> int:
+    from pipeline.errors import TransientError
     from pipeline.redis.ledger import FINAL_STATES
     from pipeline.sources.files import URL_LIST_SUFFIX, read_url_list
     from workers.resources import get_claims_table, get_index, get_ledger
@@ -237,19 +238,25 @@ def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: 
             if timeout and time.monotonic() - started > timeout:
                 raise click.ClickException(f"timed out with {len(pending)} inputs unfinished")
             time.sleep(0.1)
-    index = get_index()
     docs = {r.document for r in final.values() if r.document}
     entities = claims = 0
     distinct: set[tuple[str, str]] = set()
-    for doc_id in docs:
-        body = index.get(doc_id) or {}
-        entities += len(body.get("entities", []))
-        claims += len(body.get("claims", []))
-        distinct.update((e["canonical"], e["label"]) for e in body.get("entities", []))
-    # The claims as `newsflow claims` lists them: grouped across documents, without the
-    # outlets' own statements.
-    groups = {g["group"] for g in get_claims_table().groups(kinds=("direct", "reported"))
-              if docs.intersection(g["documents"])}
+    groups: set[str] = set()
+    unread = ""
+    try:
+        index = get_index()
+        for doc_id in docs:
+            body = index.get(doc_id) or {}
+            entities += len(body.get("entities", []))
+            claims += len(body.get("claims", []))
+            distinct.update((e["canonical"], e["label"]) for e in body.get("entities", []))
+        # The claims as `newsflow claims` lists them: grouped across documents, without the
+        # outlets' own statements.
+        if docs:
+            groups = {g["group"] for g in get_claims_table().groups(kinds=("direct", "reported"))
+                      if docs.intersection(g["documents"])}
+    except TransientError as exc:  # the index went away; the ledger still has every outcome
+        unread = f"  (entity and claim counts not read: {exc})"
     counts: dict[str, int] = {}
     for record in final.values():
         if record.source not in unchanged:
@@ -261,7 +268,7 @@ def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: 
         f"skipped {counts.get('skipped', 0)}  failed {len(failed)}  "
         + (f"unchanged {len(unchanged)}  " if unchanged else "")
         + f"documents {len(docs)}  entities {entities} ({len(distinct)} distinct)  "
-        f"claims {claims} ({len(groups)} groups)  time {elapsed:.1f}s"
+        f"claims {claims} ({len(groups)} groups)  time {elapsed:.1f}s" + unread
     )
     if unchanged:
         console.print(f"  unchanged: {len(unchanged)} inputs were done already in this version"
