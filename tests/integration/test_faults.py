@@ -145,7 +145,7 @@ def test_redis_gone_for_longer_than_a_call_waits_in_the_middle_of_a_task_loses_n
     steady.redis.start(port=steady.port)
     wait_for(lambda: _states(steady.cli).get("long.txt") == "done", timeout=120, every=0.5)
     assert len(_exported(steady.cli)) == 1
-    (record,) = steady.cli.json_lines("show", str(article))
+    (record,) = [r for r in steady.cli.json_lines("sources") if r["source"] == str(article)]
     assert record["attempts"] >= 1, "the outage missed the task: it finished before Redis stopped"
 
 
