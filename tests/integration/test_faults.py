@@ -137,7 +137,7 @@ def test_redis_gone_for_longer_than_a_call_waits_in_the_middle_of_a_task_loses_n
     longer than one Redis call waits: the task is retried once Redis is back, instead of
     failing and leaving its message to the visibility timeout (an hour by default)."""
     steady.start_workers()
-    article = _big_article(seed_paths * 2, tmp_path / "long.txt")  # seconds of NLP
+    article = _big_article(seed_paths * 6, tmp_path / "long.txt")  # ~560 KB: 15 s or more of NLP
     steady.cli("submit", str(article))
     _wait_until_processing(steady.cli, "long.txt")
     steady.redis.stop()
