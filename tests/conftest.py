@@ -45,6 +45,19 @@ def es_url() -> Iterator[str]:
         node.stop()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
+def index_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The variables that point workers and the CLI at each index back-end in turn; the
+    Elasticsearch case uses the test module's `cluster` fixture: (client, prefix, URL)."""
+    if request.param == "sqlite":
+        return {"NEWSFLOW_INDEX_BACKEND": "sqlite"}
+    _, prefix, url = request.getfixturevalue("cluster")
+    passed = {k: v for k, v in os.environ.items()
+              if k.startswith("NEWSFLOW_ES_") and k not in ("NEWSFLOW_ES_URL", "NEWSFLOW_ES_TESTS")}
+    return {**passed, "NEWSFLOW_INDEX_BACKEND": "elasticsearch", "NEWSFLOW_ES_URLS": url,
+            "NEWSFLOW_ES_PREFIX": prefix}
+
+
 @pytest.fixture(scope="session")
 def gold() -> dict[str, Any]:
     return json.loads(GOLD.read_text(encoding="utf-8"))

@@ -186,17 +186,6 @@ def _inputs(inbox: Path) -> list[Path]:
     return paths
 
 
-@pytest.fixture(params=["sqlite", ES])
-def index_env(request: pytest.FixtureRequest) -> dict[str, str]:
-    if request.param == "sqlite":
-        return {"NEWSFLOW_INDEX_BACKEND": "sqlite"}
-    _, prefix, url = request.getfixturevalue("cluster")
-    passed = {k: v for k, v in os.environ.items()
-              if k.startswith("NEWSFLOW_ES_") and k not in ("NEWSFLOW_ES_URL", "NEWSFLOW_ES_TESTS")}
-    return {**passed, "NEWSFLOW_INDEX_BACKEND": "elasticsearch", "NEWSFLOW_ES_URLS": url,
-            "NEWSFLOW_ES_PREFIX": prefix}
-
-
 def test_two_worker_processes_writing_the_same_stories_at_once_lose_nothing(
     index_env: dict[str, str], private_redis: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
