@@ -9,6 +9,7 @@ Dates, years, clock times and durations are not figures: they say when, not how 
 
 from __future__ import annotations
 
+import math
 import re
 
 from pipeline.document import Figure
@@ -173,7 +174,9 @@ def parse_figures(text: str) -> tuple[Figure, ...]:
         if figure is not None:
             found.append((m.start(), m.start() + len(figure.text) + _lead(m), figure))
     found.sort(key=lambda f: f[0])
-    return tuple(f for _, _, f in found)
+    # A number too big for a float (a 400-digit string) counts nothing real, and an
+    # infinite value is no JSON: the indices refused the whole document for it.
+    return tuple(f for _, _, f in found if f.value is None or math.isfinite(f.value))
 
 
 def _count(m: re.Match[str], text: str) -> Figure | None:

@@ -61,3 +61,9 @@ def test_figure(text: str, figure_text: str, value: float, unit: str, modifier: 
 )
 def test_dates_years_and_durations_are_not_figures(text: str) -> None:
     assert parse_figures(text) == ()
+
+
+def test_a_number_too_big_for_a_float_is_no_figure() -> None:
+    """float("9" * 400) is infinite: such a figure made the document invalid JSON."""
+    figures = parse_figures(f"The council said {'9' * 400} tram stops and 12 buses would run.")
+    assert [f.value for f in figures] == [12.0]
