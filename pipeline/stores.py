@@ -8,7 +8,7 @@ Only the methods somebody outside the back-end calls are listed: a back-end may 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,6 +34,10 @@ class DocumentIndex(Protocol):
 
     def search(self, query: str, *, limit: int = 10, duplicates: bool = False) -> list[dict[str, Any]]: ...
 
+    def delete(self, doc_ids: Sequence[str]) -> None: ...
+
+    def set_sources(self, sources: Mapping[str, Sequence[str]]) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -43,6 +47,10 @@ class StoriesStore(Protocol):
     def update_many(self, items: Sequence[tuple[Document, Labels]]) -> None: ...
 
     def mark_copies(self, shown_of: Mapping[str, str]) -> None: ...
+
+    def forget(self, doc_ids: Sequence[str], stories: Iterable[str] = ()) -> None:
+        """Documents retired: out of their stories (and `stories`), records rebuilt."""
+        ...
 
     def all(self) -> Iterator[dict[str, Any]]: ...
 
@@ -81,12 +89,20 @@ class ComponentLabels(Protocol):
 
     def component_labels(self, doc_id: str) -> dict[str, tuple[int, str]]: ...
 
+    def forget(self, doc_ids: Sequence[str]) -> set[str]:
+        """Take retired documents out; the stories whose members changed."""
+        ...
+
 
 class NearDuplicateLookup(Protocol):
     """Which documents are copies of another (pipeline/redis/story_store.NearDuplicates)."""
 
     def shown_instead(self, ids: Sequence[str]) -> dict[str, str]:
         """For those of `ids` that are copies: id -> the copy search shows instead."""
+        ...
+
+    def forget(self, ids: Sequence[str]) -> dict[str, str]:
+        """Take retired documents out; the copies they hid -> the copy shown now ("": itself)."""
         ...
 
 
@@ -98,6 +114,14 @@ class SourceLedger(Protocol):
         ...
 
     def doc_sources(self, doc_ids: Sequence[str]) -> list[list[str]]: ...
+
+    def get_many(self, sources: Sequence[str]) -> Sequence[Any]:
+        """Each source's record (with the `document` it gave last), or None."""
+        ...
+
+    def remove_doc_sources(self, pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
+        """Remove each (document id, source); each document's sources left, sorted."""
+        ...
 
     def mark_many(self, state: str, updates: Mapping[str, Mapping[str, Any]]) -> object: ...
 

@@ -6,12 +6,17 @@ The tasks (workers/tasks.py) call it with their process's stores
 (`workers.resources.get_write_stores`) and record what it refused; anything else can call
 it with stores that fit pipeline/stores.py. Every write is keyed by content, so writing
 a batch again (a retried message) does no harm.
+
+A source that gave another document before (a file written again, a half-written file
+taken too early) now gives this one: the document its previous version gave loses that
+source and, when no source is left, is retired from the index, its story, its claims and
+the near-duplicate index (`retire`), before the source is marked final.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 
@@ -116,16 +121,22 @@ def write_batch(docs: list[Document], stores: Stores) -> WriteResult:
     one write each (idempotent: a document's id is its content), and mark them final.
     A document the index refuses comes back in `refused`, with the reason."""
     started = time.perf_counter()
+    records = stores.ledger.get_many([doc.source for doc in docs])
+    replaced = {doc.source: record.document for doc, record in zip(docs, records, strict=True)
+                if record is not None and record.document and record.document != doc.id}
     all_sources = stores.ledger.add_doc_sources([(doc.id, doc.source) for doc in docs])
     return write_documents([record_step(replace(doc, sources=tuple(sources)), "index_document", started)
-                            for doc, sources in zip(docs, all_sources, strict=True)], stores)
+                            for doc, sources in zip(docs, all_sources, strict=True)], stores,
+                           replaced=replaced)
 
 
-def write_documents(docs: list[Document], stores: Stores) -> WriteResult:
+def write_documents(docs: list[Document], stores: Stores, *, replaced: Mapping[str, str] | None = None
+                    ) -> WriteResult:
     """`write_batch` for documents whose `sources` were read from the ledger. When the same
     text is dropped twice and both copies are processed at once, the other worker may add
     its source after these were read and write before this does: each document whose
-    sources grew meanwhile is written again, so the last write carries all of them."""
+    sources grew meanwhile is written again, so the last write carries all of them.
+    `replaced`: source -> the document its previous version gave (`retire`d once written)."""
     ledger = stores.ledger
     refused: list[tuple[str, str]] = []
     docs = written = _write_tables(docs, stores, refused)
@@ -143,6 +154,8 @@ def write_documents(docs: list[Document], stores: Stores) -> WriteResult:
         written = _write_tables(grown, stores, refused)
         rejected = {doc.id for doc in grown} - {doc.id for doc in written}  # in `refused`
         docs = [doc for doc in docs if doc.id not in rejected]
+    written_sources = {doc.source for doc in docs}
+    retire({s: old for s, old in (replaced or {}).items() if s in written_sources}, stores)
     finished: dict[str, dict[str, dict[str, str]]] = {"done": {}, "duplicate": {}}
     for doc in docs:
         state = "duplicate" if any(s != doc.source for s in doc.sources) else "done"
@@ -153,6 +166,32 @@ def write_documents(docs: list[Document], stores: Stores) -> WriteResult:
         log.info("indexed", source=doc.source, doc_id=doc.id, entities=len(doc.entities),
                  claims=len(doc.claims), ms={s.stage: s.ms for s in doc.history})
     return WriteResult(written=tuple(docs), refused=tuple(refused))
+
+
+def retire(replaced: Mapping[str, str], stores: Stores) -> None:
+    """Each source (key) now gives another document than the one (value) it gave before:
+    that one loses the source; one left without any source is retired (its claims, its
+    index entry, its place in its story and in the near-duplicate index), so search,
+    stories and claims show only the new version. Idempotent: a retried batch does it
+    again harmlessly."""
+    pairs = sorted((old, source) for source, old in replaced.items())
+    if not pairs:
+        return
+    left = dict(zip([old for old, _ in pairs], stores.ledger.remove_doc_sources(pairs), strict=True))
+    if still := {old: sources for old, sources in left.items() if sources}:
+        stores.index.set_sources(still)
+    gone = sorted(old for old, sources in left.items() if not sources)
+    if not gone:
+        return
+    _write_claims([Document(id=old, source="", raw_text="") for old in gone], stores)  # no claims
+    stores.index.delete(gone)
+    stories = stores.story_store.forget(gone)
+    if stores.stories is not None:
+        stores.stories.forget(gone, stories)
+    reshown = stores.near_duplicates.forget(gone)  # copies hidden behind a retired one
+    if reshown and stores.stories is not None:
+        stores.stories.mark_copies(reshown)
+    log.info("replaced", doc_ids=gone, sources=sorted(s for s, old in replaced.items() if old in gone))
 
 
 def _write_tables(docs: list[Document], stores: Stores, refused: list[tuple[str, str]]) -> list[Document]:

@@ -40,7 +40,7 @@ from pipeline.elastic.records import (
     to_es_record,
 )
 from pipeline.elastic.search import search_hits, search_request
-from pipeline.errors import TransientError
+from pipeline.errors import BadInput, TransientError
 
 # A document written again (more sources, a retried batch) carries the story it was given
 # when it was processed; a label the story writer stored since (story_id with its
@@ -132,6 +132,21 @@ class ElasticIndex:
     def write(self, docs: Sequence[Document]) -> list[tuple[str, str]]:
         """Upsert documents by id. Returns (doc id, Elasticsearch's reason) for any refused."""
         return self.bulk(self.bulk_actions(docs))
+
+    def delete(self, doc_ids: Sequence[str]) -> None:
+        """Remove documents; ids not here are ignored."""
+        refused = self.bulk([{"_op_type": "delete", "_index": self.alias("documents"), "_id": doc_id}
+                             for doc_id in doc_ids], done=(404,))
+        if refused:
+            raise BadInput(f"the index refused to delete a document: {refused[0][1]}")
+
+    def set_sources(self, sources: Mapping[str, Sequence[str]]) -> None:
+        """Replace each document's sources (doc id -> sources), where it is indexed."""
+        refused = self.bulk([{"_op_type": "update", "_index": self.alias("documents"), "_id": doc_id,
+                              "retry_on_conflict": RETRY_ON_CONFLICT, "doc": {"sources": list(srcs)}}
+                             for doc_id, srcs in sources.items()], done=(404,))
+        if refused:
+            raise BadInput(f"the index refused a document's sources: {refused[0][1]}")
 
     def write_records(self, kind: str, records: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
         """Upsert claim or story records by id; returns (id, reason) for any refused."""

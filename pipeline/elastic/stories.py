@@ -83,6 +83,12 @@ class ElasticStories:
         if shown_of:
             self._write([], shown_of)
 
+    def forget(self, doc_ids: Sequence[str], stories: Iterable[str] = ()) -> None:
+        """Documents taken out of their stories (replaced by a new version of their source,
+        gone from the story store and the documents index): rebuild `stories`, the ones the
+        story store says they were in, from the members left."""
+        self.rebuild(set(stories) - {""})
+
     def _write(self, items: Sequence[tuple[Document, Labels]], shown_of: Mapping[str, str]) -> None:
         store = self._store()
         ids = sorted({d for _, labels in items for d in labels} | set(shown_of)

@@ -152,6 +152,15 @@ class Ledger:
             pipe.smembers(self.docsrc + doc_id)
         return [_sorted_members(members) for members in pipe.execute()]
 
+    def remove_doc_sources(self, pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
+        """Record that each (document, source) no longer holds: the source now gives another
+        document (a new version of the file). Returns each document's remaining sources."""
+        pipe = self.r.pipeline()  # MULTI: no writer's SADD lands between the SREM and the read
+        for doc_id, source in pairs:
+            pipe.srem(self.docsrc + doc_id, source)
+            pipe.smembers(self.docsrc + doc_id)
+        return [_sorted_members(members) for members in pipe.execute()[1::2]]
+
 
 def _sorted_members(members: set[bytes | str]) -> list[str]:
     return sorted(m.decode() if isinstance(m, bytes) else m for m in members)

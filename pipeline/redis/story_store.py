@@ -159,6 +159,42 @@ class NearDuplicates:
         except redis.RedisError as exc:
             raise TransientError(f"near-duplicate index unavailable: {type(exc).__name__}") from exc
 
+    def forget(self, ids: Sequence[str]) -> dict[str, str]:
+        """Take documents out of the near-duplicate index (replaced by a new version of their
+        source): no later copy matches them, and they are no copy of anything. The copies
+        that search hid behind one of them are resolved again among themselves: returns
+        each such copy -> the copy shown instead now ("" when it is shown itself)."""
+        if not ids:
+            return {}
+        gone = set(ids)
+        try:
+            behind: dict[str, list[str]] = {}  # a forgotten document -> the copies it hid
+            for copy, shown in self.r.hscan_iter(f"{self.prefix}:shown", count=1000):
+                if _s(shown) in gone and _s(copy) not in gone:
+                    behind.setdefault(_s(shown), []).append(_s(copy))
+            for doc_id in ids:
+                if doc_id in self.lsh:
+                    self.lsh.remove(doc_id)
+            pipe = self.r.pipeline()
+            for family in ("mh", "meta", "shown"):
+                pipe.hdel(f"{self.prefix}:{family}", *ids)
+            pipe.execute()
+            resolved: dict[str, str] = {}
+            for copies in behind.values():
+                metas = self.r.hmget(f"{self.prefix}:meta", copies)
+                resolved.update(versions.resolve([versions.Version(id=c, **json.loads(m) if m else {})
+                                                  for c, m in zip(copies, metas, strict=True)]))
+            pipe = self.r.pipeline()
+            for copy, shown in resolved.items():
+                if shown:
+                    pipe.hset(f"{self.prefix}:shown", copy, shown)
+                else:
+                    pipe.hdel(f"{self.prefix}:shown", copy)
+            pipe.execute()
+        except redis.RedisError as exc:
+            raise TransientError(f"near-duplicate index unavailable: {type(exc).__name__}") from exc
+        return resolved
+
     def shown_instead(self, ids: Sequence[str]) -> dict[str, str]:
         """For those of `ids` that are copies: id -> the copy search shows instead."""
         if not ids:
@@ -328,6 +364,67 @@ class StoryStore:
         pipe.set(self._k("c", doc_id), json.dumps(changed))
         pipe.execute()
         return named[doc_id]
+
+    def forget(self, doc_ids: Sequence[str]) -> set[str]:
+        """Take documents out (a source's previous version, replaced by its new one): their
+        features, postings, edges, copy link and label go, and their stories lose them; the
+        other members stay grouped as they are. Returns the stories whose members changed."""
+        if not doc_ids:
+            return set()
+        try:
+            features = {f.id: f for f in self.features(doc_ids)}
+            wait = 2 * self.lock_timeout
+            with self.r.lock(self._k("lock"), timeout=self.lock_timeout, blocking_timeout=wait):
+                for d in doc_ids:
+                    if d in features:
+                        self._promote_copy(features[d], set(doc_ids))
+                stories = dict(zip(doc_ids, self._stories_of(doc_ids), strict=True))
+                pipe = self.r.pipeline()
+                for d in doc_ids:
+                    pipe.hkeys(self._k("e", d))
+                neighbours = dict(zip(doc_ids, pipe.execute(), strict=True))
+                pipe = self.r.pipeline(transaction=True)
+                for d in doc_ids:
+                    if stories[d]:
+                        pipe.srem(self._k("m", stories[d]), d)
+                    for key in features[d].keys if d in features else ():
+                        pipe.zrem(self._k("k", key), d)
+                    for other in neighbours[d]:
+                        pipe.hdel(self._k("e", _s(other)), d)
+                    pipe.hdel(self._k("label"), d)
+                    pipe.hdel(self._k("copy"), d)
+                    pipe.hdel(self._k("day"), d)
+                    pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
+                pipe.execute()
+        except redis.RedisError as exc:
+            raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
+        for d in doc_ids:
+            self._parsed.pop(d, None)
+        return {story for story in stories.values() if story}
+
+    def _promote_copy(self, f: StoryFeatures, leaving: set[str]) -> None:
+        """Before `f`'s document leaves: its first copy not leaving too takes its place (its
+        features, postings, day and edges; a copy has almost the same words), and the other
+        copies follow that one, so they keep their story and stay candidates for others."""
+        copies = sorted(_s(c) for c, original in self.r.hscan_iter(self._k("copy"), count=1000)
+                        if _s(original) == f.id and _s(c) not in leaving)
+        if not copies:
+            return
+        heir, day = copies[0], self.r.hget(self._k("day"), f.id)
+        edges = self.r.hgetall(self._k("e", f.id))
+        pipe = self.r.pipeline(transaction=True)
+        pipe.set(self._k("f", heir), json.dumps({**f.to_dict(), "id": heir}))
+        pipe.hset(self._k("day"), heir, _s(day) if day is not None else 0)
+        for key in f.keys:
+            pipe.zadd(self._k("k", key), {heir: int(_s(day)) if day is not None else 0})
+        for other, score in edges.items():
+            if _s(other) != heir:
+                pipe.hset(self._k("e", heir), _s(other), _s(score))
+                pipe.hset(self._k("e", _s(other)), heir, _s(score))
+        pipe.hdel(self._k("copy"), heir)
+        for copy in copies[1:]:
+            pipe.hset(self._k("copy"), copy, heir)
+        pipe.execute()
 
     # -- reading ---------------------------------------------------------------
     def _stories_of(self, doc_ids: Sequence[str]) -> list[str]:

@@ -8,7 +8,7 @@ once: WAL mode and a generous busy timeout make that safe.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,28 @@ class SqliteIndex:
             self._db.execute("ROLLBACK")
             raise
         return []
+
+    def delete(self, doc_ids: Sequence[str]) -> None:
+        """Remove documents (and their full text); ids not here are ignored."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for doc_id in doc_ids:
+                row = self._db.execute("SELECT rowid FROM documents WHERE id = ?", (doc_id,)).fetchone()
+                if row is not None:
+                    self._db.execute("DELETE FROM documents_text WHERE rowid = ?", row)
+                    self._db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def set_sources(self, sources: Mapping[str, Sequence[str]]) -> None:
+        """Replace each document's sources (doc id -> sources), where it is indexed."""
+        with self._db:
+            self._db.executemany(
+                "UPDATE documents SET body = json_set(body, '$.sources', json(?)) WHERE id = ?",
+                [(json.dumps(list(srcs), ensure_ascii=False), doc_id) for doc_id, srcs in sources.items()],
+            )
 
     # -- reading -------------------------------------------------------------
     def get(self, doc_id: str) -> dict[str, Any] | None:

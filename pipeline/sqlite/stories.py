@@ -74,6 +74,24 @@ class SqliteStories:
         if shown_of:
             self._write([], shown_of)
 
+    def forget(self, doc_ids: Sequence[str], stories: Iterable[str] = ()) -> None:
+        """Take documents out of their stories (replaced by a new version of their source,
+        and deleted from the documents table): their rows go, and their stories' records,
+        and `stories`, are rebuilt from the members left (a story left empty is deleted)."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            theirs = {story for (story,) in db.execute(
+                "SELECT story_id FROM doc_story WHERE doc_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(doc_ids)),))}
+            db.execute("DELETE FROM doc_story WHERE doc_id IN (SELECT value FROM json_each(?))",
+                       (json.dumps(list(doc_ids)),))
+            self._rebuild((theirs | set(stories)) - {""})
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
     def _write(self, items: Sequence[tuple[Document, Labels]], shown_of: Mapping[str, str]) -> None:
         """Read the stored labels, plan (pipeline/stories/plan.py), persist the plan and the
         rebuilt records: one BEGIN IMMEDIATE, so concurrent writers take turns."""

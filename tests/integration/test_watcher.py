@@ -134,3 +134,28 @@ def test_a_file_written_slowly_in_place_is_taken_once_when_its_writer_closes_it(
     finally:
         watcher.stop()
         client.close()
+
+
+def test_a_file_written_slowly_in_the_watched_folder_becomes_one_whole_document(
+    stack: Newsflow, seed_paths: list[Path], tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    watcher = stack.popen("watch", str(inbox))
+    text = seed_paths[0].read_text(encoding="utf-8")
+    try:
+        shutil.copy(seed_paths[1], inbox / "ready.txt")  # the watcher is up once this is indexed
+        wait_for(lambda: "ready.txt" in _sources_indexed(stack), timeout=90)
+        with (inbox / "slow.txt").open("w", encoding="utf-8") as out:  # the writer
+            out.write(text[: len(text) // 2])
+            out.flush()
+            time.sleep(2)
+            out.write(text[len(text) // 2:])
+        wait_for(lambda: "slow.txt" in _sources_indexed(stack), timeout=90)
+        time.sleep(2)  # a second document, if one were coming, would be written by now
+    finally:
+        _stop(watcher)
+    docs = [json.loads(line) for line in stack("export").stdout.splitlines()]
+    [slow] = [doc for doc in docs if any(s.endswith("slow.txt") for s in doc["sources"])]
+    assert len(docs) == 2  # ready.txt and slow.txt: no truncated third
+    assert "Konstantin Malofeev" in slow["text"]  # from the article's last paragraph

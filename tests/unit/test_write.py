@@ -36,6 +36,12 @@ class FakeLedger:
                 self.sources[doc_id].append(source)
         return [sorted(self.sources[doc_id]) for doc_id, _ in pairs]
 
+    def get_many(self, sources: Sequence[str]) -> list[None]:
+        return [None] * len(sources)  # no source gave a document before
+
+    def remove_doc_sources(self, pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
+        raise AssertionError("nothing is replaced here")
+
     def doc_sources(self, doc_ids: Sequence[str]) -> list[list[str]]:
         return [sorted(self.sources[doc_id]) for doc_id in doc_ids]
 
