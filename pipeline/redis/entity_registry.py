@@ -7,17 +7,24 @@ document: WATCH every index key the document's entities could be found under (an
 the candidates it found), decide, then MULTI/EXEC the writes. If another worker
 touched any of those keys meanwhile, EXEC fails and the document is matched again
 against the new state, so two workers never create two entities for one name.
-A document already recorded gets its earlier answer back (redelivery is harmless).
+A document already recorded gets its earlier answer back (redelivery is harmless),
+within the retention window (pipeline/redis/retention.py); later it is matched again.
+
+What lives on grows with the distinct entities, not with the documents: an entity keeps
+a count of its documents (not their ids) and at most CONTEXT_MAX context words; only
+the redelivery answers are per document, and they are pruned after the window.
 
 Keys, under `prefix` (default "newsflow:entities"):
   idx:<lookup key>   set of entity ids (lookup keys: matching.lookup_keys)
-  e:<id>             hash: canonical, label
+  e:<id>             hash: canonical, label, docs (how many documents mention it)
   e:<id>:forms       set of folded name forms (what matching compares)
   e:<id>:variants    set of surface forms as written (what people read)
-  e:<id>:docs        set of document ids
-  e:<id>:ctx         set of context words from those documents
+  e:<id>:ctx         set of context words from those documents, at most CONTEXT_MAX
+                     (beyond that, random ones make room: frequent words come back)
+  e:<id>:docs        (before retention) set of document ids; counted, no longer written
   ids                set of every entity id;  seq  id counter
   doc:<doc id>       JSON list of the entity ids given to that document, in order
+                     (pruned after the window; `arrived` notes when it was written)
 """
 
 from __future__ import annotations
@@ -42,8 +49,13 @@ from pipeline.entities.matching import (
 )
 from pipeline.entities.names import fold
 from pipeline.errors import TransientError
+from pipeline.redis.retention import Arrivals, Retention
 
 MAX_ATTEMPTS = 50  # optimistic retries under contention before giving up
+# Context words kept per entity. Matching counts the document's context words (at most
+# matching.MAX_CONTEXT_WORDS) an entity has seen; the set otherwise grows with every
+# name ever seen near a frequent entity (tens of thousands for a head of state).
+CONTEXT_MAX = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +69,12 @@ class Resolved:
 class RedisEntityRegistry:
     """Canonical entities in Redis; safe to share between worker processes."""
 
-    def __init__(self, client: redis.Redis, *, prefix: str = "newsflow:entities") -> None:
+    def __init__(self, client: redis.Redis, *, prefix: str = "newsflow:entities",
+                 retention: Retention | None = None, context_max: int = CONTEXT_MAX) -> None:
         self.r = client
         self.p = prefix
+        self.arrivals = Arrivals(client, f"{prefix}:arrived", retention or Retention())
+        self.context_max = context_max
 
     # -- matching ------------------------------------------------------------
     def resolve(self, doc_id: str, entities: Sequence[LocalEntity]) -> list[Resolved]:
@@ -67,6 +82,7 @@ class RedisEntityRegistry:
         if not entities:
             return []
         try:
+            self._maybe_prune()
             for attempt in range(MAX_ATTEMPTS):
                 result = self._try_resolve(doc_id, entities)
                 if result is not None:
@@ -83,7 +99,9 @@ class RedisEntityRegistry:
         with self.r.pipeline() as tx:
             try:
                 tx.watch(doc_key, *idx_keys)  # type: ignore[no-untyped-call]
-                earlier = self._earlier_answer(doc_key, len(entities))
+                raw = self.r.get(doc_key)
+                before = json.loads(raw) if raw is not None else []
+                earlier = self._earlier_answer(before, len(entities))
                 if earlier is not None:
                     tx.unwatch()
                     return earlier
@@ -98,17 +116,25 @@ class RedisEntityRegistry:
                 known = self._load(ids, ctx)
                 plan = self._plan(entities, keys, members, known, ctx)
                 tx.multi()
-                out = self._write(tx, doc_id, entities, keys, plan, ctx)
-                tx.execute()
-                return out
+                out, sizes = self._write(tx, doc_id, entities, keys, plan, ctx, set(before))
+                replies = tx.execute()
             except redis.WatchError:
                 return None
+        self._cap_context({key: int(replies[at]) for key, at in sizes.items()})
+        return out
 
-    def _earlier_answer(self, doc_key: str, n: int) -> list[Resolved] | None:
-        raw = self.r.get(doc_key)
-        if raw is None:
+    def _cap_context(self, sizes: dict[str, int]) -> None:
+        """Random context words out of the sets now above `context_max` (outside the
+        transaction: a word dropped by two writers at once is dropped twice, harmlessly)."""
+        pipe = self.r.pipeline(transaction=False)
+        for key, size in sizes.items():
+            if size > self.context_max:
+                pipe.spop(key, size - self.context_max)
+        pipe.execute()
+
+    def _earlier_answer(self, ids: list[str], n: int) -> list[Resolved] | None:
+        if not ids:
             return None
-        ids = json.loads(raw)
         if len(ids) != n:
             return None  # the document's entities changed (a new model or rules): match again
         reads = self.r.pipeline(transaction=False)
@@ -124,18 +150,20 @@ class RedisEntityRegistry:
             base = f"{self.p}:e:{i}"
             reads.hmget(base, "canonical", "label")
             reads.smembers(f"{base}:forms")
-            reads.scard(f"{base}:docs")
+            reads.hget(base, "docs")
+            reads.scard(f"{base}:docs")  # documents recorded before the count
             if ctx:
                 reads.smismember(f"{base}:ctx", ctx)
-        per = 4 if ctx else 3
+        per = 5 if ctx else 4
         values = reads.execute()
         known = {}
         for n, i in enumerate(ids):
-            (canonical, label), forms, docs = values[per * n: per * n + 3]
-            shared = [bool(x) for x in values[per * n + 3]] if ctx else []
+            (canonical, label), forms, counted, listed = values[per * n: per * n + 4]
+            shared = [bool(x) for x in values[per * n + 4]] if ctx else []
             if canonical is not None:
+                docs = int(counted or 0) + int(listed)
                 known[i] = (Known(id=i, canonical=_s(canonical), label=_s(label),
-                                  forms=frozenset(_s(f) for f in forms), docs=int(docs)), shared)
+                                  forms=frozenset(_s(f) for f in forms), docs=docs), shared)
         return known
 
     def _plan(self, entities: Sequence[LocalEntity], keys: list[list[str]],
@@ -155,8 +183,12 @@ class RedisEntityRegistry:
 
     def _write(self, tx: Any, doc_id: str, entities: Sequence[LocalEntity],
                keys: list[list[str]], plan: list[tuple[Known | None, str]],
-               ctx: list[str]) -> list[Resolved]:
+               ctx: list[str], counted: set[str]) -> tuple[list[Resolved], dict[str, int]]:
+        """Queue the writes; returns the answer and, per context set written, where its
+        size is in the transaction's replies. `counted`: the entities an earlier answer for
+        this document gave (already counted once for it)."""
         out: list[Resolved] = []
+        sizes: dict[str, int] = {}
         for e, ks, (match, rule) in zip(entities, keys, plan, strict=True):
             if match is None:
                 eid = f"e{self.r.incr(f'{self.p}:seq')}"
@@ -173,17 +205,45 @@ class RedisEntityRegistry:
                 tx.sadd(self._idx(k), eid)
             tx.sadd(f"{base}:forms", *{fold(f) for f in e.forms})
             tx.sadd(f"{base}:variants", *e.surfaces)
-            tx.sadd(f"{base}:docs", doc_id)
+            if eid not in counted:  # once per document, however often it is named
+                counted.add(eid)
+                tx.hincrby(base, "docs", 1)
             own = own_words(e)
             others = [w for w in ctx if w not in own]
             if others:
                 tx.sadd(f"{base}:ctx", *others)
+                sizes[f"{base}:ctx"] = len(tx)
+                tx.scard(f"{base}:ctx")
             out.append(Resolved(eid, canonical, label, rule))
         tx.set(f"{self.p}:doc:{doc_id}", json.dumps([r.id for r in out]))
-        return out
+        self.arrivals.note(tx, doc_id)
+        return out, sizes
 
     def _idx(self, key: str) -> str:
         return f"{self.p}:idx:{key}"
+
+    # -- retention -----------------------------------------------------------
+    def prune(self, limit: int | None = None) -> int:
+        """Forget the redelivery answers of documents past the window (a document delivered
+        again later is matched again; its entities' counts then count it twice). The
+        entities themselves stay. Returns how many documents were pruned."""
+        try:
+            due = self.arrivals.due(limit)
+            if due:
+                pipe = self.r.pipeline(transaction=True)
+                pipe.delete(*(f"{self.p}:doc:{d}" for d in due))
+                self.arrivals.forget(pipe, due)
+                pipe.execute()
+        except redis.RedisError as exc:
+            raise TransientError("entity registry unavailable") from exc
+        return len(due)
+
+    def _maybe_prune(self) -> None:
+        if self.arrivals.turn():
+            try:
+                self.prune()
+            finally:
+                self.arrivals.release()
 
     # -- listing -------------------------------------------------------------
     def entities(self) -> list[dict[str, Any]]:
@@ -193,13 +253,15 @@ class RedisEntityRegistry:
         for i in ids:
             reads.hmget(f"{self.p}:e:{i}", "canonical", "label")
             reads.smembers(f"{self.p}:e:{i}:variants")
+            reads.hget(f"{self.p}:e:{i}", "docs")
             reads.scard(f"{self.p}:e:{i}:docs")
         values = reads.execute()
         rows = []
         for n, i in enumerate(ids):
-            (canonical, label), variants, docs = values[3 * n: 3 * n + 3]
+            (canonical, label), variants, counted, listed = values[4 * n: 4 * n + 4]
             rows.append({"id": i, "canonical": _s(canonical), "type": _s(label),
-                         "variants": sorted(_s(v) for v in variants), "documents": int(docs)})
+                         "variants": sorted(_s(v) for v in variants),
+                         "documents": int(counted or 0) + int(listed)})
         return rows
 
 
