@@ -13,6 +13,12 @@ that each family can be given a TTL of its own:
                                     `grouping.match_keys` key, scored by the plan's generation
     <p>:lock:<speaker key>          string: the token of the writer planning for that speaker
     <p>:gen                         counter: one generation per plan
+    <p>:arrived                     sorted set: doc id -> when its claims were filed
+
+A document's claims are pruned once it was filed more than the retention window ago
+(`prune`, pipeline/redis/retention.py): they leave their speaker's postings and their
+groups (the other members keep their group ids), under the speakers' locks. A later
+claim no longer groups with them; the claims table keeps them as they were.
 
 (Match keys are words or "<value>|<unit word>", never with a ":", so the last ":" of a
 k: key ends the speaker.) `planning(docs)` locks the speakers a batch touches, reads
@@ -39,6 +45,7 @@ from pipeline.claims.plan import ClaimsPlan, StoredClaim, plan_claims
 from pipeline.claims.records import claim_ref
 from pipeline.document import Document, Figure
 from pipeline.errors import TransientError
+from pipeline.redis.retention import Arrivals, Retention
 
 # A speaker with this many claims or fewer is regrouped whole (exact, whatever the order).
 # Beyond that, regrouping everything on every write grows with the square of the
@@ -77,9 +84,11 @@ return 1
 
 
 class ClaimGroups:
-    def __init__(self, client: redis.Redis, *, prefix: str = "newsflow:claims") -> None:
+    def __init__(self, client: redis.Redis, *, prefix: str = "newsflow:claims",
+                 retention: Retention | None = None) -> None:
         self.redis = client
         self.prefix = prefix
+        self.arrivals = Arrivals(client, self._key("arrived"), retention or Retention())
         self._release = client.register_script(_RELEASE)
         self._commit = client.register_script(_COMMIT)
 
@@ -92,12 +101,53 @@ class ClaimGroups:
         is unreachable or a lock cannot be had within LOCK_WAIT_S.
         """
         try:
+            self._maybe_prune()  # first (holding no lock): claims past the window group no more
             with self._locked(docs) as (tokens, stored):
                 plan = plan_claims(docs, stored, gen=int(self.redis.incr(self._key("gen"))))
                 yield plan
                 self._file(plan, stored, docs, tokens)
         except redis.RedisError as exc:
             raise TransientError("redis unavailable for claim groups") from exc
+
+    # -- retention -------------------------------------------------------------
+    def prune(self, limit: int | None = None) -> int:
+        """Unfile the claims of the documents filed before the window (under their speakers'
+        locks, as a plan would): they leave their speakers' postings and their groups.
+        Returns how many documents were pruned."""
+        try:
+            due = self.arrivals.due(limit)
+            if not due:
+                return 0
+            docs = [Document(id=d, source="", raw_text="") for d in due]
+            speakers = {speaker_key(s.ref.speaker) for s in self._previous(docs).values()}
+            tokens = self._lock(speakers)
+            try:
+                due = self.arrivals.still_due(due)  # filed again meanwhile: kept
+                docs = [Document(id=d, source="", raw_text="") for d in due]
+                previous = self._previous(docs)
+                if not {speaker_key(s.ref.speaker) for s in previous.values()} <= speakers:
+                    return 0  # rewritten meanwhile with other speakers: the next turn
+                commands: list[list[Any]] = [c for claim in previous.values() for c in self._unfile(claim)]
+                commands += [["DEL", self._key("d", d)] for d in due]
+                if due:
+                    commands.append(["ZREM", self._key("arrived"), *due])
+                if commands and not self._commit(keys=list(tokens),
+                                                 args=[*tokens.values(), json.dumps(commands)]):
+                    return 0  # a lock expired: the next turn
+            finally:
+                self._release(keys=list(tokens), args=list(tokens.values()))
+        except redis.RedisError as exc:
+            raise TransientError("redis unavailable for claim groups") from exc
+        return len(due)
+
+    def _maybe_prune(self) -> None:
+        if self.arrivals.turn():
+            try:
+                self.prune()
+            except TransientError:
+                pass  # a speaker locked for long: pruning waits for the next turn, not the write
+            finally:
+                self.arrivals.release()
 
     # -- locking ---------------------------------------------------------------
     @contextlib.contextmanager
@@ -233,6 +283,8 @@ class ClaimGroups:
             commands.append(["DEL", self._key("d", doc.id)])
             if keys:
                 commands.append(["SADD", self._key("d", doc.id), *keys])
+                commands.append(["ZADD", self._key("arrived"), "GT", repr(self.arrivals.retention.clock()),
+                                 doc.id])
         if commands and not self._commit(keys=list(tokens), args=[*tokens.values(), json.dumps(commands)]):
             raise TransientError("claim groups lock expired before the plan was filed; retry")
 

@@ -22,6 +22,11 @@ replaced it (two workers, either order) still ends up pointing at it.
     <prefix>:rebuilds     counter, one number per rebuild of story records (Elasticsearch)
     <prefix>:gen          counter, one generation per placement
     <prefix>:lock         held while a placement reads and rewrites stories
+    <prefix>:arrived      sorted set: doc -> arrival time (pipeline/redis/retention.py)
+Everything above kept for one document is pruned once it arrived more than the window
+ago (`prune`, under the lock; a copy keeps its original as long as itself): a later
+document then no longer finds it as a candidate, and starts a story of its own if none
+of its peers is left. The index keeps the document and its story id as they were.
 A document is added in two steps (see pipeline/stories/grouping.py for the rules):
 1. link, without the lock: file its features and keys, read the postings of its keys,
    score its best candidates and write both directions of each edge. A candidate with
@@ -48,6 +53,7 @@ import redis
 from datasketch import MinHash, MinHashLSH
 
 from pipeline.errors import TransientError
+from pipeline.redis.retention import Arrivals, Retention
 from pipeline.stories import grouping, versions
 from pipeline.stories.features import StoryFeatures
 
@@ -64,6 +70,21 @@ if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
 for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+return 1
+"""
+
+# KEYS: the day hash, the document's edge hash, then each candidate's; ARGV: the document,
+# then each candidate and its score. An edge is written only while both ends are filed:
+# a candidate pruned meanwhile gets no edge hash back (it would never be deleted).
+_EDGES = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+for i = 3, #KEYS do
+  local other, score = ARGV[2 * i - 4], ARGV[2 * i - 3]
+  if redis.call('HEXISTS', KEYS[1], other) == 1 then
+    redis.call('HSET', KEYS[2], other, score)
+    redis.call('HSET', KEYS[i], ARGV[1], score)
+  end
+end
 return 1
 """
 
@@ -89,10 +110,12 @@ class NearDuplicates:
         *,
         prefix: str = "newsflow:dups",
         threshold: float = versions.NEAR_DUPLICATE,
+        retention: Retention | None = None,
     ) -> None:
         self.r = client
         self.prefix = prefix
         self.threshold = threshold
+        self.arrivals = Arrivals(client, f"{prefix}:arrived", retention or Retention())
         # datasketch builds its clients as redis.Redis(**config): hand them our client's
         # connection pool, so they connect exactly as it does (TLS and its certificates,
         # timeouts, credentials, socket path), and share its connections.
@@ -117,13 +140,15 @@ class NearDuplicates:
         """File this copy, then return it as first filed (the same text dropped again later
         is not a newer version) and the other copies at or above the threshold."""
         try:
+            self._maybe_prune()  # first: a copy past the window is no match
             mine = {"outlet": version.outlet, "published": version.published,
                     "received_at": version.received_at}
             pipe = self.r.pipeline()
             pipe.hset(f"{self.prefix}:mh", version.id, mh.hashvalues.tobytes())
             pipe.hsetnx(f"{self.prefix}:meta", version.id, json.dumps(mine))
             pipe.hget(f"{self.prefix}:meta", version.id)  # these facts, or the first sighting's
-            version = versions.Version(id=version.id, **json.loads(pipe.execute()[-1]))
+            self.arrivals.note(pipe, version.id)
+            version = versions.Version(id=version.id, **json.loads(pipe.execute()[2]))
             # Insert before querying: of two copies filed at once, the later query sees both.
             if version.id not in self.lsh:
                 self.lsh.insert(version.id, mh, check_duplication=False)
@@ -153,6 +178,8 @@ class NearDuplicates:
         copies: dict[Any, Any] = {copy: shown for copy, shown in shown_of.items() if shown}
         try:
             pipe = self.r.pipeline()
+            # A copy search shows lives as long as the copies behind it.
+            self.arrivals.note(pipe, *sorted(set(copies.values())))
             pipe.hset(f"{self.prefix}:shown", mapping=copies)
             pipe.hdel(f"{self.prefix}:shown", *(v for v, shown in shown_of.items() if not shown))
             pipe.execute()
@@ -178,6 +205,7 @@ class NearDuplicates:
             pipe = self.r.pipeline()
             for family in ("mh", "meta", "shown"):
                 pipe.hdel(f"{self.prefix}:{family}", *ids)
+            self.arrivals.forget(pipe, list(ids))
             pipe.execute()
             resolved: dict[str, str] = {}
             for copies in behind.values():
@@ -194,6 +222,32 @@ class NearDuplicates:
         except redis.RedisError as exc:
             raise TransientError(f"near-duplicate index unavailable: {type(exc).__name__}") from exc
         return resolved
+
+    def prune(self, limit: int | None = None) -> int:
+        """Take the copies that arrived before the window out of the index (their LSH
+        buckets, MinHash, facts, and which copy is shown instead of them): a later copy no
+        longer matches them, and is shown itself. Returns how many were pruned."""
+        try:
+            due = self.arrivals.due(limit)
+            for doc_id in due:
+                if doc_id in self.lsh:
+                    self.lsh.remove(doc_id)
+            if due:
+                pipe = self.r.pipeline()
+                for family in ("mh", "meta", "shown"):
+                    pipe.hdel(f"{self.prefix}:{family}", *due)
+                self.arrivals.forget(pipe, due)
+                pipe.execute()
+        except redis.RedisError as exc:
+            raise TransientError(f"near-duplicate index unavailable: {type(exc).__name__}") from exc
+        return len(due)
+
+    def _maybe_prune(self) -> None:
+        if self.arrivals.turn():
+            try:
+                self.prune()
+            finally:
+                self.arrivals.release()
 
     def shown_instead(self, ids: Sequence[str]) -> dict[str, str]:
         """For those of `ids` that are copies: id -> the copy search shows instead."""
@@ -227,6 +281,7 @@ class StoryStore:
         candidates: int = grouping.CANDIDATES,
         max_regroup: int = grouping.MAX_REGROUP,
         lock_timeout: float = 30.0,
+        retention: Retention | None = None,
     ) -> None:
         self.r = client
         self.p = prefix
@@ -237,6 +292,8 @@ class StoryStore:
         self.lock_timeout = lock_timeout  # a placement takes milliseconds; a dead worker's lock expires
         self._unfile_script = client.register_script(_UNFILE_FOR_TWIN)  # sent once, then by its hash
         self._rebuild_script = client.register_script(_REBUILD_VIEW)
+        self._edges_script = client.register_script(_EDGES)
+        self.arrivals = Arrivals(client, self._k("arrived"), retention or Retention())
         self._parsed: dict[str, StoryFeatures] = {}
 
     def _k(self, *parts: str) -> str:
@@ -250,13 +307,17 @@ class StoryStore:
         it then joins that document's story without being scored.
         """
         try:
+            self._maybe_prune()  # first: a document does not join peers already past the window
             if self.r.hexists(self._k("label"), features.id):
                 return self.story_of(features.id)  # the same text again: nothing new to place
             original = self._original(copy_of, _day(features.when)) if copy_of else ""
             if not original:
                 original = self._link(features)
+            pipe = self.r.pipeline()
             if original:
-                self.r.hset(self._k("copy"), features.id, original)
+                pipe.hset(self._k("copy"), features.id, original)
+            self.arrivals.note(pipe, features.id, *([original] if original else []))  # a copy keeps it
+            pipe.execute()
             wait = 2 * self.lock_timeout
             with self.r.lock(self._k("lock"), timeout=self.lock_timeout, blocking_timeout=wait):
                 return self._place(features.id, original)
@@ -303,12 +364,13 @@ class StoryStore:
             if self._unfile_for(f, twin):
                 return self._original(twin, day) or twin
             candidates = [c for c in candidates if c.id != twin]  # became a copy meanwhile
-        pipe = self.r.pipeline()
+        keys, args = [self._k("day"), self._k("e", f.id)], [f.id]
         for other in candidates:
             if (score := grouping.pair_score(f, other)) >= self.floor:
-                pipe.hset(self._k("e", f.id), other.id, f"{score:.6f}")
-                pipe.hset(self._k("e", other.id), f.id, f"{score:.6f}")
-        pipe.execute()
+                keys.append(self._k("e", other.id))
+                args += [other.id, f"{score:.6f}"]
+        if len(keys) > 2:
+            self._edges_script(keys=keys, args=args)
         return ""
 
     def _unfile_for(self, f: StoryFeatures, twin: str) -> bool:
@@ -322,6 +384,10 @@ class StoryStore:
         """Re-cluster the stories around `doc_id` (or its original) and write the labels."""
         core = original or doc_id
         scores = {_s(k): float(v) for k, v in self.r.hgetall(self._k("e", core)).items()}
+        if scores:  # neighbours pruned since the edge was read are no candidates
+            filed = self.r.hmget(self._k("day"), sorted(scores))
+            scores = {d: v for (d, v), day in zip(sorted(scores.items()), filed, strict=True)
+                      if day is not None}
         near = [core, *sorted(scores)]
         current = dict(zip(near, self._stories_of(near), strict=True))
         if original and current[core]:  # a copy of a placed document: that story, as it is
@@ -395,12 +461,59 @@ class StoryStore:
                     pipe.hdel(self._k("copy"), d)
                     pipe.hdel(self._k("day"), d)
                     pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
+                self.arrivals.forget(pipe, list(doc_ids))
                 pipe.execute()
         except redis.RedisError as exc:
             raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
         for d in doc_ids:
             self._parsed.pop(d, None)
         return {story for story in stories.values() if story}
+
+    def prune(self, limit: int | None = None) -> int:
+        """Take out the documents that arrived before the window: their features,
+        postings, edges (both ends), day, copy link, label and story membership, under the
+        placements' lock, so a placement sees each document whole or not at all. Their
+        stories keep the members still within the window; the index keeps everything.
+        Returns how many documents were pruned."""
+        try:
+            wait = 2 * self.lock_timeout
+            with self.r.lock(self._k("lock"), timeout=self.lock_timeout, blocking_timeout=wait):
+                due = self.arrivals.due(limit)
+                if not due:
+                    return 0
+                raws = self.r.mget([self._k("f", d) for d in due])
+                keys = {d: json.loads(raw).get("keys", ()) if raw else ()
+                        for d, raw in zip(due, raws, strict=True)}
+                stories = dict(zip(due, self._stories_of(due), strict=True))
+                pipe = self.r.pipeline()
+                for d in due:
+                    pipe.hkeys(self._k("e", d))
+                neighbours = dict(zip(due, pipe.execute(), strict=True))
+                pipe = self.r.pipeline(transaction=True)
+                for d in due:
+                    if stories[d]:
+                        pipe.srem(self._k("m", stories[d]), d)
+                    for key in keys[d]:
+                        pipe.zrem(self._k("k", key), d)
+                    for other in neighbours[d]:
+                        pipe.hdel(self._k("e", _s(other)), d)
+                    pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
+                for family in ("label", "copy", "day"):
+                    pipe.hdel(self._k(family), *due)
+                self.arrivals.forget(pipe, due)
+                pipe.execute()
+        except redis.RedisError as exc:
+            raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
+        for d in due:
+            self._parsed.pop(d, None)
+        return len(due)
+
+    def _maybe_prune(self) -> None:
+        if self.arrivals.turn():
+            try:
+                self.prune()
+            finally:
+                self.arrivals.release()
 
     def _promote_copy(self, f: StoryFeatures, leaving: set[str]) -> None:
         """Before `f`'s document leaves: its first copy not leaving too takes its place (its
