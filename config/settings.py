@@ -80,6 +80,14 @@ class Settings:
     fetch_max_bytes: int = 5_000_000
     allow_private_urls: bool = False
     watch_settle_s: float = 0.3
+    # Shared state in Redis (pipeline/redis/retention.py): per-document state (story
+    # candidates and features, near-duplicate signatures, claim groups' members, the entity
+    # registry's redelivery answers) is pruned this many days after the document arrived:
+    # the story window, so a late article still finds its peers. Writers prune as they go,
+    # at most once per prune_every_s per process, up to prune_batch documents per turn.
+    state_window_days: float = 30.0
+    state_prune_every_s: float = 60.0
+    state_prune_batch: int = 500
     # Logging and metrics
     log_format: str = "console"  # "console" or "json"
     log_level: str = "INFO"
@@ -137,6 +145,10 @@ class Settings:
             raise SettingsError("NEWSFLOW_CONCURRENCY must be at least 1")
         if self.batch_size < 1:
             raise SettingsError("NEWSFLOW_BATCH_SIZE must be at least 1")
+        if self.state_window_days <= 0:
+            raise SettingsError("NEWSFLOW_STATE_WINDOW_DAYS must be above 0 (30: the story window)")
+        if self.state_prune_batch < 1:
+            raise SettingsError("NEWSFLOW_STATE_PRUNE_BATCH must be at least 1")
 
     def with_overrides(self, **changes: Any) -> Settings:
         from dataclasses import replace

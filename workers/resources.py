@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pipeline.redis.claim_groups import ClaimGroups
     from pipeline.redis.entity_registry import RedisEntityRegistry
     from pipeline.redis.line_stats import LineStats
+    from pipeline.redis.retention import Retention
     from pipeline.redis.story_store import NearDuplicates, StoryStore
     from pipeline.run import Stage
     from pipeline.stores import ClaimsStore, DocumentIndex, StoriesStore
@@ -58,14 +59,14 @@ def get_line_stats() -> LineStats:
 def get_entity_registry() -> RedisEntityRegistry:
     from pipeline.redis.entity_registry import RedisEntityRegistry
 
-    return RedisEntityRegistry(get_redis())
+    return RedisEntityRegistry(get_redis(), retention=get_retention())
 
 
 @functools.cache
 def get_claim_groups() -> ClaimGroups:
     from pipeline.redis.claim_groups import ClaimGroups
 
-    return ClaimGroups(get_redis())
+    return ClaimGroups(get_redis(), retention=get_retention())
 
 
 @functools.cache
@@ -85,14 +86,24 @@ def get_claims_table() -> ClaimsStore:
 def get_near_duplicates() -> NearDuplicates:
     from pipeline.redis.story_store import NearDuplicates
 
-    return NearDuplicates(get_redis())
+    return NearDuplicates(get_redis(), retention=get_retention())
 
 
 @functools.cache
 def get_story_store() -> StoryStore:
     from pipeline.redis.story_store import StoryStore
 
-    return StoryStore(get_redis())
+    return StoryStore(get_redis(), retention=get_retention())
+
+
+@functools.cache
+def get_retention() -> Retention:
+    """How long the Redis stores keep per-document state (NEWSFLOW_STATE_*)."""
+    from pipeline.redis.retention import DAY_S, Retention
+
+    settings = get_settings()
+    return Retention(window_s=settings.state_window_days * DAY_S,
+                     prune_every_s=settings.state_prune_every_s, prune_batch=settings.state_prune_batch)
 
 
 @functools.cache
