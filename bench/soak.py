@@ -1,0 +1,214 @@
+"""Soak: Redis bytes per document over a long stream, past several retention windows.
+
+    python bench/soak.py [--docs 20000] [--windows 4] [--base 120] [--every 2000]
+
+A real private redis-server (workers.local.PrivateRedis) and the real Redis stores the
+workers use: the ledger (each input queued, then done with its document), per-outlet line
+counts, the entity registry, the claim groups (a plan per document), the near-duplicate
+index and the story store, through the real stages `find_duplicates` and `assign_story`.
+
+The stream: `--base` ECB+ dev articles (../shared/bench/stories, or NEWSFLOW_BENCH_DIR)
+through the real entity and claims stages once (spaCy), then `--docs` variants of them
+(`bench.stories.variant`: sentences reordered, an update line; the same entities and
+claims), arriving evenly over `--windows` retention windows of simulated time
+(NEWSFLOW_STATE_WINDOW_DAYS, 30 days by default), each dated its arrival day. Every store
+reads the same simulated clock, which the stream advances; pruning runs as it does in the
+workers (at most every `prune_every_s` of that clock, one pruner at a time).
+
+Every `--every` documents it prints Redis's used memory above the empty server's, its
+keys, the documents of the last window, and bytes per document of the last window, with
+the bytes of each key family (MEMORY USAGE, summed by prefix). The file ledger (one
+record per done input, kept: see docs/OPERATIONS.md, "Redis state over time") grows
+with inputs and is shown apart, with the ledger's events (the last 24 hours of real time,
+for `newsflow status`: in this bench, every event). Last line:
+`bytes_per_doc_within_window N bytes_per_doc_end M flat yes|no ledger_bytes_per_file L`:
+N at the end of the first window, M at the end, both without the file ledger; flat when,
+past the first window, no checkpoint is more than 15% above the first one past it.
+Runs against stores without retention too (the code before it): then nothing is pruned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.document import Document  # noqa: E402
+
+DAY = 86400.0
+T0 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
+
+
+class Clock:
+    """The simulated time every store reads; the stream moves it on."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def prepare(n: int) -> list[tuple[Document, list[Any]]]:
+    """`n` ECB+ articles through the entity and claims stages: (document, its local entities)."""
+    from bench.stories import ecb_documents, load_nlp
+    from pipeline.stages.claims import extract_claims
+    from pipeline.stages.entities import extract_entities
+
+    class Capture:  # the registry's place in the entity stage: keeps what it is given
+        def __init__(self) -> None:
+            self.local: list[Any] = []
+
+        def resolve(self, doc_id: str, entities: list[Any]) -> list[Any]:
+            self.local = list(entities)
+            return [type("R", (), {"canonical": e.name, "label": e.label})() for e in entities]
+
+    _, docs = ecb_documents()
+    random.Random(7).shuffle(docs)
+    nlp = load_nlp()
+    out = []
+    for doc in docs[:n]:
+        capture = Capture()
+        doc = extract_entities(doc, nlp=nlp, registry=capture)
+        out.append((extract_claims(doc, nlp=nlp), capture.local))
+    return out
+
+
+def families(client: Any) -> Counter[str]:
+    """Bytes by key family: the prefix up to the first part that names one document/entity."""
+    sizes: Counter[str] = Counter()
+    keys = list(client.scan_iter(count=2000))
+    pipe = client.pipeline(transaction=False)
+    for k in keys:
+        pipe.memory_usage(k, samples=0)
+    for k, size in zip(keys, pipe.execute(), strict=True):
+        sizes[family(k.decode("utf-8", "replace"))] += int(size or 0)
+    return sizes
+
+
+def family(key: str) -> str:
+    parts = key.split(":")
+    if parts[0] == "soak":
+        parts = parts[1:]
+    if parts[0] == "lines":
+        return "lines:" + parts[-1]
+    out = parts[:2]
+    if len(parts) > 3 and parts[1] == "e":  # entity e:<id>:<what>
+        out.append(parts[3])
+    if parts[0] == "dups" and parts[1] == "lsh":
+        out = ["dups", "lsh"]
+    return ":".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=20_000)
+    ap.add_argument("--windows", type=float, default=4.0, help="simulated retention windows the stream spans")
+    ap.add_argument("--base", type=int, default=120, help="ECB+ articles the variants come from")
+    ap.add_argument("--every", type=int, default=2000, help="documents between two checkpoints")
+    args = ap.parse_args()
+
+    import redis
+
+    from bench.stories import variant
+    from pipeline.redis.claim_groups import ClaimGroups
+    from pipeline.redis.entity_registry import RedisEntityRegistry
+    from pipeline.redis.ledger import Ledger
+    from pipeline.redis.line_stats import LineStats
+    from pipeline.redis.story_store import NearDuplicates, StoryStore
+    from pipeline.stages.stories import assign_story, find_duplicates
+    from workers.local import PrivateRedis
+
+    try:
+        from pipeline.redis.retention import Retention
+    except ImportError:  # the code before retention
+        Retention = None  # type: ignore[assignment,misc]
+
+    started = time.perf_counter()
+    base = prepare(args.base)
+    print(f"prepared {len(base)} base articles in {time.perf_counter() - started:.0f} s", flush=True)
+    clock = Clock(T0)
+    retention = Retention(clock=clock) if Retention is not None else None
+    window_s = retention.window_s if retention is not None else 30 * DAY
+    span = args.windows * window_s
+    step = span / args.docs
+
+    tmp = Path(tempfile.mkdtemp(prefix="soak-"))
+    server = PrivateRedis(tmp)
+    url = server.start()
+    client = redis.Redis.from_url(url)
+    empty = int(client.info("memory")["used_memory"])
+
+    def build(cls: Any, **kw: Any) -> Any:
+        if retention is not None and "retention" in inspect.signature(cls).parameters:
+            kw["retention"] = retention
+        return cls(client, **kw)
+
+    ledger = build(Ledger, prefix="soak")
+    lines = build(LineStats, prefix="soak:lines")
+    registry = build(RedisEntityRegistry, prefix="soak:entities")
+    claims = build(ClaimGroups, prefix="soak:claims")
+    lsh = build(NearDuplicates, prefix="soak:dups")
+    stories = build(StoryStore, prefix="soak:stories")
+    print(f"retention: {'window %.0f days' % (window_s / DAY) if retention else 'none (stores without it)'};"
+          f" {args.docs} documents over {span / DAY:.0f} simulated days", flush=True)
+
+    rng = random.Random(1)
+    arrivals: list[float] = []
+    rows: list[tuple[int, float, float, float]] = []  # docs, day, bytes/window doc, ledger bytes/file
+    print(f"{'docs':>6} {'day':>5} {'in window':>9} {'used MB':>8} {'keys':>7} {'B/doc(window)':>13}"
+          f" {'file ledger B/input':>19}  top families (KB)", flush=True)
+    t_start = time.perf_counter()
+    try:
+        for i in range(args.docs):
+            clock.now = T0 + i * step
+            arrivals.append(clock.now)
+            doc, local = base[rng.randrange(len(base))]
+            day = datetime.fromtimestamp(clock.now, UTC).date().isoformat()
+            doc = replace(variant(doc, i, rng, day), claims=doc.claims, received_at=day)
+            source = f"/drop/soak/{i:06d}.txt"
+            ledger.mark(source, "queued", fingerprint=f"{len(doc.text)}:{i}")
+            lines.observe(doc.outlet or "outlet", doc.id, doc.text.split("\n"), share=0.5, min_docs=5)
+            registry.resolve(doc.id, local)
+            doc = assign_story(find_duplicates(doc, lsh=lsh), stories=stories)
+            with claims.planning([doc]):
+                pass
+            ledger.add_doc_sources([(doc.id, source)])
+            ledger.mark_many("done", {source: {"document": doc.id}})
+            if (i + 1) % args.every == 0 or i + 1 == args.docs:
+                in_window = sum(1 for t in arrivals if t > clock.now - window_s)
+                used = int(client.info("memory")["used_memory"]) - empty
+                sizes = families(client)
+                kept = ("sources", "source-ids", "doc-sources", "events")  # per file; 24 h of real time
+                led = sum(v for k, v in sizes.items() if k.startswith(kept))
+                per = (used - led) / in_window
+                rows.append((i + 1, (clock.now - T0) / DAY, per, led / (i + 1)))
+                top = " ".join(f"{k}={v // 1024}" for k, v in sizes.most_common(9))
+                print(f"{i + 1:6d} {(clock.now - T0) / DAY:5.0f} {in_window:9d} {used / 1e6:8.1f}"
+                      f" {client.dbsize():7d} {per:13.0f} {led / (i + 1):19.0f}  {top}", flush=True)
+    finally:
+        lsh.close()
+        client.close()
+        server.stop()
+    elapsed = time.perf_counter() - t_start
+    print(f"{args.docs} documents in {elapsed:.0f} s ({elapsed * 1000 / args.docs:.1f} ms/doc)")
+    first = min(rows, key=lambda r: abs(r[1] - window_s / DAY))
+    past = [r for r in rows if r[1] > window_s / DAY * 1.05]
+    flat = bool(past) and max(r[2] for r in past) <= 1.15 * past[0][2]
+    print(f"bytes_per_doc_within_window {first[2]:.0f} bytes_per_doc_end {rows[-1][2]:.0f}"
+          f" flat {'yes' if flat else 'no'} ledger_bytes_per_file {rows[-1][3]:.0f}")
+
+
+if __name__ == "__main__":
+    main()
