@@ -36,7 +36,9 @@ tests start it (tests/elastic_node.py). It prints (c)'s docs/s against (b)'s as
 `es_ratio` and the cluster's own CPU ms per document (the node's processes, when the
 bench started it), checks that every input ends in the same state as on the embedded
 side (none failed) and that Elasticsearch holds as many documents as the embedded index,
-and appends `es_ratio E es_cluster_cpu_ms_per_doc C` to the last line.
+and appends `es_ratio E es_cluster_cpu_ms_per_doc C` to the last line. The table splits
+the node's CPU by thread: `es_cluster_jit` (the JVM compiling hot code, which a node
+started for the run keeps doing for minutes), `es_cluster_gc`, `es_cluster_work` (the rest).
 """
 
 from __future__ import annotations
@@ -123,6 +125,32 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += sum(int(f) for f in fields[11:15]) / TICK  # utime stime cutime cstime
     return total
+
+
+# The node's threads, by what they do: a JVM compiles its hot code (C1, C2) for minutes
+# after it starts, which a short run on a fresh node pays per document.
+JVM_THREADS = (("jit", ("C1 CompilerThre", "C2 CompilerThre")),
+               ("gc", ("GC Thread", "G1 ", "VM Thread")))
+
+
+def thread_cpu_seconds(pids: list[int]) -> dict[str, float]:
+    """User + system CPU time of the processes' threads so far, grouped as in JVM_THREADS
+    (the rest: "work", Elasticsearch's own threads); Linux /proc."""
+    groups: dict[str, float] = {}
+    for pid in pids:
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                name = (task / "comm").read_text().strip()
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            group = next((g for g, prefixes in JVM_THREADS if name.startswith(prefixes)), "work")
+            groups[group] = groups.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / TICK
+    return groups
 
 
 def words(paths: list[Path]) -> int:
@@ -437,6 +465,7 @@ def main() -> None:
         # CPU seconds of each side's own processes while it runs: steadier than wall time on
         # a machine whose speed drifts (idle cores do not count), printed next to the ratio.
         cpu: dict[str, dict[str, float]] = {side: {} for side in sides}
+        node_threads: dict[str, float] = {}  # the node's CPU by thread group (JVM_THREADS)
         try:
             pipeline.start(inbox)
             reference.run(warmup)
@@ -456,10 +485,14 @@ def main() -> None:
 
                         groups["cluster"] = [node.proc.pid, *child_pids(node.proc.pid)]
                     before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+                    threads_before = thread_cpu_seconds(groups.get("cluster", []))
                     took[side] = runner(chunk)
                     for name, pids in groups.items():
                         used = cpu_seconds(pids) - before[name]
                         cpu[side][name] = cpu[side].get(name, 0.0) + used
+                    for name, used in thread_cpu_seconds(groups.get("cluster", [])).items():
+                        key = f"cluster_{name}"
+                        node_threads[key] = node_threads.get(key, 0.0) + used - threads_before.get(name, 0.0)
                 rounds.append(took)
                 print(f"round {n + 1}: {len(chunk)} documents, "
                       + ", ".join(f"{side} {len(chunk) / s:.1f} docs/s" for side, s in took.items())
@@ -519,6 +552,9 @@ def main() -> None:
             "es_docs_per_s": round(len(paths) / es_s, 2),
             "es_side_cpu_ms_per_doc": round(1000 * sum(cpu["elasticsearch"].values()) / len(paths), 1),
             "es_ratio": round(pipe_s / es_s, 3),
+            # The node's CPU split: its own work, the JVM compiling hot code, the collector.
+            **{f"es_{name}_cpu_ms_per_doc": round(1000 * used / len(paths), 1)
+               for name, used in sorted(node_threads.items())},
             "es_round_ratio_min": round(min(r["pipeline"] / r["elasticsearch"] for r in rounds), 3),
             "es_round_ratio_max": round(max(r["pipeline"] / r["elasticsearch"] for r in rounds), 3),
             "es_states": es_states, "embedded_states": sqlite_states,
