@@ -67,7 +67,7 @@ _CONTENT = (
 _COLUMNS = ("id", *_CONTENT, "group_id", "conflict", "gen")
 _NAMES = ", ".join(f'"{c}"' for c in _COLUMNS)
 _UPSERT = (
-    f"INSERT INTO claims ({_NAMES}) VALUES ({', '.join('?' * len(_COLUMNS))})"  # noqa: S608 (fixed names)
+    f"INSERT INTO claims ({_NAMES}) VALUES ({', '.join('?' * len(_COLUMNS))})"
     " ON CONFLICT(id) DO UPDATE SET " + ", ".join(f'"{c}" = excluded."{c}"' for c in _CONTENT)
 )
 

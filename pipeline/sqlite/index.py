@@ -8,13 +8,18 @@ once: WAL mode and a generous busy timeout make that safe.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pipeline.document import Document
+from pipeline.entities.names import fold
 from pipeline.index import to_search_body
-from pipeline.sqlite.db import connect, create_schema, fts_query, replace_old_fts
+from pipeline.search import plan as search_plan
+from pipeline.search.names import SEP, doc_entity_keys, doc_name_keys, doc_speaker_keys
+from pipeline.search.query import parse
+from pipeline.sqlite import search as sql
+from pipeline.sqlite.db import connect, create_schema, replace_old_fts
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -28,7 +33,21 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_text USING fts5(
     title, text, names, tokenize = 'porter unicode61'
 );
+-- What a search by name matches (pipeline/search/names.py), by document rowid:
+-- field 'entity' (key: entity key), 'speaker' (key: speaker key) and
+-- 'name' (key: a lookup form, value: the entity key it finds).
+CREATE TABLE IF NOT EXISTS doc_keys (
+    doc INTEGER NOT NULL, field TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS doc_keys_by_key ON doc_keys (field, key);
+CREATE INDEX IF NOT EXISTS doc_keys_by_value ON doc_keys (field, value);
+CREATE INDEX IF NOT EXISTS doc_keys_by_doc ON doc_keys (doc);
 """
+
+
+def _from_body(body: Mapping[str, Any]) -> Document:
+    """The document an indexed body holds (the body leaves out the raw input)."""
+    return Document.from_dict({"id": "", "source": "", "raw_text": "", **body})
 
 
 class SqliteIndex:
@@ -41,6 +60,32 @@ class SqliteIndex:
         replace_old_fts(self._db, "documents_fts",
                         "INSERT INTO documents_text (rowid, title, text, names) SELECT d.rowid,"
                         " f.title, f.text, f.names FROM documents_fts f JOIN documents d ON d.id = f.id")
+        self._db.create_function("fold", 1, fold, deterministic=True)
+        self._fill_keys()
+
+    def _fill_keys(self) -> None:
+        """An index file made before searches by name: its documents' keys, once."""
+        if self._db.execute("SELECT 1 FROM doc_keys LIMIT 1").fetchone() is not None:
+            return
+        if self._db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._db.execute("SELECT 1 FROM doc_keys LIMIT 1").fetchone() is None:
+                for rowid, body in self._db.execute("SELECT rowid, body FROM documents").fetchall():
+                    self._write_keys(rowid, _from_body(json.loads(body)))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def _write_keys(self, rowid: int, doc: Document) -> None:
+        self._db.execute("DELETE FROM doc_keys WHERE doc = ?", (rowid,))
+        rows = [(rowid, "entity", k, "") for k in doc_entity_keys(doc)]
+        rows += [(rowid, "speaker", k, "") for k in doc_speaker_keys(doc)]
+        names = (nk.partition(SEP) for nk in doc_name_keys(doc))
+        rows += [(rowid, "name", form, key) for form, _, key in names]
+        self._db.executemany("INSERT INTO doc_keys (doc, field, key, value) VALUES (?, ?, ?, ?)", rows)
 
     def close(self) -> None:
         self._db.close()
@@ -71,6 +116,7 @@ class SqliteIndex:
                     "INSERT INTO documents_text (rowid, title, text, names) VALUES (?, ?, ?, ?)",
                     (rowid, doc.title, doc.text, names),
                 )
+                self._write_keys(rowid, doc)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -85,6 +131,7 @@ class SqliteIndex:
                 row = self._db.execute("SELECT rowid FROM documents WHERE id = ?", (doc_id,)).fetchone()
                 if row is not None:
                     self._db.execute("DELETE FROM documents_text WHERE rowid = ?", row)
+                    self._db.execute("DELETE FROM doc_keys WHERE doc = ?", row)
                     self._db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
             self._db.execute("COMMIT")
         except BaseException:
@@ -117,28 +164,69 @@ class SqliteIndex:
             yield json.loads(body)
 
     def search(self, query: str, *, limit: int = 10, duplicates: bool = False) -> list[dict[str, Any]]:
-        """Full-text search; each hit has id, title, outlet, score, snippet, sources.
+        """Search in the query language of pipeline/search/query.py; each hit has id, title,
+        outlet, score, snippet, sources, story_id. Documents that mention an entity the query
+        names come first, then by text relevance (bm25: title 5, text 1, entity names 3).
 
         A near-duplicate copy or older version (duplicate_of set) is left out unless
-        `duplicates` is true: search lists each text once.
+        `duplicates`: search lists each text once. Raises QueryError for a query that
+        cannot run (the message says what to type instead).
         """
-        match = fts_query(query)
-        if not match:
-            return []
+        plan = search_plan.plan(parse(query), self)
+        cond, params = sql.conditions(plan)
+        score, score_params = sql.entity_score(plan)
+        highlight = sql.fts(plan.highlight)
+        ranked = ("LEFT JOIN (SELECT rowid, bm25(documents_text, 5.0, 1.0, 3.0) AS rank FROM documents_text"
+                  " WHERE documents_text MATCH ?) hl ON hl.rowid = d.rowid") if highlight else \
+                 "LEFT JOIN (SELECT NULL AS rowid, 0.0 AS rank) hl ON 0"
         rows = self._db.execute(
-            "SELECT d.id, bm25(documents_text, 5.0, 1.0, 3.0) AS rank,"
-            " snippet(documents_text, 1, char(2), char(3), '…', 24), d.body"
-            " FROM documents_text f JOIN documents d ON d.rowid = f.rowid"
-            " WHERE documents_text MATCH ? AND (? OR coalesce(d.duplicate_of, '') = '')"
-            " ORDER BY rank LIMIT ?",
-            (match, duplicates, limit),
+            f"SELECT d.rowid, d.id, {score} AS hits, hl.rank, d.body FROM documents d {ranked}"
+            f" WHERE {cond} AND (? OR coalesce(d.duplicate_of, '') = '')"
+            " ORDER BY hits DESC, coalesce(hl.rank, 0.0) ASC, d.id LIMIT ?",
+            [*score_params, *([highlight] if highlight else []), *params, duplicates, limit],
         ).fetchall()
+        snippets = self._snippets([r[0] for r in rows], highlight)
         hits = []
-        for doc_id, rank, snippet, body_json in rows:
+        for rowid, doc_id, n_entities, rank, body_json in rows:
             body = json.loads(body_json)
+            snippet = snippets.get(rowid) or " ".join(body.get("text", "").split()[:24])
             hits.append({
                 "id": doc_id, "title": body.get("title", ""), "outlet": body.get("outlet", ""),
-                "score": float(f"{-float(rank):.6g}"), "snippet": " ".join(snippet.split()),
+                "score": float(f"{n_entities - float(rank or 0.0):.6g}"),
+                "snippet": " ".join(snippet.split()),
                 "sources": body.get("sources", []), "story_id": body.get("story_id", ""),
             })
         return hits
+
+    def _snippets(self, rowids: list[int], highlight: str) -> dict[int, str]:
+        if not rowids or not highlight:
+            return {}
+        marks = ", ".join("?" * len(rowids))
+        return dict(self._db.execute(
+            "SELECT rowid, snippet(documents_text, 1, char(2), char(3), '…', 24) FROM documents_text"
+            f" WHERE documents_text MATCH ? AND rowid IN ({marks})", [highlight, *rowids]).fetchall())
+
+    # -- names (pipeline/search/plan.NameIndex) ------------------------------
+    def lookup(self, forms: Collection[str]) -> dict[str, set[str]]:
+        """Lookup form -> the entity keys indexed documents know it for."""
+        found: dict[str, set[str]] = {}
+        forms = list(forms)
+        for i in range(0, len(forms), 500):
+            chunk = forms[i: i + 500]
+            marks = ", ".join("?" * len(chunk))
+            query = f"SELECT DISTINCT key, value FROM doc_keys WHERE field = 'name' AND key IN ({marks})"
+            for form, key in self._db.execute(query, chunk):
+                found.setdefault(form, set()).add(key)
+        return found
+
+    def forms_of(self, keys: Collection[str]) -> dict[str, set[str]]:
+        """Entity key -> every lookup form documents wrote it in."""
+        found: dict[str, set[str]] = {}
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i: i + 500]
+            marks = ", ".join("?" * len(chunk))
+            query = f"SELECT DISTINCT value, key FROM doc_keys WHERE field = 'name' AND value IN ({marks})"
+            for key, form in self._db.execute(query, chunk):
+                found.setdefault(key, set()).add(form)
+        return found
