@@ -39,8 +39,10 @@ from pipeline.elastic.records import (
     to_es_body,
     to_es_record,
 )
-from pipeline.elastic.search import search_hits, search_request
+from pipeline.elastic.search import name_pairs, names_request, search_hits, search_request
 from pipeline.errors import BadInput, TransientError
+from pipeline.search.plan import plan
+from pipeline.search.query import parse
 
 # A document written again (more sources, a retried batch) carries the story it was given
 # when it was processed; a label the story writer stored since (story_id with its
@@ -230,10 +232,36 @@ class ElasticIndex:
                 yield from_es_source(hit["_source"], kind)
 
     def search(self, query: str, *, limit: int = 10, duplicates: bool = False) -> list[dict[str, Any]]:
-        """Full-text search; each hit has id, title, outlet, score, snippet, sources, story_id."""
-        request = search_request(query, limit=limit, duplicates=duplicates)
-        if request is None:
-            return []
+        """Search in the query language of pipeline/search/query.py, as `SqliteIndex.search`:
+        each hit has id, title, outlet, score, snippet, sources, story_id; documents that
+        mention an entity the query names come first. Raises QueryError for a query that
+        cannot run."""
+        request = search_request(plan(parse(query), self), limit=limit, duplicates=duplicates)
         with translated_errors("search"):
             found = self.es.search(index=self.alias(), **request)
         return search_hits(found.body)
+
+    # -- names (pipeline/search/plan.NameIndex) ------------------------------
+    NAMES_PER_LOOKUP = 10_000
+
+    def lookup(self, forms: Collection[str]) -> dict[str, set[str]]:
+        """Lookup form -> the entity keys indexed documents know it for."""
+        return self._names("form", forms, by_form=True)
+
+    def forms_of(self, keys: Collection[str]) -> dict[str, set[str]]:
+        """Entity key -> every lookup form documents wrote it in."""
+        return self._names("key", keys, by_form=False)
+
+    def _names(self, pattern_of: str, values: Collection[str], *, by_form: bool) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        if not values:
+            return found
+        request = names_request("name_keys", pattern_of, values, self.NAMES_PER_LOOKUP)
+        with translated_errors("search"):
+            response = self.es.search(index=self.alias(), **request)
+        for form, key in name_pairs(response.body):
+            if by_form:
+                found.setdefault(form, set()).add(key)
+            else:
+                found.setdefault(key, set()).add(form)
+        return found

@@ -2,7 +2,8 @@
 template files shipped in config/elasticsearch/).
 
 Unknown dates are "" in the pipeline and null in Elasticsearch; `to_es_body` and
-`to_es_record` add `date` and `indexed_at` on the way in, `from_es_source` removes what
+`to_es_record` add `date` and `indexed_at` (and a document the keys search by name
+uses, pipeline/search/names.py) on the way in, `from_es_source` removes what
 this back-end added on the way out.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from pipeline.document import Document
 from pipeline.index import to_search_body
+from pipeline.search.names import doc_entity_keys, doc_name_keys, doc_speaker_keys
 
 KINDS = ("documents", "claims", "stories")
 DEFAULT_PREFIX = "newsflow"
@@ -24,7 +26,7 @@ DEFAULT_PREFIX = "newsflow"
 DATE_KEYS = frozenset({"published", "received_at", "at", "first_seen", "last_seen"})
 # Fields this adapter adds on the way in (and removes on the way out), per kind.
 ES_ONLY_KEYS = {
-    "documents": ("date", "indexed_at", "story_gen"),
+    "documents": ("date", "indexed_at", "story_gen", "entity_keys", "name_keys", "speaker_keys"),
     "claims": ("date", "indexed_at", "speaker_key", "outlets", "n_outlets", "n_documents", "gen"),
     "stories": ("date", "indexed_at"),
 }
@@ -49,6 +51,9 @@ def to_es_body(doc: Document, *, indexed_at: str) -> dict[str, Any]:
     """The document record as Elasticsearch stores it: `to_search_body` plus `date` and
     `indexed_at`, with unknown dates as null (pure)."""
     body: dict[str, Any] = _nulls_for_empty_dates(to_search_body(doc))
+    body["entity_keys"] = doc_entity_keys(doc)  # what a search by name matches
+    body["name_keys"] = doc_name_keys(doc)
+    body["speaker_keys"] = doc_speaker_keys(doc)
     body["indexed_at"] = indexed_at
     body["date"] = iso_date(doc.published) or iso_date(doc.received_at) or indexed_at
     return body

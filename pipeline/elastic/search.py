@@ -1,13 +1,18 @@
-"""The search request for what a user typed, and its hits in the embedded index's shape (pure)."""
+"""A resolved query (pipeline/search/plan.py) as an Elasticsearch request, the name look-ups
+that resolve it, and the hits in the embedded index's shape (pure)."""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from pipeline.search import plan as p
+from pipeline.search.names import SEP
+
 SEARCH_FIELDS = ["title^5", "text", "people^3", "organisations^3", "places^3"]
+ENTITY_BOOST = 10.0  # a document that mentions a named entity ranks above one that only has the words
 # Elasticsearch marks matches with these tags in HTML-escaped text; `snippet` turns them into
 # the embedded index's \x02 ... \x03. Asking for \x02 and \x03 directly loses marks: the
 # highlighter trims each fragment like Java's String.trim, which removes every character up
@@ -16,38 +21,93 @@ PRE_TAG, POST_TAG = "<em>", "</em>"
 _TAG = re.compile(f"({re.escape(PRE_TAG)}|{re.escape(POST_TAG)})")
 
 
-def search_request(query: str, *, limit: int, duplicates: bool = False) -> dict[str, Any] | None:
-    """The search request for what a user typed (pure); None when there is nothing to find.
+def search_request(plan: p.Plan, *, limit: int, duplicates: bool = False) -> dict[str, Any]:
+    """The search request for a resolved query (pure): the same clauses the embedded index
+    runs as SQL (pipeline/sqlite/search.py), as Elasticsearch queries.
 
-    Every word must match (in the title, the text or an entity name), like the embedded
-    index. Copies of another document (`duplicate_of` set) are not listed unless
-    `duplicates`. The highlighter escapes the text (encoder "html"), so the only tags in a
-    fragment are its marks; `search_hits` gives them back as the embedded index's.
+    Copies of another document (`duplicate_of` set) are not listed unless `duplicates`.
+    The highlighter marks every phrase the plan looks for (so "Kiev" marks "Kyiv") in
+    HTML-escaped text (encoder "html"): the only tags in a fragment are its marks, and
+    `search_hits` gives them back as the embedded index's.
     """
-    if not re.search(r"\w", query):
-        return None
-    multi_match = {
-        "query": query,
-        "type": "cross_fields",
-        "operator": "and",
-        "fields": SEARCH_FIELDS,
-    }
+    must = [query(node) for node in plan.clauses if not isinstance(node, p.Not)]
+    must_not = [query(node.clause) for node in plan.clauses if isinstance(node, p.Not)]
+    if not duplicates:
+        must_not.append({"wildcard": {"duplicate_of": "?*"}})
+    text_field: dict[str, Any] = {"fragment_size": 160, "number_of_fragments": 1, "no_match_size": 160}
+    if plan.highlight:
+        text_field["highlight_query"] = _any_phrase(plan.highlight, ["text"])
     return {
-        "query": {
-            "bool": {
-                "must": [{"multi_match": multi_match}],
-                "must_not": [] if duplicates else [{"wildcard": {"duplicate_of": "?*"}}],
-            }
-        },
+        "query": {"bool": {"must": must, "must_not": must_not}},
         "highlight": {
             "pre_tags": [PRE_TAG],
             "post_tags": [POST_TAG],
             "encoder": "html",
-            "fields": {"text": {"fragment_size": 160, "number_of_fragments": 1, "no_match_size": 160}},
+            "fields": {"text": text_field},
         },
         "size": limit,
+        "sort": ["_score", {"id": "asc"}],
         "source_includes": ["id", "title", "outlet", "sources", "story_id"],
     }
+
+
+def query(node: p.Node) -> dict[str, Any]:
+    """One clause of a plan as an Elasticsearch query (pure)."""
+    if isinstance(node, p.Text):
+        return _any_phrase(node.phrases, SEARCH_FIELDS)
+    if isinstance(node, p.Entity):
+        mentions = {"constant_score": {"filter": {"terms": {"entity_keys": list(node.keys)}},
+                                       "boost": ENTITY_BOOST}}
+        return {"bool": {"should": [mentions, _any_phrase(node.phrases, SEARCH_FIELDS)],
+                         "minimum_should_match": 1}}
+    if isinstance(node, p.Keys):
+        if not node.keys:
+            return {"match_none": {}}
+        return {"constant_score": {"filter": {"terms": {node.field: list(node.keys)}}}}
+    if isinstance(node, p.Outlet):
+        return {"constant_score": {"filter": {"match_phrase": {"outlet": node.words}}}}
+    if isinstance(node, p.Story):
+        return {"constant_score": {"filter": {"prefix": {"story_id": node.prefix}}}}
+    if isinstance(node, p.Dates):
+        bounds = {k: v for k, v in (("gte", node.gte), ("lt", node.lt)) if v}
+        field = "date" if node.field == "date" else "received_at"
+        return {"constant_score": {"filter": {"range": {field: {**bounds, "format": "strict_date"}}}}}
+    if isinstance(node, p.Not):
+        return {"bool": {"must_not": [query(node.clause)]}}
+    return {"bool": {"should": [query(c) for c in node.clauses], "minimum_should_match": 1}}
+
+
+def _any_phrase(phrases: Sequence[str], fields: list[str]) -> dict[str, Any]:
+    return {"bool": {"should": [{"multi_match": {"query": ph, "type": "phrase", "fields": fields}}
+                                for ph in phrases], "minimum_should_match": 1}}
+
+
+# ---------------------------------------------------------------- names (NameIndex)
+def names_request(field: str, pattern_of: str, values: Collection[str], size: int) -> dict[str, Any]:
+    """A request for the name keys (`form=>entity key`) with a form in `values` (`pattern_of`
+    "form") or an entity key in `values` ("key"), as aggregation buckets (pure)."""
+    alternatives = "|".join(_regex_escape(v) for v in sorted(values))
+    match: dict[str, Any]
+    if pattern_of == "form":
+        include = f"({alternatives}){_regex_escape(SEP)}.*"
+        match = {"bool": {"should": [{"prefix": {"name_keys": f"{v}{SEP}"}} for v in sorted(values)]}}
+    else:
+        include = f".*{_regex_escape(SEP)}({alternatives})"
+        match = {"terms": {"entity_keys": sorted(values)}}
+    return {"size": 0, "query": match,
+            "aggs": {"names": {"terms": {"field": field, "include": include, "size": size}}}}
+
+
+def name_pairs(response: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(form, entity key) of each bucket of a `names_request` response (pure)."""
+    buckets = response["aggregations"]["names"]["buckets"]
+    pairs = (str(b["key"]).partition(SEP) for b in buckets)
+    return [(form, key) for form, sep, key in pairs if sep]
+
+
+def _regex_escape(text: str) -> str:
+    """`text` as a literal in Lucene's regular expressions: every non-alphanumeric escaped."""
+    return "".join(c if c.isalnum() else f"\\{c}" for c in text)
 
 
 def search_hits(response: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -27,10 +27,12 @@ from config.settings import Settings
 from pipeline.elastic.client import error_reason, make_client, translated_errors
 from pipeline.elastic.documents import ElasticIndex
 from pipeline.elastic.records import from_es_source, to_es_body
-from pipeline.elastic.search import search_hits, search_request
+from pipeline.elastic.search import name_pairs, names_request, search_hits, search_request
+from pipeline.elastic.search import query as search_query
 from pipeline.elastic.search import snippet as search_snippet
 from pipeline.errors import TransientError
 from pipeline.index import to_search_body
+from pipeline.search import plan as sp
 from tests.factories import make_document
 from tests.unit.test_es_templates import every_field_filled
 
@@ -78,20 +80,53 @@ def test_date_is_the_publication_else_the_arrival_else_the_indexing_time(
     assert (body["published"], body["date"], body["indexed_at"]) == (stored_published, date, NOW)
 
 
-def test_search_request_wants_every_word_marks_matches_and_hides_copies() -> None:
-    request = search_request("Rutte peace", limit=7)
-    assert request is not None
-    match = request["query"]["bool"]["must"][0]["multi_match"]
-    assert (match["query"], match["operator"]) == ("Rutte peace", "and")
-    assert request["query"]["bool"]["must_not"] == [{"wildcard": {"duplicate_of": "?*"}}]
+def test_search_request_wants_every_clause_marks_matches_and_hides_copies() -> None:
+    rutte = sp.Entity(("person:mark rutte",), ("mark rutte", "rutte"))
+    plan = sp.Plan((rutte, sp.Text(("peace",)), sp.Not(sp.Text(("trump",)))))
+    request = search_request(plan, limit=7)
+    must = request["query"]["bool"]["must"]
+    # the entity: a document that mentions it (boosted) or whose text has any of its spellings
+    mentions, spelled = must[0]["bool"]["should"]
+    assert mentions["constant_score"]["filter"] == {"terms": {"entity_keys": ["person:mark rutte"]}}
+    assert [m["multi_match"]["query"] for m in spelled["bool"]["should"]] == ["mark rutte", "rutte"]
+    assert {m["multi_match"]["type"] for m in spelled["bool"]["should"]} == {"phrase"}
+    assert must[1]["bool"]["should"][0]["multi_match"]["query"] == "peace"
+    excluded, copies = request["query"]["bool"]["must_not"]
+    assert excluded["bool"]["should"][0]["multi_match"]["query"] == "trump"
+    assert copies == {"wildcard": {"duplicate_of": "?*"}}
     highlight = request["highlight"]
     assert (highlight["pre_tags"], highlight["post_tags"]) == (["<em>"], ["</em>"])
     assert highlight["encoder"] == "html"
+    marked = highlight["fields"]["text"]["highlight_query"]["bool"]["should"]
+    assert [m["multi_match"]["query"] for m in marked] == ["mark rutte", "rutte", "peace"]  # not trump
     assert request["size"] == 7
-    assert search_request("  ?! ", limit=7) is None
-    with_copies = search_request("Rutte", limit=7, duplicates=True)
-    assert with_copies is not None
+    with_copies = search_request(sp.Plan((sp.Text(("rutte",)),)), limit=7, duplicates=True)
     assert with_copies["query"]["bool"]["must_not"] == []
+
+
+@pytest.mark.parametrize(("node", "expected"), [
+    (sp.Keys("speaker_keys", ("mark rutte",)),
+     {"constant_score": {"filter": {"terms": {"speaker_keys": ["mark rutte"]}}}}),
+    (sp.Keys("entity_keys", ()), {"match_none": {}}),  # a name no document knows finds nothing
+    (sp.Outlet("sky news"), {"constant_score": {"filter": {"match_phrase": {"outlet": "sky news"}}}}),
+    (sp.Story("s-1a2b"), {"constant_score": {"filter": {"prefix": {"story_id": "s-1a2b"}}}}),
+    (sp.Dates("date", "2024-12-01", ""),
+     {"constant_score": {"filter": {"range": {"date": {"gte": "2024-12-01", "format": "strict_date"}}}}}),
+    (sp.Dates("arrived", "", "2025-01-01"),
+     {"constant_score": {"filter": {"range": {"received_at": {"lt": "2025-01-01",
+                                                              "format": "strict_date"}}}}}),
+])
+def test_each_filter_clause_is_one_elasticsearch_filter(node: sp.Node, expected: dict[str, Any]) -> None:
+    assert search_query(node) == expected
+
+
+def test_names_are_resolved_by_aggregating_the_name_keys_with_a_literal_pattern() -> None:
+    request = names_request("name_keys", "form", ["n:mr. rutte"], size=50)
+    include = request["aggs"]["names"]["terms"]["include"]
+    assert include == "(n\\:mr\\.\\ rutte)\\=\\>.*"  # every non-alphanumeric escaped
+    response = {"aggregations": {"names": {"buckets": [
+        {"key": "n:mr. rutte=>person:mark rutte", "doc_count": 3}, {"key": "junk", "doc_count": 1}]}}}
+    assert name_pairs(response) == [("n:mr. rutte", "person:mark rutte")]
 
 
 def test_search_hits_have_the_embedded_index_shape() -> None:
