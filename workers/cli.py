@@ -415,20 +415,43 @@ def submit(inputs: tuple[str, ...]) -> None:
 
 
 # ------------------------------------------------------------------------ search
-@main.command()
-@click.argument("query", nargs=-1, required=True)
+@main.command(context_settings={"ignore_unknown_options": True})  # "-Trump" is a word, not an option
+@click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
 @click.option("--limit", type=int, default=10, show_default=True, help="At most this many hits.")
 @click.option("--claims", "in_claims", is_flag=True, help="Search claims (who said what) instead.")
 def search(query: tuple[str, ...], as_json: bool, limit: int, in_claims: bool) -> None:
-    """Search the index: title, outlet and a highlighted snippet per hit."""
-    if in_claims:
-        from workers.cli_claims import search_claims
+    """Search the index: title, outlet and a highlighted snippet per hit.
 
-        return search_claims(" ".join(query), limit=limit, as_json=as_json)
-    from workers.resources import get_index
+    \b
+    A name in any spelling finds the entity: Kiev finds the articles that wrote
+    Kyiv, Sibiga those that wrote Sybiha, Rutte those that wrote Mr Rutte; the
+    articles that mention it come first. UK/US spelling, accents and case never
+    decide a match (defence finds defense).
+    \b
+      Rutte Putin              both (every word must match)
+      '"air defence systems"'  the words together, in this order
+      Rutte OR Stoltenberg     either
+      Rutte -Trump             leave out the articles that mention Trump
+      person:Sybiha            articles that mention that person (also org:, place:)
+      speaker:Rutte            articles with a claim by that speaker
+      outlet:guardian          the outlet's name holds these words
+      story:s-1a2b             one story (a unique start of its id is enough)
+      after:2024-12-01         published that day or later (arrival when unknown);
+                               before: (exclusive), arrived-after:, arrived-before:
+    """
+    from pipeline.search.query import QueryError
 
-    hits = get_index().search(" ".join(query), limit=limit)
+    try:
+        if in_claims:
+            from workers.cli_claims import search_claims
+
+            return search_claims(" ".join(query), limit=limit, as_json=as_json)
+        from workers.resources import get_index
+
+        hits = get_index().search(" ".join(query), limit=limit)
+    except QueryError as exc:
+        raise click.UsageError(str(exc)) from None
     if as_json:
         for hit in hits:
             print_json({**hit, "snippet": hit["snippet"].replace("\x02", "<em>").replace("\x03", "</em>")})
