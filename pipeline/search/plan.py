@@ -7,9 +7,10 @@ clauses that must all hold, each one of
 
 - `Text(phrases)`: any of the phrases (a word or words in order, each in every UK/US
   spelling) in the title, the text or an entity's name;
-- `Entity(keys, phrases)`: a document that mentions any of the entities (however it
-  spelled them), or whose text holds any of the phrases (every spelling of those
-  entities seen anywhere, for the mention the model missed); ranked first;
+- `Entity(keys, phrases, marks)`: a document that mentions any of the entities (however
+  it spelled them), or whose text holds any of the phrases (what was typed and every
+  spelling of two or more words seen anywhere, for the mention the model missed);
+  ranked first; `marks` are the one-word spellings, marked in snippets only;
 - `Keys(field, keys)`: a field filter on entity or speaker keys, nothing else;
 - `Outlet(words)`, `Story(prefix)`, `Dates(field, gte, lt)`;
 - `Not(clause)`, `AnyOf(clauses)`.
@@ -49,7 +50,8 @@ class Text:
 @dataclass(frozen=True, slots=True)
 class Entity:
     keys: tuple[str, ...]
-    phrases: tuple[str, ...]
+    phrases: tuple[str, ...]  # text that finds it where the model missed the mention
+    marks: tuple[str, ...] = ()  # more spellings to mark in snippets; never decide a match
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,8 @@ class Plan:
         def walk(node: Node) -> None:
             if isinstance(node, Text | Entity | Keys):
                 out.extend(node.phrases)
+            if isinstance(node, Entity):
+                out.extend(node.marks)
             elif isinstance(node, AnyOf):
                 for c in node.clauses:
                     walk(c)
@@ -191,8 +195,13 @@ class _Resolver:
         forms = {f[2:] for k in keys for f in self.written.get(k, ())
                  if f.startswith("n:") and is_name_form(f[2:])}
         typed = fold(phrase.split(":", 1)[1] if ":" in phrase else phrase)
-        texts = {s for f in sorted(forms | {typed}) for s in spellings(f)}
-        return Entity(tuple(keys), tuple(sorted(texts)))
+        # A one-word form is often also a word ("Weeks", "Bush", "Page"): as text it would
+        # find every article using the word. It marks snippets; the entity key finds the
+        # articles where it names the entity. Longer forms and what was typed also match text.
+        matching = {f for f in forms if " " in f} | {typed}
+        texts = {s for f in sorted(matching) for s in spellings(f)}
+        marks = {s for f in sorted(forms - matching) for s in spellings(f)} - texts
+        return Entity(tuple(keys), tuple(sorted(texts)), tuple(sorted(marks)))
 
     def field(self, f: q.Field) -> Node:
         if f.name in q.ENTITY_FIELDS:
