@@ -29,8 +29,29 @@ class Figure:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Mention:
+    """One place a document names an entity, for highlighting it there."""
+
+    surface: str  # text[start:end] as written, any run of whitespace inside it as one space
+    start: int  # offsets in the cleaned text
+    end: int
+    raw_start: int | None = None  # the same characters in the original input, or None when
+    raw_end: int | None = None  # the cleaner did not copy them from there whole (HTML, say)
+
+
+# Mentions kept per entity: enough to highlight a name throughout an article, while one
+# name repeated through a long file cannot grow the record without end.
+MAX_MENTIONS = 50
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Entity:
-    """One canonical entity as it appears in one document (mentions aggregated)."""
+    """One canonical entity as it appears in one document (mentions aggregated).
+
+    `mentions` are the places it is named, in text order: the first MAX_MENTIONS of
+    them (`count` is the number of all of them). Records written before mentions
+    were kept have none.
+    """
 
     canonical: str
     label: str  # PERSON, ORG, GPE, LOC, NORP, EVENT, ...
@@ -40,6 +61,7 @@ class Entity:
     start: int = 0  # first mention: offset in the cleaned text
     end: int = 0
     raw_start: int | None = None  # same mention: offset in the original input
+    mentions: tuple[Mention, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,6 +156,17 @@ class Document:
                 return raw_start + (offset - text_start)
         return None
 
+    def raw_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """Where text[start:end] is in the original input; None when the input does not
+        hold those characters there (not copied, as from HTML, or copied in two pieces
+        with something removed between them)."""
+        raw_start, raw_end = self.raw_offset(start), self.raw_offset(end)
+        if raw_start is None or raw_end is None:
+            return None
+        if self.raw_text[raw_start:raw_end] != self.text[start:end]:
+            return None
+        return raw_start, raw_end
+
     # -- serialisation ----------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         data = _to_jsonable(self)
@@ -147,7 +180,10 @@ class Document:
         kw["sources"] = tuple(kw.get("sources", ()))
         kw["versions"] = tuple(kw.get("versions", ()))
         kw["text_map"] = tuple(tuple(s) for s in kw.get("text_map", ()))
-        kw["entities"] = tuple(_build(Entity, e) for e in kw.get("entities", ()))
+        kw["entities"] = tuple(
+            _build(Entity, {**e, "mentions": tuple(_build(Mention, m) for m in e.get("mentions", ()))})
+            for e in kw.get("entities", ())
+        )
         kw["claims"] = tuple(
             _build(Claim, {**c, "figures": tuple(_build(Figure, f) for f in c.get("figures", ()))})
             for c in kw.get("claims", ())

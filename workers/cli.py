@@ -526,10 +526,31 @@ def show(doc_id: str, as_json: bool) -> None:
     for e in body.get("entities", []):
         table.add_row(escape(e["canonical"]), e["label"], str(e["count"]), escape(", ".join(e["variants"])))
     console.print(table)
+    mentioned = [e for e in body.get("entities", []) if e.get("mentions")]  # none in older records
+    if mentioned:
+        console.print("mentions (@ where each starts in the text):")
+    for e in mentioned:
+        console.print("  " + mentions_line(e), markup=False)
     for c in body.get("claims", []):
         console.print(f"- [bold]{escape(c['speaker_canonical'] or c['speaker'] or '(outlet)')}[/] "
                       f"({c['kind']}, {escape(c['cue'])}): {escape(c['text'])}")
     console.print("history: " + ", ".join(f"{s['stage']} {s['ms']}ms" for s in body.get("history", [])))
+
+
+def mentions_line(entity: dict[str, Any]) -> str:
+    """'Mark Rutte (PERSON): Mark Rutte @512, Mr Rutte @1204 @2210, Rutte @3001': where in
+    the text each mention starts, in text order, a surface repeated in a row written once."""
+    parts: list[str] = []
+    last = None
+    for m in entity["mentions"]:
+        if m["surface"] == last:
+            parts[-1] += f" @{m['start']}"
+        else:
+            parts.append(f"{m['surface']} @{m['start']}")
+        last = m["surface"]
+    more = entity["count"] - len(entity["mentions"])
+    return (f"{entity['canonical']} ({entity['label']}): " + ", ".join(parts)
+            + (f" and {more} more" if more > 0 else ""))
 
 
 # ------------------------------------------------------------------------ export

@@ -90,13 +90,10 @@ def make_mention(text: str, start: int, end: int, label: str) -> Mention | None:
     """A mention for the span text[start:end] labelled `label`, or None to drop it."""
     if label not in KEEP_LABELS:
         return None
-    raw = text[start:end]
-    lead = len(raw) - len(raw.lstrip(" \t\n.,:;!?\"'“”‘’()[]-–—*"))
-    surface = tidy(raw)
+    surface = tidy(text[start:end])
     if not surface:
         return None
-    start += lead
-    end = start + len(surface)
+    start, end = _written(text, start, end, surface)
     # Photo credits ("John Thys/Getty Images"), handles and addresses are not names.
     if any(c in surface for c in "/@\\|=") or not any(c.isupper() for c in surface):
         return None
@@ -106,20 +103,34 @@ def make_mention(text: str, start: int, end: int, label: str) -> Mention | None:
         label = "NORP"
     if label == "PERSON" and re.search(r"\s\S*\d", surface):  # "Klitschko 19 - 2"
         surface = tidy(re.split(r"\s\S*\d", surface, maxsplit=1)[0])
-        end = start + len(surface)
+        start, end = _written(text, start, end, surface)
     if label == "PERSON":
         before = text[max(0, start - 24):start]
         title = _HONOUR_BEFORE.search(before) or (
             _TITLE_BEFORE.search(before) if len(surface.split()) == 1 else None)
         if title:
             start -= len(title.group(1))
-            surface = text[start:end]
+            surface = tidy(text[start:end])
         name = person_name(surface)
     else:
         name = thing_name(surface)
     if not name or not any(c.isalpha() for c in name):
         return None
     return Mention(surface=surface, name=name, label=label, start=start, end=end)
+
+
+def _written(text: str, start: int, end: int, surface: str) -> tuple[int, int]:
+    """Where in text[start:end] `surface` is written, `surface` being its tidied form.
+
+    Tidying trims the edges and reads any run of whitespace inside as one space, so
+    "Mark  Rutte" and "Mark\nRutte" are "Mark Rutte": its length alone would end the
+    span too early or on the wrong character.
+    """
+    at = text.find(surface, start, end)
+    if at != -1:
+        return at, at + len(surface)
+    hit = re.compile(r"\s+".join(map(re.escape, surface.split(" ")))).search(text, start, end)
+    return (hit.start(), hit.end()) if hit else (start, start + len(surface))
 
 
 def add_repeats(text: str, mentions: list[Mention]) -> list[Mention]:

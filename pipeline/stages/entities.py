@@ -13,7 +13,8 @@ import re
 from dataclasses import replace
 from typing import Any, Protocol
 
-from pipeline.document import Document, Entity
+from pipeline.document import MAX_MENTIONS, Document, Entity
+from pipeline.document import Mention as Named
 from pipeline.entities.gazetteer import Gazetteer, load_gazetteer
 from pipeline.entities.local import (
     LocalEntity,
@@ -35,8 +36,10 @@ def extract_entities(doc: Document, *, nlp: Any, registry: Registry | None = Non
                      gazetteer: Gazetteer | None = None) -> Document:
     """Add the document's named entities, each under its canonical name.
 
-    Reads: text.  Adds: entities (canonical, label, surface, variants, count, first offsets).
-    Never: touches raw_text, loads a model; its only I/O is through `registry`.
+    Reads: text (and text_map, raw_text to place mentions in the input).
+    Adds: entities (canonical, label, surface, variants, count, first offsets, and every
+    mention with its offsets in the text and the input: the first MAX_MENTIONS of them).
+    Never: changes raw_text, loads a model; its only I/O is through `registry`.
     Without a registry, names are resolved within the document only.
     """
     # The title is often cut from the text; its full names complete surnames in the text.
@@ -77,6 +80,13 @@ def _merge(doc: Document, local: list[LocalEntity], names: list[tuple[str, str]]
             canonical=canonical, label=label, surface=first.surface,
             variants=tuple(dict.fromkeys(m.surface for m in mentions)), count=len(mentions),
             start=first.start, end=first.end, raw_start=doc.raw_offset(first.start),
+            mentions=tuple(_named(doc, m) for m in mentions[:MAX_MENTIONS]),
         ))
     out.sort(key=lambda e: e.start)
     return tuple(out)
+
+
+def _named(doc: Document, m: Mention) -> Named:
+    raw = doc.raw_span(m.start, m.end)
+    return Named(surface=m.surface, start=m.start, end=m.end,
+                 raw_start=raw[0] if raw else None, raw_end=raw[1] if raw else None)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.document import Claim, Document, Entity, Figure, Note
+from pipeline.document import Claim, Document, Entity, Figure, Mention, Note
 from pipeline.elastic.admin import mapping_problems
 from pipeline.elastic.records import KINDS, load_template, to_es_body, to_es_record
 from tests.conftest import REPO, SEEDS
@@ -64,7 +64,7 @@ def test_a_prefix_moves_patterns_and_alias_but_not_the_mapping() -> None:
 # would otherwise only show on a live cluster.
 ALLOWED_PARAMS = {
     "text": {"type", "analyzer", "fields"},
-    "keyword": {"type", "ignore_above"},
+    "keyword": {"type", "ignore_above", "index", "doc_values"},
     "date": {"type", "format", "ignore_malformed"},
     "integer": {"type", "index", "doc_values"},
     "long": {"type"},
@@ -107,13 +107,16 @@ def every_field_filled(doc: Document) -> Document:
     claim = Claim(text="not interested in peace", kind="direct", speaker="Mr Rutte",
                   speaker_canonical="Mark Rutte", cue="said", figures=(figure,), start=10, end=32,
                   raw_start=40, raw_end=62, group="g-1f2e", conflict=True)
-    entities = tuple(replace(e, raw_start=e.raw_start if e.raw_start is not None else 0)
+    rutte = Mention(surface="Rutte", start=0, end=5, raw_start=5, raw_end=10)
+    entities = tuple(replace(e, raw_start=e.raw_start if e.raw_start is not None else 0,
+                             mentions=tuple(m if m.raw_end is not None else rutte for m in e.mentions)
+                             or (rutte,))
                      for e in doc.entities)
     return replace(
         doc,
         sources=(*doc.sources, "https://news.example/rutte"),
         entities=entities or (Entity(canonical="Mark Rutte", label="PERSON", surface="Rutte",
-                                     variants=("Rutte",), raw_start=5),),
+                                     variants=("Rutte",), raw_start=5, mentions=(rutte,)),),
         claims=tuple(c if c.figures and c.raw_end is not None else claim for c in doc.claims)
         or (claim,),
         outlet=doc.outlet or "Sky News", author=doc.author or "Jane Reporter",
@@ -185,6 +188,9 @@ def test_every_field_of_an_enriched_seed_is_mapped_as_intended(enriched_seed: Do
     # offsets are kept for going back to the text, never searched or aggregated
     ("entities.start", "integer", {"index": False, "doc_values": False}),
     ("entities.raw_start", "integer", {"index": False, "doc_values": False}),
+    ("entities.mentions.surface", "keyword", {"index": False, "doc_values": False}),
+    ("entities.mentions.start", "integer", {"index": False, "doc_values": False}),
+    ("entities.mentions.raw_end", "integer", {"index": False, "doc_values": False}),
     ("claims.raw_end", "integer", {"index": False, "doc_values": False}),
 ])
 def test_documents_fields_have_their_intended_type(
