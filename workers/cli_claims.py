@@ -31,9 +31,13 @@ def claims_table() -> Any:
 
 
 @click.command()
-@click.option("--speaker", default="", help="Only this speaker (part of the canonical name, any case).")
+@click.option("--speaker", default="",
+              help="Only this speaker: a name in any spelling (Sibiga finds Andrii Sybiha's claims), "
+                   "or part of the name, any case.")
 @click.option("--conflicts", is_flag=True, help="Only groups whose reports disagree on a figure.")
-@click.option("--search", "query", default="", help="Full-text search over claims instead of groups.")
+@click.option("--search", "query", default="",
+              help="Search claims by their words and speaker instead of listing groups; names in "
+                   "any spelling.")
 @click.option("--min-sources", type=int, default=0, help="Only groups reported by at least N sources.")
 @click.option("--statements", is_flag=True, help="Include the outlets' own statements of figures.")
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many rows.")
@@ -42,20 +46,23 @@ def claims(
     speaker: str, conflicts: bool, query: str, min_sources: int, statements: bool, limit: int, as_json: bool
 ) -> None:
     """Claims grouped across documents: speaker, what was said, sources, conflicting figures."""
+    from pipeline.search.claims import speaker_names
     from workers.cli_common import print_json
 
     table = claims_table()
+    names = speaker_names(speaker, _names_index()) if speaker else []
     if query:
-        hits = table.search(query, limit=limit)
-        hits = [
-            h
-            for h in hits
-            if not speaker or speaker.casefold() in (h["speaker_canonical"] or h["speaker"]).casefold()
-        ]
+        hits = [h for h in find_claims(table, query, limit=limit)
+                if not names or any(n.casefold() in (h["speaker_canonical"] or h["speaker"]).casefold()
+                                    for n in names)]
         print_hits(hits, as_json=as_json)
         return
     kinds = ("direct", "reported", "statement") if statements or conflicts else ("direct", "reported")
-    groups = table.groups(speaker=speaker, conflicts=conflicts, min_sources=min_sources, kinds=kinds)[:limit]
+    found: dict[str, dict[str, Any]] = {}
+    for name in names or [""]:  # each name the speaker goes by
+        for g in table.groups(speaker=name, conflicts=conflicts, min_sources=min_sources, kinds=kinds):
+            found.setdefault(g["group"], g)
+    groups = sorted(found.values(), key=lambda g: (-len(g["documents"]), g["speaker"], g["group"]))[:limit]
     for group in groups:
         if as_json:
             print_json(group)
@@ -93,7 +100,30 @@ def _short(text: str, width: int = 300) -> str:
 
 def search_claims(query: str, *, limit: int, as_json: bool) -> None:
     """`newsflow search --claims QUERY`: claims whose text or speaker match."""
-    print_hits(claims_table().search(query, limit=limit), as_json=as_json)
+    print_hits(find_claims(claims_table(), query, limit=limit), as_json=as_json)
+
+
+def find_claims(table: Any, query: str, *, limit: int) -> list[dict[str, Any]]:
+    """Claims matching `query` with its names in every spelling (pipeline/search/claims.py):
+    the hits of the query as typed first, then those of each other spelling."""
+    from pipeline.search.claims import claim_queries
+    from pipeline.search.query import QueryError
+
+    try:
+        queries = claim_queries(query, _names_index())
+    except QueryError as exc:
+        raise click.UsageError(str(exc)) from None
+    found: dict[str, dict[str, Any]] = {}
+    for words in queries:
+        for hit in table.search(words, limit=limit):
+            found.setdefault(hit["id"], hit)
+    return list(found.values())[:limit]
+
+
+def _names_index() -> Any:
+    from workers.resources import get_index
+
+    return get_index()
 
 
 def print_hits(hits: list[dict[str, Any]], *, as_json: bool) -> None:

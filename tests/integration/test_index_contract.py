@@ -320,6 +320,27 @@ def test_claims_speaker_and_min_sources_filter_the_groups(product: Product) -> N
     assert wide == [g for g in everything if len(g["sources"]) >= 3]
 
 
+def test_claims_by_a_speaker_in_any_spelling(product: Product) -> None:
+    by_name = product.json("claims", "--speaker", "Andrii Sybiha", "--limit", "500")
+    assert by_name
+    assert {g["speaker"] for g in by_name} == {"Andrii Sybiha"}
+    for spelling in ("Sibiga", "sybiha", "Mr Sybiha"):
+        assert product.json("claims", "--speaker", spelling, "--limit", "500") == by_name, spelling
+
+
+def test_claims_search_finds_a_name_in_any_spelling(product: Product) -> None:
+    everything = product.json("claims", "--search", "Kyiv", "--limit", "500")
+    kiev = product.json("claims", "--search", "Kiev", "--limit", "500")
+    texts = [f"{c['speaker_canonical']} {c['text']}" for c in kiev]
+    assert any("Kyiv" in t for t in texts)
+    assert any("Kiev" in t for t in texts)
+    assert sorted(c["id"] for c in kiev) == sorted(c["id"] for c in everything)
+    assert product.json("search", "--claims", "Kiev", "--limit", "500") == kiev
+    refused = product.cli("claims", "--search", "Rutte -Trump", check=False)
+    assert refused.returncode == 2
+    assert "a claims search takes words and names only" in refused.stderr
+
+
 def test_claims_search_finds_claims_by_their_words(product: Product) -> None:
     hits = product.json("claims", "--search", "air defence systems")
     assert hits

@@ -14,6 +14,7 @@ import pytest
 
 from pipeline.document import Entity
 from pipeline.search import plan as sp
+from pipeline.search.claims import claim_queries, speaker_names
 from pipeline.search.names import entity_key, pick, query_forms
 from pipeline.search.query import AnyOf, Field, Not, QueryError, Words, day_bounds, parse
 from pipeline.search.spelling import variants
@@ -154,3 +155,16 @@ def test_field_filters_find_the_documents_the_extraction_tied_to_a_name(index: S
     assert found("Kiev -Sibiga") == []  # both Kyiv articles name him, one as Sybiha
     assert found("Kyiv -Rutte") == ["b"]
     assert found("Root OR Sibiga") == ["a", "b", "c"]
+
+
+def test_a_claims_search_is_asked_in_every_spelling_of_the_names_in_it(index: SqliteIndex) -> None:
+    queries = claim_queries("Kiev decide", index)
+    assert queries[0] == "kiev decide"  # as typed first
+    assert "kyiv decide" in queries
+    with pytest.raises(QueryError, match="words and names only"):
+        claim_queries("Kiev -Rutte", index)
+
+
+def test_a_speaker_filter_means_the_canonical_names_it_names(index: SqliteIndex) -> None:
+    assert speaker_names("Sibiga", index) == ["Andrii Sybiha", "Sibiga"]
+    assert speaker_names("nobody known", index) == ["nobody known"]
