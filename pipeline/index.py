@@ -6,6 +6,7 @@ hold the same record: the full document plus flat keyword fields Kibana aggregat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +31,11 @@ def to_search_body(doc: Document) -> dict[str, Any]:
     body["n_entities"] = len(doc.entities)
     body["n_claims"] = len(doc.claims)
     return body
+
+
+def document_from_body(body: Mapping[str, Any]) -> Document:
+    """The document an indexed record holds (the record leaves out the raw input)."""
+    return Document.from_dict({"id": "", "source": "", "raw_text": "", **body})
 
 
 def snippet_around(text: str, terms: list[str], width: int = 160) -> str:

@@ -17,7 +17,14 @@ from typing import Any
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
 from pipeline.elastic.client import translated_errors
-from pipeline.elastic.records import DEFAULT_PREFIX, KINDS, alias_name, iso_date, load_template
+from pipeline.elastic.records import (
+    DEFAULT_PREFIX,
+    KINDS,
+    alias_name,
+    iso_date,
+    load_template,
+    with_search_keys,
+)
 
 # A reindex copies what was written before it started; writes that land in the old index
 # while it runs are copied again afterwards. This margin covers clock skew between workers.
@@ -174,10 +181,14 @@ def reindex(
         if result.get("failures"):
             es.indices.delete(index=new)
             raise RuntimeError(f"reindex into {new} failed, alias unchanged: {result['failures'][:3]}")
+        if kind == "documents":
+            _fill_search_keys(es, new)
         actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": alias}} for i in old]
         actions.append({"add": {"index": new, "alias": alias, "is_write_index": True}})
         es.indices.update_aliases(actions=actions)
         caught_up = _catch_up(es, old, new, since=started)
+        if kind == "documents":
+            _fill_search_keys(es, new)  # what an older worker wrote meanwhile
         es.indices.refresh(index=new)
         if delete_old:
             es.indices.delete(index=",".join(old))
@@ -190,6 +201,24 @@ def reindex(
             "old_deleted": delete_old,
             "count": int(es.count(index=alias)["count"]),
         }
+
+
+def _fill_search_keys(es: Elasticsearch, index: str) -> int:
+    """Give documents copied from an index built before search keys existed their keys
+    (computed in Python: pipeline/search/names.py), unless a newer write came meanwhile."""
+    es.indices.refresh(index=index)
+    query = {"query": {"bool": {"must_not": [{"exists": {"field": "name_keys"}}]}},
+             "seq_no_primary_term": True}
+    actions = ({"_index": index, "_id": hit["_id"], "_source": with_search_keys(hit["_source"]),
+                "if_seq_no": hit["_seq_no"], "if_primary_term": hit["_primary_term"]}
+               for hit in helpers.scan(es, index=index, query=query))
+    filled = 0
+    for ok, item in helpers.streaming_bulk(es, actions, raise_on_error=False, chunk_size=500):
+        result = item["index"]
+        if not ok and result.get("status") != 409:  # 409: written again meanwhile, keys and all
+            raise RuntimeError(f"search keys for {result.get('_id')} refused: {result.get('error')}")
+        filled += ok
+    return filled
 
 
 def _wait_for_task(es: Elasticsearch, task_id: str, poll_s: float) -> dict[str, Any]:

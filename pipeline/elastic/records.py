@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from pipeline.document import Document
-from pipeline.index import to_search_body
+from pipeline.index import document_from_body, to_search_body
 from pipeline.search.names import doc_entity_keys, doc_name_keys, doc_speaker_keys
 
 KINDS = ("documents", "claims", "stories")
@@ -51,12 +51,22 @@ def to_es_body(doc: Document, *, indexed_at: str) -> dict[str, Any]:
     """The document record as Elasticsearch stores it: `to_search_body` plus `date` and
     `indexed_at`, with unknown dates as null (pure)."""
     body: dict[str, Any] = _nulls_for_empty_dates(to_search_body(doc))
-    body["entity_keys"] = doc_entity_keys(doc)  # what a search by name matches
-    body["name_keys"] = doc_name_keys(doc)
-    body["speaker_keys"] = doc_speaker_keys(doc)
+    body.update(search_keys(doc))
     body["indexed_at"] = indexed_at
     body["date"] = iso_date(doc.published) or iso_date(doc.received_at) or indexed_at
     return body
+
+
+def search_keys(doc: Document) -> dict[str, list[str]]:
+    """What a search by name matches (pipeline/search/names.py), as the record's fields."""
+    return {"entity_keys": doc_entity_keys(doc), "name_keys": doc_name_keys(doc),
+            "speaker_keys": doc_speaker_keys(doc)}
+
+
+def with_search_keys(source: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored document record with its search keys computed again (pure): for records
+    copied from an index built before they existed."""
+    return {**source, **search_keys(document_from_body(from_es_source(source)))}
 
 
 def to_es_record(record: Mapping[str, Any], *, indexed_at: str) -> dict[str, Any]:

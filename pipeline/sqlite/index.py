@@ -14,7 +14,7 @@ from typing import Any
 
 from pipeline.document import Document
 from pipeline.entities.names import fold
-from pipeline.index import to_search_body
+from pipeline.index import document_from_body, to_search_body
 from pipeline.search import plan as search_plan
 from pipeline.search.names import SEP, doc_entity_keys, doc_name_keys, doc_speaker_keys
 from pipeline.search.query import parse
@@ -45,11 +45,6 @@ CREATE INDEX IF NOT EXISTS doc_keys_by_doc ON doc_keys (doc);
 """
 
 
-def _from_body(body: Mapping[str, Any]) -> Document:
-    """The document an indexed body holds (the body leaves out the raw input)."""
-    return Document.from_dict({"id": "", "source": "", "raw_text": "", **body})
-
-
 class SqliteIndex:
     """Documents and full-text search in one SQLite file."""
 
@@ -73,7 +68,7 @@ class SqliteIndex:
         try:
             if self._db.execute("SELECT 1 FROM doc_keys LIMIT 1").fetchone() is None:
                 for rowid, body in self._db.execute("SELECT rowid, body FROM documents").fetchall():
-                    self._write_keys(rowid, _from_body(json.loads(body)))
+                    self._write_keys(rowid, document_from_body(json.loads(body)))
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
