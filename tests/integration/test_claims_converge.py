@@ -317,8 +317,8 @@ def test_setup_installs_the_newer_claims_template_and_reindex_moves_the_records_
         es.index(index=alias, id=first.records[0]["id"], refresh=True,  # as version 1 wrote it
                  document={**first.records[0], "speaker_key": "andrii sybiha"})
 
-        assert f"template {alias}: version 2 installed" in setup(es, prefix)
-        assert f"{alias}: index built from template version 1, file is 2; run `newsflow reindex claims`" in (
+        assert f"template {alias}: version 3 installed" in setup(es, prefix)
+        assert f"{alias}: index built from template version 1, file is 3; run `newsflow reindex claims`" in (
             check_problems(check(es, prefix)))
         table = ElasticClaims(ElasticIndex(es, prefix=prefix, refresh=True))
         with pytest.raises(BadInput, match="strict_dynamic_mapping"):

@@ -1,7 +1,7 @@
-"""Against a live Elasticsearch: the stories index is refreshed when someone searches
-it, not every second while workers write (config/elasticsearch/stories.json).
+"""Against a live Elasticsearch: the documents, claims and stories indices are refreshed
+when someone searches them, not every second while workers write (config/elasticsearch/).
 
-Its template leaves `refresh_interval` unset: a shard nobody has searched for
+Their templates leave `refresh_interval` unset: a shard nobody has searched for
 `index.search.idle.after` (30 s by default; 1 s here, to keep the test short) is not
 refreshed on a schedule, and the next search waits for a refresh, so it sees every
 write before it. A refresh per second on each index cost the node CPU that the
@@ -23,10 +23,12 @@ from pipeline.elastic.admin import setup
 from pipeline.elastic.client import make_client
 from pipeline.elastic.documents import ElasticIndex
 from pipeline.elastic.records import KINDS, alias_name
+from tests.factories import make_document
 
 pytestmark = pytest.mark.elasticsearch
 
 RECORDS = {
+    "documents": lambda n: make_document(f"article number {n}", id=f"d-{n}"),
     "claims": lambda n: {"id": f"c-{n}", "doc_id": "d-1", "kind": "direct", "text": f"claim number {n}"},
     "stories": lambda n: {"id": f"s-{n}", "title": f"story number {n}", "n_documents": 1},
 }
@@ -52,7 +54,7 @@ def refreshes(es: Any, alias: str) -> int:
     return int(stats["refresh"]["total"])
 
 
-@pytest.mark.parametrize("kind", ["stories"])
+@pytest.mark.parametrize("kind", ["documents", "claims", "stories"])
 def test_not_refreshed_while_nobody_searches_and_a_search_sees_every_write(
     index: ElasticIndex, kind: str
 ) -> None:
@@ -63,8 +65,9 @@ def test_not_refreshed_while_nobody_searches_and_a_search_sees_every_write(
     time.sleep(1.5)  # nobody searched it for longer than that: search-idle
     before = refreshes(es, alias)
     for n in range(5):  # a writer's batches, a few tenths of a second apart
-        assert index.write_records(kind, [RECORDS[kind](n)]) == []
+        record = RECORDS[kind](n)
+        assert (index.write([record]) if kind == "documents" else index.write_records(kind, [record])) == []
         time.sleep(0.4)
     assert refreshes(es, alias) == before  # a refresh every second would have run twice
     found = es.search(index=alias, query={"match_all": {}}, size=10).body["hits"]["hits"]
-    assert sorted(h["_id"] for h in found) == sorted(RECORDS[kind](n)["id"] for n in range(5))
+    assert sorted(h["_id"] for h in found) == [f"{kind[0]}-{n}" for n in range(5)]

@@ -505,7 +505,7 @@ def test_check_is_clean_after_setup_and_names_the_fix_when_a_template_is_stale(
     assert check_problems(check(cluster, "nftest")) == []
     ClusterStandIn.templates["nftest-claims"]["version"] = 0  # as if installed by an older release
     assert check_problems(check(cluster, "nftest")) == [
-        "nftest-claims: template installed 0, file 2; run `newsflow es setup`"
+        "nftest-claims: template installed 0, file 3; run `newsflow es setup`"
     ]
 
 
