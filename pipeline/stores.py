@@ -8,7 +8,7 @@ Only the methods somebody outside the back-end calls are listed: a back-end may 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -37,6 +37,10 @@ class DocumentIndex(Protocol):
     def delete(self, doc_ids: Sequence[str]) -> None: ...
 
     def set_sources(self, sources: Mapping[str, Sequence[str]]) -> None: ...
+
+    def with_entities(self, keys: Iterable[str]) -> list[str]:
+        """Ids of the documents that mention any of these entities (`kind:canonical`)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -126,11 +130,25 @@ class SourceLedger(Protocol):
     def mark_many(self, state: str, updates: Mapping[str, Mapping[str, Any]]) -> object: ...
 
 
+class EntityNames(Protocol):
+    """Canonical names that settled after documents were written with an earlier one
+    (pipeline/redis/entity_registry.RedisEntityRegistry)."""
+
+    def current_names(self, keys: Collection[str]) -> dict[str, str]:
+        """Entity key -> the entity's name now, for entities renamed since."""
+        ...
+
+    def renames(self) -> AbstractContextManager[dict[str, str]]:
+        """Renames not yet carried into indexed documents, taken off when the block ends."""
+        ...
+
+
 if TYPE_CHECKING:  # mypy checks here that every back-end fits its Protocols (no import at run time)
     from pipeline.elastic.claims import ElasticClaims
     from pipeline.elastic.documents import ElasticIndex
     from pipeline.elastic.stories import ElasticStories
     from pipeline.redis.claim_groups import ClaimGroups
+    from pipeline.redis.entity_registry import RedisEntityRegistry
     from pipeline.redis.ledger import Ledger
     from pipeline.redis.story_store import NearDuplicates, StoryStore
     from pipeline.sqlite.claims import SqliteClaims
@@ -141,5 +159,6 @@ if TYPE_CHECKING:  # mypy checks here that every back-end fits its Protocols (no
     _STORIES: tuple[type[StoriesStore], ...] = (SqliteStories, ElasticStories)
     _CLAIMS: tuple[type[ClaimsStore], ...] = (SqliteClaims, ElasticClaims)
     _PLANNER: type[ClaimPlanner] = ClaimGroups
+    _NAMES: type[EntityNames] = RedisEntityRegistry
     _REDIS: tuple[type[ComponentLabels], type[NearDuplicateLookup], type[SourceLedger]] = (
         StoryStore, NearDuplicates, Ledger)

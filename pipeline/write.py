@@ -24,14 +24,17 @@ import structlog
 
 from pipeline.claims.plan import stamped
 from pipeline.document import Document
+from pipeline.entities.rename import renamed
 from pipeline.errors import TransientError
-from pipeline.index import without_bulk
+from pipeline.index import document_from_body, without_bulk
 from pipeline.run import Stage, record_step, run_stages
+from pipeline.search.names import entity_key
 from pipeline.stores import (
     ClaimPlanner,
     ClaimsStore,
     ComponentLabels,
     DocumentIndex,
+    EntityNames,
     NearDuplicateLookup,
     SourceLedger,
     StoriesStore,
@@ -53,6 +56,7 @@ class Stores:
     claims: ClaimsStore | None
     claim_groups: ClaimPlanner  # plans what a batch changes in the claims
     ledger: SourceLedger
+    names: EntityNames | None = None  # canonical names that settled later (None: never renamed)
 
 
 @dataclass(frozen=True)
@@ -121,13 +125,46 @@ def write_batch(docs: list[Document], stores: Stores) -> WriteResult:
     one write each (idempotent: a document's id is its content), and mark them final.
     A document the index refuses comes back in `refused`, with the reason."""
     started = time.perf_counter()
+    docs = settle_names(docs, stores.names)
     records = stores.ledger.get_many([doc.source for doc in docs])
     replaced = {doc.source: record.document for doc, record in zip(docs, records, strict=True)
                 if record is not None and record.document and record.document != doc.id}
     all_sources = stores.ledger.add_doc_sources([(doc.id, doc.source) for doc in docs])
-    return write_documents([record_step(replace(doc, sources=tuple(sources)), "index_document", started)
-                            for doc, sources in zip(docs, all_sources, strict=True)], stores,
-                           replaced=replaced)
+    result = write_documents([record_step(replace(doc, sources=tuple(sources)), "index_document", started)
+                              for doc, sources in zip(docs, all_sources, strict=True)], stores,
+                             replaced=replaced)
+    follow_renames(stores)
+    return result
+
+
+def settle_names(docs: list[Document], names: EntityNames | None) -> list[Document]:
+    """`docs` with any entity renamed since they were enriched under its name now."""
+    if names is None:
+        return docs
+    current = names.current_names({entity_key(e.label, e.canonical) for d in docs for e in d.entities})
+    return [renamed(doc, current) for doc in docs] if current else docs
+
+
+def follow_renames(stores: Stores) -> int:
+    """Documents already indexed under a name the registry has since improved ("Sibiga",
+    then "Andrii Sybiha" learned) are written again under the new one: index, claims
+    (regrouped under the new speaker) and story records. One process at a time, at most
+    a hundred renames a turn; the cost of a rename is the documents that carry the old
+    name. Returns how many documents were written again."""
+    if stores.names is None:
+        return 0
+    with stores.names.renames() as pending:
+        if not pending:
+            return 0
+        ids = stores.index.with_entities(pending)
+        bodies = [body for doc_id in ids if (body := stores.index.get(doc_id)) is not None]
+        docs = [renamed(document_from_body(body), pending) for body in bodies]
+        refused: list[tuple[str, str]] = []
+        _write_tables(docs, stores, refused)
+        if refused:
+            log.warning("renamed documents refused", refused=refused)
+        log.info("renamed", names=dict(pending), doc_ids=ids)
+        return len(docs)
 
 
 def write_documents(docs: list[Document], stores: Stores, *, replaced: Mapping[str, str] | None = None

@@ -125,7 +125,7 @@ def get_write_stores() -> Stores:
 
     return Stores(index=get_index(), stories=get_story_index(), story_store=get_story_store(),
                   near_duplicates=get_near_duplicates(), claims=get_claims_table(),
-                  claim_groups=get_claim_groups(), ledger=get_ledger())
+                  claim_groups=get_claim_groups(), ledger=get_ledger(), names=get_entity_registry())
 
 
 @functools.cache

@@ -244,6 +244,16 @@ class ElasticIndex:
     # -- names (pipeline/search/plan.NameIndex) ------------------------------
     NAMES_PER_LOOKUP = 10_000
 
+    def with_entities(self, keys: Iterable[str]) -> list[str]:
+        """Ids of the documents that mention any of these entities (`kind:canonical`)."""
+        keys = sorted(set(keys))
+        if not keys:
+            return []
+        query = {"query": {"terms": {"entity_keys": keys}}, "_source": False}
+        with translated_errors("scan"):
+            return sorted(hit["_id"] for hit in helpers.scan(self.es, index=self.alias("documents"),
+                                                              query=query))
+
     def lookup(self, forms: Collection[str]) -> dict[str, set[str]]:
         """Lookup form -> the entity keys indexed documents know it for."""
         return self._names("form", forms, by_form=True)

@@ -25,14 +25,21 @@ Keys, under `prefix` (default "newsflow:entities"):
   ids                set of every entity id;  seq  id counter
   doc:<doc id>       JSON list of the entity ids given to that document, in order
                      (pruned after the window; `arrived` notes when it was written)
+  renamed            hash: entity key a document may carry (kind:canonical) -> the id of
+                     the entity since renamed (one per rename: grows with distinct names)
+  renames            list of entity keys renamed and not yet carried into the indexed
+                     documents (pipeline/write.follow_renames takes them off)
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,12 +57,16 @@ from pipeline.entities.matching import (
 from pipeline.entities.names import fold
 from pipeline.errors import TransientError
 from pipeline.redis.retention import Arrivals, Retention
+from pipeline.search.names import entity_key
 
 MAX_ATTEMPTS = 50  # optimistic retries under contention before giving up
 # Context words kept per entity. Matching counts the document's context words (at most
 # matching.MAX_CONTEXT_WORDS) an entity has seen; the set otherwise grows with every
 # name ever seen near a frequent entity (tens of thousands for a head of state).
 CONTEXT_MAX = 256
+# Renames carried into indexed documents per turn, and how long one turn may hold the lock.
+RENAMES_PER_TURN = 100
+RENAMES_LOCK_MS = 120_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +209,11 @@ class RedisEntityRegistry:
             else:
                 eid, label = match.id, match.label
                 canonical = better_name(match, e)
-                if canonical != match.canonical:
+                if canonical != match.canonical:  # documents written before carry the old name
+                    old = entity_key(label, match.canonical)
                     tx.hset(f"{self.p}:e:{eid}", "canonical", canonical)
+                    tx.hset(f"{self.p}:renamed", old, eid)
+                    tx.rpush(f"{self.p}:renames", old)
             base = f"{self.p}:e:{eid}"
             for k in ks:
                 tx.sadd(self._idx(k), eid)
@@ -218,6 +232,54 @@ class RedisEntityRegistry:
         tx.set(f"{self.p}:doc:{doc_id}", json.dumps([r.id for r in out]))
         self.arrivals.note(tx, doc_id)
         return out, sizes
+
+    # -- renames ---------------------------------------------------------------
+    def current_names(self, keys: Collection[str]) -> dict[str, str]:
+        """Entity key -> the entity's canonical name now, for the keys (`kind:canonical`)
+        of entities renamed since a document was given that name."""
+        keys = sorted(set(keys))
+        if not keys:
+            return {}
+        try:
+            eids = self.r.hmget(f"{self.p}:renamed", keys)
+            renamed = [(k, _s(e)) for k, e in zip(keys, eids, strict=True) if e is not None]
+            if not renamed:
+                return {}
+            reads = self.r.pipeline(transaction=False)
+            for _, eid in renamed:
+                reads.hget(f"{self.p}:e:{eid}", "canonical")
+            names = reads.execute()
+        except redis.RedisError as exc:
+            raise TransientError("entity registry unavailable") from exc
+        return {k: _s(n) for (k, _), n in zip(renamed, names, strict=True)
+                if n is not None and _s(n) != k.split(":", 1)[1]}
+
+    @contextmanager
+    def renames(self, limit: int = RENAMES_PER_TURN) -> Iterator[dict[str, str]]:
+        """The renames not yet carried into indexed documents (entity key -> name now), at
+        most `limit`, to one process at a time (others get none); taken off the queue when
+        the block ends without an error, so a worker that dies leaves them for the next."""
+        try:
+            if not self.r.llen(f"{self.p}:renames"):
+                yield {}
+                return
+            token = secrets.token_hex(8)
+            lock = f"{self.p}:renames:lock"
+            if not self.r.set(lock, token, nx=True, px=RENAMES_LOCK_MS):
+                yield {}
+                return
+        except redis.RedisError as exc:
+            raise TransientError("entity registry unavailable") from exc
+        try:
+            keys = [_s(k) for k in self.r.lrange(f"{self.p}:renames", 0, limit - 1)]
+            yield self.current_names(keys)
+            self.r.ltrim(f"{self.p}:renames", len(keys), -1)
+        except redis.RedisError as exc:
+            raise TransientError("entity registry unavailable") from exc
+        finally:
+            with contextlib.suppress(redis.RedisError):
+                if self.r.get(lock) in (token, token.encode()):
+                    self.r.delete(lock)
 
     def _idx(self, key: str) -> str:
         return f"{self.p}:idx:{key}"

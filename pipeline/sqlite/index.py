@@ -8,7 +8,7 @@ once: WAL mode and a generous busy timeout make that safe.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +200,17 @@ class SqliteIndex:
         return dict(self._db.execute(
             "SELECT rowid, snippet(documents_text, 1, char(2), char(3), '…', 24) FROM documents_text"
             f" WHERE documents_text MATCH ? AND rowid IN ({marks})", [highlight, *rowids]).fetchall())
+
+    def with_entities(self, keys: Iterable[str]) -> list[str]:
+        """Ids of the documents that mention any of these entities (`kind:canonical`)."""
+        keys = sorted(set(keys))
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i: i + 500]
+            query = ("SELECT d.id FROM doc_keys k JOIN documents d ON d.rowid = k.doc"
+                     f" WHERE k.field = 'entity' AND k.key IN ({', '.join('?' * len(chunk))})")
+            found.update(row[0] for row in self._db.execute(query, chunk))
+        return sorted(found)
 
     # -- names (pipeline/search/plan.NameIndex) ------------------------------
     def lookup(self, forms: Collection[str]) -> dict[str, set[str]]:

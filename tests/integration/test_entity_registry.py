@@ -118,3 +118,37 @@ def test_concurrent_worker_processes_agree_too(private_redis: str) -> None:
     assert len(minister) == 1
     assert sorted(row["canonical"] for row in reg.entities() if row["id"] not in minister) == [
         "Kyiv", "Mark Rutte", "NATO"]
+
+
+# ----------------------------------------------------------------------- renames
+def test_a_better_name_learned_later_is_queued_once_for_the_documents_written_before(
+    private_redis: str,
+) -> None:
+    reg = registry(private_redis)
+    (short,) = [r for r in reg.resolve("d", DOCS["d"]) if r.label == "PERSON" and "ibiga" in r.canonical]
+    assert short.canonical == "Sibiga"  # all the registry knew then
+    reg.resolve("a", DOCS["a"])
+    assert reg.current_names(["person:Sibiga", "person:Mark Rutte"]) == {"person:Sibiga": "Andrii Sybiha"}
+    with reg.renames() as pending:
+        assert pending == {"person:Sibiga": "Andrii Sybiha"}
+        with registry(private_redis).renames() as other:  # another process meanwhile: nothing
+            assert other == {}
+    with reg.renames() as pending:
+        assert pending == {}  # taken off once carried
+    # the old name still maps to the entity's name for documents enriched before, written after
+    assert reg.current_names(["person:Sibiga"]) == {"person:Sibiga": "Andrii Sybiha"}
+
+
+def test_renames_stay_queued_when_carrying_them_failed(private_redis: str) -> None:
+    reg = registry(private_redis)
+    reg.resolve("d", DOCS["d"])
+    reg.resolve("a", DOCS["a"])
+    def carry() -> None:
+        with reg.renames() as pending:
+            assert pending
+            raise RuntimeError("the index went away")
+
+    with pytest.raises(RuntimeError, match="went away"):
+        carry()
+    with reg.renames() as pending:
+        assert pending == {"person:Sibiga": "Andrii Sybiha"}
