@@ -428,6 +428,25 @@ def test_field_filters_use_what_was_extracted(product: Product) -> None:
     assert product.json("search", "person:Kyiv") == []  # a place is not a person
 
 
+@BOTH
+def test_kibana_counts_an_entity_under_its_canonical_name_however_it_was_written(
+    both: tuple[Product, Product],
+) -> None:
+    """The dashboard's places, people and organisations panels aggregate the canonical
+    facets (tests/unit/test_kibana_objects.py): the article that wrote "Kiev" counts
+    for Kyiv, as does every article writing "Zelenskiy" for Volodymyr Zelensky."""
+    elastic = both[1]
+    docs = [json.loads(line) for line in elastic.cli("export").stdout.splitlines()]
+    for facet, name, spellings in (("places", "Kyiv", ("Kyiv", "Kiev")),
+                                   ("people", "Volodymyr Zelensky", ("Zelensky", "Zelenskiy", "Zelenskyy"))):
+        response = elastic.es.search(index=f"{elastic.prefix}-documents", size=0, aggs={
+            "top": {"terms": {"field": f"{facet}.keyword", "size": 100}}})
+        counts = {b["key"]: b["doc_count"] for b in response["aggregations"]["top"]["buckets"]}
+        writing = [d for d in docs if says(f"{d['title']}\n{d['text']}", *spellings)]
+        assert counts.get(name) == len(writing), (facet, name)
+        assert not set(counts) & (set(spellings) - {name})  # no bucket for another spelling
+
+
 @pytest.mark.parametrize(("query", "says_what"), [
     (("after:2024-13-45",), "after:2024-13-45 is not a date: write after:YYYY-MM-DD"),
     (("-Trump",), "nothing to search for"),
