@@ -8,7 +8,7 @@ The data is pipeline/data/gazetteer.json, read once from the installed package
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -19,6 +19,12 @@ from pipeline.entities.names import fold, person_parts, skeleton, thing_name
 class Gazetteer:
     things: dict[str, tuple[str, str]]  # folded name -> (canonical, label)
     people: dict[tuple[str, str], str]  # (first skeleton, last skeleton) -> preferred spelling
+    heads: dict[str, frozenset[str]] = field(default_factory=dict)  # see `short_for`
+
+    def short_for(self, name: str) -> frozenset[str]:
+        """The organisations a one-word name may stand for, as the last word of one of
+        their names ("Alliance": NATO, for "the North Atlantic Alliance")."""
+        return self.heads.get(fold(thing_name(name)), frozenset())
 
     def thing(self, name: str) -> tuple[str, str] | None:
         """(canonical, label) of a known place or organisation, else None."""
@@ -47,4 +53,9 @@ def load_gazetteer() -> Gazetteer:
             parts = person_parts(name)
             if parts is not None:
                 people[(skeleton(parts[0]), skeleton(parts[1]))] = preferred
-    return Gazetteer(things=things, people=people)
+    heads: dict[str, set[str]] = {}
+    for folded, (canonical, label) in things.items():
+        if label == "ORG" and " " in folded:
+            heads.setdefault(folded.rsplit(" ", 1)[1], set()).add(canonical)
+    return Gazetteer(things=things, people=people,
+                     heads={word: frozenset(names) for word, names in heads.items()})

@@ -25,6 +25,7 @@ from pipeline.entities.names import (
     person_parts,
     similar,
     skeleton,
+    strip_possessive,
     surname,
     thing_name,
     tidy,
@@ -90,7 +91,7 @@ def make_mention(text: str, start: int, end: int, label: str) -> Mention | None:
     """A mention for the span text[start:end] labelled `label`, or None to drop it."""
     if label not in KEEP_LABELS:
         return None
-    surface = tidy(text[start:end])
+    surface = tidy(strip_possessive(tidy(text[start:end])))  # "Kyiv’s" names Kyiv
     if not surface:
         return None
     start, end = _written(text, start, end, surface)
@@ -430,7 +431,7 @@ def _group_things(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEn
         if target is not None:
             target.mentions.extend(e.mentions)
             longer.remove(e)
-    things = [e for e in things if not longer.removed(e)]
+    things = _short_for_known(things, longer, gazetteer)
     norp = [e for (kind, _), e in groups.items() if kind == "NORP"]
     for e in [*things, *norp]:
         e.mentions.sort(key=lambda m: m.start)
@@ -443,6 +444,25 @@ def _group_things(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEn
             first.setdefault(n, i)
         e.name = max(first, key=lambda n: (not n.isupper() or is_acronym(n), len(words(n)), -first[n]))
     return [*things, *norp]
+
+
+def _short_for_known(things: list[LocalEntity], longer: _LongerNames,
+                     gazetteer: Gazetteer) -> list[LocalEntity]:
+    """A one-word name that is the last word of a known organisation's name ("the Alliance",
+    "the North Atlantic Alliance") is that organisation when the document names it too."""
+    kept = [e for e in things if not longer.removed(e)]
+    named: dict[str, LocalEntity] = {}
+    for e in kept:
+        if (known := gazetteer.thing(e.name)) is not None:
+            named.setdefault(known[0], e)
+    out = []
+    for e in kept:
+        owners = [named[c] for c in sorted(gazetteer.short_for(e.name)) if c in named]
+        if len(words(e.name)) == 1 and gazetteer.thing(e.name) is None and len(owners) == 1:
+            owners[0].mentions.extend(e.mentions)
+        else:
+            out.append(e)
+    return out
 
 
 class _LongerNames:
