@@ -100,6 +100,8 @@ def make_mention(text: str, start: int, end: int, label: str) -> Mention | None:
         return None
     if len(surface.split()) > 8 or surface.isdigit():
         return None
+    if label in ("ORG", "PERSON") and " " not in surface and _quoted(text, start, end):
+        return None  # a word in quotation marks is a nickname or a thing's name (“Oreshnik”)
     if label in ("GPE", "LOC") and _DEMONYM.search(surface):  # "Ukrainian" is not a place
         label = "NORP"
     if label == "PERSON" and re.search(r"\s\S*\d", surface):  # "Klitschko 19 - 2"
@@ -118,6 +120,14 @@ def make_mention(text: str, start: int, end: int, label: str) -> Mention | None:
     if not name or not any(c.isalpha() for c in name):
         return None
     return Mention(surface=surface, name=name, label=label, start=start, end=end)
+
+
+_OPEN_QUOTES, _CLOSE_QUOTES = "\"“‘«'", "\"”’»'"
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] stands alone between quotation marks."""
+    return start > 0 and end < len(text) and text[start - 1] in _OPEN_QUOTES and text[end] in _CLOSE_QUOTES
 
 
 def _written(text: str, start: int, end: int, surface: str) -> tuple[int, int]:

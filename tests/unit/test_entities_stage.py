@@ -23,7 +23,7 @@ PATTERNS: list[dict[str, Any]] = [
 ] + [
     {"label": "ORG", "pattern": name} for name in (
         "NATO", "Nato", "The Institute for the Study of War", "ISW", "the North Atlantic Alliance",
-        "New Orleans Saints", "Saints", "Alliance",
+        "New Orleans Saints", "Saints", "Alliance", "Oreshnik",
     )
 ] + [
     {"label": "GPE", "pattern": name} for name in ("Ukraine", "US", "the United States", "New Orleans")
@@ -132,3 +132,8 @@ def test_a_nationality_is_not_a_place() -> None:
 def test_an_alliance_the_document_does_not_name_stays_itself(nlp: Any) -> None:
     doc = run(nlp, "The Alliance for Peace met. The Alliance agreed.")
     assert "NATO" not in [e.canonical for e in doc.entities]
+
+
+def test_a_word_in_quotation_marks_is_not_an_organisation(nlp: Any) -> None:
+    doc = run(nlp, "He meant a new ballistic weapon, nicknamed “Oreshnik”, fired at Dnipro. NATO said so.")
+    assert [e.canonical for e in doc.entities] == ["NATO"]
