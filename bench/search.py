@@ -31,15 +31,17 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.product import drop_and_run, newsflow  # noqa: E402
+
 _WORD = re.compile(r"\w+")
 
 
@@ -75,33 +77,6 @@ def entities(articles: list[dict[str, Any]]) -> dict[str, tuple[str, set[str], s
     return {e: (usual_name(surfaces[e]), docs[e], topic[e]) for e in docs if len(docs[e]) >= 2}
 
 
-def newsflow(env: dict[str, str], *args: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def run_product(articles: list[dict[str, Any]], tmp: Path, backend: str, es_url: str) -> dict[str, str]:
-    """Drop the articles and run newsflow on them (unless `tmp` holds a kept run); the
-    environment for asking it."""
-    inbox = tmp / "inbox"
-    env = {**os.environ, "NEWSFLOW_HOME": str(tmp / "home"), "NEWSFLOW_LOG_LEVEL": "WARNING",
-           "NEWSFLOW_INDEX_BACKEND": backend}
-    if backend == "elasticsearch":
-        env.update(NEWSFLOW_ES_URL=es_url, NEWSFLOW_ES_PREFIX=f"bench-search-{tmp.name}")
-    if inbox.exists():  # --keep of an earlier run: ask it again
-        return env
-    inbox.mkdir()
-    for a in articles:
-        (inbox / f"{a['doc_id']}.txt").write_text(a["text"].replace("\n", "\n\n"), encoding="utf-8")
-    if backend == "elasticsearch":
-        newsflow(env, "es", "setup").check_returncode()
-    started = time.perf_counter()
-    run = newsflow(env, "run", str(inbox), "--timeout", "3000")
-    print(run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-2000:])
-    print(f"run_s {time.perf_counter() - started:.1f}")
-    return env
-
-
 def score(rows: list[dict[str, Any]]) -> dict[str, float]:
     pairs = sum(len(r["expected"]) for r in rows)
     found = sum(len(r["expected"] & r["hits"]) for r in rows)
@@ -134,7 +109,8 @@ def main() -> None:
     texts = {a["doc_id"]: a["text"] for a in articles}
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="nf-search-"))
     tmp.mkdir(parents=True, exist_ok=True)
-    env = run_product(articles, tmp, args.backend, args.es_url)
+    env = drop_and_run({a["doc_id"]: a["text"].replace("\n", "\n\n") for a in articles}, tmp,
+                       backend=args.backend, es_url=args.es_url)
     rows = []
     for entity, (query, expected, topic) in sorted(entities(articles).items()):
         out = newsflow(env, "search", query, "--json", "--limit", "1000")
