@@ -243,13 +243,13 @@ def kibana_import(url: str | None, wait: float, set_defaults: bool) -> None:
     result = resp.json()
     for error in result.get("errors", []):
         click.echo(f"  ! {error.get('type')} {error.get('id')}: {error.get('error')}", err=True)
-    click.echo(f"imported {result.get('successCount', 0)} saved objects into {url}")
+    click.echo(f"imported {result.get('successCount', 0)} saved objects into {mask_url(url)}")
     if not result.get("success", False):
         raise SystemExit(1)
     if set_defaults:
         with _kibana_client(settings) as client:
             _set_kibana_defaults(client, url)
-    click.echo(f"open {url}/app/dashboards#/view/{DASHBOARD_ID}")
+    click.echo(f"open {mask_url(url)}/app/dashboards#/view/{DASHBOARD_ID}")
 
 
 def _set_kibana_defaults(client: httpx.Client, url: str) -> None:

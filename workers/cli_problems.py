@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from config.redact import mask_text, mask_url, url_secrets
+from config.redact import mask_text, mask_url
 from config.settings import Settings
 
 HOME_HINT = ("set NEWSFLOW_HOME to a writable folder (it holds the index, the private Redis's data "
@@ -28,10 +28,7 @@ HOME_HINT = ("set NEWSFLOW_HOME to a writable folder (it holds the index, the pr
 
 def explain(exc: BaseException, settings: Settings | None) -> str:
     """One line for `exc`: what is wrong and what to do (credentials masked)."""
-    if settings is None:
-        return _explain(exc, settings)
-    secrets = [*url_secrets(settings.redis_url), settings.es_password, settings.es_api_key]
-    return mask_text(_explain(exc, settings), secrets)
+    return mask_text(_explain(exc, settings), settings.secrets() if settings is not None else ())
 
 
 def _explain(exc: BaseException, settings: Settings | None) -> str:
@@ -164,7 +161,12 @@ class Commands(click.Group):
         except click.ClickException as exc:
             if debug and exc.__cause__ is not None:
                 traceback.print_exception(exc.__cause__)
-            raise
+            # A command's own error line may quote a URL it was given (`Kibana at URL ...`).
+            settings = _settings_or_none()
+            masked = mask_text(exc.message, settings.secrets() if settings is not None else ())
+            if masked == exc.message:
+                raise
+            raise click.ClickException(masked) from exc.__cause__
         except Exception as exc:
             if debug:
                 raise
