@@ -114,6 +114,10 @@ def _redis_error(exc: BaseException, settings: Settings | None) -> str:
            "under NEWSFLOW_HOME is used)") if url else "run the command again"
     if isinstance(exc, redis.AuthenticationError):
         return f"{where} refused the password: check the one in NEWSFLOW_REDIS_URL"
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):  # rediss://: reachable, but not trusted
+        return (f"{where}: its TLS certificate cannot be verified ({_first_line(exc)}): give the CA "
+                "that signed it in NEWSFLOW_REDIS_URL (rediss://…?ssl_ca_certs=/path/ca.pem), and a "
+                "host name the certificate is for")
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError) or kombu_down:
         return f"{where} is unreachable ({_first_line(exc)}): {fix}"
     return f"{where} answered with an error ({_first_line(exc)}): {fix}"
