@@ -20,6 +20,10 @@
    over the whole run and over the last 100 arrivals, and the F1 of that corpus.
 5. None of the extraction bench's truth texts (real articles about other events)
    may join the seeds' story: prints how many did.
+6. The product path, the headline (last line; `--fast` skips it): every article
+   written as a file as it is, `newsflow run`, `newsflow export`: each article scored
+   by the story its document carries (a copy by its own; an article cleaning drops is a
+   story of its own).
 `--fit` prints weights refitted on all topics (to paste into `grouping.WEIGHTS`).
 Scores come from the bench's own score.py. The bench data lives outside the repo:
 ../shared/bench, or NEWSFLOW_BENCH_DIR.
@@ -43,6 +47,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.product import drop_and_run, exported  # noqa: E402
 from pipeline.document import Document, content_id  # noqa: E402
 from pipeline.stages.stories import assign_story, find_duplicates  # noqa: E402
 from pipeline.stories import grouping  # noqa: E402
@@ -286,6 +291,7 @@ def main() -> None:
     ap.add_argument("--fit", action="store_true")
     ap.add_argument("--scale", default="", help="corpus sizes to time, e.g. 500,2000")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--fast", action="store_true", help="in-process only, not the product path")
     args = ap.parse_args()
     if not (bench_dir() / "stories" / "ecbplus-dev.jsonl").exists():
         sys.exit(f"no story bench under {bench_dir()} (set NEWSFLOW_BENCH_DIR)")
@@ -339,6 +345,23 @@ def main() -> None:
         server.stop()
     joined, n_truths, one = seeds_against_truths(nlp)
     print(f"extraction truth texts joining the seeds' story: {joined}/{n_truths}; seeds one story: {one}")
+    if not args.fast:
+        labels = product_labels(rows, out / "product")
+        print(f"product path (files dropped, newsflow run, export): {score(rows, docs, labels, out)}")
+
+
+def product_labels(rows: list[dict[str, Any]], tmp: Path) -> dict[str, str]:
+    """Each article's story as `newsflow export` reports it, the articles dropped as files
+    (as written: title line, then one sentence per line), keyed like `score`'s labels (the
+    in-process document id of the article)."""
+    env = drop_and_run({r["doc_id"]: r["text"] for r in rows}, tmp)
+    by_name = {r["doc_id"]: content_id(r["text"]) for r in rows}
+    labels: dict[str, str] = {}
+    for doc in exported(env):
+        for source in doc["sources"]:
+            if (name := Path(source).stem) in by_name:
+                labels[by_name[name]] = doc.get("story_id") or doc["id"]
+    return labels
 
 
 if __name__ == "__main__":
