@@ -263,6 +263,16 @@ def test_html_text_loses_page_header_and_notices(kept: str, removed: str) -> Non
     (["Headline", "A protester holds a flag. (Image: © Reuters)"], ""),  # a photo credit
     (["Headline", "More on Russia", "Body text."], ""),  # a topic label, not a site
     (["Headline", "The ministers met in Brussels."], ""),
+    (["Quake kills eight", "LOS ANGELES (Reuters) - An earthquake struck on Monday."], "Reuters"),
+    (["Bridge reopens - NJ.com", "Body text."], "NJ.com"),
+    (["Universe simulated - Live Science", "Live Science", "Body text."], "Live Science"),  # its masthead
+    # a headline's tail after a hyphen or a dash is no site, nor is a sentence's first word
+    (["Hit - and - Run, Driver Charged", "A driver was charged on Saturday."], ""),
+    (["Lindsay Lohan Checks Into Court - Ordered Rehab", "She checked in on Friday."], ""),
+    (["Stars - In Rehab", "In a statement, her publicist said she had entered rehab."], ""),
+    (["In brief", "In a statement, the police said two men were held.", "© 2013 In"], ""),
+    (["Headline | In", "Body text."], ""),
+    (["Headline", "The ministers met in Brussels.", "The End"], ""),
 ])  # fmt: skip
 def test_plain_text_names_its_outlet(lines: list[str], outlet: str) -> None:
     assert find_outlet("\n".join(lines)) == outlet
@@ -272,3 +282,8 @@ def test_a_found_outlet_is_set_and_a_given_one_kept() -> None:
     raw = page() + "\nFollow World News on Twitter"
     assert clean_boilerplate(make_document(raw)).outlet == "World News"
     assert clean_boilerplate(make_document(raw, outlet="example.org")).outlet == "example.org"
+
+
+def test_a_plain_text_article_is_given_no_outlet_its_text_does_not_name() -> None:
+    raw = "Hit - and - Run, Driver Charged\nIn Brooklyn, a driver was charged on Saturday after a crash.\n"
+    assert clean_boilerplate(make_document(raw)).outlet == ""
