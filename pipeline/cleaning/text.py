@@ -5,6 +5,11 @@ together by `LineModel`, which sees each line's neighbours), and sentences glued
 to body text by a scraper ("…all the difference.The new secretary-general…"),
 which are split apart and filtered by `patterns.SENTENCE_BOILERPLATE`.
 Every kept piece is a verbatim slice of the input, so the offset map is exact.
+
+A text that is an article as written (`is_article_as_written`: its lines are sentences
+but for a few, a headline, a date stamp, a subheading, and nothing in it is furniture
+by rule or bears a sign of it) has no page around it for the line model to read; it is
+kept whole, however short: a one-sentence report is an article.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import numpy as np
 from pipeline.cleaning import patterns as pat
 from pipeline.cleaning.features import (
     FEATURE_NAMES,
+    LOCAL_NAMES,
     SENTENCE,
     PageScan,
     line_vetoes,
@@ -94,13 +100,19 @@ def _split(raw: str) -> tuple[list[int], list[str]]:
     return starts, texts
 
 
-def keep_scores(
-    scan: PageScan, model: LineModel, repeated: Callable[[list[str]], list[bool]] | None = None
+def furniture_by_rule(
+    scan: PageScan, repeated: Callable[[list[str]], list[bool]] | None = None
 ) -> np.ndarray:
-    """Body probability per line; vetoed and outlet-repeated lines score 0."""
+    """Lines that are furniture whatever the model says: vetoed by a general rule, or
+    known as the outlet's own (`repeated`, given all the page's lines)."""
     vetoed = line_vetoes(scan)
     if repeated is not None:
         vetoed |= np.array(repeated(scan.lines), dtype=bool)
+    return vetoed
+
+
+def keep_scores(scan: PageScan, model: LineModel, vetoed: np.ndarray) -> np.ndarray:
+    """Body probability per line; `vetoed` lines (furniture_by_rule) score 0."""
     keep, features = model_view(scan, vetoed)
     scores = np.zeros(len(scan.lines))
     scores[keep] = model.predict(features)
@@ -154,6 +166,65 @@ def _merge_adjacent(line: Line, pieces: list[Line]) -> list[Line]:
     return out
 
 
+# The end of a sentence: a full stop, "!", "?" or an ellipsis, maybe inside closing
+# quotes or brackets, including a quote turned the wrong way ("… the sequel. “"),
+# which text rebuilt from tokens writes for a closing one.
+_SENTENCE_CLOSE = re.compile(r"[.!?…][\"'”’“‘)\]\s]*$")
+_ALPHA_WORD = re.compile(r"\b[^\W\d_]+\b")  # a word of letters only
+# Signs that a line which is no sentence is page furniture (features.LOCAL_NAMES).
+_FURNITURE_SIGNS = [LOCAL_NAMES.index(name) for name in
+                    ("cta", "credit", "byline", "urlish", "comment_marker", "appeal")]  # fmt: skip
+# An article as written may hold this many lines that are no sentences (a headline, a
+# date stamp, a subheading, a short list), or this share of its lines if more.
+ARTICLE_OTHER_LINES = 3
+ARTICLE_OTHER_SHARE = 0.5
+
+
+def reads_as_sentence(text: str) -> bool:
+    """A line of prose: a sentence (it ends like one and holds a lower-case word), a
+    lead-in ending in a colon or comma, or a long run of prose cut short (mostly
+    lower-case words). Not a headline, a label or a date stamp."""
+    words = _ALPHA_WORD.findall(text)
+    lower = sum(1 for w in words if w.islower())
+    if _SENTENCE_CLOSE.search(text):
+        return lower >= 1
+    if text.endswith((":", ",", ";")):
+        return len(words) >= 4 and lower >= len(words) / 2
+    return len(words) >= 12 and lower >= len(words) / 2
+
+
+def reads_as_report(text: str) -> bool:
+    """A sentence, or a headline that says what happened ("Esther Williams, swimming star,
+    dies at 91"): six words or more, at least a third of them lower-case."""
+    words = _ALPHA_WORD.findall(text)
+    return reads_as_sentence(text) or (
+        len(words) >= 6 and sum(1 for w in words if w.islower()) >= len(words) / 3
+    )
+
+
+def is_article_as_written(scan: PageScan, vetoed: np.ndarray) -> bool:
+    """Whether a plain text is an article as written, with no page around it: it holds a
+    sentence (or opens with a headline that says what happened), its lines after the
+    first are sentences but for a few (a date stamp, a subheading, a short list), no
+    rule marks any line as furniture and none of the few bears a sign of it (a call to
+    action, a credit, a byline, an address, a comment marker, an appeal). A page copied
+    whole from a site has menus, labels and notices between its paragraphs; a text like
+    this has none, and nothing in it for the line model to tell the article from."""
+    lines = scan.lines
+    if vetoed.any():
+        return False
+    if not any(map(reads_as_report, lines[:2])) and not any(map(reads_as_sentence, lines)):
+        return False  # labels and stamps only: no article
+    limit = max(ARTICLE_OTHER_LINES, ARTICLE_OTHER_SHARE * (len(lines) - 1))
+    other = 0
+    for i in range(1, len(lines)):
+        if not reads_as_sentence(lines[i]):
+            other += 1
+            if other > limit or scan.local[i, _FURNITURE_SIGNS].any():
+                return False
+    return True
+
+
 def _is_opening_sentence(text: str) -> bool:
     """A first line that is a whole sentence of prose, not a page title.
 
@@ -178,11 +249,15 @@ def clean_text(
     if not texts:
         return "", ()
     scan = scan_page(texts)
-    scores = keep_scores(scan, model or default_model(), repeated)
-    keep = scores >= threshold
-    keep[0] |= _is_opening_sentence(texts[0])
-    if not (scan.sizes[keep] >= MIN_PROSE_WORDS).any():
-        return "", ()  # menus and labels only: no article on this page
+    vetoed = furniture_by_rule(scan, repeated)
+    if is_article_as_written(scan, vetoed):
+        keep = np.ones(len(texts), dtype=bool)  # headline and all: nothing in it is furniture
+    else:
+        scores = keep_scores(scan, model or default_model(), vetoed)
+        keep = scores >= threshold
+        keep[0] |= _is_opening_sentence(texts[0])
+        if not (scan.sizes[keep] >= MIN_PROSE_WORDS).any():
+            return "", ()  # menus and labels only: no article on this page
     # only lines with a boilerplate phrase's word or an elision mark can lose a piece
     to_split = set(scan.with_word(SENTENCE)) | scan.containing("...", "…")
     parts: list[str] = []

@@ -49,7 +49,9 @@ def clean_boilerplate(
     Reads: raw_text, raw_format (and outlet, for cross-document line counts).
     Adds: text, text_map (plain text only), id, title; for HTML also author,
     published and outlet from the page's metadata; for plain text without an
-    outlet, the outlet its own furniture names (copyright line, "Follow X on…").
+    outlet, the outlet its own furniture names (copyright line, "Follow X on…"),
+    never a headline's tail or a sentence's first word. A plain text that is an
+    article as written (sentences, a headline, a date stamp) is kept whole.
     Never: changes raw_text, performs I/O itself (line_stats is a passed-in adapter).
     """
     outlet = doc.outlet

@@ -10,7 +10,7 @@ from pipeline.cleaning import patterns as pat
 from pipeline.cleaning.features import LOCAL_NAMES, line_vetoes, scan_page
 from pipeline.cleaning.html import filter_lines
 from pipeline.cleaning.outlet import find_outlet
-from pipeline.cleaning.text import Line, sentence_pieces, split_lines
+from pipeline.cleaning.text import Line, reads_as_sentence, sentence_pieces, split_lines
 from pipeline.document import content_id
 from pipeline.errors import SkipDocument
 from pipeline.stages.clean import clean_boilerplate
@@ -93,7 +93,10 @@ def test_paragraphs_are_separated_by_a_blank_line_and_the_id_follows_the_text() 
     assert doc.title == "Nato pledges more air defence for Ukraine | World News"
 
 
-@pytest.mark.parametrize("raw", ["", "\n\n", "Home\nWorld\nSport\nShare this article\nPrivacy policy"])
+@pytest.mark.parametrize("raw", [
+    "", "\n\n", "Home\nWorld\nSport\nShare this article\nPrivacy policy",
+    "Home\nWorld", "May 3, 2013\nUpdated 5:40 PM",
+])  # fmt: skip
 def test_nothing_left_skips_the_document(raw: str) -> None:
     with pytest.raises(SkipDocument):
         clean_boilerplate(make_document(raw_text=raw))
@@ -287,3 +290,81 @@ def test_a_found_outlet_is_set_and_a_given_one_kept() -> None:
 def test_a_plain_text_article_is_given_no_outlet_its_text_does_not_name() -> None:
     raw = "Hit - and - Run, Driver Charged\nIn Brooklyn, a driver was charged on Saturday after a crash.\n"
     assert clean_boilerplate(make_document(raw)).outlet == ""
+
+
+# A text that is an article as written, with no page around it: a headline, a date
+# stamp, one sentence a line (ECB+ articles come so). Nothing in it is furniture.
+ARTICLE = [
+    "Lindsay Lohan Checks Into Rehab at Betty Ford Center",
+    "Fri., May. 3, 2013 11: 45 AM PDT",
+    "Early Friday morning, the 26 - year - old actress checked into Betty Ford Center in Rancho Mirage.",
+    "It's the same place the troubled starlet sought help in 2010.",
+    "Her lawyer said: “She is where she needs to be. “",
+]
+
+
+@pytest.mark.parametrize("raw", [
+    "The parliament election is over in Turkmenistan.",
+    "PHILADELPHIA 76ERS Fired Jim O'Brien, coach. Named Maurice Cheeks coach.",
+    "Dr Mark Vinar, 43, is presumed dead after disappearing off Zurbriggens Ridge on Thursday.\n",
+])  # fmt: skip
+def test_a_one_sentence_report_is_an_article(raw: str) -> None:
+    doc = clean_boilerplate(make_document(raw))
+    assert doc.text == raw.strip()
+
+
+def test_a_headline_and_its_date_are_a_report() -> None:
+    doc = clean_boilerplate(make_document("June 06, 2013\nEsther Williams, swimming star, dies at 91\n"))
+    assert doc.text == "June 06, 2013\n\nEsther Williams, swimming star, dies at 91"
+    assert doc.title == "Esther Williams, swimming star, dies at 91"
+
+
+def test_an_article_one_sentence_a_line_is_kept_whole() -> None:
+    raw = "\n".join(ARTICLE)
+    doc = clean_boilerplate(make_document(raw))
+    assert doc.text.split("\n\n") == ARTICLE
+    assert doc.title == ARTICLE[0]
+    for text_start, raw_start, length in doc.text_map:
+        assert doc.text[text_start : text_start + length] == raw[raw_start : raw_start + length]
+
+
+def test_an_article_with_a_short_list_is_kept_whole() -> None:
+    lines = [
+        "'The Hunger Games' sequel is in negotiations.",
+        "04 / 04 / 2012",
+        "Director Gary Ross is currently in the negotiation stages to direct the sequel.",
+        "In terms of figures, the film has already brought in over $363 million.",
+        "Lionsgate would like a November 2013 release date for the sequel.",
+        "The main cast;",
+        "- Jennifer Lawrence",
+        "- Liam Hemsworth",
+        "- and Josh Hutcherson will all be returning for the sequel!",
+    ]
+    assert clean_boilerplate(make_document("\n".join(lines))).text.split("\n\n") == lines
+
+
+@pytest.mark.parametrize(("extra", "removed"), [
+    ("Share this article", "Share this article"),  # furniture by rule
+    ("Visit www.example.com for more", "www.example.com"),  # no sentence, and a web address
+    ("Sign up for our newsletter", "newsletter"),
+])  # fmt: skip
+def test_a_short_text_with_furniture_is_read_as_a_page(extra: str, removed: str) -> None:
+    doc = clean_boilerplate(make_document("\n".join([*ARTICLE, extra])))
+    assert ARTICLE[2] in doc.text
+    assert removed not in doc.text
+
+
+@pytest.mark.parametrize(("line", "sentence"), [
+    ("The fire chief says the fire is definitely suspicious.", True),
+    ("No one was hurt.", True),
+    ('"We are providing consular assistance at this time. “', True),  # a closing quote turned the wrong way
+    ("Pensioner Bayram-aga, a voter in Ashgabat, said:", True),  # a lead-in
+    ("Early Friday morning, around 1: 30 a. m., the 26 - year - old actress checked into "
+     "Betty Ford Center in Rancho Mirage, Calif,", True),  # prose cut short
+    ("Lindsay Lohan Checks Into Rehab at Betty Ford Center", False),  # a headline
+    ("PUBLISHED: THURSDAY, MAY 2, 2013, 1: 32 PM", False),  # a date stamp
+    ("FIRED IN PHILLY!!", False),  # capitals
+    ("Extreme caution", False),  # a subheading
+])  # fmt: skip
+def test_reads_as_sentence(line: str, sentence: bool) -> None:
+    assert reads_as_sentence(line) is sentence
