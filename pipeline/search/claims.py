@@ -9,7 +9,7 @@ document index's name keys (pipeline/search/plan.py) and asked in each spelling:
 
 and a speaker filter becomes the canonical names it means:
 
-    speaker_names("Sibiga", index) -> ["Andrii Sybiha", "Sibiga"]
+    speaker_names("Sibiga", index) -> ["Andrii Sybiha"]
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def claim_queries(text: str, index: sp.NameIndex) -> list[str]:
 
 
 def speaker_names(typed: str, index: sp.NameIndex) -> list[str]:
-    """The canonical names of the people and organisations `typed` names, then `typed`."""
+    """The canonical names of the people and organisations `typed` names; `typed` itself
+    (a part of a speaker's name, any case) when it names none."""
     forms = query_forms(typed)
     keys = pick(typed, index.lookup(forms), ("person", "org")) if forms else []
-    return list(dict.fromkeys([*(key_name(k) for k in keys), typed]))
+    return [key_name(k) for k in keys] or [typed]
