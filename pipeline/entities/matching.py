@@ -199,10 +199,13 @@ def _most_documents(candidates: list[Known]) -> Known:
 
 def better_name(known: Known, e: LocalEntity) -> str:
     """The canonical name after `e` joined `known`: a full name replaces a surname alone,
-    a spelled-out name replaces an acronym; otherwise the first name stays."""
+    an acronym's spelled-out name (its initials: IBF, International Boxing Federation)
+    replaces it; otherwise the first name stays. A longer span that merely starts with
+    the acronym ("GMT Wladimir Klitschko", "IR The New Orleans Saints") is not its name."""
     if e.is_person and e.full and _surname_only(known):
         return e.name
-    if not e.is_person and is_acronym(known.canonical) and not is_acronym(e.name):
+    if (not e.is_person and is_acronym(known.canonical) and not is_acronym(e.name)
+            and acronym(e.name) == known.canonical.replace(".", "").replace(" ", "").upper()):
         return e.name
     if known.canonical.isupper() and not e.name.isupper() and fold(known.canonical) == fold(e.name):
         return e.name  # "GARY ROSS" from a headline, then "Gary Ross"

@@ -72,6 +72,9 @@ def test_a_tie_in_context_is_not_decided() -> None:
     (local("Advanced Micro Devices", label="ORG"), known("AMD", label="ORG"), "Advanced Micro Devices"),
     (local("Gary Ross"), known("GARY ROSS"), "Gary Ross"),
     (local("Andriy Sibiga"), known("Andrii Sybiha"), "Andrii Sybiha"),  # the first full name stays
+    # a span that starts with the acronym is not its spelled-out name (the initials differ)
+    (local("IR The New Orleans Saints", label="ORG"), known("IR", label="ORG"), "IR"),
+    (local("GMT Wladimir Klitschko", label="ORG"), known("GMT", label="ORG"), "GMT"),
 ])
 def test_better_name(entity: LocalEntity, candidate: Known, name: str) -> None:
     assert better_name(candidate, entity) == name
