@@ -66,11 +66,13 @@ def load_nlp() -> Any:
     return spacy.load(get_settings().spacy_model, exclude=["lemmatizer"])
 
 
-def enrich(docs: list[Document], nlp: Any) -> list[Document]:
-    """Run the workers' entity stage (and claims, soft) over every document."""
+def enrich(docs: list[Document], nlp: Any, registry: Any = None) -> list[Document]:
+    """Run the workers' entity stage over every document, in order, with the entity
+    registry the workers share (`registry`: names resolved across documents, as the
+    product names them), else within each document only."""
     from pipeline.stages.entities import extract_entities
 
-    return [extract_entities(d, nlp=nlp) for d in docs]
+    return [extract_entities(d, nlp=nlp, registry=registry) for d in docs]
 
 
 def ecb_documents() -> tuple[list[dict[str, Any]], list[Document]]:
@@ -298,11 +300,19 @@ def main() -> None:
     out = args.out or Path(tempfile.mkdtemp(prefix="stories-bench-"))
     out.mkdir(parents=True, exist_ok=True)
 
+    import redis
+
+    from pipeline.redis.entity_registry import RedisEntityRegistry
+    from workers.local import PrivateRedis
+
+    server = PrivateRedis(out)
+    url = server.start()
     nlp = load_nlp()
     rows, docs = ecb_documents()
     started = time.perf_counter()
-    docs = enrich(docs, nlp)
-    print(f"entities: {len(docs)} articles in {time.perf_counter() - started:.1f}s")
+    docs = enrich(docs, nlp, RedisEntityRegistry(redis.Redis.from_url(url), prefix="bench:entities"))
+    print(f"entities (names from the shared registry, as the workers give them): {len(docs)} articles "
+          f"in {time.perf_counter() - started:.1f}s")
     features = [story_features(d) for d in docs]
 
     pooled, halves = held_out(features, rows, docs, out)
@@ -314,10 +324,6 @@ def main() -> None:
     if args.fit:
         print("fitted weights (all topics):", fit(features, rows))
 
-    from workers.local import PrivateRedis
-
-    server = PrivateRedis(out)
-    url = server.start()
     try:
         f1s, ms, same = [], [], 0
         rng = random.Random(args.seed)
