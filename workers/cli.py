@@ -188,16 +188,16 @@ def _submit_all(inputs: tuple[str, ...], *, resume: bool = False) -> tuple[list[
 
         queued = waiting_sources(get_redis(), QUEUES)
         records = get_ledger().get_many([str(p.absolute()) for p in files])
-        for path, record in zip(list(files), records, strict=True):
-            if record is None:
+        for path, found in zip(list(files), records, strict=True):
+            if found is None:
                 continue
             with contextlib.suppress(OSError):
-                if record.fingerprint != fingerprint(path):
+                if found.fingerprint != fingerprint(path):
                     continue  # a new version
-            if record.state in FINAL_STATES - {"failed"}:
-                done.add(record.source)
-            elif record.source in queued:
-                waiting.add(record.source)
+            if found.state in FINAL_STATES - {"failed"}:
+                done.add(found.source)
+            elif found.source in queued:
+                waiting.add(found.source)
             else:
                 continue
             files.remove(path)

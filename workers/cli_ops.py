@@ -195,7 +195,7 @@ def _retryable(ids: tuple[str, ...], retry_all: bool) -> list[Any]:
     ledger = get_ledger()
     records = list(ledger.all("failed")) if retry_all else [ledger.find(i) for i in ids]
     found = []
-    for wanted, record in zip(ids or [r.source for r in records], records, strict=True):
+    for wanted, record in zip(ids or [r.source for r in records if r is not None], records, strict=True):
         if record is None or record.state != "failed":
             console.print(f"{wanted}: not a failed input (see `newsflow failed`)", markup=False)
         elif record.kind != "url" and not Path(record.source).exists():

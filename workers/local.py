@@ -261,9 +261,9 @@ def waiting_sources(client: redis.Redis, queues: Sequence[str]) -> set[str]:
     delivered and not yet acknowledged (it comes back if its worker is gone)."""
     found: set[str] = set()
     for queue in queues:
-        for raw in client.lrange(queue, 0, -1):  # type: ignore[union-attr]
+        for raw in client.lrange(queue, 0, -1):
             found.update(_task_sources(raw))
-    for raw in client.hvals(_UNACKED):  # type: ignore[union-attr]
+    for raw in client.hvals(_UNACKED):
         with contextlib.suppress(ValueError, TypeError, IndexError):
             found.update(_task_sources(json.dumps(json.loads(raw)[0])))
     return found
@@ -277,7 +277,7 @@ def requeue_unacked(client: redis.Redis) -> list[str]:
     from pipeline.redis.ledger import Ledger
 
     sources: list[str] = []
-    for tag in client.hkeys(_UNACKED):  # type: ignore[union-attr]
+    for tag in client.hkeys(_UNACKED):
         carried: list[str] = []
 
         def restore(pipe: Any, tag: Any = tag, carried: list[str] = carried) -> None:

@@ -56,6 +56,6 @@ def serve(port: int, redis_client: Any, queues: tuple[str, ...]) -> None:
     from prometheus_client import multiprocess
 
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     registry.register(QueueDepthCollector(redis_client, queues))
     start_http_server(port, registry=registry)
