@@ -98,16 +98,32 @@ def main() -> None:
         return
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
-        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--rounds", str(args.rounds),
-                              "--shape", args.shape], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                str(size),
+                "--rounds",
+                str(args.rounds),
+                "--shape",
+                args.shape,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
         r = results[-1]
         total = sum(r["cpu"].values())
         base = sum(results[0]["cpu"].values()) / results[0]["words"]
-        print(f"{r['bytes']:>9} bytes {r['words']:>7} words  total {total:8.1f} s"
-              f"  {total / r['words'] * 1e6:7.0f} us/word (x{total / r['words'] / base:.2f})"
-              f"  entities {r['entities']}  claims {r['claims']}  notes {r['notes']}"
-              f"  peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
+        print(
+            f"{r['bytes']:>9} bytes {r['words']:>7} words  total {total:8.1f} s"
+            f"  {total / r['words'] * 1e6:7.0f} us/word (x{total / r['words'] / base:.2f})"
+            f"  entities {r['entities']}  claims {r['claims']}  notes {r['notes']}"
+            f"  peak RSS {r['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
         for name, s in r["cpu"].items():
             first = results[0]["cpu"].get(name, 0.0) / results[0]["words"]
             ratio = f"x{s / r['words'] / first:.2f}" if first else ""

@@ -98,12 +98,26 @@ class Stream:
         claims, at = [], 0
         for speaker, text in (self.claim() for _ in range(4)):
             kind = "statement" if not speaker else "reported"
-            claims.append(Claim(text=text, kind=kind, speaker=speaker, speaker_canonical=speaker,
-                                figures=parse_figures(text), start=at, end=at + len(text)))
+            claims.append(
+                Claim(
+                    text=text,
+                    kind=kind,
+                    speaker=speaker,
+                    speaker_canonical=speaker,
+                    figures=parse_figures(text),
+                    start=at,
+                    end=at + len(text),
+                )
+            )
             at += len(text) + 1
         self.recent = (self.recent + [(c.speaker, c.text) for c in claims])[-200:]
-        return Document(id=f"bench{self.n:06}", source=f"/bench/{self.n}.txt", raw_text="",
-                        outlet=f"Outlet {self.rng.randrange(40)}", claims=tuple(claims))
+        return Document(
+            id=f"bench{self.n:06}",
+            source=f"/bench/{self.n}.txt",
+            raw_text="",
+            outlet=f"Outlet {self.rng.randrange(40)}",
+            claims=tuple(claims),
+        )
 
 
 def write(registry: Any, table: Any, docs: list[Document]) -> tuple[int, int]:
@@ -163,9 +177,14 @@ def measure(size: int, batches: int, seed: int, es_url: str | None) -> dict[str,
                 wall.append((time.perf_counter() - w) * 1000 / BATCH)
                 cpu.append((time.process_time() - c) * 1000 / BATCH)
                 read, written = read + n_read, written + n_written
-            return {"size": size, "fill_ms_per_doc": fill_s * 1000 / max(1, size),
-                    "ms_per_doc": statistics.median(wall), "cpu_ms_per_doc": statistics.median(cpu),
-                    "read_per_doc": read / (batches * BATCH), "written_per_doc": written / (batches * BATCH)}
+            return {
+                "size": size,
+                "fill_ms_per_doc": fill_s * 1000 / max(1, size),
+                "ms_per_doc": statistics.median(wall),
+                "cpu_ms_per_doc": statistics.median(cpu),
+                "read_per_doc": read / (batches * BATCH),
+                "written_per_doc": written / (batches * BATCH),
+            }
         finally:
             client.close()
             server.stop()
@@ -180,7 +199,8 @@ def measure(size: int, batches: int, seed: int, es_url: str | None) -> dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="200,2000")
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
@@ -190,15 +210,21 @@ def main() -> None:
     for backend, url in [("sqlite", None)] + ([("elasticsearch", args.es)] if args.es else []):
         results = [measure(size, args.batches, args.seed, url) for size in sizes]
         for r in results:
-            print(f"{backend:13} {r['size']:6} documents stored: claims write {r['ms_per_doc']:6.2f} ms/doc"
-                  f" (CPU {r['cpu_ms_per_doc']:5.2f}); stored claims read {r['read_per_doc']:5.1f},"
-                  f" records written {r['written_per_doc']:4.1f} per doc; filling took"
-                  f" {r['fill_ms_per_doc']:5.2f} ms/doc", flush=True)
+            print(
+                f"{backend:13} {r['size']:6} documents stored: claims write {r['ms_per_doc']:6.2f} ms/doc"
+                f" (CPU {r['cpu_ms_per_doc']:5.2f}); stored claims read {r['read_per_doc']:5.1f},"
+                f" records written {r['written_per_doc']:4.1f} per doc; filling took"
+                f" {r['fill_ms_per_doc']:5.2f} ms/doc",
+                flush=True,
+            )
         first, last = results[0], results[-1]
-        print(f"{backend:13} ratio {last['size']}/{first['size']}: "
-              f"{last['ms_per_doc'] / first['ms_per_doc']:.2f} (wall), "
-              f"{last['cpu_ms_per_doc'] / first['cpu_ms_per_doc']:.2f} (CPU), "
-              f"{last['read_per_doc'] / first['read_per_doc']:.2f} (stored claims read)", flush=True)
+        print(
+            f"{backend:13} ratio {last['size']}/{first['size']}: "
+            f"{last['ms_per_doc'] / first['ms_per_doc']:.2f} (wall), "
+            f"{last['cpu_ms_per_doc'] / first['cpu_ms_per_doc']:.2f} (CPU), "
+            f"{last['read_per_doc'] / first['read_per_doc']:.2f} (stored claims read)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

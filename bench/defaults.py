@@ -32,8 +32,11 @@ from throughput import ROOT, WARMUP, Pipeline, build_corpus, cpu_seconds, measur
 
 # (label, pool processes, settings); the first row is the shipped default.
 SETTINGS = [
-    ("batch 16, 2 processes, prefetch 1, index inline (default)", 2,
-     {"batch_size": "16", "prefetch_multiplier": "1"}),
+    (
+        "batch 16, 2 processes, prefetch 1, index inline (default)",
+        2,
+        {"batch_size": "16", "prefetch_multiplier": "1"},
+    ),
     ("batch 1", 2, {"batch_size": "1", "prefetch_multiplier": "1"}),
     ("batch 8", 2, {"batch_size": "8", "prefetch_multiplier": "1"}),
     ("batch 32", 2, {"batch_size": "32", "prefetch_multiplier": "1"}),
@@ -45,12 +48,14 @@ SETTINGS = [
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, default=1200)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--drops", type=int, default=5)
-    parser.add_argument("--only", default="", help="only the settings whose label has this text"
-                                                     " (and the default)")
+    parser.add_argument(
+        "--only", default="", help="only the settings whose label has this text (and the default)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "defaults.json")
     args = parser.parse_args()
     settings = [row for n, row in enumerate(SETTINGS) if n == 0 or args.only in row[0]]
@@ -72,16 +77,21 @@ def main() -> None:
             order = list(range(len(settings)))[:: -1 if r % 2 else 1]
             for n in order:
                 before = cpu_seconds(pipelines[n].pids())
-                seconds[n] += pipelines[n].feed(paths[at: at + size])
+                seconds[n] += pipelines[n].feed(paths[at : at + size])
                 cpu[n] += cpu_seconds(pipelines[n].pids()) - before
             print(f"round {r + 1} of {args.rounds} done", flush=True)
         rows = []
         for (label, _, _), pipeline, took, used in zip(settings, pipelines, seconds, cpu, strict=True):
             latency = statistics.median(measure_latency(pipeline, pipeline.inbox, args.drops))
-            rows.append({"setting": label, "docs_per_s": round(len(paths) / took, 2),
-                         "cpu_ms_per_doc": round(1000 * used / len(paths), 1),
-                         "latency_p50_s": round(latency, 3),
-                         "worker_rss_mib": round(pipeline.worker_rss_mib(), 1)})
+            rows.append(
+                {
+                    "setting": label,
+                    "docs_per_s": round(len(paths) / took, 2),
+                    "cpu_ms_per_doc": round(1000 * used / len(paths), 1),
+                    "latency_p50_s": round(latency, 3),
+                    "worker_rss_mib": round(pipeline.worker_rss_mib(), 1),
+                }
+            )
     finally:
         for pipeline in pipelines:
             pipeline.stop()
@@ -89,13 +99,24 @@ def main() -> None:
 
     for row in rows:
         ratio = float(row["docs_per_s"]) / float(rows[0]["docs_per_s"])  # type: ignore[arg-type]
-        print(f"{row['setting']:<44} {row['docs_per_s']:>6} docs/s  x{ratio:.3f}"
-              f"  cpu {row['cpu_ms_per_doc']} ms/doc  latency {row['latency_p50_s']} s"
-              f"  rss {row['worker_rss_mib']} MiB")
+        print(
+            f"{row['setting']:<44} {row['docs_per_s']:>6} docs/s  x{ratio:.3f}"
+            f"  cpu {row['cpu_ms_per_doc']} ms/doc  latency {row['latency_p50_s']} s"
+            f"  rss {row['worker_rss_mib']} MiB"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"docs": args.docs, "rounds": args.rounds,
-                                    "at": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows},
-                                   indent=2) + "\n")
+    args.out.write_text(
+        json.dumps(
+            {
+                "docs": args.docs,
+                "rounds": args.rounds,
+                "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "rows": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -72,8 +72,10 @@ def as_paragraphs(text: str) -> tuple[str, list[int]]:
     return "".join(parts), back
 
 
-def local_entities(articles: list[dict[str, Any]], nlp: Any,
-                   ) -> dict[str, tuple[list[LocalEntity], list[int]]]:
+def local_entities(
+    articles: list[dict[str, Any]],
+    nlp: Any,
+) -> dict[str, tuple[list[LocalEntity], list[int]]]:
     gazetteer = load_gazetteer()
     out = {}
     for a in articles:
@@ -82,8 +84,9 @@ def local_entities(articles: list[dict[str, Any]], nlp: Any,
     return out
 
 
-def run_order(articles: list[dict[str, Any]], local: dict[str, Any], registry: RedisEntityRegistry,
-              order_seed: int) -> tuple[list[dict[str, Any]], float]:
+def run_order(
+    articles: list[dict[str, Any]], local: dict[str, Any], registry: RedisEntityRegistry, order_seed: int
+) -> tuple[list[dict[str, Any]], float]:
     order = list(articles)
     random.Random(order_seed).shuffle(order)
     rows, started = [], time.perf_counter()
@@ -93,8 +96,15 @@ def run_order(articles: list[dict[str, Any]], local: dict[str, Any], registry: R
         preds = []
         for e, r in zip(entities, resolved, strict=True):
             for m in e.mentions:
-                preds.append({"surface": m.surface, "canonical": r.canonical, "type": r.label,
-                              "start": back[m.start], "end": back[m.end]})
+                preds.append(
+                    {
+                        "surface": m.surface,
+                        "canonical": r.canonical,
+                        "type": r.label,
+                        "start": back[m.start],
+                        "end": back[m.end],
+                    }
+                )
         rows.append({"doc_id": a["doc_id"], "entities": preds})
     return rows, (time.perf_counter() - started) / max(1, len(order))
 
@@ -103,8 +113,9 @@ def score(gold: Path, rows: list[dict[str, Any]], keep: Path, name: str, by_type
     pred = keep / f"{name}.jsonl"
     pred.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     cmd = [sys.executable, str(gold.parent / "score.py"), str(gold), str(pred)]
-    return subprocess.run(cmd + (["--by-type"] if by_type else []), capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        cmd + (["--by-type"] if by_type else []), capture_output=True, text=True, check=True
+    ).stdout
 
 
 def main() -> None:
@@ -121,8 +132,10 @@ def main() -> None:
     articles = [json.loads(line) for line in gold.open(encoding="utf-8")]
     started = time.perf_counter()
     local = local_entities(articles, load_nlp())
-    print(f"{len(articles)} articles through spaCy and within-document resolution "
-          f"in {time.perf_counter() - started:.0f}s")
+    print(
+        f"{len(articles)} articles through spaCy and within-document resolution "
+        f"in {time.perf_counter() - started:.0f}s"
+    )
 
     import redis
 
@@ -143,12 +156,17 @@ def main() -> None:
                 f1s.append(f1)
                 precisions.append(p)
                 detail = "".join(line + "\n" for line in out.splitlines() if line.startswith("  "))
-                print(f"order {n} (seed {args.seed + n}): pairwise_f1 {f1:.4f} precision {p:.4f} "
-                      f"recall {r:.4f}  registry {per_doc * 1000:.1f} ms/doc\n{detail}", end="")
+                print(
+                    f"order {n} (seed {args.seed + n}): pairwise_f1 {f1:.4f} precision {p:.4f} "
+                    f"recall {r:.4f}  registry {per_doc * 1000:.1f} ms/doc\n{detail}",
+                    end="",
+                )
         finally:
             server.stop()
-    print(f"in-process: pairwise_f1 mean {statistics.mean(f1s):.4f} min {min(f1s):.4f} "
-          f"max {max(f1s):.4f}; precision min {min(precisions):.4f}; orders {len(f1s)}")
+    print(
+        f"in-process: pairwise_f1 mean {statistics.mean(f1s):.4f} min {min(f1s):.4f} "
+        f"max {max(f1s):.4f}; precision min {min(precisions):.4f}; orders {len(f1s)}"
+    )
     if not args.fast:
         with tempfile.TemporaryDirectory() as tmp:
             keep = args.keep or Path(tmp)
@@ -162,9 +180,18 @@ def product_rows(articles: list[dict[str, Any]], tmp: Path) -> list[dict[str, An
     env = drop_and_run({a["doc_id"]: a["text"] for a in articles}, tmp)
     rows: dict[str, list[dict[str, Any]]] = {a["doc_id"]: [] for a in articles}
     for doc in exported(env):
-        preds = [{"surface": m["surface"], "canonical": e["canonical"], "type": e["label"],
-                  "start": m["raw_start"], "end": m["raw_end"]}
-                 for e in doc["entities"] for m in e.get("mentions", ()) if m.get("raw_start") is not None]
+        preds = [
+            {
+                "surface": m["surface"],
+                "canonical": e["canonical"],
+                "type": e["label"],
+                "start": m["raw_start"],
+                "end": m["raw_end"],
+            }
+            for e in doc["entities"]
+            for m in e.get("mentions", ())
+            if m.get("raw_start") is not None
+        ]
         for source in doc["sources"]:
             if Path(source).stem in rows:
                 rows[Path(source).stem] = preds

@@ -63,8 +63,9 @@ def main() -> None:
     nlp.pipe(["warm up"])
 
     def spacy_only(d: Document, _: Any) -> None:
-        for _doc in nlp.pipe((m.group().replace("\n", " ") for m in _PARAGRAPH.finditer(d.text)),
-                             batch_size=64):
+        for _doc in nlp.pipe(
+            (m.group().replace("\n", " ") for m in _PARAGRAPH.finditer(d.text)), batch_size=64
+        ):
             pass
 
     def stage(d: Document, registry: Any) -> None:
@@ -81,8 +82,11 @@ def main() -> None:
                 registry = RedisEntityRegistry(client, prefix=f"throughput:{n}")  # all new to it
                 totals = dict.fromkeys(timings, 0.0)
                 for d in docs:
-                    for name, fn, reg in (("spacy", spacy_only, None), ("stage", stage, None),
-                                          ("registry", stage, registry)):
+                    for name, fn, reg in (
+                        ("spacy", spacy_only, None),
+                        ("stage", stage, None),
+                        ("registry", stage, registry),
+                    ):
                         started = time.perf_counter()
                         fn(d, reg)
                         totals[name] += time.perf_counter() - started

@@ -22,17 +22,29 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def newsflow(env: Mapping[str, str], *args: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], env=dict(env), cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        env=dict(env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
-def drop_and_run(texts: Mapping[str, str], tmp: Path, *, backend: str = "sqlite",
-                 es_url: str = "") -> dict[str, str]:
+def drop_and_run(
+    texts: Mapping[str, str], tmp: Path, *, backend: str = "sqlite", es_url: str = ""
+) -> dict[str, str]:
     """Write each text to `<name>.txt` in tmp/inbox, run newsflow on it (unless tmp holds
     a kept run), and return the environment for asking the product."""
     inbox = tmp / "inbox"
-    env = {**os.environ, "NEWSFLOW_HOME": str(tmp / "home"), "NEWSFLOW_LOG_LEVEL": "WARNING",
-           "NEWSFLOW_INDEX_BACKEND": backend}
+    env = {
+        **os.environ,
+        "NEWSFLOW_HOME": str(tmp / "home"),
+        "NEWSFLOW_LOG_LEVEL": "WARNING",
+        "NEWSFLOW_INDEX_BACKEND": backend,
+    }
     if backend == "elasticsearch":
         env.update(NEWSFLOW_ES_URL=es_url, NEWSFLOW_ES_PREFIX=f"bench-{tmp.name.lower()}")
     if inbox.exists():

@@ -84,15 +84,23 @@ def score(rows: list[dict[str, Any]]) -> dict[str, float]:
     other_found = sum(len((r["expected"] - r["literal"]) & r["hits"]) for r in rows)
     extra = sum(len(r["hits"] - r["expected"] - r["literal"]) for r in rows)
     hits = sum(len(r["hits"]) for r in rows)
-    return {"recall": found / max(pairs, 1), "recall_other_forms": other_found / max(other, 1),
-            "other_form_pairs": other, "extra_per_query": extra / max(len(rows), 1),
-            "extra_share": extra / max(hits, 1), "pairs": pairs, "queries": len(rows)}
+    return {
+        "recall": found / max(pairs, 1),
+        "recall_other_forms": other_found / max(other, 1),
+        "other_form_pairs": other,
+        "extra_per_query": extra / max(len(rows), 1),
+        "extra_share": extra / max(hits, 1),
+        "pairs": pairs,
+        "queries": len(rows),
+    }
 
 
 def show(name: str, s: dict[str, float]) -> str:
-    return (f"{name:<14} recall {s['recall']:.3f}  recall_other_forms {s['recall_other_forms']:.3f} "
-            f"(of {s['other_form_pairs']})  extra_per_query {s['extra_per_query']:.2f}  "
-            f"extra_share {s['extra_share']:.3f}  queries {s['queries']}  pairs {s['pairs']}")
+    return (
+        f"{name:<14} recall {s['recall']:.3f}  recall_other_forms {s['recall_other_forms']:.3f} "
+        f"(of {s['other_form_pairs']})  extra_per_query {s['extra_per_query']:.2f}  "
+        f"extra_share {s['extra_share']:.3f}  queries {s['queries']}  pairs {s['pairs']}"
+    )
 
 
 def main() -> None:
@@ -109,20 +117,38 @@ def main() -> None:
     texts = {a["doc_id"]: a["text"] for a in articles}
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="nf-search-"))
     tmp.mkdir(parents=True, exist_ok=True)
-    env = drop_and_run({a["doc_id"]: a["text"].replace("\n", "\n\n") for a in articles}, tmp,
-                       backend=args.backend, es_url=args.es_url)
+    env = drop_and_run(
+        {a["doc_id"]: a["text"].replace("\n", "\n\n") for a in articles},
+        tmp,
+        backend=args.backend,
+        es_url=args.es_url,
+    )
     rows = []
     for entity, (query, expected, topic) in sorted(entities(articles).items()):
         out = newsflow(env, "search", query, "--json", "--limit", "1000")
         if out.returncode != 0:
             print(f"search {query!r} exited {out.returncode}: {out.stderr.strip()[-300:]}")
-        hits = {Path(src).stem for line in out.stdout.splitlines() if line.strip()
-                for src in json.loads(line)["sources"]}
+        hits = {
+            Path(src).stem
+            for line in out.stdout.splitlines()
+            if line.strip()
+            for src in json.loads(line)["sources"]
+        }
         literal = {d for d, t in texts.items() if holds_words(t, query)}
-        rows.append({"entity": entity, "query": query, "topic": int(topic), "expected": expected,
-                     "hits": hits, "literal": literal})
-    for name, part in (("topics 1-12", [r for r in rows if r["topic"] <= 12]),
-                       ("topics 13-25", [r for r in rows if r["topic"] > 12])):
+        rows.append(
+            {
+                "entity": entity,
+                "query": query,
+                "topic": int(topic),
+                "expected": expected,
+                "hits": hits,
+                "literal": literal,
+            }
+        )
+    for name, part in (
+        ("topics 1-12", [r for r in rows if r["topic"] <= 12]),
+        ("topics 13-25", [r for r in rows if r["topic"] > 12]),
+    ):
         print(show(name, score(part)))
     words_only = score([{**r, "hits": r["hits"] & r["literal"]} for r in rows])
     print(f"words_only     recall {words_only['recall']:.3f}  (a search for the words alone)")
@@ -130,8 +156,16 @@ def main() -> None:
         with (tmp / "misses.jsonl").open("w", encoding="utf-8") as f:
             for r in rows:
                 if r["expected"] - r["hits"] or r["hits"] - r["expected"] - r["literal"]:
-                    f.write(json.dumps({"query": r["query"], "missed": sorted(r["expected"] - r["hits"]),
-                                        "extra": sorted(r["hits"] - r["expected"] - r["literal"])}) + "\n")
+                    f.write(
+                        json.dumps(
+                            {
+                                "query": r["query"],
+                                "missed": sorted(r["expected"] - r["hits"]),
+                                "extra": sorted(r["hits"] - r["expected"] - r["literal"]),
+                            }
+                        )
+                        + "\n"
+                    )
     print(show("all", score(rows)))
 
 

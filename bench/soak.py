@@ -161,14 +161,20 @@ def main() -> None:
     claims = build(ClaimGroups, prefix="soak:claims")
     lsh = build(NearDuplicates, prefix="soak:dups")
     stories = build(StoryStore, prefix="soak:stories")
-    print(f"retention: {'window %.0f days' % (window_s / DAY) if retention else 'none (stores without it)'};"
-          f" {args.docs} documents over {span / DAY:.0f} simulated days", flush=True)
+    print(
+        f"retention: {'window %.0f days' % (window_s / DAY) if retention else 'none (stores without it)'};"
+        f" {args.docs} documents over {span / DAY:.0f} simulated days",
+        flush=True,
+    )
 
     rng = random.Random(1)
     arrivals: list[float] = []
     rows: list[tuple[int, float, float, float]] = []  # docs, day, bytes/window doc, ledger bytes/file
-    print(f"{'docs':>6} {'day':>5} {'in window':>9} {'used MB':>8} {'keys':>7} {'B/doc(window)':>13}"
-          f" {'file ledger B/input':>19}  top families (KB)", flush=True)
+    print(
+        f"{'docs':>6} {'day':>5} {'in window':>9} {'used MB':>8} {'keys':>7} {'B/doc(window)':>13}"
+        f" {'file ledger B/input':>19}  top families (KB)",
+        flush=True,
+    )
     t_start = time.perf_counter()
     try:
         for i in range(args.docs):
@@ -195,8 +201,11 @@ def main() -> None:
                 per = (used - led) / in_window
                 rows.append((i + 1, (clock.now - T0) / DAY, per, led / (i + 1)))
                 top = " ".join(f"{k}={v // 1024}" for k, v in sizes.most_common(9))
-                print(f"{i + 1:6d} {(clock.now - T0) / DAY:5.0f} {in_window:9d} {used / 1e6:8.1f}"
-                      f" {client.dbsize():7d} {per:13.0f} {led / (i + 1):19.0f}  {top}", flush=True)
+                print(
+                    f"{i + 1:6d} {(clock.now - T0) / DAY:5.0f} {in_window:9d} {used / 1e6:8.1f}"
+                    f" {client.dbsize():7d} {per:13.0f} {led / (i + 1):19.0f}  {top}",
+                    flush=True,
+                )
     finally:
         lsh.close()
         client.close()
@@ -206,8 +215,10 @@ def main() -> None:
     first = min(rows, key=lambda r: abs(r[1] - window_s / DAY))
     past = [r for r in rows if r[1] > window_s / DAY * 1.05]
     flat = bool(past) and max(r[2] for r in past) <= 1.15 * past[0][2]
-    print(f"bytes_per_doc_within_window {first[2]:.0f} bytes_per_doc_end {rows[-1][2]:.0f}"
-          f" flat {'yes' if flat else 'no'} ledger_bytes_per_file {rows[-1][3]:.0f}")
+    print(
+        f"bytes_per_doc_within_window {first[2]:.0f} bytes_per_doc_end {rows[-1][2]:.0f}"
+        f" flat {'yes' if flat else 'no'} ledger_bytes_per_file {rows[-1][3]:.0f}"
+    )
 
 
 if __name__ == "__main__":

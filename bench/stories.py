@@ -311,8 +311,10 @@ def main() -> None:
     rows, docs = ecb_documents()
     started = time.perf_counter()
     docs = enrich(docs, nlp, RedisEntityRegistry(redis.Redis.from_url(url), prefix="bench:entities"))
-    print(f"entities (names from the shared registry, as the workers give them): {len(docs)} articles "
-          f"in {time.perf_counter() - started:.1f}s")
+    print(
+        f"entities (names from the shared registry, as the workers give them): {len(docs)} articles "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
     features = [story_features(d) for d in docs]
 
     pooled, halves = held_out(features, rows, docs, out)

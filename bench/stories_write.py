@@ -73,8 +73,14 @@ def corpus(base: list[Document], n: int) -> list[Document]:
     return out[:n]
 
 
-def run(docs: list[Document], url: str, make: Callable[[Any], tuple[Any, Any, Callable[[], None]]],
-        batch: int, prefix: str, dedup: bool = True) -> list[tuple[float, float, float]]:
+def run(
+    docs: list[Document],
+    url: str,
+    make: Callable[[Any], tuple[Any, Any, Callable[[], None]]],
+    batch: int,
+    prefix: str,
+    dedup: bool = True,
+) -> list[tuple[float, float, float]]:
     """Place and write `docs` in batches; per document, the stories write's wall-clock ms,
     this process's CPU ms, and member summaries read (what the records were rebuilt from)."""
     import redis
@@ -98,17 +104,25 @@ def run(docs: list[Document], url: str, make: Callable[[Any], tuple[Any, Any, Ca
     per_doc: list[tuple[float, float, float]] = []
     try:
         for at in range(0, len(docs), batch):
-            placed = [assign_story(find_duplicates(d, lsh=lsh) if dedup else d, stories=store)
-                      for d in docs[at: at + batch]]
+            placed = [
+                assign_story(find_duplicates(d, lsh=lsh) if dedup else d, stories=store)
+                for d in docs[at : at + batch]
+            ]
             assert index.write(placed) == []
             started, cpu, read[0] = time.perf_counter(), time.process_time(), 0
             stories.update_many([(d, store.component_labels(d.id)) for d in placed])
             shown = lsh.shown_instead([d.id for d in placed])
-            stories.mark_copies({d.id: shown[d.id] for d in placed
-                                 if d.id in shown and shown[d.id] != d.duplicate_of})
+            stories.mark_copies(
+                {d.id: shown[d.id] for d in placed if d.id in shown and shown[d.id] != d.duplicate_of}
+            )
             n = len(placed)
-            per_doc += [((time.perf_counter() - started) * 1000 / n, (time.process_time() - cpu) * 1000 / n,
-                         read[0] / n)] * n
+            per_doc += [
+                (
+                    (time.perf_counter() - started) * 1000 / n,
+                    (time.process_time() - cpu) * 1000 / n,
+                    read[0] / n,
+                )
+            ] * n
     finally:
         plan.to_story_record = build  # type: ignore[assignment]
         close()
@@ -187,16 +201,21 @@ def main() -> None:
                 make = elastic_backend(es_url)
             else:
                 make = sqlite_backend(tmp)
-            per_doc = run(corpus(base, max(sizes) + WINDOW), url, make, args.batch, backend,
-                          dedup=not args.no_dedup)
-            at = {n: [statistics.mean(x) for x in zip(*per_doc[n: n + WINDOW], strict=True)] for n in sizes}
+            per_doc = run(
+                corpus(base, max(sizes) + WINDOW), url, make, args.batch, backend, dedup=not args.no_dedup
+            )
+            at = {n: [statistics.mean(x) for x in zip(*per_doc[n : n + WINDOW], strict=True)] for n in sizes}
             for n in sizes:
                 ms, cpu, read = at[n]
-                print(f"{backend:13} {n:5} stored: stories write {ms:6.2f} ms/doc (CPU {cpu:5.2f}),"
-                      f" {read:5.1f} member summaries read/doc (the next {WINDOW} arrivals)", flush=True)
+                print(
+                    f"{backend:13} {n:5} stored: stories write {ms:6.2f} ms/doc (CPU {cpu:5.2f}),"
+                    f" {read:5.1f} member summaries read/doc (the next {WINDOW} arrivals)",
+                    flush=True,
+                )
             small, big = min(sizes), max(sizes)
-            ratios = " ".join(f"{name} {at[big][i] / at[small][i]:.2f}"
-                              for i, name in enumerate(("ms", "CPU", "summaries")))
+            ratios = " ".join(
+                f"{name} {at[big][i] / at[small][i]:.2f}" for i, name in enumerate(("ms", "CPU", "summaries"))
+            )
             print(f"{backend:13} ratio {big}/{small}: {ratios}", flush=True)
     finally:
         server.stop()

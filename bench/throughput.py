@@ -108,7 +108,7 @@ WARMUP = 48
 
 def split_warmup(paths: list[Path], n: int) -> tuple[list[Path], list[Path]]:
     """The last `n` files (copies, not base texts) for the warm-up, the rest to measure."""
-    return paths[len(paths) - n:], paths[: len(paths) - n]
+    return paths[len(paths) - n :], paths[: len(paths) - n]
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -129,8 +129,7 @@ def cpu_seconds(pids: list[int]) -> float:
 
 # The node's threads, by what they do: a JVM compiles its hot code (C1, C2) for minutes
 # after it starts, which a short run on a fresh node pays per document.
-JVM_THREADS = (("jit", ("C1 CompilerThre", "C2 CompilerThre")),
-               ("gc", ("GC Thread", "G1 ", "VM Thread")))
+JVM_THREADS = (("jit", ("C1 CompilerThre", "C2 CompilerThre")), ("gc", ("GC Thread", "G1 ", "VM Thread")))
 
 
 def thread_cpu_seconds(pids: list[int]) -> dict[str, float]:
@@ -207,11 +206,13 @@ class Reference:
         self.pool.map(_reference_worker, [([], self.env)] * processes)
 
     def pid_groups(self) -> dict[str, list[int]]:
-        return {"pool": [p.pid for p in self.pool._pool],  # type: ignore[attr-defined]
-                "redis": [self.redis.proc.pid]}
+        return {
+            "pool": [p.pid for p in self.pool._pool],  # type: ignore[attr-defined]
+            "redis": [self.redis.proc.pid],
+        }
 
     def run(self, paths: list[Path]) -> float:
-        shares = [[str(p) for p in paths[i:: self.processes]] for i in range(self.processes)]
+        shares = [[str(p) for p in paths[i :: self.processes]] for i in range(self.processes)]
         started = time.perf_counter()
         self.pool.map(_reference_worker, [(share, self.env) for share in shares])
         return time.perf_counter() - started
@@ -224,8 +225,9 @@ class Reference:
 
 # ------------------------------------------------------------------------ pipeline
 class Pipeline:
-    def __init__(self, tmp: Path, workers: int, concurrency: int, *, name: str = "pipeline",
-                 **settings_env: str) -> None:
+    def __init__(
+        self, tmp: Path, workers: int, concurrency: int, *, name: str = "pipeline", **settings_env: str
+    ) -> None:
         """`settings_env`: other settings for workers and watcher, e.g. batch_size="4"."""
         from config.settings import Settings
         from workers.local import WorkerProcesses
@@ -252,8 +254,11 @@ class Pipeline:
 
     def watch(self, folder: Path) -> None:
         self.watcher = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "watch", str(folder)], env=self.env, cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [sys.executable, "-m", "workers.cli", "watch", str(folder)],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def start(self, inbox: Path) -> None:
@@ -311,9 +316,12 @@ class Pipeline:
         from workers.local import child_pids
 
         mains = [proc.pid for proc in self.pool.procs]
-        return {"pool": [c for m in mains for c in child_pids(m)], "workers": mains,
-                "watcher": [self.watcher.pid] if self.watcher is not None else [],
-                "redis": [self.redis.proc.pid]}
+        return {
+            "pool": [c for m in mains for c in child_pids(m)],
+            "workers": mains,
+            "watcher": [self.watcher.pid] if self.watcher is not None else [],
+            "redis": [self.redis.proc.pid],
+        }
 
     def pids(self) -> list[int]:
         return [pid for group in self.pid_groups().values() for pid in group]
@@ -348,10 +356,22 @@ class ElasticPipeline(Pipeline):
 
     def __init__(self, tmp: Path, workers: int, concurrency: int, es_url: str) -> None:
         self.prefix = f"nfbench-{os.getpid()}"
-        super().__init__(tmp, workers, concurrency, name="elasticsearch", index_backend="elasticsearch",
-                         es_urls=es_url, es_prefix=self.prefix)
-        subprocess.run([sys.executable, "-m", "workers.cli", "es", "setup"], env=self.env, cwd=ROOT,
-                       check=True, capture_output=True)
+        super().__init__(
+            tmp,
+            workers,
+            concurrency,
+            name="elasticsearch",
+            index_backend="elasticsearch",
+            es_urls=es_url,
+            es_prefix=self.prefix,
+        )
+        subprocess.run(
+            [sys.executable, "-m", "workers.cli", "es", "setup"],
+            env=self.env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
 
     def es_count(self) -> int:
         from elasticsearch import Elasticsearch
@@ -426,16 +446,22 @@ def measure_latency(pipeline: Pipeline, inbox: Path, drops: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=2, help="pool processes per worker")
     parser.add_argument("--drops", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=8, help="interleaved slices of the corpus")
-    parser.add_argument("--warmup", type=int, default=WARMUP,
-                        help="documents through both sides before the clock starts")
-    parser.add_argument("--backend", choices=("sqlite", "elasticsearch"), default="sqlite",
-                        help="elasticsearch: also run the pipeline into Elasticsearch, side by side")
+    parser.add_argument(
+        "--warmup", type=int, default=WARMUP, help="documents through both sides before the clock starts"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "elasticsearch"),
+        default="sqlite",
+        help="elasticsearch: also run the pipeline into Elasticsearch, side by side",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "throughput.json")
     args = parser.parse_args()
     if not (BENCH / "extraction").exists():
@@ -475,7 +501,7 @@ def main() -> None:
                 elastic.feed(warmup)
             size = -(-len(paths) // args.rounds)
             for n, at in enumerate(range(0, len(paths), size)):
-                chunk = paths[at: at + size]
+                chunk = paths[at : at + size]
                 took: dict[str, float] = {}
                 for side in list(sides)[:: -1 if n % 2 else 1]:
                     runner = reference.run if side == "reference" else sides[side].feed
@@ -494,11 +520,13 @@ def main() -> None:
                         key = f"cluster_{name}"
                         node_threads[key] = node_threads.get(key, 0.0) + used - threads_before.get(name, 0.0)
                 rounds.append(took)
-                print(f"round {n + 1}: {len(chunk)} documents, "
-                      + ", ".join(f"{side} {len(chunk) / s:.1f} docs/s" for side, s in took.items())
-                      + f", ratio {took['reference'] / took['pipeline']:.3f}"
-                      + (f", es_ratio {took['pipeline'] / took['elasticsearch']:.3f}" if elastic else ""),
-                      flush=True)
+                print(
+                    f"round {n + 1}: {len(chunk)} documents, "
+                    + ", ".join(f"{side} {len(chunk) / s:.1f} docs/s" for side, s in took.items())
+                    + f", ratio {took['reference'] / took['pipeline']:.3f}"
+                    + (f", es_ratio {took['pipeline'] / took['elasticsearch']:.3f}" if elastic else ""),
+                    flush=True,
+                )
             if elastic is not None:
                 # Every input final once, none failed, and as many documents as the embedded index.
                 es_states, sqlite_states = states(elastic), states(pipeline)
@@ -528,7 +556,9 @@ def main() -> None:
     p50 = statistics.median(latencies)
     p95 = sorted(latencies)[max(0, round(0.95 * len(latencies)) - 1)]
     result = {
-        "docs": len(paths), "words": n_words, "processes": processes,
+        "docs": len(paths),
+        "words": n_words,
+        "processes": processes,
         "reference_docs_per_s": round(len(paths) / ref_s, 2),
         "rounds": len(rounds),
         "round_ratio_min": round(min(r["reference"] / r["pipeline"] for r in rounds), 3),
@@ -538,33 +568,48 @@ def main() -> None:
         "pipeline_cpu_ms_per_doc": round(1000 * sum(cpu["pipeline"].values()) / len(paths), 1),
         # Where each side's CPU goes: pool processes (the stages; for the pipeline also the
         # index writes and the tasks' own work), workers' main processes, watcher, Redis.
-        **{f"{side}_cpu_{name}": round(1000 * used / len(paths), 1)
-           for side in cpu for name, used in cpu[side].items()},
+        **{
+            f"{side}_cpu_{name}": round(1000 * used / len(paths), 1)
+            for side in cpu
+            for name, used in cpu[side].items()
+        },
         "cpu_ratio": round(sum(cpu["reference"].values()) / sum(cpu["pipeline"].values()), 3),
-        "ratio": round(ratio, 3), "latency_p50_s": round(p50, 3), "latency_p95_s": round(p95, 3),
-        "worker_rss_mib": round(rss, 1), "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "ratio": round(ratio, 3),
+        "latency_p50_s": round(p50, 3),
+        "latency_p95_s": round(p95, 3),
+        "worker_rss_mib": round(rss, 1),
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     last = f"ratio {ratio:.3f} latency_p50 {p50:.3f} latency_p95 {p95:.3f} worker_rss_mib {rss:.0f}"
     if elastic is not None:
         es_s = sum(r["elasticsearch"] for r in rounds)
         es_cpu = cpu["elasticsearch"].get("cluster")
-        result.update({
-            "es_docs_per_s": round(len(paths) / es_s, 2),
-            "es_side_cpu_ms_per_doc": round(1000 * sum(cpu["elasticsearch"].values()) / len(paths), 1),
-            "es_ratio": round(pipe_s / es_s, 3),
-            # The node's CPU split: its own work, the JVM compiling hot code, the collector.
-            **{f"es_{name}_cpu_ms_per_doc": round(1000 * used / len(paths), 1)
-               for name, used in sorted(node_threads.items())},
-            "es_round_ratio_min": round(min(r["pipeline"] / r["elasticsearch"] for r in rounds), 3),
-            "es_round_ratio_max": round(max(r["pipeline"] / r["elasticsearch"] for r in rounds), 3),
-            "es_states": es_states, "embedded_states": sqlite_states,
-            "es_documents": es_docs, "embedded_documents": sqlite_docs,
-        })
+        result.update(
+            {
+                "es_docs_per_s": round(len(paths) / es_s, 2),
+                "es_side_cpu_ms_per_doc": round(1000 * sum(cpu["elasticsearch"].values()) / len(paths), 1),
+                "es_ratio": round(pipe_s / es_s, 3),
+                # The node's CPU split: its own work, the JVM compiling hot code, the collector.
+                **{
+                    f"es_{name}_cpu_ms_per_doc": round(1000 * used / len(paths), 1)
+                    for name, used in sorted(node_threads.items())
+                },
+                "es_round_ratio_min": round(min(r["pipeline"] / r["elasticsearch"] for r in rounds), 3),
+                "es_round_ratio_max": round(max(r["pipeline"] / r["elasticsearch"] for r in rounds), 3),
+                "es_states": es_states,
+                "embedded_states": sqlite_states,
+                "es_documents": es_docs,
+                "embedded_documents": sqlite_docs,
+            }
+        )
         cluster = f"{1000 * es_cpu / len(paths):.1f}" if es_cpu is not None else "n/a"
         last += f" es_ratio {pipe_s / es_s:.3f} es_cluster_cpu_ms_per_doc {cluster}"
         if es_states != sqlite_states or "failed" in es_states or es_docs != sqlite_docs:
-            print(f"warning: Elasticsearch side not exactly once: states {es_states}, "
-                  f"{es_docs} documents against {sqlite_docs} embedded", file=sys.stderr)
+            print(
+                f"warning: Elasticsearch side not exactly once: states {es_states}, "
+                f"{es_docs} documents against {sqlite_docs} embedded",
+                file=sys.stderr,
+            )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print()

@@ -48,7 +48,10 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
         # the task that hands a document on.
         "task_publish_retry": True,
         "task_publish_retry_policy": {
-            "max_retries": 30, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 3,
+            "max_retries": 30,
+            "interval_start": 0.5,
+            "interval_step": 0.5,
+            "interval_max": 3,
         },
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,

@@ -25,8 +25,11 @@ HEALTH_CHECK_INTERVAL_S = 30  # a connection idle this long is pinged before use
 def redis_options() -> dict[str, Any]:
     """Keyword arguments for `redis.Redis.from_url(url, ...)` besides what the URL says
     (its query parameters, TLS among them, win over these), and for the broker's transport."""
-    return {"socket_timeout": SOCKET_TIMEOUT_S, "socket_connect_timeout": CONNECT_TIMEOUT_S,
-            "health_check_interval": HEALTH_CHECK_INTERVAL_S}
+    return {
+        "socket_timeout": SOCKET_TIMEOUT_S,
+        "socket_connect_timeout": CONNECT_TIMEOUT_S,
+        "health_check_interval": HEALTH_CHECK_INTERVAL_S,
+    }
 
 
 def broker_ssl(url: str) -> dict[str, Any] | None:

@@ -71,11 +71,15 @@ def configure_logging(settings: Settings) -> None:
     # On the handler, not the logger: a logger's filters do not apply to its children
     # (elastic_transport.transport, elastic_transport.node_pool).
     handler.addFilter(TransportAtDebug())
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=_SHARED,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    MaskCredentials(renderer, settings.secrets())],
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=_SHARED,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                MaskCredentials(renderer, settings.secrets()),
+            ],
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

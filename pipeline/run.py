@@ -43,10 +43,16 @@ class Stage:
     interrupts: tuple[type[BaseException], ...] = ()
 
 
-def build_stages(*, nlp: Any, clean: CleanOptions = DEFAULT_CLEAN,
-                 lsh: Any = None, stories: Any = None,
-                 entities: Any = None, line_stats: Any = None,
-                 interrupts: tuple[type[BaseException], ...] = ()) -> tuple[Stage, ...]:
+def build_stages(
+    *,
+    nlp: Any,
+    clean: CleanOptions = DEFAULT_CLEAN,
+    lsh: Any = None,
+    stories: Any = None,
+    entities: Any = None,
+    line_stats: Any = None,
+    interrupts: tuple[type[BaseException], ...] = (),
+) -> tuple[Stage, ...]:
     """The per-document stages in the order they run; `interrupts` stop a document in
     any of them (see Stage)."""
     stages = (
@@ -54,8 +60,7 @@ def build_stages(*, nlp: Any, clean: CleanOptions = DEFAULT_CLEAN,
         Stage("clean_boilerplate", partial(clean_boilerplate, options=clean, line_stats=line_stats)),
         Stage("detect_language", detect_language),
         # entities: the cross-document registry (None: names resolved within the document only)
-        Stage("extract_entities", partial(extract_entities, nlp=nlp, registry=entities),
-              languages=ENGLISH),
+        Stage("extract_entities", partial(extract_entities, nlp=nlp, registry=entities), languages=ENGLISH),
         # soft: a miss leaves a note
         Stage("extract_claims", partial(extract_claims, nlp=nlp), essential=False, languages=ENGLISH),
         # soft: without Redis state (lsh/stories None) these leave the document as it is

@@ -161,4 +161,7 @@ if TYPE_CHECKING:  # mypy checks here that every back-end fits its Protocols (no
     _PLANNER: type[ClaimPlanner] = ClaimGroups
     _NAMES: type[EntityNames] = RedisEntityRegistry
     _REDIS: tuple[type[ComponentLabels], type[NearDuplicateLookup], type[SourceLedger]] = (
-        StoryStore, NearDuplicates, Ledger)
+        StoryStore,
+        NearDuplicates,
+        Ledger,
+    )

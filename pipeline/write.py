@@ -114,9 +114,12 @@ def write_unless_paused(docs: list[Document], stores: Stores, breaker: WriteBrea
         return write_batch(docs, stores)
     except TransientError as exc:  # the indexer retries it, with backoff, NLP done
         breaker.trip()
-        log.warning("index write failed; batches go to the indexer for a while",
-                    documents=len(docs), pause_s=breaker.pause_s,
-                    error=f"{type(exc).__name__}: {exc}")
+        log.warning(
+            "index write failed; batches go to the indexer for a while",
+            documents=len(docs),
+            pause_s=breaker.pause_s,
+            error=f"{type(exc).__name__}: {exc}",
+        )
         return None
 
 
@@ -127,12 +130,20 @@ def write_batch(docs: list[Document], stores: Stores) -> WriteResult:
     started = time.perf_counter()
     docs = settle_names(docs, stores.names)
     records = stores.ledger.get_many([doc.source for doc in docs])
-    replaced = {doc.source: record.document for doc, record in zip(docs, records, strict=True)
-                if record is not None and record.document and record.document != doc.id}
+    replaced = {
+        doc.source: record.document
+        for doc, record in zip(docs, records, strict=True)
+        if record is not None and record.document and record.document != doc.id
+    }
     all_sources = stores.ledger.add_doc_sources([(doc.id, doc.source) for doc in docs])
-    result = write_documents([record_step(replace(doc, sources=tuple(sources)), "index_document", started)
-                              for doc, sources in zip(docs, all_sources, strict=True)], stores,
-                             replaced=replaced)
+    result = write_documents(
+        [
+            record_step(replace(doc, sources=tuple(sources)), "index_document", started)
+            for doc, sources in zip(docs, all_sources, strict=True)
+        ],
+        stores,
+        replaced=replaced,
+    )
     follow_renames(stores)
     return result
 
@@ -167,8 +178,9 @@ def follow_renames(stores: Stores) -> int:
         return len(docs)
 
 
-def write_documents(docs: list[Document], stores: Stores, *, replaced: Mapping[str, str] | None = None
-                    ) -> WriteResult:
+def write_documents(
+    docs: list[Document], stores: Stores, *, replaced: Mapping[str, str] | None = None
+) -> WriteResult:
     """`write_batch` for documents whose `sources` were read from the ledger. When the same
     text is dropped twice and both copies are processed at once, the other worker may add
     its source after these were read and write before this does: each document whose
@@ -179,13 +191,19 @@ def write_documents(docs: list[Document], stores: Stores, *, replaced: Mapping[s
     docs = written = _write_tables(docs, stores, refused)
     for attempt in range(4):
         now = ledger.doc_sources([doc.id for doc in written])
-        grown = [replace(doc, sources=tuple(sources))
-                 for doc, sources in zip(written, now, strict=True) if tuple(sources) != doc.sources]
+        grown = [
+            replace(doc, sources=tuple(sources))
+            for doc, sources in zip(written, now, strict=True)
+            if tuple(sources) != doc.sources
+        ]
         if not grown:
             break
         if attempt == 3:  # copies of one text keep arriving (five at once, at least)
-            log.warning("sources still growing after 3 rewrites; the index may miss some"
-                        " until the document is written again", doc_ids=[doc.id for doc in grown])
+            log.warning(
+                "sources still growing after 3 rewrites; the index may miss some"
+                " until the document is written again",
+                doc_ids=[doc.id for doc in grown],
+            )
             break
         log.info("sources grew while writing; writing again", doc_ids=[doc.id for doc in grown])
         written = _write_tables(grown, stores, refused)
@@ -200,8 +218,14 @@ def write_documents(docs: list[Document], stores: Stores, *, replaced: Mapping[s
     for state, updates in finished.items():
         ledger.mark_many(state, updates)
     for doc in docs:
-        log.info("indexed", source=doc.source, doc_id=doc.id, entities=len(doc.entities),
-                 claims=len(doc.claims), ms={s.stage: s.ms for s in doc.history})
+        log.info(
+            "indexed",
+            source=doc.source,
+            doc_id=doc.id,
+            entities=len(doc.entities),
+            claims=len(doc.claims),
+            ms={s.stage: s.ms for s in doc.history},
+        )
     return WriteResult(written=tuple(docs), refused=tuple(refused))
 
 
@@ -236,8 +260,9 @@ def _write_tables(docs: list[Document], stores: Stores, refused: list[tuple[str,
     written (for a document the index refuses, (source, reason) is added to `refused`)."""
     docs = _write_claims(docs, stores)  # first: the documents index shows each claim's group
     rejected = dict(stores.index.write(docs))
-    refused += [(doc.source, f"index rejected the document: {rejected[doc.id]}")
-                for doc in docs if doc.id in rejected]
+    refused += [
+        (doc.source, f"index rejected the document: {rejected[doc.id]}") for doc in docs if doc.id in rejected
+    ]
     if rejected:  # a refused document keeps no claims in the claims table either
         _write_claims([replace(doc, claims=()) for doc in docs if doc.id in rejected], stores)
     docs = [doc for doc in docs if doc.id not in rejected]
@@ -247,8 +272,9 @@ def _write_tables(docs: list[Document], stores: Stores, refused: list[tuple[str,
         # A newer copy processed at the same time may have replaced some of these before
         # they were written (its write found no row to mark): mark them now.
         shown_of = stores.near_duplicates.shown_instead([doc.id for doc in docs])
-        stories.mark_copies({d.id: shown_of[d.id] for d in docs
-                             if d.id in shown_of and shown_of[d.id] != d.duplicate_of})
+        stories.mark_copies(
+            {d.id: shown_of[d.id] for d in docs if d.id in shown_of and shown_of[d.id] != d.duplicate_of}
+        )
     return docs
 
 

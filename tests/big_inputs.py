@@ -19,8 +19,36 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = sorted((REPO / "seeds" / "documents").glob("*.txt"))
 
 _SYLLABLES = (
-    "ka", "ren", "dor", "val", "mi", "sto", "lan", "ber", "fa", "gro", "hel", "tis", "mar", "op", "ul",
-    "ven", "zi", "ra", "bel", "co", "dru", "nes", "pa", "qui", "sar", "tam", "bo", "wik", "ly", "ge",
+    "ka",
+    "ren",
+    "dor",
+    "val",
+    "mi",
+    "sto",
+    "lan",
+    "ber",
+    "fa",
+    "gro",
+    "hel",
+    "tis",
+    "mar",
+    "op",
+    "ul",
+    "ven",
+    "zi",
+    "ra",
+    "bel",
+    "co",
+    "dru",
+    "nes",
+    "pa",
+    "qui",
+    "sar",
+    "tam",
+    "bo",
+    "wik",
+    "ly",
+    "ge",
 )
 _NUMBER = re.compile(r"\d+")
 
@@ -91,8 +119,10 @@ def big_shape(n_bytes: int, shape: str) -> tuple[str, str]:
         paragraphs = [p.strip() for p in big_text(int(n_bytes * 0.9)).split("\n\n") if p.strip()]
         body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
         menu = "".join(f'<li><a href="/section/{i}">Section {i}</a></li>' for i in range(40))
-        return (f"<!DOCTYPE html><html><head><title>{html.escape(paragraphs[0][:80])}</title></head>"
-                f"<body><nav><ul>{menu}</ul></nav><article><h1>{html.escape(paragraphs[0][:80])}</h1>\n"
-                f"{body}\n</article><footer><p>© 2024 The Seed Times. All rights reserved.</p>"
-                f"</footer></body></html>"), "html"
+        return (
+            f"<!DOCTYPE html><html><head><title>{html.escape(paragraphs[0][:80])}</title></head>"
+            f"<body><nav><ul>{menu}</ul></nav><article><h1>{html.escape(paragraphs[0][:80])}</h1>\n"
+            f"{body}\n</article><footer><p>© 2024 The Seed Times. All rights reserved.</p>"
+            f"</footer></body></html>"
+        ), "html"
     raise ValueError(f"unknown shape {shape!r}: text, oneline or html")

@@ -22,8 +22,16 @@ def article(name: str, *claims: tuple[str, str]) -> Document:
         sources=(f"/drop/{name}.txt",),
         outlet=f"Outlet {name.upper()}",
         claims=tuple(
-            make_claim(text, kind="reported", speaker=who, speaker_canonical=who, cue="said",
-                       figures=parse_figures(text), start=100 * n, end=100 * n + len(text))
+            make_claim(
+                text,
+                kind="reported",
+                speaker=who,
+                speaker_canonical=who,
+                cue="said",
+                figures=parse_figures(text),
+                start=100 * n,
+                end=100 * n + len(text),
+            )
             for n, (who, text) in enumerate(claims)
         ),
     )

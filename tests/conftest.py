@@ -52,10 +52,17 @@ def index_env(request: pytest.FixtureRequest) -> dict[str, str]:
     if request.param == "sqlite":
         return {"NEWSFLOW_INDEX_BACKEND": "sqlite"}
     _, prefix, url = request.getfixturevalue("cluster")
-    passed = {k: v for k, v in os.environ.items()
-              if k.startswith("NEWSFLOW_ES_") and k not in ("NEWSFLOW_ES_URL", "NEWSFLOW_ES_TESTS")}
-    return {**passed, "NEWSFLOW_INDEX_BACKEND": "elasticsearch", "NEWSFLOW_ES_URLS": url,
-            "NEWSFLOW_ES_PREFIX": prefix}
+    passed = {
+        k: v
+        for k, v in os.environ.items()
+        if k.startswith("NEWSFLOW_ES_") and k not in ("NEWSFLOW_ES_URL", "NEWSFLOW_ES_TESTS")
+    }
+    return {
+        **passed,
+        "NEWSFLOW_INDEX_BACKEND": "elasticsearch",
+        "NEWSFLOW_ES_URLS": url,
+        "NEWSFLOW_ES_PREFIX": prefix,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -88,11 +95,16 @@ class Newsflow:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
         self.env.update({"NEWSFLOW_HOME": str(home), "NEWSFLOW_CONCURRENCY": "2", **(env or {})})
 
-    def __call__(self, *args: str, check: bool = True, timeout: float = 300,
-                 cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, check: bool = True, timeout: float = 300, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [sys.executable, "-m", "workers.cli", *args], env=self.env, cwd=cwd or REPO,
-            capture_output=True, text=True, timeout=timeout,
+            [sys.executable, "-m", "workers.cli", *args],
+            env=self.env,
+            cwd=cwd or REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if check and proc.returncode != 0:
             raise AssertionError(
@@ -107,8 +119,12 @@ class Newsflow:
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", *args], env=self.env, cwd=REPO,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [sys.executable, "-m", "workers.cli", *args],
+            env=self.env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
 

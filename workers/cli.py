@@ -46,8 +46,11 @@ class _Commands(Commands, IndexErrors):
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsflow", message="newsflow %(version)s")
-@click.option("--debug", is_flag=True,
-              help="Show an error's traceback (otherwise one line says what is wrong and what to do).")
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show an error's traceback (otherwise one line says what is wrong and what to do).",
+)
 def main(debug: bool) -> None:
     """Newsflow: news ingestion into a searchable, enriched index."""
     from config.logging import configure_logging
@@ -59,8 +62,14 @@ def main(debug: bool) -> None:
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--watch", is_flag=True, help="Keep watching the folders afterwards until Ctrl-C.")
-@click.option("--workers", "n_workers", type=int, default=1, show_default=True,
-              help="Worker processes to start (each with NEWSFLOW_CONCURRENCY children).")
+@click.option(
+    "--workers",
+    "n_workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Worker processes to start (each with NEWSFLOW_CONCURRENCY children).",
+)
 @click.option("--timeout", type=float, default=0, help="Give up after this many seconds (0: never).")
 def run(inputs: tuple[str, ...], watch: bool, n_workers: int, timeout: float) -> None:
     """Process files, folders and URLs end to end on this machine, then summarise.
@@ -75,12 +84,25 @@ def run(inputs: tuple[str, ...], watch: bool, n_workers: int, timeout: float) ->
     check_index(settings)  # an unreachable or unset-up Elasticsearch: one line, before any work
     folders = [Path(i) for i in inputs if not is_url(i) and Path(i).is_dir()] if watch else None
     with local_broker(settings) as broker:
-        process_here(settings, broker, lambda: _submit_all(inputs, resume=True), n_workers=n_workers,
-                     timeout=timeout, watch=folders)
+        process_here(
+            settings,
+            broker,
+            lambda: _submit_all(inputs, resume=True),
+            n_workers=n_workers,
+            timeout=timeout,
+            watch=folders,
+        )
 
 
-def process_here(settings: Settings, broker: Broker, queue: Callable[[], tuple[list[str], set[str]]], *,
-                 n_workers: int = 1, timeout: float = 0, watch: list[Path] | None = None) -> None:
+def process_here(
+    settings: Settings,
+    broker: Broker,
+    queue: Callable[[], tuple[list[str], set[str]]],
+    *,
+    n_workers: int = 1,
+    timeout: float = 0,
+    watch: list[Path] | None = None,
+) -> None:
     """`newsflow run` on `broker`: start worker processes, call `queue()` (the sources it
     queued, and those of them done already), wait for each and summarise, then stop the
     workers; watch `watch` folders in between. Exits 1 if an input failed; on Ctrl-C or
@@ -128,6 +150,7 @@ class Stopped(KeyboardInterrupt):
 def _install_stop_signals(on_stop: Any = None) -> None:
     """SIGINT and SIGTERM raise `Stopped` (or call `on_stop`): handled here, on purpose,
     rather than inherited by the children, which run in sessions of their own."""
+
     def handler(signum: int, _frame: Any) -> None:
         if on_stop is not None:
             on_stop()
@@ -206,8 +229,14 @@ def _submit_all(inputs: tuple[str, ...], *, resume: bool = False) -> tuple[list[
     return sources + sorted(done | waiting) + enqueue_files(files), done
 
 
-def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: float,
-                        *, unchanged: set[str] | frozenset[str] = frozenset()) -> int:
+def _wait_and_summarise(
+    sources: list[str],
+    pool: Any,
+    started: float,
+    timeout: float,
+    *,
+    unchanged: set[str] | frozenset[str] = frozenset(),
+) -> int:
     from pipeline.errors import TransientError
     from pipeline.redis.ledger import FINAL_STATES
     from pipeline.sources.files import URL_LIST_SUFFIX, read_url_list
@@ -253,8 +282,11 @@ def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: 
         # The claims as `newsflow claims` lists them: grouped across documents, without the
         # outlets' own statements.
         if docs:
-            groups = {g["group"] for g in get_claims_table().groups(kinds=("direct", "reported"))
-                      if docs.intersection(g["documents"])}
+            groups = {
+                g["group"]
+                for g in get_claims_table().groups(kinds=("direct", "reported"))
+                if docs.intersection(g["documents"])
+            }
     except TransientError as exc:  # the index went away; the ledger still has every outcome
         unread = f"  (entity and claim counts not read: {exc})"
     counts: dict[str, int] = {}
@@ -271,8 +303,9 @@ def _wait_and_summarise(sources: list[str], pool: Any, started: float, timeout: 
         f"claims {claims} ({len(groups)} groups)  time {elapsed:.1f}s" + unread
     )
     if unchanged:
-        console.print(f"  unchanged: {len(unchanged)} inputs were done already in this version"
-                      " (not processed again)")
+        console.print(
+            f"  unchanged: {len(unchanged)} inputs were done already in this version (not processed again)"
+        )
     for record in failed:
         console.print(f"  failed: {record.source}: {record.reason}", markup=False)
     for record in final.values():
@@ -300,8 +333,9 @@ def _watch_folders(folders: list[Path], settings: Settings) -> None:
     def reject(path: Path, reason: str) -> None:
         outcomes.add([ledger.mark(str(path.absolute()), "failed", reason=reason, stage="watch").source])
 
-    watcher = FolderWatcher(folders, ledger=ledger, enqueue=enqueue, reject=reject,
-                            settle=settings.watch_settle_s)
+    watcher = FolderWatcher(
+        folders, ledger=ledger, enqueue=enqueue, reject=reject, settle=settings.watch_settle_s
+    )
     err.print(f"watching {', '.join(map(str, folders))} (Ctrl-C to stop)")
     threading.Thread(target=outcomes.report, name="outcomes", daemon=True).start()
     try:
@@ -338,8 +372,9 @@ class _Outcomes:
                 with self.lock:
                     self.pending.pop(record.source, None)
                 if record.state in ("done", "duplicate"):
-                    console.print(f"{record.state}: {record.source} (document {record.document[:12]})",
-                                  markup=False)
+                    console.print(
+                        f"{record.state}: {record.source} (document {record.document[:12]})", markup=False
+                    )
                 else:
                     console.print(f"{record.state}: {record.source}: {record.reason}", markup=False)
 
@@ -360,8 +395,9 @@ def watch(folders: tuple[Path, ...]) -> None:
 # ------------------------------------------------------------------------ worker
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--concurrency", type=int, default=None, help="Child processes (default: setting).")
-@click.option("--queues", default="ingest,process,index", show_default=True,
-              help="Comma-separated queues to consume.")
+@click.option(
+    "--queues", default="ingest,process,index", show_default=True, help="Comma-separated queues to consume."
+)
 @click.option("--hostname", default=None, help="Worker name (Celery's %h is the host name).")
 @click.pass_context
 def worker(ctx: click.Context, concurrency: int | None, queues: str, hostname: str | None) -> None:
@@ -376,9 +412,18 @@ def worker(ctx: click.Context, concurrency: int | None, queues: str, hostname: s
 
         _check_port_free(settings.metrics_port, "NEWSFLOW_METRICS_PORT")
         prepare_multiprocess_dir(settings, hostname or f"worker-{settings.metrics_port}")
-    argv = ["worker", "--loglevel", settings.log_level, "--queues", queues,
-            "--concurrency", str(concurrency or settings.concurrency), "--without-gossip",
-            "--without-mingle", *ctx.args]
+    argv = [
+        "worker",
+        "--loglevel",
+        settings.log_level,
+        "--queues",
+        queues,
+        "--concurrency",
+        str(concurrency or settings.concurrency),
+        "--without-gossip",
+        "--without-mingle",
+        *ctx.args,
+    ]
     if hostname:
         argv += ["--hostname", hostname]
     if settings.log_format == "json":
@@ -397,8 +442,10 @@ def _check_port_free(port: int, setting: str) -> None:
         try:
             probe.bind(("", port))
         except OSError as exc:
-            raise click.ClickException(f"port {port} ({setting}) is in use ({exc.strerror}): stop what "
-                                       f"uses it or set {setting} to another port") from exc
+            raise click.ClickException(
+                f"port {port} ({setting}) is in use ({exc.strerror}): stop what "
+                f"uses it or set {setting} to another port"
+            ) from exc
 
 
 # ------------------------------------------------------------------------ submit
@@ -483,8 +530,12 @@ def _highlight(snippet: str) -> Text:
 # -------------------------------------------------------------------------- show
 @main.command()
 @click.argument("doc_id")
-@click.option("--json", "as_json", is_flag=True,
-              help="The document (or story, or failed input's record) as one JSON object.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="The document (or story, or failed input's record) as one JSON object.",
+)
 def show(doc_id: str, as_json: bool) -> None:
     """A document by id or by the path of an input that became it; a failed input's reason; a story (s-…)."""
     if doc_id.startswith("s-"):  # a story id, as `newsflow stories` lists them
@@ -532,8 +583,10 @@ def show(doc_id: str, as_json: bool) -> None:
     for e in mentioned:
         console.print("  " + mentions_line(e), markup=False)
     for c in body.get("claims", []):
-        console.print(f"- [bold]{escape(c['speaker_canonical'] or c['speaker'] or '(outlet)')}[/] "
-                      f"({c['kind']}, {escape(c['cue'])}): {escape(c['text'])}")
+        console.print(
+            f"- [bold]{escape(c['speaker_canonical'] or c['speaker'] or '(outlet)')}[/] "
+            f"({c['kind']}, {escape(c['cue'])}): {escape(c['text'])}"
+        )
     console.print("history: " + ", ".join(f"{s['stage']} {s['ms']}ms" for s in body.get("history", [])))
 
 
@@ -549,14 +602,21 @@ def mentions_line(entity: dict[str, Any]) -> str:
             parts.append(f"{m['surface']} @{m['start']}")
         last = m["surface"]
     more = entity["count"] - len(entity["mentions"])
-    return (f"{entity['canonical']} ({entity['label']}): " + ", ".join(parts)
-            + (f" and {more} more" if more > 0 else ""))
+    return (
+        f"{entity['canonical']} ({entity['label']}): "
+        + ", ".join(parts)
+        + (f" and {more} more" if more > 0 else "")
+    )
 
 
 # ------------------------------------------------------------------------ export
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
 def export(out: Path | None) -> None:
     """Every enriched document as JSON Lines (the record `show --json` prints)."""
     from workers.resources import get_index

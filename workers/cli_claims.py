@@ -31,13 +31,19 @@ def claims_table() -> Any:
 
 
 @click.command()
-@click.option("--speaker", default="",
-              help="Only this speaker: a name in any spelling (Sibiga finds Andrii Sybiha's claims), "
-                   "or part of the name, any case.")
+@click.option(
+    "--speaker",
+    default="",
+    help="Only this speaker: a name in any spelling (Sibiga finds Andrii Sybiha's claims), "
+    "or part of the name, any case.",
+)
 @click.option("--conflicts", is_flag=True, help="Only groups whose reports disagree on a figure.")
-@click.option("--search", "query", default="",
-              help="Search claims by their words and speaker instead of listing groups; names in "
-                   "any spelling.")
+@click.option(
+    "--search",
+    "query",
+    default="",
+    help="Search claims by their words and speaker instead of listing groups; names in any spelling.",
+)
 @click.option("--min-sources", type=int, default=0, help="Only groups reported by at least N sources.")
 @click.option("--statements", is_flag=True, help="Include the outlets' own statements of figures.")
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many rows.")
@@ -52,9 +58,12 @@ def claims(
     table = claims_table()
     names = speaker_names(speaker, _names_index()) if speaker else []
     if query:
-        hits = [h for h in find_claims(table, query, limit=limit)
-                if not names or any(n.casefold() in (h["speaker_canonical"] or h["speaker"]).casefold()
-                                    for n in names)]
+        hits = [
+            h
+            for h in find_claims(table, query, limit=limit)
+            if not names
+            or any(n.casefold() in (h["speaker_canonical"] or h["speaker"]).casefold() for n in names)
+        ]
         print_hits(hits, as_json=as_json)
         return
     kinds = ("direct", "reported", "statement") if statements or conflicts else ("direct", "reported")

@@ -27,7 +27,11 @@ from workers.cli_common import err, load_settings
     help="Write DIR/<name without its last extension>.txt per input.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["auto", "text", "html"]), default="auto", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "text", "html"]),
+    default="auto",
+    show_default=True,
     help="Read the inputs as this (auto: HTML is recognised by content).",
 )
 def clean(inputs: tuple[Path, ...], out_dir: Path | None, fmt: str) -> None:
@@ -80,8 +84,11 @@ def _output_path(out_dir: Path, path: Path, inputs: tuple[Path, ...], written: l
         n += 1
         target = out_dir / (f"{path.stem}.clean.txt" if n == 2 else f"{path.stem}.clean-{n - 1}.txt")
     if n > 1:
-        err.print(f"{path}: {out_dir / (path.stem + '.txt')} is an input (or already written); "
-                  f"wrote {target} instead", markup=False)
+        err.print(
+            f"{path}: {out_dir / (path.stem + '.txt')} is an input (or already written); "
+            f"wrote {target} instead",
+            markup=False,
+        )
     return target
 
 

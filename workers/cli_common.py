@@ -86,5 +86,7 @@ def note_if_no_worker(queued: int) -> None:
 
     if app.control.ping(timeout=1.0):
         return
-    err.print(f"no worker is running: the {queued} queued input(s) wait until one starts. Process "
-              "them with `newsflow worker` (in another terminal; Ctrl-C stops it), or use `newsflow run`.")
+    err.print(
+        f"no worker is running: the {queued} queued input(s) wait until one starts. Process "
+        "them with `newsflow worker` (in another terminal; Ctrl-C stops it), or use `newsflow run`."
+    )

@@ -16,8 +16,13 @@ from workers.cli_common import broker_session, console, load_settings, print_jso
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per entity.")
 @click.option("--type", "label", default=None, help="Only this type: PERSON, ORG, GPE, ...")
-@click.option("--min-documents", type=int, default=1, show_default=True,
-              help="Only entities found in at least N documents.")
+@click.option(
+    "--min-documents",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Only entities found in at least N documents.",
+)
 def entities(as_json: bool, label: str | None, min_documents: int) -> None:
     """Canonical entities, the most widely reported first: type, variants, documents."""
     with broker_session(load_settings()):
@@ -35,6 +40,7 @@ def entities(as_json: bool, label: str | None, min_documents: int) -> None:
         return
     table = Table("entity", "type", "documents", "variants")
     for row in rows:
-        table.add_row(escape(row["canonical"]), row["type"], str(row["documents"]),
-                      escape(", ".join(row["variants"])))
+        table.add_row(
+            escape(row["canonical"]), row["type"], str(row["documents"]), escape(", ".join(row["variants"]))
+        )
     console.print(table)

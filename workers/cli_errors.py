@@ -30,20 +30,27 @@ def index_problem(exc: BaseException, settings: Settings) -> str | None:
     urls = ", ".join(map(mask_url, settings.es_urls)) or "(no URL: set NEWSFLOW_ES_URLS)"
     cause = exc.__cause__ if isinstance(exc, TransientError) else exc
     if isinstance(cause, ConnectionTimeout):
-        return (f"Elasticsearch at {urls} did not answer within {settings.es_timeout_s:g} s: check that it "
-                "is running and not overloaded (NEWSFLOW_ES_TIMEOUT_S sets the wait)")
+        return (
+            f"Elasticsearch at {urls} did not answer within {settings.es_timeout_s:g} s: check that it "
+            "is running and not overloaded (NEWSFLOW_ES_TIMEOUT_S sets the wait)"
+        )
     if isinstance(cause, TransportConnectionError):
-        return (f"Elasticsearch at {urls} is unreachable: check that it is running and that "
-                "NEWSFLOW_ES_URLS points at it")
+        return (
+            f"Elasticsearch at {urls} is unreachable: check that it is running and that "
+            "NEWSFLOW_ES_URLS points at it"
+        )
     if isinstance(cause, AuthenticationException | AuthorizationException):
-        return (f"Elasticsearch at {urls} refused our credentials ({cause.status_code}): "
-                f"check {_CREDENTIALS}")
+        return f"Elasticsearch at {urls} refused our credentials ({cause.status_code}): check {_CREDENTIALS}"
     if isinstance(cause, NotFoundError) and "index_not_found" in str(cause):
-        return (f"Elasticsearch at {urls} has no {settings.es_prefix}-* indices: run `newsflow es setup` "
-                f"(NEWSFLOW_ES_PREFIX={settings.es_prefix})")
+        return (
+            f"Elasticsearch at {urls} has no {settings.es_prefix}-* indices: run `newsflow es setup` "
+            f"(NEWSFLOW_ES_PREFIX={settings.es_prefix})"
+        )
     if isinstance(cause, ApiError) and (cause.status_code == 429 or cause.status_code >= 500):
-        return (f"Elasticsearch at {urls} answered {cause.status_code}: check the cluster's health,"
-                " then try again")
+        return (
+            f"Elasticsearch at {urls} answered {cause.status_code}: check the cluster's health,"
+            " then try again"
+        )
     return None
 
 

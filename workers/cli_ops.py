@@ -56,8 +56,9 @@ def collect_status() -> dict[str, Any]:
     inspect = app.control.inspect(timeout=1.0)
     # Each broadcast waits out its whole timeout: ask the three questions at once.
     with ThreadPoolExecutor(3) as pool:
-        stats_f, active_f, queues_f = (pool.submit(fn) for fn in
-                                       (inspect.stats, inspect.active, inspect.active_queues))
+        stats_f, active_f, queues_f = (
+            pool.submit(fn) for fn in (inspect.stats, inspect.active, inspect.active_queues)
+        )
         stats, active, active_queues = (f.result() or {} for f in (stats_f, active_f, queues_f))
     workers = {}
     for name, info in stats.items():
@@ -83,8 +84,9 @@ def collect_status() -> dict[str, Any]:
 def _render(data: dict[str, Any]) -> Table:
     table = Table("queue", "depth", "oldest waiting", "consumers", title="Newsflow")
     for name, q in data["queues"].items():
-        table.add_row(name, str(q["depth"]), "-" if q["oldest_s"] is None else f"{q['oldest_s']}s",
-                      str(q["consumers"]))
+        table.add_row(
+            name, str(q["depth"]), "-" if q["oldest_s"] is None else f"{q['oldest_s']}s", str(q["consumers"])
+        )
     table.add_section()
     for name, w in data["workers"].items():
         busy = ", ".join(w["active"]) or "idle"
@@ -157,8 +159,10 @@ def failed(as_json: bool) -> None:
     if not records:
         console.print("no failed inputs")
     for r in records:
-        console.print(f"{r.id}  {r.source}\n    {r.stage or '-'} after {r.attempts} attempt(s): {r.reason}",
-                      markup=False)
+        console.print(
+            f"{r.id}  {r.source}\n    {r.stage or '-'} after {r.attempts} attempt(s): {r.reason}",
+            markup=False,
+        )
 
 
 @click.command()

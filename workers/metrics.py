@@ -23,7 +23,9 @@ METRICS = {
 
 DOCUMENTS = Counter("newsflow_documents", METRICS["newsflow_documents_total"], ["stage", "outcome"])
 STAGE_SECONDS = Histogram(
-    "newsflow_stage_seconds", METRICS["newsflow_stage_seconds"], ["stage"],
+    "newsflow_stage_seconds",
+    METRICS["newsflow_stage_seconds"],
+    ["stage"],
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 FAILURES = Counter("newsflow_failures", METRICS["newsflow_failures_total"], ["task", "error"])

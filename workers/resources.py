@@ -43,9 +43,14 @@ def get_stages() -> tuple[Stage, ...]:
     from pipeline.run import build_stages
 
     # The task's time limit stops a document in any stage (a soft stage would swallow it)
-    return build_stages(nlp=get_nlp(), lsh=get_near_duplicates(), stories=get_story_store(),
-                        entities=get_entity_registry(), line_stats=get_line_stats(),
-                        interrupts=(SoftTimeLimitExceeded,))
+    return build_stages(
+        nlp=get_nlp(),
+        lsh=get_near_duplicates(),
+        stories=get_story_store(),
+        entities=get_entity_registry(),
+        line_stats=get_line_stats(),
+        interrupts=(SoftTimeLimitExceeded,),
+    )
 
 
 @functools.cache
@@ -102,8 +107,11 @@ def get_retention() -> Retention:
     from pipeline.redis.retention import DAY_S, Retention
 
     settings = get_settings()
-    return Retention(window_s=settings.state_window_days * DAY_S,
-                     prune_every_s=settings.state_prune_every_s, prune_batch=settings.state_prune_batch)
+    return Retention(
+        window_s=settings.state_window_days * DAY_S,
+        prune_every_s=settings.state_prune_every_s,
+        prune_batch=settings.state_prune_batch,
+    )
 
 
 @functools.cache
@@ -123,9 +131,16 @@ def get_write_stores() -> Stores:
     """What the write path (pipeline/write.py) writes to and reads from, in this process."""
     from pipeline.write import Stores
 
-    return Stores(index=get_index(), stories=get_story_index(), story_store=get_story_store(),
-                  near_duplicates=get_near_duplicates(), claims=get_claims_table(),
-                  claim_groups=get_claim_groups(), ledger=get_ledger(), names=get_entity_registry())
+    return Stores(
+        index=get_index(),
+        stories=get_story_index(),
+        story_store=get_story_store(),
+        near_duplicates=get_near_duplicates(),
+        claims=get_claims_table(),
+        claim_groups=get_claim_groups(),
+        ledger=get_ledger(),
+        names=get_entity_registry(),
+    )
 
 
 @functools.cache
@@ -158,9 +173,13 @@ def _elastic_index() -> ElasticIndex:
     from pipeline.elastic.documents import ElasticIndex
 
     settings = get_settings()
-    return ElasticIndex(make_client(settings), prefix=settings.es_prefix,
-                        chunk_size=settings.es_chunk_size, chunk_bytes=settings.es_chunk_bytes,
-                        retries_429=settings.es_bulk_retries)
+    return ElasticIndex(
+        make_client(settings),
+        prefix=settings.es_prefix,
+        chunk_size=settings.es_chunk_size,
+        chunk_bytes=settings.es_chunk_bytes,
+        retries_429=settings.es_bulk_retries,
+    )
 
 
 @functools.cache

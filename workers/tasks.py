@@ -101,12 +101,18 @@ class NewsflowTask(Task):  # type: ignore[misc]
         attempts = self.request.retries + 1
         metrics.FAILURES.labels(self.name, type(exc).__name__).inc(len(sources))
         reasons = {s: self.failure_reason(exc, s) for s in sources}
-        get_ledger().mark_many("failed", {s: {"reason": reasons[s], "stage": self.name, "attempts": attempts}
-                                          for s in sources})
+        get_ledger().mark_many(
+            "failed", {s: {"reason": reasons[s], "stage": self.name, "attempts": attempts} for s in sources}
+        )
         timed_out = sources and isinstance(exc, SoftTimeLimitExceeded)
-        log.warning("failed", sources=len(sources), error=type(exc).__name__,
-                    reason=reasons[sources[0]] if timed_out else str(exc),
-                    attempts=attempts, exc_info=None if isinstance(exc, PipelineError) else exc)
+        log.warning(
+            "failed",
+            sources=len(sources),
+            error=type(exc).__name__,
+            reason=reasons[sources[0]] if timed_out else str(exc),
+            attempts=attempts,
+            exc_info=None if isinstance(exc, PipelineError) else exc,
+        )
 
 
 @app.task(base=NewsflowTask, name="newsflow.ingest_files", queue="ingest", soft_time_limit=60)
@@ -134,8 +140,9 @@ def fetch_url(url: str) -> None:
     get_ledger().mark(url, "processing", kind="url", stage="fetch_url")
     settings = get_settings()
     started = time.perf_counter()
-    doc = fetch_document(url, client=get_http(), max_bytes=settings.fetch_max_bytes,
-                         allow_private=settings.allow_private_urls)
+    doc = fetch_document(
+        url, client=get_http(), max_bytes=settings.fetch_max_bytes, allow_private=settings.allow_private_urls
+    )
     process_documents.delay([record_step(doc, "fetch_url", started).to_dict()])
 
 
@@ -227,7 +234,7 @@ def enqueue_files(paths: Sequence[Path], batch_size: int | None = None, *, more:
     at = 0
     counts = batch_sizes(len(paths), batch_size or settings.batch_size, settings.concurrency, more=more)
     for size in counts:
-        for batch in split_by_bytes(paths[at: at + size], settings.max_file_bytes):
+        for batch in split_by_bytes(paths[at : at + size], settings.max_file_bytes):
             sources += _enqueue_batch(batch)
         at += size
     return sources
@@ -236,8 +243,9 @@ def enqueue_files(paths: Sequence[Path], batch_size: int | None = None, *, more:
 def _enqueue_batch(batch: Sequence[Path]) -> list[str]:
     """Mark one batch queued in the ledger and send it to its queue; returns its source keys."""
     keys = {str(p.absolute()): p for p in batch}
-    get_ledger().mark_many("queued", {s: {"fingerprint": fingerprint(p), "kind": "file"}
-                                      for s, p in keys.items()})
+    get_ledger().mark_many(
+        "queued", {s: {"fingerprint": fingerprint(p), "kind": "file"} for s, p in keys.items()}
+    )
     lists = [s for s in keys if s.endswith(URL_LIST_SUFFIX)]  # fetching is the ingest queue's
     if lists:
         ingest_files.delay(lists)

@@ -82,8 +82,15 @@ class FolderWatcher:
     """Watch `roots`; call `enqueue(paths, more=n)` with the new or changed files that settled
     together (the start-up sweep: all it found), so they can travel in batches."""
 
-    def __init__(self, roots: list[Path], *, ledger: Ledger, enqueue: Callable[..., object],
-                 reject: Callable[[Path, str], object], settle: float = 0.3) -> None:
+    def __init__(
+        self,
+        roots: list[Path],
+        *,
+        ledger: Ledger,
+        enqueue: Callable[..., object],
+        reject: Callable[[Path, str], object],
+        settle: float = 0.3,
+    ) -> None:
         self.roots = [r.absolute() for r in roots]
         self.ledger = ledger
         self.enqueue = enqueue
@@ -156,26 +163,29 @@ class FolderWatcher:
                         continue
                     quiet = now - pending.changed
                     if current != pending.fingerprint:  # still being written: wait it out
-                        self._pending[path] = replace(pending, fingerprint=current, changed=now,
-                                                      renamed=False)
+                        self._pending[path] = replace(
+                            pending, fingerprint=current, changed=now, renamed=False
+                        )
                     elif pending.renamed or (not pending.writing and quiet >= self.settle):
                         ready.append(path)
                         del self._pending[path]
                     elif pending.writing and quiet >= STALLED_S:
-                        log.warning("taking a file still open for writing", path=str(path),
-                                    quiet_s=round(quiet))
+                        log.warning(
+                            "taking a file still open for writing", path=str(path), quiet_s=round(quiet)
+                        )
                         ready.append(path)
                         del self._pending[path]
             if ready:
-                self._offer([(p, next((r for r in self.roots if p.is_relative_to(r)), p.parent))
-                             for p in ready])
+                self._offer(
+                    [(p, next((r for r in self.roots if p.is_relative_to(r)), p.parent)) for p in ready]
+                )
 
     def _offer(self, found: list[tuple[Path, Path]]) -> int:
         """Enqueue those of the (file, root) pairs the ledger has not seen in this version.
         In slices: the first files are on their way to the workers while later ones are checked."""
         offered = 0
         for at in range(0, len(found), OFFER_SLICE):
-            wanted = self._wanted(found[at: at + OFFER_SLICE])
+            wanted = self._wanted(found[at : at + OFFER_SLICE])
             if wanted:  # the rest of the drop still to come keeps these batches full
                 self.enqueue(wanted, more=max(0, len(found) - at - OFFER_SLICE))
                 log.info("enqueued", files=len(wanted), first=str(wanted[0]))
@@ -192,8 +202,11 @@ class FolderWatcher:
             with contextlib.suppress(OSError):  # gone again: nothing to enqueue
                 versions[path] = fingerprint(path)
         records = self.ledger.get_many([str(path) for path in versions])
-        return [path for (path, fp), record in zip(versions.items(), records, strict=True)
-                if record is None or record.fingerprint != fp]
+        return [
+            path
+            for (path, fp), record in zip(versions.items(), records, strict=True)
+            if record is None or record.fingerprint != fp
+        ]
 
 
 class _Handler(FileSystemEventHandler):

@@ -181,8 +181,9 @@ def find_attributions(text: str, nlp: Any) -> tuple[list[Attribution], list[Ment
         claims = para.labelled(names, transcript)
         content_start = claims[0].start if claims else p_start
         # the quotes come in text order: this paragraph's by bisection, not by a scan of all
-        p_quotes = quotes[bisect.bisect_left(quoted.starts, content_start):
-                          bisect.bisect_left(quoted.starts, p_end)]
+        p_quotes = quotes[
+            bisect.bisect_left(quoted.starts, content_start) : bisect.bisect_left(quoted.starts, p_end)
+        ]
         claims += para.direct(p_quotes, found, previous_direct)
         claims += para.reported(claims)
         claims.sort(key=lambda a: a.start)

@@ -80,9 +80,7 @@ def plan_claims(docs: Sequence[Document], stored: Mapping[str, StoredClaim], *, 
     """
     docs = list({doc.id: doc for doc in docs}.values())  # the same text twice in a batch: once
     batch = {doc.id for doc in docs}
-    new = {
-        claim_key(doc, c): StoredClaim(claim_ref(doc, c), doc.outlet) for doc in docs for c in doc.claims
-    }
+    new = {claim_key(doc, c): StoredClaim(claim_ref(doc, c), doc.outlet) for doc in docs for c in doc.claims}
     after = {k: s for k, s in stored.items() if s.ref.doc_id not in batch} | new
     for key, g in group_refs(s.ref for s in after.values()).items():
         after[key] = replace(after[key], group=g.group, conflict=g.conflict)

@@ -30,8 +30,12 @@ class Quote:
 def paragraphs(text: str) -> list[tuple[int, int]]:
     """(start, end) of each non-empty line; the cleaner separates paragraphs with blank lines.
     A line longer than `nlp.MAX_PARAGRAPH_CHARS` comes in pieces, as the parser reads it."""
-    return [piece for m in _PARAGRAPH.finditer(text) if m.group().strip()
-            for piece in pieces(text, m.start(), m.end())]
+    return [
+        piece
+        for m in _PARAGRAPH.finditer(text)
+        if m.group().strip()
+        for piece in pieces(text, m.start(), m.end())
+    ]
 
 
 def find_quotes(text: str) -> list[Quote]:

@@ -207,11 +207,20 @@ def _fill_search_keys(es: Elasticsearch, index: str) -> int:
     """Give documents copied from an index built before search keys existed their keys
     (computed in Python: pipeline/search/names.py), unless a newer write came meanwhile."""
     es.indices.refresh(index=index)
-    query = {"query": {"bool": {"must_not": [{"exists": {"field": "name_keys"}}]}},
-             "seq_no_primary_term": True}
-    actions = ({"_index": index, "_id": hit["_id"], "_source": with_search_keys(hit["_source"]),
-                "if_seq_no": hit["_seq_no"], "if_primary_term": hit["_primary_term"]}
-               for hit in helpers.scan(es, index=index, query=query))
+    query = {
+        "query": {"bool": {"must_not": [{"exists": {"field": "name_keys"}}]}},
+        "seq_no_primary_term": True,
+    }
+    actions = (
+        {
+            "_index": index,
+            "_id": hit["_id"],
+            "_source": with_search_keys(hit["_source"]),
+            "if_seq_no": hit["_seq_no"],
+            "if_primary_term": hit["_primary_term"],
+        }
+        for hit in helpers.scan(es, index=index, query=query)
+    )
     filled = 0
     for ok, item in helpers.streaming_bulk(es, actions, raise_on_error=False, chunk_size=500):
         result = item["index"]

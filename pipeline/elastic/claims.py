@@ -64,8 +64,15 @@ class ElasticClaims:
             raise BadInput(f"claims index refused {refused[0][0]}: {refused[0][1]}")
         return len(plan.records)
 
-    def _update(self, key: str, plan: ClaimsPlan, at: str, *, record: dict[str, Any] | None = None,
-                delete: bool = False) -> dict[str, Any]:
+    def _update(
+        self,
+        key: str,
+        plan: ClaimsPlan,
+        at: str,
+        *,
+        record: dict[str, Any] | None = None,
+        delete: bool = False,
+    ) -> dict[str, Any]:
         fields = plan.fields[key].record() if key in plan.fields else {}
         params = {"gen": plan.gen, "at": at, "record": record, "fields": fields, "delete": delete}
         return {

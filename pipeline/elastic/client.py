@@ -62,9 +62,7 @@ def translated_errors(what: str, *, es: Elasticsearch | None = None) -> Iterator
     try:
         yield
     except (EsConnectionError, EsConnectionTimeout) as exc:
-        raise TransientError(
-            f"elasticsearch unavailable{where} during {what}: {type(exc).__name__}"
-        ) from exc
+        raise TransientError(f"elasticsearch unavailable{where} during {what}: {type(exc).__name__}") from exc
     except ApiError as exc:
         if exc.status_code == 429 or exc.status_code >= 500:
             raise TransientError(f"elasticsearch{where} answered {exc.status_code} during {what}") from exc

@@ -137,16 +137,28 @@ class ElasticIndex:
 
     def delete(self, doc_ids: Sequence[str]) -> None:
         """Remove documents; ids not here are ignored."""
-        refused = self.bulk([{"_op_type": "delete", "_index": self.alias("documents"), "_id": doc_id}
-                             for doc_id in doc_ids], done=(404,))
+        refused = self.bulk(
+            [{"_op_type": "delete", "_index": self.alias("documents"), "_id": doc_id} for doc_id in doc_ids],
+            done=(404,),
+        )
         if refused:
             raise BadInput(f"the index refused to delete a document: {refused[0][1]}")
 
     def set_sources(self, sources: Mapping[str, Sequence[str]]) -> None:
         """Replace each document's sources (doc id -> sources), where it is indexed."""
-        refused = self.bulk([{"_op_type": "update", "_index": self.alias("documents"), "_id": doc_id,
-                              "retry_on_conflict": RETRY_ON_CONFLICT, "doc": {"sources": list(srcs)}}
-                             for doc_id, srcs in sources.items()], done=(404,))
+        refused = self.bulk(
+            [
+                {
+                    "_op_type": "update",
+                    "_index": self.alias("documents"),
+                    "_id": doc_id,
+                    "retry_on_conflict": RETRY_ON_CONFLICT,
+                    "doc": {"sources": list(srcs)},
+                }
+                for doc_id, srcs in sources.items()
+            ],
+            done=(404,),
+        )
         if refused:
             raise BadInput(f"the index refused a document's sources: {refused[0][1]}")
 
@@ -154,9 +166,7 @@ class ElasticIndex:
         """Upsert claim or story records by id; returns (id, reason) for any refused."""
         return self.bulk(self.record_actions(kind, records))
 
-    def bulk(
-        self, actions: Iterable[dict[str, Any]], *, done: Collection[int] = ()
-    ) -> list[tuple[str, str]]:
+    def bulk(self, actions: Iterable[dict[str, Any]], *, done: Collection[int] = ()) -> list[tuple[str, str]]:
         """Stream `actions` in bounded chunks; return refused items, raise on transient faults.
 
         An item refused with 429 or 5xx after the helper's own retries, a version conflict
@@ -251,8 +261,9 @@ class ElasticIndex:
             return []
         query = {"query": {"terms": {"entity_keys": keys}}, "_source": False}
         with translated_errors("scan"):
-            return sorted(hit["_id"] for hit in helpers.scan(self.es, index=self.alias("documents"),
-                                                              query=query))
+            return sorted(
+                hit["_id"] for hit in helpers.scan(self.es, index=self.alias("documents"), query=query)
+            )
 
     def lookup(self, forms: Collection[str]) -> dict[str, set[str]]:
         """Lookup form -> the entity keys indexed documents know it for."""

@@ -59,8 +59,11 @@ def to_es_body(doc: Document, *, indexed_at: str) -> dict[str, Any]:
 
 def search_keys(doc: Document) -> dict[str, list[str]]:
     """What a search by name matches (pipeline/search/names.py), as the record's fields."""
-    return {"entity_keys": doc_entity_keys(doc), "name_keys": doc_name_keys(doc),
-            "speaker_keys": doc_speaker_keys(doc)}
+    return {
+        "entity_keys": doc_entity_keys(doc),
+        "name_keys": doc_name_keys(doc),
+        "speaker_keys": doc_speaker_keys(doc),
+    }
 
 
 def with_search_keys(source: Mapping[str, Any]) -> dict[str, Any]:

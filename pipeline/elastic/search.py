@@ -56,10 +56,15 @@ def query(node: p.Node) -> dict[str, Any]:
     if isinstance(node, p.Text):
         return _any_phrase(node.phrases, SEARCH_FIELDS)
     if isinstance(node, p.Entity):
-        mentions = {"constant_score": {"filter": {"terms": {"entity_keys": list(node.keys)}},
-                                       "boost": ENTITY_BOOST}}
-        return {"bool": {"should": [mentions, _any_phrase(node.phrases, SEARCH_FIELDS)],
-                         "minimum_should_match": 1}}
+        mentions = {
+            "constant_score": {"filter": {"terms": {"entity_keys": list(node.keys)}}, "boost": ENTITY_BOOST}
+        }
+        return {
+            "bool": {
+                "should": [mentions, _any_phrase(node.phrases, SEARCH_FIELDS)],
+                "minimum_should_match": 1,
+            }
+        }
     if isinstance(node, p.Keys):
         if not node.keys:
             return {"match_none": {}}
@@ -78,8 +83,12 @@ def query(node: p.Node) -> dict[str, Any]:
 
 
 def _any_phrase(phrases: Sequence[str], fields: list[str]) -> dict[str, Any]:
-    return {"bool": {"should": [{"multi_match": {"query": ph, "type": "phrase", "fields": fields}}
-                                for ph in phrases], "minimum_should_match": 1}}
+    return {
+        "bool": {
+            "should": [{"multi_match": {"query": ph, "type": "phrase", "fields": fields}} for ph in phrases],
+            "minimum_should_match": 1,
+        }
+    }
 
 
 # ---------------------------------------------------------------- names (NameIndex)
@@ -94,8 +103,11 @@ def names_request(field: str, pattern_of: str, values: Collection[str], size: in
     else:
         include = f".*{_regex_escape(SEP)}({alternatives})"
         match = {"terms": {"entity_keys": sorted(values)}}
-    return {"size": 0, "query": match,
-            "aggs": {"names": {"terms": {"field": field, "include": include, "size": size}}}}
+    return {
+        "size": 0,
+        "query": match,
+        "aggs": {"names": {"terms": {"field": field, "include": include, "size": size}}},
+    }
 
 
 def name_pairs(response: Mapping[str, Any]) -> list[tuple[str, str]]:

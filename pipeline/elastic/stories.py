@@ -91,18 +91,25 @@ class ElasticStories:
 
     def _write(self, items: Sequence[tuple[Document, Labels]], shown_of: Mapping[str, str]) -> None:
         store = self._store()
-        ids = sorted({d for _, labels in items for d in labels} | set(shown_of)
-                     | {v for doc, _ in items for v in doc.versions} | {doc.id for doc, _ in items})
+        ids = sorted(
+            {d for _, labels in items for d in labels}
+            | set(shown_of)
+            | {v for doc, _ in items for v in doc.versions}
+            | {doc.id for doc, _ in items}
+        )
         stored: dict[str, Label | None] = {}  # the documents indexed, with their labels
         for source in self._mget(ids, ["story_id", "story_gen"]).values():
             gen = source.get("story_gen")
             stored[source["_id"]] = (int(gen), str(source.get("story_id") or "")) if gen else None
         plan = plan_stories(items, stored, copies=shown_of)
         # `restore` needs no write here: the body write kept the newer stored label.
-        actions = [self._update(d, {"script": {"source": _LABEL, "params": {"gen": gen, "story": story}}})
-                   for d, (gen, story) in sorted({**plan.gens, **plan.labels}.items())]
-        actions += [self._update(copy, {"doc": {"duplicate_of": shown}})
-                    for copy, shown in plan.copies.items()]
+        actions = [
+            self._update(d, {"script": {"source": _LABEL, "params": {"gen": gen, "story": story}}})
+            for d, (gen, story) in sorted({**plan.gens, **plan.labels}.items())
+        ]
+        actions += [
+            self._update(copy, {"doc": {"duplicate_of": shown}}) for copy, shown in plan.copies.items()
+        ]
         self._bulk(actions)
         rebuild = set(plan.rebuild) | store.changed_stories([doc.id for doc, _ in items])
         # A copy's summary changed: its story now (read after the mark) lists it.
@@ -117,12 +124,14 @@ class ElasticStories:
             return
         number, members = self._store().rebuild_view(wanted)
         found = self._mget(sorted({m for ms in members.values() for m in ms}), list(MEMBER_FIELDS))
-        records = story_records({s: [from_es_source(found[m]) for m in ms if m in found]
-                                 for s, ms in members.items()})
+        records = story_records(
+            {s: [from_es_source(found[m]) for m in ms if m in found] for s, ms in members.items()}
+        )
         alias, at = self.index.alias("stories"), now_iso()
         versioned = {"version": number, "version_type": "external"}
         actions = [
-            {"_op_type": "delete", "_index": alias, "_id": story, **versioned} if record is None
+            {"_op_type": "delete", "_index": alias, "_id": story, **versioned}
+            if record is None
             else {**self.index.record_actions("stories", [record], indexed_at=at)[0], **versioned}
             for story, record in records.items()
         ]
@@ -138,14 +147,20 @@ class ElasticStories:
         found = {}
         for at in range(0, len(ids), _MGET):
             with translated_errors("stories update"):
-                docs = self.index.es.mget(index=self.index.alias(), ids=list(ids[at: at + _MGET]),
-                                          source_includes=fields)["docs"]
+                docs = self.index.es.mget(
+                    index=self.index.alias(), ids=list(ids[at : at + _MGET]), source_includes=fields
+                )["docs"]
             found.update({d["_id"]: {**d["_source"], "_id": d["_id"]} for d in docs if d.get("found")})
         return found
 
     def _update(self, doc_id: str, change: dict[str, Any]) -> dict[str, Any]:
-        return {"_op_type": "update", "_index": self.index.alias(), "_id": doc_id,
-                "retry_on_conflict": RETRY_ON_CONFLICT, **change}
+        return {
+            "_op_type": "update",
+            "_index": self.index.alias(),
+            "_id": doc_id,
+            "retry_on_conflict": RETRY_ON_CONFLICT,
+            **change,
+        }
 
     def _bulk(self, actions: list[dict[str, Any]], *, done: tuple[int, ...] = ()) -> None:
         refused = self.index.bulk(actions, done=done)

@@ -57,5 +57,6 @@ def load_gazetteer() -> Gazetteer:
     for folded, (canonical, label) in things.items():
         if label == "ORG" and " " in folded:
             heads.setdefault(folded.rsplit(" ", 1)[1], set()).add(canonical)
-    return Gazetteer(things=things, people=people,
-                     heads={word: frozenset(names) for word, names in heads.items()})
+    return Gazetteer(
+        things=things, people=people, heads={word: frozenset(names) for word, names in heads.items()}
+    )

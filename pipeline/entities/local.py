@@ -108,9 +108,10 @@ def make_mention(text: str, start: int, end: int, label: str) -> Mention | None:
         surface = tidy(re.split(r"\s\S*\d", surface, maxsplit=1)[0])
         start, end = _written(text, start, end, surface)
     if label == "PERSON":
-        before = text[max(0, start - 24):start]
+        before = text[max(0, start - 24) : start]
         title = _HONOUR_BEFORE.search(before) or (
-            _TITLE_BEFORE.search(before) if len(surface.split()) == 1 else None)
+            _TITLE_BEFORE.search(before) if len(surface.split()) == 1 else None
+        )
         if title:
             start -= len(title.group(1))
             surface = tidy(text[start:end])
@@ -166,7 +167,7 @@ def add_repeats(text: str, mentions: list[Mention]) -> list[Mention]:
     # made long texts quadratic: 24 s of a 500 KB text's 40 s).
     taken = bytearray(len(text))
     for m in mentions:
-        taken[m.start:m.end] = b"\x01" * (m.end - m.start)
+        taken[m.start : m.end] = b"\x01" * (m.end - m.start)
     found = list(mentions)
     hits = occurrences(text, names)
     for name, label in sorted(names.items(), key=lambda kv: -len(kv[0])):
@@ -176,7 +177,7 @@ def add_repeats(text: str, mentions: list[Mention]) -> list[Mention]:
             repeat = make_mention(text, start, end, label)
             if repeat is not None:
                 found.append(repeat)
-                taken[repeat.start:repeat.end] = b"\x01" * (repeat.end - repeat.start)
+                taken[repeat.start : repeat.end] = b"\x01" * (repeat.end - repeat.start)
     return sorted(found, key=lambda m: m.start)
 
 
@@ -261,8 +262,8 @@ def _cut(m: Mention, mine: tuple[str, ...], size: int, names: _PersonNames) -> M
     The names are those of the document other than m's own (`_PersonNames`).
     """
     for i in range(len(mine) - size + 1):
-        run = mine[i:i + size]
-        rest = mine[:i] + mine[i + size:]
+        run = mine[i : i + size]
+        rest = mine[:i] + mine[i + size :]
         # a run is shorter than mine, so never mine itself
         fits = run in names.full or (size == 1 and i == 0 and names.others_end_with(run[0], mine))
         if fits and not any(names.others_have_word(w, mine) for w in rest):
@@ -271,8 +272,13 @@ def _cut(m: Mention, mine: tuple[str, ...], size: int, names: _PersonNames) -> M
             if hit is None:
                 return None
             start = m.start + hit.start()
-            return Mention(surface=m.surface[hit.start():hit.end()], name=person_name(
-                m.surface[hit.start():hit.end()]), label="PERSON", start=start, end=start + len(hit.group()))
+            return Mention(
+                surface=m.surface[hit.start() : hit.end()],
+                name=person_name(m.surface[hit.start() : hit.end()]),
+                label="PERSON",
+                start=start,
+                end=start + len(hit.group()),
+            )
     return None
 
 
@@ -283,8 +289,9 @@ def fold_keep_offsets(text: str) -> str:
     return "".join((unicodedata.normalize("NFKD", c)[:1] or c).lower() for c in text)
 
 
-def resolve_document(mentions: list[Mention], gazetteer: Gazetteer,
-                     hints: list[Mention] | None = None) -> list[LocalEntity]:
+def resolve_document(
+    mentions: list[Mention], gazetteer: Gazetteer, hints: list[Mention] | None = None
+) -> list[LocalEntity]:
     """Group one document's mentions (in text order) into entities.
 
     `hints` are mentions found outside the text (in the title): they add no entity,
@@ -294,8 +301,11 @@ def resolve_document(mentions: list[Mention], gazetteer: Gazetteer,
     people = [m for m in mentions if m.label == "PERSON"]
     things = [m for m in mentions if m.label != "PERSON"]
     entities = _group_people(people, gazetteer) + _group_things(things, gazetteer)
-    hinted = [LocalEntity(name=h.name, label="PERSON", mentions=[h]) for h in hints or ()
-              if h.label == "PERSON" and person_parts(h.name)]
+    hinted = [
+        LocalEntity(name=h.name, label="PERSON", mentions=[h])
+        for h in hints or ()
+        if h.label == "PERSON" and person_parts(h.name)
+    ]
     for e in entities:
         if e.is_person and not e.full:
             full = _full_name_for(e.mentions[0], hinted)
@@ -311,8 +321,9 @@ def _fix_labels(mentions: list[Mention], gazetteer: Gazetteer) -> list[Mention]:
     A place is never a person ("Kyiv" is a city), unless a full person name in the
     same document has that word ("Jordan" beside "Michael Jordan").
     """
-    person_words = {w for m in mentions if m.label == "PERSON" and person_parts(m.name)
-                    for w in words(m.name)}
+    person_words = {
+        w for m in mentions if m.label == "PERSON" and person_parts(m.name) for w in words(m.name)
+    }
     checked: list[tuple[Mention, bool]] = []
     for m in mentions:
         known = gazetteer.thing(m.surface)
@@ -413,8 +424,11 @@ class _FullNames:
     def find(self, m: Mention) -> LocalEntity | None:
         """By surname, else first name; of two people sharing the surname, the one named last before."""
         word = m.name
-        by_last = [e for e in self.by_last.get(skeleton(word), ())
-                   if similar(surname(e.name), word) >= _SAME_PERSON_SIMILARITY]
+        by_last = [
+            e
+            for e in self.by_last.get(skeleton(word), ())
+            if similar(surname(e.name), word) >= _SAME_PERSON_SIMILARITY
+        ]
         if len(by_last) > 1:
             before = [e for e in by_last if e.mentions[0].start < m.start]
             by_last = [max(before, key=lambda e: self.last_before(e, m.start))] if before else by_last[:1]
@@ -447,8 +461,11 @@ def _group_things(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEn
         e.mentions.sort(key=lambda m: m.start)
         labels = Counter(m.label for m in e.mentions)
         e.label = max(labels, key=lambda lab: (labels[lab], -[m.label for m in e.mentions].index(lab)))
-        names = [m.name for m in e.mentions if gazetteer.thing(m.name)] or \
-            [m.name for m in e.mentions if not is_acronym(m.name)] or [e.mentions[0].name]
+        names = (
+            [m.name for m in e.mentions if gazetteer.thing(m.name)]
+            or [m.name for m in e.mentions if not is_acronym(m.name)]
+            or [e.mentions[0].name]
+        )
         first: dict[str, int] = {}
         for i, n in enumerate(names):
             first.setdefault(n, i)
@@ -456,8 +473,9 @@ def _group_things(mentions: list[Mention], gazetteer: Gazetteer) -> list[LocalEn
     return [*things, *norp]
 
 
-def _short_for_known(things: list[LocalEntity], longer: _LongerNames,
-                     gazetteer: Gazetteer) -> list[LocalEntity]:
+def _short_for_known(
+    things: list[LocalEntity], longer: _LongerNames, gazetteer: Gazetteer
+) -> list[LocalEntity]:
     """A one-word name that is the last word of a known organisation's name ("the Alliance",
     "the North Atlantic Alliance") is that organisation when the document names it too."""
     kept = [e for e in things if not longer.removed(e)]

@@ -140,9 +140,12 @@ def _same_person(parts: tuple[str, str], form: str) -> bool:
     if other is None:
         return False
     (first, last), (first2, last2) = parts, other
-    return (skeleton(last) == skeleton(last2) and similar(last, last2) >= SURNAME_SIMILARITY
-            and skeleton(first) == skeleton(first2)
-            and similar(first, first2) >= FIRST_NAME_SIMILARITY)
+    return (
+        skeleton(last) == skeleton(last2)
+        and similar(last, last2) >= SURNAME_SIMILARITY
+        and skeleton(first) == skeleton(first2)
+        and similar(first, first2) >= FIRST_NAME_SIMILARITY
+    )
 
 
 def _surname_only(c: Known) -> bool:
@@ -179,7 +182,7 @@ def _part_of(e: LocalEntity, c: Known) -> bool:
         short, long_ = sorted((mine, theirs), key=len)
         if len(short) == len(long_) or all(w in GENERIC for w in short):
             continue
-        if long_[:len(short)] == short or long_[-len(short):] == short:
+        if long_[: len(short)] == short or long_[-len(short) :] == short:
             return True
     return False
 
@@ -204,8 +207,12 @@ def better_name(known: Known, e: LocalEntity) -> str:
     the acronym ("GMT Wladimir Klitschko", "IR The New Orleans Saints") is not its name."""
     if e.is_person and e.full and _surname_only(known):
         return e.name
-    if (not e.is_person and is_acronym(known.canonical) and not is_acronym(e.name)
-            and acronym(e.name) == known.canonical.replace(".", "").replace(" ", "").upper()):
+    if (
+        not e.is_person
+        and is_acronym(known.canonical)
+        and not is_acronym(e.name)
+        and acronym(e.name) == known.canonical.replace(".", "").replace(" ", "").upper()
+    ):
         return e.name
     if known.canonical.isupper() and not e.name.isupper() and fold(known.canonical) == fold(e.name):
         return e.name  # "GARY ROSS" from a headline, then "Gary Ross"

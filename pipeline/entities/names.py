@@ -34,8 +34,14 @@ _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,6}$")
 _STOP = frozenset({"of", "the", "and", "for", "in", "on", "at", "to", "de", "du", "la", "le", "&"})
 # British and American spellings that name the same thing.
-_SPELLING = {"centre": "center", "defence": "defense", "organisation": "organization",
-             "programme": "program", "theatre": "theater", "labour": "labor"}
+_SPELLING = {
+    "centre": "center",
+    "defence": "defense",
+    "organisation": "organization",
+    "programme": "program",
+    "theatre": "theater",
+    "labour": "labor",
+}
 
 
 def tidy(surface: str) -> str:
@@ -107,8 +113,18 @@ def surname(name: str) -> str:
 # Romanisations of Cyrillic (and other) names differ in a few regular ways:
 # y/i/ii/iy endings, kh/h, zh/z, ts/tz, w/v, g/h (Ukrainian h for Russian g).
 _TRANSLIT = (
-    ("kh", "h"), ("zh", "z"), ("tch", "ch"), ("tz", "ts"), ("ph", "f"), ("ck", "k"),
-    ("q", "k"), ("x", "ks"), ("w", "v"), ("j", "y"), ("c", "k"), ("ie", "e"),
+    ("kh", "h"),
+    ("zh", "z"),
+    ("tch", "ch"),
+    ("tz", "ts"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("q", "k"),
+    ("x", "ks"),
+    ("w", "v"),
+    ("j", "y"),
+    ("c", "k"),
+    ("ie", "e"),
 )
 
 

@@ -29,10 +29,15 @@ def renamed(doc: Document, renames: Mapping[str, str]) -> Document:
         name = new_of.get(entity_key(e.label, e.canonical), e.canonical)
         by_key.setdefault(f"{kind(e.label)}:{name}", []).append(replace(e, canonical=name))
     entities = tuple(_merged(group) for group in by_key.values())
-    people = {e.canonical: new_of[entity_key(e.label, e.canonical)] for e in hits
-              if kind(e.label) in ("person", "org")}
-    claims = tuple(replace(c, speaker_canonical=people[c.speaker_canonical])
-                   if c.speaker_canonical in people else c for c in doc.claims)
+    people = {
+        e.canonical: new_of[entity_key(e.label, e.canonical)]
+        for e in hits
+        if kind(e.label) in ("person", "org")
+    }
+    claims = tuple(
+        replace(c, speaker_canonical=people[c.speaker_canonical]) if c.speaker_canonical in people else c
+        for c in doc.claims
+    )
     return replace(doc, entities=entities, claims=claims)
 
 
@@ -43,5 +48,6 @@ def _merged(group: list[Entity]) -> Entity:
     first = min(group, key=lambda e: e.start)
     variants = tuple(dict.fromkeys(v for e in group for v in e.variants))
     mentions = tuple(sorted((m for e in group for m in e.mentions), key=lambda m: m.start))
-    return replace(first, variants=variants, count=sum(e.count for e in group),
-                   mentions=mentions[:MAX_MENTIONS])
+    return replace(
+        first, variants=variants, count=sum(e.count for e in group), mentions=mentions[:MAX_MENTIONS]
+    )

@@ -84,8 +84,9 @@ return 1
 
 
 class ClaimGroups:
-    def __init__(self, client: redis.Redis, *, prefix: str = "newsflow:claims",
-                 retention: Retention | None = None) -> None:
+    def __init__(
+        self, client: redis.Redis, *, prefix: str = "newsflow:claims", retention: Retention | None = None
+    ) -> None:
         self.redis = client
         self.prefix = prefix
         self.arrivals = Arrivals(client, self._key("arrived"), retention or Retention())
@@ -131,8 +132,9 @@ class ClaimGroups:
                 commands += [["DEL", self._key("d", d)] for d in due]
                 if due:
                     commands.append(["ZREM", self._key("arrived"), *due])
-                if commands and not self._commit(keys=list(tokens),
-                                                 args=[*tokens.values(), json.dumps(commands)]):
+                if commands and not self._commit(
+                    keys=list(tokens), args=[*tokens.values(), json.dumps(commands)]
+                ):
                     return 0  # a lock expired: the next turn
             finally:
                 self._release(keys=list(tokens), args=list(tokens.values()))
@@ -259,8 +261,13 @@ class ClaimGroups:
         return {k: _load(v) for k, v in zip(keys, raw, strict=True) if v is not None}
 
     # -- filing ----------------------------------------------------------------
-    def _file(self, plan: ClaimsPlan, stored: dict[str, StoredClaim], docs: Sequence[Document],
-              tokens: dict[str, str]) -> None:
+    def _file(
+        self,
+        plan: ClaimsPlan,
+        stored: dict[str, StoredClaim],
+        docs: Sequence[Document],
+        tokens: dict[str, str],
+    ) -> None:
         """File the plan in one script, if the locks are still ours (else TransientError:
         the retry plans again from the registry as it is)."""
         commands: list[list[Any]] = []
@@ -275,32 +282,39 @@ class ClaimGroups:
                     commands += self._unfile(old)
                 commands += self._index(claim, plan.gen)
             elif old.group != claim.group:
-                commands += [["SREM", self._key("g", old.group), key],
-                             ["SADD", self._key("g", claim.group), key]]
+                commands += [
+                    ["SREM", self._key("g", old.group), key],
+                    ["SADD", self._key("g", claim.group), key],
+                ]
             commands.append(["SET", self._key("c", key), _dump(claim)])
         for doc in {doc.id: doc for doc in docs}.values():
             keys = sorted(k for k, c in plan.claims.items() if c.ref.doc_id == doc.id)
             commands.append(["DEL", self._key("d", doc.id)])
             if keys:
                 commands.append(["SADD", self._key("d", doc.id), *keys])
-                commands.append(["ZADD", self._key("arrived"), "GT", repr(self.arrivals.retention.clock()),
-                                 doc.id])
+                commands.append(
+                    ["ZADD", self._key("arrived"), "GT", repr(self.arrivals.retention.clock()), doc.id]
+                )
         if commands and not self._commit(keys=list(tokens), args=[*tokens.values(), json.dumps(commands)]):
             raise TransientError("claim groups lock expired before the plan was filed; retry")
 
     def _index(self, claim: StoredClaim, gen: int) -> list[list[Any]]:
         speaker, key = speaker_key(claim.ref.speaker), claim.ref.key
-        commands: list[list[Any]] = [["SADD", self._key("m", speaker), key],
-                                     ["SADD", self._key("g", claim.group), key]]
+        commands: list[list[Any]] = [
+            ["SADD", self._key("m", speaker), key],
+            ["SADD", self._key("g", claim.group), key],
+        ]
         for k in sorted(match_keys(claim.ref)[0]):
             commands.append(["ZADD", self._key("k", speaker, k), str(gen), key])
         return commands
 
     def _unfile(self, claim: StoredClaim) -> list[list[Any]]:
         speaker, key = speaker_key(claim.ref.speaker), claim.ref.key
-        commands: list[list[Any]] = [["DEL", self._key("c", key)],
-                                     ["SREM", self._key("m", speaker), key],
-                                     ["SREM", self._key("g", claim.group), key]]
+        commands: list[list[Any]] = [
+            ["DEL", self._key("c", key)],
+            ["SREM", self._key("m", speaker), key],
+            ["SREM", self._key("g", claim.group), key],
+        ]
         for k in sorted(match_keys(claim.ref)[0]):
             commands.append(["ZREM", self._key("k", speaker, k), key])
         return commands

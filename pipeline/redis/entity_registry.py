@@ -80,8 +80,14 @@ class Resolved:
 class RedisEntityRegistry:
     """Canonical entities in Redis; safe to share between worker processes."""
 
-    def __init__(self, client: redis.Redis, *, prefix: str = "newsflow:entities",
-                 retention: Retention | None = None, context_max: int = CONTEXT_MAX) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "newsflow:entities",
+        retention: Retention | None = None,
+        context_max: int = CONTEXT_MAX,
+    ) -> None:
         self.r = client
         self.p = prefix
         self.arrivals = Arrivals(client, f"{prefix}:arrived", retention or Retention())
@@ -151,8 +157,7 @@ class RedisEntityRegistry:
         reads = self.r.pipeline(transaction=False)
         for i in ids:
             reads.hmget(f"{self.p}:e:{i}", "canonical", "label")
-        return [Resolved(i, _s(c), _s(lab), "seen") for i, (c, lab) in zip(ids, reads.execute(),
-                                                                             strict=True)]
+        return [Resolved(i, _s(c), _s(lab), "seen") for i, (c, lab) in zip(ids, reads.execute(), strict=True)]
 
     def _load(self, ids: list[str], ctx: list[str]) -> dict[str, tuple[Known, list[bool]]]:
         """Candidates by id, each with which of the document's context words it has seen."""
@@ -169,17 +174,30 @@ class RedisEntityRegistry:
         values = reads.execute()
         known = {}
         for n, i in enumerate(ids):
-            (canonical, label), forms, counted, listed = values[per * n: per * n + 4]
+            (canonical, label), forms, counted, listed = values[per * n : per * n + 4]
             shared = [bool(x) for x in values[per * n + 4]] if ctx else []
             if canonical is not None:
                 docs = int(counted or 0) + int(listed)
-                known[i] = (Known(id=i, canonical=_s(canonical), label=_s(label),
-                                  forms=frozenset(_s(f) for f in forms), docs=docs), shared)
+                known[i] = (
+                    Known(
+                        id=i,
+                        canonical=_s(canonical),
+                        label=_s(label),
+                        forms=frozenset(_s(f) for f in forms),
+                        docs=docs,
+                    ),
+                    shared,
+                )
         return known
 
-    def _plan(self, entities: Sequence[LocalEntity], keys: list[list[str]],
-              members: dict[str, set[Any]], known: dict[str, tuple[Known, list[bool]]],
-              ctx: list[str]) -> list[tuple[Known | None, str]]:
+    def _plan(
+        self,
+        entities: Sequence[LocalEntity],
+        keys: list[list[str]],
+        members: dict[str, set[Any]],
+        known: dict[str, tuple[Known, list[bool]]],
+        ctx: list[str],
+    ) -> list[tuple[Known | None, str]]:
         plan = []
         for e, ks in zip(entities, keys, strict=True):
             own = own_words(e)
@@ -192,9 +210,16 @@ class RedisEntityRegistry:
             plan.append(decide(e, candidates))
         return plan
 
-    def _write(self, tx: Any, doc_id: str, entities: Sequence[LocalEntity],
-               keys: list[list[str]], plan: list[tuple[Known | None, str]],
-               ctx: list[str], counted: set[str]) -> tuple[list[Resolved], dict[str, int]]:
+    def _write(
+        self,
+        tx: Any,
+        doc_id: str,
+        entities: Sequence[LocalEntity],
+        keys: list[list[str]],
+        plan: list[tuple[Known | None, str]],
+        ctx: list[str],
+        counted: set[str],
+    ) -> tuple[list[Resolved], dict[str, int]]:
         """Queue the writes; returns the answer and, per context set written, where its
         size is in the transaction's replies. `counted`: the entities an earlier answer for
         this document gave (already counted once for it)."""
@@ -251,8 +276,11 @@ class RedisEntityRegistry:
             names = reads.execute()
         except redis.RedisError as exc:
             raise TransientError("entity registry unavailable") from exc
-        return {k: _s(n) for (k, _), n in zip(renamed, names, strict=True)
-                if n is not None and _s(n) != k.split(":", 1)[1]}
+        return {
+            k: _s(n)
+            for (k, _), n in zip(renamed, names, strict=True)
+            if n is not None and _s(n) != k.split(":", 1)[1]
+        }
 
     @contextmanager
     def renames(self, limit: int = RENAMES_PER_TURN) -> Iterator[dict[str, str]]:
@@ -320,10 +348,16 @@ class RedisEntityRegistry:
         values = reads.execute()
         rows = []
         for n, i in enumerate(ids):
-            (canonical, label), variants, counted, listed = values[4 * n: 4 * n + 4]
-            rows.append({"id": i, "canonical": _s(canonical), "type": _s(label),
-                         "variants": sorted(_s(v) for v in variants),
-                         "documents": int(counted or 0) + int(listed)})
+            (canonical, label), variants, counted, listed = values[4 * n : 4 * n + 4]
+            rows.append(
+                {
+                    "id": i,
+                    "canonical": _s(canonical),
+                    "type": _s(label),
+                    "variants": sorted(_s(v) for v in variants),
+                    "documents": int(counted or 0) + int(listed),
+                }
+            )
         return rows
 
 

@@ -57,8 +57,9 @@ class Arrivals:
     def due(self, limit: int | None = None) -> list[str]:
         """The documents that arrived before the window, oldest first."""
         cutoff = self.retention.clock() - self.retention.window_s
-        found = self.r.zrangebyscore(self.key, "-inf", f"({cutoff}", start=0,
-                                     num=limit or self.retention.prune_batch)
+        found = self.r.zrangebyscore(
+            self.key, "-inf", f"({cutoff}", start=0, num=limit or self.retention.prune_batch
+        )
         return [m.decode() if isinstance(m, bytes) else str(m) for m in found]
 
     def forget(self, pipe: Any, doc_ids: list[str], cutoff: float | None = None) -> None:

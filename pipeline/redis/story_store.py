@@ -141,8 +141,11 @@ class NearDuplicates:
         is not a newer version) and the other copies at or above the threshold."""
         try:
             self._maybe_prune()  # first: a copy past the window is no match
-            mine = {"outlet": version.outlet, "published": version.published,
-                    "received_at": version.received_at}
+            mine = {
+                "outlet": version.outlet,
+                "published": version.published,
+                "received_at": version.received_at,
+            }
             pipe = self.r.pipeline()
             pipe.hset(f"{self.prefix}:mh", version.id, mh.hashvalues.tobytes())
             pipe.hsetnx(f"{self.prefix}:meta", version.id, json.dumps(mine))
@@ -210,8 +213,14 @@ class NearDuplicates:
             resolved: dict[str, str] = {}
             for copies in behind.values():
                 metas = self.r.hmget(f"{self.prefix}:meta", copies)
-                resolved.update(versions.resolve([versions.Version(id=c, **json.loads(m) if m else {})
-                                                  for c, m in zip(copies, metas, strict=True)]))
+                resolved.update(
+                    versions.resolve(
+                        [
+                            versions.Version(id=c, **json.loads(m) if m else {})
+                            for c, m in zip(copies, metas, strict=True)
+                        ]
+                    )
+                )
             pipe = self.r.pipeline()
             for copy, shown in resolved.items():
                 if shown:
@@ -386,8 +395,9 @@ class StoryStore:
         scores = {_s(k): float(v) for k, v in self.r.hgetall(self._k("e", core)).items()}
         if scores:  # neighbours pruned since the edge was read are no candidates
             filed = self.r.hmget(self._k("day"), sorted(scores))
-            scores = {d: v for (d, v), day in zip(sorted(scores.items()), filed, strict=True)
-                      if day is not None}
+            scores = {
+                d: v for (d, v), day in zip(sorted(scores.items()), filed, strict=True) if day is not None
+            }
         near = [core, *sorted(scores)]
         current = dict(zip(near, self._stories_of(near), strict=True))
         if original and current[core]:  # a copy of a placed document: that story, as it is
@@ -482,8 +492,10 @@ class StoryStore:
                 if not due:
                     return 0
                 raws = self.r.mget([self._k("f", d) for d in due])
-                keys = {d: json.loads(raw).get("keys", ()) if raw else ()
-                        for d, raw in zip(due, raws, strict=True)}
+                keys = {
+                    d: json.loads(raw).get("keys", ()) if raw else ()
+                    for d, raw in zip(due, raws, strict=True)
+                }
                 stories = dict(zip(due, self._stories_of(due), strict=True))
                 pipe = self.r.pipeline()
                 for d in due:
@@ -519,8 +531,11 @@ class StoryStore:
         """Before `f`'s document leaves: its first copy not leaving too takes its place (its
         features, postings, day and edges; a copy has almost the same words), and the other
         copies follow that one, so they keep their story and stay candidates for others."""
-        copies = sorted(_s(c) for c, original in self.r.hscan_iter(self._k("copy"), count=1000)
-                        if _s(original) == f.id and _s(c) not in leaving)
+        copies = sorted(
+            _s(c)
+            for c, original in self.r.hscan_iter(self._k("copy"), count=1000)
+            if _s(original) == f.id and _s(c) not in leaving
+        )
         if not copies:
             return
         heir, day = copies[0], self.r.hget(self._k("day"), f.id)

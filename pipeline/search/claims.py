@@ -27,8 +27,10 @@ def claim_queries(text: str, index: sp.NameIndex) -> list[str]:
     """The word queries to ask the claims store for `text`, the query as typed first."""
     query = q.parse(text)
     if any(not isinstance(c, q.Words) for c in query.clauses):
-        raise q.QueryError("a claims search takes words and names only: use --speaker for the "
-                           "speaker, and `newsflow search` for OR, '-' and field filters")
+        raise q.QueryError(
+            "a claims search takes words and names only: use --speaker for the "
+            "speaker, and `newsflow search` for OR, '-' and field filters"
+        )
     alternatives: list[tuple[str, ...]] = []
     for node in sp.plan(query, index).clauses:
         if isinstance(node, sp.Entity):

@@ -35,12 +35,57 @@ from pipeline.entities.names import (
 KIND = {"PERSON": "person", "ORG": "org", "NORP": "org", "GPE": "place", "LOC": "place", "FAC": "place"}
 SEP = "=>"
 # Single words never looked up as names: they would match some entity's stray form.
-_NOT_NAMES = frozenset({
-    "a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "by", "with", "from",
-    "is", "was", "are", "be", "it", "he", "she", "they", "we", "i", "you", "his", "her", "its",
-    "mr", "mrs", "ms", "dr", "sir", "said", "says", "new", "minister", "president", "chief",
-    "us", "who", "not", "no", "all", "may", "will", "can",
-})
+_NOT_NAMES = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "of",
+        "and",
+        "or",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "with",
+        "from",
+        "is",
+        "was",
+        "are",
+        "be",
+        "it",
+        "he",
+        "she",
+        "they",
+        "we",
+        "i",
+        "you",
+        "his",
+        "her",
+        "its",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "sir",
+        "said",
+        "says",
+        "new",
+        "minister",
+        "president",
+        "chief",
+        "us",
+        "who",
+        "not",
+        "no",
+        "all",
+        "may",
+        "will",
+        "can",
+    }
+)
 
 
 def is_name_form(form: str) -> bool:
@@ -83,8 +128,9 @@ def doc_entity_keys(doc: Document) -> list[str]:
 
 
 def doc_name_keys(doc: Document) -> list[str]:
-    return sorted({f"{form}{SEP}{entity_key(e.label, e.canonical)}"
-                   for e in doc.entities for form in entity_forms(e)})
+    return sorted(
+        {f"{form}{SEP}{entity_key(e.label, e.canonical)}" for e in doc.entities for form in entity_forms(e)}
+    )
 
 
 def speaker_key(name: str) -> str:
@@ -92,8 +138,14 @@ def speaker_key(name: str) -> str:
 
 
 def doc_speaker_keys(doc: Document) -> list[str]:
-    return sorted({speaker_key(c.speaker_canonical or c.speaker) for c in doc.claims
-                   if c.speaker_canonical or c.speaker} - {""})
+    return sorted(
+        {
+            speaker_key(c.speaker_canonical or c.speaker)
+            for c in doc.claims
+            if c.speaker_canonical or c.speaker
+        }
+        - {""}
+    )
 
 
 # ---------------------------------------------------------------- query side

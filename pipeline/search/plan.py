@@ -133,8 +133,12 @@ def spellings(phrase: str) -> tuple[str, ...]:
 def plan(query: q.Query, index: NameIndex) -> Plan:
     """`query` with names resolved against `index` (see the module docstring)."""
     phrases = _lookup_phrases(query)
-    values = [c.value for clause in query.clauses for c in _leaves(clause)
-              if isinstance(c, q.Field) and c.name in (*q.ENTITY_FIELDS, "speaker")]
+    values = [
+        c.value
+        for clause in query.clauses
+        for c in _leaves(clause)
+        if isinstance(c, q.Field) and c.name in (*q.ENTITY_FIELDS, "speaker")
+    ]
     forms = sorted({f for p in (*phrases, *values) for f in query_forms(p)})
     hits = index.lookup(forms) if forms else {}
     named = {p: keys for p in phrases if (keys := pick(p, hits))}
@@ -192,8 +196,9 @@ class _Resolver:
 
     def entity(self, phrase: str) -> Entity:
         keys = self.named[phrase]
-        forms = {f[2:] for k in keys for f in self.written.get(k, ())
-                 if f.startswith("n:") and is_name_form(f[2:])}
+        forms = {
+            f[2:] for k in keys for f in self.written.get(k, ()) if f.startswith("n:") and is_name_form(f[2:])
+        }
         typed = fold(phrase.split(":", 1)[1] if ":" in phrase else phrase)
         # A one-word form is often also a word ("Weeks", "Bush", "Page"): as text it would
         # find every article using the word. It marks snippets; the entity key finds the

@@ -98,8 +98,10 @@ def parse(text: str) -> Query:
             items.append(Not(clause) if m["neg"] else clause)
     query = Query(tuple(_join_ors(items)))
     if not query.positive:
-        raise QueryError("nothing to search for: give at least one word or filter that is not "
-                         "excluded with '-' (for example: Rutte -Trump)")
+        raise QueryError(
+            "nothing to search for: give at least one word or filter that is not "
+            "excluded with '-' (for example: Rutte -Trump)"
+        )
     return query
 
 
@@ -122,9 +124,18 @@ def _clause(m: re.Match[str]) -> Words | Field | None:
     return Words(tokens, quoted=len(tokens) > 1)
 
 
-_EXAMPLE = {"person": "Rutte", "org": "NATO", "place": "Kyiv", "speaker": '"Mark Rutte"',
-            "outlet": "guardian", "story": "s-1a2b3c", "after": "2024-12-01",
-            "before": "2024-12-31", "arrived-after": "2024-12-01", "arrived-before": "2024-12-31"}
+_EXAMPLE = {
+    "person": "Rutte",
+    "org": "NATO",
+    "place": "Kyiv",
+    "speaker": '"Mark Rutte"',
+    "outlet": "guardian",
+    "story": "s-1a2b3c",
+    "after": "2024-12-01",
+    "before": "2024-12-31",
+    "arrived-after": "2024-12-01",
+    "arrived-before": "2024-12-31",
+}
 
 
 def _join_ors(items: list[Clause | str]) -> list[Clause]:
@@ -157,7 +168,9 @@ def day_bounds(name: str, value: str) -> tuple[str, str]:
             raise ValueError(value)
         day = date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
     except ValueError:
-        raise QueryError(f"{name}:{value} is not a date: write {name}:YYYY-MM-DD "
-                         f"(or YYYY-MM, or YYYY), for example {name}:{_EXAMPLE[name]}") from None
+        raise QueryError(
+            f"{name}:{value} is not a date: write {name}:YYYY-MM-DD "
+            f"(or YYYY-MM, or YYYY), for example {name}:{_EXAMPLE[name]}"
+        ) from None
     iso = day.isoformat()
     return (iso, "") if name.endswith("after") else ("", iso)

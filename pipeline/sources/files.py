@@ -36,8 +36,9 @@ def strip_stray_nuls(data: bytes) -> tuple[bytes, int]:
     were. Left as they are (0): no NULs, many NULs or other control bytes (binary, which
     `decode_bytes` refuses), and UTF-16/32 with a BOM (where NULs are text)."""
     nuls = data.count(b"\x00")
-    if not nuls or data.startswith((*_BINARY_MAGIC, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE,
-                                    codecs.BOM_UTF32_BE)):
+    if not nuls or data.startswith(
+        (*_BINARY_MAGIC, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
+    ):
         return data, 0
     rest = data.replace(b"\x00", b"")
     controls = len(rest.translate(None, delete=_NOT_CONTROL))

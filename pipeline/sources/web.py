@@ -72,8 +72,9 @@ def fetch_url(url: str, *, client: httpx.Client, max_bytes: int, allow_private: 
         address = check_url(current, allow_private=allow_private)
         target, headers, extensions = _pinned(current, address)
         try:
-            with client.stream("GET", target, headers=headers, extensions=extensions,
-                               follow_redirects=False) as resp:
+            with client.stream(
+                "GET", target, headers=headers, extensions=extensions, follow_redirects=False
+            ) as resp:
                 if resp.is_redirect:
                     current = urljoin(current, resp.headers.get("location", ""))
                     continue
@@ -94,7 +95,10 @@ def fetch_url(url: str, *, client: httpx.Client, max_bytes: int, allow_private: 
         if not text.strip():
             raise BadInput("empty response body")
         return Document(
-            id=content_id(text), source=url, sources=(url,), raw_text=text,
+            id=content_id(text),
+            source=url,
+            sources=(url,),
+            raw_text=text,
             raw_format=sniff_format(text) if ctype != "text/html" else "html",
             outlet=urlsplit(url).hostname or "",
             received_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -78,8 +78,9 @@ class SqliteClaims:
     def __init__(self, path: Path) -> None:
         self._db = connect(path)
         create_schema(self._db, _SCHEMA)
-        replace_old_fts(self._db, "claims_fts",
-                        f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS}")
+        replace_old_fts(
+            self._db, "claims_fts", f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS}"
+        )
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(claims)")}
         if "gen" not in columns:  # a file from before plans: its rows are older than any plan
             with contextlib.suppress(sqlite3.OperationalError):  # another process just did

@@ -42,7 +42,8 @@ def _use_wal(db: sqlite3.Connection, patience_s: float) -> None:
         if time.monotonic() > deadline:
             raise sqlite3.OperationalError(
                 f"could not switch the index file to WAL in {patience_s:.0f} s (journal mode"
-                f" {mode or 'locked'}): is another program holding it, or is it on a network file system?")
+                f" {mode or 'locked'}): is another program holding it, or is it on a network file system?"
+            )
         time.sleep(0.02)
 
 

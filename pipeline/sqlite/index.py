@@ -52,9 +52,12 @@ class SqliteIndex:
         self.path = path
         self._db = connect(path)
         create_schema(self._db, _SCHEMA)
-        replace_old_fts(self._db, "documents_fts",
-                        "INSERT INTO documents_text (rowid, title, text, names) SELECT d.rowid,"
-                        " f.title, f.text, f.names FROM documents_fts f JOIN documents d ON d.id = f.id")
+        replace_old_fts(
+            self._db,
+            "documents_fts",
+            "INSERT INTO documents_text (rowid, title, text, names) SELECT d.rowid,"
+            " f.title, f.text, f.names FROM documents_fts f JOIN documents d ON d.id = f.id",
+        )
         self._db.create_function("fold", 1, fold, deterministic=True)
         self._fill_keys()
 
@@ -104,8 +107,7 @@ class SqliteIndex:
                     " body=excluded.body, updated_at=strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
                     (doc.id, doc.title, doc.outlet, doc.published, doc.story_id, doc.duplicate_of, body_json),
                 )
-                (rowid,) = self._db.execute(
-                    "SELECT rowid FROM documents WHERE id = ?", (doc.id,)).fetchone()
+                (rowid,) = self._db.execute("SELECT rowid FROM documents WHERE id = ?", (doc.id,)).fetchone()
                 self._db.execute("DELETE FROM documents_text WHERE rowid = ?", (rowid,))
                 self._db.execute(
                     "INSERT INTO documents_text (rowid, title, text, names) VALUES (?, ?, ?, ?)",
@@ -171,9 +173,14 @@ class SqliteIndex:
         cond, params = sql.conditions(plan)
         score, score_params = sql.entity_score(plan)
         highlight = sql.fts(plan.highlight)
-        ranked = ("LEFT JOIN (SELECT rowid, bm25(documents_text, 5.0, 1.0, 3.0) AS rank FROM documents_text"
-                  " WHERE documents_text MATCH ?) hl ON hl.rowid = d.rowid") if highlight else \
-                 "LEFT JOIN (SELECT NULL AS rowid, 0.0 AS rank) hl ON 0"
+        ranked = (
+            (
+                "LEFT JOIN (SELECT rowid, bm25(documents_text, 5.0, 1.0, 3.0) AS rank FROM documents_text"
+                " WHERE documents_text MATCH ?) hl ON hl.rowid = d.rowid"
+            )
+            if highlight
+            else "LEFT JOIN (SELECT NULL AS rowid, 0.0 AS rank) hl ON 0"
+        )
         rows = self._db.execute(
             f"SELECT d.rowid, d.id, {score} AS hits, hl.rank, d.body FROM documents d {ranked}"
             f" WHERE {cond} AND (? OR coalesce(d.duplicate_of, '') = '')"
@@ -185,30 +192,41 @@ class SqliteIndex:
         for rowid, doc_id, n_entities, rank, body_json in rows:
             body = json.loads(body_json)
             snippet = snippets.get(rowid) or " ".join(body.get("text", "").split()[:24])
-            hits.append({
-                "id": doc_id, "title": body.get("title", ""), "outlet": body.get("outlet", ""),
-                "score": float(f"{n_entities - float(rank or 0.0):.6g}"),
-                "snippet": " ".join(snippet.split()),
-                "sources": body.get("sources", []), "story_id": body.get("story_id", ""),
-            })
+            hits.append(
+                {
+                    "id": doc_id,
+                    "title": body.get("title", ""),
+                    "outlet": body.get("outlet", ""),
+                    "score": float(f"{n_entities - float(rank or 0.0):.6g}"),
+                    "snippet": " ".join(snippet.split()),
+                    "sources": body.get("sources", []),
+                    "story_id": body.get("story_id", ""),
+                }
+            )
         return hits
 
     def _snippets(self, rowids: list[int], highlight: str) -> dict[int, str]:
         if not rowids or not highlight:
             return {}
         marks = ", ".join("?" * len(rowids))
-        return dict(self._db.execute(
-            "SELECT rowid, snippet(documents_text, 1, char(2), char(3), '…', 24) FROM documents_text"
-            f" WHERE documents_text MATCH ? AND rowid IN ({marks})", [highlight, *rowids]).fetchall())
+        return dict(
+            self._db.execute(
+                "SELECT rowid, snippet(documents_text, 1, char(2), char(3), '…', 24) FROM documents_text"
+                f" WHERE documents_text MATCH ? AND rowid IN ({marks})",
+                [highlight, *rowids],
+            ).fetchall()
+        )
 
     def with_entities(self, keys: Iterable[str]) -> list[str]:
         """Ids of the documents that mention any of these entities (`kind:canonical`)."""
         keys = sorted(set(keys))
         found: set[str] = set()
         for i in range(0, len(keys), 500):
-            chunk = keys[i: i + 500]
-            query = ("SELECT d.id FROM doc_keys k JOIN documents d ON d.rowid = k.doc"
-                     f" WHERE k.field = 'entity' AND k.key IN ({', '.join('?' * len(chunk))})")
+            chunk = keys[i : i + 500]
+            query = (
+                "SELECT d.id FROM doc_keys k JOIN documents d ON d.rowid = k.doc"
+                f" WHERE k.field = 'entity' AND k.key IN ({', '.join('?' * len(chunk))})"
+            )
             found.update(row[0] for row in self._db.execute(query, chunk))
         return sorted(found)
 
@@ -218,7 +236,7 @@ class SqliteIndex:
         found: dict[str, set[str]] = {}
         forms = list(forms)
         for i in range(0, len(forms), 500):
-            chunk = forms[i: i + 500]
+            chunk = forms[i : i + 500]
             marks = ", ".join("?" * len(chunk))
             query = f"SELECT DISTINCT key, value FROM doc_keys WHERE field = 'name' AND key IN ({marks})"
             for form, key in self._db.execute(query, chunk):
@@ -230,7 +248,7 @@ class SqliteIndex:
         found: dict[str, set[str]] = {}
         keys = list(keys)
         for i in range(0, len(keys), 500):
-            chunk = keys[i: i + 500]
+            chunk = keys[i : i + 500]
             marks = ", ".join("?" * len(chunk))
             query = f"SELECT DISTINCT value, key FROM doc_keys WHERE field = 'name' AND value IN ({marks})"
             for key, form in self._db.execute(query, chunk):

@@ -81,11 +81,17 @@ class SqliteStories:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            theirs = {story for (story,) in db.execute(
-                "SELECT story_id FROM doc_story WHERE doc_id IN (SELECT value FROM json_each(?))",
-                (json.dumps(list(doc_ids)),))}
-            db.execute("DELETE FROM doc_story WHERE doc_id IN (SELECT value FROM json_each(?))",
-                       (json.dumps(list(doc_ids)),))
+            theirs = {
+                story
+                for (story,) in db.execute(
+                    "SELECT story_id FROM doc_story WHERE doc_id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(list(doc_ids)),),
+                )
+            }
+            db.execute(
+                "DELETE FROM doc_story WHERE doc_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(doc_ids)),),
+            )
             self._rebuild((theirs | set(stories)) - {""})
             db.execute("COMMIT")
         except BaseException:
@@ -96,14 +102,23 @@ class SqliteStories:
         """Read the stored labels, plan (pipeline/stories/plan.py), persist the plan and the
         rebuilt records: one BEGIN IMMEDIATE, so concurrent writers take turns."""
         db = self._db
-        ids = sorted({d for _, labels in items for d in labels} | set(shown_of)
-                     | {v for doc, _ in items for v in doc.versions} | {doc.id for doc, _ in items})
+        ids = sorted(
+            {d for _, labels in items for d in labels}
+            | set(shown_of)
+            | {v for doc, _ in items for v in doc.versions}
+            | {doc.id for doc, _ in items}
+        )
         db.execute("BEGIN IMMEDIATE")
         try:
             stored: dict[str, tuple[int, str] | None] = dict.fromkeys(ids)  # a row may come later
-            stored.update((d, (gen, story)) for d, story, gen in db.execute(
-                "SELECT doc_id, story_id, gen FROM doc_story"
-                " WHERE doc_id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)))
+            stored.update(
+                (d, (gen, story))
+                for d, story, gen in db.execute(
+                    "SELECT doc_id, story_id, gen FROM doc_story"
+                    " WHERE doc_id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(ids),),
+                )
+            )
             plan = plan_stories(items, stored, copies=shown_of)
             self._persist(plan)
             self._rebuild(plan.rebuild)
@@ -123,11 +138,17 @@ class SqliteStories:
         )
         for doc_id, (_, story) in sorted(plan.labels.items()):
             self._set_story(doc_id, story)
-        db.executemany("UPDATE doc_story SET gen = ? WHERE doc_id = ?",
-                       [(gen, doc_id) for doc_id, (gen, _) in sorted(plan.gens.items())])
-        db.executemany("UPDATE doc_story SET member = ? WHERE doc_id = ?",
-                       [(json.dumps(member, ensure_ascii=False), doc_id)
-                        for doc_id, member in sorted(plan.members.items())])
+        db.executemany(
+            "UPDATE doc_story SET gen = ? WHERE doc_id = ?",
+            [(gen, doc_id) for doc_id, (gen, _) in sorted(plan.gens.items())],
+        )
+        db.executemany(
+            "UPDATE doc_story SET member = ? WHERE doc_id = ?",
+            [
+                (json.dumps(member, ensure_ascii=False), doc_id)
+                for doc_id, member in sorted(plan.members.items())
+            ],
+        )
         db.executemany(
             "UPDATE documents SET duplicate_of = ?, body = json_set(body, '$.duplicate_of', ?) WHERE id = ?",
             [(shown, shown, copy) for copy, shown in plan.copies.items()],

@@ -32,8 +32,9 @@ class Registry(Protocol):
     def resolve(self, doc_id: str, entities: list[LocalEntity]) -> list[Any]: ...
 
 
-def extract_entities(doc: Document, *, nlp: Any, registry: Registry | None = None,
-                     gazetteer: Gazetteer | None = None) -> Document:
+def extract_entities(
+    doc: Document, *, nlp: Any, registry: Registry | None = None, gazetteer: Gazetteer | None = None
+) -> Document:
     """Add the document's named entities, each under its canonical name.
 
     Reads: text (and text_map, raw_text to place mentions in the input).
@@ -54,8 +55,9 @@ def extract_entities(doc: Document, *, nlp: Any, registry: Registry | None = Non
 
 def find_mentions(text: str, *, nlp: Any) -> list[Mention]:
     """Entity mentions in `text`, found one paragraph (or piece of a long one) at a time."""
-    paragraphs = [(s, text[s:e]) for m in _PARAGRAPH.finditer(text)
-                  for s, e in pieces(text, m.start(), m.end())]
+    paragraphs = [
+        (s, text[s:e]) for m in _PARAGRAPH.finditer(text) for s, e in pieces(text, m.start(), m.end())
+    ]
     # A single line break inside a paragraph is a wrap: spaCy sees a space (same offsets).
     docs = parse(nlp, (p.replace("\n", " ") for _, p in paragraphs))
     mentions = []
@@ -76,17 +78,29 @@ def _merge(doc: Document, local: list[LocalEntity], names: list[tuple[str, str]]
     for (canonical, label), group in merged.items():
         mentions = sorted((m for e in group for m in e.mentions), key=lambda m: m.start)
         first = mentions[0]
-        out.append(Entity(
-            canonical=canonical, label=label, surface=first.surface,
-            variants=tuple(dict.fromkeys(m.surface for m in mentions)), count=len(mentions),
-            start=first.start, end=first.end, raw_start=doc.raw_offset(first.start),
-            mentions=tuple(_named(doc, m) for m in mentions[:MAX_MENTIONS]),
-        ))
+        out.append(
+            Entity(
+                canonical=canonical,
+                label=label,
+                surface=first.surface,
+                variants=tuple(dict.fromkeys(m.surface for m in mentions)),
+                count=len(mentions),
+                start=first.start,
+                end=first.end,
+                raw_start=doc.raw_offset(first.start),
+                mentions=tuple(_named(doc, m) for m in mentions[:MAX_MENTIONS]),
+            )
+        )
     out.sort(key=lambda e: e.start)
     return tuple(out)
 
 
 def _named(doc: Document, m: Mention) -> Named:
     raw = doc.raw_span(m.start, m.end)
-    return Named(surface=m.surface, start=m.start, end=m.end,
-                 raw_start=raw[0] if raw else None, raw_end=raw[1] if raw else None)
+    return Named(
+        surface=m.surface,
+        start=m.start,
+        end=m.end,
+        raw_start=raw[0] if raw else None,
+        raw_end=raw[1] if raw else None,
+    )

@@ -107,5 +107,7 @@ def plan_stories(
 def story_records(members: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, dict[str, Any] | None]:
     """story -> its record over the summaries (or bodies) of its written members; None
     when it has none (the record is deleted)."""
-    return {story: to_story_record(story, summaries) if summaries else None
-            for story, summaries in sorted(members.items())}
+    return {
+        story: to_story_record(story, summaries) if summaries else None
+        for story, summaries in sorted(members.items())
+    }

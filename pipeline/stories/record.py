@@ -19,8 +19,20 @@ TOP_ENTITIES = 10
 
 # The fields of an index body a member summary reads (Elasticsearch fetches only these;
 # `claims.kind` because every claim has one: a filtered list drops objects left empty).
-MEMBER_FIELDS = ("id", "title", "published", "received_at", "outlet", "duplicate_of", "source",
-                 "sources", "entities.canonical", "entities.label", "claims.kind", "claims.conflict")
+MEMBER_FIELDS = (
+    "id",
+    "title",
+    "published",
+    "received_at",
+    "outlet",
+    "duplicate_of",
+    "source",
+    "sources",
+    "entities.canonical",
+    "entities.label",
+    "claims.kind",
+    "claims.conflict",
+)
 
 
 def story_member(d: Document | Mapping[str, Any]) -> dict[str, Any]:
@@ -31,22 +43,31 @@ def story_member(d: Document | Mapping[str, Any]) -> dict[str, Any]:
     `MEMBER_FIELDS`, or a summary already."""
     if isinstance(d, Document):
         return {
-            "member": 1, "id": d.id, "title": d.title, "when": d.published or d.received_at,
-            "outlet": d.outlet, "duplicate_of": d.duplicate_of,
+            "member": 1,
+            "id": d.id,
+            "title": d.title,
+            "when": d.published or d.received_at,
+            "outlet": d.outlet,
+            "duplicate_of": d.duplicate_of,
             "sources": [s for s in (d.sources or (d.source,)) if s],
             "entities": [[e.canonical, e.label] for e in d.entities],
-            "n_claims": len(d.claims), "n_conflicting": sum(c.conflict for c in d.claims),
+            "n_claims": len(d.claims),
+            "n_conflicting": sum(c.conflict for c in d.claims),
         }
     if d.get("member") == 1:
         return dict(d)
     claims = d.get("claims") or ()
     return {
-        "member": 1, "id": d["id"], "title": d.get("title") or "",
-        "when": d.get("published") or d.get("received_at") or "", "outlet": d.get("outlet") or "",
+        "member": 1,
+        "id": d["id"],
+        "title": d.get("title") or "",
+        "when": d.get("published") or d.get("received_at") or "",
+        "outlet": d.get("outlet") or "",
         "duplicate_of": d.get("duplicate_of") or "",
         "sources": [s for s in (d.get("sources") or (d.get("source"),)) if s],
         "entities": [[e.get("canonical", ""), e.get("label", "")] for e in d.get("entities") or ()],
-        "n_claims": len(claims), "n_conflicting": sum(bool(c.get("conflict")) for c in claims),
+        "n_claims": len(claims),
+        "n_conflicting": sum(bool(c.get("conflict")) for c in claims),
     }
 
 
@@ -59,8 +80,9 @@ def to_story_record(story_id: str, docs: Sequence[Document | Mapping[str, Any]])
     # The title comes from the article most connected to the others (most shared
     # entity names), the first one on a tie: the story's centre, not an outlier.
     weight = Counter(n for m in members for n in {name for name, _ in m["entities"]})
-    central = max(titled, key=lambda m: (sum(weight[name] - 1 for name, _ in m["entities"]),
-                                         -members.index(m)))
+    central = max(
+        titled, key=lambda m: (sum(weight[name] - 1 for name, _ in m["entities"]), -members.index(m))
+    )
     seen = sorted(m["when"] for m in members if m["when"])
     entity_docs: Counter[tuple[str, str]] = Counter()
     for m in members:

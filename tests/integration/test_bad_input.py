@@ -40,8 +40,9 @@ def _cases(inbox: Path, outside: Path) -> dict[str, tuple[str, str]]:
     (inbox / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
     (inbox / "report.pdf.txt").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
     (inbox / "huge.txt").write_text(ARTICLE * 400, encoding="utf-8")
-    (inbox / "latin1.txt").write_bytes(ARTICLE.replace("’", "'").replace("“", '"').replace("”", '"')
-                                       .replace("air", "aír").encode("latin-1"))
+    (inbox / "latin1.txt").write_bytes(
+        ARTICLE.replace("’", "'").replace("“", '"').replace("”", '"').replace("air", "aír").encode("latin-1")
+    )
     (inbox / "cp1252.txt").write_bytes(ARTICLE.encode("cp1252"))
     # Each readable file says something different, so none is a duplicate of another.
     (inbox / "utf16.txt").write_bytes(codecs.BOM_UTF16_LE + _on("Thursday").encode("utf-16-le"))
@@ -55,8 +56,9 @@ def _cases(inbox: Path, outside: Path) -> dict[str, tuple[str, str]]:
     # A text file damaged by a stray NUL byte (a bad copy): not a binary.
     damaged = _on("Wednesday").encode("utf-8").replace(b" said", b" said\x00", 1)
     (inbox / "nul-damaged.txt").write_bytes(damaged)
-    (inbox / "Zelenskiy's \"notes\" – Київ.txt").write_text(ARTICLE.replace("Tuesday", "Monday"),
-                                                            encoding="utf-8")
+    (inbox / 'Zelenskiy\'s "notes" – Київ.txt').write_text(
+        ARTICLE.replace("Tuesday", "Monday"), encoding="utf-8"
+    )
     (outside / "secret.txt").write_text(ARTICLE.replace("Tuesday", "Friday"), encoding="utf-8")
     os.symlink(outside / "secret.txt", inbox / "link-out.txt")
     return {
@@ -71,7 +73,7 @@ def _cases(inbox: Path, outside: Path) -> dict[str, tuple[str, str]]:
         "page.txt": ("done", "Sunday"),
         "german.txt": ("done", "Luftabwehrsysteme"),
         "nul-damaged.txt": ("done", "Wednesday"),
-        "Zelenskiy's \"notes\" – Київ.txt": ("done", "Monday"),
+        'Zelenskiy\'s "notes" – Київ.txt': ("done", "Monday"),
         "link-out.txt": ("failed", "symlink"),
     }
 
@@ -125,8 +127,11 @@ def test_a_failed_input_can_be_fixed_and_retried(stack: Newsflow, tmp_path: Path
 class _Pages(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/article":
-            body = ("<html><head><title>Rutte warns</title></head><body><article><p>"
-                    + ARTICLE.replace("\n\n", "</p><p>") + "</p></article></body></html>").encode()
+            body = (
+                "<html><head><title>Rutte warns</title></head><body><article><p>"
+                + ARTICLE.replace("\n\n", "</p><p>")
+                + "</p></article></body></html>"
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
         else:
@@ -149,8 +154,9 @@ def site() -> Iterator[str]:
     httpd.server_close()
 
 
-def test_urls_are_fetched_when_allowed_and_refused_by_default(newsflow: Newsflow, site: str,
-                                                              tmp_path: Path) -> None:
+def test_urls_are_fetched_when_allowed_and_refused_by_default(
+    newsflow: Newsflow, site: str, tmp_path: Path
+) -> None:
     urls = tmp_path / "list.urls"
     urls.write_text(f"# two pages\n{site}/article\n{site}/missing\n", encoding="utf-8")
     refused = newsflow("run", f"{site}/article", check=False)
@@ -179,12 +185,15 @@ def test_a_file_deleted_or_rewritten_while_queued(tmp_path: Path, private_redis:
     cli("submit", str(inbox))  # no worker is running yet: both wait in the queue
     (inbox / "deleted.txt").unlink()
     (inbox / "rewritten.txt").write_text(ARTICLE.replace("Tuesday", "Wednesday"), encoding="utf-8")
-    pool = WorkerProcesses(Settings(home=cli.home, redis_url=private_redis), private_redis,
-                           concurrency=1, env=cli.env)
+    pool = WorkerProcesses(
+        Settings(home=cli.home, redis_url=private_redis), private_redis, concurrency=1, env=cli.env
+    )
     pool.start()
     try:
-        wait_for(lambda: {r["state"] for r in cli.json_lines("sources")} <= {"done", "skipped", "failed"},
-                 timeout=120)
+        wait_for(
+            lambda: {r["state"] for r in cli.json_lines("sources")} <= {"done", "skipped", "failed"},
+            timeout=120,
+        )
     finally:
         pool.stop()
     states = {Path(r["source"]).name: r for r in cli.json_lines("sources")}

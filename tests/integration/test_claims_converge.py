@@ -104,12 +104,14 @@ def test_plans_applied_out_of_order_converge_to_the_newest(
 def clear(table: Any) -> None:
     """Elasticsearch's test tables share one index: empty it first."""
     if hasattr(table, "index"):
-        table.index.es.delete_by_query(index=table.index.alias("claims"), query={"match_all": {}},
-                                       refresh=True, conflicts="proceed")
+        table.index.es.delete_by_query(
+            index=table.index.alias("claims"), query={"match_all": {}}, refresh=True, conflicts="proceed"
+        )
 
 
-def apply_fresh(backend: str, request: pytest.FixtureRequest, path: Path,
-                plans: Sequence[ClaimsPlan]) -> list[dict[str, Any]]:
+def apply_fresh(
+    backend: str, request: pytest.FixtureRequest, path: Path, plans: Sequence[ClaimsPlan]
+) -> list[dict[str, Any]]:
     table = claims_table(backend, request, path)
     clear(table)
     for plan in plans:
@@ -139,26 +141,44 @@ def article(i: int) -> str:
     """The i-th report of the same three statements, worded one of two or three ways
     (the figures differ: the groups conflict), by one of eight outlets."""
     said = SYBIHA[i % 3]
-    return "\n".join([
-        f"Ukraine asks for air defence, report number {i} | {OUTLETS[i % 8]}",
-        "",
-        f"Ukrainian Foreign Minister Andrii Sybiha said {said[0].lower() + said[1:]}.",
-        f'"{RUTTE[i % 2]}," NATO Secretary General Mark Rutte told reporters in Brussels on day {i}.',
-        STATEMENTS[(i // 2) % 3],
-        f"Officials in Kyiv met again on day {i} to discuss the next steps for the region.",
-        "",
-        f"© 2024 {OUTLETS[i % 8]}. All rights reserved.",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                f"Ukraine asks for air defence, report number {i} | {OUTLETS[i % 8]}",
+                "",
+                f"Ukrainian Foreign Minister Andrii Sybiha said {said[0].lower() + said[1:]}.",
+                f'"{RUTTE[i % 2]}," NATO Secretary General Mark Rutte told reporters in Brussels on day {i}.',
+                STATEMENTS[(i // 2) % 3],
+                f"Officials in Kyiv met again on day {i} to discuss the next steps for the region.",
+                "",
+                f"© 2024 {OUTLETS[i % 8]}. All rights reserved.",
+            ]
+        )
+        + "\n"
+    )
 
 
 def report(i: int) -> Document:
     """`article(i)` as the claims stage would leave it (no model needed)."""
     said, quoted, stated = SYBIHA[i % 3], RUTTE[i % 2], STATEMENTS[(i // 2) % 3]
     claims = (
-        make_claim(said, kind="reported", speaker="Andrii Sybiha", speaker_canonical="Andrii Sybiha",
-                   figures=parse_figures(said), start=0, end=len(said)),
-        make_claim(quoted, kind="direct", speaker="Mark Rutte", speaker_canonical="Mark Rutte",
-                   start=100, end=100 + len(quoted)),
+        make_claim(
+            said,
+            kind="reported",
+            speaker="Andrii Sybiha",
+            speaker_canonical="Andrii Sybiha",
+            figures=parse_figures(said),
+            start=0,
+            end=len(said),
+        ),
+        make_claim(
+            quoted,
+            kind="direct",
+            speaker="Mark Rutte",
+            speaker_canonical="Mark Rutte",
+            start=100,
+            end=100 + len(quoted),
+        ),
         make_claim(stated, kind="statement", figures=parse_figures(stated), start=200, end=200 + len(stated)),
     )
     return make_document(article(i), source=f"/drop/report-{i}.txt", outlet=OUTLETS[i % 8], claims=claims)
@@ -201,7 +221,8 @@ def test_writers_racing_on_the_same_groups_end_in_the_groups_of_all_the_claims(
     assert sorted(c["id"] for c in claims) == written  # every claim once
     grouped = group_refs(_ref(c) for c in claims)
     assert {c["id"]: (c["group"], c["conflict"]) for c in claims} == {
-        k: (g.group, g.conflict) for k, g in grouped.items()}
+        k: (g.group, g.conflict) for k, g in grouped.items()
+    }
     assert retries == []  # waiting for a lock is no failure
 
 
@@ -230,8 +251,10 @@ def test_two_worker_processes_writing_overlapping_claim_groups_at_once_lose_noth
         sources = [str(p.absolute()) for p in paths]
 
         def finished() -> bool:
-            return all(r is not None and r.state in ("done", "duplicate", "failed", "skipped")
-                       for r in ledger.get_many(sources))
+            return all(
+                r is not None and r.state in ("done", "duplicate", "failed", "skipped")
+                for r in ledger.get_many(sources)
+            )
 
         wait_for(finished, timeout=600, every=0.5)
     finally:
@@ -255,28 +278,38 @@ def test_two_worker_processes_writing_overlapping_claim_groups_at_once_lose_noth
     stored = {c["id"]: StoredClaim(_ref(c), c["outlet"]) for c in claims}
     grouped = group_refs(s.ref for s in stored.values())
     assert {c["id"]: (c["group"], c["conflict"]) for c in claims} == {
-        k: (g.group, g.conflict) for k, g in grouped.items()}
+        k: (g.group, g.conflict) for k, g in grouped.items()
+    }
     documents: dict[str, set[str]] = {}
     for c in claims:
         documents.setdefault(c["group"], set()).add(c["doc_id"])
     assert max(map(len, documents.values())) >= 6  # the documents did meet in groups
     registry = ClaimGroups(client)._claims(extracted)  # the registry holds what the table holds
     assert {k: (s.group, s.conflict) for k, s in registry.items()} == {
-        k: (g.group, g.conflict) for k, g in grouped.items()}
+        k: (g.group, g.conflict) for k, g in grouped.items()
+    }
     client.close()
     if index_env["NEWSFLOW_INDEX_BACKEND"] == "elasticsearch":  # and the group fields Kibana reads
-        expected = group_fields(StoredClaim(s.ref, s.outlet, grouped[k].group, grouped[k].conflict)
-                                for k, s in stored.items())
+        expected = group_fields(
+            StoredClaim(s.ref, s.outlet, grouped[k].group, grouped[k].conflict) for k, s in stored.items()
+        )
         found = {c["id"]: c for c in table.index.scan("claims", {"match_all": {}})}
-        assert {k: {f: found[k][f] for f in ("group", "conflict", "outlets", "n_outlets", "n_documents")}
-                for k in found} == {k: f.record() for k, f in expected.items()}
+        assert {
+            k: {f: found[k][f] for f in ("group", "conflict", "outlets", "n_outlets", "n_documents")}
+            for k in found
+        } == {k: f.record() for k, f in expected.items()}
 
 
 def _ref(record: dict[str, Any]) -> ClaimRef:
     from pipeline.elastic.claims import claim_speaker
 
-    return ClaimRef(key=record["id"], doc_id=record["doc_id"], speaker=claim_speaker(record),
-                    text=record["text"], figures=tuple(Figure(**f) for f in record["figures"]))
+    return ClaimRef(
+        key=record["id"],
+        doc_id=record["doc_id"],
+        speaker=claim_speaker(record),
+        text=record["text"],
+        figures=tuple(Figure(**f) for f in record["figures"]),
+    )
 
 
 def _index(backend: str, request: pytest.FixtureRequest, path: Path) -> Any:
@@ -306,20 +339,27 @@ def test_setup_installs_the_newer_claims_template_and_reindex_moves_the_records_
     alias = alias_name(prefix, "claims")
     old = load_template("claims", prefix)
     old["version"] = old["_meta"]["template_version"] = old["template"]["mappings"]["_meta"][
-        "template_version"] = 1
+        "template_version"
+    ] = 1
     del old["template"]["mappings"]["properties"]["gen"]
     try:
         setup(es, prefix, kinds=("documents", "stories"))
-        es.indices.put_index_template(name=alias, meta=old["_meta"],
-                                      **{k: v for k, v in old.items() if k != "_meta"})
+        es.indices.put_index_template(
+            name=alias, meta=old["_meta"], **{k: v for k, v in old.items() if k != "_meta"}
+        )
         es.indices.create(index=f"{alias}-v1", aliases={alias: {"is_write_index": True}})
         (first,) = plans([A])
-        es.index(index=alias, id=first.records[0]["id"], refresh=True,  # as version 1 wrote it
-                 document={**first.records[0], "speaker_key": "andrii sybiha"})
+        es.index(
+            index=alias,
+            id=first.records[0]["id"],
+            refresh=True,  # as version 1 wrote it
+            document={**first.records[0], "speaker_key": "andrii sybiha"},
+        )
 
         assert f"template {alias}: version 3 installed" in setup(es, prefix)
         assert f"{alias}: index built from template version 1, file is 3; run `newsflow reindex claims`" in (
-            check_problems(check(es, prefix)))
+            check_problems(check(es, prefix))
+        )
         table = ElasticClaims(ElasticIndex(es, prefix=prefix, refresh=True))
         with pytest.raises(BadInput, match="strict_dynamic_mapping"):
             table.apply(first)

@@ -170,9 +170,13 @@ def test_a_speaker_with_many_claims_is_regrouped_around_the_new_document_only(
     import pipeline.redis.claim_groups as module
 
     monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 2)  # past this, the bounded path runs
-    topics = ["defence budgets must rise to two percent", "the Arctic needs more patrols",
-              "cyber attacks on hospitals are growing", "Sweden's accession strengthens the north",
-              "China supplies parts for Russian drones"]
+    topics = [
+        "defence budgets must rise to two percent",
+        "the Arctic needs more patrols",
+        "cyber attacks on hospitals are growing",
+        "Sweden's accession strengthens the north",
+        "China supplies parts for Russian drones",
+    ]
     others = [article(f"x{n}", ("Mark Rutte", topic)) for n, topic in enumerate(topics)]
     for doc in [A, *others, B, C]:
         table.write(doc)
@@ -185,8 +189,14 @@ def test_a_speaker_with_many_claims_is_regrouped_around_the_new_document_only(
 def statement(name: str, text: str) -> Document:
     """An article whose only claim is the outlet's own statement."""
     claim = make_claim(text, kind="statement", figures=parse_figures(text), start=0, end=len(text))
-    return make_document(f"article {name}", id=f"doc-{name}", source=f"/drop/{name}.txt",
-                         sources=(f"/drop/{name}.txt",), outlet=f"Outlet {name}", claims=(claim,))
+    return make_document(
+        f"article {name}",
+        id=f"doc-{name}",
+        source=f"/drop/{name}.txt",
+        sources=(f"/drop/{name}.txt",),
+        outlet=f"Outlet {name}",
+        claims=(claim,),
+    )
 
 
 def test_past_the_exact_bound_outlet_statements_still_meet_through_the_same_figure(
@@ -229,10 +239,22 @@ def test_an_index_file_from_before_plans_opens_and_takes_new_plans(
 
 def test_two_claims_starting_at_one_offset_are_two_rows(table: Table) -> None:
     # "X said Y had promised Z": a claim nested in another can start where it starts.
-    outer = make_claim("the minister had promised 20 systems, officials said", kind="reported",
-                       speaker="officials", cue="said", start=10, end=62)
-    inner = make_claim("the minister had promised 20 systems", kind="reported",
-                       speaker="the minister", cue="promised", start=10, end=46)
+    outer = make_claim(
+        "the minister had promised 20 systems, officials said",
+        kind="reported",
+        speaker="officials",
+        cue="said",
+        start=10,
+        end=62,
+    )
+    inner = make_claim(
+        "the minister had promised 20 systems",
+        kind="reported",
+        speaker="the minister",
+        cue="promised",
+        start=10,
+        end=46,
+    )
     doc = make_document("article n", id="doc-n", claims=(outer, inner))
 
     assert table.write(doc) == 2

@@ -25,8 +25,12 @@ def test_cleaning_into_the_inputs_own_folder_never_overwrites_an_input(
     article = folder / "F.txt"
     shutil.copy(seed_paths[0], article)
     page = folder / "G.html"  # G.html would be cleaned into G.txt, which is another input
-    page.write_text("<html><body><article><p>" + seed_paths[1].read_text(encoding="utf-8")
-                    .replace("\n\n", "</p><p>") + "</p></article></body></html>", encoding="utf-8")
+    page.write_text(
+        "<html><body><article><p>"
+        + seed_paths[1].read_text(encoding="utf-8").replace("\n\n", "</p><p>")
+        + "</p></article></body></html>",
+        encoding="utf-8",
+    )
     other = folder / "G.txt"
     shutil.copy(seed_paths[2], other)
     before = {p.name: _md5(p) for p in (article, page, other)}

@@ -18,9 +18,18 @@ pytestmark = pytest.mark.integration
 
 # Every command that touches NEWSFLOW_HOME, with arguments that would otherwise work.
 COMMANDS = [
-    ("search", "Rutte"), ("show", "abc"), ("export",), ("entities",), ("claims",), ("stories",),
-    ("status",), ("sources",), ("failed",), ("retry", "--all"),
-    ("submit", str(SEEDS)), ("run", str(SEEDS)),
+    ("search", "Rutte"),
+    ("show", "abc"),
+    ("export",),
+    ("entities",),
+    ("claims",),
+    ("stories",),
+    ("status",),
+    ("sources",),
+    ("failed",),
+    ("retry", "--all"),
+    ("submit", str(SEEDS)),
+    ("run", str(SEEDS)),
 ]
 
 
@@ -34,8 +43,12 @@ def read_only(tmp_path: Path) -> Iterator[Path]:
         yield folder
         folder.chmod(0o755)
         return
-    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
-                           capture_output=True, text=True, check=False)
+    mount = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if mount.returncode != 0:
         pytest.skip(f"root without the right to mount a read-only folder: {mount.stderr.strip()}")
     try:
@@ -57,8 +70,9 @@ def _one_line(result: subprocess.CompletedProcess[str], *words: str) -> str:
 
 
 @pytest.mark.parametrize("home_inside", [False, True], ids=["home-to-create", "home-itself"])
-def test_a_read_only_home_is_one_line_for_every_command(read_only: Path, tmp_path: Path,
-                                                        home_inside: bool) -> None:
+def test_a_read_only_home_is_one_line_for_every_command(
+    read_only: Path, tmp_path: Path, home_inside: bool
+) -> None:
     cli = Newsflow(read_only / "home" if not home_inside else read_only)
     for command in COMMANDS:
         result = cli(*command, check=False, timeout=120)
@@ -77,17 +91,25 @@ def test_a_home_that_is_a_file_and_missing_paths(tmp_path: Path) -> None:
     cli = Newsflow(tmp_path / "home")
     _one_line(cli("run", str(tmp_path / "missing.txt"), check=False), "missing.txt")
     _one_line(cli("clean", str(tmp_path / "missing.txt"), check=False), "missing.txt", "no such file")
-    _one_line(cli("export", "--out", str(tmp_path / "no" / "such" / "x.jsonl"), check=False),
-              "does not exist")
+    _one_line(
+        cli("export", "--out", str(tmp_path / "no" / "such" / "x.jsonl"), check=False), "does not exist"
+    )
 
 
 def test_a_full_disk_under_standard_output(tmp_path: Path) -> None:
     cli = Newsflow(tmp_path / "home")
     with open("/dev/full", "w") as full:  # every write: ENOSPC
         article = str(sorted(SEEDS.glob("*.txt"))[0])
-        result = subprocess.run([sys.executable, "-m", "workers.cli", "clean", article], env=cli.env,
-                                cwd=REPO, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
-                                check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "workers.cli", "clean", article],
+            env=cli.env,
+            cwd=REPO,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     _one_line(result, "no space left")
 
 
@@ -100,7 +122,11 @@ def test_a_port_in_use_and_bad_settings(tmp_path: Path) -> None:
         _one_line(cli("worker", check=False, timeout=120), f"port {port}", "NEWSFLOW_METRICS_PORT")
         cli = Newsflow(tmp_path / "home", {"NEWSFLOW_REDIS_URL": f"redis://127.0.0.1:{port}/0"})
         _one_line(cli("status", check=False, timeout=120), "NEWSFLOW_REDIS_URL")
-    _one_line(Newsflow(tmp_path / "home", {"NEWSFLOW_CONCURRENCY": "many"})("search", "x", check=False),
-              "NEWSFLOW_CONCURRENCY")
-    _one_line(Newsflow(tmp_path / "home", {"NEWSFLOW_REDIS_URL": "localhost:6379"})("sources", check=False),
-              "NEWSFLOW_REDIS_URL")
+    _one_line(
+        Newsflow(tmp_path / "home", {"NEWSFLOW_CONCURRENCY": "many"})("search", "x", check=False),
+        "NEWSFLOW_CONCURRENCY",
+    )
+    _one_line(
+        Newsflow(tmp_path / "home", {"NEWSFLOW_REDIS_URL": "localhost:6379"})("sources", check=False),
+        "NEWSFLOW_REDIS_URL",
+    )

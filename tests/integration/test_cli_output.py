@@ -15,8 +15,9 @@ from tests.conftest import Newsflow, wait_for
 pytestmark = pytest.mark.integration
 
 
-def test_show_path_the_summary_and_piped_output(newsflow: Newsflow, seed_paths: list[Path],
-                                                 tmp_path: Path) -> None:
+def test_show_path_the_summary_and_piped_output(
+    newsflow: Newsflow, seed_paths: list[Path], tmp_path: Path
+) -> None:
     # Paths longer than 80 columns: piped output must keep them whole, on one line.
     inbox = tmp_path / "a folder with a rather long name, as people's drop folders have" / "inbox"
     inbox.mkdir(parents=True)
@@ -43,13 +44,15 @@ def test_show_path_the_summary_and_piped_output(newsflow: Newsflow, seed_paths: 
     assert document["text"]
 
 
-def test_run_watch_prints_each_outcome_as_it_happens(newsflow: Newsflow, seed_paths: list[Path],
-                                                     tmp_path: Path) -> None:
+def test_run_watch_prints_each_outcome_as_it_happens(
+    newsflow: Newsflow, seed_paths: list[Path], tmp_path: Path
+) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(seed_paths[0], inbox / "first.txt")
     run = newsflow.popen("run", str(inbox), "--watch")
     try:
+
         def state(name: str) -> str:
             records = newsflow.json_lines("sources") if (newsflow.home / "redis" / "url").exists() else []
             return next((r["state"] for r in records if r["source"].endswith(name)), "")
@@ -57,8 +60,9 @@ def test_run_watch_prints_each_outcome_as_it_happens(newsflow: Newsflow, seed_pa
         wait_for(lambda: state("first.txt") == "done", timeout=120, every=0.5)
         (inbox / "empty.txt").write_bytes(b"")
         shutil.copy(seed_paths[1], inbox / "second.txt")
-        wait_for(lambda: state("empty.txt") == "failed" and state("second.txt") == "done", timeout=120,
-                 every=0.5)
+        wait_for(
+            lambda: state("empty.txt") == "failed" and state("second.txt") == "done", timeout=120, every=0.5
+        )
         time.sleep(1.5)  # the outcomes are printed within half a second
     finally:
         run.send_signal(signal.SIGINT)

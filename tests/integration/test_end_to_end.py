@@ -117,8 +117,12 @@ def test_stopping_run_midway_stops_its_workers_and_redis_too(
     for n in range(30):  # enough work that the run is still busy when it is stopped
         (inbox / f"{n}.txt").write_text(f"Copy {n}.\n\n" + seed_paths[0].read_text(encoding="utf-8"))
     run = newsflow.popen("run", str(inbox))
-    wait_for(lambda: (newsflow.home / "logs" / "worker-0.log").exists()
-             and (newsflow.home / "redis" / "url").exists(), timeout=60)
+    wait_for(
+        lambda: (
+            (newsflow.home / "logs" / "worker-0.log").exists() and (newsflow.home / "redis" / "url").exists()
+        ),
+        timeout=60,
+    )
     time.sleep(1)
     run.send_signal(sig)
     run.communicate(timeout=60)

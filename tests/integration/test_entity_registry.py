@@ -16,8 +16,11 @@ pytestmark = pytest.mark.integration
 
 
 def entity(name: str, label: str = "PERSON") -> LocalEntity:
-    return LocalEntity(name=name, label=label,
-                       mentions=[Mention(surface=name, name=name, label=label, start=0, end=len(name))])
+    return LocalEntity(
+        name=name,
+        label=label,
+        mentions=[Mention(surface=name, name=name, label=label, start=0, end=len(name))],
+    )
 
 
 # One document each: a spelling of the foreign minister's name, and what surrounds it.
@@ -43,7 +46,8 @@ def minister_ids(reg: RedisEntityRegistry) -> set[str]:
 
 @pytest.mark.parametrize("order", list(itertools.permutations("abcd"))[::5])
 def test_spellings_of_one_name_get_one_canonical_in_any_order(
-    private_redis: str, order: tuple[str, ...],
+    private_redis: str,
+    order: tuple[str, ...],
 ) -> None:
     reg = registry(private_redis)
     for doc_id in order:
@@ -81,8 +85,9 @@ def test_concurrent_workers_never_create_two_entities_for_one_name(private_redis
     prefix = f"race{round_}"
     doc_ids = [f"{key}{n}" for n in range(3) for key in "abc"]  # 9 documents at once
     barrier = threading.Barrier(len(doc_ids))
-    threads = [threading.Thread(target=_resolve_in_thread, args=(private_redis, prefix, d, barrier))
-               for d in doc_ids]
+    threads = [
+        threading.Thread(target=_resolve_in_thread, args=(private_redis, prefix, d, barrier)) for d in doc_ids
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -105,8 +110,10 @@ def _resolve_in_process(url: str, prefix: str, doc_id: str, start: multiprocessi
 def test_concurrent_worker_processes_agree_too(private_redis: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Event()
-    procs = [ctx.Process(target=_resolve_in_process, args=(private_redis, "procs", d, start))
-             for d in ("a1", "b1", "c1", "a2", "b2", "c2")]
+    procs = [
+        ctx.Process(target=_resolve_in_process, args=(private_redis, "procs", d, start))
+        for d in ("a1", "b1", "c1", "a2", "b2", "c2")
+    ]
     for p in procs:
         p.start()
     start.set()
@@ -117,7 +124,10 @@ def test_concurrent_worker_processes_agree_too(private_redis: str) -> None:
     minister = minister_ids(reg)
     assert len(minister) == 1
     assert sorted(row["canonical"] for row in reg.entities() if row["id"] not in minister) == [
-        "Kyiv", "Mark Rutte", "NATO"]
+        "Kyiv",
+        "Mark Rutte",
+        "NATO",
+    ]
 
 
 # ----------------------------------------------------------------------- renames
@@ -143,6 +153,7 @@ def test_renames_stay_queued_when_carrying_them_failed(private_redis: str) -> No
     reg = registry(private_redis)
     reg.resolve("d", DOCS["d"])
     reg.resolve("a", DOCS["a"])
+
     def carry() -> None:
         with reg.renames() as pending:
             assert pending

@@ -27,9 +27,17 @@ pytestmark = pytest.mark.integration
 
 UNREACHABLE = "is unreachable: check that it is running and that NEWSFLOW_ES_URLS points at it"
 COMMANDS = [
-    ("search", "Rutte"), ("search", "--claims", "Rutte"), ("show", "6804226af3da"),
-    ("show", "s-6804226af3da"), ("export",), ("claims",), ("claims", "--search", "air defence"),
-    ("stories",), ("es", "check"), ("es", "setup"), ("reindex",),
+    ("search", "Rutte"),
+    ("search", "--claims", "Rutte"),
+    ("show", "6804226af3da"),
+    ("show", "s-6804226af3da"),
+    ("export",),
+    ("claims",),
+    ("claims", "--search", "air defence"),
+    ("stories",),
+    ("es", "check"),
+    ("es", "setup"),
+    ("reindex",),
 ]
 
 
@@ -81,7 +89,8 @@ def test_a_node_that_never_answers_is_named_with_the_timeout(tmp_path: Path, sil
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"Error: Elasticsearch at {url} did not answer within 2 s: check that it is running and not "
-        "overloaded (NEWSFLOW_ES_TIMEOUT_S sets the wait)"]
+        "overloaded (NEWSFLOW_ES_TIMEOUT_S sets the wait)"
+    ]
 
 
 @pytest.mark.elasticsearch
@@ -114,8 +123,10 @@ class OneConnectionProxy:
         client, _ = self.server.accept()
         self.server.close()
         upstream = socket.create_connection(self.target)
-        pipes = [threading.Thread(target=self._pipe, args=pair, daemon=True)
-                 for pair in ((client, upstream), (upstream, client))]
+        pipes = [
+            threading.Thread(target=self._pipe, args=pair, daemon=True)
+            for pair in ((client, upstream), (upstream, client))
+        ]
         for pipe in pipes:
             pipe.start()
         for pipe in pipes:
@@ -151,8 +162,15 @@ def test_run_names_the_url_in_its_summary_when_writes_fail(
         inbox = tmp_path / "inbox"
         inbox.mkdir()
         dropped = Path(shutil.copy(seed_paths[0], inbox))
-        cli = Newsflow(tmp_path / "home", {**es_env(url, prefix), "NEWSFLOW_MAX_RETRIES": "1",
-                                           "NEWSFLOW_ES_TIMEOUT_S": "2", "COLUMNS": "400"})
+        cli = Newsflow(
+            tmp_path / "home",
+            {
+                **es_env(url, prefix),
+                "NEWSFLOW_MAX_RETRIES": "1",
+                "NEWSFLOW_ES_TIMEOUT_S": "2",
+                "COLUMNS": "400",
+            },
+        )
         result = cli("run", str(inbox), "--timeout", "240", check=False, timeout=300)
     finally:
         drop_prefix(es, prefix)

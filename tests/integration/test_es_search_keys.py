@@ -31,21 +31,40 @@ def test_reindex_gives_documents_from_an_older_template_their_search_keys(es_url
     for key in KEYS:
         del old["template"]["mappings"]["properties"][key]
     docs = [
-        make_document("a", id="a", title="Minister in Brussels", text="Andrii Sybiha met allies.",
-                      entities=(make_entity("Andrii Sybiha", variants=("Andrii Sybiha",)),)),
-        make_document("b", id="b", title="Talks", text="Sibiga said talks would go on.",
-                      entities=(make_entity("Sibiga", variants=("Sibiga",)),)),
-        make_document("c", id="c", title="Weather", text="Rain in Kyiv.",
-                      entities=(make_entity("Kyiv", "GPE", variants=("Kyiv",)),)),
+        make_document(
+            "a",
+            id="a",
+            title="Minister in Brussels",
+            text="Andrii Sybiha met allies.",
+            entities=(make_entity("Andrii Sybiha", variants=("Andrii Sybiha",)),),
+        ),
+        make_document(
+            "b",
+            id="b",
+            title="Talks",
+            text="Sibiga said talks would go on.",
+            entities=(make_entity("Sibiga", variants=("Sibiga",)),),
+        ),
+        make_document(
+            "c",
+            id="c",
+            title="Weather",
+            text="Rain in Kyiv.",
+            entities=(make_entity("Kyiv", "GPE", variants=("Kyiv",)),),
+        ),
     ]
     try:
         setup(es, prefix, kinds=("claims", "stories"))
-        es.indices.put_index_template(name=alias, meta=old["_meta"],
-                                      **{k: v for k, v in old.items() if k != "_meta"})
+        es.indices.put_index_template(
+            name=alias, meta=old["_meta"], **{k: v for k, v in old.items() if k != "_meta"}
+        )
         es.indices.create(index=f"{alias}-v1", aliases={alias: {"is_write_index": True}})
         for doc in docs:  # as a version 1 worker wrote them
-            body = {k: v for k, v in to_es_body(doc, indexed_at="2024-12-04T10:00:00+00:00").items()
-                    if k not in KEYS}
+            body = {
+                k: v
+                for k, v in to_es_body(doc, indexed_at="2024-12-04T10:00:00+00:00").items()
+                if k not in KEYS
+            }
             es.index(index=alias, id=doc.id, document=body, refresh=True)
 
         assert f"template {alias}: version 2 installed" in setup(es, prefix)

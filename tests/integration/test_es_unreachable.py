@@ -48,8 +48,13 @@ def ledger(broker: str) -> Iterator[Ledger]:
 
 
 def start_worker(home: Path, broker: str, cli: Newsflow, **env: str) -> WorkerProcesses:
-    pool = WorkerProcesses(Settings(home=home, redis_url=broker, concurrency=1), broker,
-                           processes=1, concurrency=1, env={**cli.env, **env})
+    pool = WorkerProcesses(
+        Settings(home=home, redis_url=broker, concurrency=1),
+        broker,
+        processes=1,
+        concurrency=1,
+        env={**cli.env, **env},
+    )
     pool.start()
     return pool
 
@@ -72,9 +77,15 @@ def test_index_task_retries_then_records_the_failure_and_the_input_can_be_indexe
     source = str(dropped.absolute())
     cli = Newsflow(home, {"NEWSFLOW_REDIS_URL": broker})
 
-    pool = start_worker(home, broker, cli, NEWSFLOW_INDEX_BACKEND="elasticsearch",
-                        NEWSFLOW_ES_URLS=f"http://127.0.0.1:{closed_port}",
-                        NEWSFLOW_ES_TIMEOUT_S="2", NEWSFLOW_MAX_RETRIES=str(MAX_RETRIES))
+    pool = start_worker(
+        home,
+        broker,
+        cli,
+        NEWSFLOW_INDEX_BACKEND="elasticsearch",
+        NEWSFLOW_ES_URLS=f"http://127.0.0.1:{closed_port}",
+        NEWSFLOW_ES_TIMEOUT_S="2",
+        NEWSFLOW_MAX_RETRIES=str(MAX_RETRIES),
+    )
     try:
         cli("submit", str(dropped))
         record = final_record(ledger, source, timeout=180)

@@ -40,8 +40,9 @@ class Stack:
         self.pools: list[WorkerProcesses] = []
 
     def start_workers(self, queues: str = "ingest,process,index", **env: str) -> WorkerProcesses:
-        pool = WorkerProcesses(self.settings, self.url, concurrency=1, queues=queues,
-                               env={**self.cli.env, **env})
+        pool = WorkerProcesses(
+            self.settings, self.url, concurrency=1, queues=queues, env={**self.cli.env, **env}
+        )
         pool.start()
         self.pools.append(pool)
         return pool
@@ -123,8 +124,11 @@ def test_redis_stopped_and_restarted_while_work_is_queued_loses_nothing(
     faulty.redis.stop()  # SHUTDOWN: the append-only file keeps the queues
     time.sleep(3)
     faulty.redis.start(port=faulty.port)
-    wait_for(lambda: set(_states(faulty.cli).values()) == {"done"}
-             and len(_states(faulty.cli)) == len(seed_paths), timeout=180, every=0.5)
+    wait_for(
+        lambda: set(_states(faulty.cli).values()) == {"done"} and len(_states(faulty.cli)) == len(seed_paths),
+        timeout=180,
+        every=0.5,
+    )
     docs = _exported(faulty.cli)
     assert len(docs) == len(seed_paths)
     assert sorted(Path(s).name for d in docs for s in d["sources"]) == sorted(p.name for p in seed_paths)
@@ -201,8 +205,11 @@ def test_the_worker_that_enriches_a_batch_writes_it_and_the_index_queue_is_left_
     client = redis.Redis.from_url(steady.url)
     steady.start_workers(queues="ingest,process")  # nobody reads the index queue
     steady.cli("submit", *map(str, seed_paths[:2]))
-    wait_for(lambda: set(_states(steady.cli).values()) == {"done"}
-             and len(_states(steady.cli)) == 2, timeout=120, every=0.5)
+    wait_for(
+        lambda: set(_states(steady.cli).values()) == {"done"} and len(_states(steady.cli)) == 2,
+        timeout=120,
+        every=0.5,
+    )
     assert _index_messages(client) == []
     assert len(steady.cli.json_lines("search", "Rutte")) == 2
     client.close()
@@ -217,7 +224,6 @@ def test_a_file_queued_for_ingest_by_an_earlier_version_is_still_read_and_proces
 
     steady.start_workers()
     with app.connection_for_write(steady.url) as conn:
-        app.send_task("newsflow.ingest_files", args=[[str(seed_paths[0])]], queue="ingest",
-                      connection=conn)
+        app.send_task("newsflow.ingest_files", args=[[str(seed_paths[0])]], queue="ingest", connection=conn)
     wait_for(lambda: _states(steady.cli).get(seed_paths[0].name) == "done", timeout=120, every=0.5)
     assert [Path(s).name for d in _exported(steady.cli) for s in d["sources"]] == [seed_paths[0].name]

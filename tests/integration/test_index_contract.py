@@ -50,21 +50,27 @@ BOTH = pytest.mark.elasticsearch  # tests comparing the two need the cluster
 ORIGINAL, COPY, UPDATE = "000_7b308ae5abe5466a.txt", "001_d5b6a9cfd5e8d1e9.txt", "000_update.txt"
 COPY_AGAIN, UNREADABLE, REFUSED = "001_again.txt", "scan.txt", "tram.txt"
 # seed 000's sentence the update rewrites, and what it says instead
-OLD_SENTENCE = ("Mark Rutte made the remarks as foreign ministers from the alliance’s 32 members gathered "
-                "in Brussels for a two-day meeting where there will be several discussions on Ukraine.")
-NEW_SENTENCE = ("Mark Rutte spoke as foreign ministers of the alliance’s 32 members assembled in Brussels, "
-                "our correspondents reported overnight, with Ukraine first among their talks.")
+OLD_SENTENCE = (
+    "Mark Rutte made the remarks as foreign ministers from the alliance’s 32 members gathered "
+    "in Brussels for a two-day meeting where there will be several discussions on Ukraine."
+)
+NEW_SENTENCE = (
+    "Mark Rutte spoke as foreign ministers of the alliance’s 32 members assembled in Brussels, "
+    "our correspondents reported overnight, with Ukraine first among their talks."
+)
 HUGE = "9" * 400  # float("9" * 400) is inf: a figure with an infinite value
-REFUSED_TEXT = "\n\n".join([
-    "Harbour council approves record budget for new tram line",
-    "The harbour council on Monday approved the budget for a new tram line through the old port "
-    "district, after a debate that lasted most of the night.",
-    f'"We will need {HUGE} tickets sold before this line ever pays for itself," said councillor '
-    "Margot Vellinga, who voted against the plan.",
-    "Supporters said the line would cut journey times across the district by half and bring new "
-    "visitors to the waterfront.",
-    "The first trams are expected to run in three years, the council said.",
-])
+REFUSED_TEXT = "\n\n".join(
+    [
+        "Harbour council approves record budget for new tram line",
+        "The harbour council on Monday approved the budget for a new tram line through the old port "
+        "district, after a debate that lasted most of the night.",
+        f'"We will need {HUGE} tickets sold before this line ever pays for itself," said councillor '
+        "Margot Vellinga, who voted against the plan.",
+        "Supporters said the line would cut journey times across the district by half and bring new "
+        "visitors to the waterfront.",
+        "The first trams are expected to run in three years, the council said.",
+    ]
+)
 
 
 @dataclass
@@ -136,13 +142,15 @@ class Products:
         # took which batch first (claim group ids in a document record are given in processing
         # order). Concurrent writers are the fault and race tests' business.
         env["NEWSFLOW_CONCURRENCY"] = "1"
-        product = Product(backend, Newsflow(self.root / key / "home", env), self.inputs,
-                          es=product_es, prefix=prefix)
+        product = Product(
+            backend, Newsflow(self.root / key / "home", env), self.inputs, es=product_es, prefix=prefix
+        )
         if backend == "elasticsearch":
             product.cli("es", "setup")
         for n in runs:
-            product.runs.append(product.cli("run", str(self.inputs[f"run{n}"]), "--timeout", "300",
-                                            check=False, timeout=400))
+            product.runs.append(
+                product.cli("run", str(self.inputs[f"run{n}"]), "--timeout", "300", check=False, timeout=400)
+            )
         return product
 
     def close(self) -> None:
@@ -171,7 +179,6 @@ def both(request: pytest.FixtureRequest, products: Products) -> tuple[Product, P
     return products.get(request, "sqlite"), products.get(request, "elasticsearch")
 
 
-
 def marked(snippet: str) -> list[str]:
     """The words a JSON snippet marks (`<em>…</em>`), in order."""
     return re.findall(r"<em>(.*?)</em>", snippet)
@@ -193,11 +200,14 @@ def test_each_run_summarises_its_inputs_and_names_every_failure(product: Product
 
 
 # ---------------------------------------------------------------------- search
-@pytest.mark.parametrize(("query", "first"), [
-    ("testing ground experimental missiles", UPDATE),  # all in its title; 001 quotes them
-    ("postpone peace talks", "003_eb258413f4bccc24.txt"),
-    ("high-fiving Iran", "004_07fa454dbad26224.txt"),
-])
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("testing ground experimental missiles", UPDATE),  # all in its title; 001 quotes them
+        ("postpone peace talks", "003_eb258413f4bccc24.txt"),
+        ("high-fiving Iran", "004_07fa454dbad26224.txt"),
+    ],
+)
 def test_search_ranks_the_obvious_match_first(product: Product, query: str, first: str) -> None:
     hits = product.json("search", query)
     assert hits, query
@@ -258,8 +268,10 @@ def test_search_every_word_must_match_and_punctuation_finds_nothing(product: Pro
     assert product.json("search", "Rutte", "zzzunknownword") == []
     nothing = product.cli("search", "?!", check=False)
     assert (nothing.returncode, nothing.stderr.splitlines()[-1]) == (
-        2, "Error: nothing to search for: give at least one word or filter that is not excluded "
-           "with '-' (for example: Rutte -Trump)")
+        2,
+        "Error: nothing to search for: give at least one word or filter that is not excluded "
+        "with '-' (for example: Rutte -Trump)",
+    )
     assert product.cli("search", "zzzunknownword").stdout.strip() == "no hits"
 
 
@@ -366,8 +378,10 @@ def shown(product: Product) -> dict[str, str]:
 def says(text: str, *phrases: str) -> bool:
     """Whether `text` holds any of `phrases` as whole words, case and UK/US spelling aside."""
     folded = re.sub(r"defen[cs]e", "defence", text.casefold())
-    return any(re.search(rf"(?<!\w){re.escape(re.sub(r'defen[cs]e', 'defence', p.casefold()))}(?!\w)", folded)
-               for p in phrases)
+    return any(
+        re.search(rf"(?<!\w){re.escape(re.sub(r'defen[cs]e', 'defence', p.casefold()))}(?!\w)", folded)
+        for p in phrases
+    )
 
 
 def test_any_spelling_of_a_name_finds_every_article_that_names_it(product: Product) -> None:
@@ -384,8 +398,9 @@ def test_any_spelling_of_a_name_finds_every_article_that_names_it(product: Produ
             words = re.findall(r"\w+", variant)
             literal = {i for i, t in texts.items() if all(says(t, w) for w in words)}
             if naming - found or found - naming - literal:
-                problems.append(f"{variant}: missed {len(naming - found)}, "
-                                f"extra {len(found - naming - literal)}")
+                problems.append(
+                    f"{variant}: missed {len(naming - found)}, extra {len(found - naming - literal)}"
+                )
     assert problems == []
 
 
@@ -393,22 +408,25 @@ def test_a_search_by_name_ranks_the_articles_that_mention_the_entity_first(produ
     texts = shown(product)
     hits = [h["id"] for h in product.json("search", "Sibiga", "--limit", "50")]
     naming = {i for i, t in texts.items() if says(t, "Sibiga", "Sybiha")}
-    assert set(hits[:len(naming)]) == naming
+    assert set(hits[: len(naming)]) == naming
     kyiv = product.json("search", "Kiev", "--limit", "50")
     assert any(m.startswith("Kyiv") for h in kyiv for m in marked(h["snippet"]))  # as the text spells it
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    # (query words, which shown documents: a predicate on the text)
-    (("Rutte", "-Trump"), lambda t: says(t, "Rutte") and not says(t, "Trump")),
-    (("Stoltenberg", "OR", "Sybiha"), lambda t: says(t, "Stoltenberg", "Sybiha", "Sibiga")),
-    (('"air defence systems"',), lambda t: says(t, "air defence systems")),
-    (("air", "defense", "systems"), lambda t: all(says(t, w) for w in ("air", "defence", "systems"))),
-    (("person:Sibiga",), lambda t: says(t, "Sybiha", "Sibiga")),
-    (("place:Kiev",), lambda t: says(t, "Kyiv", "Kiev")),
-    (("after:2030-01-01",), lambda t: False),
-    (("Rutte", "before:1990"), lambda t: False),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # (query words, which shown documents: a predicate on the text)
+        (("Rutte", "-Trump"), lambda t: says(t, "Rutte") and not says(t, "Trump")),
+        (("Stoltenberg", "OR", "Sybiha"), lambda t: says(t, "Stoltenberg", "Sybiha", "Sibiga")),
+        (('"air defence systems"',), lambda t: says(t, "air defence systems")),
+        (("air", "defense", "systems"), lambda t: all(says(t, w) for w in ("air", "defence", "systems"))),
+        (("person:Sibiga",), lambda t: says(t, "Sybiha", "Sibiga")),
+        (("place:Kiev",), lambda t: says(t, "Kyiv", "Kiev")),
+        (("after:2030-01-01",), lambda t: False),
+        (("Rutte", "before:1990"), lambda t: False),
+    ],
+)
 def test_the_query_language_on_both_indices(product: Product, query: tuple[str, ...], expected: Any) -> None:
     texts = shown(product)
     found = {h["id"] for h in product.json("search", *query, "--limit", "50")}
@@ -437,23 +455,33 @@ def test_kibana_counts_an_entity_under_its_canonical_name_however_it_was_written
     for Kyiv, as does every article writing "Zelenskiy" for Volodymyr Zelensky."""
     elastic = both[1]
     docs = [json.loads(line) for line in elastic.cli("export").stdout.splitlines()]
-    for facet, name, spellings in (("places", "Kyiv", ("Kyiv", "Kiev")),
-                                   ("people", "Volodymyr Zelensky", ("Zelensky", "Zelenskiy", "Zelenskyy"))):
-        response = elastic.es.search(index=f"{elastic.prefix}-documents", size=0, aggs={
-            "top": {"terms": {"field": f"{facet}.keyword", "size": 100}}})
+    for facet, name, spellings in (
+        ("places", "Kyiv", ("Kyiv", "Kiev")),
+        ("people", "Volodymyr Zelensky", ("Zelensky", "Zelenskiy", "Zelenskyy")),
+    ):
+        response = elastic.es.search(
+            index=f"{elastic.prefix}-documents",
+            size=0,
+            aggs={"top": {"terms": {"field": f"{facet}.keyword", "size": 100}}},
+        )
         counts = {b["key"]: b["doc_count"] for b in response["aggregations"]["top"]["buckets"]}
         writing = [d for d in docs if says(f"{d['title']}\n{d['text']}", *spellings)]
         assert counts.get(name) == len(writing), (facet, name)
         assert not set(counts) & (set(spellings) - {name})  # no bucket for another spelling
 
 
-@pytest.mark.parametrize(("query", "says_what"), [
-    (("after:2024-13-45",), "after:2024-13-45 is not a date: write after:YYYY-MM-DD"),
-    (("-Trump",), "nothing to search for"),
-    (("person:",), "person: needs a value"),
-])
+@pytest.mark.parametrize(
+    ("query", "says_what"),
+    [
+        (("after:2024-13-45",), "after:2024-13-45 is not a date: write after:YYYY-MM-DD"),
+        (("-Trump",), "nothing to search for"),
+        (("person:",), "person: needs a value"),
+    ],
+)
 def test_a_query_that_cannot_run_gets_one_line_saying_what_to_type(
-    product: Product, query: tuple[str, ...], says_what: str,
+    product: Product,
+    query: tuple[str, ...],
+    says_what: str,
 ) -> None:
     result = product.cli("search", *query, check=False)
     assert result.returncode == 2
@@ -514,16 +542,24 @@ def test_both_backends_give_an_article_with_a_huge_number_the_same_outcome(
 ) -> None:
     embedded, elastic = (products.get(request, b, runs=(3,)) for b in ("sqlite", "elasticsearch"))
     assert [(r["source"], r["state"]) for r in embedded.json("sources")] == [
-        (r["source"], r["state"]) for r in elastic.json("sources")]
+        (r["source"], r["state"]) for r in elastic.json("sources")
+    ]
 
 
 # ------------------------------------------------------------ both back-ends
 # (query, whether one document is the obvious first hit: not "air defence systems", which
 # The Irish Times writes and The New York Times spells "air defense systems")
-SEARCHES = [("Rutte", False), ("Putin peace", False), ("North Korean soldiers", False),
-            ("testing ground experimental missiles", True), ("air defence systems", False),
-            ("postpone peace talks", True), ("high-fiving Iran", True), ("correspondents overnight", True),
-            ("several discussions", True)]
+SEARCHES = [
+    ("Rutte", False),
+    ("Putin peace", False),
+    ("North Korean soldiers", False),
+    ("testing ground experimental missiles", True),
+    ("air defence systems", False),
+    ("postpone peace talks", True),
+    ("high-fiving Iran", True),
+    ("correspondents overnight", True),
+    ("several discussions", True),
+]
 
 
 @BOTH
@@ -535,13 +571,20 @@ def test_both_backends_find_the_same_documents(both: tuple[Product, Product]) ->
     ellipses, Elasticsearch's highlighter a sentence of up to 160 characters: which of the
     words typed fall in it differs, and a name is marked whole, "Mark Rutte" or "Mr Rutte"):
     that it marks a word typed is compared."""
+
     def answers(product: Product, query: str, obvious: bool) -> tuple[str | None, dict[str, Any]]:
         hits = product.json("search", query, "--limit", "50")
         typed = set(re.findall(r"\w+", query.casefold()))
         return (hits[0]["id"] if hits and obvious else None), {
-            h["id"]: {"title": h["title"], "outlet": h["outlet"], "sources": sorted(h["sources"]),
-                      "story_id": h["story_id"], "marks_a_word_typed": bool(typed & {
-                          w for m in marked(h["snippet"]) for w in re.findall(r"\w+", m.casefold())})}
+            h["id"]: {
+                "title": h["title"],
+                "outlet": h["outlet"],
+                "sources": sorted(h["sources"]),
+                "story_id": h["story_id"],
+                "marks_a_word_typed": bool(
+                    typed & {w for m in marked(h["snippet"]) for w in re.findall(r"\w+", m.casefold())}
+                ),
+            }
             for h in hits
         }
 
@@ -576,10 +619,19 @@ def test_both_backends_hold_the_same_records(both: tuple[Product, Product]) -> N
 
 
 @BOTH
-@pytest.mark.parametrize("options", [
-    (), ("--conflicts",), ("--speaker", "rutte"), ("--min-sources", "3"), ("--statements",),
-    ("--search", "air defence systems"), ("--search", "Putin", "--speaker", "rutte"),
-], ids=lambda o: " ".join(o) or "all")
+@pytest.mark.parametrize(
+    "options",
+    [
+        (),
+        ("--conflicts",),
+        ("--speaker", "rutte"),
+        ("--min-sources", "3"),
+        ("--statements",),
+        ("--search", "air defence systems"),
+        ("--search", "Putin", "--speaker", "rutte"),
+    ],
+    ids=lambda o: " ".join(o) or "all",
+)
 def test_both_backends_group_the_same_claims(both: tuple[Product, Product], options: tuple[str, ...]) -> None:
     """Normalised for --search only: the order of the claims found, which each index ranks
     by its own relevance score (see test_both_backends_find_the_same_documents)."""
@@ -593,6 +645,7 @@ def test_both_backends_group_the_same_claims(both: tuple[Product, Product], opti
 def test_both_backends_tell_the_same_stories(both: tuple[Product, Product]) -> None:
     """Normalised: first_seen and last_seen, which for articles without a publication
     date are the moments the workers read them."""
+
     def stories(product: Product) -> list[dict[str, Any]]:
         return [{**s, "first_seen": "", "last_seen": ""} for s in product.json("stories")]
 
@@ -603,6 +656,7 @@ def test_both_backends_tell_the_same_stories(both: tuple[Product, Product]) -> N
 def test_both_backends_know_the_same_entities(both: tuple[Product, Product]) -> None:
     """Normalised: the registry's entity ids, given in the order the workers registered
     them (the registry is in Redis, not in the index)."""
+
     def entities(product: Product) -> list[dict[str, Any]]:
         return [{**e, "id": ""} for e in product.json("entities")]
 
@@ -612,6 +666,7 @@ def test_both_backends_know_the_same_entities(both: tuple[Product, Product]) -> 
 @BOTH
 def test_both_backends_report_the_same_inputs(both: tuple[Product, Product]) -> None:
     """Normalised: the times of each input's last change."""
+
     def inputs(product: Product) -> list[dict[str, Any]]:
         return sorted(({**r, "updated": 0} for r in product.json("sources")), key=lambda r: r["source"])
 
@@ -626,14 +681,18 @@ def test_reindex_switches_the_alias_and_every_answer_stays(product: Product) -> 
         assert result.returncode == 1
         assert "embedded index" in result.stderr
         return
+
     def answers() -> list[Any]:
         """What a user asks, scores left out: BM25 statistics of a freshly built index are
         not those of one that has had documents rewritten (deleted versions count)."""
         found = product.json("search", "Rutte", "--limit", "50")
-        return [sorted(({**h, "score": 0} for h in found), key=lambda h: h["id"]),
-                product.json("search", "testing ground experimental missiles")[0]["id"],
-                product.json("claims", "--limit", "500"), product.json("stories"),
-                product.json("show", product.doc(UPDATE))]
+        return [
+            sorted(({**h, "score": 0} for h in found), key=lambda h: h["id"]),
+            product.json("search", "testing ground experimental missiles")[0]["id"],
+            product.json("claims", "--limit", "500"),
+            product.json("stories"),
+            product.json("show", product.doc(UPDATE)),
+        ]
 
     before = answers()
     export = product.cli("export").stdout
@@ -649,8 +708,13 @@ def test_reindex_switches_the_alias_and_every_answer_stays(product: Product) -> 
 
 # --------------------------------------------------------------- command output
 def test_no_command_prints_the_index_clients_transport_log(product: Product) -> None:
-    commands = [("search", "Rutte"), ("show", product.doc(COPY)), ("claims", "--conflicts"),
-                ("stories",), ("export",)]
+    commands = [
+        ("search", "Rutte"),
+        ("show", product.doc(COPY)),
+        ("claims", "--conflicts"),
+        ("stories",),
+        ("export",),
+    ]
     for args in commands:
         result = product.cli(*args)
         assert result.stderr == "", args

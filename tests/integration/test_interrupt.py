@@ -24,8 +24,10 @@ pytestmark = pytest.mark.integration
 
 # Makes the terminal (fd 0) the controlling terminal of the new session: the terminal's
 # foreground process group is then this process's, and the interrupt character reaches it.
-_TAKE_TERMINAL = ("import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
-                  "os.execv(sys.argv[1], sys.argv[1:])")
+_TAKE_TERMINAL = (
+    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
 
 
 class Terminal:
@@ -36,7 +38,12 @@ class Terminal:
         self.master, slave = pty.openpty()
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _TAKE_TERMINAL, sys.executable, "-m", "workers.cli", *args],
-            stdin=slave, stdout=slave, stderr=slave, env=cli.env, cwd=REPO, start_new_session=True,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=cli.env,
+            cwd=REPO,
+            start_new_session=True,
         )
         os.close(slave)
         self.output = bytearray()
@@ -188,8 +195,10 @@ def test_a_message_that_comes_back_after_its_files_were_done_does_not_redo_them(
     log = stack.home / "logs" / "worker-0.log"
 
     def tasks_finished() -> int:
-        return sum("process_files[" in line and "succeeded" in line
-                   for line in log.read_text(errors="replace").splitlines())
+        return sum(
+            "process_files[" in line and "succeeded" in line
+            for line in log.read_text(errors="replace").splitlines()
+        )
 
     wait_for(lambda: tasks_finished() == 2, timeout=120)
     assert ledger.get(str(article)) == done  # not processed again

@@ -29,8 +29,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.elasticsearch]
 
 
 @pytest.fixture(scope="module")
-def cluster(es_url: str, tmp_path_factory: pytest.TempPathFactory,
-            seed_paths: list[Path]) -> Iterator[tuple[Any, str]]:
+def cluster(
+    es_url: str, tmp_path_factory: pytest.TempPathFactory, seed_paths: list[Path]
+) -> Iterator[tuple[Any, str]]:
     prefix = new_prefix()
     es = client_for(es_url, prefix)
     cli = Newsflow(tmp_path_factory.mktemp("kibana") / "home", es_env(es_url, prefix))
@@ -61,7 +62,12 @@ def test_every_field_the_saved_objects_use_exists_and_aggregates_where_needed(
     # all three data views, and every kind of use, are read from the file
     assert {u.data_view for u in uses} == {"newsflow-documents", "newsflow-claims", "newsflow-stories"}
     assert {u.where.split(":")[-1].strip().split()[-1] for u in uses} >= {
-        "field", "column", "sort", "query", "aggregation"}
+        "field",
+        "column",
+        "sort",
+        "query",
+        "aggregation",
+    }
     assert field_problems(es, prefix) == []
 
 

@@ -63,7 +63,8 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Newsflow]:
 
 
 def test_a_document_written_under_a_short_name_shows_the_full_name_learned_later(
-    cli: Newsflow, tmp_path: Path,
+    cli: Newsflow,
+    tmp_path: Path,
 ) -> None:
     first, second = tmp_path / "in1" / "first.txt", tmp_path / "in2" / "second.txt"
     for path, text in ((first, FIRST), (second, SECOND)):
@@ -85,12 +86,16 @@ def test_a_document_written_under_a_short_name_shows_the_full_name_learned_later
     assert entity["count"] == before_count(before)
     found = {h["id"] for h in cli.json_lines("search", '"Margot Vellinga"')}
     assert found == {after["id"], show(cli, second)["id"]}
-    spoken = {s for g in cli.json_lines("claims", "--speaker", "Margot Vellinga", "--limit", "100")
-              for s in g["sources"]}
+    spoken = {
+        s
+        for g in cli.json_lines("claims", "--speaker", "Margot Vellinga", "--limit", "100")
+        for s in g["sources"]
+    }
     assert str(first) in spoken
     assert str(second) in spoken
     assert [e["canonical"] for e in cli.json_lines("entities") if "Vellinga" in e["canonical"]] == [
-        "Margot Vellinga"]
+        "Margot Vellinga"
+    ]
 
 
 def show(cli: Newsflow, path: Path) -> dict[str, Any]:

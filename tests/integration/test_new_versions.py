@@ -58,8 +58,11 @@ def _record(cli: Newsflow, path: Path) -> dict[str, Any]:
 def _mentions(records: list[dict[str, Any]], doc_id: str) -> list[str]:
     """The records (stories, claim groups) that name `doc_id` anywhere but in their own id (a
     story keeps the id it was first given, after a member's name)."""
-    return [str(r.get("id") or r.get("group")) for r in records
-            if doc_id in json.dumps({k: v for k, v in r.items() if k != "id"})]
+    return [
+        str(r.get("id") or r.get("group"))
+        for r in records
+        if doc_id in json.dumps({k: v for k, v in r.items() if k != "id"})
+    ]
 
 
 def test_a_new_version_of_a_file_replaces_the_document_its_previous_version_gave(
@@ -108,7 +111,10 @@ def test_a_new_version_of_a_file_replaces_the_document_its_previous_version_gave
     [kept] = cli.json_lines("show", truncated)
     assert kept["sources"] == [str(copy)]
     assert {doc["id"] for doc in map(_loads, cli("export").stdout.splitlines())} == {
-        whole, truncated, *(d for d in exported if d not in (whole, truncated))}
+        whole,
+        truncated,
+        *(d for d in exported if d not in (whole, truncated)),
+    }
 
 
 def _loads(line: str) -> dict[str, Any]:
@@ -116,10 +122,14 @@ def _loads(line: str) -> dict[str, Any]:
 
 
 # -- the shared state a retired document leaves (a private Redis) -------------------------
-OLD_SENTENCE = ("Mark Rutte made the remarks as foreign ministers from the alliance’s 32 members gathered "
-                "in Brussels for a two-day meeting where there will be several discussions on Ukraine.")
-NEW_SENTENCE = ("Mark Rutte spoke as foreign ministers of the alliance’s 32 members assembled in Brussels, "
-                "our correspondents reported overnight, with Ukraine first among their talks.")
+OLD_SENTENCE = (
+    "Mark Rutte made the remarks as foreign ministers from the alliance’s 32 members gathered "
+    "in Brussels for a two-day meeting where there will be several discussions on Ukraine."
+)
+NEW_SENTENCE = (
+    "Mark Rutte spoke as foreign ministers of the alliance’s 32 members assembled in Brussels, "
+    "our correspondents reported overnight, with Ukraine first among their talks."
+)
 
 
 @pytest.fixture(scope="module")
@@ -133,9 +143,12 @@ def versions_of_one_article(tmp_path_factory: pytest.TempPathFactory) -> dict[st
     stages = [s for s in build_stages(nlp=get_nlp()) if s.name not in ("find_duplicates", "assign_story")]
     folder = tmp_path_factory.mktemp("versions")
     text = ARTICLE.read_text(encoding="utf-8")
-    written = {"older": text.replace(OLD_SENTENCE, OLD_SENTENCE.replace("two-day", "two day")),
-               "middle": text, "newer": text.replace(OLD_SENTENCE, NEW_SENTENCE),
-               "other": (SEEDS / "001_d5b6a9cfd5e8d1e9.txt").read_text(encoding="utf-8")}
+    written = {
+        "older": text.replace(OLD_SENTENCE, OLD_SENTENCE.replace("two-day", "two day")),
+        "middle": text,
+        "newer": text.replace(OLD_SENTENCE, NEW_SENTENCE),
+        "other": (SEEDS / "001_d5b6a9cfd5e8d1e9.txt").read_text(encoding="utf-8"),
+    }
     docs = {}
     for day, (name, body) in enumerate(written.items(), 1):
         (folder / f"{name}.txt").write_text(body, encoding="utf-8")
@@ -156,8 +169,10 @@ def test_a_retired_document_hands_its_place_to_its_copies(
     client = redis.Redis.from_url(private_redis)
     lsh, stories = NearDuplicates(client, prefix="v:d"), StoryStore(client, prefix="v:s")
     try:
-        placed = {name: assign_story(find_duplicates(docs[name], lsh=lsh), stories=stories)
-                  for name in ("middle", "other", "older")}
+        placed = {
+            name: assign_story(find_duplicates(docs[name], lsh=lsh), stories=stories)
+            for name in ("middle", "other", "older")
+        }
         middle, older = placed["middle"].id, placed["older"].id
         assert lsh.shown_instead([older]) == {older: middle}  # search hides the older behind it
         story = stories.story_of(middle)

@@ -26,10 +26,17 @@ def test_a_worker_serves_metrics_and_writes_json_logs(
     tmp_path: Path, private_redis: str, seed_paths: list[Path]
 ) -> None:
     port = _free_port()
-    cli = Newsflow(tmp_path / "home", {"NEWSFLOW_REDIS_URL": private_redis,
-                                       "NEWSFLOW_METRICS_PORT": str(port), "NEWSFLOW_LOG_FORMAT": "json"})
-    pool = WorkerProcesses(Settings(home=cli.home, redis_url=private_redis), private_redis,
-                           concurrency=1, env=cli.env)
+    cli = Newsflow(
+        tmp_path / "home",
+        {
+            "NEWSFLOW_REDIS_URL": private_redis,
+            "NEWSFLOW_METRICS_PORT": str(port),
+            "NEWSFLOW_LOG_FORMAT": "json",
+        },
+    )
+    pool = WorkerProcesses(
+        Settings(home=cli.home, redis_url=private_redis), private_redis, concurrency=1, env=cli.env
+    )
     pool.start()
     try:
         cli("submit", str(seed_paths[0]))

@@ -40,8 +40,7 @@ def _credentials_env(redis_url: str, *, es_host: str = "es.invalid") -> dict[str
 
 
 def _leaks(text: str) -> list[str]:
-    return [line for line in text.splitlines()
-            if any(s in line for s in (PASSWORD, ES_PASSWORD, ES_API_KEY))]
+    return [line for line in text.splitlines() if any(s in line for s in (PASSWORD, ES_PASSWORD, ES_API_KEY))]
 
 
 @pytest.fixture
@@ -49,8 +48,13 @@ def password_redis(tmp_path: Path) -> Iterator[RedisServer]:
     from workers.local import redis_server_binary
 
     server = RedisServer(redis_server_binary(), tmp_path / "redis")
-    server.start(f"redis://:{PASSWORD}@127.0.0.1:{server.port}/0",
-                 "--port", str(server.port), "--requirepass", PASSWORD)
+    server.start(
+        f"redis://:{PASSWORD}@127.0.0.1:{server.port}/0",
+        "--port",
+        str(server.port),
+        "--requirepass",
+        PASSWORD,
+    )
     yield server
     server.stop()
 
@@ -103,9 +107,23 @@ def tls_redis(tmp_path: Path) -> Iterator[tuple[RedisServer, str]]:
     certs = tls_certificates(tmp_path / "certs")
     server = RedisServer(binary, tmp_path / "tls-redis")
     url = f"rediss://:{PASSWORD}@127.0.0.1:{server.port}/0?ssl_ca_certs={certs['ca']}"
-    server.start(url, "--port", "0", "--tls-port", str(server.port), "--requirepass", PASSWORD,
-                 "--tls-cert-file", str(certs["cert"]), "--tls-key-file", str(certs["key"]),
-                 "--tls-ca-cert-file", str(certs["ca"]), "--tls-auth-clients", "no")
+    server.start(
+        url,
+        "--port",
+        "0",
+        "--tls-port",
+        str(server.port),
+        "--requirepass",
+        PASSWORD,
+        "--tls-cert-file",
+        str(certs["cert"]),
+        "--tls-key-file",
+        str(certs["key"]),
+        "--tls-ca-cert-file",
+        str(certs["ca"]),
+        "--tls-auth-clients",
+        "no",
+    )
     yield server, url
     server.stop()
 

@@ -52,10 +52,24 @@ def retention(clock: Clock) -> Retention:
 
 def fight(doc: Document, outlet: str, **fields: Any) -> Document:
     """A Rahman fight article with claims, as the stages before the stores leave it."""
-    claims = (make_claim("Klitschko is the best heavyweight of his era", speaker="Hasim Rahman",
-                         speaker_canonical="Hasim Rahman", start=0, end=40),)
-    return make_document(doc.text, text=doc.text, entities=doc.entities, published=doc.published,
-                         outlet=outlet, claims=claims, **fields)
+    claims = (
+        make_claim(
+            "Klitschko is the best heavyweight of his era",
+            speaker="Hasim Rahman",
+            speaker_canonical="Hasim Rahman",
+            start=0,
+            end=40,
+        ),
+    )
+    return make_document(
+        doc.text,
+        text=doc.text,
+        entities=doc.entities,
+        published=doc.published,
+        outlet=outlet,
+        claims=claims,
+        **fields,
+    )
 
 
 def keys_naming(client: redis.Redis, doc_id: str) -> list[str]:
@@ -80,9 +94,11 @@ def keys_naming(client: redis.Redis, doc_id: str) -> list[str]:
 
 def stores(client: redis.Redis, clock: Clock) -> tuple[NearDuplicates, StoryStore, ClaimGroups]:
     r = retention(clock)
-    return (NearDuplicates(client, prefix="t:dups", retention=r),
-            StoryStore(client, prefix="t:stories", retention=r),
-            ClaimGroups(client, prefix="t:claims", retention=r))
+    return (
+        NearDuplicates(client, prefix="t:dups", retention=r),
+        StoryStore(client, prefix="t:stories", retention=r),
+        ClaimGroups(client, prefix="t:claims", retention=r),
+    )
 
 
 @contextmanager
@@ -117,8 +133,9 @@ def test_keys_expire_with_the_window(client: redis.Redis, clock: Clock) -> None:
 
 
 def person(name: str) -> LocalEntity:
-    return LocalEntity(name, "PERSON", [Mention(surface=name, name=name, label="PERSON", start=0,
-                                                end=len(name))])
+    return LocalEntity(
+        name, "PERSON", [Mention(surface=name, name=name, label="PERSON", start=0, end=len(name))]
+    )
 
 
 def test_an_entitys_state_does_not_grow_with_its_documents(client: redis.Redis, clock: Clock) -> None:
@@ -145,9 +162,13 @@ def test_a_late_document_still_gets_a_story(client: redis.Redis, clock: Clock) -
         second = place(fight(RAHMAN_2_DOC, "AP"), lsh, store, groups)
         assert first.story_id == second.story_id
         clock.now += 40 * DAY_S  # its peers are pruned when it arrives
-        late = make_document(RAHMAN_2_DOC.text + " The rematch talk began.", text=RAHMAN_2_DOC.text
-                             + " The rematch talk began.", entities=RAHMAN_2_DOC.entities,
-                             published="2008-12-15", outlet="BBC")
+        late = make_document(
+            RAHMAN_2_DOC.text + " The rematch talk began.",
+            text=RAHMAN_2_DOC.text + " The rematch talk began.",
+            entities=RAHMAN_2_DOC.entities,
+            published="2008-12-15",
+            outlet="BBC",
+        )
         late = place(late, lsh, store, groups)
         assert late.story_id == f"s-{late.id}"
         assert store.story_of(late.id) == late.story_id

@@ -52,8 +52,7 @@ def cluster(es_url: str) -> Iterator[tuple[Any, str, str]]:
 class Written:
     """One back-end's index and stories, written as the index tasks write them."""
 
-    def __init__(self, backend: str, request: pytest.FixtureRequest, path: Path,
-                 store: Any = None) -> None:
+    def __init__(self, backend: str, request: pytest.FixtureRequest, path: Path, store: Any = None) -> None:
         """`path`: the SQLite file; `store`: the story store ElasticStories reads."""
         self.backend = backend
         if backend == "sqlite":
@@ -113,7 +112,8 @@ def test_index_tasks_in_any_interleaving_leave_the_newest_labels_and_records(
         final = world.given
         where = f"schedule {schedule}"
         assert {d: written.index.get(d)["story_id"] for d in final} == {
-            d: story for d, (_, story) in final.items()}, where
+            d: story for d, (_, story) in final.items()
+        }, where
         assert written.index.get(world.id(COPY))["duplicate_of"] == world.id(SHOWN), where
         records = {s: r for s, r in written.records().items() if s.startswith(f"s-o{n}-")}
         assert records == expected_records(written, final), where
@@ -126,8 +126,12 @@ def test_an_older_rebuild_landing_last_leaves_the_newer_record(
     whichever write lands last (external versions: the store's rebuild numbers)."""
     world = World("late")
     a, b = world.document(0), world.document(1)
-    views = [(2_000, {"s-late": [a.id, b.id]}), (1_000, {"s-late": [a.id]}),
-             (3_000, {"s-late": []}), (2_500, {"s-late": [a.id]})]
+    views = [
+        (2_000, {"s-late": [a.id, b.id]}),
+        (1_000, {"s-late": [a.id]}),
+        (3_000, {"s-late": []}),
+        (2_500, {"s-late": [a.id]}),
+    ]
 
     class Views(HandLabels):
         def rebuild_view(self, stories: Any) -> tuple[int, dict[str, list[str]]]:
@@ -176,7 +180,7 @@ def _inputs(inbox: Path) -> list[Path]:
     for p in paths[:5]:
         lines = p.read_text(encoding="utf-8").splitlines()
         texts[f"{p.stem}-first"] = "\n".join(lines[: len(lines) // 2])
-        texts[f"{p.stem}-second"] = "\n".join(lines[len(lines) // 2:])
+        texts[f"{p.stem}-second"] = "\n".join(lines[len(lines) // 2 :])
     for p in paths[:2]:
         texts[f"{p.stem}-edited"] = _edit_one_sentence(p.read_text(encoding="utf-8"))
     texts.update({"rahman": RAHMAN, "rahman-2": RAHMAN_2, "thompson": THOMPSON, "quake": QUAKE})
@@ -206,8 +210,10 @@ def test_two_worker_processes_writing_the_same_stories_at_once_lose_nothing(
         sources = [str(p.absolute()) for p in paths]
 
         def finished() -> bool:
-            return all(r is not None and r.state in ("done", "duplicate", "failed", "skipped")
-                       for r in ledger.get_many(sources))
+            return all(
+                r is not None and r.state in ("done", "duplicate", "failed", "skipped")
+                for r in ledger.get_many(sources)
+            )
 
         wait_for(finished, timeout=600, every=0.5)
     finally:

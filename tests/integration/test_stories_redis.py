@@ -226,8 +226,13 @@ def test_a_writer_that_read_the_sources_before_a_copy_arrived_does_not_drop_the_
         paths.append(tmp_path / folder / SEEDS[1].name)
         shutil.copy(SEEDS[1], paths[-1])
     newsflow.env["NEWSFLOW_REDIS_URL"] = private_redis
-    subprocess.run([sys.executable, "-c", _STALE_WRITE, *map(str, paths)], env=newsflow.env,
-                   cwd=REPO, check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-c", _STALE_WRITE, *map(str, paths)],
+        env=newsflow.env,
+        cwd=REPO,
+        check=True,
+        timeout=120,
+    )
 
     both = sorted(str(p) for p in paths)
     (doc,) = [json.loads(line) for line in newsflow("export").stdout.splitlines() if line]

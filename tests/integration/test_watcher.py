@@ -85,9 +85,13 @@ def test_a_file_renamed_into_place_goes_at_once_and_one_written_in_place_waits_t
     offered: list[str] = []
     client = redis.Redis.from_url(private_redis)
     settle = 30.0  # far longer than the test needs: only a renamed file can go before it
-    watcher = FolderWatcher([inbox], ledger=Ledger(client), settle=settle,
-                            enqueue=lambda paths, more=0: offered.extend(p.name for p in paths),
-                            reject=lambda path, reason: offered.append(f"rejected {path.name}"))
+    watcher = FolderWatcher(
+        [inbox],
+        ledger=Ledger(client),
+        settle=settle,
+        enqueue=lambda paths, more=0: offered.extend(p.name for p in paths),
+        reject=lambda path, reason: offered.append(f"rejected {path.name}"),
+    )
     watcher.start()
     try:
         started = time.monotonic()
@@ -115,10 +119,13 @@ def test_a_file_written_slowly_in_place_is_taken_once_when_its_writer_closes_it(
     inbox.mkdir()
     offered: list[tuple[str, int]] = []
     client = redis.Redis.from_url(private_redis)
-    watcher = FolderWatcher([inbox], ledger=Ledger(client), settle=0.3,
-                            enqueue=lambda paths, more=0: offered.extend((p.name, p.stat().st_size)
-                                                                         for p in paths),
-                            reject=lambda path, reason: offered.append((f"rejected {path.name}", 0)))
+    watcher = FolderWatcher(
+        [inbox],
+        ledger=Ledger(client),
+        settle=0.3,
+        enqueue=lambda paths, more=0: offered.extend((p.name, p.stat().st_size) for p in paths),
+        reject=lambda path, reason: offered.append((f"rejected {path.name}", 0)),
+    )
     watcher.start()
     text = seed_paths[0].read_bytes()
     try:
@@ -127,7 +134,7 @@ def test_a_file_written_slowly_in_place_is_taken_once_when_its_writer_closes_it(
             out.flush()
             time.sleep(2)  # far longer than the settle time: the writer still holds the file
             assert offered == []
-            out.write(text[len(text) // 2:])
+            out.write(text[len(text) // 2 :])
         wait_for(lambda: offered, timeout=10)
         time.sleep(1)
         assert offered == [("slow.txt", len(text))]  # once, whole
@@ -150,7 +157,7 @@ def test_a_file_written_slowly_in_the_watched_folder_becomes_one_whole_document(
             out.write(text[: len(text) // 2])
             out.flush()
             time.sleep(2)
-            out.write(text[len(text) // 2:])
+            out.write(text[len(text) // 2 :])
         wait_for(lambda: "slow.txt" in _sources_indexed(stack), timeout=90)
         time.sleep(2)  # a second document, if one were coming, would be written by now
     finally:

@@ -41,8 +41,9 @@ MAX_RATIO = 2.5
 SLACK_US_PER_WORD = 1.0
 
 
-def _timed(name: str, fn: Callable[[Document], object],
-           cpu: dict[str, float]) -> Callable[[Document], Document]:
+def _timed(
+    name: str, fn: Callable[[Document], object], cpu: dict[str, float]
+) -> Callable[[Document], Document]:
     """`fn` as a stage function that adds its CPU seconds to cpu[name]."""
 
     def run(doc: Document) -> Document:
@@ -86,8 +87,11 @@ def test_cost_per_word_at_2_mb_is_at_most_2_5_times_that_at_20_kb() -> None:
         return {name: s / words * 1e6 for name, s in cpu.items()}  # microseconds
 
     small_us, big_us = per_word(small_cpu, small_words), per_word(big_cpu, big_words)
-    table = "\n".join(f"{name:<18} {small_us[name]:8.1f} {big_us[name]:8.1f} us/word"
-                      f"  x{big_us[name] / max(small_us[name], 1e-9):.2f}" for name in small_us)
+    table = "\n".join(
+        f"{name:<18} {small_us[name]:8.1f} {big_us[name]:8.1f} us/word"
+        f"  x{big_us[name] / max(small_us[name], 1e-9):.2f}"
+        for name in small_us
+    )
     ratio = sum(big_us.values()) / sum(small_us.values())
     print(f"whole list x{ratio:.2f} per word at 2 MB ({sum(big_cpu.values()):.1f} s CPU)\n{table}")  # with -s
     assert ratio <= MAX_RATIO, f"whole list x{ratio:.2f} per word at 2 MB\n{table}"

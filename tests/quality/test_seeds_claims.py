@@ -109,8 +109,9 @@ def seed_docs(nlp: Any, seed_paths: list[Path], redis_client: redis.Redis) -> di
 
 
 @pytest.fixture(scope="module")
-def table(seed_docs: dict[str, Document], redis_client: redis.Redis,
-          tmp_path_factory: pytest.TempPathFactory) -> SqliteClaims:
+def table(
+    seed_docs: dict[str, Document], redis_client: redis.Redis, tmp_path_factory: pytest.TempPathFactory
+) -> SqliteClaims:
     table = SqliteClaims(tmp_path_factory.mktemp("claims") / "index.sqlite3")
     groups = ClaimGroups(redis_client)
     for doc in seed_docs.values():  # one batch each, in file order

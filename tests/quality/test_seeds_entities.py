@@ -52,8 +52,11 @@ def cleaner_dropped(variant: str) -> bool:
 
 
 def variant_case(canonical: str, label: str, variant: str) -> Any:
-    marks = [pytest.mark.xfail(strict=True, reason="the cleaner drops every sentence with it")] \
-        if cleaner_dropped(variant) else []
+    marks = (
+        [pytest.mark.xfail(strict=True, reason="the cleaner drops every sentence with it")]
+        if cleaner_dropped(variant)
+        else []
+    )
     return pytest.param(canonical, label, variant, marks=marks, id=f"{canonical}:{variant}")
 
 
@@ -77,7 +80,6 @@ def cleaned() -> list[Document]:
     return [clean_boilerplate(read_dropped_file(p, max_bytes=5_000_000)) for p in SEEDS]
 
 
-
 def process(docs: list[Document], nlp: Any, client: redis.Redis, prefix: str) -> list[Document]:
     registry = RedisEntityRegistry(client, prefix=prefix)
     return [extract_entities(d, nlp=nlp, registry=registry) for d in docs]
@@ -96,7 +98,10 @@ def entities_with(docs: list[Document], variant: str) -> list[Entity]:
 
 @pytest.mark.parametrize(("canonical", "label", "variant"), [variant_case(*v) for v in VARIANTS])
 def test_every_variant_resolves_to_its_canonical_name(
-    in_order: list[Document], canonical: str, label: str, variant: str,
+    in_order: list[Document],
+    canonical: str,
+    label: str,
+    variant: str,
 ) -> None:
     found = {(e.canonical, e.label) for e in entities_with(in_order, variant)}
     assert found == {(canonical, label)}
@@ -128,7 +133,10 @@ def test_the_registry_lists_each_once(in_order: list[Document], redis_client: re
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_any_arrival_order_gives_the_same_names(
-    cleaned: list[Document], nlp: Any, redis_client: redis.Redis, seed: int,
+    cleaned: list[Document],
+    nlp: Any,
+    redis_client: redis.Redis,
+    seed: int,
 ) -> None:
     shuffled = list(cleaned)
     random.Random(seed).shuffle(shuffled)

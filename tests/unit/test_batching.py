@@ -35,8 +35,12 @@ def test_more_workers_means_smaller_batches_sooner() -> None:
 
 def test_a_drop_queued_in_slices_shrinks_its_batches_only_at_the_end_of_the_drop() -> None:
     # The watcher checks a drop of 200 files against the ledger 64 at a time.
-    slices = [batch_sizes(64, 8, 2, more=136), batch_sizes(64, 8, 2, more=72),
-              batch_sizes(64, 8, 2, more=8), batch_sizes(8, 8, 2)]
+    slices = [
+        batch_sizes(64, 8, 2, more=136),
+        batch_sizes(64, 8, 2, more=72),
+        batch_sizes(64, 8, 2, more=8),
+        batch_sizes(8, 8, 2),
+    ]
     assert slices[:2] == [[8] * 8, [8] * 8]
     assert slices[3][-1] == 1
     assert sum(map(sum, slices)) == 200

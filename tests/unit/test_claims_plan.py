@@ -26,14 +26,25 @@ D = article("d", ("Vladimir Putin", "Russia will keep its troops in the occupied
         pytest.param((A,), [C], {key(C)}, {key(A, 0)}, set(), id="joins a stored group"),
         pytest.param((A,), [B], {key(B)}, {key(A, 1)}, set(), id="joins another speaker's group"),
         pytest.param((A, C), [A], {key(A, 0), key(A, 1)}, set(), set(), id="rewritten as it was"),
-        pytest.param((A, C), [A_WITHOUT_SYBIHA], {key(A, 1)}, {key(C)}, {key(A, 0)},
-                     id="rewritten without a claim: deleted, its group shrinks"),
+        pytest.param(
+            (A, C),
+            [A_WITHOUT_SYBIHA],
+            {key(A, 1)},
+            {key(C)},
+            {key(A, 0)},
+            id="rewritten without a claim: deleted, its group shrinks",
+        ),
         pytest.param((A,), [C, C], {key(C)}, {key(A, 0)}, set(), id="one document twice in a batch"),
         pytest.param((A, B, C), [D], {key(D)}, set(), set(), id="other speakers' groups untouched"),
     ],
 )
-def test_plan(written: Sequence[Document], batch: list[Document], records: set[str],
-              changed: set[str], deleted: set[str]) -> None:
+def test_plan(
+    written: Sequence[Document],
+    batch: list[Document],
+    records: set[str],
+    changed: set[str],
+    deleted: set[str],
+) -> None:
     *_, plan = plans(*([doc] for doc in written), batch)
     assert [r["id"] for r in plan.records] == sorted(records)
     assert set(plan.fields) - records == changed  # stored claims whose group fields change
@@ -44,8 +55,12 @@ def test_plan(written: Sequence[Document], batch: list[Document], records: set[s
 
 def test_a_stored_claim_learns_its_new_groups_fields() -> None:
     _, plan = plans([A], [C])
-    assert plan.fields[key(A, 0)] == plan.fields[key(C)] == GroupFields(
-        group=plan.fields[key(C)].group, conflict=True, outlets=("Outlet A", "Outlet C"), n_documents=2
+    assert (
+        plan.fields[key(A, 0)]
+        == plan.fields[key(C)]
+        == GroupFields(
+            group=plan.fields[key(C)].group, conflict=True, outlets=("Outlet A", "Outlet C"), n_documents=2
+        )
     )
     assert plan.fields[key(A, 0)].record()["n_outlets"] == 2
 

@@ -174,10 +174,14 @@ def test_html_keeps_the_article_and_the_page_metadata() -> None:
 
 
 def test_a_file_that_starts_straight_with_prose_keeps_its_first_paragraph() -> None:
-    first = ("NATO Secretary General Mark Rutte said on Tuesday that Russia was not interested in peace, "
-             "and that allies must send more air defence systems to Ukraine before the winter.")
-    second = ("Ukraine's foreign minister Andrii Sybiha said his country needed another 20 air defence "
-              "systems to protect its power grid from Russian strikes, according to officials.")
+    first = (
+        "NATO Secretary General Mark Rutte said on Tuesday that Russia was not interested in peace, "
+        "and that allies must send more air defence systems to Ukraine before the winter."
+    )
+    second = (
+        "Ukraine's foreign minister Andrii Sybiha said his country needed another 20 air defence "
+        "systems to protect its power grid from Russian strikes, according to officials."
+    )
     doc = clean_boilerplate(make_document(f"{first}\n\n{second}\n"))
     assert doc.text == f"{first}\n\n{second}"
 

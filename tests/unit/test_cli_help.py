@@ -18,6 +18,10 @@ def _commands(group: click.Group, prefix: str = "newsflow") -> list[tuple[str, c
 
 
 def test_every_option_of_every_command_has_help_text() -> None:
-    missing = [f"{path} {param.opts[0]}" for path, command in _commands(main)
-               for param in command.params if isinstance(param, click.Option) and not param.help]
+    missing = [
+        f"{path} {param.opts[0]}"
+        for path, command in _commands(main)
+        for param in command.params
+        if isinstance(param, click.Option) and not param.help
+    ]
     assert missing == []

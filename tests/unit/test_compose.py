@@ -49,8 +49,17 @@ def environment(service: dict[str, Any]) -> dict[str, str]:
 
 
 def test_compose_names_the_whole_stack() -> None:
-    assert set(SERVICES) == {"redis", "elasticsearch", "es-users", "es-setup", "kibana",
-                             "kibana-setup", "worker", "watcher", "flower"}
+    assert set(SERVICES) == {
+        "redis",
+        "elasticsearch",
+        "es-users",
+        "es-setup",
+        "kibana",
+        "kibana-setup",
+        "worker",
+        "watcher",
+        "flower",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -67,9 +76,11 @@ def test_every_variable_compose_reads_is_documented_in_env_example() -> None:
 
 
 def test_env_example_leaves_every_secret_empty() -> None:
-    secrets = {line.split("=", 1)[0]: line.split("=", 1)[1]
-               for line in (REPO / ".env.example").read_text(encoding="utf-8").splitlines()
-               if "PASSWORD=" in line or "KEY=" in line}
+    secrets = {
+        line.split("=", 1)[0]: line.split("=", 1)[1]
+        for line in (REPO / ".env.example").read_text(encoding="utf-8").splitlines()
+        if "PASSWORD=" in line or "KEY=" in line
+    }
     assert secrets
     assert all(value == "" for value in secrets.values())
 
@@ -98,14 +109,17 @@ def test_start_order_waits_only_on_what_can_be_healthy_or_done() -> None:
                 assert dependency in ONE_SHOT, (name, dependency)
 
 
-@pytest.mark.parametrize(("name", "waits_for"), [
-    ("es-users", {"elasticsearch": "service_healthy"}),
-    ("es-setup", {"elasticsearch": "service_healthy", "es-users": "service_completed_successfully"}),
-    ("kibana", {"es-users": "service_completed_successfully"}),
-    ("kibana-setup", {"kibana": "service_healthy", "es-setup": "service_completed_successfully"}),
-    ("worker", {"redis": "service_healthy", "es-setup": "service_completed_successfully"}),
-    ("watcher", {"redis": "service_healthy"}),
-])
+@pytest.mark.parametrize(
+    ("name", "waits_for"),
+    [
+        ("es-users", {"elasticsearch": "service_healthy"}),
+        ("es-setup", {"elasticsearch": "service_healthy", "es-users": "service_completed_successfully"}),
+        ("kibana", {"es-users": "service_completed_successfully"}),
+        ("kibana-setup", {"kibana": "service_healthy", "es-setup": "service_completed_successfully"}),
+        ("worker", {"redis": "service_healthy", "es-setup": "service_completed_successfully"}),
+        ("watcher", {"redis": "service_healthy"}),
+    ],
+)
 def test_each_service_starts_after_what_it_needs(name: str, waits_for: dict[str, str]) -> None:
     depends = {k: v["condition"] for k, v in SERVICES[name]["depends_on"].items()}
     assert depends == waits_for
@@ -116,12 +130,15 @@ def test_setup_jobs_run_once(name: str) -> None:
     assert SERVICES[name]["restart"] == "no"
 
 
-@pytest.mark.parametrize(("name", "command"), [
-    ("es-setup", "newsflow es setup"),
-    ("kibana-setup", "newsflow kibana import"),
-    ("worker", "newsflow worker"),
-    ("watcher", "newsflow watch /inbox"),
-])
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        ("es-setup", "newsflow es setup"),
+        ("kibana-setup", "newsflow kibana import"),
+        ("worker", "newsflow worker"),
+        ("watcher", "newsflow watch /inbox"),
+    ],
+)
 def test_services_run_our_commands(name: str, command: str) -> None:
     assert command_text(SERVICES[name]).startswith(command)
 

@@ -52,7 +52,11 @@ def test_offsets_in_the_cleaned_text_map_back_to_the_input(clean_offset: int, ra
 
 
 def test_flat_entity_views_group_labels_for_facets() -> None:
-    doc = make_document(entities=(
-        make_entity("Mark Rutte", "PERSON"), make_entity("NATO", "ORG"), make_entity("Kyiv", "GPE"),
-    ))
+    doc = make_document(
+        entities=(
+            make_entity("Mark Rutte", "PERSON"),
+            make_entity("NATO", "ORG"),
+            make_entity("Kyiv", "GPE"),
+        )
+    )
     assert (doc.people, doc.organisations, doc.places) == (["Mark Rutte"], ["NATO"], ["Kyiv"])

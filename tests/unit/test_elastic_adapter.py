@@ -50,13 +50,13 @@ def index_for(url: str, **kw: Any) -> ElasticIndex:
 # ------------------------------------------------------------------ pure parts
 def test_bulk_actions_round_trip_through_json() -> None:
     doc = every_field_filled(make_document("Mark Rutte said: we all need to do more."))
-    actions = ElasticIndex(make_client(es_settings("http://127.0.0.1:9"))).bulk_actions(
-        [doc], indexed_at=NOW
-    )
+    actions = ElasticIndex(make_client(es_settings("http://127.0.0.1:9"))).bulk_actions([doc], indexed_at=NOW)
     assert json.loads(json.dumps(actions)) == actions
     (action,) = actions
     assert (action["_op_type"], action["_index"], action["_id"]) == (
-        "update", "newsflow-documents", doc.id,
+        "update",
+        "newsflow-documents",
+        doc.id,
     )
     # the whole body, created if missing, but for a stored story label (KEEP_STORY)
     assert (action["scripted_upsert"], action["upsert"]) == (True, {})
@@ -65,14 +65,17 @@ def test_bulk_actions_round_trip_through_json() -> None:
     assert from_es_source(stored) == json.loads(json.dumps(to_search_body(doc)))
 
 
-@pytest.mark.parametrize(("published", "received_at", "stored_published", "date"), [
-    ("2024-12-04", "2024-12-05T08:00:00+00:00", "2024-12-04", "2024-12-04T00:00:00"),
-    ("2024-12-04T18:30:00Z", "", "2024-12-04T18:30:00Z", "2024-12-04T18:30:00+00:00"),
-    ("", "2024-12-05T08:00:00+00:00", None, "2024-12-05T08:00:00+00:00"),
-    # kept as written (the field ignores malformed dates); `date` falls back
-    ("4 December 2024", "2024-12-05T08:00:00+00:00", "4 December 2024", "2024-12-05T08:00:00+00:00"),
-    ("", "", None, NOW),
-])
+@pytest.mark.parametrize(
+    ("published", "received_at", "stored_published", "date"),
+    [
+        ("2024-12-04", "2024-12-05T08:00:00+00:00", "2024-12-04", "2024-12-04T00:00:00"),
+        ("2024-12-04T18:30:00Z", "", "2024-12-04T18:30:00Z", "2024-12-04T18:30:00+00:00"),
+        ("", "2024-12-05T08:00:00+00:00", None, "2024-12-05T08:00:00+00:00"),
+        # kept as written (the field ignores malformed dates); `date` falls back
+        ("4 December 2024", "2024-12-05T08:00:00+00:00", "4 December 2024", "2024-12-05T08:00:00+00:00"),
+        ("", "", None, NOW),
+    ],
+)
 def test_date_is_the_publication_else_the_arrival_else_the_indexing_time(
     published: str, received_at: str, stored_published: str | None, date: str
 ) -> None:
@@ -104,18 +107,34 @@ def test_search_request_wants_every_clause_marks_matches_and_hides_copies() -> N
     assert with_copies["query"]["bool"]["must_not"] == []
 
 
-@pytest.mark.parametrize(("node", "expected"), [
-    (sp.Keys("speaker_keys", ("mark rutte",)),
-     {"constant_score": {"filter": {"terms": {"speaker_keys": ["mark rutte"]}}}}),
-    (sp.Keys("entity_keys", ()), {"match_none": {}}),  # a name no document knows finds nothing
-    (sp.Outlet("sky news"), {"constant_score": {"filter": {"match_phrase": {"outlet": "sky news"}}}}),
-    (sp.Story("s-1a2b"), {"constant_score": {"filter": {"prefix": {"story_id": "s-1a2b"}}}}),
-    (sp.Dates("date", "2024-12-01", ""),
-     {"constant_score": {"filter": {"range": {"date": {"gte": "2024-12-01", "format": "strict_date"}}}}}),
-    (sp.Dates("arrived", "", "2025-01-01"),
-     {"constant_score": {"filter": {"range": {"received_at": {"lt": "2025-01-01",
-                                                              "format": "strict_date"}}}}}),
-])
+@pytest.mark.parametrize(
+    ("node", "expected"),
+    [
+        (
+            sp.Keys("speaker_keys", ("mark rutte",)),
+            {"constant_score": {"filter": {"terms": {"speaker_keys": ["mark rutte"]}}}},
+        ),
+        (sp.Keys("entity_keys", ()), {"match_none": {}}),  # a name no document knows finds nothing
+        (sp.Outlet("sky news"), {"constant_score": {"filter": {"match_phrase": {"outlet": "sky news"}}}}),
+        (sp.Story("s-1a2b"), {"constant_score": {"filter": {"prefix": {"story_id": "s-1a2b"}}}}),
+        (
+            sp.Dates("date", "2024-12-01", ""),
+            {
+                "constant_score": {
+                    "filter": {"range": {"date": {"gte": "2024-12-01", "format": "strict_date"}}}
+                }
+            },
+        ),
+        (
+            sp.Dates("arrived", "", "2025-01-01"),
+            {
+                "constant_score": {
+                    "filter": {"range": {"received_at": {"lt": "2025-01-01", "format": "strict_date"}}}
+                }
+            },
+        ),
+    ],
+)
 def test_each_filter_clause_is_one_elasticsearch_filter(node: sp.Node, expected: dict[str, Any]) -> None:
     assert search_query(node) == expected
 
@@ -124,51 +143,93 @@ def test_names_are_resolved_by_aggregating_the_name_keys_with_a_literal_pattern(
     request = names_request("name_keys", "form", ["n:mr. rutte"], size=50)
     include = request["aggs"]["names"]["terms"]["include"]
     assert include == "(n\\:mr\\.\\ rutte)\\=\\>.*"  # every non-alphanumeric escaped
-    response = {"aggregations": {"names": {"buckets": [
-        {"key": "n:mr. rutte=>person:mark rutte", "doc_count": 3}, {"key": "junk", "doc_count": 1}]}}}
+    response = {
+        "aggregations": {
+            "names": {
+                "buckets": [
+                    {"key": "n:mr. rutte=>person:mark rutte", "doc_count": 3},
+                    {"key": "junk", "doc_count": 1},
+                ]
+            }
+        }
+    }
     assert name_pairs(response) == [("n:mr. rutte", "person:mark rutte")]
 
 
 def test_search_hits_have_the_embedded_index_shape() -> None:
-    response = {"hits": {"hits": [{
-        "_id": "c704", "_score": 3.14159265,
-        "_source": {"id": "c704", "title": "NATO chief", "outlet": "Sky News",
-                    "sources": ["/in/a.txt"], "story_id": "s-1"},
-        "highlight": {"text": ["Mr <em>Rutte</em> said\n  the alliance"]},
-    }]}}
-    assert search_hits(response) == [{
-        "id": "c704", "title": "NATO chief", "outlet": "Sky News", "score": 3.14159,
-        "snippet": "Mr \x02Rutte\x03 said the alliance", "sources": ["/in/a.txt"], "story_id": "s-1",
-    }]
+    response = {
+        "hits": {
+            "hits": [
+                {
+                    "_id": "c704",
+                    "_score": 3.14159265,
+                    "_source": {
+                        "id": "c704",
+                        "title": "NATO chief",
+                        "outlet": "Sky News",
+                        "sources": ["/in/a.txt"],
+                        "story_id": "s-1",
+                    },
+                    "highlight": {"text": ["Mr <em>Rutte</em> said\n  the alliance"]},
+                }
+            ]
+        }
+    }
+    assert search_hits(response) == [
+        {
+            "id": "c704",
+            "title": "NATO chief",
+            "outlet": "Sky News",
+            "score": 3.14159,
+            "snippet": "Mr \x02Rutte\x03 said the alliance",
+            "sources": ["/in/a.txt"],
+            "story_id": "s-1",
+        }
+    ]
 
 
-@pytest.mark.parametrize(("fragment", "snippet"), [
-    ("<em>Rutte</em> cautiously reiterated", "\x02Rutte\x03 cautiously reiterated"),
-    ("Mr <em>Rutte</em>\n\n said", "Mr \x02Rutte\x03 said"),
-    # the text is HTML-escaped by the highlighter: only our marks are tags
-    ("&lt;b&gt;Rutte&lt;&#x2F;b&gt; &amp; <em>NATO</em> &quot;allies&quot;",
-     '<b>Rutte</b> & \x02NATO\x03 "allies"'),
-    # a fragment cut inside a mark still gives balanced marks
-    ("Rutte</em> cautiously", "Rutte cautiously"),
-    ("said <em>Rutte", "said \x02Rutte\x03"),
-    ("<em>Rutte <em>Mark</em>", "\x02Rutte Mark\x03"),
-    ("a \x02stray\x03 mark", "a stray mark"),
-])
+@pytest.mark.parametrize(
+    ("fragment", "snippet"),
+    [
+        ("<em>Rutte</em> cautiously reiterated", "\x02Rutte\x03 cautiously reiterated"),
+        ("Mr <em>Rutte</em>\n\n said", "Mr \x02Rutte\x03 said"),
+        # the text is HTML-escaped by the highlighter: only our marks are tags
+        (
+            "&lt;b&gt;Rutte&lt;&#x2F;b&gt; &amp; <em>NATO</em> &quot;allies&quot;",
+            '<b>Rutte</b> & \x02NATO\x03 "allies"',
+        ),
+        # a fragment cut inside a mark still gives balanced marks
+        ("Rutte</em> cautiously", "Rutte cautiously"),
+        ("said <em>Rutte", "said \x02Rutte\x03"),
+        ("<em>Rutte <em>Mark</em>", "\x02Rutte Mark\x03"),
+        ("a \x02stray\x03 mark", "a stray mark"),
+    ],
+)
 def test_a_highlighted_fragment_becomes_the_embedded_snippet_with_balanced_marks(
     fragment: str, snippet: str
 ) -> None:
     assert search_snippet(fragment) == snippet
 
 
-@pytest.mark.parametrize(("error", "reason"), [
-    ({"type": "strict_dynamic_mapping_exception", "reason": "dynamic introduction of [x]"},
-     "strict_dynamic_mapping_exception: dynamic introduction of [x]"),
-    ({"type": "document_parsing_exception", "reason": "failed to parse field [n_claims]",
-      "caused_by": {"type": "number_format_exception", "reason": "For input string: \"two\""}},
-     "document_parsing_exception: failed to parse field [n_claims] "
-     "(caused by number_format_exception: For input string: \"two\")"),
-    ("a plain message", "a plain message"),
-])
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (
+            {"type": "strict_dynamic_mapping_exception", "reason": "dynamic introduction of [x]"},
+            "strict_dynamic_mapping_exception: dynamic introduction of [x]",
+        ),
+        (
+            {
+                "type": "document_parsing_exception",
+                "reason": "failed to parse field [n_claims]",
+                "caused_by": {"type": "number_format_exception", "reason": 'For input string: "two"'},
+            },
+            "document_parsing_exception: failed to parse field [n_claims] "
+            '(caused by number_format_exception: For input string: "two")',
+        ),
+        ("a plain message", "a plain message"),
+    ],
+)
 def test_error_reason_is_elasticsearchs_own_words(error: Any, reason: str) -> None:
     assert error_reason(error) == reason
 
@@ -239,16 +300,22 @@ class StandIn(BaseHTTPRequestHandler):
         lines = self.rfile.read(int(self.headers["content-length"])).decode().splitlines()
         self.requests.append({"path": self.path, "headers": dict(self.headers), "lines": lines})
         if self.down:
-            self._reply(503, {"error": {"type": "cluster_block_exception", "reason": "no master"},
-                              "status": 503})
+            self._reply(
+                503, {"error": {"type": "cluster_block_exception", "reason": "no master"}, "status": 503}
+            )
             return
         items = []
         for line in lines[::2]:
-            (op, meta), = json.loads(line).items()
-            items.append({op: {"_index": meta["_index"], "_id": meta["_id"],
-                               **self._outcome(meta["_id"])}})
-        self._reply(200, {"took": 1, "errors": any(i.get("error") for item in items for i in
-                                                   item.values()), "items": items})
+            ((op, meta),) = json.loads(line).items()
+            items.append({op: {"_index": meta["_index"], "_id": meta["_id"], **self._outcome(meta["_id"])}})
+        self._reply(
+            200,
+            {
+                "took": 1,
+                "errors": any(i.get("error") for item in items for i in item.values()),
+                "items": items,
+            },
+        )
 
     do_PUT = do_POST  # the client sends bulk requests as PUT
 
@@ -256,16 +323,30 @@ class StandIn(BaseHTTPRequestHandler):
         first_time = doc_id not in self.seen
         self.seen.add(doc_id)
         if doc_id.startswith("refused"):
-            return {"status": 400, "error": {
-                "type": "strict_dynamic_mapping_exception",
-                "reason": "[1:2] mapping set to strict, dynamic introduction of [bogus] "
-                          "within [_doc] is not allowed"}}
+            return {
+                "status": 400,
+                "error": {
+                    "type": "strict_dynamic_mapping_exception",
+                    "reason": "[1:2] mapping set to strict, dynamic introduction of [bogus] "
+                    "within [_doc] is not allowed",
+                },
+            }
         if doc_id.startswith("conflict"):
-            return {"status": 409, "error": {"type": "version_conflict_engine_exception",
-                                             "reason": f"[{doc_id}]: version conflict"}}
+            return {
+                "status": 409,
+                "error": {
+                    "type": "version_conflict_engine_exception",
+                    "reason": f"[{doc_id}]: version conflict",
+                },
+            }
         if doc_id.startswith("busy") and (first_time or doc_id == "busy-always"):
-            return {"status": 429, "error": {"type": "es_rejected_execution_exception",
-                                             "reason": "rejected execution (queue capacity 200)"}}
+            return {
+                "status": 429,
+                "error": {
+                    "type": "es_rejected_execution_exception",
+                    "reason": "rejected execution (queue capacity 200)",
+                },
+            }
         return {"status": 201, "result": "created"}
 
 
@@ -289,8 +370,13 @@ def test_a_refused_document_comes_back_with_its_reason_and_the_rest_is_written(
 ) -> None:
     docs = [make_document(id=i) for i in ("ok-1", "refused-2", "ok-3")]
     rejected = index_for(stand_in).write(docs)
-    assert rejected == [("refused-2", "strict_dynamic_mapping_exception: [1:2] mapping set to "
-                         "strict, dynamic introduction of [bogus] within [_doc] is not allowed")]
+    assert rejected == [
+        (
+            "refused-2",
+            "strict_dynamic_mapping_exception: [1:2] mapping set to "
+            "strict, dynamic introduction of [bogus] within [_doc] is not allowed",
+        )
+    ]
     (request,) = bulk_requests()
     sent = [json.loads(line)["update"]["_id"] for line in request["lines"][::2]]
     assert sent == ["ok-1", "refused-2", "ok-3"]
@@ -330,27 +416,42 @@ def test_a_cluster_answering_503_raises_transient_error(stand_in: str) -> None:
         index_for(stand_in).write([make_document()])
 
 
-@pytest.mark.parametrize(("status", "raised"), [
-    (429, TransientError), (502, TransientError), (503, TransientError),
-    (400, BadRequestError),  # a bug or a bad request: retrying cannot help
-])
+@pytest.mark.parametrize(
+    ("status", "raised"),
+    [
+        (429, TransientError),
+        (502, TransientError),
+        (503, TransientError),
+        (400, BadRequestError),  # a bug or a bad request: retrying cannot help
+    ],
+)
 def test_api_errors_are_transient_only_for_429_and_5xx(status: int, raised: type) -> None:
     from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
     from elasticsearch import ApiError
 
-    meta = ApiResponseMeta(status=status, http_version="1.1", headers=HttpHeaders(),
-                           duration=0.0, node=NodeConfig("http", "127.0.0.1", 9200))
+    meta = ApiResponseMeta(
+        status=status,
+        http_version="1.1",
+        headers=HttpHeaders(),
+        duration=0.0,
+        node=NodeConfig("http", "127.0.0.1", 9200),
+    )
     error_class = BadRequestError if status == 400 else ApiError
     with pytest.raises(raised), translated_errors("test"):
         raise error_class(message="x", meta=meta, body={})
 
 
-@pytest.mark.parametrize(("settings", "authorization"), [
-    ({"es_api_key": "a2V5OnNlY3JldA=="}, "ApiKey a2V5OnNlY3JldA=="),
-    ({"es_username": "elastic", "es_password": "s3cret"},
-     "Basic " + base64.b64encode(b"elastic:s3cret").decode()),
-    ({}, None),
-])
+@pytest.mark.parametrize(
+    ("settings", "authorization"),
+    [
+        ({"es_api_key": "a2V5OnNlY3JldA=="}, "ApiKey a2V5OnNlY3JldA=="),
+        (
+            {"es_username": "elastic", "es_password": "s3cret"},
+            "Basic " + base64.b64encode(b"elastic:s3cret").decode(),
+        ),
+        ({}, None),
+    ],
+)
 def test_the_client_authenticates_as_configured(
     stand_in: str, settings: dict[str, str], authorization: str | None
 ) -> None:
@@ -395,8 +496,9 @@ class ClusterStandIn(BaseHTTPRequestHandler):
                 return self._reply(200, {"acknowledged": True})
             if parts[1] not in self.templates:
                 return self._reply(404, {"error": {"type": "resource_not_found_exception"}})
-            return self._reply(200, {"index_templates": [
-                {"name": parts[1], "index_template": self.templates[parts[1]]}]})
+            return self._reply(
+                200, {"index_templates": [{"name": parts[1], "index_template": self.templates[parts[1]]}]}
+            )
         if parts[0] == "_alias":
             if parts[1] not in behind:
                 return self._reply(404, {"error": f"alias [{parts[1]}] missing", "status": 404})
@@ -415,7 +517,7 @@ class ClusterStandIn(BaseHTTPRequestHandler):
             return self._reply(200, {"completed": True, "response": {"created": 3, "failures": []}})
         if parts[0] == "_aliases":
             for action in body["actions"]:
-                (verb, spec), = action.items()
+                ((verb, spec),) = action.items()
                 if verb == "remove":
                     self.aliases[spec["index"]].pop(spec["alias"])
                 else:
@@ -433,8 +535,13 @@ class ClusterStandIn(BaseHTTPRequestHandler):
             return self._reply(200 if parts[0] in self.aliases or parts[0] in behind else 404)
         if self.command == "PUT":
             if parts[0] in self.aliases:
-                return self._reply(400, {"error": {"type": "resource_already_exists_exception",
-                                                   "reason": "exists"}, "status": 400})
+                return self._reply(
+                    400,
+                    {
+                        "error": {"type": "resource_already_exists_exception", "reason": "exists"},
+                        "status": 400,
+                    },
+                )
             self.aliases[parts[0]] = dict((body or {}).get("aliases", {}))
             return self._reply(200, {"acknowledged": True, "index": parts[0]})
         return self._reply(404, {"error": {"type": "not_scripted", "reason": path}})
@@ -488,8 +595,7 @@ def test_reindex_builds_v2_and_moves_the_alias_in_one_call(cluster: Any) -> None
     (swap,) = [body for verb, path, body in ClusterStandIn.log if path == "/_aliases"]
     assert swap["actions"] == [
         {"remove": {"index": "nftest-documents-v1", "alias": "nftest-documents"}},
-        {"add": {"index": "nftest-documents-v2", "alias": "nftest-documents",
-                 "is_write_index": True}},
+        {"add": {"index": "nftest-documents-v2", "alias": "nftest-documents", "is_write_index": True}},
     ]
     (copy,) = [body for verb, path, body in ClusterStandIn.log if path == "/_reindex"]
     assert copy == {"source": {"index": "nftest-documents"}, "dest": {"index": "nftest-documents-v2"}}

@@ -15,22 +15,45 @@ from pipeline.document import Document, Entity
 from pipeline.stages.entities import extract_entities
 from tests.factories import make_document
 
-PATTERNS: list[dict[str, Any]] = [
-    {"label": "PERSON", "pattern": name} for name in (
-        "Mark Rutte", "Rutte", "Keir Starmer", "Keir", "Elon Musk's", "Musk’s", "Kyiv", "Kiev",
-        "John Thys/Getty Images", "Andriy Sibiga", "Sibiga", "Michael Jordan", "Jordan",
-    )
-] + [
-    {"label": "ORG", "pattern": name} for name in (
-        "NATO", "Nato", "The Institute for the Study of War", "ISW", "the North Atlantic Alliance",
-        "New Orleans Saints", "Saints", "Alliance", "Oreshnik",
-    )
-] + [
-    {"label": "GPE", "pattern": name} for name in ("Ukraine", "US", "the United States", "New Orleans")
-] + [
-    # what the model does at a paragraph break: one span over it
-    {"label": "ORG", "pattern": [{"LOWER": "kyiv"}, {"IS_SPACE": True}, {"LOWER": "nato"}]},
-]
+PATTERNS: list[dict[str, Any]] = (
+    [
+        {"label": "PERSON", "pattern": name}
+        for name in (
+            "Mark Rutte",
+            "Rutte",
+            "Keir Starmer",
+            "Keir",
+            "Elon Musk's",
+            "Musk’s",
+            "Kyiv",
+            "Kiev",
+            "John Thys/Getty Images",
+            "Andriy Sibiga",
+            "Sibiga",
+            "Michael Jordan",
+            "Jordan",
+        )
+    ]
+    + [
+        {"label": "ORG", "pattern": name}
+        for name in (
+            "NATO",
+            "Nato",
+            "The Institute for the Study of War",
+            "ISW",
+            "the North Atlantic Alliance",
+            "New Orleans Saints",
+            "Saints",
+            "Alliance",
+            "Oreshnik",
+        )
+    ]
+    + [{"label": "GPE", "pattern": name} for name in ("Ukraine", "US", "the United States", "New Orleans")]
+    + [
+        # what the model does at a paragraph break: one span over it
+        {"label": "ORG", "pattern": [{"LOWER": "kyiv"}, {"IS_SPACE": True}, {"LOWER": "nato"}]},
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,29 +73,78 @@ def only(doc: Document, canonical: str) -> Entity:
     return found[0]
 
 
-@pytest.mark.parametrize(("text", "canonical", "label", "variants", "count"), [
-    ("Mark Rutte spoke.\n\nMr Rutte said more. Then Rutte left.",
-     "Mark Rutte", "PERSON", ("Mark Rutte", "Mr Rutte", "Rutte"), 3),
-    ("Sir Keir Starmer spoke. Later Sir Keir said it was right.",
-     "Keir Starmer", "PERSON", ("Sir Keir Starmer", "Sir Keir"), 2),
-    # a possessive names the same person, and is not another way of writing the name
-    ("He sold Elon Musk's shares. Musk’s fund bought them.", "Elon Musk", "PERSON", ("Elon Musk", "Musk"), 2),
-    ("The Institute for the Study of War (ISW) said so. ISW added more.",
-     "Institute for the Study of War", "ORG", ("The Institute for the Study of War", "ISW"), 3),
-    ("Nato met. NATO agreed, as did the North Atlantic Alliance.",
-     "NATO", "ORG", ("Nato", "NATO", "the North Atlantic Alliance"), 3),
-    ("Strikes on Kyiv went on. Officials in Kiev said so.", "Kyiv", "GPE", ("Kyiv", "Kiev"), 2),
-    # "the Alliance" beside NATO is NATO: the last word of a name of NATO the gazetteer knows
-    ("NATO ministers met. The Alliance agreed.", "NATO", "ORG", ("NATO", "Alliance"), 2),
-    ("Aid from the United States came. The US said more.",
-     "United States", "GPE", ("the United States", "US"), 2),
-    ("Foreign Minister Andriy Sibiga spoke. Sibiga said more.",
-     "Andrii Sybiha", "PERSON", ("Andriy Sibiga", "Sibiga"), 2),
-    ("The New Orleans Saints won. The Saints play in New Orleans.",
-     "New Orleans Saints", "ORG", ("New Orleans Saints", "Saints"), 2),
-])
+@pytest.mark.parametrize(
+    ("text", "canonical", "label", "variants", "count"),
+    [
+        (
+            "Mark Rutte spoke.\n\nMr Rutte said more. Then Rutte left.",
+            "Mark Rutte",
+            "PERSON",
+            ("Mark Rutte", "Mr Rutte", "Rutte"),
+            3,
+        ),
+        (
+            "Sir Keir Starmer spoke. Later Sir Keir said it was right.",
+            "Keir Starmer",
+            "PERSON",
+            ("Sir Keir Starmer", "Sir Keir"),
+            2,
+        ),
+        # a possessive names the same person, and is not another way of writing the name
+        (
+            "He sold Elon Musk's shares. Musk’s fund bought them.",
+            "Elon Musk",
+            "PERSON",
+            ("Elon Musk", "Musk"),
+            2,
+        ),
+        (
+            "The Institute for the Study of War (ISW) said so. ISW added more.",
+            "Institute for the Study of War",
+            "ORG",
+            ("The Institute for the Study of War", "ISW"),
+            3,
+        ),
+        (
+            "Nato met. NATO agreed, as did the North Atlantic Alliance.",
+            "NATO",
+            "ORG",
+            ("Nato", "NATO", "the North Atlantic Alliance"),
+            3,
+        ),
+        ("Strikes on Kyiv went on. Officials in Kiev said so.", "Kyiv", "GPE", ("Kyiv", "Kiev"), 2),
+        # "the Alliance" beside NATO is NATO: the last word of a name of NATO the gazetteer knows
+        ("NATO ministers met. The Alliance agreed.", "NATO", "ORG", ("NATO", "Alliance"), 2),
+        (
+            "Aid from the United States came. The US said more.",
+            "United States",
+            "GPE",
+            ("the United States", "US"),
+            2,
+        ),
+        (
+            "Foreign Minister Andriy Sibiga spoke. Sibiga said more.",
+            "Andrii Sybiha",
+            "PERSON",
+            ("Andriy Sibiga", "Sibiga"),
+            2,
+        ),
+        (
+            "The New Orleans Saints won. The Saints play in New Orleans.",
+            "New Orleans Saints",
+            "ORG",
+            ("New Orleans Saints", "Saints"),
+            2,
+        ),
+    ],
+)
 def test_one_entity_per_name_with_every_surface_form(
-    nlp: Any, text: str, canonical: str, label: str, variants: tuple[str, ...], count: int,
+    nlp: Any,
+    text: str,
+    canonical: str,
+    label: str,
+    variants: tuple[str, ...],
+    count: int,
 ) -> None:
     entity = only(run(nlp, text), canonical)
     assert entity.label == label
@@ -80,10 +152,13 @@ def test_one_entity_per_name_with_every_surface_form(
     assert entity.count == count
 
 
-@pytest.mark.parametrize(("text", "absent"), [
-    ("Rutte in Brussels. Photograph: John Thys/Getty Images", "John Thys/Getty Images"),
-    ("They met in Kyiv\n\nNato ministers agreed.", "Kyiv\n\nNato"),
-])
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Rutte in Brussels. Photograph: John Thys/Getty Images", "John Thys/Getty Images"),
+        ("They met in Kyiv\n\nNato ministers agreed.", "Kyiv\n\nNato"),
+    ],
+)
 def test_no_photo_credits_and_no_spans_over_paragraph_breaks(nlp: Any, text: str, absent: str) -> None:
     doc = run(nlp, text)
     assert all(absent not in v for e in doc.entities for v in (e.canonical, *e.variants))
@@ -105,9 +180,9 @@ def test_offsets_point_at_the_first_mention_in_text_and_raw_input(nlp: Any) -> N
     text = "Mark Rutte spoke in Kyiv.\n\nRutte left."
     doc = make_document(raw, text=text, text_map=((0, 5, 25), (27, 31, 11)))
     rutte = only(extract_entities(doc, nlp=nlp), "Mark Rutte")
-    assert text[rutte.start:rutte.end] == "Mark Rutte"
+    assert text[rutte.start : rutte.end] == "Mark Rutte"
     assert rutte.raw_start is not None
-    assert raw[rutte.raw_start:].startswith("Mark Rutte")
+    assert raw[rutte.raw_start :].startswith("Mark Rutte")
     assert rutte.count == 2
 
 

@@ -37,19 +37,23 @@ def seeds() -> dict[str, Document]:
     except OSError:
         pytest.skip("the configured spaCy model is not installed")
     stages = build_stages(nlp=nlp)
-    return {p.stem: run_stages(read_dropped_file(p, max_bytes=10_000_000), stages)
-            for p in sorted(SEEDS.glob("*.txt"))}
+    return {
+        p.stem: run_stages(read_dropped_file(p, max_bytes=10_000_000), stages)
+        for p in sorted(SEEDS.glob("*.txt"))
+    }
 
 
 @pytest.fixture(scope="module")
 def ruler() -> Any:
     model = spacy.blank("en")
-    model.add_pipe("entity_ruler").add_patterns([
-        {"label": "PERSON", "pattern": "Mark Rutte"},
-        {"label": "PERSON", "pattern": "Rutte"},
-        # what a model does with a name typed with two spaces: one span over both
-        {"label": "PERSON", "pattern": [{"LOWER": "mark"}, {"IS_SPACE": True}, {"LOWER": "rutte"}]},
-    ])
+    model.add_pipe("entity_ruler").add_patterns(
+        [
+            {"label": "PERSON", "pattern": "Mark Rutte"},
+            {"label": "PERSON", "pattern": "Rutte"},
+            # what a model does with a name typed with two spaces: one span over both
+            {"label": "PERSON", "pattern": [{"LOWER": "mark"}, {"IS_SPACE": True}, {"LOWER": "rutte"}]},
+        ]
+    )
     return model
 
 
@@ -61,7 +65,8 @@ def entity(doc: Document, canonical: str) -> Entity:
 # ------------------------------------------------------------------- the seeds
 @pytest.mark.parametrize("seed", SEED_IDS)
 def test_every_mention_points_at_its_surface_in_the_text_and_in_the_input(
-    seeds: dict[str, Document], seed: str,
+    seeds: dict[str, Document],
+    seed: str,
 ) -> None:
     doc = seeds[seed]
     assert doc.entities
@@ -71,16 +76,19 @@ def test_every_mention_points_at_its_surface_in_the_text_and_in_the_input(
         assert (e.mentions[0].surface, e.mentions[0].start) == (e.surface, e.start)
         assert {m.surface for m in e.mentions} == set(e.variants)
         for m in e.mentions:
-            assert doc.text[m.start:m.end] == m.surface
+            assert doc.text[m.start : m.end] == m.surface
             # a plain-text seed is copied into the text line by line: every mention is placed
             assert m.raw_start is not None, (e.canonical, m)
-            assert doc.raw_text[m.raw_start:m.raw_end] == m.surface
+            assert doc.raw_text[m.raw_start : m.raw_end] == m.surface
 
 
 @pytest.mark.parametrize("seed", SEED_IDS)
 @pytest.mark.parametrize(("word", "canonical"), [("Rutte", "Mark Rutte"), ("Putin", "Vladimir Putin")])
 def test_every_place_a_seed_names_someone_is_one_of_their_mentions(
-    seeds: dict[str, Document], seed: str, word: str, canonical: str,
+    seeds: dict[str, Document],
+    seed: str,
+    word: str,
+    canonical: str,
 ) -> None:
     doc = seeds[seed]
     mentions = entity(doc, canonical).mentions
@@ -102,9 +110,9 @@ def test_a_name_written_with_two_spaces_is_one_mention_covering_all_of_it(ruler:
     text = "Mark  Rutte spoke. Then Rutte left."
     doc = extract_entities(make_document(text, text=text, text_map=((0, 0, len(text)),)), nlp=ruler)
     first, second = entity(doc, "Mark Rutte").mentions
-    assert (first.surface, text[first.start:first.end]) == ("Mark Rutte", "Mark  Rutte")
+    assert (first.surface, text[first.start : first.end]) == ("Mark Rutte", "Mark  Rutte")
     assert (first.raw_start, first.raw_end) == (0, len("Mark  Rutte"))
-    assert text[second.start:second.end] == second.surface == "Rutte"
+    assert text[second.start : second.end] == second.surface == "Rutte"
 
 
 def test_raw_offsets_are_none_where_the_input_does_not_hold_the_mention(ruler: Any) -> None:
@@ -113,17 +121,19 @@ def test_raw_offsets_are_none_where_the_input_does_not_hold_the_mention(ruler: A
     text = "Mark Rutte said so. Rutte left."
     doc = make_document(raw, text=text, text_map=((0, 0, 4), (5, 10, 26)))
     whole, part = entity(extract_entities(doc, nlp=ruler), "Mark Rutte").mentions
-    assert (text[whole.start:whole.end], whole.raw_start, whole.raw_end) == ("Mark Rutte", None, None)
+    assert (text[whole.start : whole.end], whole.raw_start, whole.raw_end) == ("Mark Rutte", None, None)
     assert part.raw_start is not None
-    assert raw[part.raw_start:part.raw_end] == "Rutte"
+    assert raw[part.raw_start : part.raw_end] == "Rutte"
 
 
 def test_without_a_text_map_mentions_have_text_offsets_only(ruler: Any) -> None:
     text = "Mark Rutte spoke. Rutte left."  # HTML: trafilatura rebuilds the text, no map
     doc = extract_entities(make_document("<p>" + text + "</p>", text=text, raw_format="html"), nlp=ruler)
     mentions = entity(doc, "Mark Rutte").mentions
-    assert [(text[m.start:m.end], m.raw_start, m.raw_end) for m in mentions] == [
-        ("Mark Rutte", None, None), ("Rutte", None, None)]
+    assert [(text[m.start : m.end], m.raw_start, m.raw_end) for m in mentions] == [
+        ("Mark Rutte", None, None),
+        ("Rutte", None, None),
+    ]
 
 
 # ------------------------------------------------------------------ the records
@@ -150,7 +160,8 @@ def test_a_record_written_before_mentions_were_kept_still_loads(seeds: dict[str,
     loaded = Document.from_dict(old)
     assert all(e.mentions == () for e in loaded.entities)
     assert [(e.canonical, e.count, e.start) for e in loaded.entities] == [
-        (e.canonical, e.count, e.start) for e in doc.entities]
+        (e.canonical, e.count, e.start) for e in doc.entities
+    ]
 
 
 # ---------------------------------------------------------------- newsflow show
@@ -163,12 +174,22 @@ def test_show_lists_where_each_entity_is_mentioned(seeds: dict[str, Document], n
     assert [int(at) for at in re.findall(r"@(\d+)", line)] == [m.start for m in rutte.mentions]
 
 
-@pytest.mark.parametrize(("mentions", "count", "line"), [
-    ([("Mark Rutte", 5), ("Mr Rutte", 90), ("Mr Rutte", 200), ("Rutte", 310)], 4,
-     "Mark Rutte (PERSON): Mark Rutte @5, Mr Rutte @90 @200, Rutte @310"),
-    ([("Rutte", 0), ("Rutte", 13)], 60, "Mark Rutte (PERSON): Rutte @0 @13 and 58 more"),
-])
+@pytest.mark.parametrize(
+    ("mentions", "count", "line"),
+    [
+        (
+            [("Mark Rutte", 5), ("Mr Rutte", 90), ("Mr Rutte", 200), ("Rutte", 310)],
+            4,
+            "Mark Rutte (PERSON): Mark Rutte @5, Mr Rutte @90 @200, Rutte @310",
+        ),
+        ([("Rutte", 0), ("Rutte", 13)], 60, "Mark Rutte (PERSON): Rutte @0 @13 and 58 more"),
+    ],
+)
 def test_a_mentions_line_reads_in_text_order(mentions: list[tuple[str, int]], count: int, line: str) -> None:
-    record = {"canonical": "Mark Rutte", "label": "PERSON", "count": count,
-              "mentions": [{"surface": s, "start": at} for s, at in mentions]}
+    record = {
+        "canonical": "Mark Rutte",
+        "label": "PERSON",
+        "count": count,
+        "mentions": [{"surface": s, "start": at} for s, at in mentions],
+    }
     assert mentions_line(record) == line

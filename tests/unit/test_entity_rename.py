@@ -13,11 +13,21 @@ def mention(surface: str, start: int) -> Mention:
 
 def test_the_entity_and_its_claims_take_the_name_now() -> None:
     doc = make_document(
-        entities=(make_entity("Sibiga", variants=("Sibiga",), count=2, start=4,
-                              mentions=(mention("Sibiga", 4), mention("Sibiga", 40))),
-                  make_entity("Kyiv", "GPE")),
-        claims=(make_claim("we need certainty", speaker="Sibiga", speaker_canonical="Sibiga"),
-                make_claim("ready", speaker="Kyiv", speaker_canonical="Kyiv")))
+        entities=(
+            make_entity(
+                "Sibiga",
+                variants=("Sibiga",),
+                count=2,
+                start=4,
+                mentions=(mention("Sibiga", 4), mention("Sibiga", 40)),
+            ),
+            make_entity("Kyiv", "GPE"),
+        ),
+        claims=(
+            make_claim("we need certainty", speaker="Sibiga", speaker_canonical="Sibiga"),
+            make_claim("ready", speaker="Kyiv", speaker_canonical="Kyiv"),
+        ),
+    )
     out = renamed(doc, {"person:Sibiga": "Andrii Sybiha"})
     assert [e.canonical for e in out.entities] == ["Andrii Sybiha", "Kyiv"]
     assert out.entities[0].variants == ("Sibiga",)  # as the article wrote it
@@ -27,12 +37,24 @@ def test_the_entity_and_its_claims_take_the_name_now() -> None:
 
 
 def test_an_entity_already_under_the_new_name_absorbs_the_renamed_one() -> None:
-    doc = make_document(entities=(
-        make_entity("Andrii Sybiha", variants=("Andrii Sybiha",), count=1, start=0,
-                    mentions=(mention("Andrii Sybiha", 0),)),
-        make_entity("Sibiga", variants=("Sibiga",), count=2, start=30,
-                    mentions=(mention("Sibiga", 30), mention("Sibiga", 60))),
-    ))
+    doc = make_document(
+        entities=(
+            make_entity(
+                "Andrii Sybiha",
+                variants=("Andrii Sybiha",),
+                count=1,
+                start=0,
+                mentions=(mention("Andrii Sybiha", 0),),
+            ),
+            make_entity(
+                "Sibiga",
+                variants=("Sibiga",),
+                count=2,
+                start=30,
+                mentions=(mention("Sibiga", 30), mention("Sibiga", 60)),
+            ),
+        )
+    )
     (merged,) = renamed(doc, {"person:Sibiga": "Andrii Sybiha"}).entities
     assert merged.canonical == "Andrii Sybiha"
     assert merged.count == 3

@@ -86,8 +86,7 @@ def walk_fields(props: dict[str, Any], path: str = "") -> Iterator[tuple[str, di
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_mapped_field_uses_known_types_and_parameters(kind: str) -> None:
     problems = []
-    defined = set(load_template(kind)["template"].get("settings", {}).get("analysis", {})
-                  .get("analyzer", {}))
+    defined = set(load_template(kind)["template"].get("settings", {}).get("analysis", {}).get("analyzer", {}))
     for path, field in walk_fields(template_mapping(kind)["properties"]):
         ftype = field.get("type", "object")
         if ftype not in ALLOWED_PARAMS:
@@ -102,27 +101,56 @@ def test_every_mapped_field_uses_known_types_and_parameters(kind: str) -> None:
 # ------------------------------------------------------ the fully enriched document
 def every_field_filled(doc: Document) -> Document:
     """`doc` with every field a later stage or the index task would fill, filled."""
-    figure = Figure(text="at least 19 air defence systems", value=19.0,
-                    unit="air defence systems", modifier="at least")
-    claim = Claim(text="not interested in peace", kind="direct", speaker="Mr Rutte",
-                  speaker_canonical="Mark Rutte", cue="said", figures=(figure,), start=10, end=32,
-                  raw_start=40, raw_end=62, group="g-1f2e", conflict=True)
+    figure = Figure(
+        text="at least 19 air defence systems", value=19.0, unit="air defence systems", modifier="at least"
+    )
+    claim = Claim(
+        text="not interested in peace",
+        kind="direct",
+        speaker="Mr Rutte",
+        speaker_canonical="Mark Rutte",
+        cue="said",
+        figures=(figure,),
+        start=10,
+        end=32,
+        raw_start=40,
+        raw_end=62,
+        group="g-1f2e",
+        conflict=True,
+    )
     rutte = Mention(surface="Rutte", start=0, end=5, raw_start=5, raw_end=10)
-    entities = tuple(replace(e, raw_start=e.raw_start if e.raw_start is not None else 0,
-                             mentions=tuple(m if m.raw_end is not None else rutte for m in e.mentions)
-                             or (rutte,))
-                     for e in doc.entities)
+    entities = tuple(
+        replace(
+            e,
+            raw_start=e.raw_start if e.raw_start is not None else 0,
+            mentions=tuple(m if m.raw_end is not None else rutte for m in e.mentions) or (rutte,),
+        )
+        for e in doc.entities
+    )
     return replace(
         doc,
         sources=(*doc.sources, "https://news.example/rutte"),
-        entities=entities or (Entity(canonical="Mark Rutte", label="PERSON", surface="Rutte",
-                                     variants=("Rutte",), raw_start=5, mentions=(rutte,)),),
-        claims=tuple(c if c.figures and c.raw_end is not None else claim for c in doc.claims)
-        or (claim,),
-        outlet=doc.outlet or "Sky News", author=doc.author or "Jane Reporter",
-        published=doc.published or "2024-12-04", language=doc.language or "en",
-        story_id="s-7a7a", duplicate_of="0f" * 16, similarity=0.93,
-        versions=("ab" * 16,), notes=(*doc.notes, Note(stage="extract_claims", error="ValueError")),
+        entities=entities
+        or (
+            Entity(
+                canonical="Mark Rutte",
+                label="PERSON",
+                surface="Rutte",
+                variants=("Rutte",),
+                raw_start=5,
+                mentions=(rutte,),
+            ),
+        ),
+        claims=tuple(c if c.figures and c.raw_end is not None else claim for c in doc.claims) or (claim,),
+        outlet=doc.outlet or "Sky News",
+        author=doc.author or "Jane Reporter",
+        published=doc.published or "2024-12-04",
+        language=doc.language or "en",
+        story_id="s-7a7a",
+        duplicate_of="0f" * 16,
+        similarity=0.93,
+        versions=("ab" * 16,),
+        notes=(*doc.notes, Note(stage="extract_claims", error="ValueError")),
         extra={**doc.extra, "html_meta": {"og:site_name": "Sky News", "keywords": ["NATO"]}},
     )
 
@@ -130,8 +158,11 @@ def every_field_filled(doc: Document) -> Document:
 def empty_fields(value: Any, path: str = "") -> list[str]:
     """Dotted paths of fields that are empty: what the mapping walk would not see."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [p for f in dataclasses.fields(value)
-                for p in empty_fields(getattr(value, f.name), f"{path}{f.name}")]
+        return [
+            p
+            for f in dataclasses.fields(value)
+            for p in empty_fields(getattr(value, f.name), f"{path}{f.name}")
+        ]
     if isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
         return [p for item in value[:1] for p in empty_fields(item, path + ".")]
     return [] if value not in ("", None, (), {}) else [path]
@@ -161,41 +192,42 @@ def test_every_field_of_an_enriched_seed_is_mapped_as_intended(enriched_seed: Do
     assert mapping_problems(body, template_mapping("documents")) == []
 
 
-@pytest.mark.parametrize(("path", "ftype", "extra"), [
-    ("text", "text", {"analyzer": "newsflow_english"}),
-    ("title", "text", {"analyzer": "newsflow_english"}),
-    ("title.keyword", "keyword", {}),
-    ("outlet.keyword", "keyword", {}),
-    ("people.keyword", "keyword", {}),
-    ("organisations.keyword", "keyword", {}),
-    ("places.keyword", "keyword", {}),
-    ("speakers.keyword", "keyword", {}),
-    ("entities.canonical.keyword", "keyword", {}),
-    ("entities.label", "keyword", {}),
-    ("entities.count", "integer", {}),
-    ("claims.speaker_canonical.keyword", "keyword", {}),
-    ("claims.figures.value", "double", {}),
-    ("claims.conflict", "boolean", {}),
-    ("story_id", "keyword", {}),
-    ("published", "date", {"ignore_malformed": True}),  # outlets' dates are messy
-    ("received_at", "date", {}),
-    ("date", "date", {}),
-    ("indexed_at", "date", {}),
-    ("history.at", "date", {}),
-    ("history.ms", "float", {}),
-    ("similarity", "float", {}),
-    ("n_claims", "integer", {}),
-    # offsets are kept for going back to the text, never searched or aggregated
-    ("entities.start", "integer", {"index": False, "doc_values": False}),
-    ("entities.raw_start", "integer", {"index": False, "doc_values": False}),
-    ("entities.mentions.surface", "keyword", {"index": False, "doc_values": False}),
-    ("entities.mentions.start", "integer", {"index": False, "doc_values": False}),
-    ("entities.mentions.raw_end", "integer", {"index": False, "doc_values": False}),
-    ("claims.raw_end", "integer", {"index": False, "doc_values": False}),
-])
-def test_documents_fields_have_their_intended_type(
-    path: str, ftype: str, extra: dict[str, Any]
-) -> None:
+@pytest.mark.parametrize(
+    ("path", "ftype", "extra"),
+    [
+        ("text", "text", {"analyzer": "newsflow_english"}),
+        ("title", "text", {"analyzer": "newsflow_english"}),
+        ("title.keyword", "keyword", {}),
+        ("outlet.keyword", "keyword", {}),
+        ("people.keyword", "keyword", {}),
+        ("organisations.keyword", "keyword", {}),
+        ("places.keyword", "keyword", {}),
+        ("speakers.keyword", "keyword", {}),
+        ("entities.canonical.keyword", "keyword", {}),
+        ("entities.label", "keyword", {}),
+        ("entities.count", "integer", {}),
+        ("claims.speaker_canonical.keyword", "keyword", {}),
+        ("claims.figures.value", "double", {}),
+        ("claims.conflict", "boolean", {}),
+        ("story_id", "keyword", {}),
+        ("published", "date", {"ignore_malformed": True}),  # outlets' dates are messy
+        ("received_at", "date", {}),
+        ("date", "date", {}),
+        ("indexed_at", "date", {}),
+        ("history.at", "date", {}),
+        ("history.ms", "float", {}),
+        ("similarity", "float", {}),
+        ("n_claims", "integer", {}),
+        # offsets are kept for going back to the text, never searched or aggregated
+        ("entities.start", "integer", {"index": False, "doc_values": False}),
+        ("entities.raw_start", "integer", {"index": False, "doc_values": False}),
+        ("entities.mentions.surface", "keyword", {"index": False, "doc_values": False}),
+        ("entities.mentions.start", "integer", {"index": False, "doc_values": False}),
+        ("entities.mentions.raw_end", "integer", {"index": False, "doc_values": False}),
+        ("claims.raw_end", "integer", {"index": False, "doc_values": False}),
+    ],
+)
+def test_documents_fields_have_their_intended_type(path: str, ftype: str, extra: dict[str, Any]) -> None:
     field = field_at(template_mapping("documents"), path)
     assert field["type"] == ftype
     assert {k: field.get(k) for k in extra} == extra
@@ -206,17 +238,18 @@ def test_extra_is_stored_but_not_indexed() -> None:
     assert extra == {"type": "object", "enabled": False}
 
 
-@pytest.mark.parametrize(("record", "problem"), [
-    ({"brand_new_field": "x"}, "brand_new_field: not mapped"),
-    ({"entities": [{"nickname": "x"}]}, "entities.nickname: not mapped"),
-    ({"n_claims": 2.5}, "n_claims: float 2.5, mapped as integer"),
-    ({"n_claims": "two"}, "n_claims: str 'two', mapped as integer"),
-    ({"received_at": "yesterday"}, "received_at: 'yesterday' is not an ISO date"),
-    ({"title": {"main": "x"}}, "title: an object, mapped as text"),
-])
-def test_the_walk_reports_what_the_mapping_would_refuse(
-    record: dict[str, Any], problem: str
-) -> None:
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ({"brand_new_field": "x"}, "brand_new_field: not mapped"),
+        ({"entities": [{"nickname": "x"}]}, "entities.nickname: not mapped"),
+        ({"n_claims": 2.5}, "n_claims: float 2.5, mapped as integer"),
+        ({"n_claims": "two"}, "n_claims: str 'two', mapped as integer"),
+        ({"received_at": "yesterday"}, "received_at: 'yesterday' is not an ISO date"),
+        ({"title": {"main": "x"}}, "title: an object, mapped as text"),
+    ],
+)
+def test_the_walk_reports_what_the_mapping_would_refuse(record: dict[str, Any], problem: str) -> None:
     assert mapping_problems(record, template_mapping("documents")) == [problem]
 
 
@@ -252,8 +285,9 @@ def test_story_records_fit_the_stories_template(enriched_seed: Document) -> None
     build = _find("to_story_record", STORY_RECORD_MODULES)
     if build is None:
         pytest.skip("to_story_record is not written yet (stories issue)")
-    other_outlet = replace(enriched_seed, id="1f" * 16, outlet="BBC", duplicate_of="",
-                           published="2024-12-05T09:00:00+00:00")
+    other_outlet = replace(
+        enriched_seed, id="1f" * 16, outlet="BBC", duplicate_of="", published="2024-12-05T09:00:00+00:00"
+    )
     record = build("s-7a7a", [enriched_seed, other_outlet])
     body = json.loads(json.dumps(to_es_record(record, indexed_at=NOW)))
     assert mapping_problems(body, template_mapping("stories")) == []

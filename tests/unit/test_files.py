@@ -63,9 +63,17 @@ def test_html_is_recognised_by_content(text: str, fmt: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "wanted"),
-    [("a.txt", True), ("a.html", True), ("list.urls", True), ("README", True),
-     ("a.txt.part", False), (".hidden.txt", False), ("a.tmp", False), ("photo.jpg", False),
-     ("~lock.txt", False)],
+    [
+        ("a.txt", True),
+        ("a.html", True),
+        ("list.urls", True),
+        ("README", True),
+        ("a.txt.part", False),
+        (".hidden.txt", False),
+        ("a.tmp", False),
+        ("photo.jpg", False),
+        ("~lock.txt", False),
+    ],
 )
 def test_the_watcher_takes_text_html_and_url_lists_but_not_temp_files(name: str, wanted: bool) -> None:
     assert is_candidate(Path(name)) is wanted

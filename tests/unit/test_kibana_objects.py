@@ -69,9 +69,14 @@ def test_every_line_is_a_saved_object_with_a_unique_id() -> None:
     assert len(BY_ID) == len(OBJECTS)
 
 
-@pytest.mark.parametrize(("kind", "time_field"), [
-    ("documents", "date"), ("claims", "date"), ("stories", "last_seen"),
-])
+@pytest.mark.parametrize(
+    ("kind", "time_field"),
+    [
+        ("documents", "date"),
+        ("claims", "date"),
+        ("stories", "last_seen"),
+    ],
+)
 def test_one_data_view_per_alias_with_a_mapped_date_as_time_field(kind: str, time_field: str) -> None:
     view = DATA_VIEWS[f"newsflow-{kind}"]
     assert view["attributes"]["title"] == f"newsflow-{kind}"  # the alias, not a versioned index
@@ -80,8 +85,12 @@ def test_one_data_view_per_alias_with_a_mapped_date_as_time_field(kind: str, tim
 
 
 def test_every_reference_points_at_an_object_in_the_file() -> None:
-    missing = [(obj["id"], ref) for obj in OBJECTS for ref in obj["references"]
-               if ref["id"] not in BY_ID or BY_ID[ref["id"]]["type"] != ref["type"]]
+    missing = [
+        (obj["id"], ref)
+        for obj in OBJECTS
+        for ref in obj["references"]
+        if ref["id"] not in BY_ID or BY_ID[ref["id"]]["type"] != ref["type"]
+    ]
     assert missing == []
 
 
@@ -112,8 +121,9 @@ def fields_used(obj: dict[str, Any]) -> list[tuple[str, bool]]:
     return used
 
 
-@pytest.mark.parametrize("obj", [o for o in OBJECTS if o["type"] in ("search", "visualization")],
-                         ids=lambda o: o["id"])
+@pytest.mark.parametrize(
+    "obj", [o for o in OBJECTS if o["type"] in ("search", "visualization")], ids=lambda o: o["id"]
+)
 def test_every_field_used_exists_in_the_mapping_and_aggregates_where_needed(obj: dict[str, Any]) -> None:
     fields = mapped_fields(kind_of(data_view_of(obj)))
     problems = []
@@ -140,26 +150,32 @@ def dashboard_reads() -> set[tuple[str, str, str]]:
     return reads
 
 
-@pytest.mark.parametrize(("kind", "what", "field"), [
-    ("documents", "date_histogram", "date"),  # documents over time ...
-    ("documents", "terms", "outlet.keyword"),  # ... by outlet
-    ("documents", "terms", "people.keyword"),
-    ("documents", "terms", "organisations.keyword"),
-    ("documents", "terms", "places.keyword"),
-    ("claims", "terms", "speaker_canonical.keyword"),  # top speakers
-    ("claims", "search", "conflict : true"),  # conflicting claims table
-    ("stories", "search", ""),  # story list
-])
+@pytest.mark.parametrize(
+    ("kind", "what", "field"),
+    [
+        ("documents", "date_histogram", "date"),  # documents over time ...
+        ("documents", "terms", "outlet.keyword"),  # ... by outlet
+        ("documents", "terms", "people.keyword"),
+        ("documents", "terms", "organisations.keyword"),
+        ("documents", "terms", "places.keyword"),
+        ("claims", "terms", "speaker_canonical.keyword"),  # top speakers
+        ("claims", "search", "conflict : true"),  # conflicting claims table
+        ("stories", "search", ""),  # story list
+    ],
+)
 def test_the_dashboard_shows_what_analysts_asked_for(kind: str, what: str, field: str) -> None:
     assert (kind, what, field) in dashboard_reads()
 
 
-@pytest.mark.parametrize(("title", "kind", "query"), [
-    ("Newsflow: latest documents", "documents", ""),
-    ("Newsflow: quotes by speaker", "claims", 'kind : "direct"'),
-    ("Newsflow: conflicting claims", "claims", "conflict : true"),
-    ("Newsflow: stories", "stories", ""),
-])
+@pytest.mark.parametrize(
+    ("title", "kind", "query"),
+    [
+        ("Newsflow: latest documents", "documents", ""),
+        ("Newsflow: quotes by speaker", "claims", 'kind : "direct"'),
+        ("Newsflow: conflicting claims", "claims", "conflict : true"),
+        ("Newsflow: stories", "stories", ""),
+    ],
+)
 def test_the_saved_searches_exist(title: str, kind: str, query: str) -> None:
     (found,) = [o for o in OBJECTS if o["type"] == "search" and o["attributes"]["title"] == title]
     assert kind_of(data_view_of(found)) == kind
@@ -204,7 +220,8 @@ class KibanaStandIn(BaseHTTPRequestHandler):
         self._record(body)
         if self.path.startswith("/api/saved_objects/_import"):
             form = email.message_from_bytes(
-                b"content-type: " + self.headers["content-type"].encode() + b"\r\n\r\n" + body)
+                b"content-type: " + self.headers["content-type"].encode() + b"\r\n\r\n" + body
+            )
             (part,) = form.get_payload()
             lines = part.get_payload(decode=True).decode().splitlines()
             self._reply({"success": True, "successCount": len(lines), "_file": part.get_filename()})

@@ -25,43 +25,62 @@ from tests.factories import make_claim, make_document, make_entity
 # ------------------------------------------------------------------ the language
 def test_bare_words_must_all_match_and_quotes_keep_words_together() -> None:
     query = parse('Rutte "air defence systems" Kyiv\'s')
-    assert query.clauses == (Words(("Rutte",)), Words(("air", "defence", "systems"), quoted=True),
-                             Words(("Kyiv", "s"), quoted=True))
+    assert query.clauses == (
+        Words(("Rutte",)),
+        Words(("air", "defence", "systems"), quoted=True),
+        Words(("Kyiv", "s"), quoted=True),
+    )
 
 
 def test_or_binds_tighter_than_the_spaces_and_minus_excludes() -> None:
     query = parse("Rutte OR Stoltenberg Ukraine -Trump")
-    assert query.clauses == (AnyOf((Words(("Rutte",)), Words(("Stoltenberg",)))), Words(("Ukraine",)),
-                             Not(Words(("Trump",))))
+    assert query.clauses == (
+        AnyOf((Words(("Rutte",)), Words(("Stoltenberg",)))),
+        Words(("Ukraine",)),
+        Not(Words(("Trump",))),
+    )
     # "or" in lower case is a word; an OR with nothing on one side joins nothing
     assert parse("OR war or peace OR").clauses == (Words(("war",)), Words(("or",)), Words(("peace",)))
 
 
 def test_fields_take_a_word_or_a_quoted_value_and_unknown_prefixes_are_words() -> None:
     query = parse('speaker:"Mark Rutte" Person:Sibiga outlet:guardian -place:Kiev http://x')
-    assert query.clauses == (Field("speaker", "Mark Rutte"), Field("person", "Sibiga"),
-                             Field("outlet", "guardian"), Not(Field("place", "Kiev")),
-                             Words(("http", "x"), quoted=True))
+    assert query.clauses == (
+        Field("speaker", "Mark Rutte"),
+        Field("person", "Sibiga"),
+        Field("outlet", "guardian"),
+        Not(Field("place", "Kiev")),
+        Words(("http", "x"), quoted=True),
+    )
 
 
-@pytest.mark.parametrize(("field", "value", "bounds"), [
-    ("after", "2024-12-04", ("2024-12-04", "")),
-    ("after", "2024-12", ("2024-12-01", "")),
-    ("before", "2024", ("", "2024-01-01")),  # before is exclusive: nothing of 2024
-    ("arrived-before", "2025-2-3", ("", "2025-02-03")),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "bounds"),
+    [
+        ("after", "2024-12-04", ("2024-12-04", "")),
+        ("after", "2024-12", ("2024-12-01", "")),
+        ("before", "2024", ("", "2024-01-01")),  # before is exclusive: nothing of 2024
+        ("arrived-before", "2025-2-3", ("", "2025-02-03")),
+    ],
+)
 def test_dates_are_days_months_or_years(field: str, value: str, bounds: tuple[str, str]) -> None:
     assert day_bounds(field, value) == bounds
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("after:2024-13-01", "after:2024-13-01 is not a date: write after:YYYY-MM-DD (or YYYY-MM, or YYYY), "
-                         "for example after:2024-12-01"),
-    ("before:yesterday", "before:yesterday is not a date"),
-    ("-Trump", "nothing to search for"),
-    ("?! ...", "nothing to search for"),
-    ("person: Rutte", "person: needs a value, for example person:Rutte"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "after:2024-13-01",
+            "after:2024-13-01 is not a date: write after:YYYY-MM-DD (or YYYY-MM, or YYYY), "
+            "for example after:2024-12-01",
+        ),
+        ("before:yesterday", "before:yesterday is not a date"),
+        ("-Trump", "nothing to search for"),
+        ("?! ...", "nothing to search for"),
+        ("person: Rutte", "person: needs a value, for example person:Rutte"),
+    ],
+)
 def test_a_query_that_cannot_run_says_what_to_type(text: str, message: str) -> None:
     with pytest.raises(QueryError) as caught:
         parse(text)
@@ -70,11 +89,21 @@ def test_a_query_that_cannot_run_says_what_to_type(text: str, message: str) -> N
 
 
 # -------------------------------------------------------------------- spelling
-@pytest.mark.parametrize(("word", "other"), [
-    ("defence", "defense"), ("defense", "defence"), ("organisation", "organization"),
-    ("analysed", "analyzed"), ("labour", "labor"), ("centre", "center"), ("travelled", "traveled"),
-    ("catalogue", "catalog"), ("programme", "program"), ("grey", "gray"),
-])
+@pytest.mark.parametrize(
+    ("word", "other"),
+    [
+        ("defence", "defense"),
+        ("defense", "defence"),
+        ("organisation", "organization"),
+        ("analysed", "analyzed"),
+        ("labour", "labor"),
+        ("centre", "center"),
+        ("travelled", "traveled"),
+        ("catalogue", "catalog"),
+        ("programme", "program"),
+        ("grey", "gray"),
+    ],
+)
 def test_a_word_is_searched_in_its_british_and_american_spellings(word: str, other: str) -> None:
     assert variants(word)[0] == word
     assert other in variants(word)
@@ -97,15 +126,24 @@ def place(canonical: str, written: str) -> Entity:
 @pytest.fixture
 def index(tmp_path: Path) -> SqliteIndex:
     idx = SqliteIndex(tmp_path / "index.sqlite3")
-    idx.write([
-        make_document("a", id="a", text="Mr Rutte met Andrii Sybiha in Kyiv.",
-                      entities=(person("Mark Rutte", "Mr Rutte"), person("Andrii Sybiha"),
-                                place("Kyiv", "Kyiv")),
-                      claims=(make_claim("we must", speaker="Mr Rutte", speaker_canonical="Mark Rutte"),)),
-        make_document("b", id="b", text="Sibiga said Kiev would decide.",
-                      entities=(person("Andrii Sybiha", "Sibiga"), place("Kyiv", "Kiev"))),
-        make_document("c", id="c", text="Joe Root scored a century.", entities=(person("Joe Root"),)),
-    ])
+    idx.write(
+        [
+            make_document(
+                "a",
+                id="a",
+                text="Mr Rutte met Andrii Sybiha in Kyiv.",
+                entities=(person("Mark Rutte", "Mr Rutte"), person("Andrii Sybiha"), place("Kyiv", "Kyiv")),
+                claims=(make_claim("we must", speaker="Mr Rutte", speaker_canonical="Mark Rutte"),),
+            ),
+            make_document(
+                "b",
+                id="b",
+                text="Sibiga said Kiev would decide.",
+                entities=(person("Andrii Sybiha", "Sibiga"), place("Kyiv", "Kiev")),
+            ),
+            make_document("c", id="c", text="Joe Root scored a century.", entities=(person("Joe Root"),)),
+        ]
+    )
     return idx
 
 

@@ -78,11 +78,17 @@ def test_a_record_rebuilt_from_member_summaries_equals_one_built_from_the_docume
     from pipeline.stories.record import to_story_record
     from tests.factories import make_claim, make_entity
 
-    a = make_document("Rutte in Brussels.", text="Rutte in Brussels.", title="Alpha", outlet="One",
-                      entities=(make_entity("Mark Rutte"), make_entity("Brussels", "GPE")),
-                      claims=(make_claim("we will help", speaker="Mark Rutte"),))
-    b = make_document("Rutte again.", text="Rutte again.", title="Beta", outlet="Two",
-                      entities=(make_entity("Mark Rutte"),))
+    a = make_document(
+        "Rutte in Brussels.",
+        text="Rutte in Brussels.",
+        title="Alpha",
+        outlet="One",
+        entities=(make_entity("Mark Rutte"), make_entity("Brussels", "GPE")),
+        claims=(make_claim("we will help", speaker="Mark Rutte"),),
+    )
+    b = make_document(
+        "Rutte again.", text="Rutte again.", title="Beta", outlet="Two", entities=(make_entity("Mark Rutte"),)
+    )
     index = SqliteIndex(tmp_path / "index.sqlite3")
     index.write([a, b])
     stories = SqliteStories(tmp_path / "index.sqlite3")
@@ -95,8 +101,10 @@ def test_an_index_file_from_before_member_summaries_still_rebuilds_its_stories(t
 
     _setup(tmp_path)
     db = sqlite3.connect(tmp_path / "index.sqlite3")
-    db.executescript("DROP TABLE doc_story; CREATE TABLE doc_story (doc_id TEXT PRIMARY KEY,"
-                     " story_id TEXT NOT NULL, gen INTEGER NOT NULL);")
+    db.executescript(
+        "DROP TABLE doc_story; CREATE TABLE doc_story (doc_id TEXT PRIMARY KEY,"
+        " story_id TEXT NOT NULL, gen INTEGER NOT NULL);"
+    )
     db.execute("INSERT INTO doc_story VALUES (?, 's-1', 1)", (A.id,))
     db.commit()
     db.close()

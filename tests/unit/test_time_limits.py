@@ -64,8 +64,10 @@ def test_the_time_limit_stops_a_soft_stage_instead_of_leaving_a_note() -> None:
         ran.append(doc)
         return doc
 
-    stages = [Stage("extract_claims", _out_of_time, essential=False, interrupts=(SoftTimeLimitExceeded,)),
-              Stage("assign_story", after, essential=False, interrupts=(SoftTimeLimitExceeded,))]
+    stages = [
+        Stage("extract_claims", _out_of_time, essential=False, interrupts=(SoftTimeLimitExceeded,)),
+        Stage("assign_story", after, essential=False, interrupts=(SoftTimeLimitExceeded,)),
+    ]
     with pytest.raises(SoftTimeLimitExceeded) as caught:
         run_stages(make_document(source="/drop/big.txt"), stages)
     assert (stage_of(caught.value), source_of(caught.value)) == ("extract_claims", "/drop/big.txt")
@@ -73,8 +75,9 @@ def test_the_time_limit_stops_a_soft_stage_instead_of_leaving_a_note() -> None:
 
 
 def test_without_interrupts_a_soft_stage_still_just_leaves_a_note() -> None:
-    doc = run_stages(make_document("abc"), [Stage("extract_claims", _out_of_time, essential=False),
-                                            Stage("upper", _upper)])
+    doc = run_stages(
+        make_document("abc"), [Stage("extract_claims", _out_of_time, essential=False), Stage("upper", _upper)]
+    )
     assert [(n.stage, n.error) for n in doc.notes] == [("extract_claims", "SoftTimeLimitExceeded")]
     assert doc.text == "ABC"
 

@@ -87,8 +87,9 @@ def test_redirects_are_followed(server: str, client: httpx.Client) -> None:
         ("/loop", BadInput, "redirect"),
     ],
 )
-def test_failures_are_permanent_or_transient(server: str, client: httpx.Client, path: str,
-                                             error: type[Exception], match: str) -> None:
+def test_failures_are_permanent_or_transient(
+    server: str, client: httpx.Client, path: str, error: type[Exception], match: str
+) -> None:
     with pytest.raises(error, match=match):
         _fetch(server + path, client, max_bytes=1000)
 
@@ -108,9 +109,17 @@ def test_a_timeout_is_transient(client: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1/", "http://localhost:8080/x", "http://10.0.0.5/", "http://192.168.1.1/",
-     "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "file:///etc/passwd",
-     "ftp://example.com/x", "gopher://x/"],
+    [
+        "http://127.0.0.1/",
+        "http://localhost:8080/x",
+        "http://10.0.0.5/",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "file:///etc/passwd",
+        "ftp://example.com/x",
+        "gopher://x/",
+    ],
 )
 def test_internal_addresses_and_other_schemes_are_refused_by_default(url: str) -> None:
     with pytest.raises(BadInput, match="refused"):
@@ -163,8 +172,13 @@ def test_a_public_name_that_rebinds_to_a_private_address_is_fetched_from_the_che
     with loopback. A public address cannot be served here, so the client's transport
     records where the request would go instead of sending it."""
     answers = iter(["93.184.216.34"])  # checked (public), then loopback for anyone asking again
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: [
-        (socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers, "127.0.0.1"), port))])
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, *a, **k: [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers, "127.0.0.1"), port))
+        ],
+    )
     sent: list[httpx.Request] = []
 
     def transport(request: httpx.Request) -> httpx.Response:

@@ -74,8 +74,15 @@ class FakeClaims:
 
 
 def stores(index: FakeIndex, ledger: FakeLedger, claims: FakeClaims) -> Stores:
-    return Stores(index=index, stories=None, story_store=None, near_duplicates=None,  # type: ignore[arg-type]
-                  claims=claims, claim_groups=claims, ledger=ledger)
+    return Stores(
+        index=index,
+        stories=None,
+        story_store=None,
+        near_duplicates=None,  # type: ignore[arg-type]
+        claims=claims,
+        claim_groups=claims,
+        ledger=ledger,
+    )
 
 
 def quoted(text: str, source: str) -> Document:
