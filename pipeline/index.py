@@ -36,13 +36,3 @@ def to_search_body(doc: Document) -> dict[str, Any]:
 def document_from_body(body: Mapping[str, Any]) -> Document:
     """The document an indexed record holds (the record leaves out the raw input)."""
     return Document.from_dict({"id": "", "source": "", "raw_text": "", **body})
-
-
-def snippet_around(text: str, terms: list[str], width: int = 160) -> str:
-    """A plain-text snippet of `text` around the first of `terms` found (pure helper)."""
-    low = text.lower()
-    hits = [low.find(t.lower()) for t in terms if t and low.find(t.lower()) >= 0]
-    centre = min(hits) if hits else 0
-    start = max(0, centre - width // 3)
-    end = min(len(text), start + width)
-    return ("…" if start else "") + " ".join(text[start:end].split()) + ("…" if end < len(text) else "")

@@ -33,7 +33,6 @@ Array = npt.NDArray[np.float64]
 
 _WORD = re.compile(r"\w+")
 _WORDS_NL = re.compile(r"\w+|\n")  # a page's words, with its line ends
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _SENT_END = re.compile(r"[.!?。！？…][\"'”’)\]]*$")
 _CLOSERS = "\"'”’)]"
 _ENDERS = frozenset(".!?。！？…")
@@ -80,15 +79,6 @@ def is_sentence_end(line: str) -> bool:
 def _ends_sentence(line: str) -> bool:  # is_sentence_end without the regex
     last = line.rstrip(_CLOSERS)[-1:]
     return last != "" and last in _ENDERS
-
-
-def effective_words(line: str, words: Sequence[str] | None = None) -> int:
-    """Word count that also works for scripts without spaces (two CJK characters ≈ a word)."""
-    n = len(_WORD.findall(line) if words is None else words)
-    if line.isascii():
-        return n
-    cjk = len(_CJK.findall(line))
-    return max(n - (1 if cjk else 0) + cjk // 2, 1 if n else 0)
 
 
 def _may_be_comment_marker(line: str) -> bool:

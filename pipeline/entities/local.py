@@ -33,7 +33,6 @@ from pipeline.entities.names import (
 )
 
 KEEP_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT"})
-PLACES = frozenset({"GPE", "LOC", "FAC"})
 # Titles included in a person's surface form when they stand before the span. "Sir"
 # and "Dame" go with any name ("Sir Keir Starmer"); the others only with a single
 # word ("Mr Rutte", "President Putin"), where they are how the person is referred to.

@@ -24,7 +24,6 @@ _TITLE_WORDS = (
     r"Chairwoman|Chief|Comedian|Actor|Actress|Singer"
 )
 _TITLES = re.compile(rf"^(?:(?:{_TITLE_WORDS})(?:\.\s*|\s+))+", re.IGNORECASE)
-TITLE_BEFORE = re.compile(rf"(?:^|\s)((?:(?:{_TITLE_WORDS})\.?\s+)+)$")
 _POSSESSIVE = re.compile(r"(?:['’]s|(?<=[sz])['’])$")
 # A nickname between the names: 'Luis Gerardo (Jerry) Ortiz', 'Kimani "Kiki" Gray'.
 _NICKNAME = re.compile(r"\s+(?:\([^)]*\)|\"[^\"]*\"|“[^”]*”|'[^'\s]+'|‘[^’\s]+’)(?=\s)")

@@ -133,12 +133,8 @@ class Ledger:
             record.reason = reason
             self.r.hset(self.key, source, json.dumps(asdict(record)))
 
-    def add_doc_source(self, doc_id: str, source: str) -> list[str]:
-        """Record that `source` produced document `doc_id`; return all its sources, sorted."""
-        return self.add_doc_sources([(doc_id, source)])[0]
-
     def add_doc_sources(self, pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
-        """`add_doc_source` for many (document, source) pairs in one round trip."""
+        """Record that each `source` produced its document; return each document's sources, sorted."""
         pipe = self.r.pipeline()
         for doc_id, source in pairs:
             pipe.sadd(self.docsrc + doc_id, source)

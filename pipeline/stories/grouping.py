@@ -141,10 +141,6 @@ def pair_score(a: StoryFeatures, b: StoryFeatures, weights: Sequence[float] = WE
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def share_key(a: StoryFeatures, b: StoryFeatures) -> bool:
-    return not set(a.keys).isdisjoint(b.keys)
-
-
 def signatures(group: Sequence[StoryFeatures]) -> set[tuple[str, ...]]:
     """The names prominent in at least half of a group's articles (and in two): who and
     where the group's event is about (a boxer's opponent, the minister who announced)."""
