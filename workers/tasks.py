@@ -47,6 +47,11 @@ def _sources_of(args: tuple[Any, ...]) -> list[str]:
 RETRIED = (TransientError, redis.ConnectionError, redis.TimeoutError)
 
 
+class BugInInput(Exception):
+    """An input met a bug in our code (not bad input, not a transient fault): raised when
+    the task's batch is done, so the task fails where operators look (Flower, the logs)."""
+
+
 class NewsflowTask(Task):  # type: ignore[misc]
     autoretry_for = RETRIED
     retry_backoff = True
@@ -60,14 +65,23 @@ class NewsflowTask(Task):  # type: ignore[misc]
         sources = _sources_of(args)
         one = len(sources) == 1
         structlog.contextvars.bind_contextvars(source=sources[0] if one else f"{len(sources)} inputs")
+        self.bugs: list[tuple[str, BaseException]] = []
         with self.each_source(sources[0]) if one else contextlib.nullcontext():
-            return super().__call__(*args, **kwargs)
+            result = super().__call__(*args, **kwargs)
+        if self.bugs:  # the rest of the batch is done; the task fails loudly for the bug
+            source, first = self.bugs[0]
+            raise BugInInput(
+                f"{len(self.bugs)} input(s) met a bug, first {source}: {type(first).__name__}: {first}"
+            ) from first
+        return result
 
     @contextlib.contextmanager
     def each_source(self, source: str) -> Iterator[None]:
-        """Work on one input of a batch: a permanent failure is recorded for that input
-        alone (with its reason) and the batch goes on; a transient fault (RETRIED) retries
-        the whole task."""
+        """Work on one input of a batch, under one error policy: bad input (BadInput and our
+        other errors) fails that input with its reason and the batch goes on; a transient
+        fault (RETRIED) retries the whole task; anything else is a bug: the input is kept
+        as a dead letter with the error, the traceback is logged, the batch goes on and
+        the task then fails (BugInInput), so Flower shows it."""
         try:
             yield
         except SkipDocument as skip:
@@ -76,11 +90,15 @@ class NewsflowTask(Task):  # type: ignore[misc]
             log.info("skipped", source=source, reason=skip.reason)
         except (*RETRIED, SoftTimeLimitExceeded, Retry, Ignore, Reject):
             raise  # the whole message: Celery retries it, fails it (on_failure) or rejects it
-        except Exception as exc:  # BadInput, or a bug met by this input only: keep it with its reason
+        except PipelineError as exc:  # BadInput: the input's own fault
             self.record_failure([source], exc)
+        except Exception as exc:  # a bug (record_failure logs its traceback)
+            self.record_failure([source], exc)
+            self.__dict__.setdefault("bugs", []).append((source, exc))
 
     def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        self.record_failure(_sources_of(tuple(args)), exc)
+        if not isinstance(exc, BugInInput):  # those inputs are recorded already, each with its error
+            self.record_failure(_sources_of(tuple(args)), exc)
 
     def on_retry(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         metrics.RETRIES.labels(self.name).inc()
@@ -105,7 +123,8 @@ class NewsflowTask(Task):  # type: ignore[misc]
             "failed", {s: {"reason": reasons[s], "stage": self.name, "attempts": attempts} for s in sources}
         )
         timed_out = sources and isinstance(exc, SoftTimeLimitExceeded)
-        log.warning(
+        fault = isinstance(exc, (PipelineError, SoftTimeLimitExceeded, Retry, Ignore, Reject, *RETRIED))
+        (log.warning if fault else log.error)(  # anything else is a bug: error, with its traceback
             "failed",
             sources=len(sources),
             error=type(exc).__name__,
