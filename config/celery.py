@@ -1,8 +1,9 @@
 """The Celery configuration as a plain dict built from Settings (pure).
 
 Queues each have one purpose so operators see where work piles up:
-`ingest` reads dropped files and fetches URLs (I/O), `process` runs the NLP
-stages (CPU, prefetch 1), `index` writes to the search index (I/O).
+`ingest` reads *.urls lists and fetches URLs (I/O), `process` reads dropped text and
+HTML files (the watcher sends them there: reading one is cheap beside its NLP) and runs
+the NLP stages (CPU, prefetch 1), `index` writes to the search index (I/O).
 """
 
 from __future__ import annotations

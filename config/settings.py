@@ -29,7 +29,7 @@ def _secret() -> Any:
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    # Where all local state lives: private Redis data, the embedded index, failed inputs.
+    # Where all local state lives: private Redis data, the embedded index, logs.
     home: Path = Path(".newsflow")
     # Broker. Empty means: start (or reuse) a private Redis under `home`.
     redis_url: str = ""
