@@ -66,6 +66,7 @@ class NewsflowTask(Task):  # type: ignore[misc]
         one = len(sources) == 1
         structlog.contextvars.bind_contextvars(source=sources[0] if one else f"{len(sources)} inputs")
         self.bugs: list[tuple[str, BaseException]] = []
+        result = None  # a single input's failure is recorded by each_source, and returns nothing
         with self.each_source(sources[0]) if one else contextlib.nullcontext():
             result = super().__call__(*args, **kwargs)
         if self.bugs:  # the rest of the batch is done; the task fails loudly for the bug
