@@ -83,9 +83,12 @@ def query(node: p.Node) -> dict[str, Any]:
 
 
 def _any_phrase(phrases: Sequence[str], fields: list[str]) -> dict[str, Any]:
+    # zero_terms_query: a phrase of stop words alone ("in", "the") holds everywhere, as in
+    # the embedded index (which keeps stop words), instead of nowhere.
+    match = {"type": "phrase", "fields": fields, "zero_terms_query": "all"}
     return {
         "bool": {
-            "should": [{"multi_match": {"query": ph, "type": "phrase", "fields": fields}} for ph in phrases],
+            "should": [{"multi_match": {"query": ph, **match}} for ph in phrases],
             "minimum_should_match": 1,
         }
     }

@@ -173,20 +173,27 @@ def pick(phrase: str, hits: Mapping[str, Iterable[str]], kinds: Iterable[str] = 
     A folded spelling (`n:`) names its entities outright. A surname skeleton (`p:`) names
     a person only when the surnames are similar spellings and, where both have a first
     name, the first names agree too (Fred/Frederick, Vladimir/Volodymyr; not Ivanka/Donald).
-    `kinds` keeps only entities of those kinds (person:, org:, place: filters).
+    A skeleton's person is dropped when the spelling names something else outright
+    ("France" is the country, not James Franco). `kinds` keeps only entities of those
+    kinds (person:, org:, place: filters).
     """
     wanted = set(kinds)
     forms = set(query_forms(phrase))
-    keys: set[str] = set()
+    exact: set[str] = set()
+    similar_people: set[str] = set()
     for form, found in hits.items():
         if form not in forms:
             continue
         for key in found:
             if wanted and key_kind(key) not in wanted:
                 continue
-            if form.startswith("n:") or _same_person(phrase, key_name(key)):
-                keys.add(key)
-    return sorted(keys)
+            if form.startswith("n:"):
+                exact.add(key)
+            elif _same_person(phrase, key_name(key)):
+                similar_people.add(key)
+    if exact and all(key_kind(k) != "person" for k in exact):
+        similar_people = set()
+    return sorted(exact | similar_people)
 
 
 def _same_person(query: str, canonical: str) -> bool:

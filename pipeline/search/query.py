@@ -83,7 +83,7 @@ _TOKEN = re.compile(
     r'(?P<neg>-)?(?:(?P<field>[A-Za-z][\w-]*):(?:"(?P<fq>[^"]*)"?|(?P<fv>[^\s"]*))'
     r'|"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))'
 )
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"\w+(?:['’]\w+)*")  # O'Brien and Kyiv's are one word each, as both indices read them
 
 
 def parse(text: str) -> Query:
@@ -118,7 +118,7 @@ def _clause(m: re.Match[str]) -> Words | Field | None:
     if m["phrase"] is not None:
         tokens = tuple(_WORD.findall(m["phrase"]))
         return Words(tokens, quoted=True) if tokens else None
-    tokens = tuple(_WORD.findall(raw))  # "Kyiv's" -> Kyiv s, "foo:bar" -> foo bar
+    tokens = tuple(_WORD.findall(raw))  # "foo:bar" -> foo bar
     if not tokens:
         return None
     return Words(tokens, quoted=len(tokens) > 1)

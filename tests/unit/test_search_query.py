@@ -24,11 +24,12 @@ from tests.factories import make_claim, make_document, make_entity
 
 # ------------------------------------------------------------------ the language
 def test_bare_words_must_all_match_and_quotes_keep_words_together() -> None:
-    query = parse('Rutte "air defence systems" Kyiv\'s')
+    query = parse('Rutte "air defence systems" Kyiv\'s O’Brien')
     assert query.clauses == (
         Words(("Rutte",)),
         Words(("air", "defence", "systems"), quoted=True),
-        Words(("Kyiv", "s"), quoted=True),
+        Words(("Kyiv's",)),  # one word, as both indices read it
+        Words(("O’Brien",)),
     )
 
 
@@ -206,3 +207,13 @@ def test_a_claims_search_is_asked_in_every_spelling_of_the_names_in_it(index: Sq
 def test_a_speaker_filter_means_the_canonical_names_it_names(index: SqliteIndex) -> None:
     assert speaker_names("Sibiga", index) == ["Andrii Sybiha"]
     assert speaker_names("nobody known", index) == ["nobody known"]
+
+
+def test_a_name_that_is_a_place_outright_does_not_also_mean_a_similar_surname() -> None:
+    forms = query_forms("France")
+    hits = {f: ({"place:France"} if f.startswith("n:") else {"person:James Franco"}) for f in forms}
+    assert pick("France", hits) == ["place:France"]
+    # a person found outright keeps the people whose surname is a similar spelling
+    forms = query_forms("Zelenskiy")
+    hits = {f: ({"person:Zelenskiy"} if f.startswith("n:") else {"person:Volodymyr Zelensky"}) for f in forms}
+    assert pick("Zelenskiy", hits) == ["person:Volodymyr Zelensky", "person:Zelenskiy"]
