@@ -26,6 +26,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# One thread for numpy's linear algebra (see bench/train_clean_model.py): set before numpy loads.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 from pipeline.document import Document  # noqa: E402
 from pipeline.errors import SkipDocument  # noqa: E402
@@ -133,6 +136,25 @@ def evaluate(path: str, split: str = "dev") -> tuple[dict[str, float], float]:
     return score(preds, split)[0], speed
 
 
+def cross_validated_text(split: str = "dev", folds: int = 5) -> tuple[dict[str, float], list[Any]]:
+    """The plain-text path on pages whose sites its line model never saw (module docstring)."""
+    from bench.train_clean_model import cross_validated_models, load_pages
+    from pipeline.cleaning.text import clean_text
+
+    raw = load_inputs(split, "text")
+    preds: dict[str, str] = {}
+    for model, held in cross_validated_models(load_pages(split), folds, split):
+        for pid in held:
+            preds[pid] = clean_text(raw[pid], threshold=DEFAULT_CLEAN.threshold, model=model)[0]
+    return score(preds, split)
+
+
+def worse_than(ours: list[Any], theirs: list[Any], margin: float = 0.05) -> list[str]:
+    """Page ids where our F1 is more than `margin` below theirs."""
+    f1 = {p.page_id: p.f1 for p in theirs}
+    return [p.page_id for p in ours if p.f1 < f1[p.page_id] - margin]
+
+
 def python_loop_seconds() -> float:
     """CPU seconds of a fixed pure-Python loop: puts pages/s figures from shared machines in scale."""
     started = time.process_time()
@@ -149,6 +171,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="write <path>/<id>.txt predictions here")
     ap.add_argument("--per-page", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="timed passes per path; the fastest counts")
+    ap.add_argument("--folds", type=int, default=5, help="folds of sites for the cross-validated figure")
+    ap.add_argument("--no-cv", action="store_true", help="skip the cross-validated plain-text figure")
     args = ap.parse_args()
     if not (extraction_dir() / args.split).is_dir():
         sys.exit(f"no bench split at {extraction_dir() / args.split} (set NEWSFLOW_BENCH_DIR)")
@@ -162,9 +186,10 @@ def main() -> None:
         html_fns = {p: fns[p] for p in html_paths}
         runs.update(run_interleaved(html_fns, load_inputs(args.split, "html"), args.repeat))
     speeds = {}
+    scored: dict[str, tuple[dict[str, float], list[Any]]] = {}
     for path in paths:
         preds, speeds[path] = runs[path]
-        metrics, pages = score(preds, args.split)
+        metrics, pages = scored[path] = score(preds, args.split)
         empty = sum(not p.strip() for p in preds.values())
         print(
             f"{path:12} F1 {metrics['F1']:.3f} precision {metrics['precision']:.3f} "
@@ -183,6 +208,22 @@ def main() -> None:
     )
     if "html" in speeds and "trafilatura" in speeds:
         print(f"html speed / trafilatura speed {speeds['html'] / speeds['trafilatura']:.2f}")
+    if args.no_cv or not {"text", "html", "trafilatura"} <= set(paths):
+        return
+    cv, cv_pages = cross_validated_text(args.split, args.folds)
+    worse = worse_than(scored["html"][1], scored["trafilatura"][1])
+    if args.per_page:
+        print("text, cross-validated: the 15 lowest pages")
+        for p in sorted(cv_pages, key=lambda p: p.f1)[:15]:
+            print(f"    {p.page_id[:16]} P {p.precision or 0:.3f} R {p.recall or 0:.3f} F1 {p.f1:.3f}")
+        for pid in worse:
+            print(f"    html worse than trafilatura by > 0.05: {pid[:16]}")
+    text_in, html_in = scored["text"][0]["F1"], scored["html"][0]["F1"]
+    print(
+        f"headline: text F1 {cv['F1']:.3f} cross-validated ({args.folds} folds of sites, pooled; "
+        f"precision {cv['precision']:.3f} recall {cv['recall']:.3f}), in-sample {text_in:.3f}; "
+        f"html F1 {html_in:.3f} in-sample, pages worse than trafilatura by > 0.05: {len(worse)}"
+    )
 
 
 if __name__ == "__main__":
