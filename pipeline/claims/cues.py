@@ -1,4 +1,5 @@
-"""The attribution vocabulary: cue verbs, pronouns, role and document nouns (pure data).
+"""The attribution vocabulary: cue verbs, pronouns, role and document nouns, and the function
+words the attribution rules read (pure data).
 
 Lemmas, as spaCy's English models give them. A verb here becomes a cue only when
 the parse gives it a speaker (a subject) and content (a clause or an adjacent quote).
@@ -116,3 +117,30 @@ def verb_lemma(token: Any) -> str:
     if lemma and lemma != word:
         return lemma  # a lemmatizer ran
     return _FORM_TO_LEMMA.get(word, word)
+
+
+# Every lemma that may be a cue verb.
+ALL_CUES = CUE_LEMMAS | OBJECT_CUES
+# Nouns that may stand as a speaker: a role ("the minister") or a document ("the report").
+SPEAKING_NOUNS = PERSON_ROLES | DOCUMENT_NOUNS
+
+# Words that open a subordinate clause or phrase: "When X left, …" is not a reported clause.
+SUBORDINATORS = _words("""
+when if because after before while although though as since despite once until unless whether
+which who that what all
+""")
+
+# Words that open something other than more content after "…, X said,".
+NOT_CONTENT = _words("according who which whose referring in on at during")
+
+# Nouns for the occasion of a statement ("said in an interview"): a frame, not content.
+FRAME_NOUNS = _words("""
+statement interview speech rally conference briefing tweet post letter hearing appearance
+remarks event release email op-ed
+""")
+FRAME_PREPS = ("in", "at", "during", "on")
+
+# Prepositions that are part of the cue: "called for", "called on".
+CUE_PREPS = _words("for on against")
+# Prepositions that open a cue's content when it takes an object ("warned of", "spoke about").
+COMPLEMENT_PREPS = _words("for as against of about over to on")

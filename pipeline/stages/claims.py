@@ -15,6 +15,7 @@ from itertools import accumulate
 from typing import Any
 
 from pipeline.claims.attribution import find_attributions
+from pipeline.claims.attribution.model import Model
 from pipeline.claims.figures import parse_figures
 from pipeline.claims.quotes import find_quotes, paragraphs
 from pipeline.claims.speakers import resolve_speakers
@@ -23,14 +24,15 @@ from pipeline.document import Claim, Document
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+(?=\s|$)|$)")
 
 
-def extract_claims(doc: Document, *, nlp: Any) -> Document:
+def extract_claims(doc: Document, *, nlp: Any, attribution_model: Model | None = None) -> Document:
     """Add every claim in the cleaned text.
 
     Reads: text, entities, text_map.  Adds: claims (speaker as written and canonical,
     cue, content, kind, figures, offsets in the text and in the original input).
+    `attribution_model` replaces the shipped attribution model (a bench fitting its own).
     Never: performs I/O, loads a model, groups across documents.
     """
-    attributions, mentions = find_attributions(doc.text, nlp)
+    attributions, mentions = find_attributions(doc.text, nlp, model=attribution_model)
     resolved = resolve_speakers(attributions, mentions, doc.entities, doc.text)
     claims = []
     for a, r in zip(attributions, resolved, strict=True):

@@ -293,14 +293,28 @@ def test_scare_quotes_are_part_of_the_reported_clause(nlp: Any) -> None:
     assert content.startswith("Putin is using Ukraine")
 
 
-def test_outlet_statement_with_figures_has_no_speaker(nlp: Any) -> None:
+def test_outlet_statement_with_an_actor_has_the_actor_as_speaker(nlp: Any) -> None:
+    """ "The US announced …" is what the US announced, not the outlet's own statement (issue 19.3)."""
     text = "On Monday, the US announced a new weapons package for Ukraine worth $725m (£570m)."
+    doc = extract_claims(make_document(text, text=text), nlp=nlp)
+    ((claim),) = doc.claims
+    assert (claim.kind, claim.speaker, claim.cue, [f.text for f in claim.figures]) == (
+        "reported",
+        "the US",
+        "announced",
+        ["$725m (£570m)"],
+    )
+    assert claim.text.endswith("(£570m)")
+
+
+def test_outlet_statement_with_figures_has_no_speaker(nlp: Any) -> None:
+    text = "More than half of the military aid comes from the United States, worth more than $61 billion."
     doc = extract_claims(make_document(text, text=text), nlp=nlp)
     ((claim),) = doc.claims
     assert (claim.kind, claim.speaker, [f.text for f in claim.figures]) == (
         "statement",
         "",
-        ["$725m (£570m)"],
+        ["more than $61 billion"],
     )
 
 

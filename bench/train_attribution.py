@@ -1,0 +1,322 @@
+"""Fit the attribution model on PolNeAR's training split (does I/O).
+
+    .venv/bin/python bench/train_attribution.py [--out pipeline/data/attribution_model.json]
+
+Every paragraph of ../shared/bench/quotes/polnear-train.jsonl is parsed once with the
+configured spaCy model (as the workers load it) and the parses are cached in
+.cache/attribution/ (a DocBin per split, keyed by a hash of the texts and the model), so
+a second run starts in seconds. Then the candidate (cue, speaker, content) triples of
+`pipeline.claims.attribution` are labelled against the gold attributions with the bench
+scorer's own matching rule (content tokens overlapping by half of the longer, speakers
+sharing their head word), and a logistic regression is fitted over their features
+(numpy, L2). The weights go to pipeline/data/attribution_model.json; no article text does.
+NEWSFLOW_BENCH_DIR overrides the bench folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CACHE = REPO / ".cache" / "attribution"
+
+
+def bench_dir() -> Path:
+    return Path(os.environ.get("NEWSFLOW_BENCH_DIR", REPO.parent / "shared" / "bench")) / "quotes"
+
+
+def load_articles(split: str) -> list[dict[str, Any]]:
+    path = bench_dir() / f"polnear-{split}.jsonl"
+    if not path.exists():
+        sys.exit(f"no benchmark data at {path} (set NEWSFLOW_BENCH_DIR)")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_nlp() -> Any:
+    import spacy
+
+    from config.settings import get_settings
+
+    return spacy.load(get_settings().spacy_model, exclude=["lemmatizer"])  # as the workers load it
+
+
+class CachedNLP:
+    """A stand-in for the model whose `pipe` answers from parses made earlier (the Docs the
+    real model gave for the same paragraph texts), and parses anything else for real."""
+
+    def __init__(self, nlp: Any, docs: dict[str, Any]) -> None:
+        self.nlp = nlp
+        self.docs = docs
+
+    def pipe(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[Any]:
+        for text in texts:
+            doc = self.docs.get(text)
+            yield doc if doc is not None else self.nlp(text)
+
+    def __call__(self, text: str) -> Any:
+        return next(self.pipe([text]))
+
+
+def cached_parses(nlp: Any, articles: list[dict[str, Any]], name: str) -> CachedNLP:
+    """Every paragraph of `articles` parsed as the claim stage parses it, from the cache when there."""
+    import numpy as np
+    from spacy.tokens import DocBin
+
+    from config.settings import get_settings
+    from pipeline.claims.quotes import paragraphs
+
+    texts = list(dict.fromkeys(a["text"][s:e] for a in articles for s, e in paragraphs(a["text"])))
+    key = hashlib.sha256(("\0".join(texts) + get_settings().spacy_model).encode()).hexdigest()[:16]
+    path = CACHE / f"{name}-{key}.spacy"
+    if path.exists():
+        docs = list(DocBin().from_bytes(path.read_bytes()).get_docs(nlp.vocab))
+    else:
+        started = time.perf_counter()
+        docs = []
+        for n, doc in enumerate(nlp.pipe(texts, batch_size=64)):
+            doc.tensor = np.zeros((0,), dtype="float32")
+            docs.append(doc)
+            if n % 2000 == 0:
+                print(f"  parsed {n}/{len(texts)} paragraphs", file=sys.stderr)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(DocBin(store_user_data=False, docs=docs).to_bytes())
+        print(
+            f"  parsed {name}: {len(texts)} paragraphs in {time.perf_counter() - started:.0f}s",
+            file=sys.stderr,
+        )
+    return CachedNLP(nlp, dict(zip(texts, docs, strict=True)))
+
+
+def scorer() -> Any:
+    """The bench's own score.py, imported (its matching rule labels the candidates)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("polnear_score", bench_dir() / "score.py")
+    if spec is None or spec.loader is None:
+        sys.exit(f"cannot read {bench_dir() / 'score.py'}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Candidate:
+    article: int
+    paragraph: int
+    attribution: Any
+    feats: list[str]
+    speaker: str
+    quote: str
+    kind: str
+    label: int | None  # 1 matches a gold pair, 0 does not, None matches only speakerless gold
+
+
+def collect(articles: list[dict[str, Any]], cnlp: CachedNLP) -> list[Candidate]:
+    """Every candidate of every article, with its features and its label against the gold."""
+    from pipeline.claims.attribution import find_attributions, rules_only
+    from pipeline.claims.attribution.model import features
+
+    sc = scorer()
+    out: list[Candidate] = []
+    for n, art in enumerate(articles):
+        text = art["text"]
+        paras: list[list[tuple[Any, list[str]]]] = []
+
+        def record(
+            para: Any, claims: list[Any], paras: list[list[tuple[Any, list[str]]]] = paras
+        ) -> list[Any]:
+            paras.append([(a, features(para, a)) for a in claims])
+            return rules_only(para, claims)
+
+        find_attributions(text, cnlp, select=record)
+        gold = art["quotes"]
+        gtoks = [sc.toks(g.get("quote")) for g in gold]
+        for pn, cands in enumerate(paras):
+            for a, feats in cands:
+                quote = " ".join(text[s:e].strip() for s, e in a.spans)
+                qt = sc.toks(quote)
+                matched = [j for j, gt in enumerate(gtoks) if sc.overlap(qt, gt, "max") >= 0.5]
+                label: int | None = 0
+                if any(
+                    gold[j].get("speaker") and sc.speaker_match(a.speaker, [gold[j]["speaker"]])
+                    for j in matched
+                ):
+                    label = 1
+                elif matched and all(not gold[j].get("speaker") for j in matched):
+                    label = None
+                out.append(Candidate(n, pn, a, feats, a.speaker, quote, a.kind, label))
+    return out
+
+
+def fit(cands: list[Candidate], *, l2: float = 1.0, steps: int = 400, min_count: int = 2) -> dict[str, Any]:
+    """Logistic regression (L2, full-batch Adam) over the labelled candidates."""
+    import numpy as np
+
+    rows = [c for c in cands if c.label is not None]
+    counts: dict[str, int] = {}
+    for c in rows:
+        for f in c.feats:
+            counts[f] = counts.get(f, 0) + 1
+    names = sorted(f for f, k in counts.items() if k >= min_count)
+    index = {f: i for i, f in enumerate(names)}
+    row_idx, col_idx = [], []
+    for r, c in enumerate(rows):
+        for f in c.feats:
+            if f in index:
+                row_idx.append(r)
+                col_idx.append(index[f])
+    ri, ci = np.array(row_idx), np.array(col_idx)
+    y = np.array([c.label for c in rows], dtype=float)
+    w, b = np.zeros(len(names)), 0.0
+    m, v, mb, vb = np.zeros_like(w), np.zeros_like(w), 0.0, 0.0
+    lr, beta1, beta2, eps = 0.1, 0.9, 0.999, 1e-8
+    for t in range(1, steps + 1):
+        z = np.bincount(ri, weights=w[ci], minlength=len(rows)) + b
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        resid = p - y
+        g = np.bincount(ci, weights=resid[ri], minlength=len(names)) / len(rows) + l2 * w / len(rows)
+        gb = float(resid.mean())
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        mb = beta1 * mb + (1 - beta1) * gb
+        vb = beta2 * vb + (1 - beta2) * gb * gb
+        w -= lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+        b -= lr * (mb / (1 - beta1**t)) / (np.sqrt(vb / (1 - beta2**t)) + eps)
+    return {
+        "weights": {f: round(float(x), 5) for f, x in zip(names, w, strict=True) if abs(x) > 1e-4},
+        "bias": float(b),
+    }
+
+
+def predictions(
+    cands: list[Candidate], articles: list[dict[str, Any]], model: Any
+) -> dict[str, dict[str, Any]]:
+    """What `model` keeps of each article's candidates, chosen per paragraph as the stage chooses
+    (model.choose), from the features recorded once: a threshold is tried in a second."""
+    from pipeline.claims.attribution.model import select_scored
+
+    by_para: dict[tuple[int, int], list[Candidate]] = {}
+    for c in cands:
+        by_para.setdefault((c.article, c.paragraph), []).append(c)
+    preds: dict[str, dict[str, Any]] = {a["id"]: {"id": a["id"], "quotes": []} for a in articles}
+    for (art, _), group in sorted(by_para.items()):
+        of = {id(c.attribution): c for c in group}
+        scored = [(model.probability(c.feats), c.attribution) for c in group]
+        for a in select_scored(scored, model):
+            c = of[id(a)]
+            preds[articles[art]["id"]]["quotes"].append(
+                {"speaker": c.speaker, "quote": c.quote, "cue": a.cue, "kind": c.kind}
+            )
+    return preds
+
+
+def pair_scores(articles: list[dict[str, Any]], preds: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    sc = scorer()
+    return dict(sc.score({a["id"]: a for a in articles}, preds))
+
+
+FOLDS = 5
+RULES_ALONE = (0.0, 1.01)  # every rule's candidate and none of the broad search's
+# (for the rules' reported speech, for the broad search's candidates)
+THRESHOLDS = (
+    RULES_ALONE,
+    *((rule, broad) for rule in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6) for broad in (0.5, 0.6, 0.7, 0.8)),
+)
+
+
+def folds(n: int, k: int = FOLDS) -> list[list[int]]:
+    """Article indices in k folds (every k-th article: the file is in no particular order)."""
+    return [list(range(f, n, k)) for f in range(k)]
+
+
+def model_of(fitted: dict[str, Any], thresholds: tuple[float, float]) -> Any:
+    from pipeline.claims.attribution.model import Model
+
+    rule, broad = thresholds
+    return Model(weights=fitted["weights"], bias=fitted["bias"], threshold=broad, rule_threshold=rule)
+
+
+def cross_validated(
+    cands: list[Candidate], articles: list[dict[str, Any]]
+) -> dict[tuple[float, float], dict[str, Any]]:
+    """Pooled 5-fold scores over the training articles for every threshold: each fold's
+    candidates chosen by a model fitted on the other four folds' articles."""
+    pooled: dict[tuple[float, float], dict[str, dict[str, Any]]] = {t: {} for t in THRESHOLDS}
+    for fold in folds(len(articles)):
+        held = set(fold)
+        fitted = fit([c for c in cands if c.article not in held])
+        test = [c for c in cands if c.article in held]
+        ids = {articles[n]["id"] for n in held}
+        for t in THRESHOLDS:
+            preds = predictions(test, articles, model_of(fitted, t))
+            pooled[t].update({k: v for k, v in preds.items() if k in ids})
+    return {t: pair_scores(articles, preds) for t, preds in pooled.items()}
+
+
+def pick_threshold(scores: dict[tuple[float, float], dict[str, Any]]) -> tuple[float, float]:
+    """The thresholds with the best pair F1 among those at least as precise as the rules alone
+    (over the five folds of train): the model may add recall, not trade precision for it."""
+    floor = scores[RULES_ALONE]["pair"]["precision"]
+    ok = [t for t, r in scores.items() if r["pair"]["precision"] >= floor]
+    return max(ok, key=lambda t: scores[t]["pair"]["f1"])
+
+
+def train_model(articles: list[dict[str, Any]], cnlp: CachedNLP, *, verbose: bool = True) -> dict[str, Any]:
+    """The model as shipped: threshold by 5-fold cross-validation, weights fitted on every article."""
+    cands = collect(articles, cnlp)
+    scores = cross_validated(cands, articles)
+    threshold = pick_threshold(scores)
+    if verbose:
+        for t, r in scores.items():
+            pair = r["pair"]
+            mark = "  <- chosen" if t == threshold else ""
+            print(
+                f"  thresholds rules {t[0]:.2f} broad {t[1]:.2f}: 5-fold pair P {pair['precision']:.3f}"
+                f" R {pair['recall']:.3f}"
+                f" F1 {pair['f1']:.3f}{mark}",
+                file=sys.stderr,
+            )
+    fitted = fit(cands)
+    return {
+        "about": "bench/train_attribution.py: logistic regression over candidate attributions, "
+        "fitted on PolNeAR train (features only, no text)",
+        "threshold": threshold[1],
+        "rule_threshold": threshold[0],
+        "always": ["labelled", "quote", "speech"],
+        "bias": fitted["bias"],
+        "weights": dict(sorted(fitted["weights"].items())),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--parse-only", action="store_true", help="only fill the parse cache")
+    ap.add_argument("--out", type=Path, default=REPO / "pipeline" / "data" / "attribution_model.json")
+    args = ap.parse_args()
+    nlp = load_nlp()
+    train = load_articles("train")
+    cnlp = cached_parses(nlp, train, "train")
+    if args.parse_only:
+        cached_parses(nlp, load_articles("dev"), "dev")
+        return
+    model = train_model(train, cnlp)
+    args.out.write_text(json.dumps(model, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(
+        f"wrote {args.out}: {len(model['weights'])} weights,"
+        f" thresholds {model['rule_threshold']} (rules) {model['threshold']} (broad)"
+    )
+
+
+if __name__ == "__main__":
+    main()

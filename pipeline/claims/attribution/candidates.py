@@ -1,0 +1,52 @@
+"""Candidates beyond the rules: any verb with a speaker and something said (pure).
+
+The rules take a verb as a cue only when it is in the cue vocabulary (cues.py). PolNeAR
+attributes far more ("figures that …", "wants to …", "mocked the ambitions of …"): every
+verb with a subject and a clause, an infinitive or an object is a candidate here, its
+content found as the rules find it, and the model (model.py) decides which to keep.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.claims.attribution.reported import Reported
+from pipeline.claims.attribution.types import Attribution, fields
+
+_CONTENT_DEPS = frozenset({"ccomp", "xcomp", "dobj", "parataxis", "advcl", "conj", "prep"})
+
+
+class Candidates(Reported):
+    def broad(self, taken_cues: set[int]) -> list[Attribution]:
+        """Every verb outside `taken_cues` (offsets) with a subject and content."""
+        out = []
+        for tok in self.sdoc:
+            if tok.pos_ not in ("VERB", "AUX") or self.off(tok) in taken_cues or self.is_quoted(tok):
+                continue
+            has_content = tok.dep_ not in ("aux", "auxpass") and any(
+                c.dep_ in _CONTENT_DEPS for c in tok.children
+            )
+            if not has_content and tok.dep_ not in ("parataxis", "ccomp"):
+                continue
+            subj = self.subject(tok)
+            if subj is None:
+                continue
+            spans = self.content(tok)
+            obj = self.object_content(tok)
+            if spans is None and obj is not None:
+                span = self._span(obj, min_words=2)
+                spans = [span] if span else None
+            if spans is not None:
+                out.append(self._candidate(spans, subj, tok, "broad"))
+            # the whole complement, untrimmed: the model chooses between the two
+            words = [t for t in obj or () if not t.is_punct]
+            if words:
+                start = self.off(words[0])
+                whole = (start, self.closed(start, self.off(words[-1]) + len(words[-1])))
+                if spans is None or [whole] != spans:
+                    out.append(self._candidate([whole], subj, tok, "broad-whole"))
+        return out
+
+    def _candidate(self, spans: list[tuple[int, int]], subj: Any, cue: Any, source: str) -> Attribution:
+        kind = "direct" if self.quoted_share(spans[0][0], spans[-1][1]) > 0.8 else "reported"
+        return Attribution(**{**fields(self.make(spans, kind, subj, cue)), "source": source})

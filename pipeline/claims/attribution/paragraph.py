@@ -1,0 +1,214 @@
+"""What every attribution rule reads from one parsed paragraph (pure).
+
+`ParagraphBase` holds a paragraph's parse and offsets and the helpers the rules share:
+cue verbs, the subject of a cue, the noun phrase around a head, the cue as written,
+and `make`, which turns (content spans, speaker token, cue token) into an Attribution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pipeline.claims.attribution.types import Attribution, Quoted
+from pipeline.claims.cues import (
+    ALL_CUES,
+    CUE_PREPS,
+    OBJECT_CUES,
+    PERSONAL_PRONOUNS,
+    RELATIVE_PRONOUNS,
+    SPEAKING_NOUNS,
+    verb_lemma,
+)
+
+SUBJECT_DEPS = ("nsubj", "nsubjpass")
+_NP_DEPS = frozenset(
+    {
+        "compound",
+        "amod",
+        "det",
+        "poss",
+        "case",
+        "nmod",
+        "nummod",
+        "quantmod",
+        "flat",
+        "cc",
+        "conj",
+        "prep",
+        "pobj",
+        "npadvmod",
+        "punct",
+    }
+)
+
+
+class ParagraphBase:
+    def __init__(self, text: str, start: int, sdoc: Any, quoted: Quoted):
+        self.text = text
+        self.start = start
+        self.sdoc = sdoc
+        self.quoted = quoted
+        self.sent_index: dict[int, int] = {}
+        self.used_cues: set[int] = set()
+        self._by_offset: dict[int, Any] | None = None
+
+    def number_sentences(self, base: int) -> None:
+        for n, sent in enumerate(self.sdoc.sents):
+            for tok in sent:
+                self.sent_index[tok.i] = base + n
+
+    def off(self, tok: Any) -> int:
+        return int(self.start + tok.idx)
+
+    def token_at(self, offset: int) -> Any | None:
+        """The token that starts at text offset `offset`, if any."""
+        if self._by_offset is None:
+            self._by_offset = {self.off(t): t for t in self.sdoc}
+        return self._by_offset.get(offset)
+
+    def tokens_between(self, start: int, end: int) -> list[Any]:
+        """The tokens that start in [start, end) of the text."""
+        lo, hi = start - self.start, end - self.start
+        return [t for t in self.sdoc if lo <= t.idx < hi]
+
+    def quoted_share(self, start: int, end: int) -> float:
+        """The share of the characters of [start, end) inside quotation marks."""
+        inside = sum(1 for o in range(start, end) if self.quoted.inside(o))
+        return inside / max(1, end - start)
+
+    def is_quoted(self, tok: Any) -> bool:
+        return self.quoted.inside(self.off(tok))
+
+    def cue_tokens(self) -> Iterable[Any]:
+        for tok in self.sdoc:
+            if tok.pos_ in ("VERB", "AUX") and verb_lemma(tok) in ALL_CUES and not self.is_quoted(tok):
+                yield tok
+
+    def clause_cues(self) -> Iterable[Any]:
+        """Verbs outside the lexicon that take a speaker and a "that"-clause ("X conceded that …")."""
+        for tok in self.sdoc:
+            if tok.pos_ != "VERB" or verb_lemma(tok) in ALL_CUES or self.is_quoted(tok):
+                continue
+            that_clause = any(
+                c.dep_ == "ccomp"
+                and c.i > tok.i
+                and c.left_edge.lower_ == "that"
+                and c.left_edge.dep_ == "mark"
+                for c in tok.children
+            )
+            if that_clause and self._can_speak(self.subject(tok)):
+                yield tok
+
+    def _can_speak(self, subj: Any | None) -> bool:
+        """A person, an organisation or a document: not "it", "this plan", "the data"."""
+        if subj is None:
+            return False
+        if subj.lower_ in PERSONAL_PRONOUNS:
+            return bool(subj.lower_ != "it")
+        return bool(subj.ent_type_ in ("PERSON", "ORG", "NORP", "GPE") or subj.lower_ in SPEAKING_NOUNS)
+
+    def subject(self, cue: Any) -> Any | None:
+        for _ in range(3):  # "…, adding that …" / "and said …": the subject of the verb above
+            subjects = [c for c in cue.children if c.dep_ in SUBJECT_DEPS and not self.is_quoted(c)]
+            if subjects:
+                return next((c for c in subjects if not self._dateline(c)), None) or self._after_dateline(
+                    subjects[0]
+                )
+            if cue.dep_ in ("advcl", "xcomp", "conj", "pcomp") and cue.head.i != cue.i:
+                cue = cue.head
+                continue
+            return None
+        return None
+
+    def _dateline(self, tok: Any) -> bool:
+        """ "WASHINGTON --", "KYIV, Ukraine (AP) —": a place in capitals opening the paragraph."""
+        return (
+            tok.i <= 3
+            and tok.text.isupper()
+            and len(tok.text) > 1
+            and any(t.text in ("--", "—", "–") for t in self.sdoc[tok.i + 1 : tok.i + 6])
+        )
+
+    def _after_dateline(self, tok: Any) -> Any | None:
+        """The subject the parser hung on a dateline ("WASHINGTON -- President Obama … said")."""
+        if not self._dateline(tok):
+            return tok
+        dash = next((t.i for t in self.sdoc[tok.i + 1 : tok.i + 6] if t.text in ("--", "—", "–")), None)
+        return next((c for c in tok.children if c.dep_ == "appos" and dash is not None and c.i > dash), None)
+
+    def np(self, head: Any) -> tuple[int, int]:
+        """Token range [i, j) of the noun phrase around `head`, without appositions or clauses."""
+        keep = {head.i}
+        todo = [head]
+        while todo:
+            tok = todo.pop()
+            for child in tok.children:
+                if child.dep_ not in _NP_DEPS or self.is_quoted(child):
+                    continue
+                if child.dep_ == "prep" and child.lower_ not in ("of", "for", "at", "from"):
+                    continue
+                if child.dep_ == "punct" and child.text not in ("'", "’", "-", "."):
+                    continue
+                keep.add(child.i)
+                todo.append(child)
+        lo, hi = min(keep), max(keep) + 1
+        # the phrase is contiguous: stop at the first gap (a comma, an apposition)
+        i = head.i
+        while i - 1 >= lo and i - 1 in keep:
+            i -= 1
+        j = head.i + 1
+        while j < hi and j in keep:
+            j += 1
+        while j + 1 < len(self.sdoc) and self.sdoc[j].text == "-" and self.sdoc[j + 1].is_alpha:
+            j += 2  # "secretary-general" comes apart in the tokenizer
+        while i < j and self.sdoc[i].dep_ in ("cc", "punct", "case") and i != head.i:
+            i += 1
+        while j > i + 1 and self.sdoc[j - 1].dep_ in ("cc", "punct", "prep") and j - 1 != head.i:
+            j -= 1
+        return i, j
+
+    def cue_text(self, cue: Any) -> str:
+        words = [c for c in cue.children if c.dep_ in ("aux", "neg") and c.i < cue.i and c.i >= cue.i - 3]
+        words += [cue] + [
+            c
+            for c in cue.children
+            if c.dep_ == "prt" or (c.i == cue.i + 1 and c.dep_ == "prep" and self._phrasal(cue, c))
+        ]
+        return " ".join(t.text for t in sorted(words, key=lambda t: t.i))
+
+    def _phrasal(self, cue: Any, prep: Any) -> bool:
+        """ "called for X", "called on X": the preposition is part of the cue, unlike "said on Tuesday"."""
+        if prep.lower_ not in CUE_PREPS or verb_lemma(cue) not in OBJECT_CUES:
+            return False
+        return not any(c.ent_type_ in ("DATE", "TIME") for c in prep.children)
+
+    def make(self, spans: Sequence[tuple[int, int]], kind: str, subj: Any, cue: Any) -> Attribution:
+        i, j = self.np(subj)
+        if j - i > 1 and self.sdoc[j - 1].dep_ == "case":
+            j -= 1  # "Mr Rutte's warning that …": the speaker is "Mr Rutte"
+        span = self.sdoc[i:j]
+        low = subj.lower_
+        if low in RELATIVE_PRONOUNS and subj.i == i:
+            stype = "relative"
+        elif low in PERSONAL_PRONOUNS and j - i == 1:
+            stype = "pronoun"
+        else:
+            stype = "name"
+        antecedent = None
+        if stype == "relative" and (cue.dep_ == "relcl" or subj.head.dep_ == "relcl"):
+            verb = cue if cue.dep_ == "relcl" else subj.head
+            a, b = self.np(verb.head)
+            antecedent = (self.off(self.sdoc[a]), self.off(self.sdoc[b - 1]) + len(self.sdoc[b - 1]))
+        return Attribution(
+            spans=tuple(spans),
+            kind=kind,
+            speaker=span.text,
+            speaker_start=self.off(span[0]),
+            speaker_end=self.off(span[-1]) + len(span[-1]),
+            speaker_type=stype,
+            cue=self.cue_text(cue),
+            cue_start=self.off(cue),
+            sentence=self.sent_index[cue.i],
+            antecedent=antecedent,
+        )

@@ -1,0 +1,135 @@
+"""1. Quotations: the speech verb next to a quote, quotes that carry on, signed quotes (pure)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pipeline.claims.attribution.paragraph import ParagraphBase
+from pipeline.claims.attribution.types import Attribution, extend, inherit
+from pipeline.claims.cues import CUE_LEMMAS, PERSONAL_PRONOUNS, verb_lemma
+from pipeline.claims.quotes import Quote
+
+_SIGNATURE = re.compile(
+    r"^[”\"’']?\s*(?P<dash>[―—–]|--)\s*(?P<name>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){0,4})\s*[.,]?\s*$"
+)
+_MAX_BEFORE_GAP = 12  # tokens between a cue and the quote it introduces ("said in Brussels on Tuesday:")
+
+
+class Quotations(ParagraphBase):
+    def direct(
+        self, quotes: list[Quote], earlier: list[Attribution], previous_direct: Attribution | None
+    ) -> list[Attribution]:
+        out: list[Attribution] = []
+        current: Attribution | None = None
+        for n, q in enumerate(quotes):
+            if q.continues and earlier and earlier[-1].kind == "direct" and n == 0:
+                prev = earlier[-1]
+                earlier[-1] = extend(prev, (q.start, q.end))
+                continue
+            nxt = quotes[n + 1].start if n + 1 < len(quotes) else self.start + len(self.sdoc.text)
+            prv = quotes[n - 1].end if n else self.start
+            cue = self.cue_after(q, nxt)
+            if cue is None and current is not None and self._nothing_between(current, q):
+                out[-1] = current = extend(current, (q.start, q.end))
+                continue
+            cue = cue or self.cue_before(q, prv)
+            signed = self.signed(q, nxt) if cue is None else None
+            if signed is not None:  # “…” ― Carla Sanchez
+                current = signed
+                out.append(current)
+            elif cue is not None:
+                subj = self.subject(cue)
+                current = self.make([(q.start, q.end)], "direct", subj, cue)
+                self.used_cues.add(cue.i)
+                out.append(current)
+            elif n == 0 and previous_direct is not None and self._opens_paragraph(q):
+                current = inherit(previous_direct, (q.start, q.end))
+                out.append(current)
+        return out
+
+    def signed(self, q: Quote, limit: int) -> Attribution | None:
+        """A quote signed with a dash and a name to the end of the paragraph, as in vox pops."""
+        after = self.text[q.end : limit]
+        m = _SIGNATURE.match(after)
+        if m is None or not self._starts_clause(q):
+            return None
+        start = q.end + m.start("name")
+        return Attribution(
+            spans=((q.start, q.end),),
+            kind="direct",
+            speaker=m.group("name"),
+            speaker_start=start,
+            speaker_end=start + len(m.group("name")),
+            speaker_type="name",
+            cue=m.group("dash"),
+            cue_start=q.end + m.start("dash"),
+            sentence=self.sent_index[self.sdoc[-1].i],
+        )
+
+    def _opens_paragraph(self, q: Quote) -> bool:
+        return q.start - self.start <= 2
+
+    def _nothing_between(self, claim: Attribution, q: Quote) -> bool:
+        """Only the attribution of `claim` stands between its quote and `q` ("“…,” she said. “…”")."""
+        between = self.text[claim.end : q.start]
+        if len(between) >= 300:
+            return False
+        for t in self.cue_tokens():
+            if claim.end <= self.off(t) < q.start and t.i not in self.used_cues:
+                subj = self.subject(t)
+                if subj is None or subj.lower_ not in PERSONAL_PRONOUNS:
+                    return False  # somebody else may be speaking; "He didn't suggest …" is the same one
+        return True
+
+    def cue_after(self, q: Quote, limit: int) -> Any | None:
+        if not self._starts_clause(q):
+            return None  # a fragment inside a sentence: the reported clause around it is the claim
+        last = self.text[q.end - 1 : q.end]
+        after = self.text[q.end : q.end + 3].lstrip("”\"’' ")
+        if not (last in ",?!—–-…" or after.startswith((",", "—", "–"))):
+            return None
+        for tok in self.sdoc:
+            o = self.off(tok)
+            if o < q.end or self.is_quoted(tok):
+                continue
+            if o >= limit or (tok.text in (".", ";") and o > q.end + 1):
+                return None
+            if self._is_free_cue(tok) and self.subject(tok) is not None:
+                return tok
+        return None
+
+    def _runs_on(self, q: Quote) -> bool:
+        """The sentence goes on after the quote ("said that “a bomb” had gone off"): a quoted fragment."""
+        after = self.text[q.end : q.end + 4].lstrip("”\"’' ")
+        return bool(after) and after[0].isalpha() and self.text[q.end - 1 : q.end] not in ".?!,"
+
+    def _starts_clause(self, q: Quote) -> bool:
+        before = self.text[self.start : q.start].rstrip("“‘\"' ")  # without the opening mark(s)
+        return not before or before[-1] in ".!?:;,—–-([\"”’'"
+
+    def cue_before(self, q: Quote, limit: int) -> Any | None:
+        gap = self.text[limit : q.start - 1].rstrip()
+        if not gap or self._runs_on(q):
+            return None
+        best = None
+        for tok in self.sdoc:
+            o = self.off(tok)
+            if o < limit or o >= q.start:
+                continue
+            if tok.text in (".", ";", "?", "!") and o < q.start - 2:
+                best = None  # a sentence ended between the verb and the quote
+            elif self._is_free_cue(tok) and not self.is_quoted(tok):
+                best = tok if self.subject(tok) is not None else None
+        if best is None:
+            return None
+        tail = self.text[self.off(best) + len(best) : q.start - 1].strip()
+        tokens_between = [t for t in self.sdoc if self.off(best) < self.off(t) < q.start - 1]
+        if len(tokens_between) > _MAX_BEFORE_GAP:
+            return None
+        if not tail or tail.endswith((":", ",")) or tail.split()[-1].lower() == "that":
+            return best
+        return None
+
+    def _is_free_cue(self, tok: Any) -> bool:
+        return tok.pos_ in ("VERB", "AUX") and verb_lemma(tok) in CUE_LEMMAS and tok.i not in self.used_cues
