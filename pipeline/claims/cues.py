@@ -89,6 +89,8 @@ _IRREGULAR = {
     "spoken": "speak",
     "hoped": "hope",
     "argued": "argue",
+    "quipped": "quip",  # "qu" is a consonant: the p doubles
+    "quipping": "quip",
 }
 
 
@@ -144,3 +146,11 @@ FRAME_PREPS = ("in", "at", "during", "on")
 CUE_PREPS = _words("for on against")
 # Prepositions that open a cue's content when it takes an object ("warned of", "spoke about").
 COMPLEMENT_PREPS = _words("for as against of about over to on")
+
+# Words of a phrase that says when, never who: "this year" is no speaker.
+TIME_WORDS = _words("""
+year years month months week weeks day days today yesterday tomorrow tonight morning afternoon
+evening night weekend time decade century monday tuesday wednesday thursday friday saturday sunday
+""")
+# Pronouns that stand for a thing or a situation, not for who spoke ("it", "this").
+THING_PRONOUNS = _words("it this that these those there")

@@ -113,6 +113,7 @@ to of in on at for from by with and or but that which who as than the a an is ar
 been has have had will would could should can may might its their his her our this these those
 it they
 """)
+_DEFINITE = _words("the these those their its his her our your my both all")
 _ADJ_MODIFIERS = ("additional", "more", "new", "extra", "further")
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
@@ -192,6 +193,8 @@ def _count(m: re.Match[str], text: str) -> Figure | None:
         return Figure(text=_clean(_prefix(m) + shown), value=value, unit=unit, modifier=_mod(m))
     if _is_date_or_year(raw, words, text, m.start("num")):
         return None
+    if _refers_back(raw, m, text):
+        return None
     obj: list[str] = []
     for w in words:
         low = w.lower().strip(".,;:")
@@ -221,6 +224,15 @@ def _is_date_or_year(raw: str, words: list[str], text: str, at: int) -> bool:
     if before and before[-1].strip(".,") in _MONTHS:
         return True
     return bool(re.fullmatch(r"(1[89]|20)\d\d", raw)) or raw.endswith(("st", "nd", "rd", "th"))
+
+
+def _refers_back(raw: str, m: re.Match[str], text: str) -> bool:
+    """A number in words after a definite word counts no new thing: it refers to ones already
+    named ("when the two men met", "both sides", "their three children")."""
+    if raw.lower() not in _WORDS or m.group("mod"):
+        return False
+    before = text[max(0, m.start() - 16) : m.start()].lower().split()
+    return bool(before) and before[-1] in _DEFINITE
 
 
 def _plural(word: str) -> bool:

@@ -104,6 +104,10 @@ def _find_double_close(text: str, i: int, end: int, opener: str) -> int | None:
             return j
         if not straight and ch in '”"':
             return j
+    if straight:  # a straight mark closed with a curly one: He added: "… but he is wrong.”
+        curly = text.find("”", i, end)
+        if curly != -1:
+            return curly
     # a curly quote closed with a single mark: “…,’ he added
     m = re.compile(r"[,.?!]’(?=\s|$)").search(text, i, end)
     return m.start() + 1 if m and not straight else None

@@ -67,3 +67,19 @@ def test_a_number_too_big_for_a_float_is_no_figure() -> None:
     """float("9" * 400) is infinite: such a figure made the document invalid JSON."""
     figures = parse_figures(f"The council said {'9' * 400} tram stops and 12 buses would run.")
     assert [f.value for f in figures] == [12.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "figures"),
+    [
+        # a number in words after a definite word refers back to people already named
+        ("He made this point to Mr Trump when the two men met in Florida", []),
+        ("the two leaders agreed on a plan", []),
+        ("their three children were safe", []),
+        # a count of new things is a figure, with a definite word before digits too
+        ("two soldiers were killed in the attack", ["two soldiers"]),
+        ("the 20 air defence systems arrived", ["20 air defence systems"]),
+    ],
+)
+def test_a_reference_to_people_is_not_a_figure(text: str, figures: list[str]) -> None:
+    assert [f.text for f in parse_figures(text)] == figures

@@ -27,6 +27,11 @@ def quoted(text: str) -> list[str]:
         ("''This isn't tax reform,'' he said.", ["This isn't tax reform,"]),
         ("Two “quotes” and “more words here” in one line.", ["quotes", "more words here"]),
         ("No quotation here, only Ukraine’s and Russia’s apostrophes.", []),
+        # a straight mark closed with a curly one: the curly mark closes it, and is not quoted
+        (
+            'He added: "Putin is not interested in peace, but he is wrong.”',
+            ["Putin is not interested in peace, but he is wrong."],
+        ),
     ],
 )
 def test_quotes_in_one_paragraph(text: str, expected: list[str]) -> None:

@@ -28,6 +28,7 @@ from pipeline.claims.attribution.candidates import Candidates
 from pipeline.claims.attribution.labelled import LABEL, Labelled
 from pipeline.claims.attribution.mentions import Mentions
 from pipeline.claims.attribution.model import Model, choose, load_model
+from pipeline.claims.attribution.named import name_speakers
 from pipeline.claims.attribution.quotations import Quotations
 from pipeline.claims.attribution.types import Attribution, Mention, Quoted, fields, one_per_span
 from pipeline.claims.cues import SPEECH_NOUNS, SPEECH_VERBS, verb_lemma
@@ -85,10 +86,11 @@ def find_attributions(
         claims += [_source(a, _reported_source(para, a)) for a in para.reported(claims)]
         claims += para.broad({a.cue_start for a in claims})
         claims = select(para, claims)
+        claims += [_source(a, "quote") for a in para.carried(p_quotes, claims)]
         claims.sort(key=lambda a: a.start)
         found.extend(one_per_span(claims))
         previous_direct = claims[-1] if claims and claims[-1].kind == "direct" else None
-    return found, mentions
+    return name_speakers(found, mentions, text), mentions
 
 
 def rules_only(para: Paragraph, claims: list[Attribution]) -> list[Attribution]:

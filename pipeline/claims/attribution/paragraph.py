@@ -13,6 +13,7 @@ from typing import Any
 from pipeline.claims.attribution.types import Attribution, Quoted
 from pipeline.claims.cues import (
     ALL_CUES,
+    CUE_LEMMAS,
     CUE_PREPS,
     OBJECT_CUES,
     PERSONAL_PRONOUNS,
@@ -115,11 +116,27 @@ class ParagraphBase:
                 return next((c for c in subjects if not self._dateline(c)), None) or self._after_dateline(
                     subjects[0]
                 )
+            if self.misparsed_cue(cue):
+                return self.sdoc[cue.i - 1]  # "Sinclair states."
             if cue.dep_ in ("advcl", "xcomp", "conj", "pcomp") and cue.head.i != cue.i:
                 cue = cue.head
+                if cue.pos_ == "ADP" and cue.head.i != cue.i:
+                    cue = cue.head  # "he was quoted as saying": the subject of "quoted"
                 continue
             return None
         return None
+
+    def misparsed_cue(self, tok: Any) -> bool:
+        """A speech verb the tagger read as a plural noun after a name, ending its sentence:
+        "“…,” Sinclair states." (a "Sinclair states" compound)."""
+        return bool(
+            tok.tag_ == "NNS"
+            and tok.i > 0
+            and verb_lemma(tok) in CUE_LEMMAS
+            and self.sdoc[tok.i - 1].dep_ == "compound"
+            and self.sdoc[tok.i - 1].text[:1].isupper()
+            and (tok.i + 1 == len(self.sdoc) or self.sdoc[tok.i + 1].text in (".", ","))
+        )
 
     def _dateline(self, tok: Any) -> bool:
         """ "WASHINGTON --", "KYIV, Ukraine (AP) —": a place in capitals opening the paragraph."""

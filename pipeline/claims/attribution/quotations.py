@@ -95,7 +95,7 @@ class Quotations(ParagraphBase):
                 continue
             if o >= limit or (tok.text in (".", ";") and o > q.end + 1):
                 return None
-            if self._is_free_cue(tok) and self.subject(tok) is not None:
+            if (self._is_free_cue(tok) or self.misparsed_cue(tok)) and self.subject(tok) is not None:
                 return tok
         return None
 
@@ -133,3 +133,23 @@ class Quotations(ParagraphBase):
 
     def _is_free_cue(self, tok: Any) -> bool:
         return tok.pos_ in ("VERB", "AUX") and verb_lemma(tok) in CUE_LEMMAS and tok.i not in self.used_cues
+
+    # -- 3. a quote after a reported claim ---------------------------------------------
+    def carried(self, quotes: list[Quote], claims: list[Attribution]) -> list[Attribution]:
+        """A quotation that opens a sentence right after the sentence of a claim in this
+        paragraph, with no attribution of its own, is the same speaker going on: "In a
+        statement, Mr. H said his group intended to appeal. “We will see them in court.”" """
+        out: list[Attribution] = []
+        for q in quotes:
+            if any(s <= q.start < e or q.start <= s < q.end for a in claims + out for s, e in a.spans):
+                continue
+            before = [a for a in claims + out if a.end <= q.start and a.cue_start < q.start]
+            if not before or not self._starts_clause(q):
+                continue
+            prev = max(before, key=lambda a: a.end)
+            # what stands between: nothing but the punctuation that ends the claim's sentence
+            after = max(prev.end, prev.speaker_end, prev.cue_start + len(prev.cue.split()[-1]))
+            if any(ch.isalnum() for ch in self.text[after : q.start]):
+                continue
+            out.append(inherit(prev, (q.start, q.end)))
+        return out

@@ -1,0 +1,120 @@
+"""Direct quotes in the said-comma-quote forms that news outlets write (issue 19.1).
+
+The real parser (the configured spaCy model) and the real stage: a quotation gets its
+speaker from a cue next to it, and a second quotation with no attribution of its own
+("“…,” he said. “…”") goes on with the same speaker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pipeline.stages.claims import extract_claims
+from tests.factories import make_document, make_entity
+
+ENTITIES = (
+    make_entity("Jane Smith", variants=("Jane Smith", "Smith", "Mayor Jane Smith")),
+    make_entity("Tom Green", variants=("Tom Green", "Green")),
+    make_entity("Ann Sinclair", variants=("Ann Sinclair", "Sinclair")),
+    make_entity("Paul Hughes", variants=("Paul Hughes", "Mr. Hughes", "Hughes")),
+)
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Any:
+    spacy = pytest.importorskip("spacy")
+    from config.settings import Settings
+
+    try:
+        return spacy.load(Settings().spacy_model, exclude=["lemmatizer"])
+    except OSError:
+        pytest.skip("the configured spaCy model is not installed")
+
+
+def direct(nlp: Any, text: str) -> list[tuple[str, str, str]]:
+    """(speaker as written, canonical speaker, text) of each direct claim, in order."""
+    doc = extract_claims(make_document(text, text=text, entities=ENTITIES), nlp=nlp)
+    return [(c.speaker, c.speaker_canonical, c.text) for c in doc.claims if c.kind == "direct"]
+
+
+def who_said(claims: list[tuple[str, str, str]], words: str) -> str | None:
+    """The canonical speaker (else as written) of the claim holding `words`; None if no claim does."""
+    return next((canonical or speaker for speaker, canonical, text in claims if words in text), None)
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "first", "second"),
+    [
+        # the second quotation of a pair carries the first one's speaker
+        (
+            "Tom Green spoke first.\n\n"
+            '"We will not back down," he said. "The people of this town deserve better."',
+            "Tom Green",
+            "We will not back down",
+            "The people of this town deserve better",
+        ),
+        (
+            '"The budget is balanced for the first time in a decade," Sinclair states. '
+            '"That is no small thing."',
+            "Ann Sinclair",
+            "The budget is balanced",
+            "That is no small thing",
+        ),
+        (
+            "Mayor Jane Smith opened the plant in March.\n\n"
+            '"We expect the plant to reopen by spring," she was quoted as saying in the press release. '
+            '"Nobody will lose their job."',
+            "Jane Smith",
+            "We expect the plant to reopen by spring",
+            "Nobody will lose their job",
+        ),
+        # a quotation right after reported speech: the same speaker going on
+        (
+            "In a statement, Mr. Hughes said his group intended to challenge the decision. "
+            '"We will see them in court."',
+            "Paul Hughes",
+            None,
+            "We will see them in court",
+        ),
+    ],
+)
+def test_a_quotation_pair_has_one_speaker(
+    nlp: Any, text: str, speaker: str, first: str | None, second: str
+) -> None:
+    claims = direct(nlp, text)
+    if first is not None:
+        assert who_said(claims, first) == speaker
+    assert who_said(claims, second) == speaker
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "words"),
+    [
+        (
+            "Mayor Jane Smith heard the verdict in her office.\n\n"
+            'When told of the ruling, she said, "This is a dark day for the country."',
+            "Jane Smith",
+            "This is a dark day for the country",
+        ),
+        ('"It is a bit like herding cats," quipped Green.', "Tom Green", "It is a bit like herding cats"),
+        ('"It is a bit like herding cats," Green quipped.', "Tom Green", "It is a bit like herding cats"),
+        (
+            '"The budget is balanced," Sinclair states.',
+            "Ann Sinclair",
+            "The budget is balanced",
+        ),
+    ],
+)
+def test_said_comma_quote_forms(nlp: Any, text: str, speaker: str, words: str) -> None:
+    assert who_said(direct(nlp, text), words) == speaker
+
+
+def test_a_quotation_after_another_speakers_sentence_is_not_carried_over(nlp: Any) -> None:
+    """Carrying a speaker over needs nothing but the end of the claim's sentence between."""
+    text = (
+        "Mr. Hughes said his group intended to challenge the decision. Ann Sinclair disagreed with him "
+        'on Monday. "We will see them in court."'
+    )
+    assert who_said(direct(nlp, text), "We will see them in court") != "Paul Hughes"
