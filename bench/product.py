@@ -34,16 +34,23 @@ def newsflow(env: Mapping[str, str], *args: str, timeout: float = 3600) -> subpr
 
 
 def drop_and_run(
-    texts: Mapping[str, str], tmp: Path, *, backend: str = "sqlite", es_url: str = ""
+    texts: Mapping[str, str],
+    tmp: Path,
+    *,
+    backend: str = "sqlite",
+    es_url: str = "",
+    settings: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Write each text to `<name>.txt` in tmp/inbox, run newsflow on it (unless tmp holds
-    a kept run), and return the environment for asking the product."""
+    a kept run), and return the environment for asking the product. `settings`: more
+    NEWSFLOW_ variables for the run (NEWSFLOW_FITTED_PARAMS: a fold's fitted parameters)."""
     inbox = tmp / "inbox"
     env = {
         **os.environ,
         "NEWSFLOW_HOME": str(tmp / "home"),
         "NEWSFLOW_LOG_LEVEL": "WARNING",
         "NEWSFLOW_INDEX_BACKEND": backend,
+        **(settings or {}),
     }
     if backend == "elasticsearch":
         env.update(NEWSFLOW_ES_URL=es_url, NEWSFLOW_ES_PREFIX=f"bench-{tmp.name.lower()}")

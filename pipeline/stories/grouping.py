@@ -38,10 +38,13 @@ measures how closely, over random arrival orders).
 from __future__ import annotations
 
 import heapq
+import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from pipeline.stories.features import StoryFeatures
 
@@ -60,12 +63,26 @@ SIGNALS = (
     "other_lead",
     "other_lede_numbers",
 )
+
+
+def _fitted() -> dict[str, Any]:
+    """Parameters fitted on other data, replacing the shipped ones (NEWSFLOW_FITTED_PARAMS,
+    a JSON file's "stories" object: set by the benches for each fold they score), else {}.
+    Read once, at import, so the story store's defaults are these too."""
+    from config.settings import get_settings
+
+    path = get_settings().fitted_params
+    return dict(json.loads(Path(path).read_text(encoding="utf-8")).get("stories", {})) if path else {}
+
+
+_FITTED = _fitted()
 # Fitted by `python bench/stories.py --fit` (logistic regression, within-topic pairs of
 # ECB+ dev). The last value is the intercept.
-WEIGHTS = (1.49, 2.16, 1.41, 2.43, -1.01, 1.16, -0.78, -0.53, -0.39, -0.5, -1.22, -1.23, 0.07)
+SHIPPED_WEIGHTS = (1.49, 2.16, 1.41, 2.43, -1.01, 1.16, -0.78, -0.53, -0.39, -0.5, -1.22, -1.23, 0.07)
+WEIGHTS: tuple[float, ...] = tuple(_FITTED.get("weights", SHIPPED_WEIGHTS))
 STORY_PREFIX = "s-"
 FAR_APART_WEIGHT = -4.0  # added when both publication dates are known and 30+ days apart
-THRESHOLD = 0.45  # average pair score needed to join two clusters
+THRESHOLD = float(_FITTED.get("threshold", 0.45))  # average pair score needed to join two clusters
 EDGE_FLOOR = 0.3  # pairs scoring below this are not stored (they count as 0)
 # Bounds on the work per arrival. On ECB+ 95% of an article's same-story partners are
 # among its 20 documents sharing the most keys, 99% among 28 (stories hold up to 22).
@@ -74,6 +91,7 @@ POSTING_READ = 100  # documents read per blocking key (the latest within the win
 WINDOW_DAYS = 30  # candidates are published (else received) within this many days
 MAX_REGROUP = 60  # documents re-clustered at once; a bigger neighbourhood uses `attach`
 SIGNATURE_SHARE = 0.5  # see `signatures`
+ABSENT_SHARE = float(_FITTED.get("absent_share", 0.0))  # see `two_events`
 TWIN_COSINE = 0.9  # word-vector cosine of a copy (reordered, one line added); ECB+'s
 # own write-ups of one event reach 0.86, and two events' reports never 0.85
 
@@ -150,7 +168,8 @@ def signatures(group: Sequence[StoryFeatures]) -> set[tuple[str, ...]]:
 
 
 def two_events(a: Sequence[StoryFeatures], b: Sequence[StoryFeatures]) -> bool:
-    """Each group has a signature name that no article of the other mentions at all.
+    """Each group has a signature name that at most `ABSENT_SHARE` of the other group's
+    articles mention (0: none at all).
 
     Look-alike events (two title defences of one champion, a rule made and its repeal)
     score high pair by pair, since most words are shared; what differs is who else took
@@ -158,8 +177,9 @@ def two_events(a: Sequence[StoryFeatures], b: Sequence[StoryFeatures]) -> bool:
     """
 
     def has_unmentioned(names: set[tuple[str, ...]], group: Sequence[StoryFeatures]) -> bool:
-        vocab = set().union(*(f.vocab for f in group))
-        return any(not any(w in vocab for w in name) for name in names)
+        vocabs = [set(f.vocab) for f in group]
+        most = ABSENT_SHARE * len(group)
+        return any(sum(any(w in v for w in name) for v in vocabs) <= most for name in names)
 
     return (
         len(a) >= 2
