@@ -12,16 +12,13 @@ from __future__ import annotations
 import math
 import re
 
+from pipeline.calendar import MONTH_ABBREVIATIONS, MONTHS
 from pipeline.document import Figure
 
 
 def _words(text: str) -> frozenset[str]:
     """A word list written as running text (easier to read and edit than a literal)."""
     return frozenset(text.split())
-
-
-def _word_list(text: str) -> list[str]:
-    return text.split()
 
 
 _WORDS = {
@@ -104,10 +101,7 @@ _NOT_OBJECTS = _words("""
 years year months month weeks week days day hours hour minutes minute seconds second decades
 decade centuries century times o'clock am pm a.m. p.m. percent per
 """)
-_MONTHS = _word_list("""
-january february march april may june july august september october november december jan feb
-mar apr jun jul aug sep sept oct nov dec
-""")
+_MONTHS = frozenset(MONTHS + MONTH_ABBREVIATIONS)
 _STOP = _words("""
 to of in on at for from by with and or but that which who as than the a an is are was were be
 been has have had will would could should can may might its their his her our this these those

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.document import Figure
+from pipeline.search.spelling import american
 
 THRESHOLD = 0.55
 _MIN_SHARED = 3
@@ -34,13 +35,6 @@ too very just also only about into over after before while because such what whi
 whose when where how all any each other more most some said says say told according
 """.split()  # noqa: SIM905 (a word list reads best as text)
 ) - {"not", "no"}
-_SPELLING = (
-    (re.compile(r"our\b"), "or"),
-    (re.compile(r"ence\b"), "ense"),
-    (re.compile(r"is(e|ed|es|ing)\b"), r"iz\1"),
-    (re.compile(r"yse\b"), "yze"),
-    (re.compile(r"tre\b"), "ter"),
-)
 _SPLIT = re.compile(r"[.!?;:–—]+|,\s")
 
 
@@ -92,9 +86,7 @@ def words(text: str) -> list[str]:
         w = w.replace("’", "'").split("'")[0]
         if w in STOP_WORDS or len(w) < 2:
             continue
-        for pattern, repl in _SPELLING:
-            w = pattern.sub(repl, w)
-        out.append(_stem(w))
+        out.append(_stem(american(w)))
     return out
 
 

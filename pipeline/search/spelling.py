@@ -7,6 +7,8 @@ the regular differences between the two (-ise/-ize, -isation/-ization, -yse/-yze
 list of irregular pairs. A rule may invent a word that exists in neither spelling
 ("wise" -> "wize"): such a variant finds nothing, so it costs nothing; the rules are
 limited where an invented variant would be a real, different word ("four" -> "for").
+`american` gives one spelling of a word from the same tables, for code that compares
+words rather than searching for them (claim grouping).
 """
 
 from __future__ import annotations
@@ -134,3 +136,23 @@ def variants(word: str) -> tuple[str, ...]:
                 if other not in _NOT and "lll" not in other:  # travelled, not travellled
                     out.append(other)
     return tuple(dict.fromkeys(out))
+
+
+_TO_AMERICAN = dict(_PAIRS)
+
+
+@lru_cache(maxsize=65536)
+def american(word: str) -> str:
+    """One spelling of `word` (lower case) whichever side wrote it: the American one where
+    the pairs or the endings know it ("defence" -> "defense", "organised" -> "organized")."""
+    w = word.lower()
+    if w in _TO_AMERICAN:
+        return _TO_AMERICAN[w]
+    if w in _NOT:
+        return w
+    for uk, us, shortest in _ENDINGS:
+        if w.endswith(uk) and len(w) >= shortest:
+            other = w[: len(w) - len(uk)] + us
+            if other not in _NOT:
+                return other
+    return w

@@ -90,3 +90,21 @@ def test_outlet_statements_group_only_through_the_same_figure() -> None:
     c = ref("c:9", "", "The United States has sent more than $61 billion worth of weapons to Ukraine.")
     groups = groups_of([a, b, c])
     assert groups["a:9"] == groups["b:9"] != groups["c:9"]
+
+
+@pytest.mark.parametrize(
+    ("british", "american"),
+    [
+        ("the organisation analysed its defence", "the organization analyzed its defense"),
+        ("the centre of the labour movement", "the center of the labor movement"),
+        ("they travelled to the theatre", "they traveled to the theater"),
+    ],
+)
+def test_uk_and_us_spellings_are_one_word(british: str, american: str) -> None:
+    assert words(british) == words(american)
+
+
+@pytest.mark.parametrize("text", ["four", "hour", "prize"])
+def test_a_short_or_guarded_word_keeps_its_spelling(text: str) -> None:
+    """The one UK/US table (pipeline/search/spelling.py) leaves "four" alone: it is not "for"."""
+    assert words(text) == [text]
