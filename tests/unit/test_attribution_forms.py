@@ -118,3 +118,13 @@ def test_a_quotation_after_another_speakers_sentence_is_not_carried_over(nlp: An
         'on Monday. "We will see them in court."'
     )
     assert who_said(direct(nlp, text), "We will see them in court") != "Paul Hughes"
+
+
+def test_a_paragraph_that_announces_a_quotation_gives_it_its_speaker(nlp: Any) -> None:
+    text = (
+        "Ann Sinclair looked at the polls.\n\n"
+        "Sinclair continued:\n\n"
+        '"The health issue overall is very much a partisan issue, but it matters."\n\n'
+        "Other news followed."
+    )
+    assert who_said(direct(nlp, text), "The health issue overall") == "Ann Sinclair"

@@ -74,6 +74,7 @@ def find_attributions(
         mentions.extend(para.mentions())
     names = transcript | {m.text for m in mentions if m.label in ("PERSON", "ORG")}
     names |= {m.text.split()[-1] for m in mentions if m.label == "PERSON"}
+    announced: tuple[Paragraph, Any] | None = None  # "Caddell continued:" and its cue
     for (p_start, p_end), para in zip(paras, parsed, strict=True):
         claims = para.labelled(names, transcript)
         content_start = claims[0].start if claims else p_start
@@ -82,6 +83,15 @@ def find_attributions(
             bisect.bisect_left(quoted.starts, content_start) : bisect.bisect_left(quoted.starts, p_end)
         ]
         claims = [_source(a, "labelled") for a in claims]
+        if announced is not None and p_quotes and p_quotes[0].start - p_start <= 2:
+            # a paragraph that opens with a quotation after one that announced it
+            before, cue = announced
+            first = p_quotes[0]
+            claims.insert(
+                0,
+                _source(before.make([(first.start, first.end)], "direct", before.subject(cue), cue), "quote"),
+            )
+        announced = (para, cue) if (cue := para.colon_cue()) is not None else None
         claims += [_source(a, "quote") for a in para.direct(p_quotes, found, previous_direct)]
         claims += [_source(a, _reported_source(para, a)) for a in para.reported(claims)]
         claims += para.broad({a.cue_start for a in claims})

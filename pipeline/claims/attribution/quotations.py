@@ -153,3 +153,14 @@ class Quotations(ParagraphBase):
                 continue
             out.append(inherit(prev, (q.start, q.end)))
         return out
+
+    def colon_cue(self) -> Any | None:
+        """The cue of a paragraph that announces a quotation in the next one: "Caddell continued:",
+        "The New York Times reports:", "He said:" (a cue with a subject, ending the paragraph)."""
+        if not self.sdoc.text.rstrip().endswith(":"):
+            return None
+        sent = self.sdoc[-1].sent
+        cues = [
+            t for t in sent if self._is_free_cue(t) and not self.is_quoted(t) and self.subject(t) is not None
+        ]
+        return cues[-1] if cues else None
