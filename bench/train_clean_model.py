@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import re
 import sys
@@ -72,6 +73,16 @@ def load_pages(split: str = "dev") -> list[tuple[str, np.ndarray, np.ndarray]]:
     return pages
 
 
+# The model's operating point on pages it was not trained on. Cross-validated over sites
+# (`--cv`, five folds, pooled), the stage-2 scores run high: at 0.5 the held-out
+# precision is below recall (0.914 and 0.935, F1 0.924); raising the cut keeps
+# recall and gains precision up to 0.6, where the two meet (0.934 and 0.932, F1 0.933;
+# 0.65 and 0.7 go on trading recall for precision). The model ships with its log-odds
+# lowered by logit(0.6), so the product's threshold of 0.5 is that point.
+OFFSET = math.log(0.6 / 0.4)
+L2 = 1e-2  # weight decay: held out (--cv), 1e-3 gave F1 0.913 and 1e-2 0.928 (at 0.5, no offset)
+
+
 def train_net(
     x: np.ndarray,
     y: np.ndarray,
@@ -79,7 +90,7 @@ def train_net(
     *,
     hidden: int = 12,
     steps: int = 800,
-    l2: float = 1e-3,
+    l2: float = L2,
     seed: int = 0,
 ) -> Net:
     rng = np.random.default_rng(seed)
@@ -112,11 +123,18 @@ def train_net(
     return Net(mean=mean, scale=scale, w1=params[0], b1=params[1], w2=params[2], b2=float(params[3][0]))
 
 
+PAGE_BALANCE = 1.0  # 0: lines weigh the same on every page; 1: every page weighs the same
+
+
 def _stack(pages):
     x = np.vstack([p[1] for p in pages])
     y = np.concatenate([p[2] for p in pages])
-
-    w = np.log1p(np.expm1(x[:, 0])) + 0.5  # grows with word count, but not linearly
+    # A line weighs more the more words it holds, but not linearly. The bench averages
+    # precision and recall over pages, so a page of 900 lines should not outweigh 30
+    # pages of 30: each page's weights are scaled towards the same total.
+    weights = [np.log1p(np.expm1(p[1][:, 0])) + 0.5 for p in pages]
+    mean_total = np.mean([w.sum() for w in weights])
+    w = np.concatenate([wp * (mean_total / wp.sum()) ** PAGE_BALANCE for wp in weights])
     return x, y, w
 
 
@@ -139,7 +157,7 @@ def train(pages, folds: int = 3) -> LineModel:
     for i, p in enumerate(pages):
         x2.append(np.hstack([p[1], context_of_scores(oof[i], p[1][:, 0])]))
     stage2 = train_ensemble(np.vstack(x2), y, w)
-    return LineModel(stage1, stage2, FEATURE_NAMES)
+    return LineModel(stage1, stage2, FEATURE_NAMES, offset=OFFSET)
 
 
 def site_folds(split: str = "dev", folds: int = 5) -> dict[str, int]:

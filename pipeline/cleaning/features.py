@@ -48,7 +48,8 @@ CONTEXT_NAMES = (
     "prose_before", "prose_after", "log_short_run", "window_prose",
     "prev_log_words", "next_log_words", "prev_ends", "next_ends", "first",
     "prev_cta", "next_cta", "prev_colon", "near_colon", "comment_density",
-    "before_heading", "log_after_heading",
+    "before_heading", "log_after_heading", "relative_position", "words_vs_page", "words_vs_longest",
+    "stop_vs_page",
 )  # fmt: skip
 FEATURE_NAMES = LOCAL_NAMES + CONTEXT_NAMES
 _COL = {name: i for i, name in enumerate(LOCAL_NAMES)}
@@ -191,11 +192,14 @@ def scan_page(lines: Sequence[str]) -> PageScan:
     nl = first_cp == 10
     word_first = first_cp[~nl]  # first character of each word
     word_line = np.cumsum(nl)[~nl]
-    joined = " ".join(tokens).lower()
+    spaced = " ".join(tokens)
+    joined = spaced.lower()
     keys = list(map(str.strip, joined.split("\n")))
     lower = joined.split()
     n_words = np.bincount(word_line, minlength=n)
     bits = np.fromiter(map(_WORD_BITS.get, lower, repeat(0)), dtype=np.int64, count=len(lower))
+    if "US" in page:  # "US" in capitals is the country ("the US president"), not the pronoun
+        bits[[i for i, w in enumerate(spaced.split()) if w == "US"]] &= ~FIRST
     hits_by_list = _sums_by_group(((bits[:, None] & _LIST_BITS) != 0).astype(np.int64), n_words)
 
     def word_hits(bit: int) -> npt.NDArray[np.int64]:
@@ -329,6 +333,8 @@ def line_features(scan: PageScan, rows: Sequence[int] | None = None) -> Array:
     window = (cum[hi] - cum[lo]) / 7.0
 
     pos = np.arange(n, dtype=np.float64)
+    stop = local[:, _COL["stop_ratio"]]
+    weights = np.expm1(log_words)  # the page's mean stop-word share, per word
     cta = local[:, _COL["cta"]]
     colon = local[:, _COL["ends_colon"]]
     # a colon-ended label ("Read more from X:", "Related:") heads the short lines after it
@@ -360,6 +366,12 @@ def line_features(scan: PageScan, rows: Sequence[int] | None = None) -> Array:
             comment_density,
             before_heading,
             after_heading,
+            # Page-relative measures: what counts as long, or as wordy with function words,
+            # differs from site to site; how a line compares with its own page carries across.
+            pos / max(n - 1, 1),
+            log_words - np.median(log_words),
+            log_words - log_words.max(),
+            stop - np.average(stop, weights=weights) if weights.sum() else np.zeros(n),
         ]
     )
     return np.hstack([local, context])
@@ -390,6 +402,12 @@ def model_view(scan: PageScan, vetoed: npt.NDArray[np.bool_]) -> tuple[list[int]
     return keep, line_features(scan, keep)
 
 
+def _continues(line: str, following: str) -> bool:
+    """Whether `following` carries on the sentence `line` started: `line` ends with no
+    stop or colon and `following` opens with a lower-case letter."""
+    return not line.endswith((":", ".", "!", "?")) and following[:1].islower()
+
+
 def line_vetoes(scan: PageScan) -> npt.NDArray[np.bool_]:
     """Lines that a general rule marks as furniture (`patterns.is_vetoed`), and the
     short line right after a media label or player notice (the media's title or caption)."""
@@ -409,7 +427,13 @@ def line_vetoes(scan: PageScan) -> npt.NDArray[np.bool_]:
         vetoed[i] = pat.is_vetoed(lines[i], sizes[i])
     for i in scan.with_word(MEDIA):
         j = i + 1
-        if j < n and sizes[j] <= 25 and not lines[j].endswith(".") and pat.is_media_label(lines[i]):
+        if j >= n or not pat.is_media_label(lines[i]):
+            continue
+        if _continues(lines[i], lines[j]):
+            # "Photos" / "which were released online…": a sentence broken at the line's end
+            # (hard-wrapped text), not a label over a caption
+            vetoed[i] = False
+        elif sizes[j] <= 25 and not lines[j].endswith("."):
             vetoed[j] = True
     # "Read more from X:" heads a list of headlines: short lines without a full stop.
     for i in np.flatnonzero(scan.local[:, _COL["ends_colon"]]).tolist():

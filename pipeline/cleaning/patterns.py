@@ -205,11 +205,18 @@ _MEDIA = ["image", "photo", "picture", "video", "watch", "listen", "gallery", "g
 MEDIA_LABEL_WORDS = frozenset([*_MEDIA, *(w + "s" for w in _MEDIA), "player", "browser"])
 
 
+def _plain_words(sentence: str) -> list[str]:
+    """The sentence's words, lower-cased, without the punctuation around them; "US" in
+    capitals is the country, not the pronoun ("incoming US president"), and is left out."""
+    words = (w.strip(".,;:!?'‘’()") for w in sentence.split())
+    return [w.lower() for w in words if w != "US"]
+
+
 def is_appeal_sentence(sentence: str) -> bool:
     """First or second person plus appeal vocabulary, outside quotation marks."""
     if not _QUOTES.isdisjoint(sentence):
         return False  # a quoted "we" is a source speaking, not the site
-    words = [w.strip(".,;:!?'‘’()") for w in sentence.lower().split()]
+    words = _plain_words(sentence)
     person = not FIRST_PERSON.isdisjoint(words) or not SECOND_PERSON.isdisjoint(words)
     return person and not _APPEAL_RULE_WORDS.isdisjoint(words)
 
@@ -217,12 +224,13 @@ def is_appeal_sentence(sentence: str) -> bool:
 def speaks_as_site(line: str) -> bool:
     """First person plural outside quotation marks ("we know how important it is…")."""
     for sentence in _SENTENCE.findall(line):
-        if _QUOTES.isdisjoint(sentence):
-            words = [w.strip(".,;:!?'‘’()") for w in sentence.lower().split()]
-            if not FIRST_PERSON.isdisjoint(words):
-                return True
+        if _QUOTES.isdisjoint(sentence) and not FIRST_PERSON.isdisjoint(_plain_words(sentence)):
+            return True
     return False
 
+
+# A speaker's label opening a line of an interview or a transcript: "Q: ", "A: ", "SMITH: ".
+SPEAKER_TAG = re.compile(r"^(?:[A-Z]{1,3}|[A-Z][A-Za-z'’-]+(?: [A-Z][A-Za-z'’-]+)?):\s")
 
 APPEAL_STEMS = ("donat", "journalis", "reporter", "paywall", "subscri", "membership", "newsletter")
 
@@ -232,6 +240,8 @@ def is_appeal(line: str) -> bool:
     lower = line.lower()
     if not any(stem in lower for stem in APPEAL_STEMS):  # a cheap gate: this runs on every line
         return False
+    if SPEAKER_TAG.match(line):
+        return False  # an interview's answer: the "we" is the speaker's, as inside quotation marks
     sentences = [s for s in _SENTENCE.findall(line) if s.strip()]
     if not sentences:
         return False

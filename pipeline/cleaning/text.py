@@ -234,6 +234,28 @@ def _is_opening_sentence(text: str) -> bool:
     return len(text.split()) >= OPENING_SENTENCE_WORDS and text.rstrip()[-1:] in '.!?"”’'
 
 
+LEAD_WORDS = 15  # a standfirst is a long sentence: teasers and captions above a body are shorter
+
+
+def _prose_before_the_body(
+    texts: list[str], sizes: np.ndarray, keep: np.ndarray, vetoed: np.ndarray
+) -> np.ndarray:
+    """The line right above the body's first kept paragraph (lines that are furniture by
+    rule aside), when it reads as a sentence of LEAD_WORDS or more: the article's
+    standfirst or lede, which the page sets apart (in bold, without a full stop) and the
+    line model, trained on pages that give it as metadata, often scores low."""
+    out = np.zeros(len(texts), dtype=bool)
+    kept = np.flatnonzero(keep[1:]) + 1  # the first line is the page's title
+    if not len(kept):
+        return out
+    i = int(kept[0]) - 1
+    while i > 0 and vetoed[i]:
+        i -= 1
+    if i > 0 and sizes[i] >= LEAD_WORDS and reads_as_sentence(texts[i]):
+        out[i] = True
+    return out
+
+
 def clean_text(
     raw: str,
     *,
@@ -256,6 +278,7 @@ def clean_text(
         scores = keep_scores(scan, model or default_model(), vetoed)
         keep = scores >= threshold
         keep[0] |= _is_opening_sentence(texts[0])
+        keep |= _prose_before_the_body(texts, scan.sizes, keep, vetoed)
         if not (scan.sizes[keep] >= MIN_PROSE_WORDS).any():
             return "", ()  # menus and labels only: no article on this page
     # only lines with a boilerplate phrase's word or an elision mark can lose a piece

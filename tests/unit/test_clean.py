@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from pipeline.cleaning import patterns as pat
-from pipeline.cleaning.features import LOCAL_NAMES, line_vetoes, scan_page
+from pipeline.cleaning.features import FEATURE_NAMES, LOCAL_NAMES, line_vetoes, scan_page
 from pipeline.cleaning.html import filter_lines
 from pipeline.cleaning.outlet import find_outlet
-from pipeline.cleaning.text import Line, reads_as_sentence, sentence_pieces, split_lines
+from pipeline.cleaning.text import Line, clean_text, reads_as_sentence, sentence_pieces, split_lines
 from pipeline.document import content_id
 from pipeline.errors import SkipDocument
 from pipeline.stages.clean import clean_boilerplate
@@ -122,6 +123,13 @@ def test_line_vetoes(line: str, vetoed: bool) -> None:
     ("Your donation allows us to keep sending journalists to speak to both sides.", True),
     ("“We were looking to do this later,” he said in a teleconference with reporters.", False),
     ("The newspaper's journalists went on strike over pay on Monday.", False),
+    # "US" in capitals is the country, not "us"
+    ("However, Mr Rutte batted aside questions about Ukraine's membership hopes, which incoming "
+     "US president Donald Trump is expected to advocate.", False),
+    ("Membership gives us the means to report: join us today.", True),
+    # an interview's answer speaks for the person interviewed, not the site
+    ("A: We are moving subscription access to the next level with our direct to consumer offering.",
+     False),
 ])  # fmt: skip
 def test_appeals(line: str, appeal: bool) -> None:
     assert pat.is_appeal(line) is appeal
@@ -372,3 +380,49 @@ def test_a_short_text_with_furniture_is_read_as_a_page(extra: str, removed: str)
 ])  # fmt: skip
 def test_reads_as_sentence(line: str, sentence: bool) -> None:
     assert reads_as_sentence(line) is sentence
+
+
+@pytest.mark.parametrize(("lines", "vetoed"), [
+    # a media label over its caption: both go
+    (["Image:", "Ministers arrive at the meeting in Brussels"], [True, True]),
+    (["Photos", "Ministers arrive at the meeting in Brussels"], [True, True]),
+    # hard-wrapped text: "Photos" opens a sentence that the next line carries on
+    (["Photos", "which were released online and are making the rounds on social media,"],
+     [False, False]),
+])  # fmt: skip
+def test_a_media_label_or_a_sentence_broken_at_the_line_end(lines: list[str], vetoed: list[bool]) -> None:
+    prose = "The ministers met in Brussels on Tuesday to discuss the winter, officials said."
+    assert line_vetoes(scan_page([prose, *lines, prose])).tolist() == [False, *vetoed, False]
+
+
+def test_the_country_us_is_not_the_first_person() -> None:
+    lines = ["The US president met the allies.", "Tell us what you think."]
+    first = scan_page(lines).local[:, LOCAL_NAMES.index("first_person")]
+    assert first[0] == 0.0
+    assert first[1] > 0.0
+
+
+class SentenceEndModel:
+    """A stand-in for the line model: a line is body when it ends like a sentence."""
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        return features[:, FEATURE_NAMES.index("ends_sentence")]
+
+
+def test_a_standfirst_above_the_body_is_kept() -> None:
+    # right under the headline, set apart without a full stop, parted from the body by an
+    # appeal (furniture by rule): a line model that reads it as furniture does not drop it
+    standfirst = (
+        "Mark Rutte called on allies to step up military aid to strengthen Kyiv's hand should it "
+        "enter negotiations with Moscow, as he warned Russia is 'not interested in peace'"
+    )
+    teaser = "Markets fall as oil prices rise"  # short: a teaser, not a standfirst
+    appeal = "Your donation allows us to keep sending journalists to speak to both sides."
+    lines = ["Nato chief warns allies over Ukraine deal", standfirst, appeal, *BODY]
+    text, _ = clean_text("\n".join(lines), threshold=0.5, model=SentenceEndModel())  # type: ignore[arg-type]
+    assert standfirst in text
+    assert BODY[0] in text
+    assert "Your donation" not in text
+    lines[1] = teaser
+    text, _ = clean_text("\n".join(lines), threshold=0.5, model=SentenceEndModel())  # type: ignore[arg-type]
+    assert teaser not in text
