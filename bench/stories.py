@@ -172,7 +172,7 @@ def fit(features: list[StoryFeatures], rows: list[dict[str, Any]]) -> list[float
     return [round(float(v), 2) for v in w]
 
 
-THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55)  # chosen on the training half
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)  # chosen on the training half
 
 
 def held_out(
@@ -397,10 +397,14 @@ def batch_stories(
     return {name: labels[doc.id] for name, doc in docs.items()}
 
 
+LEAD_SHARES = (0.6, 0.75, 0.9)  # grouping.LEAD_SHARE, chosen per fold with the threshold
+
+
 def fit_fold(
     train_rows: list[dict[str, Any]], docs: dict[str, Document], out: Path
-) -> tuple[list[float], float]:
-    """Weights and threshold fitted on `train_rows` only, from the product's documents."""
+) -> tuple[list[float], float, float]:
+    """Weights, threshold and lead share fitted on `train_rows` only, from the product's
+    documents: the parameters NEWSFLOW_FITTED_PARAMS gives the workers."""
     unique: dict[str, tuple[StoryFeatures, dict[str, Any]]] = {}
     for r in train_rows:
         if r["doc_id"] in docs:
@@ -409,10 +413,17 @@ def fit_fold(
     features = [f for f, _ in unique.values()]
     weights = fit(features, [r for _, r in unique.values()])
     train = {r["doc_id"]: docs[r["doc_id"]] for r in train_rows if r["doc_id"] in docs}
-    threshold = max(
-        THRESHOLDS, key=lambda t: f1_of(score_rows(train_rows, batch_stories(train, weights, t), out))
-    )
-    return weights, threshold
+    shipped, f1s = grouping.LEAD_SHARE, {}
+    try:
+        for share in LEAD_SHARES:
+            grouping.LEAD_SHARE = share
+            for t in THRESHOLDS:
+                f1s[t, share] = f1_of(score_rows(train_rows, batch_stories(train, weights, t), out))
+    finally:
+        grouping.LEAD_SHARE = shipped
+    # Ties: the values nearest the shipped ones.
+    threshold, share = max(f1s, key=lambda k: (f1s[k], -abs(k[1] - shipped), -abs(k[0] - grouping.THRESHOLD)))
+    return weights, threshold, share
 
 
 FOLDS = 5
@@ -429,7 +440,7 @@ def cross_validated(rows: list[dict[str, Any]], out: Path) -> None:
     """The headline: the product path, in sample and cross-validated over 5 folds of topics.
 
     In sample: every article in one `newsflow run` with the shipped parameters. Each fold:
-    weights and threshold fitted (as `--fit` does) on the documents of the other four
+    weights (as `--fit` does), threshold and lead share fitted on the documents of the other four
     folds' topics, as that run exported them; then the fold's articles alone in a fresh
     `newsflow run` (its own Redis, registry and story store) with those parameters
     (NEWSFLOW_FITTED_PARAMS). The five folds' stories are pooled and scored together,
@@ -444,16 +455,18 @@ def cross_validated(rows: list[dict[str, Any]], out: Path) -> None:
     for k, topics in enumerate(topic_folds(rows)):
         train = [r for r in rows if r["topic"] not in topics]
         test = [r for r in rows if r["topic"] in topics]
-        weights, threshold = fit_fold(train, everything, out)
+        weights, threshold, share = fit_fold(train, everything, out)
         params = out / f"fold{k}.json"
-        params.write_text(
-            json.dumps({"stories": {"weights": weights, "threshold": threshold}}), encoding="utf-8"
-        )
+        fitted = {"weights": weights, "threshold": threshold, "lead_share": share}
+        params.write_text(json.dumps({"stories": fitted}), encoding="utf-8")
         docs = product_documents(test, out / f"fold{k}", {"NEWSFLOW_FITTED_PARAMS": str(params)})
         product.update(product_stories(docs))
+        grouping.LEAD_SHARE, shipped = share, grouping.LEAD_SHARE
         batch.update(batch_stories(docs, weights, threshold))
+        grouping.LEAD_SHARE = shipped
         line = score_rows(test, product_stories(docs), out)
-        print(f"fold {k} (topics {','.join(sorted(topics, key=int))}; threshold {threshold}): {line}")
+        topic_list = ",".join(sorted(topics, key=int))
+        print(f"fold {k} (topics {topic_list}; threshold {threshold}, lead share {share}): {line}")
     batch_line = score_rows(rows, batch, out)
     print(f"batch grouping of the same documents, cross-validated: {batch_line}")
     print(f"product path: {time.perf_counter() - started:.0f}s")

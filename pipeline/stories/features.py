@@ -25,6 +25,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from pipeline.calendar import MONTHS as _MONTHS
@@ -37,6 +38,16 @@ _DATE = re.compile(
     r"\b(" + "|".join(m.capitalize() for m in _MONTHS) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b"
     r"|\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(m.capitalize() for m in _MONTHS) + r")\b"
 )
+_MON = r"(?P<mon>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*)\.?"
+# A date with its year, as a dateline writes it: "Jan 5, 2011", "9 September 2013",
+# "12 / 16 / 08" (month first: the US form ECB+'s outlets write), "2011-01-05".
+_FULL_DATES = (
+    re.compile(rf"\b{_MON}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MON},?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(r"\b(?P<mon>\d{1,2}) ?/ ?(?P<day>\d{1,2}) ?/ ?(?P<year>(?:19|20)?\d\d)\b"),
+    re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mon>\d\d)-(?P<day>\d\d)\b"),
+)
+_DATELINE_CHARS = 400  # the title, the date line and the lede
 # Words this common say nothing about which event an article reports (Zipf >= 5.5 is
 # roughly the 400 most frequent English words: "said", "people", "year", ...).
 _COMMON_ZIPF = 5.5
@@ -59,6 +70,7 @@ class StoryFeatures:
     numbers: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()  # "12-06": month-day mentioned in the text
     published: str = ""  # ISO date of the article when known
+    dated: str = ""  # published, else the date its first lines give (`dateline`)
     when: str = ""  # ISO date: published, else received; places it in the time window
     keys: tuple[str, ...] = ()
     lede: dict[str, float] = field(default_factory=dict)  # terms of the title and first lines
@@ -77,6 +89,7 @@ class StoryFeatures:
             "numbers": list(self.numbers),
             "dates": list(self.dates),
             "published": self.published,
+            "dated": self.dated,
             "when": self.when,
             "keys": list(self.keys),
             "lede": self.lede,
@@ -97,6 +110,7 @@ class StoryFeatures:
             numbers=tuple(data.get("numbers", ())),
             dates=tuple(data.get("dates", ())),
             published=data.get("published", ""),
+            dated=data.get("dated", ""),
             when=data.get("when", ""),
             keys=tuple(data.get("keys", ())),
             lede=dict(data.get("lede", {})),
@@ -158,6 +172,7 @@ def story_features(doc: Document) -> StoryFeatures:
         lede_numbers=tuple(sorted(_numbers(text[:_LEDE_CHARS]))),
         dates=tuple(sorted(_dates(text))),
         published=doc.published[:10],
+        dated=doc.published[:10] or dateline(text),
         when=(doc.published or doc.received_at)[:10],
         keys=tuple(sorted(set(keys))),
         lede=dict(sorted(lede.items(), key=lambda kv: -kv[1])[:_MAX_TERMS]),
@@ -166,6 +181,29 @@ def story_features(doc: Document) -> StoryFeatures:
         where=_prominent(doc, {"GPE", "LOC", "FAC"}),
         orgs=_prominent(doc, {"ORG", "NORP"}),
     )
+
+
+def dateline(text: str) -> str:
+    """The article's own date when its first lines give one with its year (ISO), else "".
+
+    Reports of one event are dated within days of each other; look-alike events of one
+    kind (two earthquakes, two title fights) are months or years apart.
+    """
+    head = text[:_DATELINE_CHARS]
+    found = sorted((m.start(), m) for pattern in _FULL_DATES for m in pattern.finditer(head))
+    for _, m in found:
+        mon, day, year = m.group("mon"), int(m.group("day")), int(m.group("year"))
+        month = (
+            int(mon)
+            if mon.isdigit()
+            else _MONTHS.index(next(x for x in _MONTHS if x.startswith(mon.lower()[:3]))) + 1
+        )
+        year += 2000 if year < 100 else 0
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            continue
+    return ""
 
 
 def _weighted_terms(text: str) -> dict[str, float]:

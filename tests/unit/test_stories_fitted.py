@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
     "from pipeline.stories import grouping; from pipeline.entities import matching; "
     "from pipeline.redis.story_store import StoryStore; import inspect, json; "
-    "print(json.dumps([list(grouping.WEIGHTS), grouping.THRESHOLD, grouping.ABSENT_SHARE, "
+    "print(json.dumps([list(grouping.WEIGHTS), grouping.THRESHOLD, grouping.LEAD_SHARE, "
     "matching.MIN_CONTEXT, inspect.signature(StoryStore).parameters['threshold'].default]))"
 )
 
@@ -42,7 +42,7 @@ def test_a_fitted_params_file_replaces_the_shipped_parameters(tmp_path: Path, wi
     base = {k: v for k, v in os.environ.items() if k != "NEWSFLOW_FITTED_PARAMS"}
     shipped = probe(base)
     weights = [round(0.1 * i, 1) for i in range(len(shipped[0]))]  # type: ignore[arg-type]
-    fitted: dict[str, object] = {"stories": {"weights": weights, "threshold": 0.61, "absent_share": 0.2}}
+    fitted: dict[str, object] = {"stories": {"weights": weights, "threshold": 0.61, "lead_share": 0.2}}
     if with_entities:
         fitted["entities"] = {"min_context": 3}
     path = tmp_path / "fold.json"
