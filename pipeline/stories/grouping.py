@@ -11,8 +11,9 @@ Two steps, both functions of the documents alone, never of their arrival order:
    `WEIGHTS` were fitted on ECB+ dev pairs within a topic (`bench/stories.py --fit`).
 2. `cluster(ids, edges)`: average-link agglomerative clustering over the scored
    pairs (missing pairs count as 0), merged while the average score between two
-   clusters is at least `threshold`, except two clusters that are `two_events`: each
-   has a signature name (prominent in half its articles) the other never mentions.
+   clusters is at least `threshold`, except two clusters that are `two_events` (each
+   has a signature name, prominent in half its articles, the other never mentions, or
+   each is about a different person) and score under `VETO_BELOW`.
    Ties break on ids, so the same documents and scores always give the same stories.
    A story's id is "s-" and its smallest member id.
 
@@ -103,6 +104,11 @@ SIGNATURE_SHARE = 0.5  # see `signatures`
 # product's documents): 0.5 -> pairwise F1 0.854, 0.6 0.871, 0.67 0.881, 0.75 0.881,
 # 0.8 0.874, 0.9 0.880, never (the rule off) 0.855. bench/stories.py fits it per fold.
 LEAD_SHARE = float(_FITTED.get("lead_share", 0.9))
+# Two clusters whose average pair score is at least this merge even when `two_events`
+# says otherwise: one event's reports that each name different bystanders (the victims,
+# the lawyers) were kept apart at 0.89-0.94. Tuning halves (batch grouping of the
+# product's documents): never 0.880, 0.95 0.890, 0.9 0.890, 0.85 0.890, 0.8 0.878.
+VETO_BELOW = float(_FITTED.get("veto_below", 0.9))
 TWIN_COSINE = 0.9  # word-vector cosine of a copy (reordered, one line added); ECB+'s
 # own write-ups of one event reach 0.86, and two events' reports never 0.85
 
@@ -230,7 +236,8 @@ def cluster(
 
     `edges` maps (a, b) with a < b to a score; absent pairs score 0. `weights` counts
     a document as several (itself and its copies, which share its scores); default 1.
-    With `features` (id -> StoryFeatures), two clusters that are `two_events` never merge.
+    With `features` (id -> StoryFeatures), two clusters that are `two_events` merge only
+    when their average score is at least `VETO_BELOW`.
     """
     members: dict[str, list[str]] = {i: [i] for i in sorted(set(ids))}
     size = {i: (weights or {}).get(i, 1) for i in members}
@@ -250,7 +257,8 @@ def cluster(
             continue  # stale: a newer entry for this pair is in the heap
         if average < threshold:
             break
-        if features and two_events(*([features[m] for m in members[x] if m in features] for x in (a, b))):
+        sides = ([features[m] for m in members[x] if m in features] for x in (a, b)) if features else None
+        if sides and average < VETO_BELOW and two_events(*sides):
             continue  # this pair stays apart; a later merge of either side pushes it again
         keep, gone = a, b  # a < b: the merged cluster keeps the smaller id
         members[keep].extend(members.pop(gone))

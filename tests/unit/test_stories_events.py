@@ -117,3 +117,19 @@ def test_lead_needs_the_share_of_articles() -> None:
     group = _group("a", (BUSH,), (BUSH,), (BUSH,), (THOMAS,))  # 3 of 4 about Bush
     assert grouping.lead(group) == (BUSH if grouping.LEAD_SHARE <= 0.75 else ())
     assert grouping.lead(group[:3]) == BUSH
+
+
+@pytest.mark.parametrize(("cross", "merged"), [(0.7, False), (0.89, False), (0.95, True)])
+def test_two_events_give_way_only_to_very_high_scores(
+    cross: float, merged: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(grouping, "VETO_BELOW", 0.9)
+    a = _group("a", (BUSH,), (BUSH,))
+    b = _group("b", (THOMAS,), (THOMAS,))
+    assert grouping.two_events(a, b)
+    features = {f.id: f for f in a + b}
+    ids = sorted(features)
+    side = {f.id: f.id[0] for f in a + b}
+    edges = {(x, y): 0.99 if side[x] == side[y] else cross for x in ids for y in ids if x < y}
+    labels = grouping.cluster(ids, edges, threshold=0.5, features=features)
+    assert (len(set(labels.values())) == 1) == merged
