@@ -110,6 +110,10 @@ def _sqlite_error(exc: sqlite3.Error, settings: Settings | None) -> str:
 def _redis_error(exc: BaseException, settings: Settings | None) -> str:
     import redis
 
+    from pipeline.errors import TransientError
+
+    if isinstance(exc, TransientError) and isinstance(exc.__cause__, redis.RedisError):
+        exc = exc.__cause__  # a store's "… unavailable": say what the Redis error means
     kombu_down = type(exc).__module__.startswith("kombu") and type(exc).__name__ == "OperationalError"
     if not isinstance(exc, redis.RedisError) and not kombu_down:
         return ""

@@ -15,7 +15,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import redis
 import structlog
 from celery import Task
 from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
@@ -42,9 +41,9 @@ def _sources_of(args: tuple[Any, ...]) -> list[str]:
     return [str(i.get("source", "")) if isinstance(i, dict) else str(i) for i in items]
 
 
-# A Redis lost or hung mid-task (the ledger's calls are not translated) is as transient
-# as any other fault: the retry is published once Redis is back.
-RETRIED = (TransientError, redis.ConnectionError, redis.TimeoutError)
+# A Redis or Elasticsearch lost or hung mid-task reaches here as TransientError (each
+# store translates its client's errors): the retry is published once it is back.
+RETRIED = (TransientError,)
 
 
 class BugInInput(Exception):

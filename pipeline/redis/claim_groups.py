@@ -45,6 +45,7 @@ from pipeline.claims.plan import ClaimsPlan, StoredClaim, plan_claims
 from pipeline.claims.records import claim_ref
 from pipeline.document import Document, Figure
 from pipeline.errors import TransientError
+from pipeline.redis.errors import unavailable
 from pipeline.redis.retention import Arrivals, Retention
 
 # A speaker with this many claims or fewer is regrouped whole (exact, whatever the order).
@@ -101,21 +102,19 @@ class ClaimGroups:
         is left as it was and the locks are released. Raises TransientError when Redis
         is unreachable or a lock cannot be had within LOCK_WAIT_S.
         """
-        try:
+        with unavailable("the claim groups"):
             self._maybe_prune()  # first (holding no lock): claims past the window group no more
             with self._locked(docs) as (tokens, stored):
                 plan = plan_claims(docs, stored, gen=int(self.redis.incr(self._key("gen"))))
                 yield plan
                 self._file(plan, stored, docs, tokens)
-        except redis.RedisError as exc:
-            raise TransientError("redis unavailable for claim groups") from exc
 
     # -- retention -------------------------------------------------------------
     def prune(self, limit: int | None = None) -> int:
         """Unfile the claims of the documents filed before the window (under their speakers'
         locks, as a plan would): they leave their speakers' postings and their groups.
         Returns how many documents were pruned."""
-        try:
+        with unavailable("the claim groups"):
             due = self.arrivals.due(limit)
             if not due:
                 return 0
@@ -138,8 +137,6 @@ class ClaimGroups:
                     return 0  # a lock expired: the next turn
             finally:
                 self._release(keys=list(tokens), args=list(tokens.values()))
-        except redis.RedisError as exc:
-            raise TransientError("redis unavailable for claim groups") from exc
         return len(due)
 
     def _maybe_prune(self) -> None:

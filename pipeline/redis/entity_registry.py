@@ -56,6 +56,7 @@ from pipeline.entities.matching import (
 )
 from pipeline.entities.names import fold
 from pipeline.errors import TransientError
+from pipeline.redis.errors import unavailable
 from pipeline.redis.retention import Arrivals, Retention
 from pipeline.search.names import entity_key
 
@@ -98,15 +99,13 @@ class RedisEntityRegistry:
         """Registry entities for `entities` (one document's), recording them."""
         if not entities:
             return []
-        try:
+        with unavailable("the entity registry"):
             self._maybe_prune()
             for attempt in range(MAX_ATTEMPTS):
                 result = self._try_resolve(doc_id, entities)
                 if result is not None:
                     return result
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-        except redis.RedisError as exc:
-            raise TransientError("entity registry unavailable") from exc
         raise TransientError("entity registry: too much contention")
 
     def _try_resolve(self, doc_id: str, entities: Sequence[LocalEntity]) -> list[Resolved] | None:
@@ -265,7 +264,7 @@ class RedisEntityRegistry:
         keys = sorted(set(keys))
         if not keys:
             return {}
-        try:
+        with unavailable("the entity registry"):
             eids = self.r.hmget(f"{self.p}:renamed", keys)
             renamed = [(k, _s(e)) for k, e in zip(keys, eids, strict=True) if e is not None]
             if not renamed:
@@ -274,8 +273,6 @@ class RedisEntityRegistry:
             for _, eid in renamed:
                 reads.hget(f"{self.p}:e:{eid}", "canonical")
             names = reads.execute()
-        except redis.RedisError as exc:
-            raise TransientError("entity registry unavailable") from exc
         return {
             k: _s(n)
             for (k, _), n in zip(renamed, names, strict=True)
@@ -287,7 +284,7 @@ class RedisEntityRegistry:
         """The renames not yet carried into indexed documents (entity key -> name now), at
         most `limit`, to one process at a time (others get none); taken off the queue when
         the block ends without an error, so a worker that dies leaves them for the next."""
-        try:
+        with unavailable("the entity registry"):
             if not self.r.llen(f"{self.p}:renames"):
                 yield {}
                 return
@@ -296,8 +293,6 @@ class RedisEntityRegistry:
             if not self.r.set(lock, token, nx=True, px=RENAMES_LOCK_MS):
                 yield {}
                 return
-        except redis.RedisError as exc:
-            raise TransientError("entity registry unavailable") from exc
         try:
             keys = [_s(k) for k in self.r.lrange(f"{self.p}:renames", 0, limit - 1)]
             yield self.current_names(keys)
@@ -317,15 +312,13 @@ class RedisEntityRegistry:
         """Forget the redelivery answers of documents past the window (a document delivered
         again later is matched again; its entities' counts then count it twice). The
         entities themselves stay. Returns how many documents were pruned."""
-        try:
+        with unavailable("the entity registry"):
             due = self.arrivals.due(limit)
             if due:
                 pipe = self.r.pipeline(transaction=True)
                 pipe.delete(*(f"{self.p}:doc:{d}" for d in due))
                 self.arrivals.forget(pipe, due)
                 pipe.execute()
-        except redis.RedisError as exc:
-            raise TransientError("entity registry unavailable") from exc
         return len(due)
 
     def _maybe_prune(self) -> None:

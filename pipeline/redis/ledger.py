@@ -3,6 +3,10 @@
 The ledger answers "where is my file?": one record per source (file path or URL)
 with its state (queued, processing, done, duplicate, skipped, failed), the document
 it became, and the failure reason. Failed sources are also the dead-letter list.
+
+Every call raises TransientError when Redis is unavailable (pipeline.redis.errors).
+A source's record changes in one step on the server (a Lua script), so two workers
+marking the same source at once (a redelivered message) never drop each other's fields.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import redis
+
+from pipeline.redis.errors import unavailable
 
 STATES = ("queued", "processing", "done", "duplicate", "skipped", "failed")
 FINAL_STATES = frozenset({"done", "duplicate", "skipped", "failed"})
@@ -55,22 +61,27 @@ class Ledger:
         self.ids = f"{prefix}:source-ids"
         self.docsrc = f"{prefix}:doc-sources:"
         self.events = f"{prefix}:events"
+        self._mark = client.register_script(_MARK)
+        self._retry = client.register_script(_RETRY)
 
     def get(self, source: str) -> SourceRecord | None:
-        raw = self.r.hget(self.key, source)
-        return SourceRecord(**json.loads(raw)) if raw else None
+        with unavailable("the ledger"):
+            raw = self.r.hget(self.key, source)
+        return _record(raw) if raw else None
 
     def get_many(self, sources: Sequence[str]) -> list[SourceRecord | None]:
         """`get` for each source, in one round trip."""
         if not sources:
             return []
-        raws = self.r.hmget(self.key, list(sources))
-        return [SourceRecord(**json.loads(raw)) if raw else None for raw in raws]
+        with unavailable("the ledger"):
+            raws = self.r.hmget(self.key, list(sources))
+        return [_record(raw) if raw else None for raw in raws]
 
     def find(self, id_or_source: str) -> SourceRecord | None:
         record = self.get(id_or_source)
         if record is None:
-            source = self.r.hget(self.ids, id_or_source)
+            with unavailable("the ledger"):
+                source = self.r.hget(self.ids, id_or_source)
             record = self.get(source.decode() if isinstance(source, bytes) else source) if source else None
         return record
 
@@ -78,35 +89,24 @@ class Ledger:
         return self.mark_many(state, {source: fields})[0]
 
     def mark_many(self, state: str, updates: Mapping[str, Mapping[str, Any]]) -> list[SourceRecord]:
-        """Move each source to `state` with its own fields, in two round trips for all."""
+        """Move each source to `state` with its own fields, atomically, in one round trip."""
         assert state in STATES, state
-        sources = list(updates)
-        if not sources:
+        if not updates:
             return []
-        previous = self.r.hmget(self.key, sources)
         now = time.time()
-        records = []
-        pipe = self.r.pipeline()
-        for source, raw in zip(sources, previous, strict=True):
-            base: dict[str, Any] = json.loads(raw) if raw else {"source": source}
-            if state not in ("failed", "processing"):
-                base.update(reason="", stage="")
-            base.update(updates[source])
-            base.update(state=state, updated=now)
-            record = SourceRecord(**base)
-            records.append(record)
-            pipe.hset(self.key, source, json.dumps(asdict(record)))
-            pipe.hset(self.ids, record.id, source)
-            pipe.zadd(self.events, {f"{state}:{source}:{now}": now})
-        pipe.zremrangebyscore(self.events, 0, now - 86400)
-        pipe.execute()
-        return records
+        args: list[Any] = [state, repr(now), 1 if state not in ("failed", "processing") else 0, 86400]
+        for source, fields in updates.items():
+            args += [source, failure_id(source), json.dumps(dict(fields))]
+        with unavailable("the ledger"):
+            raws = self._mark(keys=[self.key, self.ids, self.events], args=args)
+        return [_record(raw) for raw in raws]
 
     def all(self, state: str | None = None) -> Iterator[SourceRecord]:
-        for _source, raw in self.r.hscan_iter(self.key, count=500):
-            record = SourceRecord(**json.loads(raw))
-            if state is None or record.state == state:
-                yield record
+        with unavailable("the ledger"):
+            for _source, raw in self.r.hscan_iter(self.key, count=500):
+                record = _record(raw)
+                if state is None or record.state == state:
+                    yield record
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATES, 0)
@@ -117,7 +117,8 @@ class Ledger:
     def recent(self, seconds: float = 3600) -> dict[str, int]:
         """How many sources reached each state in the last `seconds` (retries included)."""
         counts: dict[str, int] = {}
-        members: list[bytes] = self.r.zrangebyscore(self.events, time.time() - seconds, "+inf")  # type: ignore[assignment]
+        with unavailable("the ledger"):
+            members: list[bytes] = self.r.zrangebyscore(self.events, time.time() - seconds, "+inf")  # type: ignore[assignment]
         for member in members:
             state = member.decode().split(":", 1)[0]
             counts[state] = counts.get(state, 0) + 1
@@ -126,12 +127,8 @@ class Ledger:
     def note_retry(self, source: str, *, reason: str) -> None:
         """Count a retry (for `newsflow status`) without changing the source's state."""
         now = time.time()
-        self.r.zadd(self.events, {f"retried:{source}:{now}": now})
-        record = self.get(source)
-        if record is not None:
-            record.attempts += 1
-            record.reason = reason
-            self.r.hset(self.key, source, json.dumps(asdict(record)))
+        with unavailable("the ledger"):
+            self._retry(keys=[self.key, self.events], args=[source, reason, repr(now)])
 
     def add_doc_sources(self, pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
         """Record that each `source` produced its document; return each document's sources, sorted."""
@@ -139,14 +136,18 @@ class Ledger:
         for doc_id, source in pairs:
             pipe.sadd(self.docsrc + doc_id, source)
             pipe.smembers(self.docsrc + doc_id)
-        return [_sorted_members(members) for members in pipe.execute()[1::2]]
+        with unavailable("the ledger"):
+            replies = pipe.execute()
+        return [_sorted_members(members) for members in replies[1::2]]
 
     def doc_sources(self, doc_ids: Sequence[str]) -> list[list[str]]:
         """Each document's sources, sorted, in one round trip."""
         pipe = self.r.pipeline()
         for doc_id in doc_ids:
             pipe.smembers(self.docsrc + doc_id)
-        return [_sorted_members(members) for members in pipe.execute()]
+        with unavailable("the ledger"):
+            replies = pipe.execute()
+        return [_sorted_members(members) for members in replies]
 
     def remove_doc_sources(self, pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
         """Record that each (document, source) no longer holds: the source now gives another
@@ -155,7 +156,50 @@ class Ledger:
         for doc_id, source in pairs:
             pipe.srem(self.docsrc + doc_id, source)
             pipe.smembers(self.docsrc + doc_id)
-        return [_sorted_members(members) for members in pipe.execute()[1::2]]
+        with unavailable("the ledger"):
+            replies = pipe.execute()
+        return [_sorted_members(members) for members in replies[1::2]]
+
+
+def _record(raw: bytes | str) -> SourceRecord:
+    return SourceRecord(**json.loads(raw))
+
+
+# KEYS: sources hash, ids hash, events zset. ARGV: state, now, clear reason (1/0), events
+# kept (s), then (source, id, fields as JSON) per source. Returns each new record as JSON.
+_MARK = """
+local state, now, clear, keep = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', tonumber(ARGV[4])
+local out = {}
+for i = 5, #ARGV, 3 do
+  local source = ARGV[i]
+  local raw = redis.call('HGET', KEYS[1], source)
+  local record = raw and cjson.decode(raw) or {source = source}
+  if clear then record.reason = ''; record.stage = '' end
+  for k, v in pairs(cjson.decode(ARGV[i + 2])) do record[k] = v end
+  record.state = state
+  record.updated = now
+  local encoded = cjson.encode(record)
+  redis.call('HSET', KEYS[1], source, encoded)
+  redis.call('HSET', KEYS[2], ARGV[i + 1], source)
+  redis.call('ZADD', KEYS[3], now, state .. ':' .. source .. ':' .. ARGV[2])
+  out[#out + 1] = encoded
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], 0, now - keep)
+return out
+"""
+
+# KEYS: sources hash, events zset. ARGV: source, reason, now.
+_RETRY = """
+redis.call('ZADD', KEYS[2], tonumber(ARGV[3]), 'retried:' .. ARGV[1] .. ':' .. ARGV[3])
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if raw then
+  local record = cjson.decode(raw)
+  record.attempts = (tonumber(record.attempts) or 0) + 1
+  record.reason = ARGV[2]
+  redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(record))
+end
+return 1
+"""
 
 
 def _sorted_members(members: set[bytes | str]) -> list[str]:

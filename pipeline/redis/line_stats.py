@@ -10,7 +10,7 @@ Keys, under `prefix` (default "newsflow:lines"), per outlet:
                            counts once)
   {prefix}:{outlet}:lines  hash: line fingerprint -> number of documents containing it
 Fingerprints are 8 bytes of blake2b over the line's lower-cased words, so no text
-is stored.
+is stored. Redis errors become TransientError (pipeline.redis.errors).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import re
 from collections.abc import Sequence
 
 import redis
+
+from pipeline.redis.errors import unavailable
 
 _WORD = re.compile(r"\w+")
 
@@ -50,16 +52,18 @@ class LineStats:
         docs_key, lines_key = self._keys(outlet)
         prints = [fingerprint(line) for line in lines]
         unique = sorted(set(prints))
-        n_docs = int(self.client.scard(docs_key))
-        counts = dict(zip(unique, self.client.hmget(lines_key, unique), strict=True)) if unique else {}
-        threshold = max(min_docs, share * n_docs)
-        repeated = [int(counts.get(p) or 0) >= threshold for p in prints]
-        if self.client.sadd(docs_key, doc_key):
-            pipe = self.client.pipeline(transaction=False)
-            for p in unique:
-                pipe.hincrby(lines_key, p, 1)
-            pipe.execute()
+        with unavailable("the line counts"):
+            n_docs = int(self.client.scard(docs_key))
+            counts = dict(zip(unique, self.client.hmget(lines_key, unique), strict=True)) if unique else {}
+            threshold = max(min_docs, share * n_docs)
+            repeated = [int(counts.get(p) or 0) >= threshold for p in prints]
+            if self.client.sadd(docs_key, doc_key):
+                pipe = self.client.pipeline(transaction=False)
+                for p in unique:
+                    pipe.hincrby(lines_key, p, 1)
+                pipe.execute()
         return repeated
 
     def documents(self, outlet: str) -> int:
-        return int(self.client.scard(self._keys(outlet)[0]))
+        with unavailable("the line counts"):
+            return int(self.client.scard(self._keys(outlet)[0]))

@@ -52,7 +52,7 @@ from typing import Any
 import redis
 from datasketch import MinHash, MinHashLSH
 
-from pipeline.errors import TransientError
+from pipeline.redis.errors import unavailable
 from pipeline.redis.retention import Arrivals, Retention
 from pipeline.stories import grouping, versions
 from pipeline.stories.features import StoryFeatures
@@ -139,7 +139,7 @@ class NearDuplicates:
     ) -> tuple[versions.Version, list[tuple[versions.Version, float]]]:
         """File this copy, then return it as first filed (the same text dropped again later
         is not a newer version) and the other copies at or above the threshold."""
-        try:
+        with unavailable("the near-duplicate index"):
             self._maybe_prune()  # first: a copy past the window is no match
             mine = {
                 "outlet": version.outlet,
@@ -160,8 +160,6 @@ class NearDuplicates:
                 return version, []
             hashes = self.r.hmget(f"{self.prefix}:mh", others)
             metas = self.r.hmget(f"{self.prefix}:meta", others)
-        except redis.RedisError as exc:
-            raise TransientError(f"near-duplicate index unavailable: {type(exc).__name__}") from exc
         out = []
         for other, raw, meta in zip(others, hashes, metas, strict=True):
             if raw is None:
@@ -179,15 +177,13 @@ class NearDuplicates:
 
     def _remember(self, shown_of: dict[str, str]) -> None:
         copies: dict[Any, Any] = {copy: shown for copy, shown in shown_of.items() if shown}
-        try:
+        with unavailable("the near-duplicate index"):
             pipe = self.r.pipeline()
             # A copy search shows lives as long as the copies behind it.
             self.arrivals.note(pipe, *sorted(set(copies.values())))
             pipe.hset(f"{self.prefix}:shown", mapping=copies)
             pipe.hdel(f"{self.prefix}:shown", *(v for v, shown in shown_of.items() if not shown))
             pipe.execute()
-        except redis.RedisError as exc:
-            raise TransientError(f"near-duplicate index unavailable: {type(exc).__name__}") from exc
 
     def forget(self, ids: Sequence[str]) -> dict[str, str]:
         """Take documents out of the near-duplicate index (replaced by a new version of their
@@ -197,7 +193,7 @@ class NearDuplicates:
         if not ids:
             return {}
         gone = set(ids)
-        try:
+        with unavailable("the near-duplicate index"):
             behind: dict[str, list[str]] = {}  # a forgotten document -> the copies it hid
             for copy, shown in self.r.hscan_iter(f"{self.prefix}:shown", count=1000):
                 if _s(shown) in gone and _s(copy) not in gone:
@@ -228,15 +224,13 @@ class NearDuplicates:
                 else:
                     pipe.hdel(f"{self.prefix}:shown", copy)
             pipe.execute()
-        except redis.RedisError as exc:
-            raise TransientError(f"near-duplicate index unavailable: {type(exc).__name__}") from exc
         return resolved
 
     def prune(self, limit: int | None = None) -> int:
         """Take the copies that arrived before the window out of the index (their LSH
         buckets, MinHash, facts, and which copy is shown instead of them): a later copy no
         longer matches them, and is shown itself. Returns how many were pruned."""
-        try:
+        with unavailable("the near-duplicate index"):
             due = self.arrivals.due(limit)
             for doc_id in due:
                 if doc_id in self.lsh:
@@ -247,8 +241,6 @@ class NearDuplicates:
                     pipe.hdel(f"{self.prefix}:{family}", *due)
                 self.arrivals.forget(pipe, due)
                 pipe.execute()
-        except redis.RedisError as exc:
-            raise TransientError(f"near-duplicate index unavailable: {type(exc).__name__}") from exc
         return len(due)
 
     def _maybe_prune(self) -> None:
@@ -262,10 +254,8 @@ class NearDuplicates:
         """For those of `ids` that are copies: id -> the copy search shows instead."""
         if not ids:
             return {}
-        try:
+        with unavailable("the near-duplicate index"):
             found = self.r.hmget(f"{self.prefix}:shown", list(ids))
-        except redis.RedisError as exc:
-            raise TransientError(f"near-duplicate index unavailable: {type(exc).__name__}") from exc
         return {i: _s(shown) for i, shown in zip(ids, found, strict=True) if shown}
 
 
@@ -315,7 +305,7 @@ class StoryStore:
         `copy_of`: a document this one is a near duplicate of (from find_duplicates);
         it then joins that document's story without being scored.
         """
-        try:
+        with unavailable("the story store"):
             self._maybe_prune()  # first: a document does not join peers already past the window
             if self.r.hexists(self._k("label"), features.id):
                 return self.story_of(features.id)  # the same text again: nothing new to place
@@ -330,8 +320,6 @@ class StoryStore:
             wait = 2 * self.lock_timeout
             with self.r.lock(self._k("lock"), timeout=self.lock_timeout, blocking_timeout=wait):
                 return self._place(features.id, original)
-        except redis.RedisError as exc:
-            raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
 
     def _original(self, doc_id: str, day: int) -> str:
         """The filed document `doc_id` is or copies; "" when unknown here or out of the window
@@ -447,7 +435,7 @@ class StoryStore:
         other members stay grouped as they are. Returns the stories whose members changed."""
         if not doc_ids:
             return set()
-        try:
+        with unavailable("the story store"):
             features = {f.id: f for f in self.features(doc_ids)}
             wait = 2 * self.lock_timeout
             with self.r.lock(self._k("lock"), timeout=self.lock_timeout, blocking_timeout=wait):
@@ -473,8 +461,6 @@ class StoryStore:
                     pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
                 self.arrivals.forget(pipe, list(doc_ids))
                 pipe.execute()
-        except redis.RedisError as exc:
-            raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
         for d in doc_ids:
             self._parsed.pop(d, None)
         return {story for story in stories.values() if story}
@@ -485,7 +471,7 @@ class StoryStore:
         placements' lock, so a placement sees each document whole or not at all. Their
         stories keep the members still within the window; the index keeps everything.
         Returns how many documents were pruned."""
-        try:
+        with unavailable("the story store"):
             wait = 2 * self.lock_timeout
             with self.r.lock(self._k("lock"), timeout=self.lock_timeout, blocking_timeout=wait):
                 due = self.arrivals.due(limit)
@@ -514,8 +500,6 @@ class StoryStore:
                     pipe.hdel(self._k(family), *due)
                 self.arrivals.forget(pipe, due)
                 pipe.execute()
-        except redis.RedisError as exc:
-            raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
         for d in due:
             self._parsed.pop(d, None)
         return len(due)
@@ -614,11 +598,9 @@ class StoryStore:
 
     def component_labels(self, doc_id: str) -> dict[str, tuple[int, str]]:
         """Labels of the documents placing `doc_id` relabelled (for the index writer)."""
-        try:
+        with unavailable("the story store"):
             raw = self.r.get(self._k("t", doc_id))
             return self.labels(json.loads(raw) if raw else [doc_id])
-        except redis.RedisError as exc:
-            raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
 
     def changed_stories(self, doc_ids: Sequence[str]) -> set[str]:
         """The stories whose members the placements of `doc_ids` changed (those they emptied
@@ -626,15 +608,13 @@ class StoryStore:
         kept, the stories of its component."""
         if not doc_ids:
             return set()
-        try:
+        with unavailable("the story store"):
             raws = self.r.mget([self._k("c", d) for d in doc_ids])
             found = {s for raw in raws if raw for s in json.loads(raw)}
             for d, raw in zip(doc_ids, raws, strict=True):
                 if raw is None:
                     found |= {story for _, story in self.component_labels(d).values()}
             return found
-        except redis.RedisError as exc:
-            raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
 
     def rebuild_view(self, stories: Sequence[str]) -> tuple[int, dict[str, list[str]]]:
         """A new rebuild number and the members of `stories`, read with it (one script).
@@ -644,10 +624,8 @@ class StoryStore:
         which the writes land. The numbers are at least Redis's clock in microseconds, so
         they keep growing after the store is emptied (a new local Redis, the same cluster)."""
         keys = [self._k("rebuilds"), *(self._k("m", story) for story in stories)]
-        try:
+        with unavailable("the story store"):
             number, *found = self._rebuild_script(keys=keys)
-        except redis.RedisError as exc:
-            raise TransientError(f"story store unavailable: {type(exc).__name__}") from exc
         return int(number), {s: sorted(_s(m) for m in ms) for s, ms in zip(stories, found, strict=True)}
 
     def all_labels(self) -> dict[str, str]:
