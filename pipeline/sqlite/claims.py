@@ -12,7 +12,6 @@ and `search --claims`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 from collections import defaultdict
@@ -22,7 +21,7 @@ from typing import Any
 
 from pipeline.claims.grouping import speaker_key
 from pipeline.claims.plan import ClaimsPlan
-from pipeline.sqlite.db import connect, create_schema, fts_query, replace_old_fts
+from pipeline.sqlite.db import add_column, connect, ensure_schema, fts_query, move_old_fts
 
 # An index file made before the registry moved to Redis also has a `claim_keys` table
 # (the match-key index); it is no longer read or written.
@@ -72,19 +71,20 @@ _UPSERT = (
 )
 
 
+SCHEMA_VERSION = 2  # 2: claims_text replaced claims_fts; gen column (rows older than any plan)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    move_old_fts(db, "claims_fts", f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS}")
+    add_column(db, "claims", "gen", "INTEGER NOT NULL DEFAULT 0")
+
+
 class SqliteClaims:
     """Claims, their groups and full-text search in the index's SQLite file."""
 
     def __init__(self, path: Path) -> None:
         self._db = connect(path)
-        create_schema(self._db, _SCHEMA)
-        replace_old_fts(
-            self._db, "claims_fts", f"INSERT INTO claims_text (rowid, text, speaker) {_TEXT_ROWS}"
-        )
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(claims)")}
-        if "gen" not in columns:  # a file from before plans: its rows are older than any plan
-            with contextlib.suppress(sqlite3.OperationalError):  # another process just did
-                self._db.execute("ALTER TABLE claims ADD COLUMN gen INTEGER NOT NULL DEFAULT 0")
+        ensure_schema(self._db, "claims", SCHEMA_VERSION, _SCHEMA, _migrate)
 
     def close(self) -> None:
         self._db.close()

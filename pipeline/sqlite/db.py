@@ -1,6 +1,6 @@
 """The index file's shared helpers (does I/O): one way to connect (autocommit, WAL, a
-minute's patience for a lock), schema creation and old-table migration in one write
-transaction, and the FTS5 query every full-text table uses. The documents (index.py),
+minute's patience for a lock), schema creation and migration of older files once per
+file, in one write transaction, and the FTS5 query every full-text table uses. The documents (index.py),
 claims (claims.py) and stories (stories.py) tables all live in that one file.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -47,39 +48,63 @@ def _use_wal(db: sqlite3.Connection, patience_s: float) -> None:
         time.sleep(0.02)
 
 
-def create_schema(db: sqlite3.Connection, schema: str) -> None:
-    """Create tables in one write transaction.
+def ensure_schema(
+    db: sqlite3.Connection,
+    name: str,
+    version: int,
+    schema: str,
+    migrate: Callable[[sqlite3.Connection], None] | None = None,
+) -> None:
+    """Create table group `name` and bring a file made by an earlier version up to
+    `version`, once per file: the version reached is kept in the file (schema_versions),
+    so opening an up-to-date file costs one read, no write lock and no migration check.
 
     Workers and the command line open the same file at once; created statement by
     statement outside a transaction, one of them could meet a half-made FTS table
-    ("vtable constructor failed"). BEGIN IMMEDIATE makes the others wait their turn.
+    ("vtable constructor failed"). BEGIN IMMEDIATE makes the others wait their turn, and
+    the one after finds the version already reached. `migrate` runs inside the same
+    transaction, after the CREATE ... IF NOT EXISTS statements.
     """
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        for statement in schema.split(";"):
-            if statement.strip():
-                db.execute(statement)
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-
-
-def replace_old_fts(db: sqlite3.Connection, old: str, copy: str) -> None:
-    """Move an index file made by an earlier version from full-text table `old` to its
-    rowid-aligned successor (`copy` fills it from `old`), then drop `old`. Once per file."""
-    exists = "SELECT 1 FROM sqlite_master WHERE name = ?"
-    if db.execute(exists, (old,)).fetchone() is None:
+    if _version(db, name) >= version:
         return
     db.execute("BEGIN IMMEDIATE")
     try:
-        if db.execute(exists, (old,)).fetchone() is not None:  # nobody else moved it meanwhile
-            db.execute(copy)
-            db.execute(f"DROP TABLE {old}")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+        if _version(db, name) < version:  # nobody else did it meanwhile
+            for statement in schema.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            if migrate is not None:
+                migrate(db)
+            db.execute("INSERT OR REPLACE INTO schema_versions VALUES (?, ?)", (name, version))
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
+
+
+def _version(db: sqlite3.Connection, name: str) -> int:
+    try:
+        row = db.execute("SELECT version FROM schema_versions WHERE name = ?", (name,)).fetchone()
+    except sqlite3.OperationalError:  # no such table: a new file, or one from before versions
+        return 0
+    return int(row[0]) if row else 0
+
+
+def move_old_fts(db: sqlite3.Connection, old: str, copy: str) -> None:
+    """In a migration: move a file made by an earlier version from full-text table `old`
+    to its rowid-aligned successor (`copy` fills it from `old`), then drop `old`."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (old,)).fetchone() is not None:
+        db.execute(copy)
+        db.execute(f"DROP TABLE {old}")
+
+
+def add_column(db: sqlite3.Connection, table: str, column: str, definition: str) -> None:
+    """In a migration: add `column` to `table` of a file made before it existed."""
+    if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
 def fts_query(query: str) -> str:

@@ -8,6 +8,7 @@ once: WAL mode and a generous busy timeout make that safe.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from pipeline.search import plan as search_plan
 from pipeline.search.names import SEP, doc_entity_keys, doc_name_keys, doc_speaker_keys
 from pipeline.search.query import parse
 from pipeline.sqlite import search as sql
-from pipeline.sqlite.db import connect, create_schema, replace_old_fts
+from pipeline.sqlite.db import connect, ensure_schema, move_old_fts
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -45,37 +46,30 @@ CREATE INDEX IF NOT EXISTS doc_keys_by_doc ON doc_keys (doc);
 """
 
 
+SCHEMA_VERSION = 3  # 2: documents_text replaced documents_fts; 3: doc_keys (search by name)
+
+
 class SqliteIndex:
     """Documents and full-text search in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db = connect(path)
-        create_schema(self._db, _SCHEMA)
-        replace_old_fts(
-            self._db,
+        self._db.create_function("fold", 1, fold, deterministic=True)
+        ensure_schema(self._db, "documents", SCHEMA_VERSION, _SCHEMA, self._migrate)
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """A file made by an earlier version: documents_text replaced documents_fts (2);
+        search by name needs each document's keys (3)."""
+        move_old_fts(
+            db,
             "documents_fts",
             "INSERT INTO documents_text (rowid, title, text, names) SELECT d.rowid,"
             " f.title, f.text, f.names FROM documents_fts f JOIN documents d ON d.id = f.id",
         )
-        self._db.create_function("fold", 1, fold, deterministic=True)
-        self._fill_keys()
-
-    def _fill_keys(self) -> None:
-        """An index file made before searches by name: its documents' keys, once."""
-        if self._db.execute("SELECT 1 FROM doc_keys LIMIT 1").fetchone() is not None:
-            return
-        if self._db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None:
-            return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            if self._db.execute("SELECT 1 FROM doc_keys LIMIT 1").fetchone() is None:
-                for rowid, body in self._db.execute("SELECT rowid, body FROM documents").fetchall():
-                    self._write_keys(rowid, document_from_body(json.loads(body)))
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+        if db.execute("SELECT 1 FROM doc_keys LIMIT 1").fetchone() is None:
+            for rowid, body in db.execute("SELECT rowid, body FROM documents").fetchall():
+                self._write_keys(rowid, document_from_body(json.loads(body)))
 
     def _write_keys(self, rowid: int, doc: Document) -> None:
         self._db.execute("DELETE FROM doc_keys WHERE doc = ?", (rowid,))

@@ -16,7 +16,6 @@ and the transaction makes the rebuild see every write before it).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.document import Document
-from pipeline.sqlite.db import connect, create_schema
+from pipeline.sqlite.db import add_column, connect, ensure_schema
 from pipeline.stories.plan import StoryPlan, plan_stories, story_records
 
 Labels = Mapping[str, tuple[int, str]]
@@ -40,6 +39,13 @@ CREATE TABLE IF NOT EXISTS stories (
 """
 
 
+SCHEMA_VERSION = 2  # 2: doc_story.member (a file from before members were kept)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    add_column(db, "doc_story", "member", "TEXT")
+
+
 class SqliteStories:
     """Stories next to the documents table of `SqliteIndex` (same file)."""
 
@@ -48,11 +54,7 @@ class SqliteStories:
 
         SqliteIndex(path).close()  # the documents table must exist: records are built from it
         self._db = connect(path)
-        create_schema(self._db, _SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(doc_story)")}
-        if "member" not in columns:  # a file from before members were kept: add the column
-            with contextlib.suppress(sqlite3.OperationalError):  # another process just did
-                self._db.execute("ALTER TABLE doc_story ADD COLUMN member TEXT")
+        ensure_schema(self._db, "stories", SCHEMA_VERSION, _SCHEMA, _migrate)
 
     def close(self) -> None:
         self._db.close()

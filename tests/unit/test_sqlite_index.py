@@ -114,3 +114,26 @@ def test_processes_opening_a_new_index_file_at_the_same_moment_all_get_it(tmp_pa
             start = time.time() + 0.05
             errors += pool.map(_open_at, [(str(tmp_path / f"index-{n}.sqlite3"), start)] * 4)
     assert [e for e in errors if e] == []
+
+
+def test_opening_an_up_to_date_index_file_waits_for_no_writer_and_migrates_nothing(tmp_path: Path) -> None:
+    """Schema creation and migrations run once per file: a worker opening the index while
+    another holds the write lock (a long batch) opens at once, even when its documents
+    have no names (which once sent every open back to filling search keys)."""
+    from pipeline.sqlite.claims import SqliteClaims
+    from pipeline.sqlite.stories import SqliteStories
+
+    path = tmp_path / "index.sqlite3"
+    SqliteIndex(path).write([_doc("a text that names nobody at all")])
+    SqliteClaims(path).close()
+    SqliteStories(path).close()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a batch being written
+    try:
+        for store in (SqliteIndex(path), SqliteClaims(path), SqliteStories(path)):
+            store.close()
+        versions = dict(writer.execute("SELECT name, version FROM schema_versions").fetchall())
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert set(versions) == {"documents", "claims", "stories"}

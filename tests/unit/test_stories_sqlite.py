@@ -103,7 +103,7 @@ def test_an_index_file_from_before_member_summaries_still_rebuilds_its_stories(t
     db = sqlite3.connect(tmp_path / "index.sqlite3")
     db.executescript(
         "DROP TABLE doc_story; CREATE TABLE doc_story (doc_id TEXT PRIMARY KEY,"
-        " story_id TEXT NOT NULL, gen INTEGER NOT NULL);"
+        " story_id TEXT NOT NULL, gen INTEGER NOT NULL); DROP TABLE schema_versions;"
     )
     db.execute("INSERT INTO doc_story VALUES (?, 's-1', 1)", (A.id,))
     db.commit()
