@@ -23,6 +23,8 @@ class Candidates(Reported):
         for tok in self.sdoc:
             if tok.pos_ not in ("VERB", "AUX") or self.off(tok) in taken_cues or self.is_quoted(tok):
                 continue
+            if _infinitive_of_another_verb(tok):
+                continue  # "met to discuss the next steps": a purpose, nothing said
             has_content = tok.dep_ not in ("aux", "auxpass") and any(
                 c.dep_ in _CONTENT_DEPS for c in tok.children
             )
@@ -50,3 +52,13 @@ class Candidates(Reported):
     def _candidate(self, spans: list[tuple[int, int]], subj: Any, cue: Any, source: str) -> Attribution:
         kind = "direct" if self.quoted_share(spans[0][0], spans[-1][1]) > 0.8 else "reported"
         return Attribution(**{**fields(self.make(spans, kind, subj, cue)), "source": source})
+
+
+def _infinitive_of_another_verb(tok: Any) -> bool:
+    """`tok` is a to-infinitive hanging from another verb ("met ... to discuss", "wants to
+    build"): what it says, if anything, is the governing verb's content, not a statement."""
+    return (
+        tok.tag_ == "VB"
+        and tok.dep_ in ("advcl", "xcomp")
+        and any(c.dep_ == "aux" and c.lower_ == "to" for c in tok.children)
+    )
