@@ -66,6 +66,18 @@ def index_env(request: pytest.FixtureRequest) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def nlp() -> Any:
+    """The configured spaCy model, loaded once (a module may define its own, with other pipes)."""
+    spacy = pytest.importorskip("spacy")
+    from config.settings import Settings
+
+    try:
+        return spacy.load(Settings().spacy_model, exclude=["lemmatizer"])
+    except OSError:
+        pytest.skip("the configured spaCy model is not installed")
+
+
+@pytest.fixture(scope="session")
 def gold() -> dict[str, Any]:
     return json.loads(GOLD.read_text(encoding="utf-8"))
 

@@ -74,14 +74,6 @@ def coverage(gist: str, claim_text: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def nlp() -> Any:
-    spacy = pytest.importorskip("spacy")
-    from config.settings import Settings
-
-    return spacy.load(Settings().spacy_model, exclude=["lemmatizer"])
-
-
-@pytest.fixture(scope="module")
 def redis_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redis.Redis]:
     server = PrivateRedis(tmp_path_factory.mktemp("redis"))
     url = server.start()

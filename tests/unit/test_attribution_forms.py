@@ -22,17 +22,6 @@ ENTITIES = (
 )
 
 
-@pytest.fixture(scope="module")
-def nlp() -> Any:
-    spacy = pytest.importorskip("spacy")
-    from config.settings import Settings
-
-    try:
-        return spacy.load(Settings().spacy_model, exclude=["lemmatizer"])
-    except OSError:
-        pytest.skip("the configured spaCy model is not installed")
-
-
 def direct(nlp: Any, text: str) -> list[tuple[str, str, str]]:
     """(speaker as written, canonical speaker, text) of each direct claim, in order."""
     doc = extract_claims(make_document(text, text=text, entities=ENTITIES), nlp=nlp)

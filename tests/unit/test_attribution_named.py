@@ -8,20 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from pipeline.claims.attribution import find_attributions, rules_only
-
-
-@pytest.fixture(scope="module")
-def nlp() -> Any:
-    spacy = pytest.importorskip("spacy")
-    from config.settings import Settings
-
-    try:
-        return spacy.load(Settings().spacy_model, exclude=["lemmatizer"])
-    except OSError:
-        pytest.skip("the configured spaCy model is not installed")
 
 
 def speakers(nlp: Any, text: str) -> list[tuple[str, str]]:

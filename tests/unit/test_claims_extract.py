@@ -21,17 +21,6 @@ STARMER = make_entity("Keir Starmer", variants=("Sir Keir Starmer", "Sir Keir"))
 ENTITIES = (RUTTE, SYBIHA, XI, STARMER)
 
 
-@pytest.fixture(scope="module")
-def nlp() -> Any:
-    spacy = pytest.importorskip("spacy")
-    from config.settings import Settings
-
-    try:
-        return spacy.load(Settings().spacy_model, exclude=["lemmatizer"])
-    except OSError:
-        pytest.skip("the configured spaCy model is not installed")
-
-
 def claims_of(nlp: Any, text: str) -> list[tuple[str, str, str, str]]:
     doc = extract_claims(make_document(text, text=text, entities=ENTITIES), nlp=nlp)
     return [(c.kind, c.speaker, c.speaker_canonical, c.text) for c in doc.claims if c.kind != "statement"]
