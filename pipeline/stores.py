@@ -22,8 +22,10 @@ Labels = Mapping[str, tuple[int, str]]
 class DocumentIndex(Protocol):
     """Enriched documents, searchable: SqliteIndex, ElasticIndex."""
 
-    def write(self, docs: Sequence[Document]) -> list[tuple[str, str]]:
-        """Upsert by id; (doc id, reason) for each document the index refused."""
+    def write(self, docs: Sequence[Document], labels: Labels | None = None) -> list[tuple[str, str]]:
+        """Upsert by id; (doc id, reason) for each document the index refused. `labels`:
+        each document's story label now (the story store's), written with its body unless
+        the index holds a newer one."""
         ...
 
     def get(self, doc_id: str) -> dict[str, Any] | None: ...

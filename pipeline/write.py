@@ -259,16 +259,20 @@ def _write_tables(docs: list[Document], stores: Stores, refused: list[tuple[str,
     """One write each to the index, the stories and the claims; returns the documents
     written (for a document the index refuses, (source, reason) is added to `refused`)."""
     docs = _write_claims(docs, stores)  # first: the documents index shows each claim's group
-    rejected = dict(stores.index.write(docs))
+    stories, store = stores.stories, stores.story_store
+    # Labels of the documents each placement moved, the document's own included, which
+    # the index writes with its body (none when stories are not kept).
+    components = {doc.id: store.component_labels(doc.id) for doc in docs} if stories is not None else {}
+    own = {d: labels[d] for d, labels in components.items() if d in labels}
+    rejected = dict(stores.index.write(docs, own))
     refused += [
         (doc.source, f"index rejected the document: {rejected[doc.id]}") for doc in docs if doc.id in rejected
     ]
     if rejected:  # a refused document keeps no claims in the claims table either
         _write_claims([replace(doc, claims=()) for doc in docs if doc.id in rejected], stores)
     docs = [doc for doc in docs if doc.id not in rejected]
-    if (stories := stores.stories) is not None:  # stories table or index, regrouped on write
-        store = stores.story_store
-        stories.update_many([(doc, store.component_labels(doc.id)) for doc in docs])
+    if stories is not None:  # stories table or index, regrouped on write
+        stories.update_many([(doc, components[doc.id]) for doc in docs])
         # A newer copy processed at the same time may have replaced some of these before
         # they were written (its write found no row to mark): mark them now.
         shown_of = stores.near_duplicates.shown_instead([doc.id for doc in docs])

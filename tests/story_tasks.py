@@ -35,9 +35,10 @@ class HandLabels:
         }
 
 
-# Each placement: the document placed, and the labels it wrote (document -> story), with
-# the next generation. A alone; B joins A; C arrives and splits B off with it; N, a newer
-# version of A (A becomes its copy), joins A's story.
+# Each placement: the document placed, and the stories of its component after it
+# (document -> story). A alone; B joins A; C arrives and splits B off with it; N, a newer
+# version of A (A becomes its copy), joins A's story. As in the story store, a placement
+# labels, with the next generation, the document placed and those it moves.
 PLACEMENTS = (
     ("a", {"a": "a"}),
     ("b", {"a": "a", "b": "a"}),
@@ -54,6 +55,7 @@ class World(HandLabels):
         super().__init__({})
         self.tag = tag
         self.changed: dict[str, set[str]] = {}
+        self.relabelled: dict[int, list[str]] = {}
         self.placed = 0
 
     def id(self, name: str) -> str:
@@ -79,7 +81,13 @@ class World(HandLabels):
     def place(self, i: int) -> None:
         name, labels = PLACEMENTS[i]
         before = self.members()
-        self.given.update({self.id(d): (i + 1, self.story(s)) for d, s in labels.items()})
+        moved = {
+            self.id(d): (i + 1, self.story(s))
+            for d, s in labels.items()
+            if d == name or self.given.get(self.id(d), (0, ""))[1] != self.story(s)
+        }
+        self.given.update(moved)
+        self.relabelled[i] = sorted(moved)
         after = self.members()
         self.changed[self.id(name)] = {s for s in {*before, *after} if before.get(s) != after.get(s)}
         self.placed = i + 1
@@ -91,8 +99,9 @@ class World(HandLabels):
         return out
 
     def component_labels(self, i: int) -> dict[str, Label]:
-        """What the index task of placement `i` reads: its component's labels now."""
-        return self.labels(self.id(d) for d in PLACEMENTS[i][1])
+        """What the index task of placement `i` reads: the labels, now, of the documents
+        that placement labelled."""
+        return self.labels(self.relabelled[i])
 
     def changed_stories(self, doc_ids: Sequence[str]) -> set[str]:
         return {s for d in doc_ids for s in self.changed.get(d, ())}
@@ -105,7 +114,7 @@ class World(HandLabels):
 
 def schedules(n: int, seed: int = 15) -> Iterator[list[tuple[str, int]]]:
     """`n` interleavings of the placements (in order) and of each index task's two halves:
-    "read" (write the body, then read the component's labels) after its placement, and
+    "read" (read the component's labels, then write the body with its own) after its placement, and
     "write" (plan and write the stories, then mark late copies) some time after that.
     The first is every task right after its placement; the others are random."""
     rng = random.Random(seed)

@@ -43,19 +43,28 @@ from pipeline.elastic.search import name_pairs, names_request, search_hits, sear
 from pipeline.errors import BadInput, TransientError
 from pipeline.search.plan import plan
 from pipeline.search.query import parse
+from pipeline.stores import Labels
 
-# A document written again (more sources, a retried batch) carries the story it was given
-# when it was processed; a label the story writer stored since (story_id with its
-# story_gen, pipeline/elastic/stories.py) may be newer. The body replaces everything
-# else; the label stays, and the story writer that follows applies the newest one.
+# A document is written with its story label (story_id with its story_gen) as the story
+# store gives it now; a label stored since (pipeline/elastic/stories.py) may be newer.
+# The body replaces everything else; a newer stored label stays.
 KEEP_STORY = """
-def story = ctx._source.story_id; def gen = ctx._source.story_gen;
+def story = ctx._source.story_id; def gen = ctx._source.story_gen; def mine = params.body.story_gen;
 ctx._source.clear(); ctx._source.putAll(params.body);
-if (gen != null) { ctx._source.story_id = story; ctx._source.story_gen = gen; }
+if (gen != null && (mine == null || ((Number) gen).longValue() > ((Number) mine).longValue())) {
+  ctx._source.story_id = story; ctx._source.story_gen = gen;
+}
 """
 # Scripted updates of one document by two workers at once: Elasticsearch re-reads and
 # reapplies the script this many times before it answers 409 (then retried by the task).
 RETRY_ON_CONFLICT = 5
+
+
+def _labelled(doc: Document, labels: Labels | None, stamp: str) -> dict[str, Any]:
+    body = to_es_body(doc, indexed_at=stamp)
+    if labels and doc.id in labels:
+        body["story_gen"], body["story_id"] = labels[doc.id]
+    return body
 
 
 class ElasticIndex:
@@ -98,10 +107,11 @@ class ElasticIndex:
 
     # -- writing -------------------------------------------------------------
     def bulk_actions(
-        self, docs: Sequence[Document], *, indexed_at: str | None = None
+        self, docs: Sequence[Document], *, indexed_at: str | None = None, labels: Labels | None = None
     ) -> list[dict[str, Any]]:
-        """The bulk actions that write `docs` (pure; JSON-safe, see the unit tests): each
-        replaces the whole stored body (`KEEP_STORY`), but for a story label it holds."""
+        """The bulk actions that write `docs` (pure; JSON-safe, see the unit tests), each
+        with its story label from `labels` where there is one: each replaces the whole
+        stored body (`KEEP_STORY`), but for a newer story label it holds."""
         stamp = indexed_at or now_iso()
         return [
             {
@@ -111,7 +121,7 @@ class ElasticIndex:
                 "retry_on_conflict": RETRY_ON_CONFLICT,
                 "scripted_upsert": True,
                 "upsert": {},
-                "script": {"source": KEEP_STORY, "params": {"body": to_es_body(doc, indexed_at=stamp)}},
+                "script": {"source": KEEP_STORY, "params": {"body": _labelled(doc, labels, stamp)}},
             }
             for doc in docs
         ]
@@ -131,9 +141,10 @@ class ElasticIndex:
             for record in records
         ]
 
-    def write(self, docs: Sequence[Document]) -> list[tuple[str, str]]:
-        """Upsert documents by id. Returns (doc id, Elasticsearch's reason) for any refused."""
-        return self.bulk(self.bulk_actions(docs))
+    def write(self, docs: Sequence[Document], labels: Labels | None = None) -> list[tuple[str, str]]:
+        """Upsert documents by id, each with its story label now (`labels`, unless the
+        index holds a newer one). Returns (doc id, Elasticsearch's reason) for any refused."""
+        return self.bulk(self.bulk_actions(docs, labels=labels))
 
     def delete(self, doc_ids: Sequence[str]) -> None:
         """Remove documents; ids not here are ignored."""

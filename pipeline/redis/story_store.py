@@ -17,7 +17,8 @@ replaced it (two workers, either order) still ends up pointing at it.
     <prefix>:copy         hash: copy -> the document it copies (it follows its story)
     <prefix>:m:<story>    set: the story's documents, copies included
     <prefix>:label        hash: doc -> "<gen> <story id>"
-    <prefix>:t:<doc>      JSON list: the documents (re)labelled when <doc> was placed
+    <prefix>:t:<doc>      JSON list: the documents (re)labelled when <doc> was placed: it,
+                          and the ones it moved to another story
     <prefix>:c:<doc>      JSON list: the stories whose members that placement changed
     <prefix>:rebuilds     counter, one number per rebuild of story records (Elasticsearch)
     <prefix>:gen          counter, one generation per placement
@@ -417,14 +418,19 @@ class StoryStore:
         for d, story in named.items():
             after.setdefault(story, set()).add(d)
         changed = sorted(s for s in {*stories, *after} if set(members.get(s, ())) != after.get(s, set()))
+        # Only the documents that move (and the one placed) get the new generation: a label
+        # is a rewrite of the document in the index, and a member that stays needs none.
+        was = dict(zip(sorted(named), self._stories_of(sorted(named)), strict=True))
+        moved = sorted(d for d, story in named.items() if d == doc_id or was[d] != story)
         gen = int(self.r.incr(self._k("gen")))
         pipe = self.r.pipeline(transaction=True)
         for story in stories:
             pipe.delete(self._k("m", story))
         for d, story in sorted(named.items()):
             pipe.sadd(self._k("m", story), d)
-            pipe.hset(self._k("label"), d, f"{gen} {story}")
-        pipe.set(self._k("t", doc_id), json.dumps(sorted(named)))
+        for d in moved:
+            pipe.hset(self._k("label"), d, f"{gen} {named[d]}")
+        pipe.set(self._k("t", doc_id), json.dumps(moved))
         pipe.set(self._k("c", doc_id), json.dumps(changed))
         pipe.execute()
         return named[doc_id]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from pipeline.search import plan as search_plan
 from pipeline.search.names import SEP, doc_entity_keys, doc_name_keys, doc_speaker_keys
 from pipeline.search.query import parse
 from pipeline.sqlite import search as sql
+from pipeline.stores import Labels
 from pipeline.sqlite.db import connect, ensure_schema, move_old_fts
 
 _SCHEMA = """
@@ -83,10 +85,14 @@ class SqliteIndex:
         self._db.close()
 
     # -- writing -------------------------------------------------------------
-    def write(self, docs: Sequence[Document]) -> list[tuple[str, str]]:
-        """Upsert documents by id. Returns (doc id, reason) for any that were rejected."""
+    def write(self, docs: Sequence[Document], labels: Labels | None = None) -> list[tuple[str, str]]:
+        """Upsert documents by id, each in the story `labels` gives it now, if any (the
+        stories table's guard, pipeline/sqlite/stories.py, puts back a newer one). Returns
+        (doc id, reason) for any that were rejected."""
         rows = []
         for doc in docs:
+            if labels and doc.id in labels:
+                doc = replace(doc, story_id=labels[doc.id][1])
             body = to_search_body(doc)
             names = " ".join(body["people"] + body["organisations"] + body["places"])
             rows.append((doc, json.dumps(body, ensure_ascii=False), names))

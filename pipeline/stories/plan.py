@@ -13,6 +13,8 @@ once, so the embedded table and Elasticsearch cannot drift apart.
   copies   copy -> the copy search shows instead (`duplicate_of`), beside the ones the
            documents' own `versions` imply.
 The rules, applied in the order of `items`, each seeing the labels the ones before set:
+  * a label already stored is not written again (the index writes a document's label
+    with its body: `DocumentIndex.write(docs, labels)`);
   * generation guard: a label older than the stored one is not applied (placements are
     serialised by the story store, writers are not: they may finish in any order);
   * newer placement, own row rewritten: the document just written carried the story it
@@ -72,6 +74,8 @@ def plan_stories(
             if doc_id not in now:
                 continue  # not written yet: its own write labels it
             row, own = now[doc_id], doc_id == doc.id
+            if row == (gen, story):  # there already (the index wrote it with the body)
+                continue
             if row is not None and row[0] > gen:  # a newer placement already labelled it
                 if own:  # but the document was just rewritten with the story it carried
                     restore[doc_id] = row[1]

@@ -71,16 +71,17 @@ class Written:
 
     def run(self, schedule: list[tuple[str, int]], world: World) -> None:
         """Play `schedule` as the write path (pipeline/write.py) would: each index task
-        writes its document, reads its component's labels, and (some time later) writes
-        the stories and marks its document if it is a copy by then."""
+        reads its component's labels, writes its document with its own, and (some time
+        later) writes the stories and marks its document if it is a copy by then."""
         read: dict[int, dict[str, Label]] = {}
         for step, i in schedule:
             doc = world.document(i)
             if step == "place":
                 world.place(i)
             elif step == "read":
-                assert self.index.write([doc]) == []
                 read[i] = world.component_labels(i)
+                own = {doc.id: read[i][doc.id]} if doc.id in read[i] else {}
+                assert self.index.write([doc], own) == []
             else:
                 self.stories.update_many([(doc, read[i])])
                 self.stories.mark_copies(world.shown_instead(doc.id))

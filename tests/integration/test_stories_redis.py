@@ -329,9 +329,22 @@ def test_the_index_writer_gets_every_label_a_placement_changed(store: StoryStore
     first = assign_story(_fight(RAHMAN), stories=store)
     second = assign_story(_fight(RAHMAN_2), stories=store)
     labels = store.component_labels(second.id)
-    assert set(labels) == {first.id, second.id}
+    # A story is named after its smallest member: the first document moves only if the
+    # second one renamed their story; a member that stays keeps its label (no rewrite).
+    moved = first.story_id != second.story_id
+    assert set(labels) == ({first.id, second.id} if moved else {second.id})
     assert {story for _, story in labels.values()} == {second.story_id}
-    assert all(gen == 2 for gen, _ in labels.values())  # the second placement relabelled both
+    assert all(gen == 2 for gen, _ in labels.values())  # written by the second placement
+    assert store.labels([first.id]) == {first.id: (2 if moved else 1, second.story_id)}
+
+
+def test_a_member_that_stays_keeps_its_label_when_the_story_grows(store: StoryStore) -> None:
+    docs = [_fight(RAHMAN), _fight(RAHMAN_2)]
+    first = assign_story(min(docs, key=lambda d: d.id), stories=store)  # names the story
+    second = assign_story(max(docs, key=lambda d: d.id), stories=store)
+    assert second.story_id == first.story_id == grouping.story_id([first.id])
+    assert store.component_labels(second.id) == {second.id: (2, first.story_id)}
+    assert store.labels([first.id]) == {first.id: (1, first.story_id)}
 
 
 def test_the_index_writer_gets_the_stories_a_placement_changed_and_their_members(
