@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import replace
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,8 @@ from pipeline.search import plan as search_plan
 from pipeline.search.names import SEP, doc_entity_keys, doc_name_keys, doc_speaker_keys
 from pipeline.search.query import parse
 from pipeline.sqlite import search as sql
-from pipeline.stores import Labels
 from pipeline.sqlite.db import connect, ensure_schema, move_old_fts
+from pipeline.stores import Labels
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
