@@ -5,7 +5,9 @@ only after a refresh, and SQLite's transaction is not shared with Elasticsearch.
 (prefix `newsflow:claims`), one per claim, document, group, speaker and match key, so
 that each family can be given a TTL of its own:
 
-    <p>:c:<claim key>               string: the claim's ClaimRef, outlet, group, conflict (JSON)
+    <p>:c:<claim key>               string: the claim's speaker, text, outlet, group, conflict,
+                                    figures (a compact JSON list, `_dump`; older versions wrote
+                                    a JSON object with every field named: still read)
     <p>:d:<doc id>                  set: the document's claim keys (what a rewrite replaces)
     <p>:g:<group>                   set: the group's member claim keys
     <p>:m:<speaker key>             set: the speaker's claim keys (counted; read when small)
@@ -255,7 +257,7 @@ class ClaimGroups:
         if not keys:
             return {}
         raw = self.redis.mget([self._key("c", k) for k in keys])
-        return {k: _load(v) for k, v in zip(keys, raw, strict=True) if v is not None}
+        return {k: _load(k, v) for k, v in zip(keys, raw, strict=True) if v is not None}
 
     # -- filing ----------------------------------------------------------------
     def _file(
@@ -329,24 +331,32 @@ def _text(raw: bytes | str) -> str:
 
 
 def _dump(claim: StoredClaim) -> str:
+    """The claim record, compact: `[speaker, text, outlet, group, conflict, figures]` (a
+    list, no spaces; figures `[text, value, unit, modifier]`). The claim key and its
+    document are the Redis key's own (`<p>:c:<doc id>:<start>-<end>`); a document id that
+    differs from the key's follows as a seventh item."""
     ref = claim.ref
-    return json.dumps(
-        {
-            "key": ref.key,
-            "doc": ref.doc_id,
-            "speaker": ref.speaker,
-            "text": ref.text,
-            "figures": [[f.text, f.value, f.unit, f.modifier] for f in ref.figures],
-            "outlet": claim.outlet,
-            "group": claim.group,
-            "conflict": claim.conflict,
-        },
-        ensure_ascii=False,
-    )
+    record: list[Any] = [
+        ref.speaker,
+        ref.text,
+        claim.outlet,
+        claim.group,
+        int(claim.conflict),
+        [[f.text, f.value, f.unit, f.modifier] for f in ref.figures],
+    ]
+    if ref.doc_id != _doc_of(ref.key):
+        record.append(ref.doc_id)
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-def _load(raw: bytes | str) -> StoredClaim:
+def _load(key: str, raw: bytes | str) -> StoredClaim:
+    """A claim record, compact (`_dump`) or as versions before it wrote it (a JSON object
+    with every field named)."""
     d = json.loads(raw)
-    figures = tuple(Figure(text=t, value=v, unit=u, modifier=m) for t, v, u, m in d["figures"])
-    ref = ClaimRef(key=d["key"], doc_id=d["doc"], speaker=d["speaker"], text=d["text"], figures=figures)
-    return StoredClaim(ref, outlet=d["outlet"], group=d["group"], conflict=d["conflict"])
+    if isinstance(d, dict):  # the older format: filed under its own key, so d["key"] == key
+        d = [d["speaker"], d["text"], d["outlet"], d["group"], d["conflict"], d["figures"], d["doc"]]
+    speaker, text, outlet, group, conflict, figs = d[:6]
+    doc_id = d[6] if len(d) > 6 else _doc_of(key)
+    figures = tuple(Figure(text=t, value=v, unit=u, modifier=m) for t, v, u, m in figs)
+    ref = ClaimRef(key=key, doc_id=doc_id, speaker=speaker, text=text, figures=figures)
+    return StoredClaim(ref, outlet=outlet, group=group, conflict=bool(conflict))

@@ -62,3 +62,38 @@ def test_other_speakers_are_not_mixed_in(clients: list[redis.Redis]) -> None:
         groups, article("b", "Vladimir Putin", "Putin is not interested in peace and wants more territory")
     )
     assert a.claims[0].group != b.claims[0].group
+
+
+def test_claim_records_written_by_the_older_format_are_read(clients: list[redis.Redis]) -> None:
+    """Before the compact record (a JSON list), each claim was a JSON object with every
+    field named: a registry an older version filled still groups new claims with it."""
+    import json
+
+    groups = ClaimGroups(clients[0])
+    a, _ = assign(
+        groups, article("a", "Andrii Sybiha", "Ukraine needed another 20 air defence systems for its grid")
+    )
+    key = claim_key(a, a.claims[0])
+    record = json.loads(clients[0].get(f"newsflow:claims:c:{key}"))
+    assert isinstance(record, list)  # the compact format: no key, no document, no names
+    speaker, text, outlet, group, conflict, figures = record
+    clients[0].set(
+        f"newsflow:claims:c:{key}",
+        json.dumps(
+            {
+                "key": key,
+                "doc": a.id,
+                "speaker": speaker,
+                "text": text,
+                "figures": figures,
+                "outlet": outlet,
+                "group": group,
+                "conflict": bool(conflict),
+            }
+        ),
+    )
+    c, plan = assign(
+        groups, article("c", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems for its grid")
+    )
+    assert c.claims[0].group == a.claims[0].group
+    assert plan.fields[key].conflict
