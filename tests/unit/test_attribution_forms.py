@@ -117,3 +117,15 @@ def test_a_paragraph_that_announces_a_quotation_gives_it_its_speaker(nlp: Any) -
         "Other news followed."
     )
     assert who_said(direct(nlp, text), "The health issue overall") == "Ann Sinclair"
+
+
+def test_a_reported_claim_that_opens_a_quotation_says_all_of_it(nlp: Any) -> None:
+    """ "According to X, “… . …”": the parse gives one sentence, the claim is the whole quotation."""
+    text = (
+        "According to Sinclair, “The budget is balanced for the first time in a decade. "
+        "Nobody in this town will lose their job.”"
+    )
+    claims = direct(nlp, text)
+    assert who_said(claims, "The budget is balanced") == "Ann Sinclair"
+    assert who_said(claims, "Nobody in this town will lose their job") == "Ann Sinclair"
+    assert len(claims) == 1

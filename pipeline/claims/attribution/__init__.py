@@ -93,7 +93,9 @@ def find_attributions(
             )
         announced = (para, cue) if (cue := para.colon_cue()) is not None else None
         claims += [_source(a, "quote") for a in para.direct(p_quotes, found, previous_direct)]
-        claims += [_source(a, _reported_source(para, a)) for a in para.reported(claims)]
+        claims += [
+            _whole_quote(_source(a, _reported_source(para, a)), p_quotes) for a in para.reported(claims)
+        ]
         claims += para.broad({a.cue_start for a in claims})
         claims = select(para, claims)
         claims += [_source(a, "quote") for a in para.carried(p_quotes, claims)]
@@ -114,6 +116,16 @@ def model_select(para: Paragraph, claims: list[Attribution], model: Model | None
     if model is None:
         return rules_only(para, claims)
     return choose(para, claims, model)
+
+
+def _whole_quote(a: Attribution, p_quotes: list[Any]) -> Attribution:
+    """A reported claim whose content opens a quotation that runs past it ("According to X,
+    “… . Because …”", "X said, “… . …”": the parse keeps one sentence) says the whole quotation."""
+    first, last = a.spans[0][0], a.spans[-1][1]
+    for q in p_quotes:
+        if q.start - 1 <= first <= q.start + 2 and q.end > last + 2:
+            return Attribution(**{**fields(a), "spans": ((q.start, q.end),), "kind": "direct"})
+    return a
 
 
 def _source(a: Attribution, source: str) -> Attribution:
