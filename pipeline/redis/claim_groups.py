@@ -8,7 +8,8 @@ that each family can be given a TTL of its own:
     <p>:c:<claim key>               string: the claim's speaker, text, outlet, group, conflict,
                                     figures (a compact JSON list, `_dump`; older versions wrote
                                     a JSON object with every field named: still read)
-    <p>:d:<doc id>                  set: the document's claim keys (what a rewrite replaces)
+    <p>:d:<doc id>                  set: the document's claims' spans, "<start>-<end>" (what a
+                                    rewrite replaces; older versions kept whole claim keys: read too)
     <p>:g:<group>                   set: the group's member claim keys
     <p>:m:<speaker key>             set: the speaker's claim keys (counted; read when small)
     <p>:k:<speaker key>:<match key> sorted set: the speaker's claim keys filed under that
@@ -193,7 +194,10 @@ class ClaimGroups:
         pipe = self.redis.pipeline(transaction=False)
         for doc in docs:
             pipe.smembers(self._key("d", doc.id))
-        return self._claims(_text(k) for keys in pipe.execute() for k in keys)
+        replies = pipe.execute()
+        return self._claims(
+            _claim_key(doc.id, _text(k)) for doc, keys in zip(docs, replies, strict=True) for k in keys
+        )
 
     def _neighbourhood(
         self, docs: Sequence[Document], previous: dict[str, StoredClaim]
@@ -290,7 +294,7 @@ class ClaimGroups:
             keys = sorted(k for k, c in plan.claims.items() if c.ref.doc_id == doc.id)
             commands.append(["DEL", self._key("d", doc.id)])
             if keys:
-                commands.append(["SADD", self._key("d", doc.id), *keys])
+                commands.append(["SADD", self._key("d", doc.id), *(_span(doc.id, k) for k in keys)])
                 commands.append(
                     ["ZADD", self._key("arrived"), "GT", repr(self.arrivals.retention.clock()), doc.id]
                 )
@@ -324,6 +328,19 @@ class ClaimGroups:
 
 def _doc_of(claim_key: str) -> str:
     return claim_key.rsplit(":", 1)[0]  # "<doc id>:<start>-<end>"
+
+
+def _span(doc_id: str, claim_key: str) -> str:
+    """A claim key as its document's set keeps it: the span alone ("<start>-<end>", no ":")
+    when the key is "<doc id>:<span>", else the whole key."""
+    head, _, span = claim_key.rpartition(":")
+    return span if head == doc_id else claim_key
+
+
+def _claim_key(doc_id: str, member: str) -> str:
+    """The claim key of a member of a document's set: a span, or (as older versions wrote
+    them all) a whole key, which has a ":"."""
+    return member if ":" in member else f"{doc_id}:{member}"
 
 
 def _text(raw: bytes | str) -> str:

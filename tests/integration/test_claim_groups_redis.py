@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from pipeline.claims.figures import parse_figures
+from pipeline.claims.grouping import speaker_key
 from pipeline.claims.plan import ClaimsPlan, stamped
 from pipeline.claims.records import claim_key
 from pipeline.document import Document
@@ -97,3 +98,20 @@ def test_claim_records_written_by_the_older_format_are_read(clients: list[redis.
     )
     assert c.claims[0].group == a.claims[0].group
     assert plan.fields[key].conflict
+
+
+def test_document_claim_sets_written_by_the_older_format_are_read(clients: list[redis.Redis]) -> None:
+    """A document's set keeps its claims' spans; older versions kept whole claim keys: a
+    new version of a document filed by them still replaces its claims."""
+    groups, client = ClaimGroups(clients[0]), clients[0]
+    a, _ = assign(
+        groups, article("a", "Mark Rutte", "Putin is not interested in peace and wants more territory")
+    )
+    key = claim_key(a, a.claims[0])
+    assert {m.decode() for m in client.smembers("newsflow:claims:d:doc-a")} == {key.rsplit(":", 1)[1]}
+    client.delete("newsflow:claims:d:doc-a")
+    client.sadd("newsflow:claims:d:doc-a", key)  # as an older version filed it
+    assign(groups, make_document("article a, again", id="doc-a", claims=()))  # a version with none
+    assert client.get(f"newsflow:claims:c:{key}") is None  # the old version's claim is gone
+    assert not client.exists("newsflow:claims:d:doc-a")
+    assert not client.smembers("newsflow:claims:m:" + speaker_key("Mark Rutte"))
