@@ -19,7 +19,7 @@ class FakeIndex:
         self.refuse = refuse
         self.written: list[Document] = []
 
-    def write(self, docs: Sequence[Document]) -> list[tuple[str, str]]:
+    def write(self, docs: Sequence[Document], labels: object = None) -> list[tuple[str, str]]:
         self.written += [d for d in docs if d.id not in self.refuse]
         return [(d.id, self.refuse[d.id]) for d in docs if d.id in self.refuse]
 
