@@ -420,8 +420,9 @@ class StoryStore:
         changed = sorted(s for s in {*stories, *after} if set(members.get(s, ())) != after.get(s, set()))
         # Only the documents that move (and the one placed) get the new generation: a label
         # is a rewrite of the document in the index, and a member that stays needs none.
-        was = dict(zip(sorted(named), self._stories_of(sorted(named)), strict=True))
-        moved = sorted(d for d, story in named.items() if d == doc_id or was[d] != story)
+        # (Every labelled document near it or in its stories was read above.)
+        was = {**current, **{m: s for s, ms in members.items() for m in ms}}
+        moved = sorted(d for d, story in named.items() if d == doc_id or was.get(d, "") != story)
         gen = int(self.r.incr(self._k("gen")))
         pipe = self.r.pipeline(transaction=True)
         for story in stories:
