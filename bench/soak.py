@@ -24,6 +24,9 @@ for `newsflow status`: in this bench, every event). Last line:
 `bytes_per_doc_within_window N bytes_per_doc_end M flat yes|no ledger_bytes_per_file L`:
 N at the end of the first window, M at the end, both without the file ledger; flat when,
 past the first window, no checkpoint is more than 15% above the first one past it.
+Before it, `families_at_window_end`: every key family's bytes per document of the window
+at that checkpoint (the ledger's included), and `(outside keys)`: used memory that no
+key's MEMORY USAGE counts (Redis's own tables, scripts, buffers).
 Runs against stores without retention too (the code before it): then nothing is pruned.
 """
 
@@ -97,6 +100,23 @@ def families(client: Any) -> Counter[str]:
     return sizes
 
 
+def memory_stats(client: Any) -> dict[str, int]:
+    """Redis's own memory that no key's MEMORY USAGE counts: the key table (one slot per
+    key), client buffers, the append-only file's buffer, scripts."""
+    raw = client.execute_command("MEMORY STATS")
+    stats = dict(zip(raw[::2], raw[1::2], strict=True)) if isinstance(raw, list) else raw
+    stats = {k.decode() if isinstance(k, bytes) else k: v for k, v in stats.items()}
+    db = stats.get("db.0", [])
+    db = dict(zip(db[::2], db[1::2], strict=True)) if isinstance(db, list) else db
+    db = {k.decode() if isinstance(k, bytes) else k: v for k, v in db.items()}
+    return {
+        "key table": int(db.get("overhead.hashtable.main", 0)),
+        "clients": int(stats.get("clients.normal", 0)),
+        "aof buffer": int(stats.get("aof.buffer", 0)),
+        "scripts": int(stats.get("lua.caches", 0)),
+    }
+
+
 def family(key: str) -> str:
     parts = key.split(":")
     if parts[0] == "soak":
@@ -106,8 +126,10 @@ def family(key: str) -> str:
     out = parts[:2]
     if len(parts) > 3 and parts[1] == "e":  # entity e:<id>:<what>
         out.append(parts[3])
-    if parts[0] == "dups" and parts[1] == "lsh":
+    if parts[0] == "dups" and parts[1].startswith("lsh"):  # datasketch's keys: lsh_bucket_<bytes>, ...
         out = ["dups", "lsh"]
+    if parts[0] == "doc-sources":
+        out = parts[:1]
     return ":".join(out)
 
 
@@ -170,6 +192,7 @@ def main() -> None:
     rng = random.Random(1)
     arrivals: list[float] = []
     rows: list[tuple[int, float, float, float]] = []  # docs, day, bytes/window doc, ledger bytes/file
+    breakdown: list[dict[str, float]] = []  # per checkpoint: family -> bytes per window document
     print(
         f"{'docs':>6} {'day':>5} {'in window':>9} {'used MB':>8} {'keys':>7} {'B/doc(window)':>13}"
         f" {'file ledger B/input':>19}  top families (KB)",
@@ -200,6 +223,13 @@ def main() -> None:
                 led = sum(v for k, v in sizes.items() if k.startswith(kept))
                 per = (used - led) / in_window
                 rows.append((i + 1, (clock.now - T0) / DAY, per, led / (i + 1)))
+                outside = used - sum(sizes.values())
+                stats = memory_stats(client)
+                sizes.update({f"(redis {k})": v for k, v in stats.items()})
+                outside -= sum(stats.values())
+                breakdown.append(
+                    {**{k: v / in_window for k, v in sizes.items()}, "(outside keys)": outside / in_window}
+                )
                 top = " ".join(f"{k}={v // 1024}" for k, v in sizes.most_common(9))
                 print(
                     f"{i + 1:6d} {(clock.now - T0) / DAY:5.0f} {in_window:9d} {used / 1e6:8.1f}"
@@ -213,6 +243,11 @@ def main() -> None:
     elapsed = time.perf_counter() - t_start
     print(f"{args.docs} documents in {elapsed:.0f} s ({elapsed * 1000 / args.docs:.1f} ms/doc)")
     first = min(rows, key=lambda r: abs(r[1] - window_s / DAY))
+    at = breakdown[rows.index(first)]
+    print(
+        "families_at_window_end "
+        + " ".join(f"{k}={v:.0f}" for k, v in sorted(at.items(), key=lambda kv: -kv[1]))
+    )
     past = [r for r in rows if r[1] > window_s / DAY * 1.05]
     flat = bool(past) and max(r[2] for r in past) <= 1.15 * past[0][2]
     print(

@@ -2,21 +2,35 @@
 
 Redis is the one real-time place grouping reads from: Elasticsearch search sees a write
 only after a refresh, and SQLite's transaction is not shared with Elasticsearch. Keys
-(prefix `newsflow:claims`), one per claim, document, group, speaker and match key, so
-that each family can be given a TTL of its own:
+(prefix `newsflow:claims`), one per document, group, speaker and match key, so that each
+family can be given a TTL of its own:
 
-    <p>:c:<claim key>               string: the claim's speaker, text, outlet, group, conflict,
-                                    figures (a compact JSON list, `_dump`; older versions wrote
-                                    a JSON object with every field named: still read)
-    <p>:d:<doc id>                  set: the document's claims' spans, "<start>-<end>" (what a
-                                    rewrite replaces; older versions kept whole claim keys: read too)
-    <p>:g:<group>                   set: the group's member claim keys
-    <p>:m:<speaker key>             set: the speaker's claim keys (counted; read when small)
-    <p>:k:<speaker key>:<match key> sorted set: the speaker's claim keys filed under that
+    <p>:r:<doc id>                  hash: the document's claims, "<start>-<end>" -> the claim's
+                                    speaker, text, group, conflict and figures (a compact JSON
+                                    list, `_dump`); "@" -> the document's outlet; "#" -> its
+                                    number N (base 36)
+    <p>:i                           hash: N -> doc id
+    <p>:g:<group>                   set: the group's members, each as its ref "N.<start>-<end>"
+    <p>:m:<speaker key>             set: the speaker's claims' refs (counted; read when small)
+    <p>:k:<speaker key>:<match key> sorted set: the speaker's claims' refs filed under that
                                     `grouping.match_keys` key, scored by the plan's generation
     <p>:lock:<speaker key>          string: the token of the writer planning for that speaker
     <p>:gen                         counter: one generation per plan
+    <p>:n                           counter: one number per document filed
     <p>:arrived                     sorted set: doc id -> when its claims were filed
+
+A claim is named in the sets and postings by its ref, its document's number and span
+(about 12 bytes), not by its claim key (`<doc id>:<start>-<end>`, 42): a claim sits in
+one group, one speaker's set and a posting per content word, so the key was the bulk of
+them. `r:` keeps the claim's record where its document is, in one hash (not a key per
+claim), with the outlet once.
+
+Older versions filed each claim under a key of its own (`<p>:c:<claim key>`: a compact
+JSON list, or before that an object with every field named), a document's claims in a set
+(`<p>:d:<doc id>`: spans, or before that whole claim keys), and whole claim keys (they have
+a ":", which refs never have) in the sets and postings. A registry they filled is read as
+it is: a claim they filed is filed again in this form when a plan changes it or rewrites
+its document; the others leave with the window. Nothing to run on upgrade.
 
 A document's claims are pruned once it was filed more than the retention window ago
 (`prune`, pipeline/redis/retention.py): they leave their speaker's postings and their
@@ -35,10 +49,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import secrets
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -59,7 +75,7 @@ from pipeline.redis.retention import Arrivals, Retention
 # the documents' old groups are regrouped: bounded work, exact within that neighbourhood.
 EXACT_REGROUP_MAX = 20
 CANDIDATES = 30
-# The newest claim keys read per match key: a word every statement of a speaker uses
+# The newest claims read per match key: a word every statement of a speaker uses
 # would otherwise make each lookup read all of them (the posting grows with the corpus).
 POSTINGS = 200
 # The lock covers reading, planning, the claims table's write and filing the plan here
@@ -68,6 +84,12 @@ POSTINGS = 200
 # outlives it cannot file its plan (`_COMMIT` checks the tokens) and is retried.
 LOCK_TTL_MS = 30_000
 LOCK_WAIT_S = 15.0
+
+# A claim's ref: its document's number (base 36) and its span. Anything else in a set or
+# posting is a whole claim key, as older versions filed them.
+_REF = re.compile(r"([0-9a-z]+)\.(\d+-\d+)")
+_SPAN = re.compile(r"\d+-\d+")
+_NUMBER, _OUTLET = "#", "@"  # the fields of a document's hash that are not claims
 
 # Release the locks that still hold our tokens (not those another writer has taken since).
 _RELEASE = """
@@ -85,6 +107,27 @@ end
 for _, command in ipairs(cjson.decode(ARGV[#KEYS + 1])) do redis.call(unpack(command)) end
 return 1
 """
+
+
+@dataclass
+class Filed:
+    """Claims as the registry holds them: each by its claim key, the member that names it
+    in the sets and postings (its ref; for a claim an older version filed, its key), and
+    the numbers of their documents."""
+
+    claims: dict[str, StoredClaim] = field(default_factory=dict)
+    members: dict[str, str] = field(default_factory=dict)  # claim key -> member
+    numbers: dict[str, str] = field(default_factory=dict)  # doc id -> N
+
+    def update(self, other: Filed) -> None:
+        for key, claim in other.claims.items():
+            self.claims.setdefault(key, claim)
+            self.members.setdefault(key, other.members[key])
+        for doc_id, n in other.numbers.items():
+            self.numbers.setdefault(doc_id, n)
+
+    def speakers(self) -> set[str]:
+        return {speaker_key(s.ref.speaker) for s in self.claims.values()}
 
 
 class ClaimGroups:
@@ -108,9 +151,16 @@ class ClaimGroups:
         with unavailable("the claim groups"):
             self._maybe_prune()  # first (holding no lock): claims past the window group no more
             with self._locked(docs) as (tokens, stored):
-                plan = plan_claims(docs, stored, gen=int(self.redis.incr(self._key("gen"))))
+                plan = plan_claims(docs, stored.claims, gen=int(self.redis.incr(self._key("gen"))))
                 yield plan
                 self._file(plan, stored, docs, tokens)
+
+    def stored(self, keys: Iterable[str]) -> dict[str, StoredClaim]:
+        """The claims the registry holds, of those with these claim keys."""
+        keys = sorted(set(keys))
+        with unavailable("the claim groups"):
+            filed = self._previous(sorted({k.rpartition(":")[0] for k in keys}))
+        return {k: filed.claims[k] for k in keys if k in filed.claims}
 
     # -- retention -------------------------------------------------------------
     def prune(self, limit: int | None = None) -> int:
@@ -121,19 +171,18 @@ class ClaimGroups:
             due = self.arrivals.due(limit)
             if not due:
                 return 0
-            docs = [Document(id=d, source="", raw_text="") for d in due]
-            speakers = {speaker_key(s.ref.speaker) for s in self._previous(docs).values()}
+            speakers = self._previous(due).speakers()
             tokens = self._lock(speakers)
             try:
                 due = self.arrivals.still_due(due)  # filed again meanwhile: kept
-                docs = [Document(id=d, source="", raw_text="") for d in due]
-                previous = self._previous(docs)
-                if not {speaker_key(s.ref.speaker) for s in previous.values()} <= speakers:
+                previous = self._previous(due)
+                if not previous.speakers() <= speakers:
                     return 0  # rewritten meanwhile with other speakers: the next turn
-                commands: list[list[Any]] = [c for claim in previous.values() for c in self._unfile(claim)]
-                commands += [["DEL", self._key("d", d)] for d in due]
-                if due:
-                    commands.append(["ZREM", self._key("arrived"), *due])
+                commands: list[list[Any]] = [
+                    c for key in previous.claims for c in self._unfile(previous, key)
+                ]
+                for d in due:
+                    commands += self._forget(d, previous.numbers.get(d))
                 if commands and not self._commit(
                     keys=list(tokens), args=[*tokens.values(), json.dumps(commands)]
                 ):
@@ -153,16 +202,16 @@ class ClaimGroups:
 
     # -- locking ---------------------------------------------------------------
     @contextlib.contextmanager
-    def _locked(self, docs: Sequence[Document]) -> Iterator[tuple[dict[str, str], dict[str, StoredClaim]]]:
+    def _locked(self, docs: Sequence[Document]) -> Iterator[tuple[dict[str, str], Filed]]:
         """Lock every speaker the batch touches (its claims' and its documents' previous
         claims'), then read what the batch can affect."""
+        ids = list({doc.id: None for doc in docs})
         speakers = {speaker_key(claim_ref(doc, c).speaker) for doc in docs for c in doc.claims}
-        previous = self._previous(docs)
-        speakers |= {speaker_key(s.ref.speaker) for s in previous.values()}
+        speakers |= self._previous(ids).speakers()
         tokens = self._lock(speakers)
         try:
-            previous = self._previous(docs)  # again, under the locks
-            if not {speaker_key(s.ref.speaker) for s in previous.values()} <= speakers:
+            previous = self._previous(ids)  # again, under the locks
+            if not previous.speakers() <= speakers:
                 raise TransientError("a document was rewritten meanwhile with other speakers; retry")
             yield tokens, self._neighbourhood(docs, previous)
         finally:
@@ -189,29 +238,30 @@ class ClaimGroups:
         return tokens
 
     # -- reading ---------------------------------------------------------------
-    def _previous(self, docs: Sequence[Document]) -> dict[str, StoredClaim]:
+    def _previous(self, doc_ids: Sequence[str]) -> Filed:
         """The claims the registry holds for these documents (their previous versions)."""
         pipe = self.redis.pipeline(transaction=False)
-        for doc in docs:
-            pipe.smembers(self._key("d", doc.id))
-        replies = pipe.execute()
-        return self._claims(
-            _claim_key(doc.id, _text(k)) for doc, keys in zip(docs, replies, strict=True) for k in keys
-        )
+        for doc_id in doc_ids:
+            pipe.hgetall(self._key("r", doc_id))
+            pipe.smembers(self._key("d", doc_id))  # as older versions filed them
+        replies = iter(pipe.execute())
+        out, older = Filed(), []
+        for doc_id in doc_ids:
+            out.update(_documents_claims(doc_id, next(replies)))
+            older += [_claim_key(doc_id, _text(m)) for m in next(replies)]
+        out.update(self._older([k for k in older if k not in out.claims]))
+        return out
 
-    def _neighbourhood(
-        self, docs: Sequence[Document], previous: dict[str, StoredClaim]
-    ) -> dict[str, StoredClaim]:
+    def _neighbourhood(self, docs: Sequence[Document], previous: Filed) -> Filed:
         """The stored claims the batch can affect: the documents' previous claims; all the
         claims of a speaker with up to EXACT_REGROUP_MAX, else for each new claim the
         CANDIDATES sharing most of its match keys; and every member of their groups."""
-        batch = {doc.id for doc in docs}
         new: dict[str, list[ClaimRef]] = defaultdict(list)
         for doc in docs:
             for c in doc.claims:
                 ref = claim_ref(doc, c)
                 new[speaker_key(ref.speaker)].append(ref)
-        replaced = Counter(speaker_key(s.ref.speaker) for s in previous.values())
+        replaced = Counter(speaker_key(s.ref.speaker) for s in previous.claims.values())
         speakers = sorted(new)
         pipe = self.redis.pipeline(transaction=False)
         for speaker in speakers:
@@ -224,20 +274,25 @@ class ClaimGroups:
         pipe = self.redis.pipeline(transaction=False)
         for speaker in exact:
             pipe.smembers(self._key("m", speaker))
-        wanted = {_text(k) for keys in pipe.execute() for k in keys}
-        wanted |= self._candidates([(s, r) for s in bounded for r in new[s]], batch)
-        stored = previous | self._claims(wanted - set(previous))
+        wanted = {_text(m) for members in pipe.execute() for m in members}
+        batch = {doc.id for doc in docs}
+        wanted |= self._candidates([(s, r) for s in bounded for r in new[s]], batch, previous)
+        stored = Filed()
+        stored.update(previous)
+        stored.update(self._claims(wanted - set(stored.members.values())))
         pipe = self.redis.pipeline(transaction=False)
-        groups = sorted({s.group for s in stored.values() if s.group})
+        groups = sorted({s.group for s in stored.claims.values() if s.group})
         for group in groups:
             pipe.smembers(self._key("g", group))
-        members = {_text(k) for keys in pipe.execute() for k in keys}
-        return stored | self._claims(members - set(stored))
+        members = {_text(m) for ms in pipe.execute() for m in ms}
+        stored.update(self._claims(members - set(stored.members.values())))
+        return stored
 
-    def _candidates(self, refs: Sequence[tuple[str, ClaimRef]], batch: set[str]) -> set[str]:
+    def _candidates(self, refs: Sequence[tuple[str, ClaimRef]], batch: set[str], previous: Filed) -> set[str]:
         """For each (speaker, new claim): the CANDIDATES other documents' claims sharing
         most of its match keys (at least as many as grouping needs), among the newest
         POSTINGS per key."""
+        ours = {n for doc_id, n in previous.numbers.items() if doc_id in batch}
         queries = []  # (how many keys must be shared, how many keys were looked up)
         pipe = self.redis.pipeline(transaction=False)
         for speaker, ref in refs:
@@ -251,95 +306,152 @@ class ClaimGroups:
         found: set[str] = set()
         for least, n in queries:
             postings = (map(_text, next(replies)) for _ in range(n))
-            shared = Counter(k for keys in postings for k in keys if _doc_of(k) not in batch)
-            ranked = sorted((-count, k) for k, count in shared.items() if count >= least)
-            found |= {k for _, k in ranked[:CANDIDATES]}
+            shared = Counter(m for members in postings for m in members if not _in_batch(m, batch, ours))
+            ranked = sorted((-count, m) for m, count in shared.items() if count >= least)
+            found |= {m for _, m in ranked[:CANDIDATES]}
         return found
 
-    def _claims(self, keys: Iterable[str]) -> dict[str, StoredClaim]:
-        keys = sorted(set(keys))
-        if not keys:
-            return {}
-        raw = self.redis.mget([self._key("c", k) for k in keys])
-        return {k: _load(k, v) for k, v in zip(keys, raw, strict=True) if v is not None}
+    def _claims(self, members: Iterable[str]) -> Filed:
+        """The claims these members of sets and postings name (refs, or older claim keys)."""
+        refs: dict[str, list[str]] = defaultdict(list)  # N -> spans
+        older = []
+        for m in sorted(set(members)):
+            found = _REF.fullmatch(m)
+            if found:
+                refs[found[1]].append(found[2])
+            else:
+                older.append(m)
+        out = Filed()
+        numbers = sorted(refs)
+        if numbers:
+            doc_ids = self.redis.hmget(self._key("i"), numbers)
+            known = [(n, _text(d)) for n, d in zip(numbers, doc_ids, strict=True) if d is not None]
+            pipe = self.redis.pipeline(transaction=False)
+            for n, doc_id in known:
+                pipe.hmget(self._key("r", doc_id), [_NUMBER, _OUTLET, *refs[n]])
+            for (n, doc_id), values in zip(known, pipe.execute(), strict=True):
+                number, outlet, *records = values
+                if number is None or _text(number) != n:
+                    continue  # pruned meanwhile
+                fields = {span: raw for span, raw in zip(refs[n], records, strict=True) if raw is not None}
+                out.update(_documents_claims(doc_id, {_NUMBER: n, _OUTLET: outlet or b"", **fields}))
+        out.update(self._older(older))
+        return out
+
+    def _older(self, keys: Sequence[str]) -> Filed:
+        """Claims filed by older versions, each under its own key (`c:<claim key>`)."""
+        out = Filed()
+        if keys:
+            raw = self.redis.mget([self._key("c", k) for k in keys])
+            for k, v in zip(keys, raw, strict=True):
+                if v is not None:
+                    out.claims[k], out.members[k] = _load_older(k, v), k
+        return out
 
     # -- filing ----------------------------------------------------------------
     def _file(
-        self,
-        plan: ClaimsPlan,
-        stored: dict[str, StoredClaim],
-        docs: Sequence[Document],
-        tokens: dict[str, str],
+        self, plan: ClaimsPlan, stored: Filed, docs: Sequence[Document], tokens: dict[str, str]
     ) -> None:
         """File the plan in one script, if the locks are still ours (else TransientError:
         the retry plans again from the registry as it is)."""
+        numbers = dict(stored.numbers)
         commands: list[list[Any]] = []
         for key in plan.deleted:
-            commands += self._unfile(stored[key])
+            commands += self._unfile(stored, key)
+        written: dict[str, str] = {}  # doc id -> outlet, of the documents whose hash is written
         for key, claim in plan.claims.items():
-            old = stored.get(key)
-            if old == claim:
+            old, member = stored.claims.get(key), stored.members.get(key)
+            older = member == key  # filed by an older version: filed again as a ref
+            if old == claim and not older:
                 continue  # only its group's outlets or documents changed: not kept here
-            if old is None or old.ref != claim.ref:  # new, or rewritten with another speaker
+            doc_id, span = claim.ref.doc_id, _span(claim.ref)
+            if doc_id not in numbers:
+                numbers[doc_id] = _base36(int(self.redis.incr(self._key("n"))))
+            ref = f"{numbers[doc_id]}.{span}"
+            if old is None or old.ref != claim.ref or older:  # new, rewritten, or older
                 if old is not None:
-                    commands += self._unfile(old)
-                commands += self._index(claim, plan.gen)
+                    commands += self._unfile(stored, key)
+                commands += self._index(claim, ref, plan.gen)
             elif old.group != claim.group:
                 commands += [
-                    ["SREM", self._key("g", old.group), key],
-                    ["SADD", self._key("g", claim.group), key],
+                    ["SREM", self._key("g", old.group), ref],
+                    ["SADD", self._key("g", claim.group), ref],
                 ]
-            commands.append(["SET", self._key("c", key), _dump(claim)])
-        for doc in {doc.id: doc for doc in docs}.values():
-            keys = sorted(k for k, c in plan.claims.items() if c.ref.doc_id == doc.id)
-            commands.append(["DEL", self._key("d", doc.id)])
-            if keys:
-                commands.append(["SADD", self._key("d", doc.id), *(_span(doc.id, k) for k in keys)])
-                commands.append(
-                    ["ZADD", self._key("arrived"), "GT", repr(self.arrivals.retention.clock()), doc.id]
-                )
+            commands.append(["HSET", self._key("r", doc_id), span, _dump(claim)])
+            written[doc_id] = claim.outlet
+        for doc_id, outlet in sorted(written.items()):
+            commands.append(["HSET", self._key("r", doc_id), _NUMBER, numbers[doc_id], _OUTLET, outlet])
+            commands.append(["HSET", self._key("i"), numbers[doc_id], doc_id])
+        now = repr(self.arrivals.retention.clock())
+        for doc_id in {doc.id: None for doc in docs}:
+            commands.append(["DEL", self._key("d", doc_id)])  # older versions' set: refiled or deleted
+            if any(c.ref.doc_id == doc_id for c in plan.claims.values()):
+                commands.append(["ZADD", self._key("arrived"), "GT", now, doc_id])
+            else:  # a version with no claims
+                commands += self._forget(doc_id, stored.numbers.get(doc_id))
         if commands and not self._commit(keys=list(tokens), args=[*tokens.values(), json.dumps(commands)]):
             raise TransientError("claim groups lock expired before the plan was filed; retry")
 
-    def _index(self, claim: StoredClaim, gen: int) -> list[list[Any]]:
-        speaker, key = speaker_key(claim.ref.speaker), claim.ref.key
+    def _index(self, claim: StoredClaim, ref: str, gen: int) -> list[list[Any]]:
+        speaker = speaker_key(claim.ref.speaker)
         commands: list[list[Any]] = [
-            ["SADD", self._key("m", speaker), key],
-            ["SADD", self._key("g", claim.group), key],
+            ["SADD", self._key("m", speaker), ref],
+            ["SADD", self._key("g", claim.group), ref],
         ]
         for k in sorted(match_keys(claim.ref)[0]):
-            commands.append(["ZADD", self._key("k", speaker, k), str(gen), key])
+            commands.append(["ZADD", self._key("k", speaker, k), str(gen), ref])
         return commands
 
-    def _unfile(self, claim: StoredClaim) -> list[list[Any]]:
-        speaker, key = speaker_key(claim.ref.speaker), claim.ref.key
-        commands: list[list[Any]] = [
-            ["DEL", self._key("c", key)],
-            ["SREM", self._key("m", speaker), key],
-            ["SREM", self._key("g", claim.group), key],
+    def _unfile(self, filed: Filed, key: str) -> list[list[Any]]:
+        claim, member = filed.claims[key], filed.members[key]
+        speaker = speaker_key(claim.ref.speaker)
+        if member == key:  # filed by an older version: its own key, and in its document's set
+            commands: list[list[Any]] = [
+                ["DEL", self._key("c", key)],
+                ["SREM", self._key("d", claim.ref.doc_id), key.rpartition(":")[2], key],
+            ]
+        else:
+            commands = [["HDEL", self._key("r", claim.ref.doc_id), _span(claim.ref)]]
+        commands += [
+            ["SREM", self._key("m", speaker), member],
+            ["SREM", self._key("g", claim.group), member],
         ]
         for k in sorted(match_keys(claim.ref)[0]):
-            commands.append(["ZREM", self._key("k", speaker, k), key])
+            commands.append(["ZREM", self._key("k", speaker, k), member])
+        return commands
+
+    def _forget(self, doc_id: str, number: str | None) -> list[list[Any]]:
+        """A document with no claims filed any more: its hash, number, arrival and older set."""
+        commands: list[list[Any]] = [
+            ["DEL", self._key("r", doc_id)],
+            ["DEL", self._key("d", doc_id)],
+            ["ZREM", self._key("arrived"), doc_id],
+        ]
+        if number is not None:
+            commands.append(["HDEL", self._key("i"), number])
         return commands
 
     def _key(self, family: str, *parts: str) -> str:
         return ":".join((self.prefix, family, *parts))
 
 
-def _doc_of(claim_key: str) -> str:
-    return claim_key.rsplit(":", 1)[0]  # "<doc id>:<start>-<end>"
+def _in_batch(member: str, batch: set[str], numbers: set[str]) -> bool:
+    found = _REF.fullmatch(member)
+    return found[1] in numbers if found else member.rsplit(":", 1)[0] in batch
 
 
-def _span(doc_id: str, claim_key: str) -> str:
-    """A claim key as its document's set keeps it: the span alone ("<start>-<end>", no ":")
-    when the key is "<doc id>:<span>", else the whole key."""
-    head, _, span = claim_key.rpartition(":")
-    return span if head == doc_id else claim_key
+def _span(ref: ClaimRef) -> str:
+    """The claim's field in its document's hash: its span. Claim keys are
+    "<doc id>:<start>-<end>" (`records.claim_key`)."""
+    head, _, span = ref.key.rpartition(":")
+    if head != ref.doc_id or not _SPAN.fullmatch(span):
+        raise ValueError(f"claim key {ref.key!r} is not '<doc id>:<start>-<end>'")
+    return span
 
 
 def _claim_key(doc_id: str, member: str) -> str:
-    """The claim key of a member of a document's set: a span, or (as older versions wrote
-    them all) a whole key, which has a ":"."""
+    """The claim key of a member of an older version's document set: a span, or (as
+    versions before it wrote them all) a whole key, which has a ":"."""
     return member if ":" in member else f"{doc_id}:{member}"
 
 
@@ -347,33 +459,53 @@ def _text(raw: bytes | str) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
 
 
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, d = divmod(n, 36)
+        out = digits[d] + out
+        if not n:
+            return out
+
+
 def _dump(claim: StoredClaim) -> str:
-    """The claim record, compact: `[speaker, text, outlet, group, conflict, figures]` (a
-    list, no spaces; figures `[text, value, unit, modifier]`). The claim key and its
-    document are the Redis key's own (`<p>:c:<doc id>:<start>-<end>`); a document id that
-    differs from the key's follows as a seventh item."""
+    """A claim's record in its document's hash, compact: `[speaker, text, group, conflict,
+    figures]` (a list, no spaces; figures `[text, value, unit, modifier]`). The claim key,
+    document and outlet are the hash's: its key, field and "@"."""
     ref = claim.ref
-    record: list[Any] = [
-        ref.speaker,
-        ref.text,
-        claim.outlet,
-        claim.group,
-        int(claim.conflict),
-        [[f.text, f.value, f.unit, f.modifier] for f in ref.figures],
-    ]
-    if ref.doc_id != _doc_of(ref.key):
-        record.append(ref.doc_id)
+    figures = [[f.text, f.value, f.unit, f.modifier] for f in ref.figures]
+    record = [ref.speaker, ref.text, claim.group, int(claim.conflict), figures]
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-def _load(key: str, raw: bytes | str) -> StoredClaim:
-    """A claim record, compact (`_dump`) or as versions before it wrote it (a JSON object
-    with every field named)."""
+def _documents_claims(doc_id: str, fields: dict[Any, Any]) -> Filed:
+    """A document's hash (`r:<doc id>`, or some of its fields) as claims."""
+    out = Filed()
+    fields = {_text(k): v for k, v in fields.items()}
+    if _NUMBER not in fields:
+        return out
+    number, outlet = _text(fields.pop(_NUMBER)), _text(fields.pop(_OUTLET, b""))
+    out.numbers[doc_id] = number
+    for span, raw in fields.items():
+        speaker, text, group, conflict, figs = json.loads(raw)
+        key = f"{doc_id}:{span}"
+        figures = tuple(Figure(text=t, value=v, unit=u, modifier=m) for t, v, u, m in figs)
+        ref = ClaimRef(key=key, doc_id=doc_id, speaker=speaker, text=text, figures=figures)
+        out.claims[key] = StoredClaim(ref, outlet=outlet, group=group, conflict=bool(conflict))
+        out.members[key] = f"{number}.{span}"
+    return out
+
+
+def _load_older(key: str, raw: bytes | str) -> StoredClaim:
+    """A claim record as older versions filed it under `c:<claim key>`: a compact JSON
+    list `[speaker, text, outlet, group, conflict, figures(, doc id)]`, or before that a
+    JSON object with every field named."""
     d = json.loads(raw)
-    if isinstance(d, dict):  # the older format: filed under its own key, so d["key"] == key
+    if isinstance(d, dict):  # filed under its own key, so d["key"] == key
         d = [d["speaker"], d["text"], d["outlet"], d["group"], d["conflict"], d["figures"], d["doc"]]
     speaker, text, outlet, group, conflict, figs = d[:6]
-    doc_id = d[6] if len(d) > 6 else _doc_of(key)
+    doc_id = d[6] if len(d) > 6 else key.rsplit(":", 1)[0]
     figures = tuple(Figure(text=t, value=v, unit=u, modifier=m) for t, v, u, m in figs)
     ref = ClaimRef(key=key, doc_id=doc_id, speaker=speaker, text=text, figures=figures)
     return StoredClaim(ref, outlet=outlet, group=group, conflict=bool(conflict))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
 
 from pipeline.claims.figures import parse_figures
-from pipeline.claims.grouping import speaker_key
+from pipeline.claims.grouping import group_id, match_keys, speaker_key
 from pipeline.claims.plan import ClaimsPlan, stamped
-from pipeline.claims.records import claim_key
+from pipeline.claims.records import claim_key, claim_ref
 from pipeline.document import Document
 from pipeline.redis.claim_groups import ClaimGroups
 from tests.factories import make_claim, make_document
@@ -65,53 +67,125 @@ def test_other_speakers_are_not_mixed_in(clients: list[redis.Redis]) -> None:
     assert a.claims[0].group != b.claims[0].group
 
 
-def test_claim_records_written_by_the_older_format_are_read(clients: list[redis.Redis]) -> None:
-    """Before the compact record (a JSON list), each claim was a JSON object with every
-    field named: a registry an older version filled still groups new claims with it."""
+def file_as_older_versions_did(client: redis.Redis, doc: Document, *, whole_keys: bool = False) -> str:
+    """File `doc`'s one claim as versions before the document hash did: a key of its own
+    (`c:<claim key>`, a compact list, or with `whole_keys` the JSON object before it), the
+    document's set (`d:`: spans, or whole claim keys), and the whole claim key in the
+    speaker's set, its group and its postings. Returns the claim key."""
     import json
 
-    groups = ClaimGroups(clients[0])
-    a, _ = assign(
-        groups, article("a", "Andrii Sybiha", "Ukraine needed another 20 air defence systems for its grid")
-    )
-    key = claim_key(a, a.claims[0])
-    record = json.loads(clients[0].get(f"newsflow:claims:c:{key}"))
-    assert isinstance(record, list)  # the compact format: no key, no document, no names
-    speaker, text, outlet, group, conflict, figures = record
-    clients[0].set(
-        f"newsflow:claims:c:{key}",
-        json.dumps(
-            {
-                "key": key,
-                "doc": a.id,
-                "speaker": speaker,
-                "text": text,
-                "figures": figures,
-                "outlet": outlet,
-                "group": group,
-                "conflict": bool(conflict),
-            }
-        ),
-    )
+    (claim,) = doc.claims
+    ref = claim_ref(doc, claim)
+    key, speaker = ref.key, speaker_key(ref.speaker)
+    group = group_id(speaker, key)
+    figures = [[f.text, f.value, f.unit, f.modifier] for f in ref.figures]
+    record: Any = [ref.speaker, ref.text, doc.outlet, group, 0, figures]
+    if whole_keys:
+        record = dict(zip(["speaker", "text", "outlet", "group", "conflict", "figures"], record, strict=True))
+        record |= {"key": key, "doc": doc.id, "conflict": False}
+    p = "newsflow:claims"
+    client.set(f"{p}:c:{key}", json.dumps(record))
+    client.sadd(f"{p}:d:{doc.id}", key if whole_keys else key.rsplit(":", 1)[1])
+    client.sadd(f"{p}:m:{speaker}", key)
+    client.sadd(f"{p}:g:{group}", key)
+    for k in match_keys(ref)[0]:
+        client.zadd(f"{p}:k:{speaker}:{k}", {key: 1})
+    client.zadd(f"{p}:arrived", {doc.id: time.time()})
+    return key
+
+
+def members_naming(client: redis.Redis, text: str) -> list[str]:
+    """The keys, and the members of sets and sorted sets, that hold `text` (sorted)."""
+    found = []
+    for raw in client.scan_iter("newsflow:claims:*"):
+        key, kind = raw.decode(), client.type(raw).decode()
+        members = (
+            client.smembers(raw) if kind == "set" else client.zrange(raw, 0, -1) if kind == "zset" else []
+        )
+        found += [key] if text in key else [f"{key}{{{m.decode()}}}" for m in members if text.encode() in m]
+    return sorted(found)
+
+
+@pytest.mark.parametrize("whole_keys", [False, True], ids=["compact records", "records with names"])
+def test_claims_older_versions_filed_group_with_new_ones_and_are_filed_again(
+    clients: list[redis.Redis], whole_keys: bool
+) -> None:
+    """Older versions filed each claim under a key of its own and named it by its whole
+    claim key in the sets and postings: a registry they filled groups new claims with
+    its claims, and a claim whose group changes is filed again as a ref."""
+    groups, client = ClaimGroups(clients[0]), clients[0]
+    a = article("a", "Andrii Sybiha", "Ukraine needed another 20 air defence systems for its grid")
+    key = file_as_older_versions_did(client, a, whole_keys=whole_keys)
     c, plan = assign(
         groups, article("c", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems for its grid")
     )
-    assert c.claims[0].group == a.claims[0].group
-    assert plan.fields[key].conflict
+    assert plan.fields[key].group == c.claims[0].group  # a joined c's group...
+    assert plan.fields[key].conflict  # ...with the figure they disagree on
+    assert members_naming(client, key) == []  # filed again: no key of its own, no whole key
+    assert client.hget("newsflow:claims:r:doc-a", key.rsplit(":", 1)[1])
+    d, _ = assign(
+        groups, article("d", "Andrii Sybiha", "Ukraine needs 19 air defense systems for its grid, he said")
+    )
+    assert d.claims[0].group == c.claims[0].group  # found through its refs now
 
 
-def test_document_claim_sets_written_by_the_older_format_are_read(clients: list[redis.Redis]) -> None:
-    """A document's set keeps its claims' spans; older versions kept whole claim keys: a
-    new version of a document filed by them still replaces its claims."""
+def test_a_document_older_versions_filed_is_replaced_whole(clients: list[redis.Redis]) -> None:
+    """A new version of a document an older version filed replaces its claims: the old
+    claim leaves its key, the document's set, the speaker's set, its group and postings."""
+    groups, client = ClaimGroups(clients[0]), clients[0]
+    a = article("a", "Mark Rutte", "Putin is not interested in peace and wants more territory")
+    key = file_as_older_versions_did(client, a, whole_keys=True)
+    assign(groups, make_document("article a, again", id="doc-a", claims=()))  # a version with none
+    assert members_naming(client, key) == []
+    assert members_naming(client, "doc-a") == []
+    assert not client.smembers("newsflow:claims:m:" + speaker_key("Mark Rutte"))
+
+
+def test_claims_are_named_by_short_refs(clients: list[redis.Redis]) -> None:
+    """A document's claims live in its hash; the sets and postings name a claim by its
+    document's number and span, never by its 40-odd-byte claim key."""
     groups, client = ClaimGroups(clients[0]), clients[0]
     a, _ = assign(
         groups, article("a", "Mark Rutte", "Putin is not interested in peace and wants more territory")
     )
     key = claim_key(a, a.claims[0])
-    assert {m.decode() for m in client.smembers("newsflow:claims:d:doc-a")} == {key.rsplit(":", 1)[1]}
-    client.delete("newsflow:claims:d:doc-a")
-    client.sadd("newsflow:claims:d:doc-a", key)  # as an older version filed it
-    assign(groups, make_document("article a, again", id="doc-a", claims=()))  # a version with none
-    assert client.get(f"newsflow:claims:c:{key}") is None  # the old version's claim is gone
-    assert not client.exists("newsflow:claims:d:doc-a")
-    assert not client.smembers("newsflow:claims:m:" + speaker_key("Mark Rutte"))
+    assert members_naming(client, key) == []
+    assert members_naming(client, a.id) == ["newsflow:claims:arrived{doc-a}", "newsflow:claims:r:doc-a"]
+    number = client.hget("newsflow:claims:r:doc-a", "#").decode()
+    assert client.hget("newsflow:claims:i", number) == b"doc-a"
+    speaker = speaker_key("Mark Rutte")
+    assert client.smembers(f"newsflow:claims:m:{speaker}") == {f"{number}.{key.rsplit(':', 1)[1]}".encode()}
+
+
+def test_pruning_leaves_nothing_of_a_document(clients: list[redis.Redis]) -> None:
+    """Past the window, a document's claims leave every set and posting, its hash and its
+    number: what is left is the counters, and the claims of documents still within it."""
+    from pipeline.redis.retention import DAY_S, Retention
+
+    now = [1_700_000_000.0]
+    groups = ClaimGroups(clients[0], retention=Retention(clock=lambda: now[0], prune_every_s=0))
+    client = clients[0]
+    assign(groups, article("a", "Mark Rutte", "Putin is not interested in peace and wants more territory"))
+    older = article("b", "Mark Rutte", "Putin is not interested in peace and wants more land")
+    file_as_older_versions_did(client, older)
+    client.zadd("newsflow:claims:arrived", {older.id: now[0]})
+    now[0] += 31 * DAY_S
+    c, _ = assign(
+        groups, article("c", "Mark Rutte", "Putin is not interested in peace and wants more territory")
+    )
+    assert c.claims[0].group != ""
+    left = {k.decode() for k in client.scan_iter("newsflow:claims:*")} - {
+        "newsflow:claims:gen",
+        "newsflow:claims:n",
+        "newsflow:claims:arrived",
+    }
+    number = client.hget("newsflow:claims:r:doc-c", "#").decode()
+    assert client.hgetall("newsflow:claims:i") == {number.encode(): b"doc-c"}
+    assert client.zrange("newsflow:claims:arrived", 0, -1) == [b"doc-c"]
+    for k in left:  # each family holds doc-c's claim only
+        kind = client.type(k).decode()
+        if kind in ("set", "zset"):
+            members = client.smembers(k) if kind == "set" else set(client.zrange(k, 0, -1))
+            assert {m.decode().split(".")[0] for m in members} == {number}, k
+        elif k != "newsflow:claims:i":
+            assert k == "newsflow:claims:r:doc-c"

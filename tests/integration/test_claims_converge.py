@@ -284,7 +284,7 @@ def test_two_worker_processes_writing_overlapping_claim_groups_at_once_lose_noth
     for c in claims:
         documents.setdefault(c["group"], set()).add(c["doc_id"])
     assert max(map(len, documents.values())) >= 6  # the documents did meet in groups
-    registry = ClaimGroups(client)._claims(extracted)  # the registry holds what the table holds
+    registry = ClaimGroups(client).stored(extracted)  # the registry holds what the table holds
     assert {k: (s.group, s.conflict) for k, s in registry.items()} == {
         k: (g.group, g.conflict) for k, g in grouped.items()
     }
