@@ -47,6 +47,9 @@ class ClaimRef:
     speaker: str  # canonical speaker ("" for the outlet's own statements)
     text: str
     figures: tuple[Figure, ...] = ()
+    # What grouping reads of the text (`clauses(text)`), for a claim kept without its text
+    # (the registry keeps these: pipeline/redis/claim_groups.py); None: from the text.
+    units: tuple[frozenset[str], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,33 @@ def clauses(text: str) -> tuple[frozenset[str], ...]:
     return (*units, whole) if whole else tuple(units)
 
 
+def units_of(ref: ClaimRef) -> tuple[frozenset[str], ...]:
+    """The content words of each clause of the claim, then of its whole text."""
+    return clauses(ref.text) if ref.units is None else ref.units
+
+
+def pack_units(units: Sequence[frozenset[str]]) -> list[str]:
+    """`clauses(text)` as short text: each clause's words, space-separated. The whole
+    text's words are the clauses' together (the split is on punctuation, which no word
+    holds); should they ever differ, they follow, marked with a leading "="."""
+    if not units:
+        return []
+    *parts, whole = units
+    packed = [" ".join(sorted(p)) for p in parts]
+    if frozenset().union(*parts) != whole:
+        packed.append("=" + " ".join(sorted(whole)))
+    return packed
+
+
+def unpack_units(packed: Sequence[str]) -> tuple[frozenset[str], ...]:
+    """`pack_units` undone."""
+    parts = [frozenset(p.split()) for p in packed if not p.startswith("=")]
+    if not parts:
+        return ()
+    whole = [frozenset(p[1:].split()) for p in packed if p.startswith("=")]
+    return (*parts, whole[0] if whole else frozenset().union(*parts))
+
+
 def similarity(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]]) -> float:
     """Best share of shared content words between a clause of one and a clause of the other."""
     best = 0.0
@@ -153,7 +183,7 @@ def match_keys(ref: ClaimRef) -> tuple[frozenset[str], int]:
     clause), one figure key (same number of the same thing) for the outlets' own statements."""
     if not ref.speaker:
         return figure_keys(ref.figures, values=True), 1
-    units = clauses(ref.text)  # the last is the whole text's words
+    units = units_of(ref)  # the last is the whole text's words
     return (units[-1] if units else frozenset()), _MIN_SHARED
 
 
@@ -190,7 +220,7 @@ def _pair_score(
 
 def _average_link(members: list[ClaimRef], threshold: float) -> list[list[ClaimRef]]:
     """Merge the closest pair of clusters while their mean pair similarity reaches `threshold`."""
-    units = [clauses(r.text) for r in members]
+    units = [units_of(r) for r in members]
     n = len(members)
     sims: dict[tuple[int, int], float] = {}
     # Only pairs that can score are compared: claims with enough `match_keys` in common,

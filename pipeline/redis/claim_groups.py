@@ -5,8 +5,9 @@ only after a refresh, and SQLite's transaction is not shared with Elasticsearch.
 (prefix `newsflow:claims`), one per document, group, speaker and match key, so that each
 family can be given a TTL of its own:
 
-    <p>:r:<doc id>                  hash: the document's claims, "<start>-<end>" -> the claim's
-                                    speaker, text, group, conflict and figures (a compact JSON
+    <p>:r:<doc id>                  hash: the document's claims, "<start>-<end>" -> what grouping
+                                    reads of the claim: speaker, its clauses' content words,
+                                    group, conflict, figures' values and units (a compact JSON
                                     list, `_dump`); "@" -> the document's outlet; "#" -> its
                                     number N (base 36)
     <p>:i                           hash: N -> doc id
@@ -23,7 +24,8 @@ A claim is named in the sets and postings by its ref, its document's number and 
 (about 12 bytes), not by its claim key (`<doc id>:<start>-<end>`, 42): a claim sits in
 one group, one speaker's set and a posting per content word, so the key was the bulk of
 them. `r:` keeps the claim's record where its document is, in one hash (not a key per
-claim), with the outlet once.
+claim), with the outlet once; and of the claim's text only what grouping compares, its
+clauses' content words, stemmed (`grouping.pack_units`): the claims table has the text.
 
 Older versions filed each claim under a key of its own (`<p>:c:<claim key>`: a compact
 JSON list, or before that an object with every field named), a document's claims in a set
@@ -59,7 +61,7 @@ from typing import Any
 
 import redis
 
-from pipeline.claims.grouping import ClaimRef, match_keys, speaker_key
+from pipeline.claims.grouping import ClaimRef, match_keys, pack_units, speaker_key, units_of, unpack_units
 from pipeline.claims.plan import ClaimsPlan, StoredClaim, plan_claims
 from pipeline.claims.records import claim_ref
 from pipeline.document import Document, Figure
@@ -362,13 +364,14 @@ class ClaimGroups:
         for key, claim in plan.claims.items():
             old, member = stored.claims.get(key), stored.members.get(key)
             older = member == key  # filed by an older version: filed again as a ref
-            if old == claim and not older:
+            same = old is not None and not older and _content(old) == _content(claim)
+            if same and _grouped(old) == _grouped(claim):
                 continue  # only its group's outlets or documents changed: not kept here
             doc_id, span = claim.ref.doc_id, _span(claim.ref)
             if doc_id not in numbers:
                 numbers[doc_id] = _base36(int(self.redis.incr(self._key("n"))))
             ref = f"{numbers[doc_id]}.{span}"
-            if old is None or old.ref != claim.ref or older:  # new, rewritten, or older
+            if old is None or not same:  # new, rewritten, or filed by an older version
                 if old is not None:
                     commands += self._unfile(stored, key)
                 commands += self._index(claim, ref, plan.gen)
@@ -469,18 +472,32 @@ def _base36(n: int) -> str:
             return out
 
 
-def _dump(claim: StoredClaim) -> str:
-    """A claim's record in its document's hash, compact: `[speaker, text, group, conflict,
-    figures]` (a list, no spaces; figures `[text, value, unit, modifier]`). The claim key,
-    document and outlet are the hash's: its key, field and "@"."""
+def _content(claim: StoredClaim) -> list[Any]:
+    """What a claim's record keeps that depends on the claim itself, not its group:
+    speaker, its clauses' content words, its figures' values and units."""
     ref = claim.ref
-    figures = [[f.text, f.value, f.unit, f.modifier] for f in ref.figures]
-    record = [ref.speaker, ref.text, claim.group, int(claim.conflict), figures]
+    return [ref.speaker, pack_units(units_of(ref)), [[f.value, f.unit] for f in ref.figures]]
+
+
+def _grouped(claim: StoredClaim | None) -> tuple[Any, ...]:
+    """What else a claim's record, and its document's hash, keep of it."""
+    return (claim.group, claim.conflict, claim.outlet) if claim else ()
+
+
+def _dump(claim: StoredClaim) -> str:
+    """A claim's record in its document's hash, compact: `[speaker, clauses, group,
+    conflict, figures]` (a list, no spaces; clauses: each clause's content words, as
+    `grouping.pack_units` writes them; figures: `[value, unit]`, what grouping compares).
+    The claim key, document and outlet are the hash's: its key, field and "@"."""
+    speaker, units, figures = _content(claim)
+    record = [speaker, units, claim.group, int(claim.conflict), figures]
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def _documents_claims(doc_id: str, fields: dict[Any, Any]) -> Filed:
-    """A document's hash (`r:<doc id>`, or some of its fields) as claims."""
+    """A document's hash (`r:<doc id>`, or some of its fields) as claims. A record whose
+    second item is a string holds the claim's text, as the first version of the hash
+    wrote it (figures `[text, value, unit, modifier]`)."""
     out = Filed()
     fields = {_text(k): v for k, v in fields.items()}
     if _NUMBER not in fields:
@@ -488,13 +505,22 @@ def _documents_claims(doc_id: str, fields: dict[Any, Any]) -> Filed:
     number, outlet = _text(fields.pop(_NUMBER)), _text(fields.pop(_OUTLET, b""))
     out.numbers[doc_id] = number
     for span, raw in fields.items():
-        speaker, text, group, conflict, figs = json.loads(raw)
+        speaker, units, group, conflict, figs = json.loads(raw)
         key = f"{doc_id}:{span}"
-        figures = tuple(Figure(text=t, value=v, unit=u, modifier=m) for t, v, u, m in figs)
-        ref = ClaimRef(key=key, doc_id=doc_id, speaker=speaker, text=text, figures=figures)
+        if isinstance(units, str):  # the text itself
+            ref = ClaimRef(key=key, doc_id=doc_id, speaker=speaker, text=units, figures=_figures(figs))
+        else:
+            figures = tuple(Figure(text="", value=v, unit=u) for v, u in figs)
+            ref = ClaimRef(
+                key=key, doc_id=doc_id, speaker=speaker, text="", figures=figures, units=unpack_units(units)
+            )
         out.claims[key] = StoredClaim(ref, outlet=outlet, group=group, conflict=bool(conflict))
         out.members[key] = f"{number}.{span}"
     return out
+
+
+def _figures(figs: list[list[Any]]) -> tuple[Figure, ...]:
+    return tuple(Figure(text=t, value=v, unit=u, modifier=m) for t, v, u, m in figs)
 
 
 def _load_older(key: str, raw: bytes | str) -> StoredClaim:
@@ -506,6 +532,5 @@ def _load_older(key: str, raw: bytes | str) -> StoredClaim:
         d = [d["speaker"], d["text"], d["outlet"], d["group"], d["conflict"], d["figures"], d["doc"]]
     speaker, text, outlet, group, conflict, figs = d[:6]
     doc_id = d[6] if len(d) > 6 else key.rsplit(":", 1)[0]
-    figures = tuple(Figure(text=t, value=v, unit=u, modifier=m) for t, v, u, m in figs)
-    ref = ClaimRef(key=key, doc_id=doc_id, speaker=speaker, text=text, figures=figures)
+    ref = ClaimRef(key=key, doc_id=doc_id, speaker=speaker, text=text, figures=_figures(figs))
     return StoredClaim(ref, outlet=outlet, group=group, conflict=bool(conflict))

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from pipeline.claims.figures import parse_figures
-from pipeline.claims.grouping import group_id, match_keys, speaker_key
+from pipeline.claims.grouping import group_id, match_keys, speaker_key, words
 from pipeline.claims.plan import ClaimsPlan, stamped
 from pipeline.claims.records import claim_key, claim_ref
 from pipeline.document import Document
@@ -189,3 +189,25 @@ def test_pruning_leaves_nothing_of_a_document(clients: list[redis.Redis]) -> Non
             assert {m.decode().split(".")[0] for m in members} == {number}, k
         elif k != "newsflow:claims:i":
             assert k == "newsflow:claims:r:doc-c"
+
+
+def test_a_claim_kept_with_its_text_is_read(clients: list[redis.Redis]) -> None:
+    """The document hash's first records held the claim's text (and whole figures); the
+    records now hold its clauses' content words: the first kind still groups."""
+    import json
+
+    groups, client = ClaimGroups(clients[0]), clients[0]
+    a, _ = assign(
+        groups, article("a", "Andrii Sybiha", "Ukraine needed another 20 air defence systems for its grid")
+    )
+    span = claim_key(a, a.claims[0]).rsplit(":", 1)[1]
+    speaker, units, group, conflict, _ = json.loads(client.hget("newsflow:claims:r:doc-a", span))
+    assert units == [" ".join(sorted(set(words(a.claims[0].text))))]  # its words, not its text
+    f = a.claims[0].figures[0]
+    record = [speaker, a.claims[0].text, group, conflict, [[f.text, f.value, f.unit, f.modifier]]]
+    client.hset("newsflow:claims:r:doc-a", span, json.dumps(record))
+    c, plan = assign(
+        groups, article("c", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems for its grid")
+    )
+    assert c.claims[0].group == a.claims[0].group
+    assert plan.fields[claim_key(a, a.claims[0])].conflict

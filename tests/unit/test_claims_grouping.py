@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
 from pipeline.claims.figures import parse_figures
-from pipeline.claims.grouping import ClaimRef, group_refs, words
+from pipeline.claims.grouping import (
+    ClaimRef,
+    clauses,
+    group_refs,
+    match_keys,
+    pack_units,
+    unpack_units,
+    words,
+)
 
 
 def ref(key: str, speaker: str, text: str) -> ClaimRef:
@@ -108,3 +117,27 @@ def test_uk_and_us_spellings_are_one_word(british: str, american: str) -> None:
 def test_a_short_or_guarded_word_keeps_its_spelling(text: str) -> None:
     """The one UK/US table (pipeline/search/spelling.py) leaves "four" alone: it is not "for"."""
     assert words(text) == [text]
+
+
+TEXTS = [r.text for r in (SYBIHA_20, SYBIHA_19, PEACE_A, PEACE_B, MORE, OTHER_SPEAKER)] + [
+    "",
+    "…",
+    "U.S. officials said: “we’ll see” – and then—nothing; really? Yes!",
+    "the defence systems, the defense system, and the N.A.T.O. summit's end",
+    "3:30 p.m., 19–20 March",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_claims_clause_words_packed_come_back_the_same(text: str) -> None:
+    packed = pack_units(clauses(text))
+    assert unpack_units(packed) == clauses(text)
+    assert all("=" not in p for p in packed)  # the whole text's words are the clauses' together
+
+
+def test_claims_kept_without_their_text_group_as_with_it() -> None:
+    """The registry keeps a claim's clause words, not its text: the groups are the same."""
+    refs = [SYBIHA_20, SYBIHA_19, PEACE_A, PEACE_B, MORE, OTHER_SPEAKER]
+    kept = [replace(r, text="", units=unpack_units(pack_units(clauses(r.text)))) for r in refs]
+    assert group_refs(kept) == group_refs(refs)
+    assert [match_keys(k) for k in kept] == [match_keys(r) for r in refs]
