@@ -54,6 +54,12 @@ def extract_claims(doc: Document, *, nlp: Any, attribution_model: Model | None =
     return replace(doc, claims=tuple(claims))
 
 
+def claim_paragraphs(doc: Document) -> list[str]:
+    """The texts `extract_claims` gives the model for `doc` (pipeline/run.py parses a
+    batch's together): its paragraphs, as `find_attributions` reads them."""
+    return [doc.text[s:e] for s, e in paragraphs(doc.text)]
+
+
 def _claim(doc: Document, text: str, start: int, end: int, **kw: Any) -> Claim:
     return Claim(
         text=text,

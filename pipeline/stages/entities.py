@@ -44,7 +44,7 @@ def extract_entities(
     Without a registry, names are resolved within the document only.
     """
     # The title is often cut from the text; its full names complete surnames in the text.
-    hints = find_mentions(doc.title, nlp=nlp) if doc.title and doc.title not in doc.text else []
+    hints = find_mentions(doc.title, nlp=nlp) if _title_apart(doc) else []
     local = resolve_document(find_mentions(doc.text, nlp=nlp), gazetteer or load_gazetteer(), hints)
     if registry is not None:
         names = [(r.canonical, r.label) for r in registry.resolve(doc.id, local)]
@@ -53,13 +53,31 @@ def extract_entities(
     return replace(doc, entities=_merge(doc, local, names))
 
 
+def _title_apart(doc: Document) -> bool:
+    return bool(doc.title) and doc.title not in doc.text
+
+
+def entity_paragraphs(doc: Document) -> list[str]:
+    """The texts `extract_entities` gives the model for `doc` (pipeline/run.py parses a
+    batch's together)."""
+    texts = [p for _, p in _paragraphs(doc.title)] if _title_apart(doc) else []
+    return texts + [p for _, p in _paragraphs(doc.text)]
+
+
+def _paragraphs(text: str) -> list[tuple[int, str]]:
+    """(offset, text as the model reads it) of each paragraph, or piece of a long one. A
+    single line break inside a paragraph is a wrap: spaCy sees a space (same offsets)."""
+    return [
+        (s, text[s:e].replace("\n", " "))
+        for m in _PARAGRAPH.finditer(text)
+        for s, e in pieces(text, m.start(), m.end())
+    ]
+
+
 def find_mentions(text: str, *, nlp: Any) -> list[Mention]:
     """Entity mentions in `text`, found one paragraph (or piece of a long one) at a time."""
-    paragraphs = [
-        (s, text[s:e]) for m in _PARAGRAPH.finditer(text) for s, e in pieces(text, m.start(), m.end())
-    ]
-    # A single line break inside a paragraph is a wrap: spaCy sees a space (same offsets).
-    docs = parse(nlp, (p.replace("\n", " ") for _, p in paragraphs))
+    paragraphs = _paragraphs(text)
+    docs = parse(nlp, (p for _, p in paragraphs))
     mentions = []
     for (offset, _), sdoc in zip(paragraphs, docs, strict=True):
         for ent in sdoc.ents:
