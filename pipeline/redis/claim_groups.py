@@ -5,13 +5,13 @@ only after a refresh, and SQLite's transaction is not shared with Elasticsearch.
 (prefix `newsflow:claims`), one per document, group, speaker and match key, so that each
 family can be given a TTL of its own:
 
-    <p>:r:<doc id>                  hash: the document's claims, "<start>-<end>" -> what grouping
-                                    reads of the claim: speaker, its clauses' content words,
-                                    group, conflict, figures' values and units (a compact JSON
-                                    list, `_dump`); "@" -> the document's outlet; "#" -> its
-                                    number N (base 36)
+    <p>:r:<doc id>                  hash: the document's claims, "<o>" (the claim's number in
+                                    the document) -> its span and what grouping reads of it:
+                                    speaker, its clauses' content words, group, conflict,
+                                    figures' values and units (a compact JSON list, `_dump`);
+                                    "@" -> the document's outlet; "#" -> its number N (base 36)
     <p>:i                           hash: N -> doc id
-    <p>:g:<group>                   set: the group's members, each as its ref "N.<start>-<end>"
+    <p>:g:<group>                   set: the group's members, each as its ref N * 4096 + o
     <p>:m:<speaker key>             set: the speaker's claims' refs (counted; read when small)
     <p>:k:<speaker key>:<match key> sorted set: the speaker's claims' refs filed under that
                                     `grouping.match_keys` key, scored by the plan's generation
@@ -20,19 +20,23 @@ family can be given a TTL of its own:
     <p>:n                           counter: one number per document filed
     <p>:arrived                     sorted set: doc id -> when its claims were filed
 
-A claim is named in the sets and postings by its ref, its document's number and span
-(about 12 bytes), not by its claim key (`<doc id>:<start>-<end>`, 42): a claim sits in
-one group, one speaker's set and a posting per content word, so the key was the bulk of
-them. `r:` keeps the claim's record where its document is, in one hash (not a key per
-claim), with the outlet once; and of the claim's text only what grouping compares, its
-clauses' content words, stemmed (`grouping.pack_units`): the claims table has the text.
+A claim is named in the sets and postings by its ref, an integer (its document's number
+and its own in the document), not by its claim key (`<doc id>:<start>-<end>`, 42 bytes):
+a claim sits in one group, one speaker's set and a posting per content word, so the key
+was the bulk of them; and Redis keeps a set of integers as an intset and a small sorted
+set of them as a listpack, a few bytes a member (a set of strings costs some 50). `r:`
+keeps the claim's record where its document is, in one hash (not a key per claim), with
+the outlet once; and of the claim's text only what grouping compares, its clauses'
+content words, stemmed (`grouping.pack_units`): the claims table has the text.
 
-Older versions filed each claim under a key of its own (`<p>:c:<claim key>`: a compact
-JSON list, or before that an object with every field named), a document's claims in a set
-(`<p>:d:<doc id>`: spans, or before that whole claim keys), and whole claim keys (they have
-a ":", which refs never have) in the sets and postings. A registry they filled is read as
-it is: a claim they filed is filed again in this form when a plan changes it or rewrites
-its document; the others leave with the window. Nothing to run on upgrade.
+Earlier, a claim's ref was "N.<start>-<end>" and its field in the hash its span (the
+record without the span; with the claim's text in the first of them). Older versions
+filed each claim under a key of its own (`<p>:c:<claim key>`: a compact JSON list, or
+before that an object with every field named), a document's claims in a set
+(`<p>:d:<doc id>`: spans, or before that whole claim keys), and whole claim keys (with a
+":") in the sets and postings. A registry they filled is read as it is: a claim they
+filed is filed again in this form when a plan changes it or rewrites its document; the
+others leave with the window. Nothing to run on upgrade.
 
 A document's claims are pruned once it was filed more than the retention window ago
 (`prune`, pipeline/redis/retention.py): they leave their speaker's postings and their
@@ -87,9 +91,11 @@ POSTINGS = 200
 LOCK_TTL_MS = 30_000
 LOCK_WAIT_S = 15.0
 
-# A claim's ref: its document's number (base 36) and its span. Anything else in a set or
-# posting is a whole claim key, as older versions filed them.
-_REF = re.compile(r"([0-9a-z]+)\.(\d+-\d+)")
+# A claim's ref: its document's number N and its own o in the document, N * PER_DOC + o.
+# Before, "<N>.<start>-<end>" (_SPAN_REF); anything else in a set or posting is a whole
+# claim key, as older versions filed them.
+PER_DOC = 4096
+_SPAN_REF = re.compile(r"([0-9a-z]+)\.(\d+-\d+)")
 _SPAN = re.compile(r"\d+-\d+")
 _NUMBER, _OUTLET = "#", "@"  # the fields of a document's hash that are not claims
 
@@ -315,28 +321,30 @@ class ClaimGroups:
 
     def _claims(self, members: Iterable[str]) -> Filed:
         """The claims these members of sets and postings name (refs, or older claim keys)."""
-        refs: dict[str, list[str]] = defaultdict(list)  # N -> spans
+        fields: dict[str, list[str]] = defaultdict(list)  # N -> fields of its document's hash
         older = []
         for m in sorted(set(members)):
-            found = _REF.fullmatch(m)
-            if found:
-                refs[found[1]].append(found[2])
+            if m.isdigit():
+                number, o = divmod(int(m), PER_DOC)
+                fields[_base36(number)].append(str(o))
+            elif found := _SPAN_REF.fullmatch(m):
+                fields[found[1]].append(found[2])
             else:
                 older.append(m)
         out = Filed()
-        numbers = sorted(refs)
+        numbers = sorted(fields)
         if numbers:
             doc_ids = self.redis.hmget(self._key("i"), numbers)
             known = [(n, _text(d)) for n, d in zip(numbers, doc_ids, strict=True) if d is not None]
             pipe = self.redis.pipeline(transaction=False)
             for n, doc_id in known:
-                pipe.hmget(self._key("r", doc_id), [_NUMBER, _OUTLET, *refs[n]])
+                pipe.hmget(self._key("r", doc_id), [_NUMBER, _OUTLET, *fields[n]])
             for (n, doc_id), values in zip(known, pipe.execute(), strict=True):
                 number, outlet, *records = values
                 if number is None or _text(number) != n:
                     continue  # pruned meanwhile
-                fields = {span: raw for span, raw in zip(refs[n], records, strict=True) if raw is not None}
-                out.update(_documents_claims(doc_id, {_NUMBER: n, _OUTLET: outlet or b"", **fields}))
+                found_fields = {f: raw for f, raw in zip(fields[n], records, strict=True) if raw is not None}
+                out.update(_documents_claims(doc_id, {_NUMBER: n, _OUTLET: outlet or b"", **found_fields}))
         out.update(self._older(older))
         return out
 
@@ -357,21 +365,32 @@ class ClaimGroups:
         """File the plan in one script, if the locks are still ours (else TransientError:
         the retry plans again from the registry as it is)."""
         numbers = dict(stored.numbers)
+        taken: dict[str, set[int]] = defaultdict(set)  # doc id -> the claim numbers it uses
+        for key, member in stored.members.items():
+            if member.isdigit():
+                taken[stored.claims[key].ref.doc_id].add(int(member) % PER_DOC)
         commands: list[list[Any]] = []
         for key in plan.deleted:
             commands += self._unfile(stored, key)
         written: dict[str, str] = {}  # doc id -> outlet, of the documents whose hash is written
         for key, claim in plan.claims.items():
-            old, member = stored.claims.get(key), stored.members.get(key)
-            older = member == key  # filed by an older version: filed again as a ref
-            same = old is not None and not older and _content(old) == _content(claim)
+            old, member = stored.claims.get(key), stored.members.get(key, "")
+            current = member.isdigit()  # else filed by an earlier version: filed again
+            same = old is not None and current and _content(old) == _content(claim)
             if same and _grouped(old) == _grouped(claim):
                 continue  # only its group's outlets or documents changed: not kept here
-            doc_id, span = claim.ref.doc_id, _span(claim.ref)
+            doc_id = claim.ref.doc_id
             if doc_id not in numbers:
                 numbers[doc_id] = _base36(int(self.redis.incr(self._key("n"))))
-            ref = f"{numbers[doc_id]}.{span}"
-            if old is None or not same:  # new, rewritten, or filed by an older version
+            if current:
+                o = int(member) % PER_DOC
+            else:
+                o = min(set(range(len(taken[doc_id]) + 1)) - taken[doc_id])
+                if o >= PER_DOC:
+                    raise ValueError(f"document {doc_id} has more than {PER_DOC} claims")
+                taken[doc_id].add(o)
+            ref = str(int(numbers[doc_id], 36) * PER_DOC + o)
+            if old is None or not same:  # new, rewritten, or filed by an earlier version
                 if old is not None:
                     commands += self._unfile(stored, key)
                 commands += self._index(claim, ref, plan.gen)
@@ -380,7 +399,7 @@ class ClaimGroups:
                     ["SREM", self._key("g", old.group), ref],
                     ["SADD", self._key("g", claim.group), ref],
                 ]
-            commands.append(["HSET", self._key("r", doc_id), span, _dump(claim)])
+            commands.append(["HSET", self._key("r", doc_id), str(o), _dump(claim)])
             written[doc_id] = claim.outlet
         for doc_id, outlet in sorted(written.items()):
             commands.append(["HSET", self._key("r", doc_id), _NUMBER, numbers[doc_id], _OUTLET, outlet])
@@ -413,8 +432,9 @@ class ClaimGroups:
                 ["DEL", self._key("c", key)],
                 ["SREM", self._key("d", claim.ref.doc_id), key.rpartition(":")[2], key],
             ]
-        else:
-            commands = [["HDEL", self._key("r", claim.ref.doc_id), _span(claim.ref)]]
+        else:  # its field: its number in the document, or (earlier) its span
+            field = str(int(member) % PER_DOC) if member.isdigit() else member.partition(".")[2]
+            commands = [["HDEL", self._key("r", claim.ref.doc_id), field]]
         commands += [
             ["SREM", self._key("m", speaker), member],
             ["SREM", self._key("g", claim.group), member],
@@ -439,8 +459,11 @@ class ClaimGroups:
 
 
 def _in_batch(member: str, batch: set[str], numbers: set[str]) -> bool:
-    found = _REF.fullmatch(member)
-    return found[1] in numbers if found else member.rsplit(":", 1)[0] in batch
+    if member.isdigit():
+        return _base36(int(member) // PER_DOC) in numbers
+    if found := _SPAN_REF.fullmatch(member):
+        return found[1] in numbers
+    return member.rsplit(":", 1)[0] in batch
 
 
 def _span(ref: ClaimRef) -> str:
@@ -485,27 +508,34 @@ def _grouped(claim: StoredClaim | None) -> tuple[Any, ...]:
 
 
 def _dump(claim: StoredClaim) -> str:
-    """A claim's record in its document's hash, compact: `[speaker, clauses, group,
+    """A claim's record in its document's hash, compact: `[span, speaker, clauses, group,
     conflict, figures]` (a list, no spaces; clauses: each clause's content words, as
     `grouping.pack_units` writes them; figures: `[value, unit]`, what grouping compares).
-    The claim key, document and outlet are the hash's: its key, field and "@"."""
+    The document and outlet are the hash's: its key and "@"."""
     speaker, units, figures = _content(claim)
-    record = [speaker, units, claim.group, int(claim.conflict), figures]
+    record = [_span(claim.ref), speaker, units, claim.group, int(claim.conflict), figures]
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def _documents_claims(doc_id: str, fields: dict[Any, Any]) -> Filed:
-    """A document's hash (`r:<doc id>`, or some of its fields) as claims. A record whose
-    second item is a string holds the claim's text, as the first version of the hash
-    wrote it (figures `[text, value, unit, modifier]`)."""
+    """A document's hash (`r:<doc id>`, or some of its fields) as claims. A field that is
+    a span holds a record as the hash's earlier versions wrote it, without the span (its
+    ref "N.<span>"), and with the claim's text in the first of them (figures `[text,
+    value, unit, modifier]`)."""
     out = Filed()
     fields = {_text(k): v for k, v in fields.items()}
     if _NUMBER not in fields:
         return out
     number, outlet = _text(fields.pop(_NUMBER)), _text(fields.pop(_OUTLET, b""))
     out.numbers[doc_id] = number
-    for span, raw in fields.items():
-        speaker, units, group, conflict, figs = json.loads(raw)
+    for field_, raw in fields.items():
+        record = json.loads(raw)
+        if field_.isdigit():
+            span, *record = record
+            member = str(int(number, 36) * PER_DOC + int(field_))
+        else:
+            span, member = field_, f"{number}.{field_}"
+        speaker, units, group, conflict, figs = record
         key = f"{doc_id}:{span}"
         if isinstance(units, str):  # the text itself
             ref = ClaimRef(key=key, doc_id=doc_id, speaker=speaker, text=units, figures=_figures(figs))
@@ -515,7 +545,7 @@ def _documents_claims(doc_id: str, fields: dict[Any, Any]) -> Filed:
                 key=key, doc_id=doc_id, speaker=speaker, text="", figures=figures, units=unpack_units(units)
             )
         out.claims[key] = StoredClaim(ref, outlet=outlet, group=group, conflict=bool(conflict))
-        out.members[key] = f"{number}.{span}"
+        out.members[key] = member
     return out
 
 

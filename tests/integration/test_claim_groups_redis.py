@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ from pipeline.claims.grouping import group_id, match_keys, speaker_key, words
 from pipeline.claims.plan import ClaimsPlan, stamped
 from pipeline.claims.records import claim_key, claim_ref
 from pipeline.document import Document
-from pipeline.redis.claim_groups import ClaimGroups
+from pipeline.redis.claim_groups import PER_DOC, ClaimGroups
 from tests.factories import make_claim, make_document
 
 pytestmark = pytest.mark.integration
@@ -72,8 +73,6 @@ def file_as_older_versions_did(client: redis.Redis, doc: Document, *, whole_keys
     (`c:<claim key>`, a compact list, or with `whole_keys` the JSON object before it), the
     document's set (`d:`: spans, or whole claim keys), and the whole claim key in the
     speaker's set, its group and its postings. Returns the claim key."""
-    import json
-
     (claim,) = doc.claims
     ref = claim_ref(doc, claim)
     key, speaker = ref.key, speaker_key(ref.speaker)
@@ -122,7 +121,7 @@ def test_claims_older_versions_filed_group_with_new_ones_and_are_filed_again(
     assert plan.fields[key].group == c.claims[0].group  # a joined c's group...
     assert plan.fields[key].conflict  # ...with the figure they disagree on
     assert members_naming(client, key) == []  # filed again: no key of its own, no whole key
-    assert client.hget("newsflow:claims:r:doc-a", key.rsplit(":", 1)[1])
+    assert json.loads(client.hget("newsflow:claims:r:doc-a", "0"))[0] == key.rsplit(":", 1)[1]
     d, _ = assign(
         groups, article("d", "Andrii Sybiha", "Ukraine needs 19 air defense systems for its grid, he said")
     )
@@ -141,9 +140,9 @@ def test_a_document_older_versions_filed_is_replaced_whole(clients: list[redis.R
     assert not client.smembers("newsflow:claims:m:" + speaker_key("Mark Rutte"))
 
 
-def test_claims_are_named_by_short_refs(clients: list[redis.Redis]) -> None:
-    """A document's claims live in its hash; the sets and postings name a claim by its
-    document's number and span, never by its 40-odd-byte claim key."""
+def test_claims_are_named_by_integer_refs(clients: list[redis.Redis]) -> None:
+    """A document's claims live in its hash; the sets and postings name a claim by an
+    integer, its document's number and its own, never by its 40-odd-byte claim key."""
     groups, client = ClaimGroups(clients[0]), clients[0]
     a, _ = assign(
         groups, article("a", "Mark Rutte", "Putin is not interested in peace and wants more territory")
@@ -154,7 +153,10 @@ def test_claims_are_named_by_short_refs(clients: list[redis.Redis]) -> None:
     number = client.hget("newsflow:claims:r:doc-a", "#").decode()
     assert client.hget("newsflow:claims:i", number) == b"doc-a"
     speaker = speaker_key("Mark Rutte")
-    assert client.smembers(f"newsflow:claims:m:{speaker}") == {f"{number}.{key.rsplit(':', 1)[1]}".encode()}
+    ref = int(number, 36) * PER_DOC + 0  # the document's first claim
+    assert client.smembers(f"newsflow:claims:m:{speaker}") == {str(ref).encode()}
+    assert client.object("encoding", f"newsflow:claims:m:{speaker}") == b"intset"
+    assert json.loads(client.hget("newsflow:claims:r:doc-a", "0"))[0] == key.rsplit(":", 1)[1]
 
 
 def test_pruning_leaves_nothing_of_a_document(clients: list[redis.Redis]) -> None:
@@ -186,7 +188,7 @@ def test_pruning_leaves_nothing_of_a_document(clients: list[redis.Redis]) -> Non
         kind = client.type(k).decode()
         if kind in ("set", "zset"):
             members = client.smembers(k) if kind == "set" else set(client.zrange(k, 0, -1))
-            assert {m.decode().split(".")[0] for m in members} == {number}, k
+            assert {int(m) // PER_DOC for m in members} == {int(number, 36)}, k
         elif k != "newsflow:claims:i":
             assert k == "newsflow:claims:r:doc-c"
 
@@ -194,20 +196,29 @@ def test_pruning_leaves_nothing_of_a_document(clients: list[redis.Redis]) -> Non
 def test_a_claim_kept_with_its_text_is_read(clients: list[redis.Redis]) -> None:
     """The document hash's first records held the claim's text (and whole figures); the
     records now hold its clauses' content words: the first kind still groups."""
-    import json
-
     groups, client = ClaimGroups(clients[0]), clients[0]
     a, _ = assign(
         groups, article("a", "Andrii Sybiha", "Ukraine needed another 20 air defence systems for its grid")
     )
     span = claim_key(a, a.claims[0]).rsplit(":", 1)[1]
-    speaker, units, group, conflict, _ = json.loads(client.hget("newsflow:claims:r:doc-a", span))
+    kept, speaker, units, group, conflict, _ = json.loads(client.hget("newsflow:claims:r:doc-a", "0"))
+    assert kept == span
     assert units == [" ".join(sorted(set(words(a.claims[0].text))))]  # its words, not its text
+    # as the hash's first records were: under the span, with the text, named "N.<span>"
     f = a.claims[0].figures[0]
     record = [speaker, a.claims[0].text, group, conflict, [[f.text, f.value, f.unit, f.modifier]]]
+    number = client.hget("newsflow:claims:r:doc-a", "#").decode()
+    client.hdel("newsflow:claims:r:doc-a", "0")
     client.hset("newsflow:claims:r:doc-a", span, json.dumps(record))
+    ref, earlier = str(int(number, 36) * PER_DOC), f"{number}.{span}"
+    for raw in client.scan_iter("newsflow:claims:*"):
+        if client.type(raw) == b"set" and client.srem(raw, ref):
+            client.sadd(raw, earlier)
+        elif client.type(raw) == b"zset" and client.zrem(raw, ref):
+            client.zadd(raw, {earlier: 1})
     c, plan = assign(
         groups, article("c", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems for its grid")
     )
     assert c.claims[0].group == a.claims[0].group
     assert plan.fields[claim_key(a, a.claims[0])].conflict
+    assert members_naming(client, earlier) == []  # filed again, as an integer
