@@ -15,15 +15,18 @@ a count of its documents (not their ids) and at most CONTEXT_MAX context words; 
 the redelivery answers are per document, and they are pruned after the window.
 
 Keys, under `prefix` (default "newsflow:entities"):
-  idx:<lookup key>   set of entity ids (lookup keys: matching.lookup_keys)
+  idx:<lookup key>   set of entity numbers (the id without its "e": a set of integers is
+                     an intset, a few bytes a member; ids "e<n>", as versions before
+                     wrote them, are read too) (lookup keys: matching.lookup_keys)
   e:<id>             hash: canonical, label, docs (how many documents mention it)
   e:<id>:forms       set of folded name forms (what matching compares)
   e:<id>:variants    set of surface forms as written (what people read)
   e:<id>:ctx         set of context words from those documents, at most CONTEXT_MAX
                      (beyond that, random ones make room: frequent words come back)
   e:<id>:docs        (before retention) set of document ids; counted, no longer written
-  ids                set of every entity id;  seq  id counter
-  doc:<doc id>       JSON list of the entity ids given to that document, in order
+  ids                set of every entity's number (or, as written before, id);  seq  id counter
+  doc:<doc id>       JSON list of the entities given to that document, in order: their
+                     numbers (before: their ids, "e<n>")
                      (pruned after the window; `arrived` notes when it was written)
   renamed            hash: entity key a document may carry (kind:canonical) -> the id of
                      the entity since renamed (one per rename: grows with distinct names)
@@ -116,7 +119,7 @@ class RedisEntityRegistry:
             try:
                 tx.watch(doc_key, *idx_keys)  # type: ignore[no-untyped-call]
                 raw = self.r.get(doc_key)
-                before = json.loads(raw) if raw is not None else []
+                before = [_eid(i) for i in json.loads(raw)] if raw is not None else []
                 earlier = self._earlier_answer(before, len(entities))
                 if earlier is not None:
                     tx.unwatch()
@@ -124,8 +127,8 @@ class RedisEntityRegistry:
                 reads = self.r.pipeline(transaction=False)
                 for k in idx_keys:
                     reads.smembers(k)
-                members = dict(zip(idx_keys, reads.execute(), strict=True))
-                ids = sorted({_s(i) for v in members.values() for i in v})
+                members = {k: {_eid(i) for i in v} for k, v in zip(idx_keys, reads.execute(), strict=True)}
+                ids = sorted({i for v in members.values() for i in v})
                 if ids:
                     tx.watch(*(f"{self.p}:e:{i}" for i in ids))  # type: ignore[no-untyped-call]
                 ctx = context_words(entities)
@@ -200,7 +203,7 @@ class RedisEntityRegistry:
         plan = []
         for e, ks in zip(entities, keys, strict=True):
             own = own_words(e)
-            cand_ids = sorted({_s(i) for k in ks for i in members[self._idx(k)]} & known.keys())
+            cand_ids = sorted({i for k in ks for i in members[self._idx(k)]} & known.keys())
             candidates = []
             for i in cand_ids:
                 record, shared = known[i]
@@ -229,7 +232,7 @@ class RedisEntityRegistry:
                 eid = f"e{self.r.incr(f'{self.p}:seq')}"
                 canonical, label = e.name, e.label
                 tx.hset(f"{self.p}:e:{eid}", mapping={"canonical": canonical, "label": label})
-                tx.sadd(f"{self.p}:ids", eid)
+                tx.sadd(f"{self.p}:ids", _number(eid))
             else:
                 eid, label = match.id, match.label
                 canonical = better_name(match, e)
@@ -240,7 +243,7 @@ class RedisEntityRegistry:
                     tx.rpush(f"{self.p}:renames", old)
             base = f"{self.p}:e:{eid}"
             for k in ks:
-                tx.sadd(self._idx(k), eid)
+                tx.sadd(self._idx(k), _number(eid))
             tx.sadd(f"{base}:forms", *{fold(f) for f in e.forms})
             tx.sadd(f"{base}:variants", *e.surfaces)
             if eid not in counted:  # once per document, however often it is named
@@ -253,7 +256,7 @@ class RedisEntityRegistry:
                 sizes[f"{base}:ctx"] = len(tx)
                 tx.scard(f"{base}:ctx")
             out.append(Resolved(eid, canonical, label, rule))
-        tx.set(f"{self.p}:doc:{doc_id}", json.dumps([r.id for r in out]))
+        tx.set(f"{self.p}:doc:{doc_id}", json.dumps([int(_number(r.id)) for r in out], separators=(",", ":")))
         self.arrivals.note(tx, doc_id)
         return out, sizes
 
@@ -331,7 +334,7 @@ class RedisEntityRegistry:
     # -- listing -------------------------------------------------------------
     def entities(self) -> list[dict[str, Any]]:
         """Every canonical entity: canonical, type, variants, documents (a count)."""
-        ids = sorted((_s(i) for i in self.r.smembers(f"{self.p}:ids")), key=lambda i: int(i[1:]))
+        ids = sorted({_eid(i) for i in self.r.smembers(f"{self.p}:ids")}, key=lambda i: int(i[1:]))
         reads = self.r.pipeline(transaction=False)
         for i in ids:
             reads.hmget(f"{self.p}:e:{i}", "canonical", "label")
@@ -352,6 +355,18 @@ class RedisEntityRegistry:
                 }
             )
         return rows
+
+
+def _number(eid: str) -> str:
+    """An entity id "e<n>" as the index sets and answers keep it: n."""
+    return eid[1:]
+
+
+def _eid(member: Any) -> str:
+    """An entity id from a member of an index set or an answer: a number, or (as versions
+    before wrote them) the id itself."""
+    s = _s(member)
+    return s if s.startswith("e") else f"e{s}"
 
 
 def _s(value: Any) -> str:

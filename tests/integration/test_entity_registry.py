@@ -163,3 +163,40 @@ def test_renames_stay_queued_when_carrying_them_failed(private_redis: str) -> No
         carry()
     with reg.renames() as pending:
         assert pending == {"person:Sibiga": "Andrii Sybiha"}
+
+
+def test_index_sets_hold_entity_numbers(private_redis: str) -> None:
+    """The lookup sets and the set of all entities keep the number of an entity ("e7" as
+    7): Redis keeps a set of integers as an intset, a few bytes a member."""
+    reg = registry(private_redis)
+    (nato,) = reg.resolve("a", [entity("NATO", "ORG")])
+    client = redis.Redis.from_url(private_redis)
+    lookups = [k for k in client.scan_iter("test:entities:idx:*")]
+    assert lookups
+    assert all(client.smembers(k) == {nato.id[1:].encode()} for k in lookups)
+    assert all(client.object("encoding", k) == b"intset" for k in [*lookups, b"test:entities:ids"])
+    assert client.get("test:entities:doc:a") == f"[{nato.id[1:]}]".encode()
+
+
+def test_a_registry_written_with_entity_ids_in_its_sets_is_read(private_redis: str) -> None:
+    """Versions before kept entity ids ("e7") in the lookup sets, the set of all entities
+    and a document's answer: they match, count and answer as before."""
+    import json
+
+    reg = registry(private_redis)
+    first = reg.resolve("a", DOCS["a"])
+    client = redis.Redis.from_url(private_redis)
+    for key in [*client.scan_iter("test:entities:idx:*"), b"test:entities:ids"]:
+        numbers = client.smembers(key)
+        client.delete(key)
+        client.sadd(key, *(b"e" + n for n in numbers))
+    client.set("test:entities:doc:a", json.dumps([r.id for r in first]))
+    assert reg.resolve("a", DOCS["a"]) == [
+        type(r)(r.id, r.canonical, r.label, "seen") for r in first
+    ]  # redelivered: the earlier answer
+    reg.resolve("b", DOCS["b"])
+    reg.resolve("c", DOCS["c"])
+    assert len(minister_ids(reg)) == 1  # the spellings still meet the entity filed by id
+    rows = {row["canonical"]: row for row in reg.entities()}
+    assert rows["Kyiv"]["documents"] == 3
+    assert len(reg.entities()) == len({row["id"] for row in reg.entities()})  # each listed once
