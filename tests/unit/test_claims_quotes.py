@@ -59,3 +59,17 @@ def test_a_subheading_between_paragraphs_does_not_end_a_running_quote() -> None:
         "He said: “Russia’s aggression shows no sign of abating.\n\nMore on Russia\n\n“He is using Ukraine.”"
     )
     assert [q.continues for q in find_quotes(text)] == [False, True]
+
+
+def test_counting_quoted_offsets_at_once_agrees_with_asking_for_each() -> None:
+    import random
+
+    from pipeline.claims.attribution.types import Quoted
+
+    rng = random.Random(1)
+    for _ in range(2000):
+        starts = sorted(rng.randint(0, 60) for _ in range(rng.randint(0, 6)))
+        quoted = Quoted(starts, [s + rng.randint(0, 20) for s in starts])  # overlaps too
+        start = rng.randint(0, 80)
+        end = start + rng.randint(0, 40)
+        assert quoted.count_inside(start, end) == sum(quoted.inside(o) for o in range(start, end))

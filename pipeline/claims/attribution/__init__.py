@@ -69,8 +69,7 @@ def find_attributions(
     ]
     sentence_base = 0
     for para in parsed:
-        para.number_sentences(sentence_base)
-        sentence_base += len(list(para.sdoc.sents))
+        sentence_base += para.number_sentences(sentence_base)
         mentions.extend(para.mentions())
     names = transcript | {m.text for m in mentions if m.label in ("PERSON", "ORG")}
     names |= {m.text.split()[-1] for m in mentions if m.label == "PERSON"}

@@ -20,8 +20,8 @@ class Candidates(Reported):
     def broad(self, taken_cues: set[int]) -> list[Attribution]:
         """Every verb outside `taken_cues` (offsets) with a subject and content."""
         out = []
-        for tok in self.sdoc:
-            if tok.pos_ not in ("VERB", "AUX") or self.off(tok) in taken_cues or self.is_quoted(tok):
+        for tok in self.verbs():
+            if self.off(tok) in taken_cues or self.is_quoted(tok):
                 continue
             if _infinitive_of_another_verb(tok):
                 continue  # "met to discuss the next steps": a purpose, nothing said

@@ -19,14 +19,14 @@ class Labelled(ParagraphBase):
         not "Update: …" or a "NEW DELHI:" dateline), and the capitalised labels that open
         several paragraphs, as speakers do in a transcript ("PENCE: …", "WALLACE: …").
         """
-        m = LABEL.match(self.text, self.start, self.start + len(self.sdoc.text))
+        m = LABEL.match(self.text, self.start, self.start + len(self.para_text))
         if m is None:
             return []
         name = m.group("name")
         words = [t for t in self.sdoc if m.start("name") <= self.off(t) < m.end("name")]
         if name not in names:
             return []
-        start, end = m.end(), self.start + len(self.sdoc.text.rstrip().rstrip('"”'))
+        start, end = m.end(), self.start + len(self.para_text.rstrip().rstrip('"”'))
         if end <= start:
             return []
         return [

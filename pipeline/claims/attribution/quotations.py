@@ -27,7 +27,7 @@ class Quotations(ParagraphBase):
                 prev = earlier[-1]
                 earlier[-1] = extend(prev, (q.start, q.end))
                 continue
-            nxt = quotes[n + 1].start if n + 1 < len(quotes) else self.start + len(self.sdoc.text)
+            nxt = quotes[n + 1].start if n + 1 < len(quotes) else self.start + len(self.para_text)
             prv = quotes[n - 1].end if n else self.start
             cue = self.cue_after(q, nxt)
             if cue is None and current is not None and self._nothing_between(current, q):
@@ -157,7 +157,7 @@ class Quotations(ParagraphBase):
     def colon_cue(self) -> Any | None:
         """The cue of a paragraph that announces a quotation in the next one: "Caddell continued:",
         "The New York Times reports:", "He said:" (a cue with a subject, ending the paragraph)."""
-        if not self.sdoc.text.rstrip().endswith(":"):
+        if not self.para_text.rstrip().endswith(":"):
             return None
         sent = self.sdoc[-1].sent
         cues = [

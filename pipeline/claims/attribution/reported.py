@@ -224,7 +224,7 @@ class Reported(ParagraphBase):
         the parse left out ("put Ukraine in the “strongest possible position.”", "$725m (£570m)"):
         a quote text keeps its closing mark."""
         piece = self.text[start:end]
-        limit = self.start + len(self.sdoc.text)
+        limit = self.start + len(self.para_text)
         if piece.count("“") > piece.count("”") or piece.count('"') % 2:
             m = _CLOSING_QUOTE.match(self.text, end, limit)
             if m:
@@ -256,7 +256,9 @@ class Reported(ParagraphBase):
 
     def according_to(self) -> list[Attribution]:
         """ "…, according to X": the rest of the sentence, whatever else is attributed inside it."""
-        out = []
+        out: list[Attribution] = []
+        if "according" not in self.para_text.lower():  # no token can be (most paragraphs)
+            return out
         for tok in self.sdoc:
             if tok.lower_ != "according" or self.is_quoted(tok):
                 continue

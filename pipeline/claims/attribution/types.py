@@ -54,6 +54,18 @@ class Quoted:
         i = bisect.bisect_right(self.starts, offset) - 1
         return i >= 0 and offset < self.ends[i]
 
+    def count_inside(self, start: int, end: int) -> int:
+        """How many offsets of [start, end) are `inside`, without asking for each: `inside`
+        reads the interval that starts last at or before an offset, so the offsets from one
+        start to the next ask the same interval."""
+        count = 0
+        k = max(0, bisect.bisect_right(self.starts, start) - 1)
+        while k < len(self.starts) and self.starts[k] < end:
+            upto = self.starts[k + 1] if k + 1 < len(self.starts) else end
+            count += max(0, min(end, upto, self.ends[k]) - max(start, self.starts[k]))
+            k += 1
+        return count
+
 
 def one_per_span(claims: list[Attribution]) -> list[Attribution]:
     """The first attribution of each span: two cues can reach one content (direct quotes come first)."""
