@@ -120,8 +120,8 @@ return 1
 @dataclass
 class Filed:
     """Claims as the registry holds them: each by its claim key, the member that names it
-    in the sets and postings (its ref; for a claim an older version filed, its key), and
-    the numbers of their documents."""
+    in the sets and postings (its integer ref; for a claim an earlier version filed, its
+    "N.<span>" ref or its key), and the numbers of their documents."""
 
     claims: dict[str, StoredClaim] = field(default_factory=dict)
     members: dict[str, str] = field(default_factory=dict)  # claim key -> member
@@ -467,7 +467,7 @@ def _in_batch(member: str, batch: set[str], numbers: set[str]) -> bool:
 
 
 def _span(ref: ClaimRef) -> str:
-    """The claim's field in its document's hash: its span. Claim keys are
+    """The claim's span, as its record in its document's hash keeps it. Claim keys are
     "<doc id>:<start>-<end>" (`records.claim_key`)."""
     head, _, span = ref.key.rpartition(":")
     if head != ref.doc_id or not _SPAN.fullmatch(span):
