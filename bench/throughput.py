@@ -2,18 +2,23 @@
 
     python bench/throughput.py [--docs 2000] [--workers 1] [--concurrency 2] [--drops 20]
 
-(a) reference: our stages called directly (`run_stages` over `get_stages()`, the same
-    Redis-backed registries the workers use, spaCy batched per document), the corpus split
-    across as many spawned processes as (b) has pool processes;
+(a) reference: our stages called directly (`run_batch` over `get_stages()` in batches of
+    NEWSFLOW_BATCH_SIZE as the workers take them, the same Redis-backed registries the
+    workers use, each batch's paragraphs parsed together), the corpus split across as
+    many spawned processes as (b) has pool processes;
 (b) the full pipeline, as deployed: workers and `newsflow watch` already running (a probe
     file has been through them), the files appear in the watched folder at once (hard
     links under temp names, renamed into place as producers are asked to do), the watcher
     enqueues them, real Celery worker processes on a private Redis run ingest → process →
     index, until every file is final in the ledger (the documents searchable in the
     embedded index), timed by the ledger's own stamps.
-The two run in --rounds interleaved rounds (A B B A ...), each on the next slice of the
-corpus, both keeping their stores between rounds: the machine's speed drifts, and both
-get the same machine. Same cores, same corpus, so the ratio b/a is what the queue, the
+(s) bare spaCy: what a user who runs spaCy over the folder by hand pays, without our
+    features: the same model with the pipes the product loads (`workers.resources.get_nlp`),
+    `nlp.pipe(texts, batch_size=64)` over the same files' texts, one spawned process per
+    pool process of (b).
+The sides run in --rounds interleaved rounds (A B S S B A ...), each on the next slice of
+the corpus, (a) and (b) keeping their stores between rounds: the machine's speed drifts,
+and all get the same machine. Same cores, same corpus, so the ratio b/a is what the queue, the
 ledger and the index writes cost. Next to it: the CPU seconds per document of each side's
 own processes while it runs (pool processes and Redis; for (b) also the workers' main
 processes and the watcher), each group and the total, and the ratio of the totals, which
@@ -22,12 +27,22 @@ idle cores do not move.
 Latency: with the pipeline idle, one new file is dropped into the watched folder and the
 benchmark polls the embedded index (in-process, not through the CLI) until a search finds
 it; median and 95th percentile over `--drops` drops. Memory: peak resident size (VmHWM) of
-each worker pool process.
+each worker pool process; then one input of the largest size allowed
+(NEWSFLOW_MAX_FILE_BYTES as shipped, `--big-bytes`) goes through the idle pipeline, and
+the peak again (`big_input_rss_mib`, also on the last line).
+
+Shared components, per document of the measured rounds, for the scale-out plan in
+docs/PRODUCTION.md: Redis's CPU (`pipeline_cpu_redis`), the memory it kept
+(`redis_mem_bytes_per_doc`), the bytes through its socket and its commands (INFO); and
+SQLite's share of the write (`sqlite_write_*`: documents the pipeline wrote, written
+again into a fresh embedded index, in this process).
 
 The corpus: the seeds, the extraction bench's truth texts and the ECB+ articles (from
 ../shared/bench or NEWSFLOW_BENCH_DIR), replicated with variations until there are --docs.
 Prints a table, saves bench/results/throughput.json, and ends with exactly the line
-`ratio R latency_p50 S latency_p95 S worker_rss_mib M`.
+`ratio R latency_p50 S latency_p95 S worker_rss_mib M cpu_vs_spacy C big_input_rss_mib B`,
+where C is the CPU time of all of (b)'s processes per CPU time of (s)'s, over the same
+documents (issue 21: everything we add on top of the parse; target <= 1.25).
 
 `--backend elasticsearch` adds a third side to every round: (c) the same pipeline (same
 workers, same settings, a watcher of its own) writing into Elasticsearch instead of the
@@ -179,8 +194,9 @@ def base_env(home: Path, redis_url: str) -> dict[str, str]:
 def _reference_worker(args: tuple[list[str], dict[str, str]]) -> int:
     paths, env = args
     os.environ.update(env)
+    from config.settings import get_settings
     from pipeline.errors import PipelineError
-    from pipeline.run import run_stages
+    from pipeline.run import run_batch
     from pipeline.sources.files import read_dropped_file
     from workers.resources import get_stages
 
@@ -188,11 +204,19 @@ def _reference_worker(args: tuple[list[str], dict[str, str]]) -> int:
     if not paths:  # warm-up, as a worker process does (workers/signals.py)
         gc.collect()
         gc.freeze()
-    done = 0
-    for path in paths:
+    size = get_settings().batch_size
+
+    @contextlib.contextmanager
+    def each_source(source: str) -> Any:
         with contextlib.suppress(PipelineError):
-            run_stages(read_dropped_file(Path(path), max_bytes=10_000_000), stages)
-        done += 1
+            yield
+
+    done = 0
+    for at in range(0, len(paths), size):  # batches of NEWSFLOW_BATCH_SIZE, as the workers take them
+        batch = [read_dropped_file(Path(p), max_bytes=10_000_000) for p in paths[at : at + size]]
+        for _ in run_batch(batch, stages, each_source=each_source):
+            pass
+        done += len(batch)
     return done
 
 
@@ -225,6 +249,49 @@ class Reference:
         self.pool.close()
         self.pool.join()
         self.redis.stop()
+
+
+# --------------------------------------------------------------------- bare spaCy
+SPACY_BATCH = 64  # spaCy's own default for nlp.pipe
+
+
+def _spacy_worker(args: tuple[list[str], dict[str, str]]) -> int:
+    """Bare spaCy: the product's model with the pipes it loads (workers.resources.get_nlp),
+    `nlp.pipe` over the files' texts as they are, nothing else."""
+    paths, env = args
+    os.environ.update(env)
+    from workers.resources import get_nlp
+
+    nlp = get_nlp()
+    if not paths:
+        nlp("Warm up the model in Brussels.")
+        return 0
+    texts = (Path(p).read_text(encoding="utf-8") for p in paths)
+    return sum(1 for _ in nlp.pipe(texts, batch_size=SPACY_BATCH))
+
+
+class BareSpacy:
+    """What a user gets running spaCy over the folder by hand: the same model and pipes,
+    `nlp.pipe` over the same texts, one spawned process per pipeline pool process."""
+
+    def __init__(self, tmp: Path, processes: int) -> None:
+        self.processes = processes
+        self.env = base_env(tmp / "spacy", "redis://unused")
+        self.pool = mp.get_context("spawn").Pool(processes)
+        self.pool.map(_spacy_worker, [([], self.env)] * processes)  # the model loaded first
+
+    def pid_groups(self) -> dict[str, list[int]]:
+        return {"pool": [p.pid for p in self.pool._pool]}  # type: ignore[attr-defined]
+
+    def run(self, paths: list[Path]) -> float:
+        shares = [[str(p) for p in paths[i :: self.processes]] for i in range(self.processes)]
+        started = time.perf_counter()
+        self.pool.map(_spacy_worker, [(share, self.env) for share in shares])
+        return time.perf_counter() - started
+
+    def stop(self) -> None:
+        self.pool.close()
+        self.pool.join()
 
 
 # ------------------------------------------------------------------------ pipeline
@@ -290,7 +357,7 @@ class Pipeline:
         for name in staged:
             os.rename(self.inbox / f".{name}", self.inbox / name)
         self.final += len(paths)
-        wait_until_final(self, self.final, started)
+        wait_until_final(self, self.final, started, sources=[str(self.inbox / name) for name in staged])
         finished = self.finished_at([self.inbox / name for name in staged])
         return (finished - started_wall) if finished else time.perf_counter() - started
 
@@ -437,17 +504,35 @@ def states(pipeline: Pipeline) -> dict[str, int]:
     return counts
 
 
-def wait_until_final(pipeline: Pipeline, n: int, started: float, timeout: float = 3600) -> None:
-    """Poll the ledger until `n` sources are final. Reading every ledger record costs CPU the
-    pipeline would use, so far from the end the polls are spaced by the rate seen so far."""
-    done = seen_at_start = pipeline.final_count()
+def wait_until_final(
+    pipeline: Pipeline, n: int, started: float, timeout: float = 3600, *, sources: list[str] | None = None
+) -> None:
+    """Poll the ledger until `n` sources are final (`sources`: until those are, reading only
+    the records of the ones not final yet). A poll costs Redis CPU and bytes that the
+    pipeline's own figures then include (reading every ledger record, as polls did before,
+    came to ~10 polls x 2,000 records per round), so far from the end the polls are spaced
+    by the rate seen so far."""
+    from pipeline.redis.ledger import FINAL_STATES
+
+    pending = list(sources or [])
+
+    def final() -> int:
+        if sources is None:
+            return pipeline.final_count()
+        records = pipeline.ledger.get_many(pending)
+        pending[:] = [
+            s for s, r in zip(pending, records, strict=True) if r is None or r.state not in FINAL_STATES
+        ]
+        return n - len(pending)
+
+    done = seen_at_start = final() if sources is None else n - len(pending)
     while done < n:
         elapsed = time.perf_counter() - started
         if elapsed > timeout:
             raise RuntimeError(f"{done} of {n} files final after {elapsed:.0f} s")
         rate = (done - seen_at_start) / elapsed if elapsed else 0.0
         time.sleep(min(10.0, max(0.25, (n - done) / rate / 2)) if rate else 0.25)
-        done = pipeline.final_count()
+        done = final()
 
 
 def measure_latency(pipeline: Pipeline, inbox: Path, drops: int) -> list[float]:
@@ -474,6 +559,70 @@ def measure_latency(pipeline: Pipeline, inbox: Path, drops: int) -> list[float]:
     return latencies
 
 
+def redis_info(pipeline: Pipeline) -> dict[str, int]:
+    """The counters of the pipeline's Redis the bench reports per document."""
+    info = pipeline.ledger.r.info()
+    keys = ("used_memory", "total_net_input_bytes", "total_net_output_bytes", "total_commands_processed")
+    return {k: int(info[k]) for k in keys}
+
+
+def measure_sqlite_write(index_path: Path, folder: Path, n: int = 400) -> dict[str, float]:
+    """SQLite's share of the write: `n` of the documents the pipeline wrote, read back and
+    written again, in batches of NEWSFLOW_BATCH_SIZE, into a fresh embedded index (the
+    documents table, its full-text index and search keys: what every document costs;
+    the claims and stories tables are written from plans that need the Redis registries).
+    CPU and wall milliseconds per document, in this process."""
+    from config.settings import Settings
+    from pipeline.index import document_from_body
+    from pipeline.sqlite.index import SqliteIndex
+
+    source = SqliteIndex(index_path)
+    docs = [document_from_body(body) for body, _ in zip(source.iter_all(), range(n), strict=False)]
+    source.close()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = SqliteIndex(folder / "index.sqlite3")
+    size = Settings().batch_size
+    cpu, wall = time.process_time(), time.perf_counter()
+    for at in range(0, len(docs), size):
+        target.write(docs[at : at + size])
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    target.close()
+    return {
+        "sqlite_write_cpu_ms_per_doc": round(1000 * cpu / max(1, len(docs)), 2),
+        "sqlite_write_ms_per_doc": round(1000 * wall / max(1, len(docs)), 2),
+    }
+
+
+def cpu_vs(cpu: dict[str, dict[str, float]], side: str, base: str) -> float:
+    """CPU seconds of all `side`'s processes per CPU second of `base`'s (same documents)."""
+    return sum(cpu[side].values()) / (sum(cpu[base].values()) or float("nan"))
+
+
+def measure_big_input(pipeline: Pipeline, inbox: Path, size: int) -> dict[str, Any]:
+    """One input of the largest size allowed (NEWSFLOW_MAX_FILE_BYTES as shipped) dropped into
+    the idle pipeline: its seconds to a final state, that state, and the peak resident size
+    of the worker processes afterwards (VmHWM: the peak of their whole life, so it covers
+    this input; issue 21 asks for under 1 GiB)."""
+    from tests.big_inputs import big_text
+
+    data = big_text(size).encode("utf-8")[:size]
+    data = data[: data.rfind(b"\n\n") + 2]  # whole paragraphs, at most `size` bytes
+    staged, path = inbox / ".big-input.txt", inbox / "big-input.txt"
+    staged.write_bytes(data)
+    started = time.perf_counter()
+    staged.rename(path)
+    pipeline.final += 1
+    wait_until_final(pipeline, pipeline.final, started, timeout=900, sources=[str(path)])
+    took = time.perf_counter() - started
+    record = pipeline.ledger.get(str(path))
+    return {
+        "big_input_bytes": len(data),
+        "big_input_s": round(took, 1),
+        "big_input_state": record.state if record else "?",
+        "big_input_rss_mib": round(pipeline.worker_rss_mib(), 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -482,6 +631,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=2, help="pool processes per worker")
     parser.add_argument("--drops", type=int, default=20)
+    parser.add_argument(
+        "--big-bytes",
+        type=int,
+        default=-1,
+        help="size of the one big input dropped at the end (-1: NEWSFLOW_MAX_FILE_BYTES as shipped; 0: none)",
+    )
     parser.add_argument("--rounds", type=int, default=8, help="interleaved slices of the corpus")
     parser.add_argument(
         "--warmup", type=int, default=WARMUP, help="documents through both sides before the clock starts"
@@ -527,8 +682,9 @@ def main() -> None:
                 print(f"node warmed with {len(node_warmup)} documents", flush=True)
         reference = Reference(tmp, processes)
         pipeline = Pipeline(tmp, args.workers, args.concurrency)
+        spacy = BareSpacy(tmp, processes)
         elastic: ElasticPipeline | None = None
-        sides: dict[str, Any] = {"reference": reference, "pipeline": pipeline}
+        sides: dict[str, Any] = {"reference": reference, "pipeline": pipeline, "spacy": spacy}
         if args.backend == "elasticsearch":
             elastic = sides["elasticsearch"] = ElasticPipeline(tmp, args.workers, args.concurrency, es_url)
         rounds: list[dict[str, float]] = []
@@ -540,15 +696,18 @@ def main() -> None:
             pipeline.start(inbox)
             reference.run(warmup)
             pipeline.feed(warmup)
+            spacy.run(warmup)
             if elastic is not None:
                 elastic.start(tmp / "es-inbox")
                 elastic.feed(warmup)
+            redis_before = redis_info(pipeline)
             size = -(-len(paths) // args.rounds)
             for n, at in enumerate(range(0, len(paths), size)):
                 chunk = paths[at : at + size]
                 took: dict[str, float] = {}
+                round_cpu: dict[str, float] = {}
                 for side in list(sides)[:: -1 if n % 2 else 1]:
-                    runner = reference.run if side == "reference" else sides[side].feed
+                    runner = sides[side].run if side in ("reference", "spacy") else sides[side].feed
                     groups = sides[side].pid_groups()
                     if side == "elasticsearch" and node is not None:
                         from workers.local import child_pids
@@ -560,6 +719,7 @@ def main() -> None:
                     for name, pids in groups.items():
                         used = cpu_seconds(pids) - before[name]
                         cpu[side][name] = cpu[side].get(name, 0.0) + used
+                        round_cpu[side] = round_cpu.get(side, 0.0) + used
                     for name, used in thread_cpu_seconds(groups.get("cluster", [])).items():
                         key = f"cluster_{name}"
                         node_threads[key] = node_threads.get(key, 0.0) + used - threads_before.get(name, 0.0)
@@ -568,9 +728,14 @@ def main() -> None:
                     f"round {n + 1}: {len(chunk)} documents, "
                     + ", ".join(f"{side} {len(chunk) / s:.1f} docs/s" for side, s in took.items())
                     + f", ratio {took['reference'] / took['pipeline']:.3f}"
+                    + f", pipeline {1000 * round_cpu['pipeline'] / len(chunk):.1f}"
+                    + f" spacy {1000 * round_cpu['spacy'] / len(chunk):.1f} CPU ms/doc"
+                    + f", cpu_vs_spacy {cpu_vs(cpu, 'pipeline', 'spacy'):.3f} so far"
                     + (f", es_ratio {took['pipeline'] / took['elasticsearch']:.3f}" if elastic else ""),
                     flush=True,
                 )
+            redis_after = redis_info(pipeline)
+            sqlite_write = measure_sqlite_write(pipeline.home / "index.sqlite3", tmp / "sqlite-write")
             if elastic is not None:
                 # Every input final once, none failed, and as many documents as the embedded index.
                 es_states, sqlite_states = states(elastic), states(pipeline)
@@ -582,9 +747,14 @@ def main() -> None:
                 embedded.close()
             latencies = measure_latency(pipeline, inbox, args.drops)
             rss = pipeline.worker_rss_mib()
+            from config.settings import Settings
+
+            big_bytes = Settings().max_file_bytes if args.big_bytes < 0 else args.big_bytes
+            big = measure_big_input(pipeline, inbox, big_bytes) if big_bytes else {}
         finally:
             pipeline.stop()
             reference.stop()
+            spacy.stop()
             if elastic is not None:
                 elastic.stop()
                 with contextlib.suppress(Exception):  # the figures matter more than the cleanup
@@ -618,13 +788,40 @@ def main() -> None:
             for name, used in cpu[side].items()
         },
         "cpu_ratio": round(sum(cpu["reference"].values()) / sum(cpu["pipeline"].values()), 3),
+        "spacy_docs_per_s": round(len(paths) / sum(r["spacy"] for r in rounds), 2),
+        "spacy_cpu_ms_per_doc": round(1000 * sum(cpu["spacy"].values()) / len(paths), 1),
+        # The pipeline's CPU (all its processes) per bare spaCy's, same documents.
+        "cpu_vs_spacy": round(cpu_vs(cpu, "pipeline", "spacy"), 3),
+        # Shared components, per document of the measured rounds (for the scale-out plan in
+        # docs/PRODUCTION.md): Redis's CPU, memory it kept and bytes through its socket
+        # (the bench's polls of the ledger included: a few hundred bytes per document).
+        "redis_cpu_ms_per_doc": round(1000 * cpu["pipeline"]["redis"] / len(paths), 2),
+        "redis_mem_bytes_per_doc": round(
+            (redis_after["used_memory"] - redis_before["used_memory"]) / len(paths)
+        ),
+        "redis_net_bytes_per_doc": round(
+            sum(redis_after[k] - redis_before[k] for k in ("total_net_input_bytes", "total_net_output_bytes"))
+            / len(paths)
+        ),
+        "redis_commands_per_doc": round(
+            (redis_after["total_commands_processed"] - redis_before["total_commands_processed"]) / len(paths),
+            1,
+        ),
+        **sqlite_write,
+        "reference_cpu_vs_spacy": round(cpu_vs(cpu, "reference", "spacy"), 3),
         "ratio": round(ratio, 3),
         "latency_p50_s": round(p50, 3),
         "latency_p95_s": round(p95, 3),
         "worker_rss_mib": round(rss, 1),
+        **big,
         "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    last = f"ratio {ratio:.3f} latency_p50 {p50:.3f} latency_p95 {p95:.3f} worker_rss_mib {rss:.0f}"
+    last = (
+        f"ratio {ratio:.3f} latency_p50 {p50:.3f} latency_p95 {p95:.3f} worker_rss_mib {rss:.0f}"
+        f" cpu_vs_spacy {cpu_vs(cpu, 'pipeline', 'spacy'):.3f}"
+    )
+    if big:
+        last += f" big_input_rss_mib {big['big_input_rss_mib']:.0f}"
     if elastic is not None:
         es_s = sum(r["elasticsearch"] for r in rounds)
         es_cpu = cpu["elasticsearch"].get("cluster")
