@@ -27,7 +27,7 @@ from pipeline.document import Document
 from pipeline.entities.rename import renamed
 from pipeline.errors import TransientError
 from pipeline.index import document_from_body, without_bulk
-from pipeline.run import Stage, record_step, run_stages
+from pipeline.run import Stage, record_step, run_batch
 from pipeline.search.names import entity_key
 from pipeline.stores import (
     ClaimPlanner,
@@ -93,16 +93,12 @@ def enrich(
     *,
     each_source: Callable[[str], AbstractContextManager[object]],
 ) -> Iterator[Document]:
-    """Clean, extract entities and claims: run `stages` on each document, inside
-    `each_source(doc.source)` (the caller's isolation of one input: a permanent failure is
-    recorded for that input alone and the batch goes on). Yields each enriched document as
-    the indices need it (`without_bulk`), as soon as it is done."""
-    for doc in docs:
-        enriched = None
-        with each_source(doc.source):
-            enriched = run_stages(doc, stages)
-        if enriched is not None:
-            yield without_bulk(enriched)
+    """Clean, extract entities and claims: `run_batch` (the batch's paragraphs parsed
+    together), each document inside `each_source(doc.source)` (the caller's isolation of
+    one input: a permanent failure is recorded for that input alone and the batch goes on).
+    Yields each enriched document as the indices need it (`without_bulk`), once done."""
+    for doc in run_batch(docs, stages, each_source=each_source):
+        yield without_bulk(doc)
 
 
 def write_unless_paused(docs: list[Document], stores: Stores, breaker: WriteBreaker) -> WriteResult | None:

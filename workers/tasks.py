@@ -22,12 +22,11 @@ from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
 from config.settings import get_settings
 from pipeline.document import Document
 from pipeline.errors import BadInput, PipelineError, SkipDocument, TransientError
-from pipeline.index import without_bulk
 from pipeline.redis.ledger import FINAL_STATES
-from pipeline.run import record_step, run_batch, time_limit_reason
+from pipeline.run import record_step, time_limit_reason
 from pipeline.sources.files import URL_LIST_SUFFIX, fingerprint, read_dropped_file, read_url_list
 from pipeline.sources.web import fetch_url as fetch_document
-from pipeline.write import WriteBreaker, WriteResult, write_batch, write_unless_paused
+from pipeline.write import WriteBreaker, WriteResult, enrich, write_batch, write_unless_paused
 from workers import metrics
 from workers.app import app
 from workers.resources import get_http, get_ledger, get_stages, get_write_stores
@@ -218,12 +217,12 @@ _breaker = WriteBreaker()  # per pool process
 
 def enrich_and_write(docs: list[Document], task: NewsflowTask) -> None:
     """Clean, extract entities and claims (the batch's paragraphs parsed together:
-    pipeline/run.py `run_batch`); write the enriched documents to the index
+    pipeline/write.py `enrich`); write the enriched documents to the index
     (NEWSFLOW_INDEX_INLINE) or hand them to the indexer."""
     enriched = []
-    for doc in run_batch(docs, get_stages(), each_source=task.each_source):
+    for doc in enrich(docs, get_stages(), each_source=task.each_source):
         metrics.observe_history(doc.history)
-        enriched.append(without_bulk(doc))
+        enriched.append(doc)
     if not enriched:
         return
     if get_settings().index_inline:
