@@ -2,10 +2,11 @@
 
     python bench/throughput.py [--docs 2000] [--workers 1] [--concurrency 2] [--drops 20]
 
-(a) reference: our stages called directly (`run_batch` over `get_stages()` in batches of
-    NEWSFLOW_BATCH_SIZE as the workers take them, the same Redis-backed registries the
-    workers use, each batch's paragraphs parsed together), the corpus split across as
-    many spawned processes as (b) has pool processes;
+(a) reference: our stages called directly (`pipeline.write.enrich`, as the tasks call
+    it, over `get_stages()` in batches of NEWSFLOW_BATCH_SIZE as the workers take them,
+    the same Redis-backed registries the workers use, each batch's paragraphs parsed
+    together), the corpus split across as many spawned processes as (b) has pool
+    processes;
 (b) the full pipeline, as deployed: workers and `newsflow watch` already running (a probe
     file has been through them), the files appear in the watched folder at once (hard
     links under temp names, renamed into place as producers are asked to do), the watcher
@@ -76,6 +77,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -196,8 +198,8 @@ def _reference_worker(args: tuple[list[str], dict[str, str]]) -> int:
     os.environ.update(env)
     from config.settings import get_settings
     from pipeline.errors import PipelineError
-    from pipeline.run import run_batch
     from pipeline.sources.files import read_dropped_file
+    from pipeline.write import enrich
     from workers.resources import get_stages
 
     stages = get_stages()
@@ -214,40 +216,54 @@ def _reference_worker(args: tuple[list[str], dict[str, str]]) -> int:
     done = 0
     for at in range(0, len(paths), size):  # batches of NEWSFLOW_BATCH_SIZE, as the workers take them
         batch = [read_dropped_file(Path(p), max_bytes=10_000_000) for p in paths[at : at + size]]
-        for _ in run_batch(batch, stages, each_source=each_source):
+        for _ in enrich(batch, stages, each_source=each_source):
             pass
         done += len(batch)
     return done
 
 
-class Reference:
-    """The stages called directly in a pool of spawned processes that stays up between
-    rounds, on its own private Redis (its registries grow round after round, as the
-    pipeline's do)."""
+class _Pool:
+    """A pool of `processes` spawned processes that stays up between rounds, each running
+    `worker((paths, env))` on its share of a round's files (an empty share: load, warm up)."""
 
-    def __init__(self, tmp: Path, processes: int) -> None:
-        self.processes = processes
-        self.redis = start_redis(tmp / "reference")
-        self.env = base_env(tmp / "reference", self.redis.url)
+    worker: Callable[[tuple[list[str], dict[str, str]]], int]
+
+    def __init__(self, processes: int, env: dict[str, str]) -> None:
+        self.processes, self.env = processes, env
         self.pool = mp.get_context("spawn").Pool(processes)
         # Load the model in every process before any clock starts, as workers do.
-        self.pool.map(_reference_worker, [([], self.env)] * processes)
+        self.pool.map(type(self).worker, [([], env)] * processes)
 
     def pid_groups(self) -> dict[str, list[int]]:
-        return {
-            "pool": [p.pid for p in self.pool._pool],  # type: ignore[attr-defined]
-            "redis": [self.redis.proc.pid],
-        }
+        return {"pool": [p.pid for p in self.pool._pool]}  # type: ignore[attr-defined]
 
     def run(self, paths: list[Path]) -> float:
         shares = [[str(p) for p in paths[i :: self.processes]] for i in range(self.processes)]
         started = time.perf_counter()
-        self.pool.map(_reference_worker, [(share, self.env) for share in shares])
+        self.pool.map(type(self).worker, [(share, self.env) for share in shares])
         return time.perf_counter() - started
 
     def stop(self) -> None:
         self.pool.close()
         self.pool.join()
+
+
+class Reference(_Pool):
+    """The stages called directly in a pool of spawned processes that stays up between
+    rounds, on its own private Redis (its registries grow round after round, as the
+    pipeline's do)."""
+
+    worker = staticmethod(_reference_worker)
+
+    def __init__(self, tmp: Path, processes: int) -> None:
+        self.redis = start_redis(tmp / "reference")
+        super().__init__(processes, base_env(tmp / "reference", self.redis.url))
+
+    def pid_groups(self) -> dict[str, list[int]]:
+        return {**super().pid_groups(), "redis": [self.redis.proc.pid]}
+
+    def stop(self) -> None:
+        super().stop()
         self.redis.stop()
 
 
@@ -270,28 +286,14 @@ def _spacy_worker(args: tuple[list[str], dict[str, str]]) -> int:
     return sum(1 for _ in nlp.pipe(texts, batch_size=SPACY_BATCH))
 
 
-class BareSpacy:
+class BareSpacy(_Pool):
     """What a user gets running spaCy over the folder by hand: the same model and pipes,
     `nlp.pipe` over the same texts, one spawned process per pipeline pool process."""
 
+    worker = staticmethod(_spacy_worker)
+
     def __init__(self, tmp: Path, processes: int) -> None:
-        self.processes = processes
-        self.env = base_env(tmp / "spacy", "redis://unused")
-        self.pool = mp.get_context("spawn").Pool(processes)
-        self.pool.map(_spacy_worker, [([], self.env)] * processes)  # the model loaded first
-
-    def pid_groups(self) -> dict[str, list[int]]:
-        return {"pool": [p.pid for p in self.pool._pool]}  # type: ignore[attr-defined]
-
-    def run(self, paths: list[Path]) -> float:
-        shares = [[str(p) for p in paths[i :: self.processes]] for i in range(self.processes)]
-        started = time.perf_counter()
-        self.pool.map(_spacy_worker, [(share, self.env) for share in shares])
-        return time.perf_counter() - started
-
-    def stop(self) -> None:
-        self.pool.close()
-        self.pool.join()
+        super().__init__(processes, base_env(tmp / "spacy", "redis://unused"))
 
 
 # ------------------------------------------------------------------------ pipeline
