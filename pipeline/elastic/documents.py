@@ -230,10 +230,16 @@ class ElasticIndex:
                 pass
             if len(doc_id) < 6:
                 return None
-            # accept a unique prefix, as git (and SqliteIndex) do
-            found = self.es.search(index=self.alias(kind), query={"prefix": {"id": doc_id}}, size=2)
+            # accept a unique prefix, as git (and SqliteIndex) do; a search sees the index as
+            # of its last refresh, so it only names the id, which is then read in real time
+            # (a record deleted since that refresh is not brought back)
+            found = self.es.search(
+                index=self.alias(kind), query={"prefix": {"id": doc_id}}, size=2, source=False
+            )
         hits = found["hits"]["hits"]
-        return from_es_source(hits[0]["_source"], kind) if len(hits) == 1 else None
+        if len(hits) != 1 or hits[0]["_id"] == doc_id:
+            return None
+        return self.get(hits[0]["_id"], kind)
 
     def scan(self, kind: str, query: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Every record of `kind` matching `query`, as stored (ES-only fields included)."""

@@ -148,6 +148,31 @@ def test_an_older_rebuild_landing_last_leaves_the_newer_record(
     assert written.stories.get("s-late") is None
 
 
+def test_a_record_deleted_after_a_refresh_is_gone_by_its_id_and_by_a_prefix(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """`get` reads in real time: a search that still sees the record (the index refreshed
+    before the delete, not after) does not bring it back, and a unique prefix still finds a
+    record that is there."""
+    world = World("refreshed")
+    a = world.document(0)
+    views = [(1_000, {"s-refreshed": [a.id]}), (2_000, {"s-refreshed": []})]
+
+    class Views(HandLabels):
+        def rebuild_view(self, stories: Any) -> tuple[int, dict[str, list[str]]]:
+            return views.pop(0)
+
+    written = Written("elasticsearch", request, tmp_path / "unused", Views({}))
+    assert written.index.write([a]) == []
+    written.stories.rebuild(["s-refreshed"])
+    written.es.indices.refresh(index=written.index.alias("stories"))
+    assert written.stories.get("s-refreshed")["documents"] == [a.id]
+    assert written.stories.get("s-refresh")["id"] == "s-refreshed"  # a unique prefix
+    written.stories.rebuild(["s-refreshed"])  # emptied: deleted, no refresh since
+    assert written.stories.get("s-refreshed") is None
+    assert written.stories.get("s-refresh") is None
+
+
 @pytest.mark.parametrize("backend", ["sqlite", ES])
 def test_a_document_written_again_with_an_older_story_shows_the_newer_one(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
