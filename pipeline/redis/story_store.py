@@ -1,8 +1,8 @@
 """Cross-document state for duplicates and stories, shared by all workers in Redis (does I/O).
 
-`NearDuplicates`: a datasketch MinHash LSH whose buckets live in Redis (its own
-Redis storage, keyed under `<prefix>:lsh`), plus each copy's MinHash and version
-facts (outlet, dates) so that every worker can tell which copy search shows, and
+`NearDuplicates`: a MinHash LSH whose bands live in Redis, one hash per band, with each
+copy's signature and version facts (outlet, dates) so that every worker can tell which
+copy search shows, and
 which copy each one last resolved to (`<prefix>:shown`: copy -> the copy shown instead).
 The index task reads that after writing: a copy written after the newer version that
 replaced it (two workers, either order) still ends up pointing at it.
@@ -44,6 +44,7 @@ where a search of the documents index is not): the stories each placement change
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -51,7 +52,7 @@ from datetime import date
 from typing import Any
 
 import redis
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 
 from pipeline.redis.errors import unavailable
 from pipeline.redis.retention import Arrivals, Retention
@@ -63,6 +64,11 @@ _PARSED_MAX = 1_000  # parsed features kept per process (~35 KB each): the recen
 
 def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _b(value: bytes | str) -> bytes:
+    """A binary value as read (our clients never decode responses: always bytes)."""
+    return value if isinstance(value, bytes) else value.encode("latin-1")
 
 
 # KEYS: the day hash, the document's features, its postings; ARGV: the document, its twin.
@@ -102,8 +108,103 @@ return out
 """
 
 
+# The MinHash LSH's layout in Redis. A document is named in the buckets by 8 bytes of a
+# hash of its id (`_doc_key`); its record, under that name in `<prefix>:d`, holds its
+# signature (the low 16 bits of each of the 128 MinHash values: 256 bytes) and then its
+# id and version facts as a JSON list. Bands: datasketch's MinHashLSH choice for a 0.8
+# threshold over 128 permutations (false positives and negatives weighed alike), so the
+# same pairs become candidates as with its index; each band is one hash,
+# `<prefix>:b:<band>`: 8 bytes of a hash of the band's values -> the names of the
+# documents filed under it, packed. Changing any of these changes the stored format.
+_BANDS, _ROWS = 9, 13
+_NAME = 8  # bytes naming a document in a bucket
+_SIG = versions.NUM_PERM * 2  # bytes of a stored signature
+
+# KEYS: the records, then each band's hash; ARGV: the document's name, its record, then
+# its hash in each band. Files the document once (its first record stays: the facts of
+# its first sighting); returns the record kept, then each band's bucket.
+_INSERT = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  for i = 2, #KEYS do
+    local bucket = redis.call('HGET', KEYS[i], ARGV[i + 1]) or ''
+    redis.call('HSET', KEYS[i], ARGV[i + 1], bucket .. ARGV[1])
+  end
+end
+local out = {redis.call('HGET', KEYS[1], ARGV[1])}
+for i = 2, #KEYS do out[i] = redis.call('HGET', KEYS[i], ARGV[i + 1]) or '' end
+return out
+"""
+
+# KEYS: the records, then each band's hash; ARGV: per document, its name and its hash in
+# each band. Takes each out of its record and buckets (an emptied bucket goes).
+_REMOVE = """
+local per = #KEYS
+for d = 0, #ARGV / per - 1 do
+  local name = ARGV[d * per + 1]
+  redis.call('HDEL', KEYS[1], name)
+  for i = 2, #KEYS do
+    local field = ARGV[d * per + i]
+    local bucket = redis.call('HGET', KEYS[i], field)
+    if bucket then
+      local kept = {}
+      for j = 1, #bucket, 8 do
+        local other = string.sub(bucket, j, j + 7)
+        if other ~= name then kept[#kept + 1] = other end
+      end
+      if #kept == 0 then redis.call('HDEL', KEYS[i], field)
+      else redis.call('HSET', KEYS[i], field, table.concat(kept)) end
+    end
+  end
+end
+return 1
+"""
+
+_MIGRATE_BATCH = 5_000  # documents of the older format refiled per pruning turn
+
+
+def _doc_key(doc_id: str) -> bytes:
+    """The 8 bytes naming a document in the buckets and records."""
+    return hashlib.blake2b(doc_id.encode(), digest_size=_NAME).digest()
+
+
+def _signature(hashvalues: Any) -> bytes:
+    """The stored signature: the low 16 bits of each MinHash value. Two values differing
+    in their low 16 bits differ; two that differ only above them count as equal, once in
+    65,536 pairs of unequal values: the similarity of two copies (1/128 per equal value)
+    is off by one step in 0.04% of pairs near the threshold."""
+    import numpy as np
+
+    return (np.asarray(hashvalues, dtype=np.uint64) & 0xFFFF).astype("<u2").tobytes()
+
+
+def _band_hashes(signature: bytes) -> list[bytes]:
+    width = _ROWS * 2
+    return [
+        hashlib.blake2b(signature[i * width : (i + 1) * width], digest_size=8, person=b"band%d" % i).digest()
+        for i in range(_BANDS)
+    ]
+
+
+def _similarity(a: bytes, b: bytes) -> float:
+    """The share of equal values of two stored signatures (versions.similarity's estimate)."""
+    import numpy as np
+
+    x, y = np.frombuffer(a, dtype="<u2"), np.frombuffer(b, dtype="<u2")
+    return round(float(np.count_nonzero(x == y)) / len(x), 3)
+
+
 class NearDuplicates:
-    """MinHash LSH over word shingles, buckets in Redis (datasketch's Redis storage)."""
+    """MinHash LSH over word shingles, its bands and signatures in Redis.
+
+        <prefix>:d            hash: a document's name (8 bytes) -> its signature, id, facts
+        <prefix>:b:<band>     hash, one per band: band hash -> the names filed under it
+        <prefix>:shown        hash: copy -> the copy search shows instead
+        <prefix>:arrived      sorted set: doc -> arrival time (pipeline/redis/retention.py)
+
+    Earlier versions kept datasketch's Redis storage (`<prefix>:lsh…`, some ten keys per
+    document) with the signatures in `<prefix>:mh` and the facts in `<prefix>:meta`: the
+    pruning turns refile those documents here (`migrate`) and then delete those keys.
+    """
 
     def __init__(
         self,
@@ -117,64 +218,63 @@ class NearDuplicates:
         self.prefix = prefix
         self.threshold = threshold
         self.arrivals = Arrivals(client, f"{prefix}:arrived", retention or Retention())
-        # datasketch builds its clients as redis.Redis(**config): hand them our client's
-        # connection pool, so they connect exactly as it does (TLS and its certificates,
-        # timeouts, credentials, socket path), and share its connections.
-        params = {"connection_pool": client.connection_pool}
-        self.lsh = MinHashLSH(
-            threshold=threshold,
-            num_perm=versions.NUM_PERM,
-            storage_config={"type": "redis", "basename": f"{prefix}:lsh".encode(), "redis": params},
-        )
+        self._records = f"{prefix}:d"
+        self._bands = [f"{prefix}:b:{i}" for i in range(_BANDS)]
+        self._insert = client.register_script(_INSERT)
+        self._remove = client.register_script(_REMOVE)
+        self._older_left = True  # until a turn finds no documents of the older format
 
     def close(self) -> None:
-        """Give back what datasketch's Redis storage holds; the pool is the client's, and
-        closing that client closes it."""
-        for storage in (*self.lsh.hashtables, self.lsh.keys):
-            client = getattr(storage, "_redis", None)
-            if client is not None:
-                client.close()
+        """Nothing of its own to give back: the client is the caller's."""
 
     def match(
         self, version: versions.Version, mh: MinHash
     ) -> tuple[versions.Version, list[tuple[versions.Version, float]]]:
         """File this copy, then return it as first filed (the same text dropped again later
         is not a newer version) and the other copies at or above the threshold."""
+        mine = _signature(mh.hashvalues)
+        name = _doc_key(version.id)
+        facts = [version.id, version.outlet, version.published, version.received_at]
         with unavailable("the near-duplicate index"):
             self._maybe_prune()  # first: a copy past the window is no match
-            mine = {
-                "outlet": version.outlet,
-                "published": version.published,
-                "received_at": version.received_at,
-            }
+            # Filed before the buckets are read: of two copies filed at once, the later sees both.
             pipe = self.r.pipeline()
-            pipe.hset(f"{self.prefix}:mh", version.id, mh.hashvalues.tobytes())
-            pipe.hsetnx(f"{self.prefix}:meta", version.id, json.dumps(mine))
-            pipe.hget(f"{self.prefix}:meta", version.id)  # these facts, or the first sighting's
-            self.arrivals.note(pipe, version.id)
-            version = versions.Version(id=version.id, **json.loads(pipe.execute()[2]))
-            # Insert before querying: of two copies filed at once, the later query sees both.
-            if version.id not in self.lsh:
-                self.lsh.insert(version.id, mh, check_duplication=False)
-            others = sorted({_s(k) for k in self.lsh.query(mh)} - {version.id})
-            if not others:
-                return version, []
-            hashes = self.r.hmget(f"{self.prefix}:mh", others)
-            metas = self.r.hmget(f"{self.prefix}:meta", others)
-        out = []
-        for other, raw, meta in zip(others, hashes, metas, strict=True):
-            if raw is None:
-                continue
-            other_mh = MinHash(
-                num_perm=versions.NUM_PERM, seed=1, scheme=mh.scheme, hashvalues=_hashvalues(raw, mh)
+            self._insert(
+                keys=[self._records, *self._bands],
+                args=[name, mine + json.dumps(facts).encode(), *_band_hashes(mine)],
+                client=pipe,
             )
-            sim = versions.similarity(mh, other_mh)
+            self.arrivals.note(pipe, version.id)
+            stored, *buckets = pipe.execute()[0]
+            version = _version(stored)
+            others = sorted({b[i : i + _NAME] for b in buckets for i in range(0, len(b), _NAME)} - {name})
+            records = self.r.hmget(self._records, others) if others else []
+        out = []
+        for raw in records:
+            if raw is None:  # taken out meanwhile
+                continue
+            other = _version(raw)
+            if other.id == version.id:
+                continue
+            sim = _similarity(mine, _b(raw)[:_SIG])
             if sim >= self.threshold:
-                facts = json.loads(meta) if meta else {}
-                out.append((versions.Version(id=other, **facts), sim))
+                out.append((other, sim))
+        out.sort(key=lambda vs: vs[0].id)
         if out:
             self._remember(versions.resolve([version, *(v for v, _ in out)]))
         return version, out
+
+    def query(self, mh: MinHash) -> list[str]:
+        """The filed documents sharing a band with `mh` (the candidates; not filtered by
+        similarity), without filing it."""
+        mine = _signature(mh.hashvalues)
+        with unavailable("the near-duplicate index"):
+            pipe = self.r.pipeline(transaction=False)
+            for band, h in zip(self._bands, _band_hashes(mine), strict=True):
+                pipe.hget(band, h)
+            names = sorted({b[i : i + _NAME] for b in pipe.execute() if b for i in range(0, len(b), _NAME)})
+            records = self.r.hmget(self._records, names) if names else []
+        return sorted(_version(raw).id for raw in records if raw is not None)
 
     def _remember(self, shown_of: dict[str, str]) -> None:
         copies: dict[Any, Any] = {copy: shown for copy, shown in shown_of.items() if shown}
@@ -185,6 +285,37 @@ class NearDuplicates:
             pipe.hset(f"{self.prefix}:shown", mapping=copies)
             pipe.hdel(f"{self.prefix}:shown", *(v for v, shown in shown_of.items() if not shown))
             pipe.execute()
+
+    def _take_out(self, pipe: Any, ids: Sequence[str]) -> None:
+        """Queue on `pipe`: `ids` leave their records and buckets, and the older format."""
+        names = [_doc_key(d) for d in ids]
+        args: list[bytes] = []
+        for name, raw in zip(names, self.r.hmget(self._records, names), strict=True):
+            if raw is not None:
+                args += [name, *_band_hashes(_b(raw)[:_SIG])]
+        if args:
+            self._remove(keys=[self._records, *self._bands], args=args, client=pipe)
+        if self._older_left:
+            for family in ("mh", "meta"):
+                pipe.hdel(f"{self.prefix}:{family}", *ids)
+        pipe.hdel(f"{self.prefix}:shown", *ids)
+        self.arrivals.forget(pipe, list(ids))
+
+    def _versions(self, ids: Sequence[str]) -> list[versions.Version]:
+        """The facts filed for `ids` (of the older format too, until it is refiled)."""
+        raws = self.r.hmget(self._records, [_doc_key(d) for d in ids])
+        missing = [d for d, raw in zip(ids, raws, strict=True) if raw is None]
+        older = (
+            dict(zip(missing, self.r.hmget(f"{self.prefix}:meta", missing), strict=True)) if missing else {}
+        )
+        out = []
+        for d, raw in zip(ids, raws, strict=True):
+            if raw is not None:
+                out.append(_version(raw))
+            else:
+                meta = older.get(d)
+                out.append(versions.Version(id=d, **json.loads(meta) if meta else {}))
+        return out
 
     def forget(self, ids: Sequence[str]) -> dict[str, str]:
         """Take documents out of the near-duplicate index (replaced by a new version of their
@@ -199,25 +330,12 @@ class NearDuplicates:
             for copy, shown in self.r.hscan_iter(f"{self.prefix}:shown", count=1000):
                 if _s(shown) in gone and _s(copy) not in gone:
                     behind.setdefault(_s(shown), []).append(_s(copy))
-            for doc_id in ids:
-                if doc_id in self.lsh:
-                    self.lsh.remove(doc_id)
             pipe = self.r.pipeline()
-            for family in ("mh", "meta", "shown"):
-                pipe.hdel(f"{self.prefix}:{family}", *ids)
-            self.arrivals.forget(pipe, list(ids))
+            self._take_out(pipe, list(ids))
             pipe.execute()
             resolved: dict[str, str] = {}
             for copies in behind.values():
-                metas = self.r.hmget(f"{self.prefix}:meta", copies)
-                resolved.update(
-                    versions.resolve(
-                        [
-                            versions.Version(id=c, **json.loads(m) if m else {})
-                            for c, m in zip(copies, metas, strict=True)
-                        ]
-                    )
-                )
+                resolved.update(versions.resolve(self._versions(copies)))
             pipe = self.r.pipeline()
             for copy, shown in resolved.items():
                 if shown:
@@ -228,26 +346,62 @@ class NearDuplicates:
         return resolved
 
     def prune(self, limit: int | None = None) -> int:
-        """Take the copies that arrived before the window out of the index (their LSH
-        buckets, MinHash, facts, and which copy is shown instead of them): a later copy no
-        longer matches them, and is shown itself. Returns how many were pruned."""
+        """Take the copies that arrived before the window out of the index (their record,
+        buckets, and which copy is shown instead of them): a later copy no longer matches
+        them, and is shown itself. Returns how many were pruned."""
         with unavailable("the near-duplicate index"):
             due = self.arrivals.due(limit)
-            for doc_id in due:
-                if doc_id in self.lsh:
-                    self.lsh.remove(doc_id)
             if due:
                 pipe = self.r.pipeline()
-                for family in ("mh", "meta", "shown"):
-                    pipe.hdel(f"{self.prefix}:{family}", *due)
-                self.arrivals.forget(pipe, due)
+                self._take_out(pipe, due)
                 pipe.execute()
         return len(due)
+
+    def migrate(self, limit: int = _MIGRATE_BATCH) -> int:
+        """Refile up to `limit` documents that an earlier version filed (datasketch's LSH,
+        `<prefix>:mh` and `<prefix>:meta`) in this format, from their signatures and facts;
+        once none is left, delete datasketch's keys. Returns how many were refiled."""
+        if not self._older_left:
+            return 0
+        with unavailable("the near-duplicate index"):
+            found: Any = self.r.hscan(f"{self.prefix}:mh", 0, count=limit)[1]
+            older = {_s(d): _b(raw) for d, raw in list(found.items())[:limit]}
+            ids = sorted(older)
+            if ids:
+                metas = self.r.hmget(f"{self.prefix}:meta", ids)
+                pipe = self.r.pipeline()
+                for d, meta in zip(ids, metas, strict=True):
+                    mine = _signature(_older_hashvalues(older[d]))
+                    facts = json.loads(meta) if meta else {}
+                    record = [
+                        d,
+                        facts.get("outlet", ""),
+                        facts.get("published", ""),
+                        facts.get("received_at", ""),
+                    ]
+                    self._insert(
+                        keys=[self._records, *self._bands],
+                        args=[_doc_key(d), mine + json.dumps(record).encode(), *_band_hashes(mine)],
+                        client=pipe,
+                    )
+                pipe.hdel(f"{self.prefix}:mh", *ids)
+                pipe.hdel(f"{self.prefix}:meta", *ids)
+                pipe.execute()
+                return len(ids)
+            # None left: datasketch's keys go (its buckets, per-document lists, their index).
+            pipe = self.r.pipeline(transaction=False)
+            for key in self.r.scan_iter(match=f"{self.prefix}:lsh*", count=1000):
+                pipe.unlink(key)
+            pipe.unlink(f"{self.prefix}:meta")
+            pipe.execute()
+            self._older_left = False
+        return 0
 
     def _maybe_prune(self) -> None:
         if self.arrivals.turn():
             try:
                 self.prune()
+                self.migrate()
             finally:
                 self.arrivals.release()
 
@@ -260,12 +414,18 @@ class NearDuplicates:
         return {i: _s(shown) for i, shown in zip(ids, found, strict=True) if shown}
 
 
-def _hashvalues(raw: bytes | str, like: MinHash) -> Any:
+def _version(record: bytes | str) -> versions.Version:
+    doc_id, outlet, published, received_at = json.loads(_b(record)[_SIG:])
+    return versions.Version(id=doc_id, outlet=outlet, published=published, received_at=received_at)
+
+
+def _older_hashvalues(raw: bytes) -> Any:
+    """A signature as earlier versions stored it: the MinHash values, raw (uint64 under
+    datasketch 1.x, uint32 since)."""
     import numpy as np
 
-    # Stored as raw bytes; our clients never decode responses, so `raw` is bytes.
-    data = raw if isinstance(raw, bytes) else raw.encode("latin-1")
-    return np.frombuffer(data, dtype=like.hashvalues.dtype)
+    dtype = np.uint32 if len(raw) == versions.NUM_PERM * 4 else np.uint64
+    return np.frombuffer(raw, dtype=dtype)
 
 
 class StoryStore:

@@ -95,9 +95,11 @@ def test_every_client_refuses_a_certificate_it_cannot_verify(
     client = redis.Redis.from_url(url, **redis_options())  # the ledger, registries, stores
     with pytest.raises(redis.ConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
         client.ping()
-    near = NearDuplicates(client, prefix="tls:d")  # datasketch's storage: the same connections
-    with pytest.raises(redis.ConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
-        near.lsh.query(_minhash())
+    near = NearDuplicates(client, prefix="tls:d")  # the near-duplicate index: the same client
+    with pytest.raises(TransientError, match="near-duplicate index unavailable") as failed:
+        near.query(_minhash())
+    assert isinstance(failed.value.__cause__, redis.ConnectionError)
+    assert "CERTIFICATE_VERIFY_FAILED" in str(failed.value.__cause__)
     near.close()
     client.close()
 
@@ -140,7 +142,7 @@ def test_the_near_duplicate_storage_gives_up_after_our_socket_timeout(silent_red
 
     def query() -> None:
         try:
-            near.lsh.query(_minhash())
+            near.query(_minhash())
             outcome.append(None)
         except BaseException as exc:  # reported to the test thread below
             outcome.append(exc)
@@ -150,8 +152,9 @@ def test_the_near_duplicate_storage_gives_up_after_our_socket_timeout(silent_red
     # redis-py tries 4 times with a backoff between: about 3 s at 0.3 s a try (59 s with
     # redis-py's own 5 s, which datasketch's client had when built from host and port).
     worker.join(timeout=20)
-    assert not worker.is_alive(), "datasketch's Redis client does not have our socket timeout"
-    assert isinstance(outcome[0], redis.TimeoutError)
+    assert not worker.is_alive(), "the near-duplicate index's client does not have our socket timeout"
+    assert isinstance(outcome[0], TransientError)
+    assert isinstance(outcome[0].__cause__, redis.TimeoutError)
     # And through the stage's own call, a fault the task retries.
     version = versions.Version(id="a", outlet="x", received_at="2024-01-01T08:00:00")
     with pytest.raises(TransientError, match="near-duplicate index unavailable"):
