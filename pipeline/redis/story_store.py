@@ -17,9 +17,12 @@ replaced it (two workers, either order) still ends up pointing at it.
     <prefix>:copy         hash: copy -> the document it copies (it follows its story)
     <prefix>:m:<story>    set: the story's documents, copies included
     <prefix>:label        hash: doc -> "<gen> <story id>"
-    <prefix>:t:<doc>      JSON list: the documents (re)labelled when <doc> was placed: it,
-                          and the ones it moved to another story
-    <prefix>:c:<doc>      JSON list: the stories whose members that placement changed
+    <prefix>:placed       hash: doc -> what placing it changed, a JSON list [moved,
+                          changed]: the other documents it (re)labelled (moved to another
+                          story), and the stories whose members it changed. Earlier
+                          versions kept these under keys of their own, `<prefix>:t:<doc>`
+                          (every document relabelled, it included) and `<prefix>:c:<doc>`:
+                          still read, and deleted with their document
     <prefix>:rebuilds     counter, one number per rebuild of story records (Elasticsearch)
     <prefix>:gen          counter, one generation per placement
     <prefix>:lock         held while a placement reads and rewrites stories
@@ -591,8 +594,8 @@ class StoryStore:
             pipe.sadd(self._k("m", story), d)
         for d in moved:
             pipe.hset(self._k("label"), d, f"{gen} {named[d]}")
-        pipe.set(self._k("t", doc_id), json.dumps(moved))
-        pipe.set(self._k("c", doc_id), json.dumps(changed))
+        others = [d for d in moved if d != doc_id]
+        pipe.hset(self._k("placed"), doc_id, json.dumps([others, changed], separators=(",", ":")))
         pipe.execute()
         return named[doc_id]
 
@@ -625,6 +628,7 @@ class StoryStore:
                     pipe.hdel(self._k("label"), d)
                     pipe.hdel(self._k("copy"), d)
                     pipe.hdel(self._k("day"), d)
+                    pipe.hdel(self._k("placed"), d)
                     pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
                 self.arrivals.forget(pipe, list(doc_ids))
                 pipe.execute()
@@ -663,7 +667,7 @@ class StoryStore:
                     for other in neighbours[d]:
                         pipe.hdel(self._k("e", _s(other)), d)
                     pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
-                for family in ("label", "copy", "day"):
+                for family in ("label", "copy", "day", "placed"):
                     pipe.hdel(self._k(family), *due)
                 self.arrivals.forget(pipe, due)
                 pipe.execute()
@@ -766,7 +770,10 @@ class StoryStore:
     def component_labels(self, doc_id: str) -> dict[str, tuple[int, str]]:
         """Labels of the documents placing `doc_id` relabelled (for the index writer)."""
         with unavailable("the story store"):
-            raw = self.r.get(self._k("t", doc_id))
+            placed = self.r.hget(self._k("placed"), doc_id)
+            if placed:
+                return self.labels([doc_id, *json.loads(placed)[0]])
+            raw = self.r.get(self._k("t", doc_id))  # placed by an earlier version
             return self.labels(json.loads(raw) if raw else [doc_id])
 
     def changed_stories(self, doc_ids: Sequence[str]) -> set[str]:
@@ -776,9 +783,12 @@ class StoryStore:
         if not doc_ids:
             return set()
         with unavailable("the story store"):
-            raws = self.r.mget([self._k("c", d) for d in doc_ids])
-            found = {s for raw in raws if raw for s in json.loads(raw)}
-            for d, raw in zip(doc_ids, raws, strict=True):
+            placed = self.r.hmget(self._k("placed"), list(doc_ids))
+            found = {s for raw in placed if raw for s in json.loads(raw)[1]}
+            earlier = [d for d, raw in zip(doc_ids, placed, strict=True) if raw is None]
+            raws = self.r.mget([self._k("c", d) for d in earlier]) if earlier else []
+            found |= {s for raw in raws if raw for s in json.loads(raw)}
+            for d, raw in zip(earlier, raws, strict=True):
                 if raw is None:
                     found |= {story for _, story in self.component_labels(d).values()}
             return found

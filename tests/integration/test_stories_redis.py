@@ -361,6 +361,33 @@ def test_the_index_writer_gets_the_stories_a_placement_changed_and_their_members
     assert later > number  # every rebuild reads under a higher number
 
 
+def test_what_a_placement_changed_is_one_field_of_a_shared_hash(store: StoryStore) -> None:
+    first = assign_story(_fight(RAHMAN), stories=store)
+    second = assign_story(_fight(RAHMAN_2), stories=store)
+    assert store.r.keys("t:t:*") == store.r.keys("t:c:*") == []  # no key per document
+    assert set(store.r.hkeys("t:placed")) == {first.id.encode(), second.id.encode()}
+    moved, changed = json.loads(store.r.hget("t:placed", second.id))
+    assert second.id not in moved  # the document placed is always relabelled: not repeated
+    assert set(changed) == store.changed_stories([second.id])
+    store.forget([second.id])
+    assert set(store.r.hkeys("t:placed")) == {first.id.encode()}
+
+
+def test_what_an_earlier_version_kept_per_placement_is_still_read(store: StoryStore) -> None:
+    first = assign_story(_fight(RAHMAN), stories=store)
+    second = assign_story(_fight(RAHMAN_2), stories=store)
+    store.r.delete("t:placed")
+    # As the version before wrote them: a key per document, every document relabelled in t:.
+    store.r.set(f"t:t:{second.id}", json.dumps(sorted([first.id, second.id])))
+    store.r.set(f"t:c:{second.id}", json.dumps(["s-earlier"]))
+    assert store.component_labels(second.id) == store.labels([first.id, second.id])
+    assert store.changed_stories([second.id]) == {"s-earlier"}
+    # Nothing kept at all (placed before either): the stories of its component.
+    assert store.changed_stories([first.id]) == {second.story_id}
+    store.forget([first.id, second.id])
+    assert store.r.keys("t:t:*") == store.r.keys("t:c:*") == []
+
+
 def test_rebuild_numbers_keep_growing_after_the_store_is_emptied(store: StoryStore) -> None:
     """Records written under the old numbers stay in Elasticsearch when the story store is
     a new one (a new local Redis): the numbers follow the clock, so new rebuilds still win."""
