@@ -116,9 +116,13 @@ return out
 # signature (the low 16 bits of each of the 128 MinHash values: 256 bytes) and then its
 # id and version facts as a JSON list. Bands: datasketch's MinHashLSH choice for a 0.8
 # threshold over 128 permutations (false positives and negatives weighed alike), so the
-# same pairs become candidates as with its index; each band is one hash,
-# `<prefix>:b:<band>`: 8 bytes of a hash of the band's values -> the names of the
-# documents filed under it, packed. Changing any of these changes the stored format.
+# same pairs become candidates as with its index. A band's buckets are spread over 256
+# small hashes, `<prefix>:b:<band>:<xx>`, by the first byte (xx) of the bucket's hash (8
+# bytes of a hash of the band's values): its other 7 bytes -> the names of the documents
+# filed under it, packed. Up to some 30,000 documents in the window a hash keeps 128
+# buckets or fewer, which Redis holds as a listpack (some 20 bytes a bucket, where one
+# hash per band costs some 60 a bucket as a hash table); beyond, as a hash table.
+# Changing any of these changes the stored format.
 _BANDS, _ROWS = 9, 13
 _NAME = 8  # bytes naming a document in a bucket
 _SIG = versions.NUM_PERM * 2  # bytes of a stored signature
@@ -138,25 +142,22 @@ for i = 2, #KEYS do out[i] = redis.call('HGET', KEYS[i], ARGV[i + 1]) or '' end
 return out
 """
 
-# KEYS: the records, then each band's hash; ARGV: per document, its name and its hash in
-# each band. Takes each out of its record and buckets (an emptied bucket goes).
+# KEYS: the records, then the hash of the document's bucket in each band; ARGV: its name,
+# then its bucket in each band. Takes it out of its record and buckets (an emptied bucket
+# goes, and an emptied hash with it).
 _REMOVE = """
-local per = #KEYS
-for d = 0, #ARGV / per - 1 do
-  local name = ARGV[d * per + 1]
-  redis.call('HDEL', KEYS[1], name)
-  for i = 2, #KEYS do
-    local field = ARGV[d * per + i]
-    local bucket = redis.call('HGET', KEYS[i], field)
-    if bucket then
-      local kept = {}
-      for j = 1, #bucket, 8 do
-        local other = string.sub(bucket, j, j + 7)
-        if other ~= name then kept[#kept + 1] = other end
-      end
-      if #kept == 0 then redis.call('HDEL', KEYS[i], field)
-      else redis.call('HSET', KEYS[i], field, table.concat(kept)) end
+local name = ARGV[1]
+redis.call('HDEL', KEYS[1], name)
+for i = 2, #KEYS do
+  local bucket = redis.call('HGET', KEYS[i], ARGV[i])
+  if bucket then
+    local kept = {}
+    for j = 1, #bucket, 8 do
+      local other = string.sub(bucket, j, j + 7)
+      if other ~= name then kept[#kept + 1] = other end
     end
+    if #kept == 0 then redis.call('HDEL', KEYS[i], ARGV[i])
+    else redis.call('HSET', KEYS[i], ARGV[i], table.concat(kept)) end
   end
 end
 return 1
@@ -200,7 +201,7 @@ class NearDuplicates:
     """MinHash LSH over word shingles, its bands and signatures in Redis.
 
         <prefix>:d            hash: a document's name (8 bytes) -> its signature, id, facts
-        <prefix>:b:<band>     hash, one per band: band hash -> the names filed under it
+        <prefix>:b:<band>:<xx>  hash, 256 per band: bucket -> the names filed under it
         <prefix>:shown        hash: copy -> the copy search shows instead
         <prefix>:arrived      sorted set: doc -> arrival time (pipeline/redis/retention.py)
 
@@ -222,13 +223,18 @@ class NearDuplicates:
         self.threshold = threshold
         self.arrivals = Arrivals(client, f"{prefix}:arrived", retention or Retention())
         self._records = f"{prefix}:d"
-        self._bands = [f"{prefix}:b:{i}" for i in range(_BANDS)]
         self._insert = client.register_script(_INSERT)
         self._remove = client.register_script(_REMOVE)
         self._older_left = True  # until a turn finds no documents of the older format
 
     def close(self) -> None:
         """Nothing of its own to give back: the client is the caller's."""
+
+    def _buckets(self, signature: bytes) -> tuple[list[str], list[bytes]]:
+        """A signature's bucket in each band: the hashes that hold them, and their fields."""
+        hashes = _band_hashes(signature)
+        keys = [f"{self.prefix}:b:{band}:{h[0]:02x}" for band, h in enumerate(hashes)]
+        return keys, [h[1:] for h in hashes]
 
     def match(
         self, version: versions.Version, mh: MinHash
@@ -242,9 +248,10 @@ class NearDuplicates:
             self._maybe_prune()  # first: a copy past the window is no match
             # Filed before the buckets are read: of two copies filed at once, the later sees both.
             pipe = self.r.pipeline()
+            keys, fields = self._buckets(mine)
             self._insert(
-                keys=[self._records, *self._bands],
-                args=[name, mine + json.dumps(facts).encode(), *_band_hashes(mine)],
+                keys=[self._records, *keys],
+                args=[name, mine + json.dumps(facts).encode(), *fields],
                 client=pipe,
             )
             self.arrivals.note(pipe, version.id)
@@ -273,8 +280,8 @@ class NearDuplicates:
         mine = _signature(mh.hashvalues)
         with unavailable("the near-duplicate index"):
             pipe = self.r.pipeline(transaction=False)
-            for band, h in zip(self._bands, _band_hashes(mine), strict=True):
-                pipe.hget(band, h)
+            for key, bucket in zip(*self._buckets(mine), strict=True):
+                pipe.hget(key, bucket)
             names = sorted({b[i : i + _NAME] for b in pipe.execute() if b for i in range(0, len(b), _NAME)})
             records = self.r.hmget(self._records, names) if names else []
         return sorted(_version(raw).id for raw in records if raw is not None)
@@ -292,12 +299,10 @@ class NearDuplicates:
     def _take_out(self, pipe: Any, ids: Sequence[str]) -> None:
         """Queue on `pipe`: `ids` leave their records and buckets, and the older format."""
         names = [_doc_key(d) for d in ids]
-        args: list[bytes] = []
         for name, raw in zip(names, self.r.hmget(self._records, names), strict=True):
             if raw is not None:
-                args += [name, *_band_hashes(_b(raw)[:_SIG])]
-        if args:
-            self._remove(keys=[self._records, *self._bands], args=args, client=pipe)
+                keys, fields = self._buckets(_b(raw)[:_SIG])
+                self._remove(keys=[self._records, *keys], args=[name, *fields], client=pipe)
         if self._older_left:
             for family in ("mh", "meta"):
                 pipe.hdel(f"{self.prefix}:{family}", *ids)
@@ -382,9 +387,10 @@ class NearDuplicates:
                         facts.get("published", ""),
                         facts.get("received_at", ""),
                     ]
+                    keys, fields = self._buckets(mine)
                     self._insert(
-                        keys=[self._records, *self._bands],
-                        args=[_doc_key(d), mine + json.dumps(record).encode(), *_band_hashes(mine)],
+                        keys=[self._records, *keys],
+                        args=[_doc_key(d), mine + json.dumps(record).encode(), *fields],
                         client=pipe,
                     )
                 pipe.hdel(f"{self.prefix}:mh", *ids)
