@@ -9,7 +9,10 @@ family can be given a TTL of its own:
                                     the document) -> its span and what grouping reads of it:
                                     speaker, its clauses' content words, group, conflict,
                                     figures' values and units (a compact JSON list, `_dump`);
-                                    "@" -> the document's outlet; "#" -> its number N (base 36)
+                                    "@" -> the document's outlet; "#" -> its number N (base 36).
+                                    A record longer than CHUNK (64) bytes is kept in pieces:
+                                    "<o>" (prefixed with their count), "<o>.1", "<o>.2"...,
+                                    so that the hash stays a listpack
     <p>:i                           hash: N -> doc id
     <p>:g:<group>                   set: the group's members, each as its ref N * 4096 + o
     <p>:m:<speaker key>             set: the speaker's claims' refs (counted; read when small)
@@ -98,6 +101,14 @@ PER_DOC = 4096
 _SPAN_REF = re.compile(r"([0-9a-z]+)\.(\d+-\d+)")
 _SPAN = re.compile(r"\d+-\d+")
 _NUMBER, _OUTLET = "#", "@"  # the fields of a document's hash that are not claims
+# A record longer than this is kept in pieces of at most this many bytes: "<o>" the first,
+# prefixed with how many there are, then "<o>.1", "<o>.2"... Redis keeps a small hash as a
+# listpack only while each of its values is at most 64 bytes (hash-max-listpack-value)
+# and it has at most 128 fields: a document's hash of whole records (most are longer) is a
+# hash table, some 50% above the records' own bytes.
+CHUNK = 64
+_CHUNK_FIELD = re.compile(r"(\d+)\.(\d+)")
+_COUNT = re.compile(rb"\d+")
 
 # Release the locks that still hold our tokens (not those another writer has taken since).
 _RELEASE = """
@@ -126,11 +137,13 @@ class Filed:
     claims: dict[str, StoredClaim] = field(default_factory=dict)
     members: dict[str, str] = field(default_factory=dict)  # claim key -> member
     numbers: dict[str, str] = field(default_factory=dict)  # doc id -> N
+    pieces: dict[str, int] = field(default_factory=dict)  # claim key -> its record's pieces
 
     def update(self, other: Filed) -> None:
         for key, claim in other.claims.items():
             self.claims.setdefault(key, claim)
             self.members.setdefault(key, other.members[key])
+            self.pieces.setdefault(key, other.pieces.get(key, 1))
         for doc_id, n in other.numbers.items():
             self.numbers.setdefault(doc_id, n)
 
@@ -339,12 +352,21 @@ class ClaimGroups:
             pipe = self.redis.pipeline(transaction=False)
             for n, doc_id in known:
                 pipe.hmget(self._key("r", doc_id), [_NUMBER, _OUTLET, *fields[n]])
+            read: list[tuple[str, dict[str, Any], list[str]]] = []
+            rest = self.redis.pipeline(transaction=False)  # the other pieces of long records
             for (n, doc_id), values in zip(known, pipe.execute(), strict=True):
                 number, outlet, *records = values
                 if number is None or _text(number) != n:
                     continue  # pruned meanwhile
                 found_fields = {f: raw for f, raw in zip(fields[n], records, strict=True) if raw is not None}
-                out.update(_documents_claims(doc_id, {_NUMBER: n, _OUTLET: outlet or b"", **found_fields}))
+                more = [f"{f}.{i}" for f, raw in found_fields.items() for i in range(1, _pieces(raw))]
+                read.append((doc_id, {_NUMBER: n, _OUTLET: outlet or b"", **found_fields}, more))
+                rest.hmget(self._key("r", doc_id), more or ["-"])
+            for (doc_id, found_fields, more), values in zip(
+                read, rest.execute() if read else [], strict=True
+            ):
+                found_fields.update({f: raw for f, raw in zip(more, values, strict=False) if raw is not None})
+                out.update(_documents_claims(doc_id, found_fields))
         out.update(self._older(older))
         return out
 
@@ -399,7 +421,20 @@ class ClaimGroups:
                     ["SREM", self._key("g", old.group), ref],
                     ["SADD", self._key("g", claim.group), ref],
                 ]
-            commands.append(["HSET", self._key("r", doc_id), str(o), _dump(claim)])
+            pieces = _pieces_of(_dump(claim))
+            names = [str(o), *(f"{o}.{i}" for i in range(1, len(pieces)))]
+            commands.append(
+                [
+                    "HSET",
+                    self._key("r", doc_id),
+                    *(x for pair in zip(names, pieces, strict=True) for x in pair),
+                ]
+            )
+            before = stored.pieces.get(key, 1) if current else 1
+            if before > len(pieces):  # the record was longer: its last pieces go
+                commands.append(
+                    ["HDEL", self._key("r", doc_id), *(f"{o}.{i}" for i in range(len(pieces), before))]
+                )
             written[doc_id] = claim.outlet
         for doc_id, outlet in sorted(written.items()):
             commands.append(["HSET", self._key("r", doc_id), _NUMBER, numbers[doc_id], _OUTLET, outlet])
@@ -434,7 +469,8 @@ class ClaimGroups:
             ]
         else:  # its field: its number in the document, or (earlier) its span
             field = str(int(member) % PER_DOC) if member.isdigit() else member.partition(".")[2]
-            commands = [["HDEL", self._key("r", claim.ref.doc_id), field]]
+            pieces = [f"{field}.{i}" for i in range(1, filed.pieces.get(key, 1))]
+            commands = [["HDEL", self._key("r", claim.ref.doc_id), field, *pieces]]
         commands += [
             ["SREM", self._key("m", speaker), member],
             ["SREM", self._key("g", claim.group), member],
@@ -528,7 +564,16 @@ def _documents_claims(doc_id: str, fields: dict[Any, Any]) -> Filed:
         return out
     number, outlet = _text(fields.pop(_NUMBER)), _text(fields.pop(_OUTLET, b""))
     out.numbers[doc_id] = number
+    rest = {f: v for f, v in fields.items() if _CHUNK_FIELD.fullmatch(f)}
     for field_, raw in fields.items():
+        if field_ in rest:
+            continue
+        n = _pieces(raw)
+        if n > 1:  # a long record, in pieces
+            parts = [rest.get(f"{field_}.{i}") for i in range(1, n)]
+            if any(part is None for part in parts):
+                continue  # rewritten meanwhile (not read under its speaker's lock): not known here
+            raw = _bytes(raw)[len(str(n)) :] + b"".join(_bytes(part) for part in parts if part is not None)
         record = json.loads(raw)
         if field_.isdigit():
             span, *record = record
@@ -546,7 +591,40 @@ def _documents_claims(doc_id: str, fields: dict[Any, Any]) -> Filed:
             )
         out.claims[key] = StoredClaim(ref, outlet=outlet, group=group, conflict=bool(conflict))
         out.members[key] = member
+        out.pieces[key] = n
     return out
+
+
+def _pieces_of(record: str) -> list[str]:
+    """A record as its document's hash keeps it: itself when it fits in CHUNK bytes, else
+    in pieces of at most CHUNK bytes (whole characters), the first prefixed with their
+    count (a record is a JSON list: it never starts with a digit)."""
+    if len(record.encode()) <= CHUNK:
+        return [record]
+    pieces: list[str] = []
+    piece: list[str] = []
+    size = 0
+    for ch in record:
+        width = len(ch.encode())
+        if size + width > CHUNK - 2:  # room for the count (at most 99 pieces)
+            pieces.append("".join(piece))
+            piece, size = [], 0
+        piece.append(ch)
+        size += width
+    pieces.append("".join(piece))
+    if len(pieces) > 99:
+        return [record]  # longer than 6 KB: whole (its hash is then a hash table)
+    return [f"{len(pieces)}{pieces[0]}", *pieces[1:]]
+
+
+def _pieces(raw: bytes | str) -> int:
+    """How many pieces a record's first field says it has (1: it is whole)."""
+    found = _COUNT.match(_bytes(raw))
+    return int(found[0]) if found else 1
+
+
+def _bytes(raw: bytes | str) -> bytes:
+    return raw if isinstance(raw, bytes) else raw.encode()
 
 
 def _figures(figs: list[list[Any]]) -> tuple[Figure, ...]:

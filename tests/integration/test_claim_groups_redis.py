@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -93,6 +94,22 @@ def file_as_older_versions_did(client: redis.Redis, doc: Document, *, whole_keys
     return key
 
 
+def pieces(client: redis.Redis, doc_id: str, o: int = 0) -> list[bytes]:
+    """A claim's record as its document's hash keeps it: whole in field "<o>", or, longer
+    than CHUNK bytes, in pieces "<o>" (prefixed with their count), "<o>.1", "<o>.2"..."""
+    key = f"newsflow:claims:r:{doc_id}"
+    first = client.hget(key, str(o))
+    count = re.match(rb"\d*", first)[0]  # type: ignore[arg-type,index]
+    if not count:
+        return [first]
+    rest = client.hmget(key, [f"{o}.{i}" for i in range(1, int(count))])
+    return [first[len(count) :], *rest]
+
+
+def record(client: redis.Redis, doc_id: str, o: int = 0) -> Any:
+    return json.loads(b"".join(pieces(client, doc_id, o)))
+
+
 def members_naming(client: redis.Redis, text: str) -> list[str]:
     """The keys, and the members of sets and sorted sets, that hold `text` (sorted)."""
     found = []
@@ -121,7 +138,7 @@ def test_claims_older_versions_filed_group_with_new_ones_and_are_filed_again(
     assert plan.fields[key].group == c.claims[0].group  # a joined c's group...
     assert plan.fields[key].conflict  # ...with the figure they disagree on
     assert members_naming(client, key) == []  # filed again: no key of its own, no whole key
-    assert json.loads(client.hget("newsflow:claims:r:doc-a", "0"))[0] == key.rsplit(":", 1)[1]
+    assert record(client, "doc-a")[0] == key.rsplit(":", 1)[1]
     d, _ = assign(
         groups, article("d", "Andrii Sybiha", "Ukraine needs 19 air defense systems for its grid, he said")
     )
@@ -156,7 +173,7 @@ def test_claims_are_named_by_integer_refs(clients: list[redis.Redis]) -> None:
     ref = int(number, 36) * PER_DOC + 0  # the document's first claim
     assert client.smembers(f"newsflow:claims:m:{speaker}") == {str(ref).encode()}
     assert client.object("encoding", f"newsflow:claims:m:{speaker}") == b"intset"
-    assert json.loads(client.hget("newsflow:claims:r:doc-a", "0"))[0] == key.rsplit(":", 1)[1]
+    assert record(client, "doc-a")[0] == key.rsplit(":", 1)[1]
 
 
 def test_pruning_leaves_nothing_of_a_document(clients: list[redis.Redis]) -> None:
@@ -201,15 +218,15 @@ def test_a_claim_kept_with_its_text_is_read(clients: list[redis.Redis]) -> None:
         groups, article("a", "Andrii Sybiha", "Ukraine needed another 20 air defence systems for its grid")
     )
     span = claim_key(a, a.claims[0]).rsplit(":", 1)[1]
-    kept, speaker, units, group, conflict, _ = json.loads(client.hget("newsflow:claims:r:doc-a", "0"))
+    kept, speaker, units, group, conflict, _ = record(client, "doc-a")
     assert kept == span
     assert units == [" ".join(sorted(set(words(a.claims[0].text))))]  # its words, not its text
     # as the hash's first records were: under the span, with the text, named "N.<span>"
     f = a.claims[0].figures[0]
-    record = [speaker, a.claims[0].text, group, conflict, [[f.text, f.value, f.unit, f.modifier]]]
+    earlier_record = [speaker, a.claims[0].text, group, conflict, [[f.text, f.value, f.unit, f.modifier]]]
     number = client.hget("newsflow:claims:r:doc-a", "#").decode()
-    client.hdel("newsflow:claims:r:doc-a", "0")
-    client.hset("newsflow:claims:r:doc-a", span, json.dumps(record))
+    client.hdel("newsflow:claims:r:doc-a", "0", *(f"0.{i}" for i in range(1, 100)))
+    client.hset("newsflow:claims:r:doc-a", span, json.dumps(earlier_record))
     ref, earlier = str(int(number, 36) * PER_DOC), f"{number}.{span}"
     for raw in client.scan_iter("newsflow:claims:*"):
         if client.type(raw) == b"set" and client.srem(raw, ref):
@@ -222,3 +239,52 @@ def test_a_claim_kept_with_its_text_is_read(clients: list[redis.Redis]) -> None:
     assert c.claims[0].group == a.claims[0].group
     assert plan.fields[claim_key(a, a.claims[0])].conflict
     assert members_naming(client, earlier) == []  # filed again, as an integer
+
+
+LONG = (
+    "The alliance will station another four brigades along the eastern border before the winter, "
+    "with air defence, engineers and logistics units drawn from twelve member states"
+)
+
+
+def test_a_long_record_is_kept_in_small_pieces_and_groups_as_a_whole(clients: list[redis.Redis]) -> None:
+    """A record longer than CHUNK bytes is kept in pieces of at most CHUNK bytes, so the
+    document's hash stays a listpack; the claims read back whole, through the document
+    (its next version) and through the postings (another document's claim)."""
+    from pipeline.redis.claim_groups import CHUNK
+
+    groups, client = ClaimGroups(clients[0]), clients[0]
+    a, _ = assign(groups, article("a", "Mark Rutte", LONG))
+    parts = pieces(client, "doc-a")
+    assert len(parts) > 2
+    fields = client.hgetall("newsflow:claims:r:doc-a")
+    assert all(len(v) <= CHUNK for v in fields.values())
+    assert client.object("encoding", "newsflow:claims:r:doc-a") == b"listpack"
+    assert record(client, "doc-a")[1] == "Mark Rutte"
+    b, _ = assign(groups, article("b", "Mark Rutte", LONG + ", he said"))
+    assert b.claims[0].group == a.claims[0].group  # a's record read whole from its pieces
+    again, plan = assign(groups, article("a", "Mark Rutte", LONG))
+    assert again.claims[0].group == a.claims[0].group
+    assert plan.deleted == ()  # the same claim, read back from its pieces: nothing to unfile
+
+
+def test_a_shorter_record_leaves_no_pieces_of_the_longer_one(clients: list[redis.Redis]) -> None:
+    groups, client = ClaimGroups(clients[0]), clients[0]
+
+    def version(text: str, start: int) -> Document:
+        claim = make_claim(
+            text,
+            kind="reported",
+            speaker="Mark Rutte",
+            speaker_canonical="Mark Rutte",
+            start=start,
+            end=start + 9,
+        )
+        return make_document("article a", id="doc-a", claims=(claim,))
+
+    for start in (0, 40):  # the same claim rewritten shorter; another claim in its place
+        assign(groups, version(LONG, 0))
+        assert len(client.hkeys("newsflow:claims:r:doc-a")) > 4
+        assign(groups, version("Putin wants peace", start))  # the document's next version
+        [o] = {k.decode() for k in client.hkeys("newsflow:claims:r:doc-a")} - {"#", "@"}  # no pieces
+        assert record(client, "doc-a", int(o))[2] == [" ".join(sorted(set(words("Putin wants peace"))))]
