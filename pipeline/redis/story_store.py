@@ -372,6 +372,12 @@ class NearDuplicates:
         if not self._older_left:
             return 0
         with unavailable("the near-duplicate index"):
+            # datasketch's keys: its per-band hashes (`<prefix>:lsh_bucket_` and the band
+            # as 2 bytes) and `<prefix>:lsh_keys`; scanned for only if one of these is left.
+            left = [f"{self.prefix}:{k}".encode() for k in ("mh", "meta", "lsh_keys")]
+            if not self.r.exists(*left, f"{self.prefix}:lsh_bucket_".encode() + bytes(2)):
+                self._older_left = False
+                return 0
             found: Any = self.r.hscan(f"{self.prefix}:mh", 0, count=limit)[1]
             older = {_s(d): _b(raw) for d, raw in list(found.items())[:limit]}
             ids = sorted(older)
