@@ -83,6 +83,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# Every side runs with the native thread pools the product sets (config/native.py: one
+# BLAS thread per process, a process per core), inherited by the processes spawned here.
+from config.native import single_threaded_native  # noqa: E402
+
+single_threaded_native()
+
 BENCH = Path(os.environ.get("NEWSFLOW_BENCH_DIR", ROOT.parent / "shared" / "bench"))
 
 
