@@ -26,7 +26,9 @@ N at the end of the first window, M at the end, both without the file ledger; fl
 past the first window, no checkpoint is more than 15% above the first one past it.
 Before it, `families_at_window_end`: every key family's bytes per document of the window
 at that checkpoint (the ledger's included), and `(outside keys)`: used memory that no
-key's MEMORY USAGE counts (Redis's own tables, scripts, buffers).
+key's MEMORY USAGE counts (Redis's own tables, scripts, buffers). `stores_at_window_end`:
+the same summed by store (dups, stories, claims, entities, lines, ledger, and redis: the
+key table, clients, scripts, buffers and what is outside keys).
 Runs against stores without retention too (the code before it): then nothing is pruned.
 """
 
@@ -131,6 +133,22 @@ def family(key: str) -> str:
     if parts[0] == "doc-sources":
         out = parts[:1]
     return ":".join(out)
+
+
+LEDGER = ("sources", "source-ids", "doc-sources", "events", "ledger")
+
+
+def by_store(families: dict[str, float]) -> Counter[str]:
+    """Families summed by the store that keeps them."""
+    out: Counter[str] = Counter()
+    for k, v in families.items():
+        store = k.split(":", 1)[0]
+        if k.startswith("("):
+            store = "redis"
+        elif store in LEDGER or ":" not in k:
+            store = "ledger"
+        out[store] += v
+    return out
 
 
 def main() -> None:
@@ -248,6 +266,7 @@ def main() -> None:
         "families_at_window_end "
         + " ".join(f"{k}={v:.0f}" for k, v in sorted(at.items(), key=lambda kv: -kv[1]))
     )
+    print("stores_at_window_end " + " ".join(f"{k}={v:.0f}" for k, v in by_store(at).most_common()))
     past = [r for r in rows if r[1] > window_s / DAY * 1.05]
     flat = bool(past) and max(r[2] for r in past) <= 1.15 * past[0][2]
     print(
