@@ -71,7 +71,7 @@ def _scan_paragraph(text: str, start: int, end: int) -> list[Quote]:
                 out.append(Quote(i + 2, pair_close, closed=True))
                 i = pair_close + 2
                 continue
-        if ch in _OPEN_DOUBLE and _can_open(text, i, start):
+        if (ch in _OPEN_DOUBLE and _can_open(text, i, start)) or _misturned_open(text, i, start, end):
             close = _find_double_close(text, i + 1, end, ch)
             if close is None:
                 out.append(Quote(i + 1, _rstrip(text, i + 1, end), closed=False))
@@ -93,7 +93,16 @@ def _can_open(text: str, i: int, start: int) -> bool:
     """An opening mark stands at the start of a paragraph or after a space or bracket."""
     if text[i] == "”":
         return False
+    if text[i] in "“«„" and not text[i - 1].isalnum():
+        return True  # a curly opening mark opens whatever stands before it: said,“Look …
     return i == start or text[i - 1] in " \t([{—–-:/" or text[i - 1] in _OPEN_DOUBLE + "‘"
+
+
+def _misturned_open(text: str, i: int, start: int, end: int) -> bool:
+    """A closing mark that opens its paragraph and is closed later in it (”Fear. I am … .” ―
+    a name): a paragraph cannot begin by closing a quotation, so it is an opening mark
+    typed the wrong way round."""
+    return text[i] == "”" and not text[start:i].strip() and text.find("”", i + 1, end) != -1
 
 
 def _find_double_close(text: str, i: int, end: int, opener: str) -> int | None:

@@ -59,6 +59,29 @@ def who_said(claims: list[tuple[str, str, str]], words: str) -> str | None:
             "We expect the plant to reopen by spring",
             "Nobody will lose their job",
         ),
+        # the quote ends on an inner quotation and a space before its closing mark
+        (
+            "\"It's not just me saying, 'Oh, yes, vote for the plan,' \" Green told reporters on Sunday. "
+            '"It is the whole town standing up."',
+            "Tom Green",
+            "It's not just me saying",
+            "It is the whole town standing up",
+        ),
+        # a cue inside the attribution's own sentence is not another speaker
+        (
+            '"We will make sure it does not happen again," Green noted in an interview, '
+            'as reported by the Gazette. "And we will take corrective action."',
+            "Tom Green",
+            "We will make sure it does not happen again",
+            "And we will take corrective action",
+        ),
+        (
+            '"Why close the plant now?" asked Mayor Jane Smith, who wants a review of the rules. '
+            '"I would like to hear from the workers first."',
+            "Jane Smith",
+            "Why close the plant now",
+            "I would like to hear from the workers first",
+        ),
         # a quotation right after reported speech: the same speaker going on
         (
             "In a statement, Mr. Hughes said his group intended to challenge the decision. "
@@ -93,6 +116,19 @@ def test_a_quotation_pair_has_one_speaker(
             '"The budget is balanced," Sinclair states.',
             "Ann Sinclair",
             "The budget is balanced",
+        ),
+        # a cue the parse left without a subject: the name before it, or the noun it hangs on
+        (
+            "In a statement to the Gazette, her senior policy adviser, Tom Green, said: "
+            "“The plant will reopen in the spring. Nobody in this town will lose their job.”",
+            "Tom Green",
+            "The plant will reopen in the spring",
+        ),
+        (
+            '"Is the council going to finally mention the plant? If it doesn\'t it should resign!" '
+            "the longtime mayor of the town, Jane Smith, tweeted Sunday",
+            "longtime mayor of the town",
+            "Is the council going to finally mention the plant",
         ),
     ],
 )
@@ -129,3 +165,47 @@ def test_a_reported_claim_that_opens_a_quotation_says_all_of_it(nlp: Any) -> Non
     assert who_said(claims, "The budget is balanced") == "Ann Sinclair"
     assert who_said(claims, "Nobody in this town will lose their job") == "Ann Sinclair"
     assert len(claims) == 1
+
+
+def reported(nlp: Any, text: str) -> list[tuple[str, str]]:
+    """(speaker as written, text) of each reported claim, in order."""
+    doc = extract_claims(make_document(text, text=text, entities=ENTITIES), nlp=nlp)
+    return [(c.speaker, c.text) for c in doc.claims if c.kind == "reported"]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        (
+            "The museum, Mr. Hughes said, celebrated several of his heroes.",
+            "Mr. Hughes",
+            "The museum celebrated several of his heroes",
+        ),
+        (
+            "Back in Virginia, Mr. Hughes said, he decided to take aim at the coal industry.",
+            "Mr. Hughes",
+            "Back in Virginia he decided to take aim at the coal industry",
+        ),
+        (
+            "Too often, Sinclair said, the debate over the future of coal is infected with tribalism.",
+            "Sinclair",
+            "Too often the debate over the future of coal is infected with tribalism",
+        ),
+    ],
+)
+def test_an_attribution_between_commas_reports_the_sentence_around_it(
+    nlp: Any, text: str, speaker: str, content: str
+) -> None:
+    """ "X, he said, Y": the claim is the sentence without the attribution, in two pieces."""
+    assert (speaker, content) in reported(nlp, text)
+
+
+def test_an_attribution_between_commas_that_goes_on_to_another_cue_is_not_split(nlp: Any) -> None:
+    """ "…, he said, adding that …": what follows is the next cue's, not more of this content."""
+    text = "The plant will reopen, Mr. Hughes said, adding that nobody would lose their job."
+    assert all("adding" not in content for _, content in reported(nlp, text))
+
+
+def test_a_signed_quotation_opened_by_a_closing_mark_has_its_signer(nlp: Any) -> None:
+    text = "”The people of this town deserve better. We will not back down.” ― Tom Green"
+    assert who_said(direct(nlp, text), "The people of this town deserve better") == "Tom Green"

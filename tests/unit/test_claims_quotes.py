@@ -38,6 +38,12 @@ def test_quotes_in_one_paragraph(text: str, expected: list[str]) -> None:
     assert quoted(text) == expected
 
 
+def test_a_paragraph_opened_by_a_closing_mark_opens_a_quotation() -> None:
+    """”Fear. …” ― a name: a paragraph cannot begin by closing a quote, the mark is turned."""
+    text = "Readers wrote in.\n\n”Fear. I am truly afraid he will win.” ― Edwin Monroy\n\nAnother line ends.”"
+    assert quoted(text) == ["Fear. I am truly afraid he will win."]
+
+
 def test_an_unclosed_quote_continues_into_the_next_paragraph() -> None:
     text = (
         "He also said: “Russia’s aggression shows no sign of abating.\n\n"

@@ -6,9 +6,13 @@ One pass per paragraph:
    with no verb of their own (`"…," she said. "…"`) and the paragraphs that carry on an
    unclosed quote belong to the same claim;
 2. a speech verb with a subject and a clause (`X said (that) …`, `…, X said`,
-   `according to X, …`) is reported speech; quotes inside the clause are part of it;
+   `A, X said, B`, `according to X, …`) is reported speech; quotes inside the clause are
+   part of it;
 3. a paragraph that is only a quote, right after an attributed quote, is the same
    speaker going on.
+Beyond the rules, candidates the model (model.py) judges: any verb with a subject and
+content, any verb next to a quote, a noun with its owner ("Trump's support for …") and
+an adjective with its subject ("X is confident that …") (candidates.py).
 The sections are modules: types.py (the records), paragraph.py (the parse helpers every
 rule shares), labelled.py (0), quotations.py (1, 3), reported.py (2), mentions.py (the
 names seen, for speakers.py).
@@ -96,6 +100,7 @@ def find_attributions(
             _whole_quote(_source(a, _reported_source(para, a)), p_quotes) for a in para.reported(claims)
         ]
         claims += para.broad({a.cue_start for a in claims})
+        claims += para.broad_nominal({a.cue_start for a in claims})
         claims = select(para, claims)
         claims += [_source(a, "quote") for a in para.carried(p_quotes, claims)]
         claims.sort(key=lambda a: a.start)

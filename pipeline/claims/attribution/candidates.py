@@ -12,6 +12,7 @@ from typing import Any
 
 from pipeline.claims.attribution.reported import Reported
 from pipeline.claims.attribution.types import Attribution, fields
+from pipeline.claims.cues import COMPLEMENT_PREPS
 
 _CONTENT_DEPS = frozenset({"ccomp", "xcomp", "dobj", "parataxis", "advcl", "conj", "prep"})
 
@@ -49,6 +50,42 @@ class Candidates(Reported):
                     out.append(self._candidate([whole], subj, tok, "broad-whole"))
         return out
 
+    def broad_nominal(self, taken_cues: set[int]) -> list[Attribution]:
+        """A noun with its owner and what it is about: "Trump's support for the wall", "his
+        criticism of the bill", "Clinton's views on trade" (PolNeAR attributes stances written
+        so). Candidates the model judges, as the broad search's."""
+        out = []
+        for tok in self.sdoc:
+            if self.off(tok) in taken_cues or self.is_quoted(tok):
+                continue
+            if tok.pos_ == "ADJ" and tok.dep_ == "acomp":
+                out += self._stance(tok)
+                continue
+            if tok.pos_ != "NOUN":
+                continue
+            owner = next((c for c in tok.children if c.dep_ == "poss"), None)
+            prep = next((c for c in tok.children if c.i > tok.i and _about(c)), None)
+            if owner is None or prep is None:
+                continue
+            span = self._span([t for t in prep.subtree if t.i > prep.i], min_words=1)
+            if span is not None:
+                out.append(self._candidate([span], owner, tok, "broad-noun"))
+        return out
+
+    def _stance(self, adj: Any) -> list[Attribution]:
+        """ "X is confident that …", "X was eager to …", "X is worried about …": the adjective
+        is the cue, the subject of its verb the speaker, its clause or phrase the content."""
+        subj = self.subject(adj.head)
+        comp = next(
+            (c for c in adj.children if c.i > adj.i and (c.dep_ in ("ccomp", "xcomp") or _about(c))),
+            None,
+        )
+        if subj is None or comp is None:
+            return []
+        toks = [t for t in comp.subtree if not (comp.dep_ == "prep" and t.i == comp.i)]
+        span = self._span(toks, min_words=1 if comp.dep_ == "prep" else 3)
+        return [self._candidate([span], subj, adj, "broad-noun")] if span is not None else []
+
     def _candidate(self, spans: list[tuple[int, int]], subj: Any, cue: Any, source: str) -> Attribution:
         kind = "direct" if self.quoted_share(spans[0][0], spans[-1][1]) > 0.8 else "reported"
         return Attribution(**{**fields(self.make(spans, kind, subj, cue)), "source": source})
@@ -62,3 +99,8 @@ def _infinitive_of_another_verb(tok: Any) -> bool:
         and tok.dep_ in ("advcl", "xcomp")
         and any(c.dep_ == "aux" and c.lower_ == "to" for c in tok.children)
     )
+
+
+def _about(tok: Any) -> bool:
+    """A preposition that opens what a stance is about ("support for", "worried about")."""
+    return bool(tok.dep_ == "prep" and tok.lower_ in COMPLEMENT_PREPS)

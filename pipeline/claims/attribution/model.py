@@ -149,6 +149,13 @@ def features(para: ParagraphBase, a: Attribution) -> list[str]:
         f"src={src}&skind={spk_kind}",
         f"src={src}&clen={_bucket(n_words, (2, 4, 8, 15, 30, 60))}",
         f"lex={lex}&before={before}",
+        f"lemma={lemma}&src={src}",
+        f"lemma={lemma}&before={before}",
+        f"sent={spk_ent}&lex={lex}",
+        f"spos={spk_pos}&lex={lex}",
+        f"noun={spk_head}" if spk_pos == "NOUN" else "noun=_",
+        f"first={first_word}&lex={lex}",
+        f"rel={content_rel}&clen={_bucket(n_words, (2, 4, 8, 15, 30, 60))}",
     ]
     return f
 

@@ -147,6 +147,10 @@ class ParagraphBase:
                 )
             if self.misparsed_cue(cue):
                 return self.sdoc[cue.i - 1]  # "Sinclair states."
+            if cue.dep_ == "acl" and cue.tag_ in ("VBD", "VBZ") and cue.head.pos_ in ("NOUN", "PROPN"):
+                return cue.head  # "…!" the nominee, Donald Trump, tweeted: a past tense hung on its subject
+            if cue.dep_ == "ROOT" and (named := self._name_before(cue)) is not None:
+                return named  # "In a statement, her adviser, Jake Sullivan, said:" (read as appositions)
             if cue.dep_ in ("advcl", "xcomp", "conj", "pcomp") and cue.head.i != cue.i:
                 cue = cue.head
                 if cue.pos_ == "ADP" and cue.head.i != cue.i:
@@ -154,6 +158,16 @@ class ParagraphBase:
                 continue
             return None
         return None
+
+    def _name_before(self, cue: Any) -> Any | None:
+        """A name right before a verb that has no subject, past a comma: the parse hung it
+        elsewhere ("…, Jake Sullivan, said: …")."""
+        i = cue.i - 1
+        if i >= 0 and self.sdoc[i].text == ",":
+            i -= 1
+        if i < 0 or self.sdoc[i].pos_ != "PROPN" or self.sdoc[i].ent_type_ not in ("PERSON", "ORG"):
+            return None
+        return None if self.is_quoted(self.sdoc[i]) else self.sdoc[i]
 
     def misparsed_cue(self, tok: Any) -> bool:
         """A speech verb the tagger read as a plural noun after a name, ending its sentence:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from pipeline.claims.attribution.paragraph import ParagraphBase
-from pipeline.claims.attribution.types import Attribution, extend, inherit
+from pipeline.claims.attribution.types import Attribution, extend, fields, inherit
 from pipeline.claims.cues import CUE_LEMMAS, PERSONAL_PRONOUNS, verb_lemma
 from pipeline.claims.quotes import Quote
 
@@ -43,6 +43,13 @@ class Quotations(ParagraphBase):
                 current = self.make([(q.start, q.end)], "direct", subj, cue)
                 self.used_cues.add(cue.i)
                 out.append(current)
+            elif (loose := self.loose_cue(q, prv, nxt)) is not None:
+                # a verb outside the cue vocabulary next to the quote ("“Nooooo!” the crowd cried
+                # out", "he demurred: “…”"): a candidate the model judges, as the broad search's
+                made = self.make([(q.start, q.end)], "direct", self.subject(loose), loose)
+                current = Attribution(**{**fields(made), "source": "broad-quote"})
+                self.used_cues.add(loose.i)
+                out.append(current)
             elif n == 0 and previous_direct is not None and self._opens_paragraph(q):
                 current = inherit(previous_direct, (q.start, q.end))
                 out.append(current)
@@ -77,15 +84,18 @@ class Quotations(ParagraphBase):
             return False
         for t in self.cue_tokens():
             if claim.end <= self.off(t) < q.start and t.i not in self.used_cues:
+                if self.sent_index.get(t.i) == claim.sentence:
+                    continue  # the attribution's own sentence: "asked X, who wants …", "as reported by"
                 subj = self.subject(t)
                 if subj is None or subj.lower_ not in PERSONAL_PRONOUNS:
                     return False  # somebody else may be speaking; "He didn't suggest …" is the same one
         return True
 
-    def cue_after(self, q: Quote, limit: int) -> Any | None:
+    def cue_after(self, q: Quote, limit: int, loose: bool = False) -> Any | None:
         if not self._starts_clause(q):
             return None  # a fragment inside a sentence: the reported clause around it is the claim
-        last = self.text[q.end - 1 : q.end]
+        # the quote's last mark, past a space or an inner closing mark: “… ‘Oh, yes,’ ” Sanders told
+        last = self.text[q.start : q.end].rstrip(" ’'")[-1:]
         after = self.text[q.end : q.end + 3].lstrip("”\"’' ")
         if not (last in ",?!—–-…" or after.startswith((",", "—", "–"))):
             return None
@@ -95,7 +105,7 @@ class Quotations(ParagraphBase):
                 continue
             if o >= limit or (tok.text in (".", ";") and o > q.end + 1):
                 return None
-            if (self._is_free_cue(tok) or self.misparsed_cue(tok)) and self.subject(tok) is not None:
+            if (self._is_free_cue(tok, loose) or self.misparsed_cue(tok)) and self.subject(tok) is not None:
                 return tok
         return None
 
@@ -108,7 +118,7 @@ class Quotations(ParagraphBase):
         before = self.text[self.start : q.start].rstrip("“‘\"' ")  # without the opening mark(s)
         return not before or before[-1] in ".!?:;,—–-([\"”’'"
 
-    def cue_before(self, q: Quote, limit: int) -> Any | None:
+    def cue_before(self, q: Quote, limit: int, loose: bool = False) -> Any | None:
         gap = self.text[limit : q.start - 1].rstrip()
         if not gap or self._runs_on(q):
             return None
@@ -119,7 +129,7 @@ class Quotations(ParagraphBase):
                 continue
             if tok.text in (".", ";", "?", "!") and o < q.start - 2:
                 best = None  # a sentence ended between the verb and the quote
-            elif self._is_free_cue(tok) and not self.is_quoted(tok):
+            elif self._is_free_cue(tok, loose) and not self.is_quoted(tok):
                 best = tok if self.subject(tok) is not None else None
         if best is None:
             return None
@@ -131,8 +141,17 @@ class Quotations(ParagraphBase):
             return best
         return None
 
-    def _is_free_cue(self, tok: Any) -> bool:
-        return tok.pos_ in ("VERB", "AUX") and verb_lemma(tok) in CUE_LEMMAS and tok.i not in self.used_cues
+    def loose_cue(self, q: Quote, prv: int, nxt: int) -> Any | None:
+        """Any verb where a cue would stand next to the quote, with its subject."""
+        return self.cue_after(q, nxt, loose=True) or self.cue_before(q, prv, loose=True)
+
+    def _is_free_cue(self, tok: Any, loose: bool = False) -> bool:
+        """A cue verb not taken yet; `loose`: any verb ("the crowd cried out", "he demurred:")."""
+        if tok.i in self.used_cues:
+            return False
+        if loose:
+            return bool(tok.pos_ == "VERB")
+        return tok.pos_ in ("VERB", "AUX") and verb_lemma(tok) in CUE_LEMMAS
 
     # -- 3. a quote after a reported claim ---------------------------------------------
     def carried(self, quotes: list[Quote], claims: list[Attribution]) -> list[Attribution]:

@@ -93,8 +93,11 @@ class Reported(ParagraphBase):
     def content(self, cue: Any) -> list[tuple[int, int]] | None:
         """The content pieces of a cue: one span, or two around a parenthetical "…, X said, …"."""
         first = self.content_first(cue)
-        if first is not None:
-            return self._spans(first, self.continuation(cue))
+        if first is not None and (spans := self._spans(first, self.continuation(cue))) is not None:
+            return spans
+        interjected = self.interjected(cue)
+        if interjected is not None:
+            return interjected
         clause = next(
             (
                 c
@@ -121,6 +124,33 @@ class Reported(ParagraphBase):
             return None
         span = self._span(toks)
         return [span] if span else None
+
+    def interjected(self, cue: Any) -> list[tuple[int, int]] | None:
+        """An attribution set between commas inside the sentence it reports: the sentence around
+        it, in two pieces. "The museum, Mr. Obama said, celebrated several of his heroes", "Back in
+        Virginia, Mr. Clarke said, he decided to take aim at …", "Too often, he said, the debate …"
+        (what stands before may be a phrase, not a clause: content_first wants a clause)."""
+        subj = self.subject(cue)
+        if subj is None or subj.head.i != cue.i or subj.i > cue.i:
+            return None
+        phrase = [c for c in cue.children if c.dep_ in _ATTRIBUTION_PHRASE]
+        left = min([cue.i, self.np(subj)[0], *(t.left_edge.i for t in phrase)])
+        right = max([cue.i, *(t.right_edge.i for t in phrase)])
+        sent = cue.sent
+        if left - 1 <= sent.start or right + 2 >= sent.end:
+            return None
+        if not {self.sdoc[left - 1].text, self.sdoc[right + 1].text} <= {",", "—", "–"}:
+            return None
+        before = [t for t in sent if t.i < left - 1]
+        after = [t for t in sent if t.i > right + 1]
+        if not any(t.is_alpha for t in before) or self.is_quoted(after[0]):
+            return None
+        if after[0].tag_ == "VBG" or after[0].lower_ in NOT_CONTENT:
+            return None  # "…, he said, adding that …", "…, he said, according to …"
+        first, second = self._span(before, min_words=1), self._span(after)
+        if first is None or second is None:
+            return None
+        return [first, second]
 
     def continuation(self, cue: Any) -> list[Any]:
         """What follows a parenthetical attribution to the end of its sentence.
