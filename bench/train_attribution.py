@@ -159,8 +159,10 @@ def collect(articles: list[dict[str, Any]], cnlp: CachedNLP) -> list[Candidate]:
     return out
 
 
-def fit(cands: list[Candidate], *, l2: float = 1.0, steps: int = 400, min_count: int = 2) -> dict[str, Any]:
-    """Logistic regression (L2, full-batch Adam) over the labelled candidates."""
+def fit(cands: list[Candidate], *, l2: float = 3.0, steps: int = 400, min_count: int = 2) -> dict[str, Any]:
+    """Logistic regression (L2, full-batch Adam) over the labelled candidates. The L2 weight was
+    chosen by the 5-fold figure over train (pair F1 at the precision of the rules alone, at
+    l2 0.3 / 1 / 3 / 10: 0.635 / 0.633-0.642 / 0.643 / 0.636)."""
     import numpy as np
 
     rows = [c for c in cands if c.label is not None]
