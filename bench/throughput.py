@@ -568,10 +568,25 @@ def measure_latency(pipeline: Pipeline, inbox: Path, drops: int) -> list[float]:
 
 
 def redis_info(pipeline: Pipeline) -> dict[str, int]:
-    """The counters of the pipeline's Redis the bench reports per document."""
-    info = pipeline.ledger.r.info()
+    """The counters of the pipeline's Redis the bench reports per document, and each
+    command's calls (`cmd:<name>`, from INFO commandstats: a script's own calls counted
+    under their names, beside the EVALSHA that ran them)."""
+    r = pipeline.ledger.r
+    info = r.info()
     keys = ("used_memory", "total_net_input_bytes", "total_net_output_bytes", "total_commands_processed")
-    return {k: int(info[k]) for k in keys}
+    calls = {f"cmd:{name}": int(stats["calls"]) for name, stats in r.info("commandstats").items()}
+    return {**{k: int(info[k]) for k in keys}, **calls}
+
+
+def top_commands(before: dict[str, int], after: dict[str, int], docs: int, n: int = 10) -> str:
+    """The `n` commands called most per document between two `redis_info` readings."""
+    per_doc = {
+        k.removeprefix("cmd:").removeprefix("cmdstat_"): (v - before.get(k, 0)) / docs
+        for k, v in after.items()
+        if k.startswith("cmd:")
+    }
+    top = sorted(per_doc.items(), key=lambda kv: -kv[1])[:n]
+    return " ".join(f"{name}={calls:.1f}" for name, calls in top if calls > 0)
 
 
 def measure_sqlite_write(index_path: Path, folder: Path, n: int = 400) -> dict[str, float]:
@@ -815,6 +830,8 @@ def main() -> None:
             (redis_after["total_commands_processed"] - redis_before["total_commands_processed"]) / len(paths),
             1,
         ),
+        # Which commands they are (calls per document, the most called first).
+        "redis_commands_top": top_commands(redis_before, redis_after, len(paths)),
         **sqlite_write,
         "reference_cpu_vs_spacy": round(cpu_vs(cpu, "reference", "spacy"), 3),
         "ratio": round(ratio, 3),
