@@ -157,6 +157,34 @@ def private_redis(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def client(private_redis: str) -> Iterator[Any]:
+    """A redis-py client of `private_redis`, closed afterwards."""
+    import redis
+
+    c = redis.Redis.from_url(private_redis)
+    yield c
+    c.close()
+
+
+T0 = 1_700_000_000.0  # where a test's `Clock` starts
+
+
+class Clock:
+    """A clock a test moves forward (`clock.now += DAY_S`), for pruning and windows."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
 def stack(tmp_path: Path, private_redis: str) -> Iterator[Newsflow]:
     """Private Redis + one real worker process (2 children), and the CLI pointed at them."""
     from config.settings import Settings

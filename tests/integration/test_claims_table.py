@@ -71,13 +71,6 @@ class Table(SqliteClaims):
 
 
 @pytest.fixture
-def client(private_redis: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(private_redis)
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def table(tmp_path: Path, client: redis.Redis) -> Iterator[Table]:
     table = Table(tmp_path / "index.sqlite3", ClaimGroups(client))
     yield table

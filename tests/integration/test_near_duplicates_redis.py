@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -16,31 +15,11 @@ from datasketch import MinHashLSH
 from pipeline.redis.retention import DAY_S, Retention
 from pipeline.redis.story_store import NearDuplicates
 from pipeline.stories import versions
+from tests.conftest import Clock
 
 pytestmark = pytest.mark.integration
 
-T0 = 1_700_000_000.0
 VOCABULARY = [f"w{i}" for i in range(5000)]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def client(private_redis: str) -> Iterator[redis.Redis]:
-    c = redis.Redis.from_url(private_redis)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 def index(client: redis.Redis, clock: Clock, prefix: str = "nd") -> NearDuplicates:

@@ -18,32 +18,11 @@ from pipeline.redis.entity_registry import RedisEntityRegistry
 from pipeline.redis.retention import DAY_S, Retention
 from pipeline.redis.story_store import NearDuplicates, StoryStore
 from pipeline.stages.stories import assign_story, find_duplicates
+from tests.conftest import Clock
 from tests.factories import make_claim, make_document
 from tests.unit.test_stories import RAHMAN_2_DOC, RAHMAN_DOC
 
 pytestmark = pytest.mark.integration
-
-T0 = 1_700_000_000.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def client(private_redis: str) -> Iterator[redis.Redis]:
-    c = redis.Redis.from_url(private_redis)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 def retention(clock: Clock) -> Retention:
