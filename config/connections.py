@@ -1,10 +1,9 @@
 """How every Redis client connects, decided in one place (pure).
 
 Our own clients (`workers.resources.get_redis`: the ledger, the registries, the story
-store) are built with `redis.Redis.from_url(url, **redis_options())`; datasketch's
-near-duplicate storage copies that client's connection class and keyword arguments
-(pipeline/redis/story_store.py); Celery's broker gets `broker_ssl(url)` and the same
-timeouts. So TLS (`rediss://`), its certificate options and the timeouts reach all of them.
+store and the near-duplicate index) are built with
+`redis.Redis.from_url(url, **redis_options())`; Celery's broker gets `broker_ssl(url)`
+and the same timeouts. So TLS (`rediss://`), its certificate options and the timeouts reach all of them.
 
 TLS settings are the URL's query parameters, read alike by redis-py and kombu:
 `rediss://:PASSWORD@host:6380/0?ssl_ca_certs=/etc/newsflow/redis-ca.pem`
