@@ -21,8 +21,12 @@ Keys, under `prefix` (default "newsflow:entities"):
   e:<id>             hash: canonical, label, docs (how many documents mention it)
   e:<id>:forms       set of folded name forms (what matching compares)
   e:<id>:variants    set of surface forms as written (what people read)
-  e:<id>:ctx         set of context words from those documents, at most CONTEXT_MAX
-                     (beyond that, random ones make room: frequent words come back)
+  e:<id>:cx          set of context words from those documents, at most CONTEXT_MAX
+                     (beyond that, random ones make room: frequent words come back), each
+                     as a 32-bit hash (`context_hash`): Redis keeps a set of integers as an
+                     intset, 4 bytes a word, where a set of the words costs some 45
+  e:<id>:ctx         (before) the same as words: still read, and replaced by `cx` when the
+                     entity is next written
   e:<id>:docs        (before retention) set of document ids; counted, no longer written
   ids                set of every entity's number (or, as written before, id);  seq  id counter
   doc:<doc id>       JSON list of the entities given to that document, in order: their
@@ -37,6 +41,7 @@ Keys, under `prefix` (default "newsflow:entities"):
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import random
 import secrets
@@ -71,6 +76,12 @@ CONTEXT_MAX = 256
 # Renames carried into indexed documents per turn, and how long one turn may hold the lock.
 RENAMES_PER_TURN = 100
 RENAMES_LOCK_MS = 120_000
+
+
+def context_hash(word: str) -> int:
+    """A context word as a signed 32-bit integer (two of 256 words collide once in some
+    65,000 entities: a shared word counted that should not be, harmless)."""
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=4).digest(), "big", signed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +143,10 @@ class RedisEntityRegistry:
                 if ids:
                     tx.watch(*(f"{self.p}:e:{i}" for i in ids))  # type: ignore[no-untyped-call]
                 ctx = context_words(entities)
-                known = self._load(ids, ctx)
+                known, earlier_ctx = self._load(ids, ctx)
                 plan = self._plan(entities, keys, members, known, ctx)
                 tx.multi()
-                out, sizes = self._write(tx, doc_id, entities, keys, plan, ctx, set(before))
+                out, sizes = self._write(tx, doc_id, entities, keys, plan, ctx, set(before), earlier_ctx)
                 replies = tx.execute()
             except redis.WatchError:
                 return None
@@ -161,23 +172,32 @@ class RedisEntityRegistry:
             reads.hmget(f"{self.p}:e:{i}", "canonical", "label")
         return [Resolved(i, _s(c), _s(lab), "seen") for i, (c, lab) in zip(ids, reads.execute(), strict=True)]
 
-    def _load(self, ids: list[str], ctx: list[str]) -> dict[str, tuple[Known, list[bool]]]:
-        """Candidates by id, each with which of the document's context words it has seen."""
+    def _load(
+        self, ids: list[str], ctx: list[str]
+    ) -> tuple[dict[str, tuple[Known, list[bool]]], dict[str, list[str]]]:
+        """Candidates by id, each with which of the document's context words it has seen;
+        and the context words of those that still keep them as words (`ctx`, before `cx`)."""
         reads = self.r.pipeline(transaction=False)
+        hashes = [context_hash(w) for w in ctx]
         for i in ids:
             base = f"{self.p}:e:{i}"
             reads.hmget(base, "canonical", "label")
             reads.smembers(f"{base}:forms")
             reads.hget(base, "docs")
             reads.scard(f"{base}:docs")  # documents recorded before the count
+            reads.smembers(f"{base}:ctx")  # as written before `cx` (none once converted)
             if ctx:
-                reads.smismember(f"{base}:ctx", ctx)
-        per = 5 if ctx else 4
+                reads.smismember(f"{base}:cx", hashes)
+        per = 6 if ctx else 5
         values = reads.execute()
-        known = {}
+        known, earlier = {}, {}
         for n, i in enumerate(ids):
-            (canonical, label), forms, counted, listed = values[per * n : per * n + 4]
-            shared = [bool(x) for x in values[per * n + 4]] if ctx else []
+            (canonical, label), forms, counted, listed, words = values[per * n : per * n + 5]
+            old = {_s(w) for w in words}
+            hits = values[per * n + 5] if ctx else []
+            shared = [bool(x) or w in old for w, x in zip(ctx, hits, strict=True)]
+            if old:
+                earlier[i] = sorted(old)
             if canonical is not None:
                 docs = int(counted or 0) + int(listed)
                 known[i] = (
@@ -190,7 +210,7 @@ class RedisEntityRegistry:
                     ),
                     shared,
                 )
-        return known
+        return known, earlier
 
     def _plan(
         self,
@@ -221,10 +241,12 @@ class RedisEntityRegistry:
         plan: list[tuple[Known | None, str]],
         ctx: list[str],
         counted: set[str],
+        earlier_ctx: dict[str, list[str]],
     ) -> tuple[list[Resolved], dict[str, int]]:
         """Queue the writes; returns the answer and, per context set written, where its
         size is in the transaction's replies. `counted`: the entities an earlier answer for
-        this document gave (already counted once for it)."""
+        this document gave (already counted once for it). `earlier_ctx`: context sets kept
+        as words, converted here when their entity is written."""
         out: list[Resolved] = []
         sizes: dict[str, int] = {}
         for e, ks, (match, rule) in zip(entities, keys, plan, strict=True):
@@ -250,11 +272,12 @@ class RedisEntityRegistry:
                 counted.add(eid)
                 tx.hincrby(base, "docs", 1)
             own = own_words(e)
-            others = [w for w in ctx if w not in own]
+            others = [w for w in ctx if w not in own] + earlier_ctx.pop(eid, [])
             if others:
-                tx.sadd(f"{base}:ctx", *others)
-                sizes[f"{base}:ctx"] = len(tx)
-                tx.scard(f"{base}:ctx")
+                tx.sadd(f"{base}:cx", *{context_hash(w) for w in others})
+                tx.delete(f"{base}:ctx")
+                sizes[f"{base}:cx"] = len(tx)
+                tx.scard(f"{base}:cx")
             out.append(Resolved(eid, canonical, label, rule))
         tx.set(f"{self.p}:doc:{doc_id}", json.dumps([int(_number(r.id)) for r in out], separators=(",", ":")))
         self.arrivals.note(tx, doc_id)

@@ -200,3 +200,32 @@ def test_a_registry_written_with_entity_ids_in_its_sets_is_read(private_redis: s
     rows = {row["canonical"]: row for row in reg.entities()}
     assert rows["Kyiv"]["documents"] == 3
     assert len(reg.entities()) == len({row["id"] for row in reg.entities()})  # each listed once
+
+
+def test_context_words_are_kept_as_integers(private_redis: str) -> None:
+    """An entity's context words are hashed to 32-bit integers: an intset, 4 bytes a word."""
+    reg = registry(private_redis)
+    reg.resolve("a", DOCS["a"])
+    client = redis.Redis.from_url(private_redis)
+    sets = list(client.scan_iter("test:entities:e:*:cx"))
+    assert len(sets) == 4  # each entity has the other three as its context
+    assert all(client.object("encoding", k) == b"intset" and client.scard(k) >= 3 for k in sets)
+
+
+def test_context_written_as_words_still_counts_and_is_converted(private_redis: str) -> None:
+    """Versions before kept an entity's context as words (`e:<id>:ctx`): a surname alone
+    still finds its person through them, and the set becomes integers when written."""
+    from pipeline.entities.matching import context_words
+
+    reg = registry(private_redis)
+    reg.resolve("a", DOCS["a"])
+    client = redis.Redis.from_url(private_redis)
+    for key in list(client.scan_iter("test:entities:e:*:cx")):
+        client.delete(key)
+    words = context_words(DOCS["a"])
+    for eid in (r["id"] for r in reg.entities()):
+        client.sadd(f"test:entities:e:{eid}:ctx", *words)
+    reg.resolve("d", DOCS["d"])  # "Sibiga" alone: matched by the context NATO, Rutte, Kyiv
+    assert len(minister_ids(reg)) == 1
+    assert not list(client.scan_iter("test:entities:e:*:ctx"))
+    assert all(client.object("encoding", k) == b"intset" for k in client.scan_iter("test:entities:e:*:cx"))

@@ -131,7 +131,7 @@ def test_an_entitys_state_does_not_grow_with_its_documents(client: redis.Redis, 
             sizes.append(sum(int(client.memory_usage(k, samples=0) or 0) for k in keys))
     assert sizes[1] <= sizes[0] * 1.05, sizes
     assert rutte["documents"] == 600
-    assert client.scard(f"t:entities:e:{rutte['id']}:ctx") <= 256
+    assert client.scard(f"t:entities:e:{rutte['id']}:cx") <= 256
 
 
 def test_a_late_document_still_gets_a_story(client: redis.Redis, clock: Clock) -> None:
