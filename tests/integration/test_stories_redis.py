@@ -59,6 +59,24 @@ def test_seeds_form_one_story_in_any_order(private_redis: str, enriched: list[Do
     assert len(set(labels.values())) == 1
 
 
+def test_features_are_stored_compressed_and_plain_json_is_still_read(
+    private_redis: str, enriched: list[Document]
+) -> None:
+    """A document's features are kept compressed (under half their JSON); features that
+    versions before kept as plain JSON still make a later seed join their story."""
+    client = redis.Redis.from_url(private_redis)
+    first, *others = enriched
+    store = StoryStore(client, prefix="fz:s")
+    story = store.add(story_features(first))
+    raw = client.get(f"fz:s:f:{first.id}")
+    plain = json.dumps(story_features(first).to_dict()).encode()
+    assert raw is not None
+    assert len(raw) < len(plain) / 2
+    client.set(f"fz:s:f:{first.id}", plain)
+    fresh = StoryStore(client, prefix="fz:s")  # nothing parsed yet in this process
+    assert fresh.add(story_features(others[0])) == story
+
+
 def test_two_concurrent_workers_agree_with_the_batch_grouping(
     private_redis: str, enriched: list[Document]
 ) -> None:
