@@ -8,12 +8,18 @@ counts, the entity registry, the claim groups (a plan per document), the near-du
 index and the story store, through the real stages `find_duplicates` and `assign_story`.
 
 The stream: `--base` ECB+ dev articles (../shared/bench/stories, or NEWSFLOW_BENCH_DIR)
-through the real entity and claims stages once (spaCy), then `--docs` variants of them
-(`bench.stories.variant`: sentences reordered, an update line; the same entities and
-claims), arriving evenly over `--windows` retention windows of simulated time
+through the real entity and claims stages once (spaCy), then `--docs` articles made from
+them, arriving evenly over `--windows` retention windows of simulated time
 (NEWSFLOW_STATE_WINDOW_DAYS, 30 days by default), each dated its arrival day. Every store
 reads the same simulated clock, which the stream advances; pruning runs as it does in the
 workers (at most every `prune_every_s` of that clock, one pruner at a time).
+
+A news stream is mostly distinct articles, so most of the stream (`--distinct`, 0.8)
+are blends (`blend`): the lede and half the body of one base article, half the body of
+another about the same ECB+ topic, with the entities and claims of both: not a
+near-duplicate of anything, so each is filed in full by every store. The rest are
+copies (`bench.stories.variant`: sentences reordered, an update line), which the
+near-duplicate index catches and the story store files as a link to their original.
 
 Every `--every` documents it prints Redis's used memory above the empty server's, its
 keys, the documents of the last window, and bytes per document of the last window, with
@@ -90,6 +96,35 @@ def prepare(n: int) -> list[tuple[Document, list[Any]]]:
     return out
 
 
+def blend(a: Document, b: Document, n: int, rng: random.Random, day: str) -> Document:
+    """A distinct article from two: `a`'s first line and half its other lines, half of `b`'s,
+    with the entities and claims of both (the claims' spans are `a`'s: the stores keep them
+    as they are)."""
+    from pipeline.document import content_id
+
+    body_a, body_b = a.text.split("\n")[1:], b.text.split("\n")[1:]
+    body = rng.sample(body_a, (len(body_a) + 1) // 2) + rng.sample(body_b, len(body_b) // 2)
+    rng.shuffle(body)
+    text = "\n".join([a.text.split("\n")[0], f"Report {n}.", *body])
+    return Document(
+        id=content_id(text),
+        source=f"{a.source}+{b.source}#{n}",
+        raw_text=text,
+        text=text,
+        title=a.title,
+        outlet=a.outlet,
+        published=day,
+        received_at=day,
+        entities=(*a.entities, *b.entities),
+        claims=(*a.claims, *b.claims),
+    )
+
+
+def topic(doc: Document) -> str:
+    """The ECB+ topic of a base article ("ecb:12_3ecb" -> "12")."""
+    return doc.source.split(":", 1)[-1].split("_", 1)[0]
+
+
 def families(client: Any) -> Counter[str]:
     """Bytes by key family: the prefix up to the first part that names one document/entity."""
     sizes: Counter[str] = Counter()
@@ -157,6 +192,7 @@ def main() -> None:
     ap.add_argument("--windows", type=float, default=4.0, help="simulated retention windows the stream spans")
     ap.add_argument("--base", type=int, default=120, help="ECB+ articles the variants come from")
     ap.add_argument("--every", type=int, default=2000, help="documents between two checkpoints")
+    ap.add_argument("--distinct", type=float, default=0.8, help="share of distinct articles (others: copies)")
     args = ap.parse_args()
 
     import redis
@@ -178,6 +214,9 @@ def main() -> None:
     started = time.perf_counter()
     base = prepare(args.base)
     print(f"prepared {len(base)} base articles in {time.perf_counter() - started:.0f} s", flush=True)
+    by_topic: dict[str, list[tuple[Document, list[Any]]]] = {}
+    for item in base:
+        by_topic.setdefault(topic(item[0]), []).append(item)
     clock = Clock(T0)
     retention = Retention(clock=clock) if Retention is not None else None
     window_s = retention.window_s if retention is not None else 30 * DAY
@@ -223,7 +262,11 @@ def main() -> None:
             arrivals.append(clock.now)
             doc, local = base[rng.randrange(len(base))]
             day = datetime.fromtimestamp(clock.now, UTC).date().isoformat()
-            doc = replace(variant(doc, i, rng, day), claims=doc.claims, received_at=day)
+            if rng.random() < args.distinct:
+                other, other_local = rng.choice(by_topic[topic(doc)])
+                doc, local = blend(doc, other, i, rng, day), [*local, *other_local]
+            else:
+                doc = replace(variant(doc, i, rng, day), claims=doc.claims, received_at=day)
             source = f"/drop/soak/{i:06d}.txt"
             ledger.mark(source, "queued", fingerprint=f"{len(doc.text)}:{i}")
             lines.observe(doc.outlet or "outlet", doc.id, doc.text.split("\n"), share=0.5, min_docs=5)
