@@ -209,3 +209,69 @@ def test_an_attribution_between_commas_that_goes_on_to_another_cue_is_not_split(
 def test_a_signed_quotation_opened_by_a_closing_mark_has_its_signer(nlp: Any) -> None:
     text = "”The people of this town deserve better. We will not back down.” ― Tom Green"
     assert who_said(direct(nlp, text), "The people of this town deserve better") == "Tom Green"
+
+
+def test_a_quotation_with_a_cue_of_its_own_is_a_claim_of_its_own(nlp: Any) -> None:
+    """ "“…,” Green said, adding later, “…”": the second quotation is what he added, a claim of
+    its own (PolNeAR attributes it to "adding"), not more of the first."""
+    text = (
+        '"We certainly cannot afford to do this anymore," Green said, adding later, '
+        '"The plant is costing us a fortune."'
+    )
+    claims = direct(nlp, text)
+    assert who_said(claims, "We certainly cannot afford") == "Tom Green"
+    assert who_said(claims, "The plant is costing us a fortune") == "Tom Green"
+    assert not any("afford" in t and "fortune" in t for *_, t in claims)
+
+
+def test_a_quoted_fragment_inside_a_sentence_does_not_carry_a_quotation_on(nlp: Any) -> None:
+    """ "“…,” Sinclair said. “You squeezed the workers” to drive up the price, she said": the
+    fragment is part of the reported sentence around it, not more of the first quotation."""
+    text = (
+        '"This just is not right," Sinclair said. "You squeezed the workers to the breaking point" '
+        "to drive up the stock price, she said."
+    )
+    claims = direct(nlp, text)
+    assert who_said(claims, "This just is not right") == "Ann Sinclair"
+    assert not any("right" in t and "squeezed" in t for *_, t in claims)
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "words"),
+    [
+        # a name and its apposition before the cue, the parse hanging the name elsewhere
+        (
+            "“He's absolutely right. There's a severe disconnect between this White House and frankly "
+            "the president and our military,” Flynn, a top Trump surrogate, said Thursday morning.",
+            "Flynn",
+            "There's a severe disconnect",
+        ),
+        # a dash the tagger reads as a noun is not the speaker
+        (
+            "When Clinton noted that Trump has occasionally not paid anything in federal income taxes ― "
+            "as was true for the few years his tax returns were made public ― Trump boasted, "
+            "“That makes me smart.”",
+            "Trump",
+            "That makes me smart",
+        ),
+        # who is seen saying it, not who shows it
+        (
+            "The ad uses footage of Jane Smith asking, “Why aren’t I fifty points ahead, you might ask?”",
+            "Jane Smith",
+            "Why aren’t I fifty points ahead",
+        ),
+    ],
+)
+def test_the_speaker_of_a_quotation_is_the_one_saying_it(
+    nlp: Any, text: str, speaker: str, words: str
+) -> None:
+    assert who_said(direct(nlp, text), words) == speaker
+
+
+def test_a_quotation_pair_written_with_no_break_spaces_has_one_claim(nlp: Any) -> None:
+    """Outlets put a no-break space between sentences ("said.\xa0“…”"): the second quotation
+    still opens a sentence and carries the first one's speaker on."""
+    text = "“Like the old mill. Or the harbour,” Green said.\xa0“The crime numbers are worse.”"
+    claims = direct(nlp, text)
+    assert who_said(claims, "The crime numbers are worse") == "Tom Green"
+    assert len(claims) == 1

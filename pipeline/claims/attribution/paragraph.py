@@ -140,7 +140,11 @@ class ParagraphBase:
 
     def subject(self, cue: Any) -> Any | None:
         for _ in range(3):  # "…, adding that …" / "and said …": the subject of the verb above
-            subjects = [c for c in cue.children if c.dep_ in SUBJECT_DEPS and not self.is_quoted(c)]
+            subjects = [
+                c
+                for c in cue.children
+                if c.dep_ in SUBJECT_DEPS and not self.is_quoted(c) and any(ch.isalnum() for ch in c.text)
+            ]  # not a dash the tagger read as a noun ("… made public ― Trump boasted")
             if subjects:
                 return next((c for c in subjects if not self._dateline(c)), None) or self._after_dateline(
                     subjects[0]
@@ -151,6 +155,8 @@ class ParagraphBase:
                 return cue.head  # "…!" the nominee, Donald Trump, tweeted: a past tense hung on its subject
             if cue.dep_ == "ROOT" and (named := self._name_before(cue)) is not None:
                 return named  # "In a statement, her adviser, Jake Sullivan, said:" (read as appositions)
+            if (watched := self._person_before_participle(cue)) is not None:
+                return watched  # "footage of Hillary Clinton asking, “…”": who is seen saying it
             if cue.dep_ in ("advcl", "xcomp", "conj", "pcomp") and cue.head.i != cue.i:
                 cue = cue.head
                 if cue.pos_ == "ADP" and cue.head.i != cue.i:
@@ -159,12 +165,26 @@ class ParagraphBase:
             return None
         return None
 
+    def _person_before_participle(self, cue: Any) -> Any | None:
+        """The person named right before a participle that has no subject, as the object of the
+        verb above ("footage of Hillary Clinton asking, …", "heard Trump saying …"): the one
+        speaking, not the subject of the verb above (the ad, the listener)."""
+        if cue.tag_ != "VBG" or cue.dep_ not in ("xcomp", "acl", "advcl") or cue.i == 0:
+            return None
+        before = self.sdoc[cue.i - 1]
+        if before.pos_ != "PROPN" or before.ent_type_ != "PERSON" or before.dep_ not in ("pobj", "dobj"):
+            return None
+        return None if self.is_quoted(before) else before
+
     def _name_before(self, cue: Any) -> Any | None:
         """A name right before a verb that has no subject, past a comma: the parse hung it
-        elsewhere ("…, Jake Sullivan, said: …")."""
+        elsewhere ("…, Jake Sullivan, said: …"), or a name and the apposition that follows it
+        ("“…,” Flynn, a top Trump surrogate, said …")."""
         i = cue.i - 1
         if i >= 0 and self.sdoc[i].text == ",":
             i -= 1
+        if i >= 0 and self.sdoc[i].dep_ == "appos" and self.sdoc[i].pos_ == "NOUN":
+            i = self.sdoc[i].head.i if self.sdoc[i].head.i < i else i
         if i < 0 or self.sdoc[i].pos_ != "PROPN" or self.sdoc[i].ent_type_ not in ("PERSON", "ORG"):
             return None
         return None if self.is_quoted(self.sdoc[i]) else self.sdoc[i]

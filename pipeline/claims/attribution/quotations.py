@@ -13,6 +13,10 @@ from pipeline.claims.quotes import Quote
 _SIGNATURE = re.compile(
     r"^[”\"’']?\s*(?P<dash>[―—–]|--)\s*(?P<name>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){0,4})\s*[.,]?\s*$"
 )
+# Marks and spaces (a no-break space too, not a line break) around a quotation's edges.
+_MARKS_AFTER = re.compile(r"[ \t\u00a0’']+$")
+_MARKS_BEFORE = re.compile(r"^[ \t\u00a0”\"’']+")
+_OPENING = re.compile(r"[ \t\u00a0“‘\"']+$")
 _MAX_BEFORE_GAP = 12  # tokens between a cue and the quote it introduces ("said in Brussels on Tuesday:")
 
 
@@ -30,7 +34,7 @@ class Quotations(ParagraphBase):
             nxt = quotes[n + 1].start if n + 1 < len(quotes) else self.start + len(self.para_text)
             prv = quotes[n - 1].end if n else self.start
             cue = self.cue_after(q, nxt)
-            if cue is None and current is not None and self._nothing_between(current, q):
+            if cue is None and current is not None and self._goes_on(current, q, prv):
                 out[-1] = current = extend(current, (q.start, q.end))
                 continue
             cue = cue or self.cue_before(q, prv)
@@ -74,6 +78,18 @@ class Quotations(ParagraphBase):
             sentence=self.sent_index[self.sdoc[-1].i],
         )
 
+    def _goes_on(self, claim: Attribution, q: Quote, prv: int) -> bool:
+        """`q` carries on `claim`'s quotation: a quote that stands as a sentence or clause of its
+        own, with no cue of its own before it ("“…,” Trump said, adding later, “…”") and nothing
+        but the attribution between ("“…,” she said. “…”"). A quoted fragment inside a sentence
+        ("… she said. “You squeezed employees” to drive up …, she said") is part of a
+        reported claim around it, not more of the quotation."""
+        if not self._starts_clause(q) or self._runs_on(q):
+            return False
+        if self.cue_before(q, prv) is not None:
+            return False
+        return self._nothing_between(claim, q)
+
     def _opens_paragraph(self, q: Quote) -> bool:
         return q.start - self.start <= 2
 
@@ -95,8 +111,8 @@ class Quotations(ParagraphBase):
         if not self._starts_clause(q):
             return None  # a fragment inside a sentence: the reported clause around it is the claim
         # the quote's last mark, past a space or an inner closing mark: “… ‘Oh, yes,’ ” Sanders told
-        last = self.text[q.start : q.end].rstrip(" ’'")[-1:]
-        after = self.text[q.end : q.end + 3].lstrip("”\"’' ")
+        last = _MARKS_AFTER.sub("", self.text[q.start : q.end])[-1:]
+        after = _MARKS_BEFORE.sub("", self.text[q.end : q.end + 3])
         if not (last in ",?!—–-…" or after.startswith((",", "—", "–"))):
             return None
         for tok in self.sdoc:
@@ -111,12 +127,12 @@ class Quotations(ParagraphBase):
 
     def _runs_on(self, q: Quote) -> bool:
         """The sentence goes on after the quote ("said that “a bomb” had gone off"): a quoted fragment."""
-        after = self.text[q.end : q.end + 4].lstrip("”\"’' ")
+        after = _MARKS_BEFORE.sub("", self.text[q.end : q.end + 4])
         return bool(after) and after[0].isalpha() and self.text[q.end - 1 : q.end] not in ".?!,"
 
     def _starts_clause(self, q: Quote) -> bool:
-        before = self.text[self.start : q.start].rstrip("“‘\"' ")  # without the opening mark(s)
-        return not before or before[-1] in ".!?:;,—–-([\"”’'"
+        before = _OPENING.sub("", self.text[self.start : q.start])  # without the opening mark(s)
+        return not before or before[-1] in ".!?:;,—–-([\"”’'\n"
 
     def cue_before(self, q: Quote, limit: int, loose: bool = False) -> Any | None:
         gap = self.text[limit : q.start - 1].rstrip()
