@@ -109,8 +109,8 @@ def _find_double_close(text: str, i: int, end: int, opener: str) -> int | None:
     straight = opener == '"'
     for j in range(i, end):
         ch = text[j]
-        if straight and ch == '"':
-            return j
+        if straight and ch in '"”':
+            return j  # a straight mark closed with a curly one: "… to compete,” said X. "…"
         if not straight and ch in '”"':
             return j
     if straight:  # a straight mark closed with a curly one: He added: "… but he is wrong.”

@@ -254,6 +254,19 @@ def test_a_quoted_fragment_inside_a_sentence_does_not_carry_a_quotation_on(nlp: 
             "Trump",
             "That makes me smart",
         ),
+        # a speaker after the cue that the parse took for its object
+        (
+            "“Look, the mayor needed to win the first two votes,” added a South Carolina Democrat. "
+            "“She's done that.”",
+            "a South Carolina Democrat",
+            "the mayor needed to win the first two votes",
+        ),
+        (
+            "“If anyone wonders why the review is not yet complete, the problems identified in this "
+            "report are Exhibit A,”\xa0added Gowdy.",
+            "Gowdy",
+            "If anyone wonders why the review is not yet complete",
+        ),
         # who is seen saying it, not who shows it
         (
             "The ad uses footage of Jane Smith asking, “Why aren’t I fifty points ahead, you might ask?”",

@@ -32,6 +32,11 @@ def quoted(text: str) -> list[str]:
             'He added: "Putin is not interested in peace, but he is wrong.”',
             ["Putin is not interested in peace, but he is wrong."],
         ),
+        # ... and a straight mark that follows opens the next quotation
+        (
+            '"This is a long process,” said Paul Lindsay. "Some will have a hard time."',
+            ["This is a long process,", "Some will have a hard time."],
+        ),
     ],
 )
 def test_quotes_in_one_paragraph(text: str, expected: list[str]) -> None:

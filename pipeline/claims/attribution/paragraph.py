@@ -24,6 +24,7 @@ from pipeline.claims.cues import (
 )
 
 SUBJECT_DEPS = ("nsubj", "nsubjpass")
+_INVERTED_DEPS = frozenset({"dobj", "attr", "dative", "npadvmod", "oprd"})
 _NP_DEPS = frozenset(
     {
         "compound",
@@ -149,6 +150,8 @@ class ParagraphBase:
                 return next((c for c in subjects if not self._dateline(c)), None) or self._after_dateline(
                     subjects[0]
                 )
+            if (inverted := self._inverted_speaker(cue)) is not None:
+                return inverted  # "“…,” added a South Carolina Democrat.": read as the object
             if self.misparsed_cue(cue):
                 return self.sdoc[cue.i - 1]  # "Sinclair states."
             if cue.dep_ == "acl" and cue.tag_ in ("VBD", "VBZ") and cue.head.pos_ in ("NOUN", "PROPN"):
@@ -164,6 +167,21 @@ class ParagraphBase:
                 continue
             return None
         return None
+
+    def _inverted_speaker(self, cue: Any) -> Any | None:
+        """The speaker after a cue that follows a quotation's closing mark, which the parse took
+        for the cue's object: "“…,” added a South Carolina Democrat."."""
+        i = cue.i - 1
+        while i >= 0 and self.sdoc[i].is_space:
+            i -= 1  # a no-break space after the mark is a token of its own
+        if i < 0 or self.sdoc[i].text not in ("”", '"', "’", "''"):
+            return None
+        if verb_lemma(cue) not in CUE_LEMMAS:
+            return None
+        after = [c for c in cue.children if c.i > cue.i and c.dep_ in _INVERTED_DEPS]
+        if not after or after[0].pos_ not in ("PROPN", "NOUN") or self.is_quoted(after[0]):
+            return None
+        return after[0]
 
     def _person_before_participle(self, cue: Any) -> Any | None:
         """The person named right before a participle that has no subject, as the object of the
