@@ -229,3 +229,15 @@ def test_context_written_as_words_still_counts_and_is_converted(private_redis: s
     assert len(minister_ids(reg)) == 1
     assert not list(client.scan_iter("test:entities:e:*:ctx"))
     assert all(client.object("encoding", k) == b"intset" for k in client.scan_iter("test:entities:e:*:cx"))
+
+
+def test_documents_recorded_as_a_set_before_the_count_are_counted(private_redis: str) -> None:
+    """Versions before kept an entity's documents as a set (`e:<id>:docs`), not a count:
+    they still count, with the documents counted since."""
+    reg = registry(private_redis)
+    (nato,) = reg.resolve("a", [entity("NATO", "ORG")])
+    client = redis.Redis.from_url(private_redis)
+    client.hdel(f"test:entities:e:{nato.id}", "docs")
+    client.sadd(f"test:entities:e:{nato.id}:docs", "a", "old1", "old2")
+    reg.resolve("b", [entity("NATO", "ORG")])
+    assert {row["canonical"]: row["documents"] for row in reg.entities()}["NATO"] == 4
