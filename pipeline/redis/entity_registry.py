@@ -18,9 +18,14 @@ Keys, under `prefix` (default "newsflow:entities"):
   idx:<lookup key>   set of entity numbers (the id without its "e": a set of integers is
                      an intset, a few bytes a member; ids "e<n>", as versions before
                      wrote them, are read too) (lookup keys: matching.lookup_keys)
-  e:<id>             hash: canonical, label, docs (how many documents mention it)
-  e:<id>:forms       set of folded name forms (what matching compares)
-  e:<id>:variants    set of surface forms as written (what people read)
+  e:<id>             hash: canonical, label, docs (how many documents mention it), and a
+                     field (empty) for each folded name form, "f:<form>" (what matching
+                     compares), and each surface form as written, "v:<variant>" (what
+                     people read): one key an entity, which Redis keeps as a listpack
+                     while it has at most 128 fields of at most 64 bytes
+  e:<id>:forms       (before) the forms, and e:<id>:variants the variants, as sets (Redis
+                     7.0 keeps a small set of strings as a hash table, some 200 bytes
+                     before its members): still read, no longer written
   e:<id>:cx          set of context words from those documents, at most CONTEXT_MAX
                      (beyond that, random ones make room: frequent words come back), each
                      as a 32-bit hash (`context_hash`): Redis keeps a set of integers as an
@@ -82,6 +87,14 @@ def context_hash(word: str) -> int:
     """A context word as a signed 32-bit integer (two of 256 words collide once in some
     65,000 entities: a shared word counted that should not be, harmless)."""
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=4).digest(), "big", signed=True)
+
+
+FORM, VARIANT = "f:", "v:"  # the prefixes of an entity hash's name fields
+
+
+def _names(raw: dict[Any, Any], prefix: str) -> set[str]:
+    """The forms or variants (by `prefix`) among an entity hash's fields."""
+    return {_s(k)[len(prefix) :] for k in raw if _s(k).startswith(prefix)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,24 +196,27 @@ class RedisEntityRegistry:
         hashes = [context_hash(w) for w in ctx]
         bases = [f"{self.p}:e:{i}" for i in ids]
         for base in bases:
-            reads.hmget(base, "canonical", "label", "docs")
-            reads.smembers(f"{base}:forms")
+            reads.hgetall(base)
             reads.smismember(f"{base}:cx", hashes or [0])
         if bases:
-            reads.exists(*(f"{b}:docs" for b in bases), *(f"{b}:ctx" for b in bases))
+            reads.exists(*(f"{b}:{old}" for b in bases for old in ("docs", "ctx", "forms")))
         values = reads.execute()
         listed: list[Any] = [0] * len(ids)
         words: list[Any] = [()] * len(ids)
+        forms: list[Any] = [()] * len(ids)
         if bases and values[-1]:  # a registry an earlier version wrote
             old = self.r.pipeline(transaction=False)
             for base in bases:
                 old.scard(f"{base}:docs")  # documents recorded before the count
                 old.smembers(f"{base}:ctx")
+                old.smembers(f"{base}:forms")
             found = old.execute()
-            listed, words = found[::2], found[1::2]
+            listed, words, forms = found[::3], found[1::3], found[2::3]
         known, earlier = {}, {}
         for n, i in enumerate(ids):
-            (canonical, label, counted), forms, hits = values[3 * n : 3 * n + 3]
+            raw, hits = values[2 * n : 2 * n + 2]
+            raw = {_s(k): v for k, v in raw.items()}
+            canonical, label, counted = raw.get("canonical"), raw.get("label"), raw.get("docs")
             old_words = {_s(w) for w in words[n]}
             shared = [bool(x) or w in old_words for w, x in zip(ctx, hits if ctx else [], strict=True)]
             if old_words:
@@ -211,7 +227,7 @@ class RedisEntityRegistry:
                         id=i,
                         canonical=_s(canonical),
                         label=_s(label),
-                        forms=frozenset(_s(f) for f in forms),
+                        forms=frozenset(_names(raw, FORM) | {_s(f) for f in forms[n]}),
                         docs=int(counted or 0) + int(listed[n]),
                     ),
                     shared,
@@ -272,8 +288,8 @@ class RedisEntityRegistry:
             base = f"{self.p}:e:{eid}"
             for k in ks:
                 tx.sadd(self._idx(k), _number(eid))
-            tx.sadd(f"{base}:forms", *{fold(f) for f in e.forms})
-            tx.sadd(f"{base}:variants", *e.surfaces)
+            names = {FORM + fold(f) for f in e.forms} | {VARIANT + v for v in e.surfaces}
+            tx.hset(base, mapping=dict.fromkeys(sorted(names), ""))
             if eid not in counted:  # once per document, however often it is named
                 counted.add(eid)
                 tx.hincrby(base, "docs", 1)
@@ -366,21 +382,21 @@ class RedisEntityRegistry:
         ids = sorted({_eid(i) for i in self.r.smembers(f"{self.p}:ids")}, key=lambda i: int(i[1:]))
         reads = self.r.pipeline(transaction=False)
         for i in ids:
-            reads.hmget(f"{self.p}:e:{i}", "canonical", "label")
-            reads.smembers(f"{self.p}:e:{i}:variants")
-            reads.hget(f"{self.p}:e:{i}", "docs")
+            reads.hgetall(f"{self.p}:e:{i}")
+            reads.smembers(f"{self.p}:e:{i}:variants")  # as versions before kept them
             reads.scard(f"{self.p}:e:{i}:docs")
         values = reads.execute()
         rows = []
         for n, i in enumerate(ids):
-            (canonical, label), variants, counted, listed = values[4 * n : 4 * n + 4]
+            raw, variants, listed = values[3 * n : 3 * n + 3]
+            raw = {_s(k): v for k, v in raw.items()}
             rows.append(
                 {
                     "id": i,
-                    "canonical": _s(canonical),
-                    "type": _s(label),
-                    "variants": sorted(_s(v) for v in variants),
-                    "documents": int(counted or 0) + int(listed),
+                    "canonical": _s(raw.get("canonical")),
+                    "type": _s(raw.get("label")),
+                    "variants": sorted(_names(raw, VARIANT) | {_s(v) for v in variants}),
+                    "documents": int(raw.get("docs") or 0) + int(listed),
                 }
             )
         return rows

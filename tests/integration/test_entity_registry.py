@@ -241,3 +241,38 @@ def test_documents_recorded_as_a_set_before_the_count_are_counted(private_redis:
     client.sadd(f"test:entities:e:{nato.id}:docs", "a", "old1", "old2")
     reg.resolve("b", [entity("NATO", "ORG")])
     assert {row["canonical"]: row["documents"] for row in reg.entities()}["NATO"] == 4
+
+
+def test_an_entity_is_one_small_hash_with_its_names(private_redis: str) -> None:
+    """Forms and variants are fields of the entity's hash ("f:<form>", "v:<as written>"),
+    not sets of their own: one key an entity besides its context, kept as a listpack."""
+    reg = registry(private_redis)
+    for doc_id in "abcd":
+        reg.resolve(doc_id, DOCS[doc_id])
+    client = redis.Redis.from_url(private_redis)
+    (minister,) = minister_ids(reg)
+    key = f"test:entities:e:{minister}"
+    assert client.object("encoding", key) == b"listpack"
+    fields = {f.decode() for f in client.hkeys(key)}
+    assert {f"v:{s}" for s in SPELLINGS} <= fields
+    assert not list(client.scan_iter("test:entities:e:*:forms"))
+    assert not list(client.scan_iter("test:entities:e:*:variants"))
+
+
+def test_names_kept_as_sets_by_versions_before_still_match_and_list(private_redis: str) -> None:
+    """Versions before kept an entity's forms and variants as sets: the same name in a
+    later document still meets its entity through them, and the listing shows them."""
+    places = [entity("Kyiv", "GPE"), entity("North Atlantic Treaty Organization", "ORG")]
+    reg = registry(private_redis)
+    reg.resolve("a", places)
+    client = redis.Redis.from_url(private_redis)
+    for eid in (r["id"] for r in reg.entities()):
+        key = f"test:entities:e:{eid}"
+        names = [f.decode() for f in client.hkeys(key) if f.decode().startswith(("f:", "v:"))]
+        client.hdel(key, *names)
+        client.sadd(f"{key}:forms", *(n[2:] for n in names if n.startswith("f:")))
+        client.sadd(f"{key}:variants", *(n[2:] for n in names if n.startswith("v:")))
+    reg.resolve("b", places)
+    rows = reg.entities()
+    assert sorted(r["canonical"] for r in rows) == ["Kyiv", "North Atlantic Treaty Organization"]
+    assert all(r["documents"] == 2 and r["variants"] == [r["canonical"]] for r in rows)
