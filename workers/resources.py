@@ -57,7 +57,7 @@ def get_stages() -> tuple[Stage, ...]:
 def get_line_stats() -> LineStats:
     from pipeline.redis.line_stats import LineStats
 
-    return LineStats(get_redis())
+    return LineStats(get_redis(), retention=get_retention())
 
 
 @functools.cache

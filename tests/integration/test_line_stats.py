@@ -9,7 +9,9 @@ import pytest
 import redis
 
 from pipeline.redis.line_stats import LineStats
+from pipeline.redis.retention import DAY_S, Retention
 from pipeline.stages.clean import CleanOptions, clean_boilerplate
+from tests.conftest import Clock
 from tests.factories import make_document
 from workers.local import PrivateRedis
 
@@ -68,3 +70,31 @@ def test_another_outlet_and_a_redelivered_document_do_not_count(stats: LineStats
         make_document(raw_text=article(9), outlet="example.org"), options=options, line_stats=stats
     )
     assert FOOTER in fresh.text
+
+
+def test_counts_cover_two_windows_and_older_ones_go(client: redis.Redis, clock: Clock) -> None:
+    """Lines are counted per retention window: a footer learned in one window is still
+    furniture in the next, and the counts of the window before last are deleted, with
+    the all-time counts versions before kept, so they grow with two windows at most."""
+    stats = LineStats(client, prefix="t:lines", retention=Retention(window_s=30 * DAY_S, clock=clock))
+    options = CleanOptions(repeat_share=0.5, repeat_min_docs=3)
+
+    def clean(n: int) -> str:
+        doc = make_document(raw_text=article(n), outlet="example.org")
+        return clean_boilerplate(doc, options=options, line_stats=stats).text
+
+    client.hset("t:lines:example.org:lines", "0123456789abcdef", 7)  # a version before's
+    client.sadd("t:lines:example.org:docs", "old")
+    assert all(FOOTER in clean(n) for n in range(3))  # learned in the first window
+    clock.now += 30 * DAY_S
+    assert FOOTER not in clean(3)  # the window before still counts
+    assert not client.exists("t:lines:example.org:lines", "t:lines:example.org:docs")
+    first = set(client.scan_iter("t:lines:example.org:*"))
+    clock.now += 30 * DAY_S
+    clean(4)
+    clock.now += 30 * DAY_S
+    assert FOOTER in clean(5)  # two windows without it: learned again from scratch
+    left = set(client.scan_iter("t:lines:example.org:*"))
+    assert not first & left
+    assert all(0 < client.ttl(k) <= 60 * DAY_S for k in left)
+    assert stats.documents("example.org") == 2
