@@ -24,10 +24,11 @@
    as it is, `newsflow run`, `newsflow export`: each article scored by the story its
    document carries (a copy by its own; an article cleaning drops is a story of its own).
    In sample: all articles in one run, shipped parameters. Cross-validated (the last
-   line): 5 folds over topics (shuffled, not the tuning halves of 2.); for each, weights
-   and threshold fitted on the other folds' product documents, then the fold's articles
-   alone in a fresh `newsflow run` given them through NEWSFLOW_FITTED_PARAMS; the folds
-   pooled, beside the batch grouping (`grouping.group`) of the same documents.
+   line): 5 folds over topics (shuffled, not the tuning halves of 2.); for each, weights,
+   threshold, lead share and rescue link fitted on the other folds' product documents,
+   then the fold's articles alone in a fresh `newsflow run` given them through
+   NEWSFLOW_FITTED_PARAMS; the folds pooled, beside the batch grouping (`grouping.group`)
+   of the same documents.
 `--fit` prints weights refitted on all topics (to paste into `grouping.WEIGHTS`).
 Scores come from the bench's own score.py. The bench data lives outside the repo:
 ../shared/bench, or NEWSFLOW_BENCH_DIR.
@@ -398,13 +399,14 @@ def batch_stories(
 
 
 LEAD_SHARES = (0.6, 0.75, 0.9)  # grouping.LEAD_SHARE, chosen per fold with the threshold
+RESCUE_LINKS = (0.5, 0.6, 0.7)  # grouping.RESCUE_LINK, chosen per fold with them
 
 
 def fit_fold(
     train_rows: list[dict[str, Any]], docs: dict[str, Document], out: Path
-) -> tuple[list[float], float, float]:
-    """Weights, threshold and lead share fitted on `train_rows` only, from the product's
-    documents: the parameters NEWSFLOW_FITTED_PARAMS gives the workers."""
+) -> tuple[list[float], float, float, float]:
+    """Weights, threshold, lead share and rescue link fitted on `train_rows` only, from the
+    product's documents: the parameters NEWSFLOW_FITTED_PARAMS gives the workers."""
     unique: dict[str, tuple[StoryFeatures, dict[str, Any]]] = {}
     for r in train_rows:
         if r["doc_id"] in docs:
@@ -413,17 +415,23 @@ def fit_fold(
     features = [f for f, _ in unique.values()]
     weights = fit(features, [r for _, r in unique.values()])
     train = {r["doc_id"]: docs[r["doc_id"]] for r in train_rows if r["doc_id"] in docs}
-    shipped, f1s = grouping.LEAD_SHARE, {}
+    shipped, link, f1s = grouping.LEAD_SHARE, grouping.RESCUE_LINK, {}
     try:
         for share in LEAD_SHARES:
             grouping.LEAD_SHARE = share
-            for t in THRESHOLDS:
-                f1s[t, share] = f1_of(score_rows(train_rows, batch_stories(train, weights, t), out))
+            for rescue in RESCUE_LINKS:
+                grouping.RESCUE_LINK = rescue
+                for t in THRESHOLDS:
+                    stories = batch_stories(train, weights, t)
+                    f1s[t, share, rescue] = f1_of(score_rows(train_rows, stories, out))
     finally:
-        grouping.LEAD_SHARE = shipped
+        grouping.LEAD_SHARE, grouping.RESCUE_LINK = shipped, link
     # Ties: the values nearest the shipped ones.
-    threshold, share = max(f1s, key=lambda k: (f1s[k], -abs(k[1] - shipped), -abs(k[0] - grouping.THRESHOLD)))
-    return weights, threshold, share
+    threshold, share, rescue = max(
+        f1s,
+        key=lambda k: (f1s[k], -abs(k[1] - shipped), -abs(k[2] - link), -abs(k[0] - grouping.THRESHOLD)),
+    )
+    return weights, threshold, share, rescue
 
 
 FOLDS = 5
@@ -440,8 +448,8 @@ def cross_validated(rows: list[dict[str, Any]], out: Path) -> None:
     """The headline: the product path, in sample and cross-validated over 5 folds of topics.
 
     In sample: every article in one `newsflow run` with the shipped parameters. Each fold:
-    weights (as `--fit` does), threshold and lead share fitted on the documents of the other four
-    folds' topics, as that run exported them; then the fold's articles alone in a fresh
+    weights (as `--fit` does), threshold, lead share and rescue link fitted on the documents
+    of the other four folds' topics, as that run exported them; then the fold's articles alone in a fresh
     `newsflow run` (its own Redis, registry and story store) with those parameters
     (NEWSFLOW_FITTED_PARAMS). The five folds' stories are pooled and scored together,
     beside the batch grouping (`grouping.group`) of the same documents, same parameters.
@@ -455,18 +463,22 @@ def cross_validated(rows: list[dict[str, Any]], out: Path) -> None:
     for k, topics in enumerate(topic_folds(rows)):
         train = [r for r in rows if r["topic"] not in topics]
         test = [r for r in rows if r["topic"] in topics]
-        weights, threshold, share = fit_fold(train, everything, out)
+        weights, threshold, share, rescue = fit_fold(train, everything, out)
         params = out / f"fold{k}.json"
-        fitted = {"weights": weights, "threshold": threshold, "lead_share": share}
+        fitted = {"weights": weights, "threshold": threshold, "lead_share": share, "rescue_link": rescue}
         params.write_text(json.dumps({"stories": fitted}), encoding="utf-8")
         docs = product_documents(test, out / f"fold{k}", {"NEWSFLOW_FITTED_PARAMS": str(params)})
         product.update(product_stories(docs))
-        grouping.LEAD_SHARE, shipped = share, grouping.LEAD_SHARE
+        shipped, link = grouping.LEAD_SHARE, grouping.RESCUE_LINK
+        grouping.LEAD_SHARE, grouping.RESCUE_LINK = share, rescue
         batch.update(batch_stories(docs, weights, threshold))
-        grouping.LEAD_SHARE = shipped
+        grouping.LEAD_SHARE, grouping.RESCUE_LINK = shipped, link
         line = score_rows(test, product_stories(docs), out)
         topic_list = ",".join(sorted(topics, key=int))
-        print(f"fold {k} (topics {topic_list}; threshold {threshold}, lead share {share}): {line}")
+        print(
+            f"fold {k} (topics {topic_list}; threshold {threshold}, lead share {share}, "
+            f"rescue link {rescue}): {line}"
+        )
     batch_line = score_rows(rows, batch, out)
     print(f"batch grouping of the same documents, cross-validated: {batch_line}")
     print(f"product path: {time.perf_counter() - started:.0f}s")

@@ -130,8 +130,9 @@ def test_pair_score_is_symmetric() -> None:
 @pytest.mark.parametrize(
     ("edges", "expected"),
     [
-        # a-b strong, c weakly tied to b only: the average to {a, b} is too low
-        ({("a", "b"): 0.9, ("b", "c"): 0.6}, {"a": "s-a", "b": "s-a", "c": "s-c"}),
+        # a-b strong, c weakly tied to b only: the average to {a, b} is too low (and the
+        # one link under RESCUE_LINK)
+        ({("a", "b"): 0.9, ("b", "c"): 0.45}, {"a": "s-a", "b": "s-a", "c": "s-c"}),
         # c tied to both: it joins
         ({("a", "b"): 0.9, ("b", "c"): 0.8, ("a", "c"): 0.7}, {"a": "s-a", "b": "s-a", "c": "s-a"}),
         # a chain of strong links between two tight pairs does not glue them
@@ -145,6 +146,41 @@ def test_pair_score_is_symmetric() -> None:
 def test_cluster_is_average_link(edges: dict[tuple[str, str], float], expected: dict[str, str]) -> None:
     ids = sorted({x for pair in edges for x in pair} | {"a", "b", "c"})
     assert grouping.cluster(ids, edges, threshold=0.5) == expected
+
+
+def test_a_small_story_with_one_strong_link_is_rescued(monkeypatch: pytest.MonkeyPatch) -> None:
+    # c scores 0.6 with b only: average link leaves it apart (0.3 to {a, b}), the second
+    # pass puts it with the bigger story of its best pair
+    edges = {("a", "b"): 0.9, ("b", "c"): 0.6}
+    monkeypatch.setattr(grouping, "RESCUE_LINK", 0.5)
+    assert grouping.cluster("abc", edges, threshold=0.5) == {"a": "s-a", "b": "s-a", "c": "s-a"}
+    monkeypatch.setattr(grouping, "RESCUE_LINK", 0.7)
+    assert grouping.cluster("abc", edges, threshold=0.5)["c"] == "s-c"
+
+
+def test_rescue_joins_only_a_bigger_story_and_only_small_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(grouping, "RESCUE_LINK", 0.5)
+    # two pairs of one size: neither is rescued into the other
+    pairs = {("a", "b"): 0.95, ("c", "d"): 0.95, ("b", "c"): 0.6}
+    assert len(set(grouping.cluster("abcd", pairs, threshold=0.7).values())) == 2
+    # a story of more than SMALL_STORY articles stays apart however strong one link
+    big = [f"x{i}" for i in range(grouping.SMALL_STORY + 1)]
+    bigger = [f"y{i}" for i in range(grouping.SMALL_STORY + 2)]
+    edges = {(a, b): 0.9 for group in (big, bigger) for a, b in itertools.combinations(group, 2)}
+    edges["x0", "y0"] = 0.8
+    labels = grouping.cluster(big + bigger, edges, threshold=0.5)
+    assert labels["x0"] != labels["y0"]
+    # a chain of small stories ends in the biggest: the single joins the pair, which joins
+    # the story of three
+    chain = {
+        ("a", "b"): 0.9,
+        ("a", "c"): 0.9,
+        ("b", "c"): 0.9,
+        ("d", "e"): 0.9,
+        ("c", "d"): 0.6,
+        ("e", "f"): 0.6,
+    }
+    assert set(grouping.cluster("abcdef", chain, threshold=0.7).values()) == {"s-a"}
 
 
 def test_group_does_not_depend_on_input_order() -> None:
@@ -260,7 +296,8 @@ def test_name_stories_places_copies_with_their_original(
     assert grouping.name_stories(labels, followers) == expected
 
 
-def test_copies_weigh_in_the_average_link() -> None:
+def test_copies_weigh_in_the_average_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(grouping, "RESCUE_LINK", 1.0)  # average link alone, no second pass
     # c is tied to a (0.9) and to b (0.2): alone with {a, b} the average is 0.55
     edges = {("a", "b"): 0.9, ("a", "c"): 0.9, ("b", "c"): 0.2}
     assert set(grouping.cluster("abc", edges, threshold=0.5).values()) == {"s-a"}
