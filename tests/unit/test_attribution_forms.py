@@ -288,3 +288,34 @@ def test_a_quotation_pair_written_with_no_break_spaces_has_one_claim(nlp: Any) -
     claims = direct(nlp, text)
     assert who_said(claims, "The crime numbers are worse") == "Tom Green"
     assert len(claims) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "CLEVELAND, July 19 (UPI) — Former Attorney General Michael Mukasey told delegates at the "
+            "convention that the use of a private email server should disqualify her from office.",
+            "Former Attorney General Michael Mukasey",
+        ),
+        (
+            "ORLANDO, Fla. (Reuters) - President Barack Obama met survivors of the shooting on Thursday "
+            "and said the country must act to control gun violence.",
+            "President Barack Obama",
+        ),
+    ],
+)
+def test_a_dateline_is_not_the_speaker(nlp: Any, text: str, speaker: str) -> None:
+    """A place in capitals with the date and the agency before its dash opens the story; the
+    speaker is the subject after it."""
+    assert [s for s, _ in reported(nlp, text)] == [speaker]
+
+
+def test_those_surveyed_are_the_speaker_not_someone_named_before(nlp: Any) -> None:
+    text = (
+        '"It is hard," Sinclair says.\n\n'
+        "By big margins, those surveyed say the economy should be the first priority for the next mayor."
+    )
+    assert ("those surveyed", "the economy should be the first priority for the next mayor") in reported(
+        nlp, text
+    )

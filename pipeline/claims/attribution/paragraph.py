@@ -20,10 +20,13 @@ from pipeline.claims.cues import (
     PERSONAL_PRONOUNS,
     RELATIVE_PRONOUNS,
     SPEAKING_NOUNS,
+    THING_PRONOUNS,
     verb_lemma,
 )
 
 SUBJECT_DEPS = ("nsubj", "nsubjpass")
+_DATELINE_DASHES = frozenset({"--", "—", "–", "-"})
+_DATELINE_SPAN = 10  # tokens from the place to its dash: "CLEVELAND, July 19 (UPI) —"
 _INVERTED_DEPS = frozenset({"dobj", "attr", "dative", "npadvmod", "oprd"})
 _NP_DEPS = frozenset(
     {
@@ -220,19 +223,22 @@ class ParagraphBase:
         )
 
     def _dateline(self, tok: Any) -> bool:
-        """ "WASHINGTON --", "KYIV, Ukraine (AP) —": a place in capitals opening the paragraph."""
+        """ "WASHINGTON --", "KYIV, Ukraine (AP) —", "CLEVELAND, July 19 (UPI) —", "ORLANDO, Fla.
+        (Reuters) -": a place in capitals opening the paragraph."""
         return (
             tok.i <= 3
             and tok.text.isupper()
             and len(tok.text) > 1
-            and any(t.text in ("--", "—", "–") for t in self.sdoc[tok.i + 1 : tok.i + 6])
+            and any(t.text in _DATELINE_DASHES for t in self.sdoc[tok.i + 1 : tok.i + _DATELINE_SPAN])
         )
 
     def _after_dateline(self, tok: Any) -> Any | None:
         """The subject the parser hung on a dateline ("WASHINGTON -- President Obama … said")."""
         if not self._dateline(tok):
             return tok
-        dash = next((t.i for t in self.sdoc[tok.i + 1 : tok.i + 6] if t.text in ("--", "—", "–")), None)
+        dash = next(
+            (t.i for t in self.sdoc[tok.i + 1 : tok.i + _DATELINE_SPAN] if t.text in _DATELINE_DASHES), None
+        )
         return next((c for c in tok.children if c.dep_ == "appos" and dash is not None and c.i > dash), None)
 
     def np(self, head: Any) -> tuple[int, int]:
@@ -285,6 +291,9 @@ class ParagraphBase:
         i, j = self.np(subj)
         if j - i > 1 and self.sdoc[j - 1].dep_ == "case":
             j -= 1  # "Mr Rutte's warning that …": the speaker is "Mr Rutte"
+        participle = next((c for c in subj.children if c.dep_ == "acl" and c.i == j), None)
+        if subj.lower_ in THING_PRONOUNS and participle is not None:
+            j = participle.right_edge.i + 1  # "those surveyed say …": the group, not a bare "those"
         span = self.sdoc[i:j]
         low = subj.lower_
         if low in RELATIVE_PRONOUNS and subj.i == i:
