@@ -84,8 +84,8 @@ RENAMES_LOCK_MS = 120_000
 
 
 def context_hash(word: str) -> int:
-    """A context word as a signed 32-bit integer (two of 256 words collide once in some
-    65,000 entities: a shared word counted that should not be, harmless)."""
+    """A context word as a signed 32-bit integer. Matching only asks whether an entity has
+    seen a word: one it has not counts as seen with odds of 256 in 2**32 (1 in 17 million)."""
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=4).digest(), "big", signed=True)
 
 
@@ -190,8 +190,9 @@ class RedisEntityRegistry:
     ) -> tuple[dict[str, tuple[Known, list[bool]]], dict[str, list[str]]]:
         """Candidates by id, each with which of the document's context words it has seen;
         and the context words of those that still keep them as words (`ctx`, before `cx`).
-        Three reads a candidate, in one round trip; what versions before kept (a set of
-        documents, context words as words) is read in a second only where it is left."""
+        Two reads a candidate (its hash, its context), in one round trip; what versions
+        before kept (a set of documents, context words as words, name forms as a set) is
+        read in a second only where one EXISTS says some is left."""
         reads = self.r.pipeline(transaction=False)
         hashes = [context_hash(w) for w in ctx]
         bases = [f"{self.p}:e:{i}" for i in ids]
