@@ -158,8 +158,8 @@ def family(key: str) -> str:
     parts = key.split(":")
     if parts[0] == "soak":
         parts = parts[1:]
-    if parts[0] == "lines":
-        return "lines:" + parts[-1]
+    if parts[0] == "lines":  # lines:<outlet>:docs|lines, then the period (pipeline/redis/line_stats.py)
+        return "lines:" + (parts[-2] if parts[-1].isdigit() else parts[-1])
     out = parts[:2]
     if len(parts) > 3 and parts[1] == "e":  # entity e:<id>:<what>
         out.append(parts[3])
