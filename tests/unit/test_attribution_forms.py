@@ -319,3 +319,18 @@ def test_those_surveyed_are_the_speaker_not_someone_named_before(nlp: Any) -> No
     assert ("those surveyed", "the economy should be the first priority for the next mayor") in reported(
         nlp, text
     )
+
+
+def test_a_quotation_after_a_claim_that_ends_in_one_goes_on_in_that_claim(nlp: Any) -> None:
+    """ "Still, X are “…,” Mr. Hughes said from his office. “…”": the claim began the quotation,
+    and the next one, past the rest of the attribution's sentence, is more of the same claim."""
+    text = (
+        "Still, golf clubs are “just scratching out a profit,” Mr. Hughes said from his office in "
+        "Orlando. “Golf is a razor-thin industry from an investor standpoint.”"
+    )
+    claims = reported(nlp, text)
+    assert len(claims) == 1
+    speaker, content = claims[0]
+    assert speaker == "Mr. Hughes"
+    assert "scratching out a profit" in content
+    assert "razor-thin industry" in content

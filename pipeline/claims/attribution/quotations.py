@@ -184,10 +184,29 @@ class Quotations(ParagraphBase):
             prev = max(before, key=lambda a: a.end)
             # what stands between: nothing but the punctuation that ends the claim's sentence
             after = max(prev.end, prev.speaker_end, prev.cue_start + len(prev.cue.split()[-1]))
+            if prev in claims and self._quotes_before_its_cue(prev):
+                # "Still, golf clubs are “just scratching out a profit,” Mr. Hedge said from his
+                # office. “Golf is …”": the rest of the cue's sentence is the attribution's
+                cue = self.token_at(prev.cue_start)
+                if cue is not None:
+                    last = cue.sent[-1]
+                    after = max(after, self.off(last) + len(last))
+                if any(ch.isalnum() for ch in self.text[after : q.start]):
+                    continue
+                # a quotation the claim began goes on, in the same claim
+                claims[claims.index(prev)] = extend(prev, (q.start, q.end))
+                continue
             if any(ch.isalnum() for ch in self.text[after : q.start]):
                 continue
             out.append(inherit(prev, (q.start, q.end)))
         return out
+
+    def _quotes_before_its_cue(self, a: Attribution) -> bool:
+        """A reported claim whose content, written before its cue, ends in a quotation."""
+        if a.kind != "reported" or a.cue_start < a.end:
+            return False
+        tail = a.spans[-1]
+        return self.quoted_share(max(tail[0], tail[1] - 12), tail[1]) > 0.5
 
     def colon_cue(self) -> Any | None:
         """The cue of a paragraph that announces a quotation in the next one: "Caddell continued:",
