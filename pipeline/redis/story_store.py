@@ -13,7 +13,10 @@ replaced it (two workers, either order) still ends up pointing at it.
     <prefix>:k:<key>      sorted set: the documents filed under one blocking key, scored
                           by their day (0 when undated): the inverted index of rare
                           names and words, read within the time window
-    <prefix>:e:<doc>      hash: neighbour -> pair score (only scores >= EDGE_FLOOR)
+    <prefix>:e:<doc>      hash: neighbour -> pair score (only scores >= EDGE_FLOOR); the
+                          neighbour named by `_edge_name` (a 32-hex id as a zero byte and
+                          its 16 bytes: half the bytes); versions before named it by its id,
+                          still read
     <prefix>:day          hash: doc -> its day number (0 when undated)
     <prefix>:copy         hash: copy -> the document it copies (it follows its story)
     <prefix>:m:<story>    set: the story's documents, copies included
@@ -48,6 +51,7 @@ where a search of the documents index is not): the stories each placement change
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import zlib
@@ -79,6 +83,21 @@ def _unpack_features(raw: bytes | str) -> dict[str, Any]:
     return parsed
 
 
+def _edge_name(doc_id: str) -> bytes:
+    """A neighbour's field in an edge hash: an id of 32 hex digits (a content hash: every
+    document's) as a zero byte and its 16 bytes, another id as it is."""
+    if len(doc_id) == 32:
+        with contextlib.suppress(ValueError):
+            return b"\x00" + bytes.fromhex(doc_id)
+    return doc_id.encode("utf-8")
+
+
+def _edge_doc(field: bytes | str) -> str:
+    """`_edge_name` undone (an id as versions before wrote it, as it is)."""
+    raw = _b(field)
+    return raw[1:].hex() if raw[:1] == b"\x00" and len(raw) == 17 else raw.decode("utf-8")
+
+
 def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -97,16 +116,17 @@ for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 return 1
 """
 
-# KEYS: the day hash, the document's edge hash, then each candidate's; ARGV: the document,
-# then each candidate and its score. An edge is written only while both ends are filed:
-# a candidate pruned meanwhile gets no edge hash back (it would never be deleted).
+# KEYS: the day hash, the document's edge hash, then each candidate's; ARGV: the document
+# and its `_edge_name`, then each candidate's id, name and score. An edge is written only
+# while both ends are filed: a candidate pruned meanwhile gets no edge hash back (it
+# would never be deleted).
 _EDGES = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 for i = 3, #KEYS do
-  local other, score = ARGV[2 * i - 4], ARGV[2 * i - 3]
+  local other, name, score = ARGV[3 * i - 6], ARGV[3 * i - 5], ARGV[3 * i - 4]
   if redis.call('HEXISTS', KEYS[1], other) == 1 then
-    redis.call('HSET', KEYS[2], other, score)
-    redis.call('HSET', KEYS[i], ARGV[1], score)
+    redis.call('HSET', KEYS[2], name, score)
+    redis.call('HSET', KEYS[i], ARGV[2], score)
   end
 end
 return 1
@@ -551,11 +571,12 @@ class StoryStore:
             if self._unfile_for(f, twin):
                 return self._original(twin, day) or twin
             candidates = [c for c in candidates if c.id != twin]  # became a copy meanwhile
-        keys, args = [self._k("day"), self._k("e", f.id)], [f.id]
+        keys = [self._k("day"), self._k("e", f.id)]
+        args: list[str | bytes] = [f.id, _edge_name(f.id)]
         for other in candidates:
             if (score := grouping.pair_score(f, other)) >= self.floor:
                 keys.append(self._k("e", other.id))
-                args += [other.id, f"{score:.6f}"]
+                args += [other.id, _edge_name(other.id), f"{score:.6f}"]
         if len(keys) > 2:
             self._edges_script(keys=keys, args=args)
         return ""
@@ -570,7 +591,7 @@ class StoryStore:
     def _place(self, doc_id: str, original: str) -> str:
         """Re-cluster the stories around `doc_id` (or its original) and write the labels."""
         core = original or doc_id
-        scores = {_s(k): float(v) for k, v in self.r.hgetall(self._k("e", core)).items()}
+        scores = {_edge_doc(k): float(v) for k, v in self.r.hgetall(self._k("e", core)).items()}
         if scores:  # neighbours pruned since the edge was read are no candidates
             filed = self.r.hmget(self._k("day"), sorted(scores))
             scores = {
@@ -650,7 +671,7 @@ class StoryStore:
                     for key in features[d].keys if d in features else ():
                         pipe.zrem(self._k("k", key), d)
                     for other in neighbours[d]:
-                        pipe.hdel(self._k("e", _s(other)), d)
+                        pipe.hdel(self._k("e", _edge_doc(other)), _edge_name(d), d)
                     pipe.hdel(self._k("label"), d)
                     pipe.hdel(self._k("copy"), d)
                     pipe.hdel(self._k("day"), d)
@@ -691,7 +712,7 @@ class StoryStore:
                     for key in keys[d]:
                         pipe.zrem(self._k("k", key), d)
                     for other in neighbours[d]:
-                        pipe.hdel(self._k("e", _s(other)), d)
+                        pipe.hdel(self._k("e", _edge_doc(other)), _edge_name(d), d)
                     pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
                 for family in ("label", "copy", "day", "placed"):
                     pipe.hdel(self._k(family), *due)
@@ -726,10 +747,10 @@ class StoryStore:
         pipe.hset(self._k("day"), heir, _s(day) if day is not None else 0)
         for key in f.keys:
             pipe.zadd(self._k("k", key), {heir: int(_s(day)) if day is not None else 0})
-        for other, score in edges.items():
-            if _s(other) != heir:
-                pipe.hset(self._k("e", heir), _s(other), _s(score))
-                pipe.hset(self._k("e", _s(other)), heir, _s(score))
+        for name, score in edges.items():
+            if (other := _edge_doc(name)) != heir:
+                pipe.hset(self._k("e", heir), _edge_name(other), _s(score))
+                pipe.hset(self._k("e", other), _edge_name(heir), _s(score))
         pipe.hdel(self._k("copy"), heir)
         for copy in copies[1:]:
             pipe.hset(self._k("copy"), copy, heir)
@@ -759,7 +780,7 @@ class StoryStore:
         edges = {}
         for d, neighbours in zip(doc_ids, pipe.execute(), strict=True):
             for raw, score in neighbours.items():
-                other = _s(raw)
+                other = _edge_doc(raw)
                 if other in inside:
                     edges[(min(d, other), max(d, other))] = float(score)
         return edges

@@ -77,6 +77,31 @@ def test_features_are_stored_compressed_and_plain_json_is_still_read(
     assert fresh.add(story_features(others[0])) == story
 
 
+def test_edges_name_neighbours_in_16_bytes_and_text_names_are_still_read(
+    private_redis: str, enriched: list[Document]
+) -> None:
+    """An edge hash names a neighbour by a zero byte and the 16 bytes of its 32-hex id
+    (half the bytes); edge hashes written with the ids as text, as versions before did,
+    still hold the seeds' story together."""
+    client = redis.Redis.from_url(private_redis)
+    store = StoryStore(client, prefix="ed:s")
+    first, second, *rest = enriched
+    for doc in (first, second):
+        store.add(story_features(doc))
+    names = {f for k in client.scan_iter("ed:s:e:*") for f in client.hkeys(k)}
+    assert names
+    assert all(len(n) == 17 and n[:1] == b"\x00" for n in names)
+    assert {n[1:].hex() for n in names} <= {first.id, second.id}
+    for key in list(client.scan_iter("ed:s:e:*")):
+        edges = client.hgetall(key)
+        client.delete(key)
+        client.hset(key, mapping={n[1:].hex(): v for n, v in edges.items()})
+    fresh = StoryStore(client, prefix="ed:s")
+    for doc in rest:
+        fresh.add(story_features(doc))
+    assert len({fresh.story_of(doc.id) for doc in enriched}) == 1
+
+
 def test_two_concurrent_workers_agree_with_the_batch_grouping(
     private_redis: str, enriched: list[Document]
 ) -> None:
@@ -425,9 +450,10 @@ def test_two_copies_of_one_text_placed_at_the_same_moment_leave_one_original(pri
     """Each may see the other as its twin; exactly one becomes the copy, the other stays
     filed (a candidate for later articles) and both land in one story."""
     client = redis.Redis.from_url(private_redis, decode_responses=True)
+    raw = redis.Redis.from_url(private_redis)  # the store's: as the workers', binary-safe
     with ThreadPoolExecutor(2) as pool:
         for n in range(30):
-            store = StoryStore(client, prefix=f"twins{n}")
+            store = StoryStore(raw, prefix=f"twins{n}")
             docs = [_fight(RAHMAN), _fight(RAHMAN_COPY)]
             barrier = threading.Barrier(2)
 
@@ -444,3 +470,4 @@ def test_two_copies_of_one_text_placed_at_the_same_moment_leave_one_original(pri
             story = grouping.story_id([d.id for d in docs])
             assert store.story_of(docs[0].id) == store.story_of(docs[1].id) == story
     client.close()
+    raw.close()
