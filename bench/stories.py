@@ -389,11 +389,22 @@ def product_stories(docs: dict[str, Document]) -> dict[str, str]:
     return {name: doc.story_id or doc.id for name, doc in docs.items()}
 
 
+_FEATURES: dict[int, tuple[Document, StoryFeatures]] = {}
+
+
+def features_of(doc: Document) -> StoryFeatures:
+    """`story_features(doc)`, computed once per document object: a fold's fit groups the
+    same documents once per grid point (the cache holds the document, so its id stays its own)."""
+    if id(doc) not in _FEATURES:
+        _FEATURES[id(doc)] = (doc, story_features(doc))
+    return _FEATURES[id(doc)][1]
+
+
 def batch_stories(
     docs: dict[str, Document], weights: list[float] | tuple[float, ...], threshold: float
 ) -> dict[str, str]:
     """The same documents grouped as one batch (`grouping.group`), by ECB+ doc_id."""
-    features = {d.id: story_features(d) for d in docs.values()}
+    features = {d.id: features_of(d) for d in docs.values()}
     labels = grouping.group(list(features.values()), weights, threshold)
     return {name: labels[doc.id] for name, doc in docs.items()}
 
@@ -411,7 +422,7 @@ def fit_fold(
     for r in train_rows:
         if r["doc_id"] in docs:
             doc = docs[r["doc_id"]]
-            unique.setdefault(doc.id, (story_features(doc), r))
+            unique.setdefault(doc.id, (features_of(doc), r))
     features = [f for f, _ in unique.values()]
     weights = fit(features, [r for _, r in unique.values()])
     train = {r["doc_id"]: docs[r["doc_id"]] for r in train_rows if r["doc_id"] in docs}
