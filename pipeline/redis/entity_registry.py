@@ -98,6 +98,16 @@ def _names(raw: dict[Any, Any], prefix: str) -> set[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class _Filed:
+    """What a resolve read before writing: the lookup sets' members (entity ids), each
+    candidate's name fields, and the context sets still kept as words."""
+
+    members: dict[str, set[str]]
+    names: dict[str, set[str]]
+    earlier_ctx: dict[str, list[str]]
+
+
+@dataclass(frozen=True, slots=True)
 class Resolved:
     id: str
     canonical: str
@@ -156,10 +166,11 @@ class RedisEntityRegistry:
                 if ids:
                     tx.watch(*(f"{self.p}:e:{i}" for i in ids))  # type: ignore[no-untyped-call]
                 ctx = context_words(entities)
-                known, earlier_ctx = self._load(ids, ctx)
+                known, earlier_ctx, names = self._load(ids, ctx)
                 plan = self._plan(entities, keys, members, known, ctx)
                 tx.multi()
-                out, sizes = self._write(tx, doc_id, entities, keys, plan, ctx, set(before), earlier_ctx)
+                filed = _Filed(members, names, earlier_ctx)
+                out, sizes = self._write(tx, doc_id, entities, keys, plan, ctx, set(before), filed)
                 replies = tx.execute()
             except redis.WatchError:
                 return None
@@ -187,9 +198,10 @@ class RedisEntityRegistry:
 
     def _load(
         self, ids: list[str], ctx: list[str]
-    ) -> tuple[dict[str, tuple[Known, list[bool]]], dict[str, list[str]]]:
+    ) -> tuple[dict[str, tuple[Known, list[bool]]], dict[str, list[str]], dict[str, set[str]]]:
         """Candidates by id, each with which of the document's context words it has seen;
-        and the context words of those that still keep them as words (`ctx`, before `cx`).
+        the context words of those that still keep them as words (`ctx`, before `cx`); and
+        the name fields ("f:…", "v:…") each has.
         Two reads a candidate (its hash, its context), in one round trip; what versions
         before kept (a set of documents, context words as words, name forms as a set) is
         read in a second only where one EXISTS says some is left."""
@@ -213,7 +225,7 @@ class RedisEntityRegistry:
                 old.smembers(f"{base}:forms")
             found = old.execute()
             listed, words, forms = found[::3], found[1::3], found[2::3]
-        known, earlier = {}, {}
+        known, earlier, names = {}, {}, {}
         for n, i in enumerate(ids):
             raw, hits = values[2 * n : 2 * n + 2]
             raw = {_s(k): v for k, v in raw.items()}
@@ -222,6 +234,7 @@ class RedisEntityRegistry:
             shared = [bool(x) or w in old_words for w, x in zip(ctx, hits if ctx else [], strict=True)]
             if old_words:
                 earlier[i] = sorted(old_words)
+            names[i] = {k for k in raw if k.startswith((FORM, VARIANT))}
             if canonical is not None:
                 known[i] = (
                     Known(
@@ -233,7 +246,7 @@ class RedisEntityRegistry:
                     ),
                     shared,
                 )
-        return known, earlier
+        return known, earlier, names
 
     def _plan(
         self,
@@ -264,12 +277,12 @@ class RedisEntityRegistry:
         plan: list[tuple[Known | None, str]],
         ctx: list[str],
         counted: set[str],
-        earlier_ctx: dict[str, list[str]],
+        filed: _Filed,
     ) -> tuple[list[Resolved], dict[str, int]]:
         """Queue the writes; returns the answer and, per context set written, where its
         size is in the transaction's replies. `counted`: the entities an earlier answer for
-        this document gave (already counted once for it). `earlier_ctx`: context sets kept
-        as words, converted here when their entity is written."""
+        this document gave (already counted once for it). `filed`: what the transaction
+        read (and watches), so that what is there already is not written again."""
         out: list[Resolved] = []
         sizes: dict[str, int] = {}
         for e, ks, (match, rule) in zip(entities, keys, plan, strict=True):
@@ -288,17 +301,21 @@ class RedisEntityRegistry:
                     tx.rpush(f"{self.p}:renames", old)
             base = f"{self.p}:e:{eid}"
             for k in ks:
-                tx.sadd(self._idx(k), _number(eid))
+                if eid not in filed.members.get(self._idx(k), ()):
+                    tx.sadd(self._idx(k), _number(eid))
             names = {FORM + fold(f) for f in e.forms} | {VARIANT + v for v in e.surfaces}
-            tx.hset(base, mapping=dict.fromkeys(sorted(names), ""))
+            if new_names := names - filed.names.get(eid, set()):
+                tx.hset(base, mapping=dict.fromkeys(sorted(new_names), ""))
             if eid not in counted:  # once per document, however often it is named
                 counted.add(eid)
                 tx.hincrby(base, "docs", 1)
             own = own_words(e)
-            others = [w for w in ctx if w not in own] + earlier_ctx.pop(eid, [])
+            as_words = filed.earlier_ctx.pop(eid, [])
+            others = [w for w in ctx if w not in own] + as_words
+            if as_words:
+                tx.delete(f"{base}:ctx")
             if others:
                 tx.sadd(f"{base}:cx", *{context_hash(w) for w in others})
-                tx.delete(f"{base}:ctx")
                 sizes[f"{base}:cx"] = len(tx)
                 tx.scard(f"{base}:cx")
             out.append(Resolved(eid, canonical, label, rule))
