@@ -135,9 +135,14 @@ _COUNT = re.compile(
     re.IGNORECASE,
 )
 
+# What every figure holds: a digit or a number in words (most sentences have neither).
+_ANY_NUMBER = re.compile(r"\d|" + _WORD_NUM, re.IGNORECASE)
+
 
 def parse_figures(text: str) -> tuple[Figure, ...]:
     """Every figure in `text`, in order of appearance."""
+    if _ANY_NUMBER.search(text) is None:
+        return ()  # no figure without a number: spare the three patterns below
     found: list[tuple[int, int, Figure]] = []
     for m in _MONEY.finditer(text):
         value = _number(m.group("num")) * _SCALE.get((m.group("scale") or "").lower(), 1)

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pipeline.nlp import pieces
 
 _OPEN_DOUBLE = '“"«„'
+# Every character at which `_scan_paragraph` may open a quotation: an opening mark, a closing
+# mark typed the wrong way round, an apostrophe of a '' pair.
+_MARK = re.compile("[“\"«„”‘']")
 _PARAGRAPH = re.compile(r"[^\n]+")
 
 
@@ -64,6 +67,12 @@ def _scan_paragraph(text: str, start: int, end: int) -> list[Quote]:
     out: list[Quote] = []
     i = start
     while i < end:
+        # only a mark can open a quotation: go to the next one (a scan of every character
+        # was most of the cost)
+        mark = _MARK.search(text, i, end)
+        if mark is None:
+            break
+        i = mark.start()
         ch = text[i]
         if text.startswith("''", i) and _can_open(text, i, start):  # two apostrophes as a double mark
             pair_close = text.find("''", i + 2, end)

@@ -17,7 +17,7 @@ from typing import Any
 from pipeline.claims.attribution import find_attributions
 from pipeline.claims.attribution.model import Model
 from pipeline.claims.figures import parse_figures
-from pipeline.claims.quotes import find_quotes, paragraphs
+from pipeline.claims.quotes import Quote, find_quotes, paragraphs
 from pipeline.claims.speakers import resolve_speakers
 from pipeline.document import Claim, Document
 
@@ -32,7 +32,8 @@ def extract_claims(doc: Document, *, nlp: Any, attribution_model: Model | None =
     `attribution_model` replaces the shipped attribution model (a bench fitting its own).
     Never: performs I/O, loads a model, groups across documents.
     """
-    attributions, mentions = find_attributions(doc.text, nlp, model=attribution_model)
+    quotes = find_quotes(doc.text)  # read once: the attributions and the statements both need them
+    attributions, mentions = find_attributions(doc.text, nlp, model=attribution_model, quotes=quotes)
     resolved = resolve_speakers(attributions, mentions, doc.entities, doc.text)
     claims = []
     for a, r in zip(attributions, resolved, strict=True):
@@ -49,7 +50,7 @@ def extract_claims(doc: Document, *, nlp: Any, attribution_model: Model | None =
                 cue=a.cue,
             )
         )
-    claims += _statements(doc, [(c.start, c.end) for c in claims])
+    claims += _statements(doc, [(c.start, c.end) for c in claims], quotes)
     claims.sort(key=lambda c: c.start)
     return replace(doc, claims=tuple(claims))
 
@@ -72,9 +73,10 @@ def _claim(doc: Document, text: str, start: int, end: int, **kw: Any) -> Claim:
     )
 
 
-def _statements(doc: Document, taken: list[tuple[int, int]]) -> list[Claim]:
-    """Sentences outside any quote or attribution that state figures on the outlet's authority."""
-    covered = _Spans(taken + [(q.start, q.end) for q in find_quotes(doc.text)])
+def _statements(doc: Document, taken: list[tuple[int, int]], quotes: list[Quote]) -> list[Claim]:
+    """Sentences outside any quote (`quotes`: the text's) or attribution that state figures
+    on the outlet's authority."""
+    covered = _Spans(taken + [(q.start, q.end) for q in quotes])
     out = []
     for p_start, p_end in paragraphs(doc.text):
         for m in _SENTENCE.finditer(doc.text, p_start, p_end):

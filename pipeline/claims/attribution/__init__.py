@@ -36,7 +36,7 @@ from pipeline.claims.attribution.named import name_speakers
 from pipeline.claims.attribution.quotations import Quotations
 from pipeline.claims.attribution.types import Attribution, Mention, Quoted, fields, one_per_span
 from pipeline.claims.cues import SPEECH_NOUNS, SPEECH_VERBS, verb_lemma
-from pipeline.claims.quotes import find_quotes, paragraphs
+from pipeline.claims.quotes import Quote, find_quotes, paragraphs
 from pipeline.nlp import parse
 
 __all__ = ["Attribution", "Mention", "find_attributions"]
@@ -50,16 +50,23 @@ Select = Callable[[Paragraph, list[Attribution]], list[Attribution]]
 
 
 def find_attributions(
-    text: str, nlp: Any, *, select: Select | None = None, model: Model | None = None
+    text: str,
+    nlp: Any,
+    *,
+    select: Select | None = None,
+    model: Model | None = None,
+    quotes: list[Quote] | None = None,
 ) -> tuple[list[Attribution], list[Mention]]:
     """Every attribution in `text`, in order, and the mentions seen on the way.
 
     `select` chooses among a paragraph's candidates (the rules' and the broad search's):
     by default `model`, else the shipped one (model.py), else the rules alone.
+    `quotes`: `find_quotes(text)`, when the caller has it already.
     """
     if select is None:
         select = partial(model_select, model=model)
-    quotes = find_quotes(text)
+    if quotes is None:
+        quotes = find_quotes(text)
     quoted = Quoted([q.start for q in quotes], [q.end for q in quotes])
     paras = paragraphs(text)
     found: list[Attribution] = []
@@ -68,8 +75,8 @@ def find_attributions(
     labels = Counter(m.group("name") for s, e in paras if (m := LABEL.match(text, s, e)))
     transcript = {name for name, n in labels.items() if n >= 2 and name.isupper()}
     parsed = [
-        Paragraph(text, p_start, sdoc, quoted)
-        for (p_start, _), sdoc in zip(paras, parse(nlp, (text[s:e] for s, e in paras)), strict=True)
+        Paragraph(text, p_start, p_end, sdoc, quoted)
+        for (p_start, p_end), sdoc in zip(paras, parse(nlp, (text[s:e] for s, e in paras)), strict=True)
     ]
     sentence_base = 0
     for para in parsed:

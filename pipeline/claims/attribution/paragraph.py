@@ -50,23 +50,18 @@ _NP_DEPS = frozenset(
 
 
 class ParagraphBase:
-    def __init__(self, text: str, start: int, sdoc: Any, quoted: Quoted):
+    def __init__(self, text: str, start: int, end: int, sdoc: Any, quoted: Quoted):
+        """The paragraph text[start:end] of the document `text`, and `sdoc`, its parse."""
         self.text = text
         self.start = start
+        # the paragraph's text (what `sdoc.text` gives, without joining its tokens again)
+        self.para_text = text[start:end]
         self.sdoc = sdoc
         self.quoted = quoted
         self.sent_index: dict[int, int] = {}
         self.used_cues: set[int] = set()
         self._starts: list[int] | None = None
-        self._para_text: str | None = None
         self._verbs: list[Any] | None = None
-
-    @property
-    def para_text(self) -> str:
-        """The paragraph's text, read once (`sdoc.text` joins the tokens again on every read)."""
-        if self._para_text is None:
-            self._para_text = self.sdoc.text
-        return self._para_text
 
     def verbs(self) -> list[Any]:
         """The paragraph's verbs and auxiliaries, in order (each rule that looks for a cue
