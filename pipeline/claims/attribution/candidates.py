@@ -24,10 +24,10 @@ class Candidates(Reported):
         for tok in self.verbs():
             if self.off(tok) in taken_cues or self.is_quoted(tok):
                 continue
-            if _infinitive_of_another_verb(tok):
+            if _infinitive_of_another_verb(tok, self.children(tok)):
                 continue  # "met to discuss the next steps": a purpose, nothing said
             has_content = tok.dep_ not in ("aux", "auxpass") and any(
-                c.dep_ in _CONTENT_DEPS for c in tok.children
+                c.dep_ in _CONTENT_DEPS for c in self.children(tok)
             )
             if not has_content and tok.dep_ not in ("parataxis", "ccomp"):
                 continue
@@ -55,7 +55,7 @@ class Candidates(Reported):
         criticism of the bill", "Clinton's views on trade" (PolNeAR attributes stances written
         so). Candidates the model judges, as the broad search's."""
         out = []
-        for tok in self.sdoc:
+        for tok in self.tokens:
             if self.off(tok) in taken_cues or self.is_quoted(tok):
                 continue
             if tok.pos_ == "ADJ" and tok.dep_ == "acomp":
@@ -63,8 +63,8 @@ class Candidates(Reported):
                 continue
             if tok.pos_ != "NOUN":
                 continue
-            owner = next((c for c in tok.children if c.dep_ == "poss"), None)
-            prep = next((c for c in tok.children if c.i > tok.i and _about(c)), None)
+            owner = next((c for c in self.children(tok) if c.dep_ == "poss"), None)
+            prep = next((c for c in self.children(tok) if c.i > tok.i and _about(c)), None)
             if owner is None or prep is None:
                 continue
             span = self._span([t for t in prep.subtree if t.i > prep.i], min_words=1)
@@ -77,7 +77,7 @@ class Candidates(Reported):
         is the cue, the subject of its verb the speaker, its clause or phrase the content."""
         subj = self.subject(adj.head)
         comp = next(
-            (c for c in adj.children if c.i > adj.i and (c.dep_ in ("ccomp", "xcomp") or _about(c))),
+            (c for c in self.children(adj) if c.i > adj.i and (c.dep_ in ("ccomp", "xcomp") or _about(c))),
             None,
         )
         if subj is None or comp is None:
@@ -91,13 +91,14 @@ class Candidates(Reported):
         return Attribution(**{**fields(self.make(spans, kind, subj, cue)), "source": source})
 
 
-def _infinitive_of_another_verb(tok: Any) -> bool:
+def _infinitive_of_another_verb(tok: Any, children: list[Any]) -> bool:
     """`tok` is a to-infinitive hanging from another verb ("met ... to discuss", "wants to
-    build"): what it says, if anything, is the governing verb's content, not a statement."""
+    build"): what it says, if anything, is the governing verb's content, not a statement.
+    `children`: the token's."""
     return (
         tok.tag_ == "VB"
         and tok.dep_ in ("advcl", "xcomp")
-        and any(c.dep_ == "aux" and c.lower_ == "to" for c in tok.children)
+        and any(c.dep_ == "aux" and c.lower_ == "to" for c in children)
     )
 
 

@@ -23,7 +23,7 @@ class Labelled(ParagraphBase):
         if m is None:
             return []
         name = m.group("name")
-        words = [t for t in self.sdoc if m.start("name") <= self.off(t) < m.end("name")]
+        words = self.tokens_between(m.start("name"), m.end("name"))
         if name not in names:
             return []
         start, end = m.end(), self.start + len(self.para_text.rstrip().rstrip('"”'))

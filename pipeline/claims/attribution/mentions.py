@@ -37,13 +37,13 @@ class Mentions(ParagraphBase):
         i = ent.start
         while (
             i > 0
-            and self.sdoc[i - 1].dep_ in ("compound", "amod", "poss", "case", "punct")
-            and self.sdoc[i - 1].text not in (",", "(", ")", "—")
+            and self.tokens[i - 1].dep_ in ("compound", "amod", "poss", "case", "punct")
+            and self.tokens[i - 1].text not in (",", "(", ")", "—")
         ):
             i -= 1
-        words = [t.text for t in self.sdoc[i : ent.start]]
-        for child in ent.root.children:
+        words = [t.text for t in self.tokens[i : ent.start]]
+        for child in self.children(ent.root):
             if child.dep_ == "appos" and child.i > ent.end - 1:
                 a, b = self.np(child)
-                words += [t.text for t in self.sdoc[a:b]]
+                words += [t.text for t in self.tokens[a:b]]
         return " ".join(words)

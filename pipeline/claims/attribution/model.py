@@ -113,7 +113,7 @@ def features(para: ParagraphBase, a: Attribution) -> list[str]:
     content_rel = "-"
     if cue is not None and content_toks:
         heads = {t.i for t in content_toks}
-        rel = [c.dep_ for c in cue.children if c.i in heads]
+        rel = [c.dep_ for c in para.children(cue) if c.i in heads]
         content_rel = rel[0] if rel else ("head" if cue.head.i in heads else "other")
     quoted = para.quoted_share(a.start, a.end)
     qb = "0" if quoted == 0 else "all" if quoted > 0.8 else "some"
@@ -137,9 +137,9 @@ def features(para: ParagraphBase, a: Attribution) -> list[str]:
     ]
     if cue is not None:
         f += [f"tag={cue.tag_}", f"dep={cue.dep_}"]
-        if any(c.dep_ == "neg" for c in cue.children):
+        if any(c.dep_ == "neg" for c in para.children(cue)):
             f.append("neg")
-        if any(c.dep_ == "aux" and c.tag_ == "MD" for c in cue.children):
+        if any(c.dep_ == "aux" and c.tag_ == "MD" for c in para.children(cue)):
             f.append("modal")
     f += [
         f"src={src}&lex={lex}",

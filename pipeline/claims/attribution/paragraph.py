@@ -50,6 +50,16 @@ _NP_DEPS = frozenset(
 
 
 class ParagraphBase:
+    """A paragraph's parse, read once into tables, and what the rules ask of it.
+
+    spaCy makes a new Token object on every `sdoc[i]`, every pass over the Doc and every
+    read of `tok.children`, and the rules ask the same questions of one verb again and
+    again (its subject, its content). So the paragraph keeps, per token index: the Token
+    (`tokens`), its offset, whether it is quoted, its children once read, and the answers
+    of `subject`, `content` and `np` once found. They are all pure functions of the parse
+    and the quotes: remembering them changes no answer.
+    """
+
     def __init__(self, text: str, start: int, end: int, sdoc: Any, quoted: Quoted):
         """The paragraph text[start:end] of the document `text`, and `sdoc`, its parse."""
         self.text = text
@@ -60,54 +70,57 @@ class ParagraphBase:
         self.quoted = quoted
         self.sent_index: dict[int, int] = {}
         self.used_cues: set[int] = set()
-        self._starts: list[int] | None = None
-        self._verbs: list[Any] | None = None
+        self.tokens: list[Any] = list(sdoc)  # sdoc[i], made once
+        # each token's offset in the paragraph, in order (rising: tokens are never empty)
+        self._starts: list[int] = sdoc.to_array("IDX").tolist() if self.tokens else []
+        self._quoted_at = [quoted.inside(start + s) for s in self._starts]  # is_quoted, per token
+        self._verbs = [t for t in self.tokens if t.pos_ in ("VERB", "AUX")]
+        self._children: dict[int, list[Any]] = {}
+        self._subjects: dict[int, Any | None] = {}
+        self._contents: dict[int, list[tuple[int, int]] | None] = {}
+        self._nps: dict[int, tuple[int, int]] = {}
 
     def verbs(self) -> list[Any]:
-        """The paragraph's verbs and auxiliaries, in order (each rule that looks for a cue
-        among them scanned every token of the paragraph)."""
-        if self._verbs is None:
-            self._verbs = [t for t in self.sdoc if t.pos_ in ("VERB", "AUX")]
+        """The paragraph's verbs and auxiliaries, in order."""
         return self._verbs
+
+    def children(self, tok: Any) -> list[Any]:
+        """`tok.children`, in order, read from the parse once per token."""
+        kids = self._children.get(tok.i)
+        if kids is None:
+            kids = self._children[tok.i] = list(tok.children)
+        return kids
 
     def number_sentences(self, base: int) -> int:
         """Number the paragraph's sentences from `base`; returns how many it has."""
         n = 0
         for n, sent in enumerate(self.sdoc.sents, start=1):
-            for tok in sent:
-                self.sent_index[tok.i] = base + n - 1
+            for i in range(sent.start, sent.end):
+                self.sent_index[i] = base + n - 1
         return n
 
     def off(self, tok: Any) -> int:
         return int(self.start + tok.idx)
 
-    def _token_starts(self) -> list[int]:
-        """Each token's offset in the paragraph, in order (rising: tokens are never empty):
-        read once from the Doc's array, where a scan of the tokens made a Token each time
-        (~0.4 ms per candidate)."""
-        if self._starts is None:
-            self._starts = self.sdoc.to_array("IDX").tolist() if len(self.sdoc) else []
-        return self._starts
-
     def token_at(self, offset: int) -> Any | None:
         """The token that starts at text offset `offset`, if any."""
-        starts = self._token_starts()
+        starts = self._starts
         i = bisect.bisect_left(starts, offset - self.start)
-        return self.sdoc[i] if i < len(starts) and starts[i] == offset - self.start else None
+        return self.tokens[i] if i < len(starts) and starts[i] == offset - self.start else None
 
     def tokens_between(self, start: int, end: int) -> list[Any]:
-        """The tokens that start in [start, end) of the text."""
-        starts = self._token_starts()
-        i = bisect.bisect_left(starts, start - self.start)
-        j = bisect.bisect_left(starts, end - self.start)
-        return [self.sdoc[k] for k in range(i, j)]
+        """The tokens that start in [start, end) of the text, in order."""
+        i = bisect.bisect_left(self._starts, start - self.start)
+        j = bisect.bisect_left(self._starts, end - self.start)
+        return self.tokens[i:j]
 
     def quoted_share(self, start: int, end: int) -> float:
         """The share of the characters of [start, end) inside quotation marks."""
         return self.quoted.count_inside(start, end) / max(1, end - start)
 
     def is_quoted(self, tok: Any) -> bool:
-        return self.quoted.inside(self.off(tok))
+        """Whether the token starts inside quotation marks."""
+        return self._quoted_at[tok.i]
 
     def cue_tokens(self) -> Iterable[Any]:
         for tok in self.verbs():
@@ -124,7 +137,7 @@ class ParagraphBase:
                 and c.i > tok.i
                 and c.left_edge.lower_ == "that"
                 and c.left_edge.dep_ == "mark"
-                for c in tok.children
+                for c in self.children(tok)
             )
             if that_clause and self._can_speak(self.subject(tok)):
                 yield tok
@@ -138,10 +151,16 @@ class ParagraphBase:
         return bool(subj.ent_type_ in ("PERSON", "ORG", "NORP", "GPE") or subj.lower_ in SPEAKING_NOUNS)
 
     def subject(self, cue: Any) -> Any | None:
+        """Who `cue` has as its speaker (see `_find_subject`), found once per token."""
+        if cue.i not in self._subjects:
+            self._subjects[cue.i] = self._find_subject(cue)
+        return self._subjects[cue.i]
+
+    def _find_subject(self, cue: Any) -> Any | None:
         for _ in range(3):  # "…, adding that …" / "and said …": the subject of the verb above
             subjects = [
                 c
-                for c in cue.children
+                for c in self.children(cue)
                 if c.dep_ in SUBJECT_DEPS and not self.is_quoted(c) and any(ch.isalnum() for ch in c.text)
             ]  # not a dash the tagger read as a noun ("… made public ― Trump boasted")
             if subjects:
@@ -151,7 +170,7 @@ class ParagraphBase:
             if (inverted := self._inverted_speaker(cue)) is not None:
                 return inverted  # "“…,” added a South Carolina Democrat.": read as the object
             if self.misparsed_cue(cue):
-                return self.sdoc[cue.i - 1]  # "Sinclair states."
+                return self.tokens[cue.i - 1]  # "Sinclair states."
             if cue.dep_ == "acl" and cue.tag_ in ("VBD", "VBZ") and cue.head.pos_ in ("NOUN", "PROPN"):
                 return cue.head  # "…!" the nominee, Donald Trump, tweeted: a past tense hung on its subject
             if cue.dep_ == "ROOT" and (named := self._name_before(cue)) is not None:
@@ -170,13 +189,13 @@ class ParagraphBase:
         """The speaker after a cue that follows a quotation's closing mark, which the parse took
         for the cue's object: "“…,” added a South Carolina Democrat."."""
         i = cue.i - 1
-        while i >= 0 and self.sdoc[i].is_space:
+        while i >= 0 and self.tokens[i].is_space:
             i -= 1  # a no-break space after the mark is a token of its own
-        if i < 0 or self.sdoc[i].text not in ("”", '"', "’", "''"):
+        if i < 0 or self.tokens[i].text not in ("”", '"', "’", "''"):
             return None
         if verb_lemma(cue) not in CUE_LEMMAS:
             return None
-        after = [c for c in cue.children if c.i > cue.i and c.dep_ in _INVERTED_DEPS]
+        after = [c for c in self.children(cue) if c.i > cue.i and c.dep_ in _INVERTED_DEPS]
         if not after or after[0].pos_ not in ("PROPN", "NOUN") or self.is_quoted(after[0]):
             return None
         return after[0]
@@ -187,7 +206,7 @@ class ParagraphBase:
         speaking, not the subject of the verb above (the ad, the listener)."""
         if cue.tag_ != "VBG" or cue.dep_ not in ("xcomp", "acl", "advcl") or cue.i == 0:
             return None
-        before = self.sdoc[cue.i - 1]
+        before = self.tokens[cue.i - 1]
         if before.pos_ != "PROPN" or before.ent_type_ != "PERSON" or before.dep_ not in ("pobj", "dobj"):
             return None
         return None if self.is_quoted(before) else before
@@ -197,13 +216,13 @@ class ParagraphBase:
         elsewhere ("…, Jake Sullivan, said: …"), or a name and the apposition that follows it
         ("“…,” Flynn, a top Trump surrogate, said …")."""
         i = cue.i - 1
-        if i >= 0 and self.sdoc[i].text == ",":
+        if i >= 0 and self.tokens[i].text == ",":
             i -= 1
-        if i >= 0 and self.sdoc[i].dep_ == "appos" and self.sdoc[i].pos_ == "NOUN":
-            i = self.sdoc[i].head.i if self.sdoc[i].head.i < i else i
-        if i < 0 or self.sdoc[i].pos_ != "PROPN" or self.sdoc[i].ent_type_ not in ("PERSON", "ORG"):
+        if i >= 0 and self.tokens[i].dep_ == "appos" and self.tokens[i].pos_ == "NOUN":
+            i = self.tokens[i].head.i if self.tokens[i].head.i < i else i
+        if i < 0 or self.tokens[i].pos_ != "PROPN" or self.tokens[i].ent_type_ not in ("PERSON", "ORG"):
             return None
-        return None if self.is_quoted(self.sdoc[i]) else self.sdoc[i]
+        return None if self.is_quoted(self.tokens[i]) else self.tokens[i]
 
     def misparsed_cue(self, tok: Any) -> bool:
         """A speech verb the tagger read as a plural noun after a name, ending its sentence:
@@ -212,9 +231,9 @@ class ParagraphBase:
             tok.tag_ == "NNS"
             and tok.i > 0
             and verb_lemma(tok) in CUE_LEMMAS
-            and self.sdoc[tok.i - 1].dep_ == "compound"
-            and self.sdoc[tok.i - 1].text[:1].isupper()
-            and (tok.i + 1 == len(self.sdoc) or self.sdoc[tok.i + 1].text in (".", ","))
+            and self.tokens[tok.i - 1].dep_ == "compound"
+            and self.tokens[tok.i - 1].text[:1].isupper()
+            and (tok.i + 1 == len(self.sdoc) or self.tokens[tok.i + 1].text in (".", ","))
         )
 
     def _dateline(self, tok: Any) -> bool:
@@ -224,7 +243,7 @@ class ParagraphBase:
             tok.i <= 3
             and tok.text.isupper()
             and len(tok.text) > 1
-            and any(t.text in _DATELINE_DASHES for t in self.sdoc[tok.i + 1 : tok.i + _DATELINE_SPAN])
+            and any(t.text in _DATELINE_DASHES for t in self.tokens[tok.i + 1 : tok.i + _DATELINE_SPAN])
         )
 
     def _after_dateline(self, tok: Any) -> Any | None:
@@ -232,17 +251,25 @@ class ParagraphBase:
         if not self._dateline(tok):
             return tok
         dash = next(
-            (t.i for t in self.sdoc[tok.i + 1 : tok.i + _DATELINE_SPAN] if t.text in _DATELINE_DASHES), None
+            (t.i for t in self.tokens[tok.i + 1 : tok.i + _DATELINE_SPAN] if t.text in _DATELINE_DASHES), None
         )
-        return next((c for c in tok.children if c.dep_ == "appos" and dash is not None and c.i > dash), None)
+        return next(
+            (c for c in self.children(tok) if c.dep_ == "appos" and dash is not None and c.i > dash), None
+        )
 
     def np(self, head: Any) -> tuple[int, int]:
-        """Token range [i, j) of the noun phrase around `head`, without appositions or clauses."""
+        """Token range [i, j) of the noun phrase around `head`, without appositions or
+        clauses (found once per token)."""
+        if head.i not in self._nps:
+            self._nps[head.i] = self._find_np(head)
+        return self._nps[head.i]
+
+    def _find_np(self, head: Any) -> tuple[int, int]:
         keep = {head.i}
         todo = [head]
         while todo:
             tok = todo.pop()
-            for child in tok.children:
+            for child in self.children(tok):
                 if child.dep_ not in _NP_DEPS or self.is_quoted(child):
                     continue
                 if child.dep_ == "prep" and child.lower_ not in ("of", "for", "at", "from"):
@@ -259,19 +286,21 @@ class ParagraphBase:
         j = head.i + 1
         while j < hi and j in keep:
             j += 1
-        while j + 1 < len(self.sdoc) and self.sdoc[j].text == "-" and self.sdoc[j + 1].is_alpha:
+        while j + 1 < len(self.sdoc) and self.tokens[j].text == "-" and self.tokens[j + 1].is_alpha:
             j += 2  # "secretary-general" comes apart in the tokenizer
-        while i < j and self.sdoc[i].dep_ in ("cc", "punct", "case") and i != head.i:
+        while i < j and self.tokens[i].dep_ in ("cc", "punct", "case") and i != head.i:
             i += 1
-        while j > i + 1 and self.sdoc[j - 1].dep_ in ("cc", "punct", "prep") and j - 1 != head.i:
+        while j > i + 1 and self.tokens[j - 1].dep_ in ("cc", "punct", "prep") and j - 1 != head.i:
             j -= 1
         return i, j
 
     def cue_text(self, cue: Any) -> str:
-        words = [c for c in cue.children if c.dep_ in ("aux", "neg") and c.i < cue.i and c.i >= cue.i - 3]
+        words = [
+            c for c in self.children(cue) if c.dep_ in ("aux", "neg") and c.i < cue.i and c.i >= cue.i - 3
+        ]
         words += [cue] + [
             c
-            for c in cue.children
+            for c in self.children(cue)
             if c.dep_ == "prt" or (c.i == cue.i + 1 and c.dep_ == "prep" and self._phrasal(cue, c))
         ]
         return " ".join(t.text for t in sorted(words, key=lambda t: t.i))
@@ -280,13 +309,13 @@ class ParagraphBase:
         """ "called for X", "called on X": the preposition is part of the cue, unlike "said on Tuesday"."""
         if prep.lower_ not in CUE_PREPS or verb_lemma(cue) not in OBJECT_CUES:
             return False
-        return not any(c.ent_type_ in ("DATE", "TIME") for c in prep.children)
+        return not any(c.ent_type_ in ("DATE", "TIME") for c in self.children(prep))
 
     def make(self, spans: Sequence[tuple[int, int]], kind: str, subj: Any, cue: Any) -> Attribution:
         i, j = self.np(subj)
-        if j - i > 1 and self.sdoc[j - 1].dep_ == "case":
+        if j - i > 1 and self.tokens[j - 1].dep_ == "case":
             j -= 1  # "Mr Rutte's warning that …": the speaker is "Mr Rutte"
-        participle = next((c for c in subj.children if c.dep_ == "acl" and c.i == j), None)
+        participle = next((c for c in self.children(subj) if c.dep_ == "acl" and c.i == j), None)
         if subj.lower_ in THING_PRONOUNS and participle is not None:
             j = participle.right_edge.i + 1  # "those surveyed say …": the group, not a bare "those"
         span = self.sdoc[i:j]
@@ -301,7 +330,7 @@ class ParagraphBase:
         if stype == "relative" and (cue.dep_ == "relcl" or subj.head.dep_ == "relcl"):
             verb = cue if cue.dep_ == "relcl" else subj.head
             a, b = self.np(verb.head)
-            antecedent = (self.off(self.sdoc[a]), self.off(self.sdoc[b - 1]) + len(self.sdoc[b - 1]))
+            antecedent = (self.off(self.tokens[a]), self.off(self.tokens[b - 1]) + len(self.tokens[b - 1]))
         return Attribution(
             spans=tuple(spans),
             kind=kind,

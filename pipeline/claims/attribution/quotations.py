@@ -75,7 +75,7 @@ class Quotations(ParagraphBase):
             speaker_type="name",
             cue=m.group("dash"),
             cue_start=q.end + m.start("dash"),
-            sentence=self.sent_index[self.sdoc[-1].i],
+            sentence=self.sent_index[self.tokens[-1].i],
         )
 
     def _goes_on(self, claim: Attribution, q: Quote, prv: int) -> bool:
@@ -115,9 +115,9 @@ class Quotations(ParagraphBase):
         after = _MARKS_BEFORE.sub("", self.text[q.end : q.end + 3])
         if not (last in ",?!—–-…" or after.startswith((",", "—", "–"))):
             return None
-        for tok in self.sdoc:
+        for tok in self.tokens_between(q.end, limit):
             o = self.off(tok)
-            if o < q.end or self.is_quoted(tok):
+            if self.is_quoted(tok):
                 continue
             if o >= limit or (tok.text in (".", ";") and o > q.end + 1):
                 return None
@@ -139,10 +139,8 @@ class Quotations(ParagraphBase):
         if not gap or self._runs_on(q):
             return None
         best = None
-        for tok in self.sdoc:
+        for tok in self.tokens_between(limit, q.start):
             o = self.off(tok)
-            if o < limit or o >= q.start:
-                continue
             if tok.text in (".", ";", "?", "!") and o < q.start - 2:
                 best = None  # a sentence ended between the verb and the quote
             elif self._is_free_cue(tok, loose) and not self.is_quoted(tok):
@@ -150,7 +148,7 @@ class Quotations(ParagraphBase):
         if best is None:
             return None
         tail = self.text[self.off(best) + len(best) : q.start - 1].strip()
-        tokens_between = [t for t in self.sdoc if self.off(best) < self.off(t) < q.start - 1]
+        tokens_between = self.tokens_between(self.off(best) + 1, q.start - 1)
         if len(tokens_between) > _MAX_BEFORE_GAP:
             return None
         if not tail or tail.endswith((":", ",")) or tail.split()[-1].lower() == "that":
@@ -213,7 +211,7 @@ class Quotations(ParagraphBase):
         "The New York Times reports:", "He said:" (a cue with a subject, ending the paragraph)."""
         if not self.para_text.rstrip().endswith(":"):
             return None
-        sent = self.sdoc[-1].sent
+        sent = self.tokens[-1].sent
         cues = [
             t for t in sent if self._is_free_cue(t) and not self.is_quoted(t) and self.subject(t) is not None
         ]

@@ -64,14 +64,14 @@ class Reported(ParagraphBase):
     def nominal(self, taken: list[tuple[int, int, int]]) -> list[Attribution]:
         """ "Moscow's claim that the strike hit a base": a speech noun, its owner and its clause."""
         out = []
-        for noun in self.sdoc:
+        for noun in self.tokens:
             if noun.pos_ != "NOUN" or noun.lower_ not in SPEECH_NOUNS or self.is_quoted(noun):
                 continue
-            owner = next((c for c in noun.children if c.dep_ == "poss" and c.pos_ != "PRON"), None)
+            owner = next((c for c in self.children(noun) if c.dep_ == "poss" and c.pos_ != "PRON"), None)
             clause = next(
                 (
                     c
-                    for c in noun.children
+                    for c in self.children(noun)
                     if c.dep_ in ("acl", "ccomp") and c.i > noun.i and c.left_edge.lower_ == "that"
                 ),
                 None,
@@ -88,10 +88,17 @@ class Reported(ParagraphBase):
         return out
 
     def clause_after(self, cue: Any) -> bool:
-        return any(c.dep_ == "ccomp" and c.i > cue.i for c in cue.children)
+        return any(c.dep_ == "ccomp" and c.i > cue.i for c in self.children(cue))
 
     def content(self, cue: Any) -> list[tuple[int, int]] | None:
-        """The content pieces of a cue: one span, or two around a parenthetical "…, X said, …"."""
+        """The content pieces of a cue: one span, or two around a parenthetical "…, X said, …".
+        Found once per token (the reported-speech rules and the broad search both ask)."""
+        if cue.i not in self._contents:
+            self._contents[cue.i] = self._find_content(cue)
+        spans = self._contents[cue.i]
+        return None if spans is None else list(spans)
+
+    def _find_content(self, cue: Any) -> list[tuple[int, int]] | None:
         first = self.content_first(cue)
         if first is not None and (spans := self._spans(first, self.continuation(cue))) is not None:
             return spans
@@ -101,7 +108,7 @@ class Reported(ParagraphBase):
         clause = next(
             (
                 c
-                for c in cue.children
+                for c in self.children(cue)
                 if c.dep_ == "ccomp" or (c.dep_ == "advcl" and c.left_edge.lower_ == "that")
             ),
             None,
@@ -115,7 +122,7 @@ class Reported(ParagraphBase):
             drop = {t.i for t in cue.subtree}
             toks = [t for t in cue.head.subtree if t.i not in drop and t.i < cue.i]
             first = min(cue.subtree, key=lambda t: t.i)
-            if first.i == 0 or self.sdoc[first.i - 1].text not in (",", "”", '"', "’", "—", "–"):
+            if first.i == 0 or self.tokens[first.i - 1].text not in (",", "”", '"', "’", "—", "–"):
                 return None
             return self._spans(toks, self.continuation(cue))
         elif verb_lemma(cue) in OBJECT_CUES and (obj := self.object_content(cue)) is not None:
@@ -133,13 +140,13 @@ class Reported(ParagraphBase):
         subj = self.subject(cue)
         if subj is None or subj.head.i != cue.i or subj.i > cue.i:
             return None
-        phrase = [c for c in cue.children if c.dep_ in _ATTRIBUTION_PHRASE]
+        phrase = [c for c in self.children(cue) if c.dep_ in _ATTRIBUTION_PHRASE]
         left = min([cue.i, self.np(subj)[0], *(t.left_edge.i for t in phrase)])
         right = max([cue.i, *(t.right_edge.i for t in phrase)])
         sent = cue.sent
         if left - 1 <= sent.start or right + 2 >= sent.end:
             return None
-        if not {self.sdoc[left - 1].text, self.sdoc[right + 1].text} <= {",", "—", "–"}:
+        if not {self.tokens[left - 1].text, self.tokens[right + 1].text} <= {",", "—", "–"}:
             return None
         before = [t for t in sent if t.i < left - 1]
         after = [t for t in sent if t.i > right + 1]
@@ -159,10 +166,10 @@ class Reported(ParagraphBase):
         bankrupt". Nothing when the attribution ends the sentence or what follows is another
         cue ("…, he said, adding that …") or a clause about the speaker ("…, who …").
         """
-        phrase = [c for c in cue.children if c.dep_ in _ATTRIBUTION_PHRASE]
+        phrase = [c for c in self.children(cue) if c.dep_ in _ATTRIBUTION_PHRASE]
         right = max([cue.i] + [t.right_edge.i for t in phrase])
         sent = cue.sent
-        if right + 2 >= sent.end or self.sdoc[right + 1].text not in (",", "—", "–"):
+        if right + 2 >= sent.end or self.tokens[right + 1].text not in (",", "—", "–"):
             return []
         rest = [t for t in sent if t.i > right + 1]
         while rest and rest[-1].is_punct and rest[-1].text not in ("”", '"', "’"):
@@ -185,12 +192,12 @@ class Reported(ParagraphBase):
         if subj is None or subj.head.i != cue.i:
             return None
         left = min(self.np(subj)[0], cue.i) if subj.i < cue.i else cue.i
-        aux = [c.i for c in cue.children if c.dep_ in ("aux", "neg") and c.i < cue.i]
+        aux = [c.i for c in self.children(cue) if c.dep_ in ("aux", "neg") and c.i < cue.i]
         left = min([left, *aux])
         sent = cue.sent
-        if left <= sent.start + 2 or self.sdoc[left - 1].text not in (",", "”", '"', "’", "—"):
+        if left <= sent.start + 2 or self.tokens[left - 1].text not in (",", "”", '"', "’", "—"):
             return None
-        if any(c.dep_ in ("ccomp", "dobj", "xcomp") and c.i > cue.i for c in cue.children):
+        if any(c.dep_ in ("ccomp", "dobj", "xcomp") and c.i > cue.i for c in self.children(cue)):
             return None
         toks = [t for t in sent if t.i < left - 1]
         # the words before the comma must be a clause of their own, not "When X left," / "Despite Y,"
@@ -215,7 +222,7 @@ class Reported(ParagraphBase):
         for t in toks:
             edge = t.left_edge.i
             aside = t.dep_ in ("relcl", "appos") or t.lower_ == "according"  # ", according to X"
-            if aside and edge > first and self.sdoc[edge - 1].text == ",":
+            if aside and edge > first and self.tokens[edge - 1].text == ",":
                 drop |= {d.i for d in t.subtree}
                 drop.add(edge - 1)
         semi = next((t.i for t in toks if t.text == ";" and t.i > first), None)
@@ -270,7 +277,7 @@ class Reported(ParagraphBase):
         phrases), without its adverbials ("on Tuesday", "in a speech").
         """
         parts = []
-        for child in cue.children:
+        for child in self.children(cue):
             if child.i < cue.i:
                 continue
             if child.dep_ in _COMPLEMENTS or (
@@ -289,11 +296,11 @@ class Reported(ParagraphBase):
         out: list[Attribution] = []
         if "according" not in self.para_text.lower():  # no token can be (most paragraphs)
             return out
-        for tok in self.sdoc:
+        for tok in self.tokens:
             if tok.lower_ != "according" or self.is_quoted(tok):
                 continue
-            to = next((c for c in tok.children if c.lower_ == "to"), None)
-            obj = next((c for c in to.children if c.dep_ == "pobj"), None) if to is not None else None
+            to = next((c for c in self.children(tok) if c.lower_ == "to"), None)
+            obj = next((c for c in self.children(to) if c.dep_ == "pobj"), None) if to is not None else None
             if obj is None:
                 continue
             sent = tok.sent
