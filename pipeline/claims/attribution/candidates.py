@@ -67,7 +67,7 @@ class Candidates(Reported):
             prep = next((c for c in self.children(tok) if c.i > tok.i and _about(c)), None)
             if owner is None or prep is None:
                 continue
-            span = self._span([t for t in prep.subtree if t.i > prep.i], min_words=1)
+            span = self._span([t for t in self.subtree(prep) if t.i > prep.i], min_words=1)
             if span is not None:
                 out.append(self._candidate([span], owner, tok, "broad-noun"))
         return out
@@ -82,7 +82,7 @@ class Candidates(Reported):
         )
         if subj is None or comp is None:
             return []
-        toks = [t for t in comp.subtree if not (comp.dep_ == "prep" and t.i == comp.i)]
+        toks = [t for t in self.subtree(comp) if not (comp.dep_ == "prep" and t.i == comp.i)]
         span = self._span(toks, min_words=1 if comp.dep_ == "prep" else 3)
         return [self._candidate([span], subj, adj, "broad-noun")] if span is not None else []
 

@@ -8,7 +8,8 @@ and `make`, which turns (content spans, speaker token, cue token) into an Attrib
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pipeline.claims.attribution.types import Attribution, Quoted
@@ -49,15 +50,43 @@ _NP_DEPS = frozenset(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence of the paragraph's parse, read as a spaCy sentence Span is (`start`, `end`,
+    its tokens in order), with the paragraph's Tokens."""
+
+    start: int  # token index of its first token
+    end: int  # one past its last
+    tokens: list[Any]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.tokens)
+
+    def __getitem__(self, k: int) -> Any:
+        return self.tokens[k]
+
+
+def _children(tokens: list[Any], sdoc: Any) -> list[list[Any]]:
+    """Each token's children (`tok.children`), in order, from the parse's array of heads
+    (each token's head as an offset from it; 0 for a sentence's root)."""
+    children: list[list[Any]] = [[] for _ in tokens]
+    heads = sdoc.to_array("HEAD").astype("int64").tolist() if tokens else []
+    for i, offset in enumerate(heads):
+        if offset:
+            children[i + offset].append(tokens[i])
+    return children
+
+
 class ParagraphBase:
     """A paragraph's parse, read once into tables, and what the rules ask of it.
 
-    spaCy makes a new Token object on every `sdoc[i]`, every pass over the Doc and every
-    read of `tok.children`, and the rules ask the same questions of one verb again and
-    again (its subject, its content). So the paragraph keeps, per token index: the Token
-    (`tokens`), its offset, whether it is quoted, its children once read, and the answers
-    of `subject`, `content` and `np` once found. They are all pure functions of the parse
-    and the quotes: remembering them changes no answer.
+    spaCy makes a new Token object on every `sdoc[i]`, every pass over the Doc or a
+    sentence and every read of `tok.children` or `tok.subtree`, and the rules ask the same
+    questions of one verb again and again (its subject, its content). So the paragraph
+    keeps, per token index: the Token (`tokens`), its offset, whether it is quoted, its
+    children (from the parse's head array), its sentence, and the answers of `subtree`,
+    `subject`, `content` and `np` once found. They are all pure functions of the parse and
+    the quotes: remembering them changes no answer.
     """
 
     def __init__(self, text: str, start: int, end: int, sdoc: Any, quoted: Quoted):
@@ -75,7 +104,14 @@ class ParagraphBase:
         self._starts: list[int] = sdoc.to_array("IDX").tolist() if self.tokens else []
         self._quoted_at = [quoted.inside(start + s) for s in self._starts]  # is_quoted, per token
         self._verbs = [t for t in self.tokens if t.pos_ in ("VERB", "AUX")]
-        self._children: dict[int, list[Any]] = {}
+        self._children = _children(self.tokens, sdoc)
+        self._sentences: list[Sentence] = [
+            Sentence(sent.start, sent.end, self.tokens[sent.start : sent.end]) for sent in sdoc.sents
+        ]
+        self._sentence_at: list[Sentence] = [
+            sentence for sentence in self._sentences for _ in sentence.tokens
+        ]
+        self._subtrees: dict[int, list[Any]] = {}
         self._subjects: dict[int, Any | None] = {}
         self._contents: dict[int, list[tuple[int, int]] | None] = {}
         self._nps: dict[int, tuple[int, int]] = {}
@@ -85,19 +121,38 @@ class ParagraphBase:
         return self._verbs
 
     def children(self, tok: Any) -> list[Any]:
-        """`tok.children`, in order, read from the parse once per token."""
-        kids = self._children.get(tok.i)
-        if kids is None:
-            kids = self._children[tok.i] = list(tok.children)
-        return kids
+        """`tok.children`: the tokens whose head it is, in order."""
+        return self._children[tok.i]
+
+    def subtree(self, tok: Any) -> list[Any]:
+        """`tok.subtree`, in its order: the left children's subtrees, the token, the right
+        children's (not always the text's order: a parse may cross its arcs)."""
+        if tok.i not in self._subtrees:
+            out: list[Any] = []
+            todo = [(tok.i, False)]  # (token, its children pushed already); a stack, not recursion
+            while todo:
+                i, expanded = todo.pop()
+                if expanded:
+                    out.append(self.tokens[i])
+                    continue
+                kids = self._children[i]
+                todo += [(c.i, False) for c in reversed(kids) if c.i > i]
+                todo.append((i, True))
+                todo += [(c.i, False) for c in reversed(kids) if c.i < i]
+            self._subtrees[tok.i] = out
+        return list(self._subtrees[tok.i])
+
+    def sentence(self, tok: Any) -> Sentence:
+        """`tok.sent`: the sentence that holds the token."""
+        i: int = tok.i
+        return self._sentence_at[i]
 
     def number_sentences(self, base: int) -> int:
         """Number the paragraph's sentences from `base`; returns how many it has."""
-        n = 0
-        for n, sent in enumerate(self.sdoc.sents, start=1):
-            for i in range(sent.start, sent.end):
-                self.sent_index[i] = base + n - 1
-        return n
+        for n, sentence in enumerate(self._sentences):
+            for i in range(sentence.start, sentence.end):
+                self.sent_index[i] = base + n
+        return len(self._sentences)
 
     def off(self, tok: Any) -> int:
         return int(self.start + tok.idx)
@@ -120,7 +175,8 @@ class ParagraphBase:
 
     def is_quoted(self, tok: Any) -> bool:
         """Whether the token starts inside quotation marks."""
-        return self._quoted_at[tok.i]
+        i: int = tok.i
+        return self._quoted_at[i]
 
     def cue_tokens(self) -> Iterable[Any]:
         for tok in self.verbs():

@@ -187,7 +187,7 @@ class Quotations(ParagraphBase):
                 # office. “Golf is …”": the rest of the cue's sentence is the attribution's
                 cue = self.token_at(prev.cue_start)
                 if cue is not None:
-                    last = cue.sent[-1]
+                    last = self.sentence(cue)[-1]
                     after = max(after, self.off(last) + len(last))
                 if any(ch.isalnum() for ch in self.text[after : q.start]):
                     continue
@@ -211,7 +211,7 @@ class Quotations(ParagraphBase):
         "The New York Times reports:", "He said:" (a cue with a subject, ending the paragraph)."""
         if not self.para_text.rstrip().endswith(":"):
             return None
-        sent = self.tokens[-1].sent
+        sent = self.sentence(self.tokens[-1])
         cues = [
             t for t in sent if self._is_free_cue(t) and not self.is_quoted(t) and self.subject(t) is not None
         ]

@@ -78,7 +78,7 @@ class Reported(ParagraphBase):
             )
             if owner is None or clause is None:
                 continue
-            span = self._span(list(clause.subtree))
+            span = self._span(self.subtree(clause))
             if span is None:
                 continue
             at = self.off(noun)
@@ -114,14 +114,14 @@ class Reported(ParagraphBase):
             None,
         )
         if clause is not None:
-            toks = [t for t in clause.subtree]
+            toks = [t for t in self.subtree(clause)]
             if cue.dep_ != "ROOT" and clause.i < cue.i:
                 return None
         elif cue.dep_ in ("parataxis", "ccomp") and cue.head.i < cue.i and cue.head.pos_ in ("VERB", "AUX"):
             # "…, X said": the clause is the verb this one hangs from, minus the cue
-            drop = {t.i for t in cue.subtree}
-            toks = [t for t in cue.head.subtree if t.i not in drop and t.i < cue.i]
-            first = min(cue.subtree, key=lambda t: t.i)
+            drop = {t.i for t in self.subtree(cue)}
+            toks = [t for t in self.subtree(cue.head) if t.i not in drop and t.i < cue.i]
+            first = min(self.subtree(cue), key=lambda t: t.i)
             if first.i == 0 or self.tokens[first.i - 1].text not in (",", "”", '"', "’", "—", "–"):
                 return None
             return self._spans(toks, self.continuation(cue))
@@ -143,7 +143,7 @@ class Reported(ParagraphBase):
         phrase = [c for c in self.children(cue) if c.dep_ in _ATTRIBUTION_PHRASE]
         left = min([cue.i, self.np(subj)[0], *(t.left_edge.i for t in phrase)])
         right = max([cue.i, *(t.right_edge.i for t in phrase)])
-        sent = cue.sent
+        sent = self.sentence(cue)
         if left - 1 <= sent.start or right + 2 >= sent.end:
             return None
         if not {self.tokens[left - 1].text, self.tokens[right + 1].text} <= {",", "—", "–"}:
@@ -168,7 +168,7 @@ class Reported(ParagraphBase):
         """
         phrase = [c for c in self.children(cue) if c.dep_ in _ATTRIBUTION_PHRASE]
         right = max([cue.i] + [t.right_edge.i for t in phrase])
-        sent = cue.sent
+        sent = self.sentence(cue)
         if right + 2 >= sent.end or self.tokens[right + 1].text not in (",", "—", "–"):
             return []
         rest = [t for t in sent if t.i > right + 1]
@@ -194,7 +194,7 @@ class Reported(ParagraphBase):
         left = min(self.np(subj)[0], cue.i) if subj.i < cue.i else cue.i
         aux = [c.i for c in self.children(cue) if c.dep_ in ("aux", "neg") and c.i < cue.i]
         left = min([left, *aux])
-        sent = cue.sent
+        sent = self.sentence(cue)
         if left <= sent.start + 2 or self.tokens[left - 1].text not in (",", "”", '"', "’", "—"):
             return None
         if any(c.dep_ in ("ccomp", "dobj", "xcomp") and c.i > cue.i for c in self.children(cue)):
@@ -223,7 +223,7 @@ class Reported(ParagraphBase):
             edge = t.left_edge.i
             aside = t.dep_ in ("relcl", "appos") or t.lower_ == "according"  # ", according to X"
             if aside and edge > first and self.tokens[edge - 1].text == ",":
-                drop |= {d.i for d in t.subtree}
+                drop |= {d.i for d in self.subtree(t)}
                 drop.add(edge - 1)
         semi = next((t.i for t in toks if t.text == ";" and t.i > first), None)
         kept = [t for t in toks if t.i not in drop and (semi is None or t.i < semi)]
@@ -286,7 +286,7 @@ class Reported(ParagraphBase):
                 parts.append(child)
         if not parts:
             return None
-        toks = sorted({t.i: t for p in parts for t in p.subtree}.values(), key=lambda t: t.i)
+        toks = sorted({t.i: t for p in parts for t in self.subtree(p)}.values(), key=lambda t: t.i)
         if toks[0].dep_ in ("prt", "prep") and len(toks) > 1:
             toks = toks[1:]  # "called for X", "called on X to …": the preposition belongs to the cue
         return toks
@@ -303,8 +303,8 @@ class Reported(ParagraphBase):
             obj = next((c for c in self.children(to) if c.dep_ == "pobj"), None) if to is not None else None
             if obj is None:
                 continue
-            sent = tok.sent
-            drop = {t.i for t in tok.subtree}
+            sent = self.sentence(tok)
+            drop = {t.i for t in self.subtree(tok)}
             toks = [t for t in sent if t.i not in drop and not t.is_punct]
             if len([t for t in toks if t.is_alpha]) < 3:
                 continue
