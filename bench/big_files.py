@@ -30,17 +30,16 @@ sys.path.insert(0, str(REPO))
 
 
 def measure(size: int, rounds: int, shape: str) -> dict[str, Any]:
-    import spacy
-
     from config.settings import get_settings
     from pipeline.document import Document, content_id
     from pipeline.nlp import _caches as nlp_cache
+    from pipeline.nlp import load_model
     from pipeline.run import Stage, build_stages, run_stages
     from pipeline.stories.features import story_features
     from pipeline.stories.versions import minhash
     from tests.big_inputs import big_shape, big_text
 
-    nlp = spacy.load(get_settings().spacy_model, exclude=["lemmatizer"])  # as the workers load it
+    nlp = load_model(get_settings().spacy_model)  # as the workers load it
     cpu: dict[str, float] = {}
 
     def timed(stage: Stage) -> Stage:

@@ -57,11 +57,10 @@ def bench_dir() -> Path:
 
 
 def load_nlp() -> Any:
-    import spacy
-
     from config.settings import get_settings
+    from pipeline.nlp import load_model
 
-    return spacy.load(get_settings().spacy_model, exclude=["lemmatizer"])
+    return load_model(get_settings().spacy_model)  # as the workers load it
 
 
 def as_paragraphs(text: str) -> tuple[str, list[int]]:

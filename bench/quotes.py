@@ -95,11 +95,10 @@ def main() -> None:
     if args.limit:
         articles = articles[: args.limit]
 
-    import spacy
-
     from config.settings import get_settings
+    from pipeline.nlp import load_model
 
-    nlp = spacy.load(get_settings().spacy_model, exclude=["lemmatizer"])  # as the workers load it
+    nlp = load_model(get_settings().spacy_model)  # as the workers load it
     preds, seconds, cpu_seconds = predict(articles, nlp)
     half = len(articles) // 2
     results = {

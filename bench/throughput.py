@@ -14,9 +14,10 @@
     index, until every file is final in the ledger (the documents searchable in the
     embedded index), timed by the ledger's own stamps.
 (s) bare spaCy: what a user who runs spaCy over the folder by hand pays, without our
-    features: the same model with the pipes the product loads (`workers.resources.get_nlp`),
-    `nlp.pipe(texts, batch_size=64)` over the same files' texts, one spawned process per
-    pool process of (b).
+    features: the same model with the pipes the product runs, as spaCy ships them (the
+    product applies the attribute ruler's rules by table, pipeline/attribute_table.py,
+    with the same annotations; a user by hand runs the ruler), `nlp.pipe(texts,
+    batch_size=64)` over the same files' texts, one spawned process per pool process of (b).
 The sides run in --rounds interleaved rounds (A B S S B A ...), each on the next slice of
 the corpus, (a) and (b) keeping their stores between rounds: the machine's speed drifts,
 and all get the same machine. Same cores, same corpus, so the ratio b/a is what the queue, the
@@ -278,13 +279,16 @@ SPACY_BATCH = 64  # spaCy's own default for nlp.pipe
 
 
 def _spacy_worker(args: tuple[list[str], dict[str, str]]) -> int:
-    """Bare spaCy: the product's model with the pipes it loads (workers.resources.get_nlp),
-    `nlp.pipe` over the files' texts as they are, nothing else."""
+    """Bare spaCy: the product's model with the pipes it runs, as spaCy ships them (the
+    model's own attribute ruler, not the product's table of its rules,
+    pipeline/attribute_table.py), `nlp.pipe` over the files' texts as they are, nothing else."""
     paths, env = args
     os.environ.update(env)
-    from workers.resources import get_nlp
+    import spacy
 
-    nlp = get_nlp()
+    from config.settings import get_settings
+
+    nlp = spacy.load(get_settings().spacy_model, exclude=["lemmatizer"])
     if not paths:
         nlp("Warm up the model in Brussels.")
         return 0
@@ -293,7 +297,7 @@ def _spacy_worker(args: tuple[list[str], dict[str, str]]) -> int:
 
 
 class BareSpacy(_Pool):
-    """What a user gets running spaCy over the folder by hand: the same model and pipes,
+    """What a user gets running spaCy over the folder by hand: the same model and pipes (stock),
     `nlp.pipe` over the same texts, one spawned process per pipeline pool process."""
 
     worker = staticmethod(_spacy_worker)

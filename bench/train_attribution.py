@@ -44,11 +44,10 @@ def load_articles(split: str) -> list[dict[str, Any]]:
 
 
 def load_nlp() -> Any:
-    import spacy
-
     from config.settings import get_settings
+    from pipeline.nlp import load_model
 
-    return spacy.load(get_settings().spacy_model, exclude=["lemmatizer"])  # as the workers load it
+    return load_model(get_settings().spacy_model)  # as the workers load it
 
 
 class CachedNLP:

@@ -68,11 +68,12 @@ def index_env(request: pytest.FixtureRequest) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def nlp() -> Any:
     """The configured spaCy model, loaded once (a module may define its own, with other pipes)."""
-    spacy = pytest.importorskip("spacy")
+    pytest.importorskip("spacy")
     from config.settings import Settings
+    from pipeline.nlp import load_model
 
     try:
-        return spacy.load(Settings().spacy_model, exclude=["lemmatizer"])
+        return load_model(Settings().spacy_model)
     except OSError:
         pytest.skip("the configured spaCy model is not installed")
 

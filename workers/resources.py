@@ -29,11 +29,9 @@ if TYPE_CHECKING:
 
 @functools.cache
 def get_nlp() -> Any:
-    import spacy
+    from pipeline.nlp import load_model
 
-    settings = get_settings()
-    # The lemmatizer is the one component no stage reads.
-    return spacy.load(settings.spacy_model, exclude=["lemmatizer"])
+    return load_model(get_settings().spacy_model)
 
 
 @functools.cache
