@@ -137,6 +137,9 @@ _COUNT = re.compile(
 
 # What every figure holds: a digit or a number in words (most sentences have neither).
 _ANY_NUMBER = re.compile(r"\d|" + _WORD_NUM, re.IGNORECASE)
+# What a sum of money holds (a currency sign) and a percentage ("%", "per cent", "percent").
+_ANY_CURRENCY = re.compile(r"[$£€¥₴₽]")
+_ANY_PERCENT = re.compile(r"%|per", re.IGNORECASE)
 
 
 def parse_figures(text: str) -> tuple[Figure, ...]:
@@ -144,7 +147,8 @@ def parse_figures(text: str) -> tuple[Figure, ...]:
     if _ANY_NUMBER.search(text) is None:
         return ()  # no figure without a number: spare the three patterns below
     found: list[tuple[int, int, Figure]] = []
-    for m in _MONEY.finditer(text):
+    # (each pattern runs only on a text that holds what it needs)
+    for m in _MONEY.finditer(text) if _ANY_CURRENCY.search(text) else ():
         value = _number(m.group("num")) * _SCALE.get((m.group("scale") or "").lower(), 1)
         found.append(
             (
@@ -158,7 +162,7 @@ def parse_figures(text: str) -> tuple[Figure, ...]:
                 ),
             )
         )
-    for m in _PERCENT.finditer(text):
+    for m in _PERCENT.finditer(text) if _ANY_PERCENT.search(text) else ():
         if not _overlaps(found, m.start(), m.end()):
             found.append(
                 (

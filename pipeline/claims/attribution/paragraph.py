@@ -374,7 +374,9 @@ class ParagraphBase:
         participle = next((c for c in self.children(subj) if c.dep_ == "acl" and c.i == j), None)
         if subj.lower_ in THING_PRONOUNS and participle is not None:
             j = participle.right_edge.i + 1  # "those surveyed say …": the group, not a bare "those"
-        span = self.sdoc[i:j]
+        # the speaker's tokens i .. j-1, as written (the text between them: what the Span's text is)
+        speaker_start = self.off(self.tokens[i])
+        speaker_end = self.off(self.tokens[j - 1]) + len(self.tokens[j - 1])
         low = subj.lower_
         if low in RELATIVE_PRONOUNS and subj.i == i:
             stype = "relative"
@@ -390,9 +392,9 @@ class ParagraphBase:
         return Attribution(
             spans=tuple(spans),
             kind=kind,
-            speaker=span.text,
-            speaker_start=self.off(span[0]),
-            speaker_end=self.off(span[-1]) + len(span[-1]),
+            speaker=self.text[speaker_start:speaker_end],
+            speaker_start=speaker_start,
+            speaker_end=speaker_end,
             speaker_type=stype,
             cue=self.cue_text(cue),
             cue_start=self.off(cue),
