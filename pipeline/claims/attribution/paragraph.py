@@ -66,15 +66,42 @@ class Sentence:
         return self.tokens[k]
 
 
-def _children(tokens: list[Any], sdoc: Any) -> list[list[Any]]:
+def _children(tokens: list[Any], heads: list[int]) -> list[list[Any]]:
     """Each token's children (`tok.children`), in order, from the parse's array of heads
     (each token's head as an offset from it; 0 for a sentence's root)."""
     children: list[list[Any]] = [[] for _ in tokens]
-    heads = sdoc.to_array("HEAD").astype("int64").tolist() if tokens else []
     for i, offset in enumerate(heads):
         if offset:
             children[i + offset].append(tokens[i])
     return children
+
+
+def _in_order(
+    tokens: list[Any], heads: list[int], children: list[list[Any]]
+) -> tuple[list[Any], list[int], list[int]]:
+    """Every tree of the parse walked as `tok.subtree` walks one (the left children's subtrees,
+    the token, the right children's), and where each token's subtree lies in that walk: a
+    subtree is one stretch of it, `walk[begin[i]:end[i]]` (not always in the text's order:
+    a parse may cross its arcs)."""
+    walk: list[Any] = []
+    begin = [0] * len(tokens)
+    end = [0] * len(tokens)
+    for root in (i for i, offset in enumerate(heads) if offset == 0):
+        todo = [(root, "enter")]  # a stack, not recursion: a tree may be deep
+        while todo:
+            i, step = todo.pop()
+            if step == "enter":
+                begin[i] = len(walk)
+                kids = children[i]
+                todo.append((i, "leave"))
+                todo += [(c.i, "enter") for c in reversed(kids) if c.i > i]
+                todo.append((i, "visit"))
+                todo += [(c.i, "enter") for c in reversed(kids) if c.i < i]
+            elif step == "visit":
+                walk.append(tokens[i])
+            else:
+                end[i] = len(walk)
+    return walk, begin, end
 
 
 class ParagraphBase:
@@ -102,16 +129,20 @@ class ParagraphBase:
         self.tokens: list[Any] = list(sdoc)  # sdoc[i], made once
         # each token's offset in the paragraph, in order (rising: tokens are never empty)
         self._starts: list[int] = sdoc.to_array("IDX").tolist() if self.tokens else []
-        self._quoted_at = [quoted.inside(start + s) for s in self._starts]  # is_quoted, per token
+        if quoted.count_inside(start, end):
+            self._quoted_at = [quoted.inside(start + s) for s in self._starts]  # is_quoted, per token
+        else:
+            self._quoted_at = [False] * len(self.tokens)  # no quotation in the paragraph
         self._verbs = [t for t in self.tokens if t.pos_ in ("VERB", "AUX")]
-        self._children = _children(self.tokens, sdoc)
+        self._heads: list[int] = sdoc.to_array("HEAD").astype("int64").tolist() if self.tokens else []
+        self._children = _children(self.tokens, self._heads)
         self._sentences: list[Sentence] = [
             Sentence(sent.start, sent.end, self.tokens[sent.start : sent.end]) for sent in sdoc.sents
         ]
         self._sentence_at: list[Sentence] = [
             sentence for sentence in self._sentences for _ in sentence.tokens
         ]
-        self._subtrees: dict[int, list[Any]] = {}
+        self._walk: tuple[list[Any], list[int], list[int]] | None = None  # see _in_order
         self._subjects: dict[int, Any | None] = {}
         self._contents: dict[int, list[tuple[int, int]] | None] = {}
         self._nps: dict[int, tuple[int, int]] = {}
@@ -127,20 +158,10 @@ class ParagraphBase:
     def subtree(self, tok: Any) -> list[Any]:
         """`tok.subtree`, in its order: the left children's subtrees, the token, the right
         children's (not always the text's order: a parse may cross its arcs)."""
-        if tok.i not in self._subtrees:
-            out: list[Any] = []
-            todo = [(tok.i, False)]  # (token, its children pushed already); a stack, not recursion
-            while todo:
-                i, expanded = todo.pop()
-                if expanded:
-                    out.append(self.tokens[i])
-                    continue
-                kids = self._children[i]
-                todo += [(c.i, False) for c in reversed(kids) if c.i > i]
-                todo.append((i, True))
-                todo += [(c.i, False) for c in reversed(kids) if c.i < i]
-            self._subtrees[tok.i] = out
-        return list(self._subtrees[tok.i])
+        if self._walk is None:
+            self._walk = _in_order(self.tokens, self._heads, self._children)
+        walk, begin, end = self._walk
+        return walk[begin[tok.i] : end[tok.i]]
 
     def sentence(self, tok: Any) -> Sentence:
         """`tok.sent`: the sentence that holds the token."""
