@@ -184,7 +184,7 @@ def _submit_all(inputs: tuple[str, ...], *, resume: bool = False) -> tuple[list[
     from workers.local import waiting_sources
     from workers.resources import get_ledger, get_redis
     from workers.tasks import enqueue_files, enqueue_url
-    from workers.watcher import candidate_files, inside
+    from workers.watcher import candidate_files, forget_gone, inside
 
     paths: list[Path] = []
     urls: list[str] = []
@@ -195,6 +195,7 @@ def _submit_all(inputs: tuple[str, ...], *, resume: bool = False) -> tuple[list[
             paths.append(Path(item))
         else:
             raise click.ClickException(f"{item}: no such file or folder (and not a URL)")
+    forget_gone(get_ledger(), [p for p in paths if p.is_dir()])  # files removed from these folders
     sources: list[str] = []
     files = []
     for path, root in candidate_files(paths):

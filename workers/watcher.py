@@ -10,11 +10,16 @@ to do) is complete already: it goes at the next check (every 50 ms at most), wit
 whatever else arrived meanwhile. At start-up
 a sweep enqueues every file that is new or changed since the ledger last saw it, so
 files that arrived while the watcher was down are not missed.
+
+The ledger keeps a record per file while the file is in the folder: at start-up and then
+every FORGET_EVERY_S, the records of files an operator has removed from the folder are
+dropped (`forget_gone`), so Redis holds what the folder holds (docs/OPERATIONS.md).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -25,7 +30,7 @@ import structlog
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from pipeline.redis.ledger import Ledger
+from pipeline.redis.ledger import FINAL_STATES, Ledger
 from pipeline.sources.files import fingerprint, is_candidate
 
 log = structlog.get_logger("newsflow.watcher")
@@ -33,6 +38,8 @@ OFFER_SLICE = 64  # files checked against the ledger at a time before they are e
 # A file written to and never closed for this long is taken all the same (a missed close
 # event, say an inotify queue overflow): better late than never.
 STALLED_S = 600.0
+FORGET_EVERY_S = 3600.0  # how often the ledger drops the records of files no longer there
+FORGET_SLICE = 500
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,28 @@ def candidate_files(roots: Iterable[Path]) -> list[tuple[Path, Path]]:
 
 def _in_hidden_dir(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts[:-1])
+
+
+def forget_gone(ledger: Ledger, roots: Iterable[Path]) -> int:
+    """Drop the ledger records of the files under `roots` that no longer exist and are
+    final (done, duplicate, skipped, failed): a file removed from the folder is forgotten,
+    and one put back later is new. URLs and files elsewhere are left alone. Returns how
+    many records were dropped."""
+    roots = [r.absolute() for r in roots]
+    gone: list[str] = []
+    dropped = 0
+    for record in ledger.all():
+        if record.kind != "file" or record.state not in FINAL_STATES:
+            continue
+        path = Path(record.source)
+        if any(path.is_relative_to(root) for root in roots) and not os.path.lexists(path):
+            gone.append(record.source)
+        if len(gone) >= FORGET_SLICE:
+            dropped += len(ledger.forget([g for g in gone if not os.path.lexists(g)]))
+            gone = []
+    if gone:
+        dropped += len(ledger.forget([g for g in gone if not os.path.lexists(g)]))
+    return dropped
 
 
 class FolderWatcher:
@@ -123,11 +152,21 @@ class FolderWatcher:
     def run_forever(self) -> None:
         self.start()
         self.sweep()
+        forgotten_at = float("-inf")
         try:
             while not self._stop.wait(0.5):
-                pass
+                if time.monotonic() - forgotten_at >= FORGET_EVERY_S:
+                    forgotten_at = time.monotonic()
+                    self.forget_gone()
         finally:
             self.stop()
+
+    def forget_gone(self) -> int:
+        """Drop the ledger records of files removed from the watched folders (logged)."""
+        gone = forget_gone(self.ledger, self.roots)
+        if gone:
+            log.info("forgot removed files", files=gone)
+        return gone
 
     def _touch(self, path: Path, event: str) -> None:
         """Note an event on `path`: "created", "modified", "closed" (by a writer) or "moved"

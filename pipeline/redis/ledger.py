@@ -63,6 +63,7 @@ class Ledger:
         self.events = f"{prefix}:events"
         self._mark = client.register_script(_MARK)
         self._retry = client.register_script(_RETRY)
+        self._forget = client.register_script(_FORGET)
 
     def get(self, source: str) -> SourceRecord | None:
         with unavailable("the ledger"):
@@ -129,6 +130,22 @@ class Ledger:
         now = time.time()
         with unavailable("the ledger"):
             self._retry(keys=[self.key, self.events], args=[source, reason, repr(now)])
+
+    def forget(self, sources: Sequence[str]) -> list[str]:
+        """Drop the records of these sources that are in a final state (an operator removed
+        their files from the folder, workers/watcher.py): the record, its id, and its place
+        among its document's sources. A source queued or processing meanwhile (its file came
+        back) is kept. The documents stay in the index. Returns the sources dropped."""
+        records = [r for r in self.get_many(list(sources)) if r is not None and r.state in FINAL_STATES]
+        if not records:
+            return []
+        keys = [self.key, self.ids] + [self.docsrc + (r.document or "-") for r in records]
+        args: list[str] = []
+        for r in records:
+            args += [r.source, r.id, r.document]
+        with unavailable("the ledger"):
+            dropped = self._forget(keys=keys, args=args)
+        return [d.decode() if isinstance(d, bytes) else d for d in dropped]
 
     def add_doc_sources(self, pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
         """Record that each `source` produced its document; return each document's sources, sorted."""
@@ -199,6 +216,29 @@ if raw then
   redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(record))
 end
 return 1
+"""
+
+
+# KEYS: sources hash, ids hash, then the doc-sources set of each source's document.
+# ARGV: (source, id, document) per source. Drops each record still final and still of
+# that document; returns the sources dropped.
+_FORGET = """
+local final = {done = true, duplicate = true, skipped = true, failed = true}
+local out = {}
+for i = 1, #ARGV, 3 do
+  local source, id, document = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local raw = redis.call('HGET', KEYS[1], source)
+  if raw then
+    local record = cjson.decode(raw)
+    if final[record.state] and (record.document or '') == document then
+      redis.call('HDEL', KEYS[1], source)
+      if redis.call('HGET', KEYS[2], id) == source then redis.call('HDEL', KEYS[2], id) end
+      if document ~= '' then redis.call('SREM', KEYS[2 + (i + 2) / 3], source) end
+      out[#out + 1] = source
+    end
+  end
+end
+return out
 """
 
 

@@ -87,3 +87,57 @@ def test_a_redis_gone_away_is_a_transient_error_naming_the_store(tmp_path: Path)
         ledger.counts()
     line = explain(caught.value, settings)  # what `newsflow status` prints
     assert line.startswith(f"Redis at {url} is unreachable"), line
+
+
+# ------------------------------------------------------------- files removed from the folder
+def test_the_records_of_files_removed_from_the_folder_are_dropped_and_the_rest_kept(
+    private_redis: str, tmp_path: Path
+) -> None:
+    """Redis holds what the folder holds: a file an operator removed loses its record, its
+    id and its place among its document's sources; files still there, files queued or
+    processing, URLs and files outside the folder keep theirs."""
+    from workers.watcher import forget_gone
+
+    client = redis.Redis.from_url(private_redis)
+    ledger = Ledger(client)
+    inbox, elsewhere = tmp_path / "inbox", tmp_path / "elsewhere"
+    (inbox / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    kept, removed, copy = inbox / "kept.txt", inbox / "sub" / "removed.txt", inbox / "copy.txt"
+    queued, outside = inbox / "queued.txt", elsewhere / "outside.txt"
+    for path in (kept, removed, copy, queued, outside):
+        path.write_text("text")
+    ledger.mark(str(kept), "done", document="d1")
+    ledger.mark(str(removed), "done", document="d2")
+    ledger.mark(str(copy), "duplicate", document="d2")
+    ledger.mark(str(queued), "queued")
+    ledger.mark(str(outside), "failed", reason="BadInput: empty")
+    ledger.mark("https://example.org/a", "done", document="d3", kind="url")
+    ledger.add_doc_sources([("d1", str(kept)), ("d2", str(removed)), ("d2", str(copy))])
+    removed_id = ledger.get(str(removed)).id  # type: ignore[union-attr]
+    for path in (removed, copy, queued, outside):
+        path.unlink()
+
+    assert forget_gone(ledger, [inbox]) == 2  # removed.txt and copy.txt
+
+    assert ledger.get(str(removed)) is None
+    assert ledger.get(str(copy)) is None
+    assert ledger.find(removed_id) is None
+    assert ledger.doc_sources(["d1", "d2"]) == [[str(kept)], []]
+    assert not client.exists("newsflow:doc-sources:d2")  # nothing left behind for d2
+    assert ledger.get(str(kept)).state == "done"  # type: ignore[union-attr]
+    assert ledger.get(str(queued)).state == "queued"  # type: ignore[union-attr]
+    assert ledger.get(str(outside)).state == "failed"  # type: ignore[union-attr]
+    assert ledger.get("https://example.org/a").state == "done"  # type: ignore[union-attr]
+    assert forget_gone(ledger, [inbox]) == 0
+
+
+def test_only_final_records_are_dropped(private_redis: str) -> None:
+    """A file put back and queued again since the folder was listed keeps its record; a
+    source the ledger never saw is nothing to drop."""
+    ledger = Ledger(redis.Redis.from_url(private_redis))
+    ledger.mark("/in/a.txt", "done", document="d1")
+    ledger.mark("/in/b.txt", "done", document="d1")
+    ledger.mark("/in/a.txt", "queued")  # put back meanwhile
+    assert ledger.forget(["/in/a.txt", "/in/b.txt", "/in/never-seen.txt"]) == ["/in/b.txt"]
+    assert ledger.get("/in/a.txt").state == "queued"  # type: ignore[union-attr]
