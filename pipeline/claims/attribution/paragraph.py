@@ -111,9 +111,10 @@ class ParagraphBase:
     sentence and every read of `tok.children` or `tok.subtree`, and the rules ask the same
     questions of one verb again and again (its subject, its content). So the paragraph
     keeps, per token index: the Token (`tokens`), its offset, whether it is quoted, its
-    children (from the parse's head array), its sentence, and the answers of `subtree`,
-    `subject`, `content` and `np` once found. They are all pure functions of the parse and
-    the quotes: remembering them changes no answer.
+    children (from the parse's head array), its sentence, its subtree (a stretch of one
+    walk of the trees, `_in_order`), and the answers of `subject`, `content` and `np` once
+    found. They are all pure functions of the parse and the quotes: remembering them
+    changes no answer.
     """
 
     def __init__(self, text: str, start: int, end: int, sdoc: Any, quoted: Quoted):
