@@ -54,7 +54,7 @@ class AttributeTable:
         self.attrs: list[dict[int, Any]] = []
         # One-token rules that do not ask for a word (most: "tag VBZ -> VERB, …"): what they
         # give depends on the token's tag, dependency and whether it is a space alone, a few
-        # thousand combinations, so each combination's answer is remembered (`_by_kind`).
+        # hundred combinations, so each combination's answer is remembered (`_by_kind`).
         self._wordless = _Lookup()
         self._by_kind: dict[tuple[int, int, int], tuple[int, ...]] = {}
         # The rest: rules that ask for a word ("gets" tagged VBZ), looked up by the word

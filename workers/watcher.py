@@ -91,20 +91,15 @@ def forget_gone(ledger: Ledger, roots: Iterable[Path]) -> int:
     and one put back later is new. URLs and files elsewhere are left alone. Returns how
     many records were dropped."""
     roots = [r.absolute() for r in roots]
-    gone: list[str] = []
-    dropped = 0
-    for record in ledger.all():
-        if record.kind != "file" or record.state not in FINAL_STATES:
-            continue
-        path = Path(record.source)
-        if any(path.is_relative_to(root) for root in roots) and not os.path.lexists(path):
-            gone.append(record.source)
-        if len(gone) >= FORGET_SLICE:
-            dropped += len(ledger.forget([g for g in gone if not os.path.lexists(g)]))
-            gone = []
-    if gone:
-        dropped += len(ledger.forget([g for g in gone if not os.path.lexists(g)]))
-    return dropped
+    gone = [
+        record.source
+        for record in ledger.all()
+        if record.kind == "file"
+        and record.state in FINAL_STATES
+        and any(Path(record.source).is_relative_to(root) for root in roots)
+        and not os.path.lexists(record.source)
+    ]
+    return sum(len(ledger.forget(gone[at : at + FORGET_SLICE])) for at in range(0, len(gone), FORGET_SLICE))
 
 
 class FolderWatcher:
