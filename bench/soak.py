@@ -35,12 +35,17 @@ at that checkpoint (the ledger's included), and `(outside keys)`: used memory th
 key's MEMORY USAGE counts (Redis's own tables, scripts, buffers). `stores_at_window_end`:
 the same summed by store (dups, stories, claims, entities, lines, ledger, and redis: the
 key table, clients, scripts, buffers and what is outside keys).
+Then `answers`: a digest (sha256, 16 hex) of every answer the stores gave the stream, in
+order: each document's entities (id, canonical name, label), the copy search shows instead
+and the similarity, its story, and the groups and conflicts its claims plan wrote. A
+change of how the stores keep their state must leave it as it was.
 Runs against stores without retention too (the code before it): then nothing is pruned.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import inspect
 import random
 import sys
@@ -255,6 +260,7 @@ def main() -> None:
         f" {'file ledger B/input':>19}  top families (KB)",
         flush=True,
     )
+    answers = hashlib.sha256()  # every answer the stores gave, in order
     t_start = time.perf_counter()
     try:
         for i in range(args.docs):
@@ -270,10 +276,21 @@ def main() -> None:
             source = f"/drop/soak/{i:06d}.txt"
             ledger.mark(source, "queued", fingerprint=f"{len(doc.text)}:{i}")
             lines.observe(doc.outlet or "outlet", doc.id, doc.text.split("\n"), share=0.5, min_docs=5)
-            registry.resolve(doc.id, local)
+            resolved = registry.resolve(doc.id, local)
             doc = assign_story(find_duplicates(doc, lsh=lsh), stories=stories)
-            with claims.planning([doc]):
+            with claims.planning([doc]) as plan:
                 pass
+            answers.update(
+                repr(
+                    (
+                        [(e.id, e.canonical, e.label) for e in resolved],
+                        doc.duplicate_of,
+                        doc.similarity,
+                        doc.story_id,
+                        sorted((k, repr(v)) for k, v in plan.fields.items()),
+                    )
+                ).encode()
+            )
             ledger.add_doc_sources([(doc.id, source)])
             ledger.mark_many("done", {source: {"document": doc.id}})
             if (i + 1) % args.every == 0 or i + 1 == args.docs:
@@ -312,6 +329,7 @@ def main() -> None:
     print("stores_at_window_end " + " ".join(f"{k}={v:.0f}" for k, v in by_store(at).most_common()))
     past = [r for r in rows if r[1] > window_s / DAY * 1.05]
     flat = bool(past) and max(r[2] for r in past) <= 1.15 * past[0][2]
+    print(f"answers {answers.hexdigest()[:16]}")
     print(
         f"bytes_per_doc_within_window {first[2]:.0f} bytes_per_doc_end {rows[-1][2]:.0f}"
         f" flat {'yes' if flat else 'no'} ledger_bytes_per_file {rows[-1][3]:.0f}"

@@ -15,8 +15,11 @@ replaced it (two workers, either order) still ends up pointing at it.
                           names and words, read within the time window
     <prefix>:e:<doc>      hash: neighbour -> pair score (only scores >= EDGE_FLOOR); the
                           neighbour named by `_edge_name` (a 32-hex id as a zero byte and
-                          its 16 bytes: half the bytes); versions before named it by its id,
-                          still read
+                          its 16 bytes: half the bytes), the score in millionths
+                          (`_edge_value`: "642243", which a listpack keeps as a 3-byte
+                          integer, where "0.642243" takes 8 bytes and a longer header);
+                          versions before named the neighbour by its id and wrote the score
+                          with its point: both still read
     <prefix>:day          hash: doc -> its day number (0 when undated)
     <prefix>:copy         hash: copy -> the document it copies (it follows its story)
     <prefix>:m:<story>    set: the story's documents, copies included
@@ -96,6 +99,20 @@ def _edge_doc(field: bytes | str) -> str:
     """`_edge_name` undone (an id as versions before wrote it, as it is)."""
     raw = _b(field)
     return raw[1:].hex() if raw[:1] == b"\x00" and len(raw) == 17 else raw.decode("utf-8")
+
+
+def _edge_value(score: float) -> str:
+    """A pair score as an edge hash keeps it: in millionths, an integer ("0.642243" ->
+    "642243"), the 6 decimals it was always written with."""
+    return str(int(f"{score:.6f}".replace(".", "")))
+
+
+def _edge_score(raw: bytes | str) -> float:
+    """`_edge_value` undone; a score written with its point (versions before) as it is.
+    The same float either way: n / 10**6 and float("0.n") are both the double nearest
+    the decimal."""
+    text = _s(raw)
+    return float(text) if "." in text else int(text) / 1_000_000
 
 
 def _s(value: Any) -> str:
@@ -576,7 +593,7 @@ class StoryStore:
         for other in candidates:
             if (score := grouping.pair_score(f, other)) >= self.floor:
                 keys.append(self._k("e", other.id))
-                args += [other.id, _edge_name(other.id), f"{score:.6f}"]
+                args += [other.id, _edge_name(other.id), _edge_value(score)]
         if len(keys) > 2:
             self._edges_script(keys=keys, args=args)
         return ""
@@ -591,7 +608,7 @@ class StoryStore:
     def _place(self, doc_id: str, original: str) -> str:
         """Re-cluster the stories around `doc_id` (or its original) and write the labels."""
         core = original or doc_id
-        scores = {_edge_doc(k): float(v) for k, v in self.r.hgetall(self._k("e", core)).items()}
+        scores = {_edge_doc(k): _edge_score(v) for k, v in self.r.hgetall(self._k("e", core)).items()}
         if scores:  # neighbours pruned since the edge was read are no candidates
             filed = self.r.hmget(self._k("day"), sorted(scores))
             scores = {
@@ -782,7 +799,7 @@ class StoryStore:
             for raw, score in neighbours.items():
                 other = _edge_doc(raw)
                 if other in inside:
-                    edges[(min(d, other), max(d, other))] = float(score)
+                    edges[(min(d, other), max(d, other))] = _edge_score(score)
         return edges
 
     def features(self, doc_ids: Sequence[str]) -> list[StoryFeatures]:

@@ -102,6 +102,32 @@ def test_edges_name_neighbours_in_16_bytes_and_text_names_are_still_read(
     assert len({fresh.story_of(doc.id) for doc in enriched}) == 1
 
 
+def test_edge_scores_are_kept_in_millionths_and_scores_with_a_point_are_still_read(
+    private_redis: str, enriched: list[Document]
+) -> None:
+    """An edge keeps its pair score as an integer of millionths (the score to 6 decimals);
+    edges written with the point, as versions before did, give a placement the same
+    scores, so the seeds end in one story either way."""
+    client = redis.Redis.from_url(private_redis)
+    first, second, *rest = enriched
+    store = StoryStore(client, prefix="es:s")
+    for doc in (first, second):
+        store.add(story_features(doc))
+    expected = grouping.pair_score(story_features(second), story_features(first))
+    assert expected >= store.floor
+    values = client.hvals(f"es:s:e:{first.id}")
+    assert values == [str(round(expected * 1_000_000)).encode()]
+    assert store._edges([first.id, second.id]) == {tuple(sorted((first.id, second.id))): round(expected, 6)}
+    for key in list(client.scan_iter("es:s:e:*")):  # as versions before wrote them
+        client.hset(key, mapping={n: f"{int(v) / 1_000_000:.6f}" for n, v in client.hgetall(key).items()})
+    fresh = StoryStore(client, prefix="es:s")
+    assert client.hvals(f"es:s:e:{first.id}") == [f"{expected:.6f}".encode()]
+    assert fresh._edges([first.id, second.id]) == {tuple(sorted((first.id, second.id))): round(expected, 6)}
+    for doc in rest:
+        fresh.add(story_features(doc))
+    assert len({fresh.story_of(doc.id) for doc in enriched}) == 1
+
+
 def test_two_concurrent_workers_agree_with_the_batch_grouping(
     private_redis: str, enriched: list[Document]
 ) -> None:
