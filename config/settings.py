@@ -91,6 +91,13 @@ class Settings:
     state_window_days: float = 30.0
     state_prune_every_s: float = 60.0
     state_prune_batch: int = 500
+    # A name the entity registry improves ("Sibiga", then "Andrii Sybiha") is carried into
+    # the documents already indexed under the old one (pipeline/write.follow_renames) at
+    # most once per this many seconds across the workers, the renames of the meantime
+    # together: each turn searches the documents index, and on Elasticsearch a searched
+    # index is refreshed every second (docs/PRODUCTION.md, "Speed"). `newsflow run`
+    # carries what is left before it reports. 0: after every batch.
+    rename_every_s: float = 60.0
     # Logging and metrics
     log_format: str = "console"  # "console" or "json"
     log_level: str = "INFO"

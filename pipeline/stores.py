@@ -140,8 +140,17 @@ class EntityNames(Protocol):
         """Entity key -> the entity's name now, for entities renamed since."""
         ...
 
-    def renames(self) -> AbstractContextManager[dict[str, str]]:
-        """Renames not yet carried into indexed documents, taken off when the block ends."""
+    def renames(self, *, rest_s: float = 0.0) -> AbstractContextManager[dict[str, str]]:
+        """Renames not yet carried into indexed documents, taken off when the block ends;
+        with `rest_s`, none during the rest that follows a turn."""
+        ...
+
+    def waiting(self) -> int:
+        """How many renames are not yet carried."""
+        ...
+
+    def book_turn(self, after_s: float) -> bool:
+        """True for one caller per `after_s`: the one to queue a delayed turn."""
         ...
 
 

@@ -57,6 +57,7 @@ class Stores:
     claim_groups: ClaimPlanner  # plans what a batch changes in the claims
     ledger: SourceLedger
     names: EntityNames | None = None  # canonical names that settled later (None: never renamed)
+    rename_every_s: float = 0.0  # a turn of renames at most this often (NEWSFLOW_RENAME_EVERY_S)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ class WriteResult:
 
     written: tuple[Document, ...] = ()
     refused: tuple[tuple[str, str], ...] = ()
+    # Renames wait out a rest (`follow_renames`): queue one turn (`carry_renames`) in this
+    # many seconds. Set for one writer per rest; None for the others and when none wait.
+    renames_due_in: float | None = None
 
 
 class WriteBreaker:
@@ -140,7 +144,9 @@ def write_batch(docs: list[Document], stores: Stores) -> WriteResult:
         stores,
         replaced=replaced,
     )
-    follow_renames(stores)
+    turn = follow_renames(stores, rest_s=stores.rename_every_s)
+    if turn.waiting and stores.names is not None and stores.names.book_turn(stores.rename_every_s):
+        return replace(result, renames_due_in=stores.rename_every_s)
     return result
 
 
@@ -152,26 +158,48 @@ def settle_names(docs: list[Document], names: EntityNames | None) -> list[Docume
     return [renamed(doc, current) for doc in docs] if current else docs
 
 
-def follow_renames(stores: Stores) -> int:
+@dataclass(frozen=True)
+class RenameTurn:
+    carried: int = 0  # renames carried into the index in this turn
+    rewritten: int = 0  # documents written again for them
+    waiting: int = 0  # renames left waiting (a rest, another process's turn, more than a turn)
+
+
+def follow_renames(stores: Stores, *, rest_s: float = 0.0) -> RenameTurn:
     """Documents already indexed under a name the registry has since improved ("Sibiga",
     then "Andrii Sybiha" learned) are written again under the new one: index, claims
     (regrouped under the new speaker) and story records. One process at a time, at most
     a hundred renames a turn; the cost of a rename is the documents that carry the old
-    name. Returns how many documents were written again."""
+    name, found by a search of the index. With `rest_s`, a turn at most once per `rest_s`
+    across processes (the write path's: NEWSFLOW_RENAME_EVERY_S)."""
     if stores.names is None:
-        return 0
-    with stores.names.renames() as pending:
-        if not pending:
-            return 0
-        ids = stores.index.with_entities(pending)
-        bodies = [body for doc_id in ids if (body := stores.index.get(doc_id)) is not None]
-        docs = [renamed(document_from_body(body), pending) for body in bodies]
-        refused: list[tuple[str, str]] = []
-        _write_tables(docs, stores, refused)
-        if refused:
-            log.warning("renamed documents refused", refused=refused)
-        log.info("renamed", names=dict(pending), doc_ids=ids)
-        return len(docs)
+        return RenameTurn()
+    rewritten = 0
+    with stores.names.renames(rest_s=rest_s) as pending:
+        if pending:
+            ids = stores.index.with_entities(pending)
+            bodies = [body for doc_id in ids if (body := stores.index.get(doc_id)) is not None]
+            docs = [renamed(document_from_body(body), pending) for body in bodies]
+            refused: list[tuple[str, str]] = []
+            _write_tables(docs, stores, refused)
+            if refused:
+                log.warning("renamed documents refused", refused=refused)
+            log.info("renamed", names=dict(pending), doc_ids=ids)
+            rewritten = len(docs)
+    return RenameTurn(len(pending), rewritten, stores.names.waiting())
+
+
+def carry_renames(stores: Stores, *, patience_s: float = 30.0) -> int:
+    """Every rename still waiting, turn after turn, without the rest (the end of
+    `newsflow run`, and the delayed turn the write path queues); while another process
+    holds the turn, waits for it up to `patience_s`. Returns how many are left waiting."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        turn = follow_renames(stores)
+        if not turn.waiting or (not turn.carried and time.monotonic() > deadline):
+            return turn.waiting
+        if not turn.carried:
+            time.sleep(0.2)  # another process's turn
 
 
 def write_documents(

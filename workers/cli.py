@@ -241,7 +241,8 @@ def _wait_and_summarise(
     from pipeline.errors import TransientError
     from pipeline.redis.ledger import FINAL_STATES
     from pipeline.sources.files import URL_LIST_SUFFIX, read_url_list
-    from workers.resources import get_claims_table, get_index, get_ledger
+    from pipeline.write import carry_renames
+    from workers.resources import get_claims_table, get_index, get_ledger, get_write_stores
 
     ledger = get_ledger()
     pending = list(sources)
@@ -274,6 +275,11 @@ def _wait_and_summarise(
     groups: set[str] = set()
     unread = ""
     try:
+        # Names improved while the workers wrote, not yet carried into the documents
+        # (they rest between turns: NEWSFLOW_RENAME_EVERY_S), before anything is read.
+        left = carry_renames(get_write_stores())
+        if left:
+            unread = f"  ({left} improved names not yet carried into the index; the next run carries them)"
         index = get_index()
         for doc_id in docs:
             body = index.get(doc_id) or {}
@@ -289,7 +295,7 @@ def _wait_and_summarise(
                 if docs.intersection(g["documents"])
             }
     except TransientError as exc:  # the index went away; the ledger still has every outcome
-        unread = f"  (entity and claim counts not read: {exc})"
+        unread += f"  (entity and claim counts not read: {exc})"
     counts: dict[str, int] = {}
     for record in final.values():
         if record.source not in unchanged:

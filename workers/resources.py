@@ -138,6 +138,7 @@ def get_write_stores() -> Stores:
         claim_groups=get_claim_groups(),
         ledger=get_ledger(),
         names=get_entity_registry(),
+        rename_every_s=get_settings().rename_every_s,
     )
 
 

@@ -26,7 +26,14 @@ from pipeline.redis.ledger import FINAL_STATES
 from pipeline.run import record_step, time_limit_reason
 from pipeline.sources.files import URL_LIST_SUFFIX, fingerprint, read_dropped_file, read_url_list
 from pipeline.sources.web import fetch_url as fetch_document
-from pipeline.write import WriteBreaker, WriteResult, enrich, write_batch, write_unless_paused
+from pipeline.write import (
+    WriteBreaker,
+    WriteResult,
+    carry_renames,
+    enrich,
+    write_batch,
+    write_unless_paused,
+)
 from workers import metrics
 from workers.app import app
 from workers.resources import get_http, get_ledger, get_stages, get_write_stores
@@ -228,7 +235,7 @@ def enrich_and_write(docs: list[Document], task: NewsflowTask) -> None:
     if get_settings().index_inline:
         result = write_unless_paused(enriched, get_write_stores(), _breaker)
         if result is not None:
-            record_refused(result, task)
+            after_write(result, task)
             return
     index_documents.delay([doc.to_dict() for doc in enriched])
 
@@ -237,13 +244,33 @@ def enrich_and_write(docs: list[Document], task: NewsflowTask) -> None:
 def index_documents(payloads: list[dict[str, Any]]) -> None:
     """Write enriched documents to the search index, the stories and the claims tables."""
     result = write_batch([Document.from_dict(p) for p in payloads], get_write_stores())
-    record_refused(result, index_documents)
+    after_write(result, index_documents)
 
 
-def record_refused(result: WriteResult, task: NewsflowTask) -> None:
-    """Each document the index refused is failed for good, with the index's reason."""
+def after_write(result: WriteResult, task: NewsflowTask) -> None:
+    """Each document the index refused is failed for good, with the index's reason; renames
+    left waiting get their turn queued."""
     for source, reason in result.refused:
         task.record_failure([source], BadInput(reason))
+    if result.renames_due_in is not None:
+        follow_renames.apply_async(countdown=result.renames_due_in)
+
+
+@app.task(
+    name="newsflow.follow_renames",
+    queue="index",
+    autoretry_for=RETRIED,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=get_settings().max_retries,
+    acks_late=True,
+    ignore_result=True,
+)
+def follow_renames() -> None:
+    """Carry the entity renames still waiting into the indexed documents (queued by a write
+    that found them waiting out NEWSFLOW_RENAME_EVERY_S)."""
+    carry_renames(get_write_stores())
 
 
 def enqueue_files(paths: Sequence[Path], batch_size: int | None = None, *, more: int = 0) -> list[str]:

@@ -41,6 +41,10 @@ Keys, under `prefix` (default "newsflow:entities"):
                      the entity since renamed (one per rename: grows with distinct names)
   renames            list of entity keys renamed and not yet carried into the indexed
                      documents (pipeline/write.follow_renames takes them off)
+  renames:lock       the process carrying renames now (expires after RENAMES_LOCK_MS)
+  renames:rest       set after a turn for NEWSFLOW_RENAME_EVERY_S: the write path's turns
+                     wait it out (expires)
+  renames:booked     a delayed turn is queued (expires)
 """
 
 from __future__ import annotations
@@ -346,12 +350,15 @@ class RedisEntityRegistry:
         }
 
     @contextmanager
-    def renames(self, limit: int = RENAMES_PER_TURN) -> Iterator[dict[str, str]]:
+    def renames(self, limit: int = RENAMES_PER_TURN, *, rest_s: float = 0.0) -> Iterator[dict[str, str]]:
         """The renames not yet carried into indexed documents (entity key -> name now), at
         most `limit`, to one process at a time (others get none); taken off the queue when
-        the block ends without an error, so a worker that dies leaves them for the next."""
+        the block ends without an error, so a worker that dies leaves them for the next.
+        With `rest_s`, a turn that carried renames is followed by a rest of that long,
+        across processes, in which turns asking for a rest get none (`waiting` counts
+        what is left; a turn without `rest_s` ignores the rest)."""
         with unavailable("the entity registry"):
-            if not self.r.llen(f"{self.p}:renames"):
+            if not self.r.llen(f"{self.p}:renames") or (rest_s and self.r.exists(f"{self.p}:renames:rest")):
                 yield {}
                 return
             token = secrets.token_hex(8)
@@ -362,13 +369,29 @@ class RedisEntityRegistry:
         try:
             keys = [_s(k) for k in self.r.lrange(f"{self.p}:renames", 0, limit - 1)]
             yield self.current_names(keys)
-            self.r.ltrim(f"{self.p}:renames", len(keys), -1)
+            pipe = self.r.pipeline(transaction=True)
+            pipe.ltrim(f"{self.p}:renames", len(keys), -1)
+            if rest_s:
+                pipe.set(f"{self.p}:renames:rest", 1, px=max(1, round(rest_s * 1000)))
+            pipe.execute()
         except redis.RedisError as exc:
             raise TransientError("entity registry unavailable") from exc
         finally:
             with contextlib.suppress(redis.RedisError):
                 if self.r.get(lock) in (token, token.encode()):
                     self.r.delete(lock)
+
+    def waiting(self) -> int:
+        """How many renames are not yet carried into indexed documents."""
+        with unavailable("the entity registry"):
+            return int(self.r.llen(f"{self.p}:renames"))
+
+    def book_turn(self, after_s: float) -> bool:
+        """Whether this caller is the one to take a turn in `after_s` (once the rest is
+        over): True for one caller per `after_s`, so one delayed turn is booked, not one per
+        batch written meanwhile."""
+        with unavailable("the entity registry"):
+            return bool(self.r.set(f"{self.p}:renames:booked", 1, nx=True, px=max(1, round(after_s * 1000))))
 
     def _idx(self, key: str) -> str:
         return f"{self.p}:idx:{key}"
