@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from pipeline.document import Document
-from pipeline.redis.story_store import NearDuplicates, StoryStore
+from pipeline.redis.story_store import NearDuplicates, StoryStore, _unpack_placed
 from pipeline.run import build_stages, run_stages
 from pipeline.sources.files import read_dropped_file
 from pipeline.stages.stories import assign_story, find_duplicates
@@ -126,6 +126,33 @@ def test_edge_scores_are_kept_in_millionths_and_scores_with_a_point_are_still_re
     for doc in rest:
         fresh.add(story_features(doc))
     assert len({fresh.story_of(doc.id) for doc in enriched}) == 1
+
+
+def test_postings_name_documents_in_17_bytes_and_ids_as_text_are_still_read_and_taken_out(
+    private_redis: str, enriched: list[Document]
+) -> None:
+    """The blocking postings name a document as its edges do (a zero byte and 16 bytes);
+    postings that name it by its id as text, as versions before wrote them, still find the
+    seeds' story, and forgetting a document takes it out of them in either form."""
+    client = redis.Redis.from_url(private_redis)
+    store = StoryStore(client, prefix="pk:s")
+    first, second, *rest = enriched
+    for doc in (first, second):
+        store.add(story_features(doc))
+    keys = list(client.scan_iter("pk:s:k:*"))
+    members = {m for k in keys for m in client.zrange(k, 0, -1)}
+    assert members == {b"\x00" + bytes.fromhex(d.id) for d in (first, second)}
+    for key in keys:  # as versions before wrote them
+        scored = client.zrange(key, 0, -1, withscores=True)
+        client.delete(key)
+        client.zadd(key, {m[1:].hex(): score for m, score in scored})
+    fresh = StoryStore(client, prefix="pk:s")
+    for doc in rest:
+        fresh.add(story_features(doc))
+    assert len({fresh.story_of(doc.id) for doc in enriched}) == 1
+    fresh.forget([first.id, *(d.id for d in rest)])
+    left = {m for k in client.scan_iter("pk:s:k:*") for m in client.zrange(k, 0, -1)}
+    assert left == {second.id.encode()}
 
 
 def test_two_concurrent_workers_agree_with_the_batch_grouping(
@@ -435,9 +462,18 @@ def test_what_a_placement_changed_is_one_field_of_a_shared_hash(store: StoryStor
     second = assign_story(_fight(RAHMAN_2), stories=store)
     assert store.r.keys("t:t:*") == store.r.keys("t:c:*") == []  # no key per document
     assert set(store.r.hkeys("t:placed")) == {first.id.encode(), second.id.encode()}
-    moved, changed = json.loads(store.r.hget("t:placed", second.id))
+    raw = store.r.hget("t:placed", second.id)
+    moved, changed = _unpack_placed(raw)
+    assert raw == b"\x01" + len(moved).to_bytes(2, "big") + b"".join(
+        bytes.fromhex(x.removeprefix("s-")) for x in [*moved, *changed]
+    )  # 16 bytes an id
     assert second.id not in moved  # the document placed is always relabelled: not repeated
     assert set(changed) == store.changed_stories([second.id])
+    labels = store.component_labels(second.id)
+    # As versions before wrote it, a JSON list: the same answers.
+    store.r.hset("t:placed", second.id, json.dumps([moved, changed]))
+    assert store.changed_stories([second.id]) == set(changed)
+    assert store.component_labels(second.id) == labels
     store.forget([second.id])
     assert set(store.r.hkeys("t:placed")) == {first.id.encode()}
 

@@ -3,11 +3,24 @@ the plain form did (pure; no Redis)."""
 
 from __future__ import annotations
 
+import json
 import random
+import zlib
+from pathlib import Path
 
 import pytest
 
-from pipeline.redis.story_store import _edge_score, _edge_value
+from pipeline.redis.story_store import (
+    _edge_score,
+    _edge_value,
+    _pack_features,
+    _pack_placed,
+    _unpack_features,
+    _unpack_placed,
+)
+from pipeline.stories.features import StoryFeatures, story_features
+from tests.factories import make_document
+from tests.unit.test_stories import RAHMAN_2_DOC, RAHMAN_DOC
 
 
 def test_an_edge_score_in_millionths_reads_back_as_the_score_written_with_its_point() -> None:
@@ -26,3 +39,67 @@ def test_an_edge_score_in_millionths_reads_back_as_the_score_written_with_its_po
 )
 def test_an_edge_score_is_read_in_either_form(raw: bytes, expected: float) -> None:
     assert _edge_score(raw) == expected
+
+
+def _seed_features() -> list[StoryFeatures]:
+    """Features of real articles (the seeds' text) and of one with entities."""
+    seeds = sorted((Path(__file__).resolve().parents[2] / "seeds" / "documents").glob("*.txt"))
+    docs = [make_document(raw_text=p.read_text(), text=p.read_text(), published="2024-05-01") for p in seeds]
+    return [story_features(d) for d in (*docs, RAHMAN_DOC, RAHMAN_2_DOC)]
+
+
+def test_packed_features_read_back_exactly_and_in_order() -> None:
+    for f in _seed_features():
+        raw = _pack_features(f.to_dict())
+        assert raw[:1] == b"\x01"
+        back = _unpack_features(raw, f.id)
+        assert StoryFeatures.from_dict(back) == f
+        for field in ("terms", "lede", "names"):  # the order too: sums run in it
+            assert list(back[field].items()) == list(getattr(f, field).items())
+
+
+def test_packed_features_are_smaller_than_compressed_json() -> None:
+    features = _seed_features()
+    packed = sum(len(_pack_features(f.to_dict())) for f in features)
+    compressed = sum(
+        len(zlib.compress(json.dumps(f.to_dict(), separators=(",", ":")).encode(), 6)) for f in features
+    )
+    assert packed < 0.9 * compressed
+
+
+def test_features_kept_as_json_or_compressed_json_are_still_read() -> None:
+    f = _seed_features()[0]
+    plain = json.dumps(f.to_dict()).encode()
+    assert StoryFeatures.from_dict(_unpack_features(plain, f.id)) == f
+    assert StoryFeatures.from_dict(_unpack_features(zlib.compress(plain), f.id)) == f
+
+
+def test_features_the_packed_form_cannot_give_back_exactly_stay_compressed_json() -> None:
+    f = _seed_features()[0]
+    finer = {**f.to_dict(), "terms": {**f.terms, "mannheim": 0.1234567}}
+    raw = _pack_features(finer)
+    assert raw[:1] == b"\x78"  # zlib's header, not the packed form's marker
+    assert _unpack_features(raw, f.id) == finer
+
+
+HEX = [f"{i:032x}" for i in (1, 2, 0xABCDEF, 2**128 - 1)]
+
+
+@pytest.mark.parametrize(
+    ("moved", "changed"),
+    [([], []), ([], ["s-" + HEX[0]]), (HEX[1:3], ["s-" + HEX[3], "s-" + HEX[0]]), (HEX * 100, [])],
+)
+def test_what_a_placement_changed_packs_each_id_in_16_bytes(moved: list[str], changed: list[str]) -> None:
+    raw = _pack_placed(moved, changed)
+    assert len(raw) == 3 + 16 * (len(moved) + len(changed))
+    assert _unpack_placed(raw) == (moved, changed)
+
+
+@pytest.mark.parametrize(
+    ("moved", "changed"),
+    [(["a", "b"], ["s-a"]), ([HEX[0]], ["story-1"]), ([HEX[2].upper()], []), ([], ["s-" + HEX[0] + "0"])],
+)
+def test_ids_of_another_form_are_kept_as_a_json_list(moved: list[str], changed: list[str]) -> None:
+    raw = _pack_placed(moved, changed)
+    assert json.loads(raw) == [moved, changed]
+    assert _unpack_placed(raw) == (moved, changed)
