@@ -37,7 +37,8 @@ the same summed by store (dups, stories, claims, entities, lines, ledger, and re
 key table, clients, scripts, buffers and what is outside keys).
 Then `answers`: a digest (sha256, 16 hex) of every answer the stores gave the stream, in
 order: each document's entities (id, canonical name, label), the copy search shows instead
-and the similarity, its story, and the groups and conflicts its claims plan wrote. A
+and the similarity, its story, the groups and conflicts its claims plan wrote, and which
+of its lines the line counts called furniture. A
 change of how the stores keep their state must leave it as it was.
 Runs against stores without retention too (the code before it): then nothing is pruned.
 """
@@ -275,7 +276,9 @@ def main() -> None:
                 doc = replace(variant(doc, i, rng, day), claims=doc.claims, received_at=day)
             source = f"/drop/soak/{i:06d}.txt"
             ledger.mark(source, "queued", fingerprint=f"{len(doc.text)}:{i}")
-            lines.observe(doc.outlet or "outlet", doc.id, doc.text.split("\n"), share=0.5, min_docs=5)
+            furniture = lines.observe(
+                doc.outlet or "outlet", doc.id, doc.text.split("\n"), share=0.5, min_docs=5
+            )
             resolved = registry.resolve(doc.id, local)
             doc = assign_story(find_duplicates(doc, lsh=lsh), stories=stories)
             with claims.planning([doc]) as plan:
@@ -283,6 +286,7 @@ def main() -> None:
             answers.update(
                 repr(
                     (
+                        furniture,
                         [(e.id, e.canonical, e.label) for e in resolved],
                         doc.duplicate_of,
                         doc.similarity,

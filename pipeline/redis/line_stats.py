@@ -18,7 +18,9 @@ before last (and the counts versions before kept for all time, `{outlet}:docs` a
 `{outlet}:lines`, which grew with every document and every distinct line). So the counts
 grow with an outlet's documents and lines of two windows, not with all it ever published.
 Fingerprints are 8 bytes of blake2b over the line's lower-cased words, so no text
-is stored. Redis errors become TransientError (pipeline.redis.errors).
+is stored; the fields are those 8 bytes (versions before wrote 16 hex digits: a line's
+count is the sum of both forms, and the hex ones leave with their period). Redis errors
+become TransientError (pipeline.redis.errors).
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ from pipeline.redis.retention import Retention
 _WORD = re.compile(r"\w+")
 
 
-def fingerprint(line: str) -> str:
+def fingerprint(line: str) -> bytes:
+    """A line's field in the counts: 8 bytes of blake2b over its lower-cased words. Versions
+    before wrote them as 16 hex digits (twice the bytes): still counted (`observe`)."""
     words = " ".join(_WORD.findall(line.lower()))
-    return hashlib.blake2b(words.encode("utf-8"), digest_size=8).hexdigest()
+    return hashlib.blake2b(words.encode("utf-8"), digest_size=8).digest()
 
 
 class LineStats:
@@ -78,14 +82,17 @@ class LineStats:
             reads = self.client.pipeline(transaction=False)
             reads.scard(docs_key)
             reads.scard(before_docs)
-            if unique:
-                reads.hmget(lines_key, unique)
-                reads.hmget(before_lines, unique)
+            if unique:  # each line as kept now and as versions before wrote it (hex)
+                fields: list[bytes | str] = [*unique, *(p.hex() for p in unique)]
+                reads.hmget(lines_key, fields)
+                reads.hmget(before_lines, fields)
             found = reads.execute()
             counts = {}
             if unique:
+                n = len(unique)
                 counts = {
-                    p: int(a or 0) + int(b or 0) for p, a, b in zip(unique, found[2], found[3], strict=True)
+                    p: sum(int(x or 0) for x in (found[2][i], found[2][n + i], found[3][i], found[3][n + i]))
+                    for i, p in enumerate(unique)
                 }
             threshold = max(min_docs, share * (found[0] + found[1]))
             repeated = [counts.get(p, 0) >= threshold for p in prints]
