@@ -300,9 +300,9 @@ def _task_sources(raw: bytes | str) -> list[str]:
         args = json.loads(body)[0]
     except (ValueError, KeyError, IndexError, TypeError):
         return []
-    first = args[0] if args else ""
+    first = args[0] if args else ""  # none: a task about no input (newsflow.follow_renames)
     items = first if isinstance(first, list) else [first]
-    return [str(i.get("source", "")) if isinstance(i, dict) else str(i) for i in items]
+    return [s for i in items if (s := str(i.get("source", "")) if isinstance(i, dict) else str(i))]
 
 
 def waiting_sources(client: redis.Redis, queues: Sequence[str]) -> set[str]:
