@@ -204,6 +204,7 @@ def main() -> None:
             cspans = g.get("cue_spans") or []
             on_cue = [any(s <= c.attribution.cue_start < e for s, e in cspans) for c in mine]
             pair = [k for k in range(len(mine)) if over[k] and spk[k]]
+            wrong = ""
             if pair:
                 if any(id(mine[k].attribution) in kept for k in pair):
                     cat = "rejected: kept, lost later"
@@ -214,8 +215,10 @@ def main() -> None:
                     src = "broad" if tier == 2 else "rule"
                     cat = f"rejected: {src} below threshold" if p < needed else f"rejected: {src} beaten"
                 lemma = ""
-            elif any(over):
-                cat, lemma = "speaker wrong", ""
+            elif any(over[k] and on_cue[k] for k in range(len(mine))):
+                k = next(k for k in range(len(mine)) if over[k] and on_cue[k])
+                cat, lemma = "speaker wrong: on the gold cue", ""
+                wrong = mine[k].speaker
             elif any(on_cue[k] and spk[k] for k in range(len(mine))):
                 k = next(k for k in range(len(mine)) if on_cue[k] and spk[k])
                 nc, ng = len(ctoks[k]), len(gt)
@@ -228,13 +231,15 @@ def main() -> None:
                 cat, lemma = "on cue, speaker and content wrong", ""
             else:
                 what, lemma = construction(art, g, paras, cnlp, quoted)
-                cat = f"no candidate: {what}"
+                # the content may be found under another cue ("X said Y wants Z": Z under "said")
+                cat = f"no candidate: {what}" + (" (content under another cue)" if any(over) else "")
             counts[cat] += 1
             by_kind.setdefault(cat, Counter())[g.get("kind", "?")] += 1
             if cat.startswith("no candidate") and lemma:
                 lemmas[lemma] += 1
             examples.setdefault(cat, []).append(
                 f"{g.get('speaker')!r} | {g.get('cue')!r} | {(g.get('quote') or '')[:90]!r}"
+                + (f" | found {wrong!r}" if wrong else "")
             )
 
     print(f"polnear-train, 5-fold predictions: {missed} of {total} gold pairs missed")

@@ -201,11 +201,16 @@ def fit(cands: list[Candidate], *, l2: float = 3.0, steps: int = 400, min_count:
 
 
 def predictions(
-    cands: list[Candidate], articles: list[dict[str, Any]], model: Any
+    cands: list[Candidate], articles: list[dict[str, Any]], model: Any, probs: list[float] | None = None
 ) -> dict[str, dict[str, Any]]:
     """What `model` keeps of each article's candidates, chosen per paragraph as the stage chooses
-    (model.choose), from the features recorded once: a threshold is tried in a second."""
+    (model.choose), from the features recorded once: a threshold is tried in a second.
+    `probs`: each candidate's probability under `model`, when known (one per threshold tried)."""
     from pipeline.claims.attribution.model import select_scored
+
+    if probs is None:
+        probs = [model.probability(c.feats) for c in cands]
+    prob = {id(c): p for c, p in zip(cands, probs, strict=True)}
 
     by_para: dict[tuple[int, int], list[Candidate]] = {}
     for c in cands:
@@ -213,7 +218,7 @@ def predictions(
     preds: dict[str, dict[str, Any]] = {a["id"]: {"id": a["id"], "quotes": []} for a in articles}
     for (art, _), group in sorted(by_para.items()):
         of = {id(c.attribution): c for c in group}
-        scored = [(model.probability(c.feats), c.attribution) for c in group]
+        scored = [(prob[id(c)], c.attribution) for c in group]
         for a in select_scored(scored, model):
             c = of[id(a)]
             preds[articles[art]["id"]]["quotes"].append(
@@ -232,7 +237,7 @@ RULES_ALONE = (0.0, 1.01)  # every rule's candidate and none of the broad search
 # (for the rules' reported speech, for the broad search's candidates)
 THRESHOLDS = (
     RULES_ALONE,
-    *((rule, broad) for rule in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6) for broad in (0.5, 0.6, 0.7, 0.8)),
+    *((rule, broad) for rule in (0.0, 0.3, 0.4, 0.5, 0.6) for broad in (0.5, 0.55, 0.6, 0.65, 0.7, 0.8)),
 )
 
 
@@ -259,8 +264,9 @@ def cross_validated(
         fitted = fit([c for c in cands if c.article not in held])
         test = [c for c in cands if c.article in held]
         ids = {articles[n]["id"] for n in held}
+        probs = [model_of(fitted, RULES_ALONE).probability(c.feats) for c in test]
         for t in THRESHOLDS:
-            preds = predictions(test, articles, model_of(fitted, t))
+            preds = predictions(test, articles, model_of(fitted, t), probs)
             pooled[t].update({k: v for k, v in preds.items() if k in ids})
     return {t: pair_scores(articles, preds) for t, preds in pooled.items()}
 
