@@ -106,6 +106,23 @@ class ElasticIndex:
         self.es.close()
 
     # -- writing -------------------------------------------------------------
+    def create_actions(
+        self, docs: Sequence[Document], *, indexed_at: str | None = None, labels: Labels | None = None
+    ) -> list[dict[str, Any]]:
+        """The bulk actions that create `docs` where they are not indexed yet (pure), each
+        with its story label from `labels` where there is one: one plain write each, where
+        `bulk_actions` costs the node a read, a script and a copy of the body."""
+        stamp = indexed_at or now_iso()
+        return [
+            {
+                "_op_type": "create",
+                "_index": self.alias("documents"),
+                "_id": doc.id,
+                "_source": _labelled(doc, labels, stamp),
+            }
+            for doc in docs
+        ]
+
     def bulk_actions(
         self, docs: Sequence[Document], *, indexed_at: str | None = None, labels: Labels | None = None
     ) -> list[dict[str, Any]]:
@@ -143,8 +160,16 @@ class ElasticIndex:
 
     def write(self, docs: Sequence[Document], labels: Labels | None = None) -> list[tuple[str, str]]:
         """Upsert documents by id, each with its story label now (`labels`, unless the
-        index holds a newer one). Returns (doc id, Elasticsearch's reason) for any refused."""
-        return self.bulk(self.bulk_actions(docs, labels=labels))
+        index holds a newer one). Returns (doc id, Elasticsearch's reason) for any refused.
+        Most documents are new: they are created; the ones indexed already (written again:
+        a rename, a copy's sources, a retried batch; `create` answers 409) are then
+        replaced by the script that keeps a newer stored label."""
+        stamp = now_iso()
+        indexed: list[str] = []
+        refused = self.bulk(self.create_actions(docs, labels=labels, indexed_at=stamp), conflicts=indexed)
+        if again := [doc for doc in docs if doc.id in set(indexed)]:
+            refused += self.bulk(self.bulk_actions(again, labels=labels, indexed_at=stamp))
+        return refused
 
     def delete(self, doc_ids: Sequence[str]) -> None:
         """Remove documents; ids not here are ignored."""
@@ -177,7 +202,13 @@ class ElasticIndex:
         """Upsert claim or story records by id; returns (id, reason) for any refused."""
         return self.bulk(self.record_actions(kind, records))
 
-    def bulk(self, actions: Iterable[dict[str, Any]], *, done: Collection[int] = ()) -> list[tuple[str, str]]:
+    def bulk(
+        self,
+        actions: Iterable[dict[str, Any]],
+        *,
+        done: Collection[int] = (),
+        conflicts: list[str] | None = None,
+    ) -> list[tuple[str, str]]:
         """Stream `actions` in bounded chunks; return refused items, raise on transient faults.
 
         An item refused with 429 or 5xx after the helper's own retries, a version conflict
@@ -186,7 +217,8 @@ class ElasticIndex:
         TransientError once the other items are written: the retry writes everything
         again, harmlessly, since each write replaces the record with the same id.
         `done`: statuses that count as written here (a versioned write that lost to a
-        newer one, 409; a delete of what is gone, 404).
+        newer one, 409; a delete of what is gone, 404). `conflicts`, when given, collects
+        the ids answered 409 instead (a `create` of what exists), for the caller to write.
         """
         rejected: list[tuple[str, str]] = []
         transient: list[str] = []
@@ -207,6 +239,9 @@ class ElasticIndex:
                 result = next(iter(item.values()))
                 status = int(result.get("status") or 0)
                 if ok or status in done:
+                    continue
+                if status == 409 and conflicts is not None:
+                    conflicts.append(str(result.get("_id")))
                     continue
                 reason = error_reason(result.get("error"))
                 if status in (409, 429) or status >= 500 or "index_not_found" in reason:

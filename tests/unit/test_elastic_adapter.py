@@ -65,6 +65,18 @@ def test_bulk_actions_round_trip_through_json() -> None:
     assert from_es_source(stored) == json.loads(json.dumps(to_search_body(doc)))
 
 
+def test_a_new_document_is_created_with_its_label_in_one_plain_write() -> None:
+    doc = every_field_filled(make_document("Mark Rutte said: we all need to do more."))
+    index = ElasticIndex(make_client(es_settings("http://127.0.0.1:9")))
+    (action,) = index.create_actions([doc], indexed_at=NOW, labels={doc.id: (4, "story-1")})
+    assert json.loads(json.dumps(action)) == action
+    assert (action["_op_type"], action["_index"], action["_id"]) == ("create", "newsflow-documents", doc.id)
+    assert "script" not in action  # no read, no script: what exists answers 409 and is rewritten
+    assert (action["_source"]["story_id"], action["_source"]["story_gen"]) == ("story-1", 4)
+    (update,) = index.bulk_actions([doc], indexed_at=NOW, labels={doc.id: (4, "story-1")})
+    assert action["_source"] == update["script"]["params"]["body"]  # the same body either way
+
+
 @pytest.mark.parametrize(
     ("published", "received_at", "stored_published", "date"),
     [
@@ -365,6 +377,15 @@ def bulk_requests() -> list[dict[str, Any]]:
     return [r for r in StandIn.requests if urlsplit(r["path"]).path == "/_bulk"]
 
 
+def sent(request: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(operation, id) of each action of a bulk request."""
+    return [next(iter(json.loads(line).items())) for line in request["lines"][::2]]
+
+
+def sent_ids(request: dict[str, Any]) -> list[str]:
+    return [str(meta["_id"]) for _, meta in sent(request)]
+
+
 def test_a_refused_document_comes_back_with_its_reason_and_the_rest_is_written(
     stand_in: str,
 ) -> None:
@@ -378,8 +399,7 @@ def test_a_refused_document_comes_back_with_its_reason_and_the_rest_is_written(
         )
     ]
     (request,) = bulk_requests()
-    sent = [json.loads(line)["update"]["_id"] for line in request["lines"][::2]]
-    assert sent == ["ok-1", "refused-2", "ok-3"]
+    assert sent_ids(request) == ["ok-1", "refused-2", "ok-3"]
     # through the alias, which must exist: a write never creates an unmapped index
     assert parse_qs(urlsplit(request["path"]).query)["require_alias"] == ["true"]
 
@@ -388,7 +408,7 @@ def test_a_429_on_one_item_is_retried_for_that_item_only(stand_in: str) -> None:
     docs = [make_document(id=i) for i in ("ok-1", "busy-once", "ok-3")]
     assert index_for(stand_in).write(docs) == []
     retry = bulk_requests()[1]
-    assert [json.loads(line)["update"]["_id"] for line in retry["lines"][::2]] == ["busy-once"]
+    assert sent_ids(retry) == ["busy-once"]
 
 
 def test_a_429_that_persists_raises_transient_error_after_the_others_are_written(
@@ -406,6 +426,9 @@ def test_a_version_conflict_left_after_the_updates_own_retries_is_transient_not_
     docs = [make_document(id=i) for i in ("ok-1", "conflict-2")]
     with pytest.raises(TransientError, match="conflict-2: 409"):
         index_for(stand_in).write(docs)
+    # created first; the one that exists (409) is then written by the update that keeps a
+    # newer stored label, whose conflict is the transient one
+    assert [[op for op, _ in sent(r)] for r in bulk_requests()] == [["create", "create"], ["update"]]
     # a versioned write that lost to a newer one is done, when the caller says so
     assert index_for(stand_in).bulk([{"_index": "x", "_id": "conflict-3", "a": 1}], done=(409,)) == []
 
