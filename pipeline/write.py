@@ -161,7 +161,6 @@ def settle_names(docs: list[Document], names: EntityNames | None) -> list[Docume
 @dataclass(frozen=True)
 class RenameTurn:
     carried: int = 0  # renames carried into the index in this turn
-    rewritten: int = 0  # documents written again for them
     waiting: int = 0  # renames left waiting (a rest, another process's turn, more than a turn)
 
 
@@ -174,7 +173,6 @@ def follow_renames(stores: Stores, *, rest_s: float = 0.0) -> RenameTurn:
     across processes (the write path's: NEWSFLOW_RENAME_EVERY_S)."""
     if stores.names is None:
         return RenameTurn()
-    rewritten = 0
     with stores.names.renames(rest_s=rest_s) as pending:
         if pending:
             ids = stores.index.with_entities(pending)
@@ -185,8 +183,7 @@ def follow_renames(stores: Stores, *, rest_s: float = 0.0) -> RenameTurn:
             if refused:
                 log.warning("renamed documents refused", refused=refused)
             log.info("renamed", names=dict(pending), doc_ids=ids)
-            rewritten = len(docs)
-    return RenameTurn(len(pending), rewritten, stores.names.waiting())
+    return RenameTurn(len(pending), stores.names.waiting())
 
 
 def carry_renames(stores: Stores, *, patience_s: float = 30.0) -> int:
