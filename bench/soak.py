@@ -16,8 +16,10 @@ workers (at most every `prune_every_s` of that clock, one pruner at a time).
 
 A news stream is mostly distinct articles, so most of the stream (`--distinct`, 0.8)
 are blends (`blend`): the lede and half the body of one base article, half the body of
-another about the same ECB+ topic, with the entities and claims of both: not a
-near-duplicate of anything, so each is filed in full by every store. The rest are
+another about the same ECB+ topic, with the claims and entity mentions of the lines kept
+(before, of both articles whole: twice an article's claims for its length): not a
+near-duplicate of anything, so each is filed in full by every store. It prints the
+documents' mean characters, claims and entities (`per document`). The rest are
 copies (`bench.stories.variant`: sentences reordered, an update line), which the
 near-duplicate index catches and the story store files as a link to their original.
 
@@ -102,27 +104,62 @@ def prepare(n: int) -> list[tuple[Document, list[Any]]]:
     return out
 
 
-def blend(a: Document, b: Document, n: int, rng: random.Random, day: str) -> Document:
-    """A distinct article from two: `a`'s first line and half its other lines, half of `b`'s,
-    with the entities and claims of both (the claims' spans are `a`'s: the stores keep them
-    as they are)."""
+def blend(
+    a: tuple[Document, list[Any]], b: tuple[Document, list[Any]], n: int, rng: random.Random, day: str
+) -> tuple[Document, list[Any]]:
+    """A distinct article from two (each a document and its local entities): `a`'s first
+    line and half its other lines, half of `b`'s, shuffled; with the claims and entity
+    mentions of the lines it keeps, as an article of that text has (one that kept every
+    claim and entity of both would carry twice those of an article its size). Spans stay
+    those of the base articles: the stores keep them as they are."""
     from pipeline.document import content_id
 
-    body_a, body_b = a.text.split("\n")[1:], b.text.split("\n")[1:]
-    body = rng.sample(body_a, (len(body_a) + 1) // 2) + rng.sample(body_b, len(body_b) // 2)
+    lede, body_a, claims_a, ents_a, local_a = _half(*a, rng, first=True)
+    _, body_b, claims_b, ents_b, local_b = _half(*b, rng, first=False)
+    body = body_a + body_b
     rng.shuffle(body)
-    text = "\n".join([a.text.split("\n")[0], f"Report {n}.", *body])
-    return Document(
+    text = "\n".join([lede, f"Report {n}.", *body])
+    doc = Document(
         id=content_id(text),
-        source=f"{a.source}+{b.source}#{n}",
+        source=f"{a[0].source}+{b[0].source}#{n}",
         raw_text=text,
         text=text,
-        title=a.title,
-        outlet=a.outlet,
+        title=a[0].title,
+        outlet=a[0].outlet,
         published=day,
         received_at=day,
-        entities=(*a.entities, *b.entities),
-        claims=(*a.claims, *b.claims),
+        entities=(*ents_a, *ents_b),
+        claims=(*claims_a, *claims_b),
+    )
+    return doc, [*local_a, *local_b]
+
+
+def _half(
+    doc: Document, local: list[Any], rng: random.Random, *, first: bool
+) -> tuple[str, list[str], tuple[Any, ...], tuple[Any, ...], list[Any]]:
+    """Half of `doc`'s body lines (rounded up for the `first` article, which gives its
+    lede too, down for the other), and the claims, entities and local entities'
+    mentions that lie within the lines kept."""
+    lines = doc.text.split("\n")
+    starts = [sum(len(x) + 1 for x in lines[:i]) for i in range(len(lines))]
+    body = list(range(1, len(lines)))
+    kept = sorted(rng.sample(body, (len(body) + first) // 2) + ([0] if first else []))
+    spans = [(starts[i], starts[i] + len(lines[i])) for i in kept]
+
+    def inside(start: int, end: int) -> bool:
+        return any(s <= start and end <= e for s, e in spans)
+
+    mentioned = []
+    for e in local:
+        mentions = [m for m in e.mentions if inside(m.start, m.end)]
+        if mentions:
+            mentioned.append(replace(e, mentions=mentions))
+    return (
+        lines[0],
+        [lines[i] for i in kept if i],
+        tuple(c for c in doc.claims if inside(c.start, c.end)),
+        tuple(e for e in doc.entities if inside(e.start, e.end)),
+        mentioned,
     )
 
 
@@ -262,6 +299,7 @@ def main() -> None:
         flush=True,
     )
     answers = hashlib.sha256()  # every answer the stores gave, in order
+    sizes_seen: Counter[str] = Counter()  # chars, claims, entities of the documents fed
     t_start = time.perf_counter()
     try:
         for i in range(args.docs):
@@ -270,10 +308,10 @@ def main() -> None:
             doc, local = base[rng.randrange(len(base))]
             day = datetime.fromtimestamp(clock.now, UTC).date().isoformat()
             if rng.random() < args.distinct:
-                other, other_local = rng.choice(by_topic[topic(doc)])
-                doc, local = blend(doc, other, i, rng, day), [*local, *other_local]
+                doc, local = blend((doc, local), rng.choice(by_topic[topic(doc)]), i, rng, day)
             else:
                 doc = replace(variant(doc, i, rng, day), claims=doc.claims, received_at=day)
+            sizes_seen.update(chars=len(doc.text), claims=len(doc.claims), entities=len(local))
             source = f"/drop/soak/{i:06d}.txt"
             ledger.mark(source, "queued", fingerprint=f"{len(doc.text)}:{i}")
             furniture = lines.observe(
@@ -324,6 +362,7 @@ def main() -> None:
         server.stop()
     elapsed = time.perf_counter() - t_start
     print(f"{args.docs} documents in {elapsed:.0f} s ({elapsed * 1000 / args.docs:.1f} ms/doc)")
+    print("per document: " + " ".join(f"{k} {v / args.docs:.1f}" for k, v in sizes_seen.items()))
     first = min(rows, key=lambda r: abs(r[1] - window_s / DAY))
     at = breakdown[rows.index(first)]
     print(
