@@ -15,9 +15,12 @@ family can be given a TTL of its own:
                                     so that the hash stays a listpack
     <p>:i                           hash: N -> doc id
     <p>:g:<group>                   set: the group's members, each as its ref N * 4096 + o
-    <p>:m:<speaker key>             set: the speaker's claims' refs (counted; read when small)
+    <p>:m:<speaker key>             set: the speaker's claims' refs (counted; read when small),
+                                    and "0" (POSTED, never a ref) once its claims are posted
     <p>:k:<speaker key>:<match key> sorted set: the speaker's claims' refs filed under that
-                                    `grouping.match_keys` key, scored by the plan's generation
+                                    `grouping.match_keys` key, scored by the plan's generation;
+                                    kept only for a speaker that outgrew EXACT_REGROUP_MAX
+                                    (POSTED): a smaller one is read whole, postings unused
     <p>:lock:<speaker key>          string: the token of the writer planning for that speaker
     <p>:gen                         counter: one generation per plan
     <p>:n                           counter: one number per document filed
@@ -45,6 +48,15 @@ A document's claims are pruned once it was filed more than the retention window 
 (`prune`, pipeline/redis/retention.py): they leave their speaker's postings and their
 groups (the other members keep their group ids), under the speakers' locks. A later
 claim no longer groups with them; the claims table keeps them as they were.
+
+Postings are most of what a claim costs here, and most speakers are quoted in a few
+articles a month: their claims are read whole (EXACT_REGROUP_MAX) and never looked up by
+key. So a speaker's claims are posted from the plan that takes it past the bound, which
+reads them all (at most EXACT_REGROUP_MAX) anyway, picks the same candidates the
+postings would give (`_candidates_among`), and posts them with the new ones; from then on
+every new claim of it is posted, and "0" in its `m:` set says so. A speaker an older
+version filed (every claim posted, no "0") with more claims than the bound is taken as
+posted; one with fewer keeps its postings until its claims leave.
 
 (Match keys are words or "<value>|<unit word>", never with a ":", so the last ":" of a
 k: key ends the speaker.) `planning(docs)` locks the speakers a batch touches, reads
@@ -101,6 +113,7 @@ PER_DOC = 4096
 _SPAN_REF = re.compile(r"([0-9a-z]+)\.(\d+-\d+)")
 _SPAN = re.compile(r"\d+-\d+")
 _NUMBER, _OUTLET = "#", "@"  # the fields of a document's hash that are not claims
+POSTED = "0"  # in a speaker's `m:` set: its claims are posted (no claim's ref is 0: N >= 1)
 # A record longer than this is kept in pieces of at most this many bytes: "<o>" the first,
 # prefixed with how many there are, then "<o>.1", "<o>.2"... Redis keeps a small hash as a
 # listpack only while each of its values is at most 64 bytes (hash-max-listpack-value)
@@ -118,12 +131,21 @@ end
 return 0
 """
 # File a plan if every lock still holds our token: ARGV[#KEYS + 1] is a JSON list of
-# Redis commands ([name, key, args...]).
+# Redis commands ([name, key, args...]); ["TIDY", m key] deletes a speaker's set left
+# with nothing but POSTED.
 _COMMIT = """
 for i, key in ipairs(KEYS) do
   if redis.call('get', key) ~= ARGV[i] then return 0 end
 end
-for _, command in ipairs(cjson.decode(ARGV[#KEYS + 1])) do redis.call(unpack(command)) end
+for _, command in ipairs(cjson.decode(ARGV[#KEYS + 1])) do
+  if command[1] == 'TIDY' then
+    if redis.call('scard', command[2]) == 1 and redis.call('sismember', command[2], '0') == 1 then
+      redis.call('del', command[2])
+    end
+  else
+    redis.call(unpack(command))
+  end
+end
 return 1
 """
 
@@ -138,6 +160,10 @@ class Filed:
     members: dict[str, str] = field(default_factory=dict)  # claim key -> member
     numbers: dict[str, str] = field(default_factory=dict)  # doc id -> N
     pieces: dict[str, int] = field(default_factory=dict)  # claim key -> its record's pieces
+    # Of a plan's neighbourhood (`_neighbourhood`): the speakers whose claims are posted,
+    # and of those, the ones this plan posts first, with every claim they had (`posting`).
+    posted: set[str] = field(default_factory=set)
+    posting: dict[str, tuple[StoredClaim, str]] = field(default_factory=dict)  # key -> (claim, member)
 
     def update(self, other: Filed) -> None:
         for key, claim in other.claims.items():
@@ -287,18 +313,32 @@ class ClaimGroups:
         pipe = self.redis.pipeline(transaction=False)
         for speaker in speakers:
             pipe.scard(self._key("m", speaker))
+            pipe.sismember(self._key("m", speaker), POSTED)
+        replies = iter(pipe.execute())
         exact: list[str] = []
         bounded: list[str] = []
-        for speaker, count in zip(speakers, pipe.execute(), strict=True):
+        crossing: list[str] = []  # past the bound with this plan: read whole, then posted
+        posted: set[str] = set()
+        for speaker in speakers:
+            count, flag = next(replies), next(replies)
+            count -= bool(flag)
+            if flag or count > EXACT_REGROUP_MAX:  # the latter: posted by an older version
+                posted.add(speaker)
             whole = count - replaced[speaker] + len(new[speaker]) <= EXACT_REGROUP_MAX
-            (exact if whole else bounded).append(speaker)
+            (exact if whole else bounded if speaker in posted else crossing).append(speaker)
         pipe = self.redis.pipeline(transaction=False)
-        for speaker in exact:
+        for speaker in [*exact, *crossing]:
             pipe.smembers(self._key("m", speaker))
-        wanted = {_text(m) for members in pipe.execute() for m in members}
+        replies = iter(pipe.execute())
+        wanted = {_text(m) for _ in exact for m in next(replies)} - {POSTED}
         batch = {doc.id for doc in docs}
         wanted |= self._candidates([(s, r) for s in bounded for r in new[s]], batch, previous)
-        stored = Filed()
+        posting = self._claims({_text(m) for _ in crossing for m in next(replies)} - {POSTED})
+        wanted |= _candidates_among(posting, [(s, r) for s in crossing for r in new[s]], batch)
+        stored = Filed(
+            posted=posted | set(crossing),
+            posting={k: (c, posting.members[k]) for k, c in posting.claims.items()},
+        )
         stored.update(previous)
         stored.update(self._claims(wanted - set(stored.members.values())))
         pipe = self.redis.pipeline(transaction=False)
@@ -394,6 +434,7 @@ class ClaimGroups:
         commands: list[list[Any]] = []
         for key in plan.deleted:
             commands += self._unfile(stored, key)
+        indexed: set[str] = set()  # claim keys this plan files anew
         written: dict[str, str] = {}  # doc id -> outlet, of the documents whose hash is written
         for key, claim in plan.claims.items():
             old, member = stored.claims.get(key), stored.members.get(key, "")
@@ -415,7 +456,8 @@ class ClaimGroups:
             if old is None or not same:  # new, rewritten, or filed by an earlier version
                 if old is not None:
                     commands += self._unfile(stored, key)
-                commands += self._index(claim, ref, plan.gen)
+                commands += self._index(claim, ref, plan.gen, posted=stored.posted)
+                indexed.add(key)
             elif old.group != claim.group:
                 commands += [
                     ["SREM", self._key("g", old.group), ref],
@@ -436,6 +478,15 @@ class ClaimGroups:
                     ["HDEL", self._key("r", doc_id), *(f"{o}.{i}" for i in range(len(pieces), before))]
                 )
             written[doc_id] = claim.outlet
+        for key, (claim, member) in sorted(stored.posting.items()):  # a speaker posted from now on
+            if key not in indexed and key not in plan.deleted:
+                for k in sorted(match_keys(claim.ref)[0]):
+                    commands.append(
+                        ["ZADD", self._key("k", speaker_key(claim.ref.speaker), k), str(plan.gen), member]
+                    )
+        for speaker in sorted(stored.posted):
+            commands.append(["SADD", self._key("m", speaker), POSTED])
+            commands.append(["TIDY", self._key("m", speaker)])  # if every claim of it left
         for doc_id, outlet in sorted(written.items()):
             commands.append(["HSET", self._key("r", doc_id), _NUMBER, numbers[doc_id], _OUTLET, outlet])
             commands.append(["HSET", self._key("i"), numbers[doc_id], doc_id])
@@ -449,14 +500,15 @@ class ClaimGroups:
         if commands and not self._commit(keys=list(tokens), args=[*tokens.values(), json.dumps(commands)]):
             raise TransientError("claim groups lock expired before the plan was filed; retry")
 
-    def _index(self, claim: StoredClaim, ref: str, gen: int) -> list[list[Any]]:
+    def _index(self, claim: StoredClaim, ref: str, gen: int, *, posted: set[str]) -> list[list[Any]]:
         speaker = speaker_key(claim.ref.speaker)
         commands: list[list[Any]] = [
             ["SADD", self._key("m", speaker), ref],
             ["SADD", self._key("g", claim.group), ref],
         ]
-        for k in sorted(match_keys(claim.ref)[0]):
-            commands.append(["ZADD", self._key("k", speaker, k), str(gen), ref])
+        if speaker in posted:
+            for k in sorted(match_keys(claim.ref)[0]):
+                commands.append(["ZADD", self._key("k", speaker, k), str(gen), ref])
         return commands
 
     def _unfile(self, filed: Filed, key: str) -> list[list[Any]]:
@@ -477,6 +529,7 @@ class ClaimGroups:
         ]
         for k in sorted(match_keys(claim.ref)[0]):
             commands.append(["ZREM", self._key("k", speaker, k), member])
+        commands.append(["TIDY", self._key("m", speaker)])
         return commands
 
     def _forget(self, doc_id: str, number: str | None) -> list[list[Any]]:
@@ -500,6 +553,27 @@ def _in_batch(member: str, batch: set[str], numbers: set[str]) -> bool:
     if found := _SPAN_REF.fullmatch(member):
         return found[1] in numbers
     return member.rsplit(":", 1)[0] in batch
+
+
+def _candidates_among(filed: Filed, refs: Sequence[tuple[str, ClaimRef]], batch: set[str]) -> set[str]:
+    """`ClaimGroups._candidates` over claims in hand (a speaker's, read whole) rather than
+    its postings: for each (speaker, new claim), the CANDIDATES claims of other documents
+    sharing most of its match keys, at least as many as grouping needs."""
+    found: set[str] = set()
+    for speaker, ref in refs:
+        keys, least = match_keys(ref)
+        if len(keys) < least:
+            continue
+        shared = Counter(
+            {
+                filed.members[k]: len(keys & match_keys(c.ref)[0])
+                for k, c in filed.claims.items()
+                if speaker_key(c.ref.speaker) == speaker and c.ref.doc_id not in batch
+            }
+        )
+        ranked = sorted((-count, m) for m, count in shared.items() if count >= least)
+        found |= {m for _, m in ranked[:CANDIDATES]}
+    return found
 
 
 def _span(ref: ClaimRef) -> str:

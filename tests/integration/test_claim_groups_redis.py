@@ -288,3 +288,46 @@ def test_a_shorter_record_leaves_no_pieces_of_the_longer_one(clients: list[redis
         assign(groups, version("Putin wants peace", start))  # the document's next version
         [o] = {k.decode() for k in client.hkeys("newsflow:claims:r:doc-a")} - {"#", "@"}  # no pieces
         assert record(client, "doc-a", int(o))[2] == [" ".join(sorted(set(words("Putin wants peace"))))]
+
+
+def test_only_a_speaker_past_the_exact_bound_has_postings(
+    clients: list[redis.Redis], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A speaker quoted in a few documents is read whole: its claims need no postings. The
+    plan that takes it past EXACT_REGROUP_MAX posts every claim it has, and later claims
+    are posted as they come: one filed before the crossing is still found through them.
+    Once every claim of it has left, nothing of the speaker is left."""
+    import pipeline.redis.claim_groups as module
+    from pipeline.redis.retention import DAY_S, Retention
+
+    monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 2)
+    now = [1_700_000_000.0]
+    client = clients[0]
+    groups = ClaimGroups(client, retention=Retention(clock=lambda: now[0], prune_every_s=0))
+    speaker = speaker_key("Mark Rutte")
+    members = f"newsflow:claims:m:{speaker}"
+
+    def postings() -> set[str]:
+        return {k.decode() for k in client.scan_iter(f"newsflow:claims:k:{speaker}:*")}
+
+    def keys_of(*docs: Document) -> set[str]:
+        return {
+            f"newsflow:claims:k:{speaker}:{k}" for d in docs for k in match_keys(claim_ref(d, d.claims[0]))[0]
+        }
+
+    a, _ = assign(
+        groups, article("a", "Mark Rutte", "Putin is not interested in peace and wants more territory")
+    )
+    b, _ = assign(groups, article("b", "Mark Rutte", "The alliance will spend more on air defence this year"))
+    assert postings() == set()
+    c, _ = assign(groups, article("c", "Mark Rutte", "Arctic patrols need more ships and more aircraft"))
+    assert postings() == keys_of(a, b, c)
+    assert b"0" in client.smembers(members)
+    d, _ = assign(groups, article("d", "Mark Rutte", "Putin is not interested in peace and wants more land"))
+    assert d.claims[0].group == a.claims[0].group
+    assert postings() == keys_of(a, b, c, d)
+
+    now[0] += 31 * DAY_S  # the next plan prunes all four first
+    assign(groups, article("e", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems"))
+    assert postings() == set()
+    assert not client.exists(members)
