@@ -61,8 +61,12 @@ def get_line_stats() -> LineStats:
 @functools.cache
 def get_entity_registry() -> RedisEntityRegistry:
     from pipeline.redis.entity_registry import RedisEntityRegistry
+    from pipeline.redis.retention import DAY_S
 
-    return RedisEntityRegistry(get_redis(), retention=get_retention())
+    # A task not acknowledged comes back after the visibility timeout: its document's
+    # answer must outlive that, with room for retries.
+    answers_s = max(DAY_S, 2 * get_settings().visibility_timeout_s)
+    return RedisEntityRegistry(get_redis(), retention=get_retention(), answers_s=answers_s)
 
 
 @functools.cache

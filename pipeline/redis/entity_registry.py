@@ -7,8 +7,12 @@ document: WATCH every index key the document's entities could be found under (an
 the candidates it found), decide, then MULTI/EXEC the writes. If another worker
 touched any of those keys meanwhile, EXEC fails and the document is matched again
 against the new state, so two workers never create two entities for one name.
-A document already recorded gets its earlier answer back (redelivery is harmless),
-within the retention window (pipeline/redis/retention.py); later it is matched again.
+A document already recorded gets its earlier answer back (redelivery is harmless) for
+`answers_s` (ANSWERS_S, a day; the workers keep them at least twice the broker's
+visibility timeout, after which a task not acknowledged is delivered again); later it
+is matched again (its entities then count it twice). Redelivery comes within that
+time, so the answers need not last the story window (pipeline/redis/retention.py):
+kept for a day, they cost a thirtieth of what they did.
 
 What lives on grows with the distinct entities, not with the documents: an entity keeps
 a count of its documents (not their ids) and at most CONTEXT_MAX context words; only
@@ -36,7 +40,7 @@ Keys, under `prefix` (default "newsflow:entities"):
   ids                set of every entity's number (or, as written before, id);  seq  id counter
   doc:<doc id>       JSON list of the entities given to that document, in order: their
                      numbers (before: their ids, "e<n>")
-                     (pruned after the window; `arrived` notes when it was written)
+                     (pruned after `answers_s`; `arrived` notes when it was written)
   renamed            hash: entity key a document may carry (kind:canonical) -> the id of
                      the entity since renamed (one per rename: grows with distinct names)
   renames            list of entity keys renamed and not yet carried into the indexed
@@ -74,7 +78,7 @@ from pipeline.entities.matching import (
 from pipeline.entities.names import fold
 from pipeline.errors import TransientError
 from pipeline.redis.errors import unavailable
-from pipeline.redis.retention import Arrivals, Retention
+from pipeline.redis.retention import DAY_S, Arrivals, Retention
 from pipeline.search.names import entity_key
 
 MAX_ATTEMPTS = 50  # optimistic retries under contention before giving up
@@ -85,6 +89,8 @@ CONTEXT_MAX = 256
 # Renames carried into indexed documents per turn, and how long one turn may hold the lock.
 RENAMES_PER_TURN = 100
 RENAMES_LOCK_MS = 120_000
+# How long a document's answer is kept for a redelivery (at most the retention window).
+ANSWERS_S = DAY_S
 
 
 def context_hash(word: str) -> int:
@@ -129,10 +135,13 @@ class RedisEntityRegistry:
         prefix: str = "newsflow:entities",
         retention: Retention | None = None,
         context_max: int = CONTEXT_MAX,
+        answers_s: float = ANSWERS_S,
     ) -> None:
         self.r = client
         self.p = prefix
-        self.arrivals = Arrivals(client, f"{prefix}:arrived", retention or Retention())
+        retention = retention or Retention()
+        kept = replace(retention, window_s=min(retention.window_s, answers_s))
+        self.arrivals = Arrivals(client, f"{prefix}:arrived", kept)
         self.context_max = context_max
 
     # -- matching ------------------------------------------------------------
@@ -398,8 +407,8 @@ class RedisEntityRegistry:
 
     # -- retention -----------------------------------------------------------
     def prune(self, limit: int | None = None) -> int:
-        """Forget the redelivery answers of documents past the window (a document delivered
-        again later is matched again; its entities' counts then count it twice). The
+        """Forget the redelivery answers of documents older than `answers_s` (a document
+        delivered again later is matched again; its entities then count it twice). The
         entities themselves stay. Returns how many documents were pruned."""
         with unavailable("the entity registry"):
             due = self.arrivals.due(limit)

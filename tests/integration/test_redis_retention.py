@@ -101,7 +101,8 @@ def test_keys_expire_with_the_window(client: redis.Redis, clock: Clock) -> None:
         registry.resolve(old.id, [person("Hasim Rahman")])
         assert keys_naming(client, old.id)  # filed everywhere
         clock.now += 29 * DAY_S
-        assert (lsh.prune(), store.prune(), groups.prune(), registry.prune()) == (0, 0, 0, 0)
+        assert (lsh.prune(), store.prune(), groups.prune()) == (0, 0, 0)
+        assert registry.prune() == 1  # its redelivery answer: kept for a day
         clock.now += 2 * DAY_S  # 31 days after it arrived
         new = place(fight(RAHMAN_2_DOC, "AP"), lsh, store, groups)
         registry.resolve(new.id, [person("Hasim Rahman")])  # the writers prune as they go
@@ -109,6 +110,27 @@ def test_keys_expire_with_the_window(client: redis.Redis, clock: Clock) -> None:
         assert keys_naming(client, new.id)
     finally:
         lsh.close()
+
+
+def test_a_redelivered_document_gets_its_answer_back_for_a_day(client: redis.Redis, clock: Clock) -> None:
+    """Within a day (ANSWERS_S) a document delivered again gets the entities it was given,
+    counted once; later it is matched again and counted again. The entities stay."""
+    registry = RedisEntityRegistry(client, prefix="t:entities", retention=retention(clock))
+
+    def documents(name: str) -> int:
+        return next(e["documents"] for e in registry.entities() if e["canonical"] == name)
+
+    (first,) = registry.resolve("doc-1", [person("Hasim Rahman")])
+    clock.now += 20 * 3600
+    (seen,) = registry.resolve("doc-1", [person("Hasim Rahman")])
+    assert (seen.id, seen.rule) == (first.id, "seen")  # its earlier answer
+    assert documents("Hasim Rahman") == 1
+    clock.now += 5 * 3600  # 25 hours after it arrived
+    registry.prune()
+    assert client.exists("t:entities:doc:doc-1") == 0
+    (again,) = registry.resolve("doc-1", [person("Hasim Rahman")])
+    assert again.id == first.id and again.rule != "seen"  # matched again, to the same entity
+    assert documents("Hasim Rahman") == 2
 
 
 def person(name: str) -> LocalEntity:
