@@ -14,7 +14,8 @@ family can be given a TTL of its own:
                                     "<o>" (prefixed with their count), "<o>.1", "<o>.2"...,
                                     so that the hash stays a listpack
     <p>:i                           hash: N -> doc id
-    <p>:g:<group>                   set: the group's members, each as its ref N * 4096 + o
+    <p>:g:<group>                   set: the group's members, each as its ref N * 4096 + o;
+                                    only for a group of two or more (most claims stand alone)
     <p>:m:<speaker key>             set: the speaker's claims' refs (counted; read when small),
                                     and "0" (POSTED, never a ref) once its claims are posted
     <p>:k:<speaker key>:<match key> sorted set: the speaker's claims' refs filed under that
@@ -131,15 +132,16 @@ end
 return 0
 """
 # File a plan if every lock still holds our token: ARGV[#KEYS + 1] is a JSON list of
-# Redis commands ([name, key, args...]); ["TIDY", m key] deletes a speaker's set left
-# with nothing but POSTED.
+# Redis commands ([name, key, args...]); ["TIDY", key] deletes a set left with one
+# member, ["TIDY", key, member] one left with that member only.
 _COMMIT = """
 for i, key in ipairs(KEYS) do
   if redis.call('get', key) ~= ARGV[i] then return 0 end
 end
 for _, command in ipairs(cjson.decode(ARGV[#KEYS + 1])) do
   if command[1] == 'TIDY' then
-    if redis.call('scard', command[2]) == 1 and redis.call('sismember', command[2], '0') == 1 then
+    if redis.call('scard', command[2]) == 1
+      and (command[3] == nil or redis.call('sismember', command[2], command[3]) == 1) then
       redis.call('del', command[2])
     end
   else
@@ -435,12 +437,14 @@ class ClaimGroups:
         for key in plan.deleted:
             commands += self._unfile(stored, key)
         indexed: set[str] = set()  # claim keys this plan files anew
+        refs: dict[str, str] = {}  # claim key -> its member, of the plan's claims
         written: dict[str, str] = {}  # doc id -> outlet, of the documents whose hash is written
         for key, claim in plan.claims.items():
             old, member = stored.claims.get(key), stored.members.get(key, "")
             current = member.isdigit()  # else filed by an earlier version: filed again
             same = old is not None and current and _content(old) == _content(claim)
             if same and _grouped(old) == _grouped(claim):
+                refs[key] = member
                 continue  # only its group's outlets or documents changed: not kept here
             doc_id = claim.ref.doc_id
             if doc_id not in numbers:
@@ -452,17 +456,14 @@ class ClaimGroups:
                 if o >= PER_DOC:
                     raise ValueError(f"document {doc_id} has more than {PER_DOC} claims")
                 taken[doc_id].add(o)
-            ref = str(int(numbers[doc_id], 36) * PER_DOC + o)
+            ref = refs[key] = str(int(numbers[doc_id], 36) * PER_DOC + o)
             if old is None or not same:  # new, rewritten, or filed by an earlier version
                 if old is not None:
                     commands += self._unfile(stored, key)
                 commands += self._index(claim, ref, plan.gen, posted=stored.posted)
                 indexed.add(key)
             elif old.group != claim.group:
-                commands += [
-                    ["SREM", self._key("g", old.group), ref],
-                    ["SADD", self._key("g", claim.group), ref],
-                ]
+                commands.append(["SREM", self._key("g", old.group), ref])
             pieces = _pieces_of(_dump(claim))
             names = [str(o), *(f"{o}.{i}" for i in range(1, len(pieces)))]
             commands.append(
@@ -478,6 +479,7 @@ class ClaimGroups:
                     ["HDEL", self._key("r", doc_id), *(f"{o}.{i}" for i in range(len(pieces), before))]
                 )
             written[doc_id] = claim.outlet
+        commands += self._groups(plan, stored, refs)
         for key, (claim, member) in sorted(stored.posting.items()):  # a speaker posted from now on
             if key not in indexed and key not in plan.deleted:
                 for k in sorted(match_keys(claim.ref)[0]):
@@ -486,7 +488,7 @@ class ClaimGroups:
                     )
         for speaker in sorted(stored.posted):
             commands.append(["SADD", self._key("m", speaker), POSTED])
-            commands.append(["TIDY", self._key("m", speaker)])  # if every claim of it left
+            commands.append(["TIDY", self._key("m", speaker), POSTED])  # if every claim of it left
         for doc_id, outlet in sorted(written.items()):
             commands.append(["HSET", self._key("r", doc_id), _NUMBER, numbers[doc_id], _OUTLET, outlet])
             commands.append(["HSET", self._key("i"), numbers[doc_id], doc_id])
@@ -502,13 +504,32 @@ class ClaimGroups:
 
     def _index(self, claim: StoredClaim, ref: str, gen: int, *, posted: set[str]) -> list[list[Any]]:
         speaker = speaker_key(claim.ref.speaker)
-        commands: list[list[Any]] = [
-            ["SADD", self._key("m", speaker), ref],
-            ["SADD", self._key("g", claim.group), ref],
-        ]
+        commands: list[list[Any]] = [["SADD", self._key("m", speaker), ref]]
         if speaker in posted:
             for k in sorted(match_keys(claim.ref)[0]):
                 commands.append(["ZADD", self._key("k", speaker, k), str(gen), ref])
+        return commands
+
+    def _groups(self, plan: ClaimsPlan, stored: Filed, refs: dict[str, str]) -> list[list[Any]]:
+        """The sets of the groups the plan touched, as they are after it: a group of one
+        has none (`_neighbourhood` reaches a group through its members, so the one member
+        is read already). `stored` holds every member of every group it names, so each
+        set is written whole: the members that stay, and those the plan adds. A member
+        that leaves is taken out where it leaves (`_unfile`, or its new group)."""
+        members: dict[str, set[str]] = defaultdict(set)
+        for key, claim in stored.claims.items():
+            if key not in plan.claims and key not in plan.deleted:
+                members[claim.group].add(stored.members[key])
+        for key, claim in plan.claims.items():
+            members[claim.group].add(refs[key])
+        touched = {c.group for c in plan.claims.values()}
+        touched |= {stored.claims[k].group for k in [*plan.claims, *plan.deleted] if k in stored.claims}
+        commands: list[list[Any]] = []
+        for group in sorted(touched - {""}):
+            if len(members[group]) > 1:
+                commands.append(["SADD", self._key("g", group), *sorted(members[group])])
+            else:
+                commands.append(["DEL", self._key("g", group)])
         return commands
 
     def _unfile(self, filed: Filed, key: str) -> list[list[Any]]:
@@ -529,7 +550,7 @@ class ClaimGroups:
         ]
         for k in sorted(match_keys(claim.ref)[0]):
             commands.append(["ZREM", self._key("k", speaker, k), member])
-        commands.append(["TIDY", self._key("m", speaker)])
+        commands += [["TIDY", self._key("m", speaker), POSTED], ["TIDY", self._key("g", claim.group)]]
         return commands
 
     def _forget(self, doc_id: str, number: str | None) -> list[list[Any]]:

@@ -331,3 +331,34 @@ def test_only_a_speaker_past_the_exact_bound_has_postings(
     assign(groups, article("e", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems"))
     assert postings() == set()
     assert not client.exists(members)
+
+
+def test_a_group_of_one_has_no_set(clients: list[redis.Redis]) -> None:
+    """Most claims stand alone: their group needs no set, the claim's record names it.
+    The second member makes the set, with the first in it; the set goes when the group
+    is down to one again."""
+    from pipeline.redis.retention import DAY_S, Retention
+
+    now = [1_700_000_000.0]
+    client = clients[0]
+    groups = ClaimGroups(client, retention=Retention(clock=lambda: now[0], prune_every_s=0))
+    a, _ = assign(
+        groups, article("a", "Mark Rutte", "Putin is not interested in peace and wants more territory")
+    )
+    group = f"newsflow:claims:g:{a.claims[0].group}"
+    assert not client.exists(group)
+    now[0] += 20 * DAY_S
+    b, _ = assign(groups, article("b", "Mark Rutte", "Putin is not interested in peace and wants more land"))
+    assert b.claims[0].group == a.claims[0].group
+    refs = {int(m) // PER_DOC for m in client.smembers(group)}
+    number = {d: int(client.hget(f"newsflow:claims:r:{d}", "#"), 36) for d in ("doc-a", "doc-b")}
+    assert refs == set(number.values())
+    c, _ = assign(groups, article("c", "Mark Rutte", "Putin is not interested in peace and wants more land"))
+    assert c.claims[0].group == a.claims[0].group
+    assert client.scard(group) == 3
+    now[0] += 11 * DAY_S  # a is past the window, b and c are not
+    assign(groups, article("d", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems"))
+    assert client.scard(group) == 2
+    now[0] += 30 * DAY_S  # b and c too
+    assign(groups, article("e", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems"))
+    assert not client.exists(group)
