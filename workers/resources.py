@@ -61,12 +61,7 @@ def get_line_stats() -> LineStats:
 @functools.cache
 def get_entity_registry() -> RedisEntityRegistry:
     from pipeline.redis.entity_registry import RedisEntityRegistry
-    from pipeline.redis.retention import DAY_S
-
-    # A task not acknowledged comes back after the visibility timeout: its document's
-    # answer must outlive that, with room for retries.
-    answers_s = max(DAY_S, 2 * get_settings().visibility_timeout_s)
-    return RedisEntityRegistry(get_redis(), retention=get_retention(), answers_s=answers_s)
+    return RedisEntityRegistry(get_redis(), retention=get_retention())
 
 
 @functools.cache
@@ -113,6 +108,9 @@ def get_retention() -> Retention:
         window_s=settings.state_window_days * DAY_S,
         prune_every_s=settings.state_prune_every_s,
         prune_batch=settings.state_prune_batch,
+        # A task not acknowledged comes back after the visibility timeout: what only a
+        # redelivery reads must outlive that, with room for retries.
+        redelivery_s=max(DAY_S, 2 * settings.visibility_timeout_s),
     )
 
 

@@ -8,7 +8,7 @@ the candidates it found), decide, then MULTI/EXEC the writes. If another worker
 touched any of those keys meanwhile, EXEC fails and the document is matched again
 against the new state, so two workers never create two entities for one name.
 A document already recorded gets its earlier answer back (redelivery is harmless) for
-`answers_s` (ANSWERS_S, a day; the workers keep them at least twice the broker's
+`Retention.redelivery_s` (a day; the workers keep them at least twice the broker's
 visibility timeout, after which a task not acknowledged is delivered again); later it
 is matched again (its entities then count it twice). Redelivery comes within that
 time, so the answers need not last the story window (pipeline/redis/retention.py):
@@ -40,7 +40,7 @@ Keys, under `prefix` (default "newsflow:entities"):
   ids                set of every entity's number (or, as written before, id);  seq  id counter
   doc:<doc id>       JSON list of the entities given to that document, in order: their
                      numbers (before: their ids, "e<n>")
-                     (pruned after `answers_s`; `arrived` notes when it was written)
+                     (pruned after `redelivery_s`; `arrived` notes when it was written)
   renamed            hash: entity key a document may carry (kind:canonical) -> the id of
                      the entity since renamed (one per rename: grows with distinct names)
   renames            list of entity keys renamed and not yet carried into the indexed
@@ -78,7 +78,7 @@ from pipeline.entities.matching import (
 from pipeline.entities.names import fold
 from pipeline.errors import TransientError
 from pipeline.redis.errors import unavailable
-from pipeline.redis.retention import DAY_S, Arrivals, Retention
+from pipeline.redis.retention import Arrivals, Retention
 from pipeline.search.names import entity_key
 
 MAX_ATTEMPTS = 50  # optimistic retries under contention before giving up
@@ -89,8 +89,6 @@ CONTEXT_MAX = 256
 # Renames carried into indexed documents per turn, and how long one turn may hold the lock.
 RENAMES_PER_TURN = 100
 RENAMES_LOCK_MS = 120_000
-# How long a document's answer is kept for a redelivery (at most the retention window).
-ANSWERS_S = DAY_S
 
 
 def context_hash(word: str) -> int:
@@ -135,13 +133,10 @@ class RedisEntityRegistry:
         prefix: str = "newsflow:entities",
         retention: Retention | None = None,
         context_max: int = CONTEXT_MAX,
-        answers_s: float = ANSWERS_S,
     ) -> None:
         self.r = client
         self.p = prefix
-        retention = retention or Retention()
-        kept = replace(retention, window_s=min(retention.window_s, answers_s))
-        self.arrivals = Arrivals(client, f"{prefix}:arrived", kept)
+        self.arrivals = Arrivals(client, f"{prefix}:arrived", (retention or Retention()).for_redelivery())
         self.context_max = context_max
 
     # -- matching ------------------------------------------------------------
@@ -407,7 +402,7 @@ class RedisEntityRegistry:
 
     # -- retention -----------------------------------------------------------
     def prune(self, limit: int | None = None) -> int:
-        """Forget the redelivery answers of documents older than `answers_s` (a document
+        """Forget the redelivery answers of documents older than `redelivery_s` (a document
         delivered again later is matched again; its entities then count it twice). The
         entities themselves stay. Returns how many documents were pruned."""
         with unavailable("the entity registry"):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import redis
@@ -36,6 +36,14 @@ class Retention:
     clock: Callable[[], float] = time.time
     prune_every_s: float = 60.0
     prune_batch: int = 500
+    # What only a task delivered again reads (a document's entity answers, what its
+    # placement changed) is kept this long: a task not acknowledged comes back after the
+    # broker's visibility timeout (the workers make it at least twice that).
+    redelivery_s: float = DAY_S
+
+    def for_redelivery(self) -> Retention:
+        """This retention with the window of what only a redelivery reads."""
+        return replace(self, window_s=min(self.window_s, self.redelivery_s))
 
 
 class Arrivals:

@@ -34,7 +34,11 @@ replaced it (two workers, either order) still ends up pointing at it.
                           a JSON list [moved, changed] before, still read). Earlier
                           versions kept these under keys of their own, `<prefix>:t:<doc>`
                           (every document relabelled, it included) and `<prefix>:c:<doc>`:
-                          still read, and deleted with their document
+                          still read, and deleted with their document. Only the index
+                          writer of that document reads it, right after the placement or
+                          when its task is delivered again: kept `Retention.redelivery_s`
+                          (a day; `placed:arrived` notes when), not the window. A write
+                          later than that rebuilds the document's own story only
     <prefix>:rebuilds     counter, one number per rebuild of story records (Elasticsearch)
     <prefix>:gen          counter, one generation per placement
     <prefix>:lock         held while a placement reads and rewrites stories
@@ -607,7 +611,9 @@ class StoryStore:
         self._unfile_script = client.register_script(_UNFILE_FOR_TWIN)  # sent once, then by its hash
         self._rebuild_script = client.register_script(_REBUILD_VIEW)
         self._edges_script = client.register_script(_EDGES)
-        self.arrivals = Arrivals(client, self._k("arrived"), retention or Retention())
+        retention = retention or Retention()
+        self.arrivals = Arrivals(client, self._k("arrived"), retention)
+        self.placements = Arrivals(client, self._k("placed", "arrived"), retention.for_redelivery())
         self._parsed: dict[str, StoryFeatures] = {}
 
     def _k(self, *parts: str) -> str:
@@ -748,6 +754,7 @@ class StoryStore:
             pipe.hset(self._k("label"), d, f"{gen} {named[d]}")
         others = [d for d in moved if d != doc_id]
         pipe.hset(self._k("placed"), doc_id, _pack_placed(others, changed))
+        self.placements.note(pipe, doc_id)
         pipe.execute()
         return named[doc_id]
 
@@ -783,6 +790,7 @@ class StoryStore:
                     pipe.hdel(self._k("placed"), d)
                     pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
                 self.arrivals.forget(pipe, list(doc_ids))
+                self.placements.forget(pipe, list(doc_ids))
                 pipe.execute()
         for d in doc_ids:
             self._parsed.pop(d, None)
@@ -797,6 +805,12 @@ class StoryStore:
         with unavailable("the story store"):
             wait = 2 * self.lock_timeout
             with self.r.lock(self._k("lock"), timeout=self.lock_timeout, blocking_timeout=wait):
+                placed = self.placements.due(limit)  # what their placements changed: a day
+                if placed:
+                    pipe = self.r.pipeline(transaction=True)
+                    pipe.hdel(self._k("placed"), *placed)
+                    self.placements.forget(pipe, placed)
+                    pipe.execute()
                 due = self.arrivals.due(limit)
                 if not due:
                     return 0
@@ -822,6 +836,7 @@ class StoryStore:
                 for family in ("label", "copy", "day", "placed"):
                     pipe.hdel(self._k(family), *due)
                 self.arrivals.forget(pipe, due)
+                self.placements.forget(pipe, due)
                 pipe.execute()
         for d in due:
             self._parsed.pop(d, None)

@@ -134,6 +134,26 @@ def test_a_redelivered_document_gets_its_answer_back_for_a_day(client: redis.Red
     assert documents("Hasim Rahman") == 2
 
 
+def test_what_a_placement_changed_is_kept_for_a_day(client: redis.Redis, clock: Clock) -> None:
+    """The index writer reads what placing a document changed right after the placement,
+    or when its task comes back: kept for a day (redelivery_s), then the document's own
+    label is what a late writer gets. The document stays filed for the window."""
+    lsh, store, groups = stores(client, clock)
+    try:
+        first = place(fight(RAHMAN_DOC, "Reuters"), lsh, store, groups)
+        second = place(fight(RAHMAN_2_DOC, "AP"), lsh, store, groups)
+        assert client.hexists("t:stories:placed", second.id)
+        within = store.component_labels(second.id)
+        clock.now += 25 * 3600
+        assert store.prune() == 0  # nothing past the window
+        assert not client.hexists("t:stories:placed", second.id)
+        assert store.component_labels(second.id) == {second.id: within[second.id]}
+        assert store.story_of(second.id) == second.story_id
+        assert client.exists(f"t:stories:f:{first.id}")
+    finally:
+        lsh.close()
+
+
 def person(name: str) -> LocalEntity:
     return LocalEntity(
         name, "PERSON", [Mention(surface=name, name=name, label="PERSON", start=0, end=len(name))]
