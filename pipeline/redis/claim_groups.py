@@ -86,6 +86,7 @@ from pipeline.claims.plan import ClaimsPlan, StoredClaim, plan_claims
 from pipeline.claims.records import claim_ref
 from pipeline.document import Document, Figure
 from pipeline.errors import TransientError
+from pipeline.redis import claim_words
 from pipeline.redis.errors import unavailable
 from pipeline.redis.retention import Arrivals, Retention
 
@@ -641,10 +642,12 @@ def _grouped(claim: StoredClaim | None) -> tuple[Any, ...]:
 def _dump(claim: StoredClaim) -> str:
     """A claim's record in its document's hash, compact: `[span, speaker, clauses, group,
     conflict, figures]` (a list, no spaces; clauses: each clause's content words, as
-    `grouping.pack_units` writes them; figures: `[value, unit]`, what grouping compares).
+    `grouping.pack_units` writes them, the common ones as codes (`claim_words.encode`;
+    records before were plain words, still read); figures: `[value, unit]`, what
+    grouping compares).
     The document and outlet are the hash's: its key and "@"."""
     speaker, units, figures = _content(claim)
-    record = [_span(claim.ref), speaker, units, claim.group, int(claim.conflict), figures]
+    record = [_span(claim.ref), speaker, claim_words.encode(units), claim.group, int(claim.conflict), figures]
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -681,9 +684,8 @@ def _documents_claims(doc_id: str, fields: dict[Any, Any]) -> Filed:
             ref = ClaimRef(key=key, doc_id=doc_id, speaker=speaker, text=units, figures=_figures(figs))
         else:
             figures = tuple(Figure(text="", value=v, unit=u) for v, u in figs)
-            ref = ClaimRef(
-                key=key, doc_id=doc_id, speaker=speaker, text="", figures=figures, units=unpack_units(units)
-            )
+            units = unpack_units(claim_words.decode(units))
+            ref = ClaimRef(key=key, doc_id=doc_id, speaker=speaker, text="", figures=figures, units=units)
         out.claims[key] = StoredClaim(ref, outlet=outlet, group=group, conflict=bool(conflict))
         out.members[key] = member
         out.pieces[key] = n
