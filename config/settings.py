@@ -84,9 +84,10 @@ class Settings:
     allow_private_urls: bool = False
     watch_settle_s: float = 0.3
     # Shared state in Redis (pipeline/redis/retention.py): per-document state (story
-    # candidates and features, near-duplicate signatures, claim groups' members, the entity
-    # registry's redelivery answers) is pruned this many days after the document arrived:
-    # the story window, so a late article still finds its peers. Writers prune as they go,
+    # candidates and features, near-duplicate signatures, claim groups' members) is pruned
+    # this many days after the document arrived: the story window, so a late article still
+    # finds its peers. What only a redelivered task reads (the entity registry's answers,
+    # what a placement changed) goes after a day, or twice visibility_timeout_s. Writers prune as they go,
     # at most once per prune_every_s per process, up to prune_batch documents per turn.
     state_window_days: float = 30.0
     state_prune_every_s: float = 60.0
