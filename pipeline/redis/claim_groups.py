@@ -100,6 +100,7 @@ EXACT_REGROUP_MAX = 20
 CANDIDATES = 30
 # The newest claims read per match key: a word every statement of a speaker uses
 # would otherwise make each lookup read all of them (the posting grows with the corpus).
+# Older ones are never read, so a posting keeps no more (`_post`).
 POSTINGS = 200
 # The lock covers reading, planning, the claims table's write and filing the plan here
 # (tens of milliseconds; an Elasticsearch write under load, seconds). A writer that
@@ -484,8 +485,8 @@ class ClaimGroups:
         for key, (claim, member) in sorted(stored.posting.items()):  # a speaker posted from now on
             if key not in indexed and key not in plan.deleted:
                 for k in sorted(match_keys(claim.ref)[0]):
-                    commands.append(
-                        ["ZADD", self._key("k", speaker_key(claim.ref.speaker), k), str(plan.gen), member]
+                    commands += self._post(
+                        self._key("k", speaker_key(claim.ref.speaker), k), plan.gen, member
                     )
         for speaker in sorted(stored.posted):
             commands.append(["SADD", self._key("m", speaker), POSTED])
@@ -508,8 +509,13 @@ class ClaimGroups:
         commands: list[list[Any]] = [["SADD", self._key("m", speaker), ref]]
         if speaker in posted:
             for k in sorted(match_keys(claim.ref)[0]):
-                commands.append(["ZADD", self._key("k", speaker, k), str(gen), ref])
+                commands += self._post(self._key("k", speaker, k), gen, ref)
         return commands
+
+    def _post(self, key: str, gen: int, member: str) -> list[list[Any]]:
+        """File a claim under a match key, and drop what falls past the newest POSTINGS of
+        it: nothing reads them (`_candidates`)."""
+        return [["ZADD", key, str(gen), member], ["ZREMRANGEBYRANK", key, 0, -(POSTINGS + 1)]]
 
     def _groups(self, plan: ClaimsPlan, stored: Filed, refs: dict[str, str]) -> list[list[Any]]:
         """The sets of the groups the plan touched, as they are after it: a group of one

@@ -366,3 +366,28 @@ def test_a_group_of_one_has_no_set(clients: list[redis.Redis]) -> None:
     now[0] += 30 * DAY_S  # b and c too
     assign(groups, article("e", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems"))
     assert not client.exists(group)
+
+
+def test_a_posting_keeps_only_the_newest_claims_it_is_read_for(
+    clients: list[redis.Redis], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lookup reads the newest POSTINGS claims of a match key; older ones are dropped as
+    new ones come, so a word a speaker always uses does not grow its posting for good."""
+    import pipeline.redis.claim_groups as module
+
+    monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 1)
+    monkeypatch.setattr(module, "POSTINGS", 2)
+    groups, client = ClaimGroups(clients[0]), clients[0]
+    speaker = speaker_key("Mark Rutte")
+    texts = [
+        "the alliance must spend more on defence this year",
+        "the alliance must send more air defence to Ukraine",
+        "the alliance must train more pilots for Ukraine",
+        "the alliance must build more shells in Europe",
+    ]
+    docs = [assign(groups, article(f"x{n}", "Mark Rutte", text))[0] for n, text in enumerate(texts)]
+    posting = f"newsflow:claims:k:{speaker}:alliance"
+    numbers = {int(client.hget(f"newsflow:claims:r:{d.id}", "#"), 36) for d in docs[-2:]}
+    assert {int(m) // PER_DOC for m in client.zrange(posting, 0, -1)} == numbers  # the newest two
+    last, _ = assign(groups, article("y", "Mark Rutte", "the alliance must build more shells in Europe now"))
+    assert last.claims[0].group == docs[-1].claims[0].group  # found through what is kept
