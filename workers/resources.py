@@ -61,6 +61,7 @@ def get_line_stats() -> LineStats:
 @functools.cache
 def get_entity_registry() -> RedisEntityRegistry:
     from pipeline.redis.entity_registry import RedisEntityRegistry
+
     return RedisEntityRegistry(get_redis(), retention=get_retention())
 
 

@@ -39,4 +39,3 @@ def test_every_word_of_the_table_has_its_own_code() -> None:
     assert " " not in coded  # every one coded
     assert decode([coded]) == [everything]
     assert len(coded) == 1 + 2 * 3072 + 3 * 7000
-
