@@ -7,10 +7,18 @@ every worker learns from every document.
 
 Keys, under `prefix` (default "newsflow:lines"), per outlet and period (one retention
 window, `Retention.window_s`: 30 days by default, numbered from the epoch):
-  {prefix}:{outlet}:docs:{period}   set of document keys counted in the period (a
-                                    redelivered message counts once)
+  {prefix}:{outlet}:n:{period}      counter: the documents counted in the period
   {prefix}:{outlet}:lines:{period}  hash: line fingerprint -> documents of the period
                                     containing it
+  {prefix}:{outlet}:seen:{slot}     set of the document keys counted in a slot of
+                                    `Retention.redelivery_s` (a day): a message delivered
+                                    again within that time counts once. This slot's and
+                                    the one before are read; older ones go (EXPIRE, and
+                                    `{outlet}:seen` names the last slot written, so the
+                                    first document of a new slot deletes what is older)
+  {prefix}:{outlet}:docs:{period}   (before) the period's document keys, a set kept for
+                                    the whole period (some 100 bytes a document): counted
+                                    beside `n` while its period lasts, no longer written
 A line is judged by the counts of this period and the one before: between one and two
 windows of the outlet's documents. Older periods go: each key expires at the end of the
 period after its own, and an outlet's first document of a period deletes the period
@@ -28,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import redis
 
@@ -58,6 +67,18 @@ class LineStats:
             return f"{base}:docs", f"{base}:lines"
         return f"{base}:docs:{period}", f"{base}:lines:{period}"
 
+    def _count_key(self, outlet: str, period: int) -> str:
+        return f"{self.prefix}:{outlet.lower()}:n:{period}"
+
+    def _seen_key(self, outlet: str, slot: int | None = None) -> str:
+        base = f"{self.prefix}:{outlet.lower()}:seen"
+        return base if slot is None else f"{base}:{slot}"
+
+    def _count(self, reads: Any, outlet: str, period: int) -> None:
+        """Queue on `reads` the two replies `_counted` sums: a period's documents."""
+        reads.get(self._count_key(outlet, period))
+        reads.scard(self._keys(outlet, period)[0])  # as versions before counted them
+
     def _period(self) -> int:
         return int(self.retention.clock() // self.retention.window_s)
 
@@ -72,40 +93,54 @@ class LineStats:
         not count twice).
         """
         period = self._period()
-        (docs_key, lines_key), (before_docs, before_lines) = (
-            self._keys(outlet, period),
-            self._keys(outlet, period - 1),
-        )
+        lines_key, before_lines = self._keys(outlet, period)[1], self._keys(outlet, period - 1)[1]
+        slot_s = min(self.retention.redelivery_s, self.retention.window_s)
+        slot = int(self.retention.clock() // slot_s)
+        seen, seen_before = self._seen_key(outlet, slot), self._seen_key(outlet, slot - 1)
         prints = [fingerprint(line) for line in lines]
         unique = sorted(set(prints))
         with unavailable("the line counts"):
             reads = self.client.pipeline(transaction=False)
-            reads.scard(docs_key)
-            reads.scard(before_docs)
+            self._count(reads, outlet, period)
+            self._count(reads, outlet, period - 1)
             if unique:  # each line as kept now and as versions before wrote it (hex)
                 fields: list[bytes | str] = [*unique, *(p.hex() for p in unique)]
                 reads.hmget(lines_key, fields)
                 reads.hmget(before_lines, fields)
-            found = reads.execute()
+            reads.sismember(seen_before, doc_key)
+            reads.get(self._seen_key(outlet))
+            *found, again, last_slot = reads.execute()
             counts = {}
             if unique:
                 n = len(unique)
                 counts = {
-                    p: sum(int(x or 0) for x in (found[2][i], found[2][n + i], found[3][i], found[3][n + i]))
+                    p: sum(int(x or 0) for x in (found[4][i], found[4][n + i], found[5][i], found[5][n + i]))
                     for i, p in enumerate(unique)
                 }
-            threshold = max(min_docs, share * (found[0] + found[1]))
+            now, before = _counted(found[0:2]), _counted(found[2:4])
+            threshold = max(min_docs, share * (now + before))
             repeated = [counts.get(p, 0) >= threshold for p in prints]
-            if self.client.sadd(docs_key, doc_key):
-                pipe = self.client.pipeline(transaction=False)
+            if not self.client.sadd(seen, doc_key):
+                return repeated  # counted in this slot already
+            pipe = self.client.pipeline(transaction=False)
+            pipe.expire(seen, max(1, int(2 * slot_s)))
+            last = int(last_slot or slot)
+            stale = [self._seen_key(outlet, s) for s in (last - 1, last) if s < slot - 1]
+            if stale:  # as EXPIRE would, on any clock
+                pipe.delete(*stale)
+            pipe.set(self._seen_key(outlet), slot, ex=max(1, int(2 * slot_s)))
+            if not again:  # not counted in the slot before either
                 for p in unique:
                     pipe.hincrby(lines_key, p, 1)
+                count_key = self._count_key(outlet, period)
+                pipe.incr(count_key)
                 end = (period + 2) * self.retention.window_s - self.retention.clock()
-                pipe.expire(docs_key, max(1, int(end)))
-                pipe.expire(lines_key, max(1, int(end)))
-                if not found[0]:  # the outlet's first document of the period
-                    pipe.delete(*self._keys(outlet, period - 2), *self._keys(outlet))
-                pipe.execute()
+                for key in (count_key, lines_key):
+                    pipe.expire(key, max(1, int(end)))
+                if not now:  # the outlet's first document of the period
+                    old = self._keys(outlet, period - 2)
+                    pipe.delete(*old, self._count_key(outlet, period - 2), *self._keys(outlet))
+            pipe.execute()
         return repeated
 
     def documents(self, outlet: str) -> int:
@@ -113,6 +148,14 @@ class LineStats:
         period = self._period()
         with unavailable("the line counts"):
             pipe = self.client.pipeline(transaction=False)
-            pipe.scard(self._keys(outlet, period)[0])
-            pipe.scard(self._keys(outlet, period - 1)[0])
-            return sum(int(n) for n in pipe.execute())
+            self._count(pipe, outlet, period)
+            self._count(pipe, outlet, period - 1)
+            found = pipe.execute()
+            return _counted(found[0:2]) + _counted(found[2:4])
+
+
+def _counted(replies: Sequence[Any]) -> int:
+    """A period's documents from `LineStats._count`'s replies: the counter, and the set
+    versions before kept."""
+    counter, older = replies
+    return int(counter or 0) + int(older or 0)

@@ -75,7 +75,8 @@ def test_another_outlet_and_a_redelivered_document_do_not_count(stats: LineStats
 def test_counts_cover_two_windows_and_older_ones_go(client: redis.Redis, clock: Clock) -> None:
     """Lines are counted per retention window: a footer learned in one window is still
     furniture in the next, and the counts of the window before last are deleted, with
-    the all-time counts versions before kept, so they grow with two windows at most."""
+    the all-time counts versions before kept, so they grow with two windows at most.
+    Which documents were counted is kept for redelivery only: two days at most."""
     stats = LineStats(client, prefix="t:lines", retention=Retention(window_s=30 * DAY_S, clock=clock))
     options = CleanOptions(repeat_share=0.5, repeat_min_docs=3)
 
@@ -95,6 +96,26 @@ def test_counts_cover_two_windows_and_older_ones_go(client: redis.Redis, clock: 
     clock.now += 30 * DAY_S
     assert FOOTER in clean(5)  # two windows without it: learned again from scratch
     left = set(client.scan_iter("t:lines:example.org:*"))
-    assert not first & left
-    assert all(0 < client.ttl(k) <= 60 * DAY_S for k in left)
+    seen = {k for k in left if b":seen" in k}  # who was counted: a day's, expiring in two
+    assert not (first & left) - seen
+    assert all(0 < client.ttl(k) <= 60 * DAY_S for k in left - seen)
+    assert all(0 < client.ttl(k) <= 2 * DAY_S for k in seen)
     assert stats.documents("example.org") == 2
+
+
+def test_a_document_is_counted_once_within_a_day_not_remembered_for_the_window(
+    client: redis.Redis, clock: Clock
+) -> None:
+    """A message delivered again within a day (`Retention.redelivery_s`) is not counted
+    again; the period keeps a count of its documents, not their keys."""
+    stats = LineStats(client, prefix="t:lines", retention=Retention(window_s=30 * DAY_S, clock=clock))
+    lines = article(1).split("\n")
+    stats.observe("example.org", "doc-1", lines, share=0.5, min_docs=3)
+    clock.now += 20 * 3600
+    stats.observe("example.org", "doc-1", lines, share=0.5, min_docs=3)  # delivered again
+    assert stats.documents("example.org") == 1
+    clock.now += 3 * DAY_S
+    stats.observe("example.org", "doc-2", lines, share=0.5, min_docs=3)
+    assert stats.documents("example.org") == 2
+    sets = [k for k in client.scan_iter("t:lines:example.org:*") if client.type(k) == b"set"]
+    assert sets == [f"t:lines:example.org:seen:{int(clock.now // DAY_S)}".encode()]  # doc-1's days went
