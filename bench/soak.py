@@ -30,7 +30,9 @@ record per done input, kept: see docs/OPERATIONS.md, "Redis state over time") gr
 with inputs and is shown apart, with the ledger's events (the last 24 hours of real time,
 for `newsflow status`: in this bench, every event). Last line:
 `bytes_per_doc_within_window N bytes_per_doc_end M flat yes|no ledger_bytes_per_file L`:
-N at the end of the first window, M at the end, both without the file ledger; flat when,
+N at the end of the first window, M at the end, both without the file ledger (its keys'
+bytes, and their share of Redis's key table: one key per document's sources, kept with
+the files, `(ledger key table)`); flat when,
 past the first window, no checkpoint is more than 15% above the first one past it.
 Before it, `families_at_window_end`: every key family's bytes per document of the window
 at that checkpoint (the ledger's included), and `(outside keys)`: used memory that no
@@ -168,16 +170,20 @@ def topic(doc: Document) -> str:
     return doc.source.split(":", 1)[-1].split("_", 1)[0]
 
 
-def families(client: Any) -> Counter[str]:
-    """Bytes by key family: the prefix up to the first part that names one document/entity."""
+def families(client: Any) -> tuple[Counter[str], Counter[str]]:
+    """Bytes and keys by key family: the prefix up to the first part that names one
+    document/entity."""
     sizes: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
     keys = list(client.scan_iter(count=2000))
     pipe = client.pipeline(transaction=False)
     for k in keys:
         pipe.memory_usage(k, samples=0)
     for k, size in zip(keys, pipe.execute(), strict=True):
-        sizes[family(k.decode("utf-8", "replace"))] += int(size or 0)
-    return sizes
+        name = family(k.decode("utf-8", "replace"))
+        sizes[name] += int(size or 0)
+        counts[name] += 1
+    return sizes, counts
 
 
 def memory_stats(client: Any) -> dict[str, int]:
@@ -221,7 +227,9 @@ def by_store(families: dict[str, float]) -> Counter[str]:
     out: Counter[str] = Counter()
     for k, v in families.items():
         store = k.split(":", 1)[0]
-        if k.startswith("("):
+        if k == "(ledger key table)":
+            store = "ledger"
+        elif k.startswith("("):
             store = "redis"
         elif store in LEDGER or ":" not in k:
             store = "ledger"
@@ -338,15 +346,19 @@ def main() -> None:
             if (i + 1) % args.every == 0 or i + 1 == args.docs:
                 in_window = sum(1 for t in arrivals if t > clock.now - window_s)
                 used = int(client.info("memory")["used_memory"]) - empty
-                sizes = families(client)
+                sizes, counts = families(client)
+                stats = memory_stats(client)
+                outside = used - sum(sizes.values()) - sum(stats.values())
                 kept = ("sources", "source-ids", "doc-sources", "events")  # per file; 24 h of real time
-                led = sum(v for k, v in sizes.items() if k.startswith(kept))
+                # The ledger's keys (one per document's sources, kept with the files) take
+                # their share of Redis's key table too: the ledger's, not the window's.
+                share = sum(c for k, c in counts.items() if k.startswith(kept)) / max(1, sum(counts.values()))
+                sizes["(ledger key table)"] = round(stats["key table"] * share)
+                stats["key table"] -= sizes["(ledger key table)"]
+                led = sum(v for k, v in sizes.items() if k.startswith(kept) or k == "(ledger key table)")
                 per = (used - led) / in_window
                 rows.append((i + 1, (clock.now - T0) / DAY, per, led / (i + 1)))
-                outside = used - sum(sizes.values())
-                stats = memory_stats(client)
                 sizes.update({f"(redis {k})": v for k, v in stats.items()})
-                outside -= sum(stats.values())
                 breakdown.append(
                     {**{k: v / in_window for k, v in sizes.items()}, "(outside keys)": outside / in_window}
                 )
