@@ -150,7 +150,11 @@ def main() -> None:
     cnlp = ta.cached_parses(nlp, ta.load_articles("train"), "train")
     cands = ta.collect(train, cnlp)
     shipped = load_model()
-    thresholds = (shipped.rule_threshold, shipped.threshold) if shipped is not None else (0.0, 0.5)
+    thresholds = (
+        (shipped.rule_threshold, shipped.threshold, shipped.speech_threshold)
+        if shipped is not None
+        else (0.0, 0.5, 0.0)
+    )
 
     # the 5-fold predictions, as bench/quotes.py makes them, and each fold's model
     preds: dict[str, dict] = {}

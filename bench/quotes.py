@@ -139,7 +139,11 @@ def cross_validated(nlp: Any, folder: Path) -> dict:
     from pipeline.claims.attribution.model import load_model
 
     shipped = load_model()
-    thresholds = (shipped.rule_threshold, shipped.threshold) if shipped is not None else (0.0, 0.5)
+    thresholds = (
+        (shipped.rule_threshold, shipped.threshold, shipped.speech_threshold)
+        if shipped is not None
+        else (0.0, 0.5, 0.0)
+    )
     train = ta.load_articles("train")
     cnlp = ta.cached_parses(nlp, train, "train")
     cands = ta.collect(train, cnlp)

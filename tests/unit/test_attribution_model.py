@@ -72,3 +72,13 @@ def test_an_attribution_inside_anothers_content_stays() -> None:
     inner = cand(30, 60, 22, "reported", "Y")
     kept = select_scored([(1.0, outer), (0.9, inner)], MODEL)
     assert kept == [outer, inner]
+
+
+def test_a_speech_threshold_drops_reported_speech_except_inside_another_claim() -> None:
+    model = Model(weights={}, bias=0.0, threshold=0.6, rule_threshold=0.4, speech_threshold=0.5)
+    outer = cand(10, 60, 5, "speech", "X")
+    inner = cand(30, 60, 22, "speech", "Y")  # under the threshold, inside X's content: kept
+    alone = cand(70, 90, 65, "speech", "Z")  # under the threshold on its own: dropped
+    kept = select_scored([(0.9, outer), (0.3, inner), (0.3, alone)], model)
+    assert kept == [outer, inner]
+    assert select_scored([(0.3, alone)], MODEL) == [alone]  # no speech threshold: always kept

@@ -40,9 +40,14 @@ class Model:
     # quotation rules: direct-quote F1 on polnear-dev 0.870 kept, 0.852 when the model chose;
     # reported speech with a speech verb or noun, see attribution/__init__.py).
     always: frozenset[str] = frozenset({"quote", "labelled", "speech"})
+    # reported speech with a speech verb or noun ("speech") is dropped below this, when above 0,
+    # unless its cue is inside another kept claim's content (select_scored)
+    speech_threshold: float = 0.0
 
     def needed(self, a: Attribution) -> tuple[int, float]:
         """The candidate's rank tier (rules first) and the probability it must reach."""
+        if a.source == "speech" and self.speech_threshold > 0:
+            return 0, self.speech_threshold
         if a.source in self.always:
             return 0, 0.0
         if a.source.startswith("broad"):
@@ -66,6 +71,7 @@ def load_model(path: Path = MODEL_PATH) -> Model | None:
         threshold=float(data["threshold"]),
         rule_threshold=float(data.get("rule_threshold", 0.0)),
         always=frozenset(data.get("always", ("quote", "labelled", "speech"))),
+        speech_threshold=float(data.get("speech_threshold", 0.0)),
     )
 
 
@@ -136,7 +142,11 @@ def features(para: ParagraphBase, a: Attribution) -> list[str]:
         f"pieces={len(a.spans)}",
     ]
     if cue is not None:
-        f += [f"tag={cue.tag_}", f"dep={cue.dep_}"]
+        # where the verb the cue hangs from stands: a clause that governs the cue from before it
+        # ("X said Y had warned", "A, X said") or a misparse that hangs a main clause on the
+        # one after it ("X said A; B would follow")
+        side = "root" if cue.head.i == cue.i else "left" if cue.head.i < cue.i else "right"
+        f += [f"tag={cue.tag_}", f"dep={cue.dep_}", f"dep={cue.dep_}&head={side}"]
         if any(c.dep_ == "neg" for c in para.children(cue)):
             f.append("neg")
         if any(c.dep_ == "aux" and c.tag_ == "MD" for c in para.children(cue)):
@@ -179,13 +189,25 @@ def choose(para: ParagraphBase, claims: list[Attribution], model: Model) -> list
 def select_scored(scored: list[tuple[float, Attribution]], model: Model) -> list[Attribution]:
     """`choose` once each candidate has its probability (the training script calls it too)."""
     ranked = []
+    inner = []  # reported speech under its threshold: kept only inside another kept claim
     for n, (p, a) in enumerate(scored):
         tier, needed = model.needed(a)
         if p >= needed:
             ranked.append((tier, -p, n, a))
+        elif a.source == "speech" and a.source in model.always:
+            inner.append(a)
     ranked.sort(key=lambda x: x[:3])
     kept: list[Attribution] = []
     for *_, a in ranked:
+        if any(k.cue_start == a.cue_start or (overlap(k, a) >= 0.5 and not _nested(k, a)) for k in kept):
+            continue
+        kept.append(a)
+    # a speech verb's report inside another kept claim's content ("X said Y had warned that …")
+    # stays, whatever the model says of it: the rules nest it, and the model reads a cue hung
+    # on another verb as unlikely
+    for a in inner:
+        if not any(s <= a.cue_start < e for k in kept for s, e in k.spans):
+            continue
         if any(k.cue_start == a.cue_start or (overlap(k, a) >= 0.5 and not _nested(k, a)) for k in kept):
             continue
         kept.append(a)
