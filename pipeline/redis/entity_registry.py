@@ -16,7 +16,7 @@ kept for a day, they cost a thirtieth of what they did.
 
 What lives on grows with the distinct entities, not with the documents: an entity keeps
 a count of its documents (not their ids) and at most CONTEXT_MAX context words; only
-the redelivery answers are per document, and they are pruned after the window.
+the redelivery answers are per document, and they are pruned after `redelivery_s`.
 
 Keys, under `prefix` (default "newsflow:entities"):
   idx:<lookup key>   set of entity numbers (the id without its "e": a set of integers is

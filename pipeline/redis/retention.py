@@ -7,7 +7,9 @@ arrival is older than `window_s` is pruned: each store takes out everything it k
 that document (its own `prune`), under the same locks its writers take, so no writer
 sees a document half taken out. Writers prune as they go: at most once per
 `prune_every_s` of the clock in a process, one process at a time, `prune_batch`
-documents at most per turn (a backlog is worked off over the next turns).
+documents at most per turn (a backlog is worked off over the next turns). What only a
+task delivered again reads (the entity registry's answers, the story store's `placed`)
+is kept `redelivery_s` instead (`for_redelivery`: a day, not the window).
 
 Why a sorted set and not Redis TTLs: most of this state is fields of shared hashes and
 members of shared sets (labels, postings, LSH buckets), which Redis 7.0 cannot expire one
