@@ -25,7 +25,8 @@ family can be given a TTL of its own:
     <p>:lock:<speaker key>          string: the token of the writer planning for that speaker
     <p>:gen                         counter: one generation per plan
     <p>:n                           counter: one number per document filed
-    <p>:arrived                     sorted set: doc id -> when its claims were filed
+    <p>:arrived                     sorted set: doc id (`retention.arrival_name`) -> when its
+                                    claims were filed
 
 A claim is named in the sets and postings by its ref, an integer (its document's number
 and its own in the document), not by its claim key (`<doc id>:<start>-<end>`, 42 bytes):
@@ -88,7 +89,7 @@ from pipeline.document import Document, Figure
 from pipeline.errors import TransientError
 from pipeline.redis import claim_words
 from pipeline.redis.errors import unavailable
-from pipeline.redis.retention import Arrivals, Retention
+from pipeline.redis.retention import Arrivals, Retention, arrival_members, arrival_name
 
 # A speaker with this many claims or fewer is regrouped whole (exact, whatever the order).
 # Beyond that, regrouping everything on every write grows with the square of the
@@ -135,13 +136,18 @@ return 0
 """
 # File a plan if every lock still holds our token: ARGV[#KEYS + 1] is a JSON list of
 # Redis commands ([name, key, args...]); ["TIDY", key] deletes a set left with one
-# member, ["TIDY", key, member] one left with that member only.
+# member, ["TIDY", key, member] one left with that member only; ["HEX", name, key,
+# args...] runs the command with its last argument from hex (bytes: JSON carries text).
 _COMMIT = """
 for i, key in ipairs(KEYS) do
   if redis.call('get', key) ~= ARGV[i] then return 0 end
 end
 for _, command in ipairs(cjson.decode(ARGV[#KEYS + 1])) do
-  if command[1] == 'TIDY' then
+  if command[1] == 'HEX' then  -- a command whose last argument is bytes, sent as hex
+    local last = command[#command]
+    command[#command] = (last:gsub('%x%x', function(x) return string.char(tonumber(x, 16)) end))
+    redis.call(unpack(command, 2))
+  elseif command[1] == 'TIDY' then
     if redis.call('scard', command[2]) == 1
       and (command[3] == nil or redis.call('sismember', command[2], command[3]) == 1) then
       redis.call('del', command[2])
@@ -498,7 +504,8 @@ class ClaimGroups:
         for doc_id in {doc.id: None for doc in docs}:
             commands.append(["DEL", self._key("d", doc_id)])  # older versions' set: refiled or deleted
             if any(c.ref.doc_id == doc_id for c in plan.claims.values()):
-                commands.append(["ZADD", self._key("arrived"), "GT", now, doc_id])
+                name = arrival_name(doc_id).hex()
+                commands.append(["HEX", "ZADD", self._key("arrived"), "GT", now, name])
             else:  # a version with no claims
                 commands += self._forget(doc_id, stored.numbers.get(doc_id))
         if commands and not self._commit(keys=list(tokens), args=[*tokens.values(), json.dumps(commands)]):
@@ -565,7 +572,7 @@ class ClaimGroups:
         commands: list[list[Any]] = [
             ["DEL", self._key("r", doc_id)],
             ["DEL", self._key("d", doc_id)],
-            ["ZREM", self._key("arrived"), doc_id],
+            *(["HEX", "ZREM", self._key("arrived"), m.hex()] for m in arrival_members(doc_id)),
         ]
         if number is not None:
             commands.append(["HDEL", self._key("i"), number])

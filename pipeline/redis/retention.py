@@ -2,7 +2,8 @@
 
 The story store, the near-duplicate index, the claim groups and the entity registry's
 redelivery answers each note when a document arrived, in a sorted set of their own
-(`<prefix>:arrived`: document -> arrival time on `Retention.clock`). A document whose
+(`<prefix>:arrived`: document -> arrival time on `Retention.clock`; a 32-hex id as its
+16 bytes, `arrival_name`). A document whose
 arrival is older than `window_s` is pruned: each store takes out everything it keeps for
 that document (its own `prune`), under the same locks its writers take, so no writer
 sees a document half taken out. Writers prune as they go: at most once per
@@ -19,6 +20,7 @@ weeks in a second against a real Redis (bench/soak.py).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,6 +29,7 @@ from typing import Any
 import redis
 
 DAY_S = 86_400.0
+_CONTENT_ID = re.compile(r"[0-9a-f]{32}")  # pipeline.document.content_id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,42 +51,94 @@ class Retention:
         return replace(self, window_s=min(self.window_s, self.redelivery_s))
 
 
+def arrival_name(doc_id: str) -> bytes:
+    """A document's member in an arrival set: an id of 32 hex digits (a content hash:
+    every document's, in lower case) as a zero byte and its 16 bytes, another id as it is.
+
+    The set is a skiplist, some 130 bytes a member of which the member's own string is
+    one allocation: 17 bytes take 32, the 32 hex digits 48 (as `story_store._edge_name`).
+    No id written as it is starts with a zero byte, so a name reads back one way."""
+    if _CONTENT_ID.fullmatch(doc_id):  # lower case only: the name reads back as the id
+        return b"\x00" + bytes.fromhex(doc_id)
+    return doc_id.encode("utf-8")
+
+
+def arrival_doc(member: bytes | str) -> str:
+    """`arrival_name` undone; a member an earlier version wrote (the id as it is) too."""
+    raw = member if isinstance(member, bytes) else member.encode("utf-8")
+    if raw[:1] == b"\x00" and len(raw) == 17:
+        return raw[1:].hex()
+    return raw.decode("utf-8")
+
+
+# KEYS: the arrival set; ARGV: the cutoff, then members: each taken out if still before it.
+_DROP_STALE = """
+local cutoff = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) < cutoff then redis.call('ZREM', KEYS[1], ARGV[i]) end
+end
+"""
+
+
 class Arrivals:
-    """Document -> arrival time, in one sorted set; which documents are past the window."""
+    """Document -> arrival time, in one sorted set; which documents are past the window.
+
+    Members are `arrival_name`s. Versions before wrote a 32-hex id as it is; such a member
+    is read as well (`due`, `still_due`), and a document's arrival is the later of its two
+    members while both are there: a worker of either version may note it again. `forget`
+    takes both out; an older member a later arrival left behind goes when it comes due."""
 
     def __init__(self, client: redis.Redis, key: str, retention: Retention) -> None:
         self.r = client
         self.key = key
         self.retention = retention
         self._next_turn = float("-inf")
+        self._drop_stale = client.register_script(_DROP_STALE)
 
     def note(self, pipe: Any, *doc_ids: str) -> None:
         """Queue on `pipe`: these documents arrived now (an earlier arrival moves up, never
         back: a document seen again, or an original a copy follows, lives on with it)."""
         if doc_ids:
             now = self.retention.clock()
-            pipe.zadd(self.key, dict.fromkeys(doc_ids, now), gt=True)
+            pipe.zadd(self.key, {arrival_name(d): now for d in doc_ids}, gt=True)
 
     def due(self, limit: int | None = None) -> list[str]:
-        """The documents that arrived before the window, oldest first."""
+        """The documents that arrived before the window, oldest first (at most `limit`).
+
+        A member past the window whose document has a later member within it (noted again
+        in the other layout) is no arrival of it any more: it is taken out here, which
+        leaves the document's arrival, the later one, as it was."""
         cutoff = self.retention.clock() - self.retention.window_s
-        found = self.r.zrangebyscore(
+        found: Any = self.r.zrangebyscore(
             self.key, "-inf", f"({cutoff}", start=0, num=limit or self.retention.prune_batch
         )
-        return [m.decode() if isinstance(m, bytes) else str(m) for m in found]
+        if not found:
+            return []
+        docs = [arrival_doc(m) for m in found]
+        others: Any = [_other_member(m) for m in found]  # redis-py types members as str
+        later = self.r.zmscore(self.key, others)
+        stale = [m for m, s in zip(found, later, strict=True) if s is not None and s >= cutoff]
+        if stale:  # unless noted again meanwhile (by a worker of the version before)
+            self._drop_stale(keys=[self.key], args=[repr(cutoff), *stale])
+        due = [d for d, s in zip(docs, later, strict=True) if s is None or s < cutoff]
+        return list(dict.fromkeys(due))  # a document with both members past it: once
 
     def forget(self, pipe: Any, doc_ids: list[str], cutoff: float | None = None) -> None:
-        """Queue on `pipe`: these documents are pruned (those noted again since stay)."""
+        """Queue on `pipe`: these documents are pruned (both layouts' members)."""
         if doc_ids:
-            pipe.zrem(self.key, *doc_ids)
+            pipe.zrem(self.key, *dict.fromkeys(m for d in doc_ids for m in arrival_members(d)))
 
     def still_due(self, doc_ids: list[str]) -> list[str]:
         """Those of `doc_ids` still past the window (one seen again meanwhile is not)."""
         if not doc_ids:
             return []
         cutoff = self.retention.clock() - self.retention.window_s
-        scores = self.r.zmscore(self.key, doc_ids)
-        return [d for d, s in zip(doc_ids, scores, strict=True) if s is not None and s < cutoff]
+        members = [arrival_members(d) for d in doc_ids]
+        flat: Any = [m for pair in members for m in pair]
+        scores = iter(self.r.zmscore(self.key, flat))
+        arrived = [[s for s in (next(scores) for _ in pair) if s is not None] for pair in members]
+        return [d for d, found in zip(doc_ids, arrived, strict=True) if found and max(found) < cutoff]
 
     def turn(self) -> bool:
         """Whether this process prunes now: once per `prune_every_s` of the clock here, and
@@ -99,3 +154,16 @@ class Arrivals:
 
     def __len__(self) -> int:
         return int(self.r.zcard(self.key))
+
+
+def arrival_members(doc_id: str) -> tuple[bytes, ...]:
+    """A document's members in either layout: its `arrival_name`, and the id as it is
+    (as versions before wrote it), when that differs."""
+    name, plain = arrival_name(doc_id), doc_id.encode("utf-8")
+    return (name,) if name == plain else (name, plain)
+
+
+def _other_member(member: bytes) -> bytes:
+    """The same document's member in the other layout (itself for an id kept as it is)."""
+    name, *plain = arrival_members(arrival_doc(member))
+    return plain[0] if plain and member == name else name

@@ -15,7 +15,7 @@ from pipeline.document import Document
 from pipeline.entities.local import LocalEntity, Mention
 from pipeline.redis.claim_groups import ClaimGroups
 from pipeline.redis.entity_registry import RedisEntityRegistry
-from pipeline.redis.retention import DAY_S, Retention
+from pipeline.redis.retention import DAY_S, Arrivals, Retention, arrival_name
 from pipeline.redis.story_store import NearDuplicates, StoryStore
 from pipeline.stages.stories import assign_story, find_duplicates
 from tests.conftest import Clock
@@ -52,21 +52,27 @@ def fight(doc: Document, outlet: str, **fields: Any) -> Document:
 
 
 def keys_naming(client: redis.Redis, doc_id: str) -> list[str]:
-    """Every key, hash field, set or sorted-set member that names `doc_id` (datasketch's
-    buckets included: they hold the id pickled)."""
+    """Every key, hash field, set or sorted-set member that names `doc_id`, as it is or
+    in 16 bytes (`arrival_name`; datasketch's buckets included: they hold the id
+    pickled)."""
     found = []
+    names = {doc_id.encode(), arrival_name(doc_id)}
+
+    def named(members: Any) -> bool:
+        return any(n in m for m in members for n in names)
+
     for raw in client.scan_iter(count=1000):
         key = raw.decode("utf-8", "replace")
         kind = client.type(raw).decode()
         if doc_id in key:
             found.append(key)
-        elif kind == "hash" and client.hexists(raw, doc_id):
+        elif kind == "hash" and named(client.hkeys(raw)):
             found.append(f"{key}[{doc_id}]")
-        elif kind == "set" and any(doc_id.encode() in m for m in client.smembers(raw)):
+        elif kind == "set" and named(client.smembers(raw)):
             found.append(f"{key}{{{doc_id}}}")
-        elif kind == "zset" and any(doc_id.encode() in m for m in client.zrange(raw, 0, -1)):
+        elif kind == "zset" and named(client.zrange(raw, 0, -1)):
             found.append(f"{key}<{doc_id}>")
-        elif kind == "list" and any(doc_id.encode() in m for m in client.lrange(raw, 0, -1)):
+        elif kind == "list" and named(client.lrange(raw, 0, -1)):
             found.append(f"{key}({doc_id})")
     return found
 
@@ -214,3 +220,71 @@ def test_retiring_a_document_after_the_window_does_not_fail(client: redis.Redis,
         assert keys_naming(client, old.id) == []
     finally:
         lsh.close()
+
+
+HEX_IDS = [f"{n:032x}" for n in range(1, 6)]
+
+
+def test_an_arrival_set_names_a_content_id_in_17_bytes(client: redis.Redis, clock: Clock) -> None:
+    """A 32-hex id is kept as a zero byte and its 16 bytes, and read back as the id;
+    another id as it is. The set costs less a document than with the ids as they are."""
+    arrivals = Arrivals(client, "t:a", retention(clock))
+    pipe = client.pipeline()
+    arrivals.note(pipe, *HEX_IDS, "doc-a")
+    pipe.execute()
+    assert sorted(client.zrange("t:a", 0, -1)) == sorted([b"doc-a", *(arrival_name(d) for d in HEX_IDS)])
+    assert {len(m) for m in client.zrange("t:a", 0, -1)} == {5, 17}
+    clock.now += 31 * DAY_S
+    assert sorted(arrivals.due()) == sorted([*HEX_IDS, "doc-a"])
+
+    ids = [f"{n:032x}" for n in range(1000, 1300)]  # past 128 members: a skiplist, as in use
+    client.zadd("t:plain", dict.fromkeys(ids, clock.now))
+    pipe = client.pipeline()
+    Arrivals(client, "t:named", retention(clock)).note(pipe, *ids)
+    pipe.execute()
+    named, plain = (int(client.memory_usage(k, samples=0) or 0) for k in ("t:named", "t:plain"))
+    assert named <= plain - 14 * len(ids), (named, plain)
+
+
+def test_arrivals_the_version_before_wrote_are_read_and_pruned(client: redis.Redis, clock: Clock) -> None:
+    """Members written as the ids as they are (the layout before) come due and go; a
+    document noted again since, in the new layout, lives on with its later arrival, and
+    the old member it left behind goes when due comes to it."""
+    arrivals = Arrivals(client, "t:a", retention(clock))
+    old, renoted = HEX_IDS[0], HEX_IDS[1]
+    client.zadd("t:a", {old: clock.now, renoted: clock.now, "doc-b": clock.now})
+    clock.now += 20 * DAY_S
+    pipe = client.pipeline()
+    arrivals.note(pipe, renoted)  # in the new layout, while its old member is there
+    pipe.execute()
+    clock.now += 11 * DAY_S  # 31 days after the first arrivals, 11 after `renoted`'s second
+    assert arrivals.still_due([old, renoted, "doc-b", HEX_IDS[2]]) == [old, "doc-b"]
+    assert sorted(arrivals.due()) == sorted([old, "doc-b"])
+    assert client.zscore("t:a", renoted) is None  # its older member, left behind, is gone
+    assert client.zscore("t:a", arrival_name(renoted)) == clock.now - 11 * DAY_S
+    pipe = client.pipeline()
+    arrivals.forget(pipe, [old, "doc-b"])
+    pipe.execute()
+    assert client.zrange("t:a", 0, -1) == [arrival_name(renoted)]
+    clock.now += 20 * DAY_S
+    assert arrivals.due() == [renoted]
+
+
+def test_an_old_member_noted_again_by_the_version_before_outlives_the_new_one(
+    client: redis.Redis, clock: Clock
+) -> None:
+    """During an upgrade a worker of the version before may note a document again in the
+    old layout: its arrival is the later of its two members, whichever layout."""
+    arrivals = Arrivals(client, "t:a", retention(clock))
+    doc = HEX_IDS[3]
+    pipe = client.pipeline()
+    arrivals.note(pipe, doc)
+    pipe.execute()
+    clock.now += 20 * DAY_S
+    client.zadd("t:a", {doc: clock.now}, gt=True)  # the version before, noting it again
+    clock.now += 11 * DAY_S
+    assert arrivals.still_due([doc]) == []
+    assert arrivals.due() == []
+    assert client.zscore("t:a", arrival_name(doc)) is None  # the older member went
+    clock.now += 20 * DAY_S
+    assert arrivals.due() == [doc]

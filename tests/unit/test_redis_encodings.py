@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.redis.retention import arrival_doc, arrival_members, arrival_name
 from pipeline.redis.story_store import (
     _edge_score,
     _edge_value,
@@ -103,3 +104,28 @@ def test_ids_of_another_form_are_kept_as_a_json_list(moved: list[str], changed: 
     raw = _pack_placed(moved, changed)
     assert json.loads(raw) == [moved, changed]
     assert _unpack_placed(raw) == (moved, changed)
+
+
+@pytest.mark.parametrize(
+    ("doc_id", "size"),
+    [
+        ("0123456789abcdef0123456789abcdef", 17),  # a content id: a zero byte and 16 bytes
+        ("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", 32),  # not as content_id writes it: as it is
+        ("doc-a", 5),
+        ("x" * 32, 32),
+        ("é-doc", 6),
+    ],
+)
+def test_an_arrival_name_reads_back_as_its_id(doc_id: str, size: int) -> None:
+    name = arrival_name(doc_id)
+    assert len(name) == size
+    assert arrival_doc(name) == doc_id
+
+
+def test_an_id_an_earlier_version_wrote_in_an_arrival_set_reads_as_it_is() -> None:
+    assert arrival_doc(b"0123456789abcdef0123456789abcdef") == "0123456789abcdef0123456789abcdef"
+    assert arrival_members("0123456789abcdef0123456789abcdef") == (
+        b"\x00" + bytes.fromhex("0123456789abcdef0123456789abcdef"),
+        b"0123456789abcdef0123456789abcdef",
+    )
+    assert arrival_members("doc-a") == (b"doc-a",)
