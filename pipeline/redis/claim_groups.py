@@ -17,7 +17,7 @@ family can be given a TTL of its own:
     <p>:g:<group>                   set: the group's members, each as its ref N * 4096 + o;
                                     only for a group of two or more (most claims stand alone)
     <p>:m:<speaker key>             set: the speaker's claims' refs (counted; read when small),
-                                    and "0" (POSTED, never a ref) once its claims are posted
+                                    and "0" (POSTED, never a ref) while its claims are posted
     <p>:k:<speaker key>:<match key> sorted set: the speaker's claims' refs filed under that
                                     `grouping.match_keys` key, scored by the plan's generation;
                                     kept only for a speaker that outgrew EXACT_REGROUP_MAX
@@ -56,9 +56,10 @@ articles a month: their claims are read whole (EXACT_REGROUP_MAX) and never look
 key. So a speaker's claims are posted from the plan that takes it past the bound, which
 reads them all (at most EXACT_REGROUP_MAX) anyway, picks the same candidates the
 postings would give (`_candidates_among`), and posts them with the new ones; from then on
-every new claim of it is posted, and "0" in its `m:` set says so. A speaker an older
-version filed (every claim posted, no "0") with more claims than the bound is taken as
-posted; one with fewer keeps its postings until its claims leave.
+every new claim of it is posted, and "0" in its `m:` set says so, until pruning takes it
+back to the bound or below (`_unpost`: its postings go, and it is read whole again). A
+speaker an older version filed (every claim posted, no "0") with more claims than the
+bound is taken as posted; one with fewer keeps its postings until its claims leave.
 
 (Match keys are words or "<value>|<unit word>", never with a ":", so the last ":" of a
 k: key ends the speaker.) `planning(docs)` locks the speakers a batch touches, reads
@@ -240,6 +241,7 @@ class ClaimGroups:
                 ]
                 for d in due:
                     commands += self._forget(d, previous.numbers.get(d))
+                commands += self._unpost(previous)
                 if commands and not self._commit(
                     keys=list(tokens), args=[*tokens.values(), json.dumps(commands)]
                 ):
@@ -247,6 +249,39 @@ class ClaimGroups:
             finally:
                 self._release(keys=list(tokens), args=list(tokens.values()))
         return len(due)
+
+    def _unpost(self, leaving: Filed) -> list[list[Any]]:
+        """Commands that unpost each posted speaker `leaving` takes back to EXACT_REGROUP_MAX
+        claims or fewer (called under the speakers' locks). Such a speaker is read whole
+        again (`_neighbourhood`), so its postings would be kept for nothing; the plan that
+        takes it past the bound again posts it anew, as it did the first time
+        (`crossing`). Without this, a speaker once past the bound stays posted while any
+        claim of it is in the window, and the postings creep as more speakers pass it."""
+        gone = Counter(speaker_key(c.ref.speaker) for c in leaving.claims.values())
+        speakers = sorted(gone)
+        pipe = self.redis.pipeline(transaction=False)
+        for speaker in speakers:
+            pipe.scard(self._key("m", speaker))
+            pipe.sismember(self._key("m", speaker), POSTED)
+        replies = iter(pipe.execute())
+        small = []
+        for speaker in speakers:
+            count, posted = next(replies), next(replies)
+            if posted and 0 < count - 1 - gone[speaker] <= EXACT_REGROUP_MAX:
+                small.append(speaker)
+        if not small:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for speaker in small:
+            pipe.smembers(self._key("m", speaker))
+        left = {_text(m) for ms in pipe.execute() for m in ms} - {POSTED} - set(leaving.members.values())
+        keys = {
+            (speaker_key(c.ref.speaker), k)
+            for c in self._claims(left).claims.values()
+            for k in match_keys(c.ref)[0]
+        }
+        commands: list[list[Any]] = [["DEL", self._key("k", *sk)] for sk in sorted(keys)]
+        return commands + [["SREM", self._key("m", speaker), POSTED] for speaker in small]
 
     def _maybe_prune(self) -> None:
         if self.arrivals.turn():

@@ -337,6 +337,51 @@ def test_only_a_speaker_past_the_exact_bound_has_postings(
     assert not client.exists(members)
 
 
+def test_a_speaker_pruning_takes_back_to_the_bound_is_unposted_and_posted_again_past_it(
+    clients: list[redis.Redis], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Postings serve only a speaker past EXACT_REGROUP_MAX. When the window's end takes it
+    back to the bound, its postings and its mark go (it is read whole again), and the plan
+    that takes it past the bound once more posts every claim it has: a claim filed before
+    is still found."""
+    import pipeline.redis.claim_groups as module
+    from pipeline.redis.retention import DAY_S, Retention
+
+    monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 2)
+    now = [1_700_000_000.0]
+    client = clients[0]
+    groups = ClaimGroups(client, retention=Retention(clock=lambda: now[0], prune_every_s=0))
+    speaker = speaker_key("Mark Rutte")
+    members = f"newsflow:claims:m:{speaker}"
+
+    def postings() -> set[str]:
+        return {k.decode() for k in client.scan_iter(f"newsflow:claims:k:{speaker}:*")}
+
+    def keys_of(*docs: Document) -> set[str]:
+        return {
+            f"newsflow:claims:k:{speaker}:{k}" for d in docs for k in match_keys(claim_ref(d, d.claims[0]))[0]
+        }
+
+    assign(groups, article("a", "Mark Rutte", "The alliance will spend more on air defence this year"))
+    assign(groups, article("b", "Mark Rutte", "Arctic patrols need more ships and more aircraft"))
+    now[0] += 10 * DAY_S
+    c, _ = assign(
+        groups, article("c", "Mark Rutte", "Putin is not interested in peace and wants more territory")
+    )
+    d, _ = assign(groups, article("d", "Mark Rutte", "Deterrence in the Baltic must be credible"))
+    assert b"0" in client.smembers(members) and postings()
+
+    now[0] += 25 * DAY_S  # a and b leave the window; c and d, two, are read whole
+    assert groups.prune() == 2
+    assert postings() == set()
+    assert b"0" not in client.smembers(members) and client.scard(members) == 2
+
+    e, _ = assign(groups, article("e", "Mark Rutte", "Putin is not interested in peace and wants more land"))
+    assert e.claims[0].group == c.claims[0].group
+    assert postings() == keys_of(c, d, e)
+    assert b"0" in client.smembers(members)
+
+
 def test_a_group_of_one_has_no_set(clients: list[redis.Redis]) -> None:
     """Most claims stand alone: their group needs no set, the claim's record names it.
     The second member makes the set, with the first in it; the set goes when the group
