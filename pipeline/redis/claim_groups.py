@@ -258,17 +258,11 @@ class ClaimGroups:
         (`crossing`). Without this, a speaker once past the bound stays posted while any
         claim of it is in the window, and the postings creep as more speakers pass it."""
         gone = Counter(speaker_key(c.ref.speaker) for c in leaving.claims.values())
-        speakers = sorted(gone)
-        pipe = self.redis.pipeline(transaction=False)
-        for speaker in speakers:
-            pipe.scard(self._key("m", speaker))
-            pipe.sismember(self._key("m", speaker), POSTED)
-        replies = iter(pipe.execute())
-        small = []
-        for speaker in speakers:
-            count, posted = next(replies), next(replies)
-            if posted and 0 < count - 1 - gone[speaker] <= EXACT_REGROUP_MAX:
-                small.append(speaker)
+        small = [
+            speaker
+            for speaker, (count, posted) in self._sizes(sorted(gone)).items()
+            if posted and 0 < count - gone[speaker] <= EXACT_REGROUP_MAX
+        ]
         if not small:
             return []
         pipe = self.redis.pipeline(transaction=False)
@@ -354,19 +348,11 @@ class ClaimGroups:
                 ref = claim_ref(doc, c)
                 new[speaker_key(ref.speaker)].append(ref)
         replaced = Counter(speaker_key(s.ref.speaker) for s in previous.claims.values())
-        speakers = sorted(new)
-        pipe = self.redis.pipeline(transaction=False)
-        for speaker in speakers:
-            pipe.scard(self._key("m", speaker))
-            pipe.sismember(self._key("m", speaker), POSTED)
-        replies = iter(pipe.execute())
         exact: list[str] = []
         bounded: list[str] = []
         crossing: list[str] = []  # past the bound with this plan: read whole, then posted
         posted: set[str] = set()
-        for speaker in speakers:
-            count, flag = next(replies), next(replies)
-            count -= bool(flag)
+        for speaker, (count, flag) in self._sizes(sorted(new)).items():
             if flag or count > EXACT_REGROUP_MAX:  # the latter: posted by an older version
                 posted.add(speaker)
             whole = count - replaced[speaker] + len(new[speaker]) <= EXACT_REGROUP_MAX
@@ -393,6 +379,19 @@ class ClaimGroups:
         members = {_text(m) for ms in pipe.execute() for m in ms}
         stored.update(self._claims(members - set(stored.members.values())))
         return stored
+
+    def _sizes(self, speakers: Sequence[str]) -> dict[str, tuple[int, bool]]:
+        """Each speaker's claims in the registry, and whether they are posted."""
+        pipe = self.redis.pipeline(transaction=False)
+        for speaker in speakers:
+            pipe.scard(self._key("m", speaker))
+            pipe.sismember(self._key("m", speaker), POSTED)
+        replies = iter(pipe.execute())
+        out = {}
+        for speaker in speakers:
+            count, posted = next(replies), bool(next(replies))
+            out[speaker] = (count - posted, posted)
+        return out
 
     def _candidates(self, refs: Sequence[tuple[str, ClaimRef]], batch: set[str], previous: Filed) -> set[str]:
         """For each (speaker, new claim): the CANDIDATES other documents' claims sharing

@@ -294,6 +294,28 @@ def test_a_shorter_record_leaves_no_pieces_of_the_longer_one(clients: list[redis
         ]
 
 
+def postings(client: redis.Redis, speaker: str) -> set[str]:
+    """The speaker's posting keys in the registry."""
+    return {k.decode() for k in client.scan_iter(f"newsflow:claims:k:{speaker}:*")}
+
+
+def keys_of(speaker: str, *docs: Document) -> set[str]:
+    """The posting keys of these documents' first claims."""
+    return {
+        f"newsflow:claims:k:{speaker}:{k}" for d in docs for k in match_keys(claim_ref(d, d.claims[0]))[0]
+    }
+
+
+def bound_at_two(client: redis.Redis, monkeypatch: pytest.MonkeyPatch, now: list[float]) -> ClaimGroups:
+    """Claim groups that post a speaker past two claims, on a clock the test moves (`now`),
+    pruning at every plan."""
+    import pipeline.redis.claim_groups as module
+    from pipeline.redis.retention import Retention
+
+    monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 2)
+    return ClaimGroups(client, retention=Retention(clock=lambda: now[0], prune_every_s=0))
+
+
 def test_only_a_speaker_past_the_exact_bound_has_postings(
     clients: list[redis.Redis], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -301,39 +323,29 @@ def test_only_a_speaker_past_the_exact_bound_has_postings(
     plan that takes it past EXACT_REGROUP_MAX posts every claim it has, and later claims
     are posted as they come: one filed before the crossing is still found through them.
     Once every claim of it has left, nothing of the speaker is left."""
-    import pipeline.redis.claim_groups as module
-    from pipeline.redis.retention import DAY_S, Retention
+    from pipeline.redis.retention import DAY_S
 
-    monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 2)
     now = [1_700_000_000.0]
     client = clients[0]
-    groups = ClaimGroups(client, retention=Retention(clock=lambda: now[0], prune_every_s=0))
+    groups = bound_at_two(client, monkeypatch, now)
     speaker = speaker_key("Mark Rutte")
     members = f"newsflow:claims:m:{speaker}"
-
-    def postings() -> set[str]:
-        return {k.decode() for k in client.scan_iter(f"newsflow:claims:k:{speaker}:*")}
-
-    def keys_of(*docs: Document) -> set[str]:
-        return {
-            f"newsflow:claims:k:{speaker}:{k}" for d in docs for k in match_keys(claim_ref(d, d.claims[0]))[0]
-        }
 
     a, _ = assign(
         groups, article("a", "Mark Rutte", "Putin is not interested in peace and wants more territory")
     )
     b, _ = assign(groups, article("b", "Mark Rutte", "The alliance will spend more on air defence this year"))
-    assert postings() == set()
+    assert postings(client, speaker) == set()
     c, _ = assign(groups, article("c", "Mark Rutte", "Arctic patrols need more ships and more aircraft"))
-    assert postings() == keys_of(a, b, c)
+    assert postings(client, speaker) == keys_of(speaker, a, b, c)
     assert b"0" in client.smembers(members)
     d, _ = assign(groups, article("d", "Mark Rutte", "Putin is not interested in peace and wants more land"))
     assert d.claims[0].group == a.claims[0].group
-    assert postings() == keys_of(a, b, c, d)
+    assert postings(client, speaker) == keys_of(speaker, a, b, c, d)
 
     now[0] += 31 * DAY_S  # the next plan prunes all four first
     assign(groups, article("e", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems"))
-    assert postings() == set()
+    assert postings(client, speaker) == set()
     assert not client.exists(members)
 
 
@@ -344,23 +356,13 @@ def test_a_speaker_pruning_takes_back_to_the_bound_is_unposted_and_posted_again_
     back to the bound, its postings and its mark go (it is read whole again), and the plan
     that takes it past the bound once more posts every claim it has: a claim filed before
     is still found."""
-    import pipeline.redis.claim_groups as module
-    from pipeline.redis.retention import DAY_S, Retention
+    from pipeline.redis.retention import DAY_S
 
-    monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 2)
     now = [1_700_000_000.0]
     client = clients[0]
-    groups = ClaimGroups(client, retention=Retention(clock=lambda: now[0], prune_every_s=0))
+    groups = bound_at_two(client, monkeypatch, now)
     speaker = speaker_key("Mark Rutte")
     members = f"newsflow:claims:m:{speaker}"
-
-    def postings() -> set[str]:
-        return {k.decode() for k in client.scan_iter(f"newsflow:claims:k:{speaker}:*")}
-
-    def keys_of(*docs: Document) -> set[str]:
-        return {
-            f"newsflow:claims:k:{speaker}:{k}" for d in docs for k in match_keys(claim_ref(d, d.claims[0]))[0]
-        }
 
     assign(groups, article("a", "Mark Rutte", "The alliance will spend more on air defence this year"))
     assign(groups, article("b", "Mark Rutte", "Arctic patrols need more ships and more aircraft"))
@@ -370,17 +372,17 @@ def test_a_speaker_pruning_takes_back_to_the_bound_is_unposted_and_posted_again_
     )
     d, _ = assign(groups, article("d", "Mark Rutte", "Deterrence in the Baltic must be credible"))
     assert b"0" in client.smembers(members)
-    assert postings()
+    assert postings(client, speaker)
 
     now[0] += 25 * DAY_S  # a and b leave the window; c and d, two, are read whole
     assert groups.prune() == 2
-    assert postings() == set()
+    assert postings(client, speaker) == set()
     assert b"0" not in client.smembers(members)
     assert client.scard(members) == 2
 
     e, _ = assign(groups, article("e", "Mark Rutte", "Putin is not interested in peace and wants more land"))
     assert e.claims[0].group == c.claims[0].group
-    assert postings() == keys_of(c, d, e)
+    assert postings(client, speaker) == keys_of(speaker, c, d, e)
     assert b"0" in client.smembers(members)
 
 
