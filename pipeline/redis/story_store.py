@@ -17,9 +17,13 @@ replaced it (two workers, either order) still ends up pointing at it.
                           names and words, read within the time window. A document named
                           as in the edges (`_edge_name`: 17 bytes for a 32-hex id, which
                           sort as the ids do); versions before wrote the id, still read
-    <prefix>:e:<doc>      hash: neighbour -> pair score (only scores >= EDGE_FLOOR); the
-                          neighbour named by `_edge_name` (a 32-hex id as a zero byte and
-                          its 16 bytes: half the bytes), the score in millionths
+    <prefix>:e:<doc>      hash: neighbour -> pair score (only scores >= EDGE_FLOOR), for
+                          the candidates the document scored when it was linked: each
+                          pair once, in the hash of the later one (versions before kept it
+                          in both: still read, and taken out of both); the documents whose
+                          edges name a document are among those filed under its keys
+                          (`_linkers`). The neighbour named by `_edge_name` (a 32-hex id
+                          as a zero byte and its 16 bytes), the score in millionths
                           (`_edge_value`: "642243", which a listpack keeps as a 3-byte
                           integer, where "0.642243" takes 8 bytes and a longer header);
                           versions before named the neighbour by its id and wrote the score
@@ -43,13 +47,14 @@ replaced it (two workers, either order) still ends up pointing at it.
     <prefix>:gen          counter, one generation per placement
     <prefix>:lock         held while a placement reads and rewrites stories
     <prefix>:arrived      sorted set: doc -> arrival time (pipeline/redis/retention.py)
-Everything above kept for one document is pruned once it arrived more than the window
-ago (`prune`, under the lock; a copy keeps its original as long as itself): a later
+Everything above kept for one document (and the edges naming it) is pruned once it
+arrived more than the window ago (`prune`, under the lock; a copy keeps its original as
+long as itself): a later
 document then no longer finds it as a candidate, and starts a story of its own if none
 of its peers is left. The index keeps the document and its story id as they were.
 A document is added in two steps (see pipeline/stories/grouping.py for the rules):
 1. link, without the lock: file its features and keys, read the postings of its keys,
-   score its best candidates and write both directions of each edge. A candidate with
+   score its best candidates and write the edges (in its own hash). A candidate with
    almost the same words makes it a copy instead: it is unfiled and follows that story.
 2. place, under the lock: re-cluster the stories it touches (its own and its
    neighbours'), or attach it when they are too many, and write the labels with a new
@@ -69,7 +74,7 @@ import json
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -225,17 +230,15 @@ for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[3], ARGV[1]) end
 return 1
 """
 
-# KEYS: the day hash, the document's edge hash, then each candidate's; ARGV: the document
-# and its `_edge_name`, then each candidate's id, name and score. An edge is written only
-# while both ends are filed: a candidate pruned meanwhile gets no edge hash back (it
-# would never be deleted).
+# KEYS: the day hash, the document's edge hash; ARGV: the document, then each candidate's
+# id, name and score. Each edge is written once, in the hash of the document that scored
+# it (the later one), and only while both ends are filed: an edge naming a candidate
+# pruned meanwhile would outlive it (its pruning has read who may name it already).
 _EDGES = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-for i = 3, #KEYS do
-  local other, name, score = ARGV[3 * i - 6], ARGV[3 * i - 5], ARGV[3 * i - 4]
-  if redis.call('HEXISTS', KEYS[1], other) == 1 then
-    redis.call('HSET', KEYS[2], name, score)
-    redis.call('HSET', KEYS[i], ARGV[2], score)
+for i = 2, #ARGV, 3 do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
+    redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2])
   end
 end
 return 1
@@ -682,14 +685,12 @@ class StoryStore:
             if self._unfile_for(f, twin):
                 return self._original(twin, day) or twin
             candidates = [c for c in candidates if c.id != twin]  # became a copy meanwhile
-        keys = [self._k("day"), self._k("e", f.id)]
-        args: list[str | bytes] = [f.id, _edge_name(f.id)]
+        args: list[str | bytes] = [f.id]
         for other in candidates:
             if (score := grouping.pair_score(f, other)) >= self.floor:
-                keys.append(self._k("e", other.id))
                 args += [other.id, _edge_name(other.id), _edge_value(score)]
-        if len(keys) > 2:
-            self._edges_script(keys=keys, args=args)
+        if len(args) > 1:
+            self._edges_script(keys=[self._k("day"), self._k("e", f.id)], args=args)
         return ""
 
     def _unfile_for(self, f: StoryFeatures, twin: str) -> bool:
@@ -697,11 +698,25 @@ class StoryStore:
         still filed; atomically: of two twins linked at once, each seeing the other, the
         first to get here becomes the copy and the second stays filed."""
         keys = [self._k("day"), self._k("f", f.id), *(self._k("k", key) for key in f.keys)]
-        return bool(self._unfile_script(keys=keys, args=[f.id, twin, _edge_name(f.id)]))
+        if not self._unfile_script(keys=keys, args=[f.id, twin, _edge_name(f.id)]):
+            return False
+        # A document that linked `f` while it was filed named it in its own edges: unfiled
+        # now, nothing names it any more, so those edges go (a copy is no one's neighbour).
+        linkers = self._linkers({f.id: f.keys})[f.id]
+        if linkers:
+            pipe = self.r.pipeline(transaction=False)
+            for other in linkers:
+                pipe.hdel(self._k("e", other), _edge_name(f.id), f.id)
+            pipe.execute()
+        return True
 
     def _place(self, doc_id: str, original: str) -> str:
         """Re-cluster the stories around `doc_id` (or its original) and write the labels."""
         core = original or doc_id
+        # The edges `core` scored (its own hash). For a copy, those of its original: the
+        # original's story is what it joins, as it is; an original not placed yet (its
+        # placement waits for the lock) is clustered with these, and the later documents
+        # that scored it bring it into theirs when they are placed.
         scores = {_edge_doc(k): _edge_score(v) for k, v in self.r.hgetall(self._k("e", core)).items()}
         if scores:  # neighbours pruned since the edge was read are no candidates
             filed = self.r.hmget(self._k("day"), sorted(scores))
@@ -771,37 +786,18 @@ class StoryStore:
                 for d in doc_ids:
                     if d in features:
                         self._promote_copy(features[d], set(doc_ids))
-                stories = dict(zip(doc_ids, self._stories_of(doc_ids), strict=True))
-                pipe = self.r.pipeline()
-                for d in doc_ids:
-                    pipe.hkeys(self._k("e", d))
-                neighbours = dict(zip(doc_ids, pipe.execute(), strict=True))
-                pipe = self.r.pipeline(transaction=True)
-                for d in doc_ids:
-                    if stories[d]:
-                        pipe.srem(self._k("m", stories[d]), d)
-                    for key in features[d].keys if d in features else ():
-                        pipe.zrem(self._k("k", key), _edge_name(d), d)
-                    for other in neighbours[d]:
-                        pipe.hdel(self._k("e", _edge_doc(other)), _edge_name(d), d)
-                    pipe.hdel(self._k("label"), d)
-                    pipe.hdel(self._k("copy"), d)
-                    pipe.hdel(self._k("day"), d)
-                    pipe.hdel(self._k("placed"), d)
-                    pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
-                self.arrivals.forget(pipe, list(doc_ids))
-                self.placements.forget(pipe, list(doc_ids))
-                pipe.execute()
+                keys = {d: features[d].keys if d in features else () for d in doc_ids}
+                stories = self._take_out(list(doc_ids), keys)
         for d in doc_ids:
             self._parsed.pop(d, None)
         return {story for story in stories.values() if story}
 
     def prune(self, limit: int | None = None) -> int:
         """Take out the documents that arrived before the window: their features,
-        postings, edges (both ends), day, copy link, label and story membership, under the
-        placements' lock, so a placement sees each document whole or not at all. Their
-        stories keep the members still within the window; the index keeps everything.
-        Returns how many documents were pruned."""
+        postings, edges (theirs and those naming them), day, copy link, label and story
+        membership, under the placements' lock, so a placement sees each document whole
+        or not at all (`_take_out`). Their stories keep the members still within the
+        window; the index keeps everything. Returns how many documents were pruned."""
         with unavailable("the story store"):
             wait = 2 * self.lock_timeout
             with self.r.lock(self._k("lock"), timeout=self.lock_timeout, blocking_timeout=wait):
@@ -819,28 +815,63 @@ class StoryStore:
                     d: _unpack_features(raw, d).get("keys", ()) if raw else ()
                     for d, raw in zip(due, raws, strict=True)
                 }
-                stories = dict(zip(due, self._stories_of(due), strict=True))
-                pipe = self.r.pipeline()
-                for d in due:
-                    pipe.hkeys(self._k("e", d))
-                neighbours = dict(zip(due, pipe.execute(), strict=True))
-                pipe = self.r.pipeline(transaction=True)
-                for d in due:
-                    if stories[d]:
-                        pipe.srem(self._k("m", stories[d]), d)
-                    for key in keys[d]:
-                        pipe.zrem(self._k("k", key), _edge_name(d), d)
-                    for other in neighbours[d]:
-                        pipe.hdel(self._k("e", _edge_doc(other)), _edge_name(d), d)
-                    pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
-                for family in ("label", "copy", "day", "placed"):
-                    pipe.hdel(self._k(family), *due)
-                self.arrivals.forget(pipe, due)
-                self.placements.forget(pipe, due)
-                pipe.execute()
+                self._take_out(due, keys)
         for d in due:
             self._parsed.pop(d, None)
         return len(due)
+
+    def _take_out(self, doc_ids: list[str], keys: Mapping[str, Sequence[str]]) -> dict[str, str]:
+        """Take `doc_ids` (with their blocking keys) out, under the placements' lock: their
+        features, postings, edges (and the edges naming them), day, copy link, label, story
+        membership and arrivals. Returns the story each was in ("" for none).
+
+        First they are unfiled (their day goes), in one transaction with the reading of
+        their postings: from then on no edge names them (`_EDGES` writes one only while
+        both ends are filed), and whoever named them in its edges is in those postings
+        (it was filed under a key of theirs before it read them). Then everything goes
+        in a second transaction: a placement (under the lock) sees them whole or not at
+        all, and a worker linking meanwhile takes them as gone already. Versions before
+        kept each edge in both ends' hashes: the neighbours in their own hash are
+        cleared too."""
+        stories = dict(zip(doc_ids, self._stories_of(doc_ids), strict=True))
+        posting_keys = sorted({key for d in doc_ids for key in keys[d]})
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hdel(self._k("day"), *doc_ids)
+        for d in doc_ids:
+            pipe.hkeys(self._k("e", d))
+        for key in posting_keys:
+            pipe.zrange(self._k("k", key), 0, -1)
+        _, *found = pipe.execute()
+        neighbours = dict(zip(doc_ids, found[: len(doc_ids)], strict=True))
+        postings = dict(zip(posting_keys, found[len(doc_ids) :], strict=True))
+        gone = set(doc_ids)
+        pipe = self.r.pipeline(transaction=True)
+        for d in doc_ids:
+            if stories[d]:
+                pipe.srem(self._k("m", stories[d]), d)
+            for key in keys[d]:
+                pipe.zrem(self._k("k", key), _edge_name(d), d)
+            naming = {_edge_doc(m) for key in keys[d] for m in postings[key]}
+            naming |= {_edge_doc(n) for n in neighbours[d]}
+            for other in sorted(naming - gone):
+                pipe.hdel(self._k("e", other), _edge_name(d), d)
+            pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
+        for family in ("label", "copy", "day", "placed"):
+            pipe.hdel(self._k(family), *doc_ids)
+        self.arrivals.forget(pipe, doc_ids)
+        self.placements.forget(pipe, doc_ids)
+        pipe.execute()
+        return stories
+
+    def _linkers(self, keys: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
+        """For each document (with its blocking keys): the other documents filed under
+        those keys, which are the ones whose edges may name it."""
+        posting_keys = sorted({key for ks in keys.values() for key in ks})
+        pipe = self.r.pipeline(transaction=False)
+        for key in posting_keys:
+            pipe.zrange(self._k("k", key), 0, -1)
+        postings = dict(zip(posting_keys, pipe.execute(), strict=True))
+        return {d: {_edge_doc(m) for key in ks for m in postings[key]} - {d} for d, ks in keys.items()}
 
     def _maybe_prune(self) -> None:
         if self.arrivals.turn():
@@ -861,16 +892,24 @@ class StoryStore:
         if not copies:
             return
         heir, day = copies[0], self.r.hget(self._k("day"), f.id)
-        edges = self.r.hgetall(self._k("e", f.id))
+        # Its edges: those it scored (its own hash; both directions, as versions before
+        # wrote them) and those of the documents that scored it (theirs, under its keys).
+        edges = {_edge_doc(name): _s(score) for name, score in self.r.hgetall(self._k("e", f.id)).items()}
+        linkers = sorted(self._linkers({f.id: f.keys})[f.id] - {heir})
+        pipe = self.r.pipeline(transaction=False)
+        for other in linkers:
+            pipe.hget(self._k("e", other), _edge_name(f.id))
+        for other, score in zip(linkers, pipe.execute(), strict=True):
+            if score is not None:
+                edges[other] = _s(score)
         pipe = self.r.pipeline(transaction=True)
         pipe.set(self._k("f", heir), _pack_features({**f.to_dict(), "id": heir}))
         pipe.hset(self._k("day"), heir, _s(day) if day is not None else 0)
         for key in f.keys:
             pipe.zadd(self._k("k", key), {_edge_name(heir): int(_s(day)) if day is not None else 0})
-        for name, score in edges.items():
-            if (other := _edge_doc(name)) != heir:
-                pipe.hset(self._k("e", heir), _edge_name(other), _s(score))
-                pipe.hset(self._k("e", other), _edge_name(heir), _s(score))
+        for other, score in sorted(edges.items()):
+            if other != heir:  # each edge once, in the heir's hash
+                pipe.hset(self._k("e", heir), _edge_name(other), score)
         pipe.hdel(self._k("copy"), heir)
         for copy in copies[1:]:
             pipe.hset(self._k("copy"), copy, heir)

@@ -18,13 +18,14 @@ import pytest
 import redis
 
 from pipeline.document import Document
-from pipeline.redis.story_store import NearDuplicates, StoryStore, _unpack_placed
+from pipeline.redis.retention import DAY_S, Retention
+from pipeline.redis.story_store import NearDuplicates, StoryStore, _edge_doc, _unpack_placed
 from pipeline.run import build_stages, run_stages
 from pipeline.sources.files import read_dropped_file
 from pipeline.stages.stories import assign_story, find_duplicates
 from pipeline.stories import grouping
 from pipeline.stories.features import story_features
-from tests.conftest import REPO, Newsflow
+from tests.conftest import REPO, Clock, Newsflow
 from tests.factories import make_document, make_entity
 from tests.unit.test_stories import RAHMAN, RAHMAN_2
 
@@ -115,13 +116,13 @@ def test_edge_scores_are_kept_in_millionths_and_scores_with_a_point_are_still_re
         store.add(story_features(doc))
     expected = grouping.pair_score(story_features(second), story_features(first))
     assert expected >= store.floor
-    values = client.hvals(f"es:s:e:{first.id}")
+    values = client.hvals(f"es:s:e:{second.id}")  # the edge is the second's: it scored it
     assert values == [str(round(expected * 1_000_000)).encode()]
     assert store._edges([first.id, second.id]) == {tuple(sorted((first.id, second.id))): round(expected, 6)}
     for key in list(client.scan_iter("es:s:e:*")):  # as versions before wrote them
         client.hset(key, mapping={n: f"{int(v) / 1_000_000:.6f}" for n, v in client.hgetall(key).items()})
     fresh = StoryStore(client, prefix="es:s")
-    assert client.hvals(f"es:s:e:{first.id}") == [f"{expected:.6f}".encode()]
+    assert client.hvals(f"es:s:e:{second.id}") == [f"{expected:.6f}".encode()]
     assert fresh._edges([first.id, second.id]) == {tuple(sorted((first.id, second.id))): round(expected, 6)}
     for doc in rest:
         fresh.add(story_features(doc))
@@ -412,6 +413,117 @@ def test_a_copy_joins_its_originals_story_without_being_scored(store: StoryStore
     assert placed.story_id == grouping.story_id([original.id, other.id, copy.id])
     assert _edges(store, copy) == {}
     assert store.r.hget("t:copy", copy.id) == original.id.encode()
+
+
+def test_each_edge_is_kept_once_by_the_document_that_scored_it(store: StoryStore) -> None:
+    """An edge lives in the later document's hash only; the earlier one's placement as an
+    original, its copies' and its forgetting find it there all the same."""
+    first = assign_story(_fight(RAHMAN), stories=store)
+    second = assign_story(_fight(RAHMAN_2), stories=store)
+    assert _edges(store, first) == {}
+    assert set(_edges(store, second)) == {b"\x00" + bytes.fromhex(first.id)}
+    pair = tuple(sorted((first.id, second.id)))
+    assert set(store._edges([first.id, second.id])) == {pair}
+    copy = assign_story(_fight(RAHMAN_COPY, duplicate_of=first.id), stories=store)
+    assert copy.story_id == store.story_of(second.id) == grouping.story_id([first.id, second.id, copy.id])
+    # The first document leaves: its copy takes its place, with the edge the second scored.
+    store.forget([first.id])
+    assert set(store._edges([copy.id, second.id])) == {tuple(sorted((copy.id, second.id)))}
+    named = {f for k in store.r.scan_iter("t:e:*") for f in store.r.hkeys(k)}
+    assert b"\x00" + bytes.fromhex(first.id) not in named
+    store.forget([copy.id])  # the heir leaves in turn: nothing names it either
+    assert {f for k in store.r.scan_iter("t:e:*") for f in store.r.hkeys(k)} == set()
+    assert store.story_of(second.id) == grouping.story_id([first.id, second.id, copy.id])
+
+
+def _loose_edges(client: redis.Redis, prefix: str) -> list[Any]:
+    """Edge hashes of documents not filed, and edges naming a document not filed."""
+    filed = set(client.hkeys(f"{prefix}:day"))
+    loose: list[Any] = []
+    for key in client.scan_iter(f"{prefix}:e:*"):
+        if key.removeprefix(f"{prefix}:e:".encode()) not in filed:
+            loose.append(key)
+        loose += [(key, f) for f in client.hkeys(key) if _edge_doc(f).encode() not in filed]
+    return loose
+
+
+WORDS = ["arena", "referee", "uppercut", "jab", "promoter", "crowd", "bell", "canvas", "southpaw"]
+
+
+def _report(n: int, tag: str) -> Document:
+    """One of several write-ups of one fight, each with words of its own (not copies)."""
+    if tag == "new":
+        return _fight(f"In Mannheim the {WORDS[8 - n]} saw Rahman lose: Klitschko was fast, {tag} {n} said.")
+    return _fight(f"Klitschko beat Rahman in Mannheim. The {WORDS[n]} and the {WORDS[n + 3]} made {tag} {n}.")
+
+
+def test_pruning_takes_out_the_edges_that_name_the_documents_pruned(private_redis: str) -> None:
+    """An edge is kept by the later document only: pruning the earlier one takes it out
+    of the later one's hash, which stays filed; nothing names the earlier one after."""
+    client = redis.Redis.from_url(private_redis)
+    clock = Clock()
+    retention = Retention(window_s=30 * DAY_S, clock=clock, prune_every_s=0)
+    store = StoryStore(client, prefix="pe", retention=retention)
+    try:
+        first = assign_story(_report(0, "early"), stories=store)
+        clock.now += 10 * DAY_S
+        second = assign_story(_report(1, "later"), stories=store)
+        assert client.hkeys(f"pe:e:{second.id}") == [b"\x00" + bytes.fromhex(first.id)]
+        clock.now += 21 * DAY_S
+        assert store.prune() == 1
+        assert client.exists(f"pe:e:{second.id}") == 0
+        assert [k for k in client.scan_iter("pe:*") if first.id.encode() in k] == []
+        assert client.hkeys("pe:day") == [second.id.encode()]
+        assert _loose_edges(client, "pe") == []
+    finally:
+        client.close()
+
+
+def test_pruning_while_a_worker_links_leaves_no_edge_to_a_document_gone(private_redis: str) -> None:
+    """One worker prunes the documents past the window while another links new ones to
+    them: whichever comes first, every edge left joins two filed documents."""
+    client = redis.Redis.from_url(private_redis)
+    with ThreadPoolExecutor(2) as pool:
+        for n in range(8):
+            now, late = Clock(), Clock()
+            pruner = StoryStore(client, prefix=f"pw{n}", retention=Retention(window_s=30 * DAY_S, clock=now))
+            linker = StoryStore(client, prefix=f"pw{n}", retention=Retention(window_s=30 * DAY_S, clock=late))
+            for i in range(6):
+                assign_story(_report(i, "old"), stories=linker)
+            late.now += 5 * DAY_S  # the new ones: within the window at the pruner's time
+            now.now += 31 * DAY_S  # the old ones: past it
+            barrier = threading.Barrier(2)
+
+            def prune(pruner: StoryStore = pruner, barrier: threading.Barrier = barrier) -> None:
+                barrier.wait()
+                pruner.prune()
+
+            def link(linker: StoryStore = linker, barrier: threading.Barrier = barrier) -> None:
+                barrier.wait()
+                for i in range(6):
+                    assign_story(_report(i, "new"), stories=linker)
+
+            for done in [pool.submit(prune), pool.submit(link)]:
+                done.result()
+            # (an old one a new one copies stays: its copy keeps it within the window)
+            copied = {v for v in client.hvals(f"pw{n}:copy")}
+            old = {_report(i, "old").id.encode() for i in range(6)}
+            assert set(client.hkeys(f"pw{n}:day")) & old <= copied, f"round {n}"
+            assert _loose_edges(client, f"pw{n}") == [], f"round {n}"
+    client.close()
+
+
+def test_edges_kept_in_both_hashes_as_versions_before_did_are_read_and_taken_out(store: StoryStore) -> None:
+    first = assign_story(_fight(RAHMAN), stories=store)
+    second = assign_story(_fight(RAHMAN_2), stories=store)
+    for (score,) in [store.r.hvals(f"t:e:{second.id}")]:  # the reverse copy, as written before
+        store.r.hset(f"t:e:{first.id}", second.id, f"{int(score) / 1_000_000:.6f}")
+    assert set(store._edges([first.id, second.id])) == {tuple(sorted((first.id, second.id)))}
+    third = assign_story(_fight(RAHMAN_COPY, duplicate_of=first.id), stories=store)
+    assert third.story_id == store.story_of(second.id)
+    store.forget([second.id])
+    assert store.r.hgetall(f"t:e:{first.id}") == {}
+    assert store.r.keys("t:e:*") == []
 
 
 def test_a_marked_copy_months_later_is_placed_on_its_own_merits(store: StoryStore) -> None:
