@@ -526,6 +526,33 @@ def test_edges_kept_in_both_hashes_as_versions_before_did_are_read_and_taken_out
     assert store.r.keys("t:e:*") == []
 
 
+def test_a_storys_members_are_one_string_of_16_byte_ids_and_sets_are_still_read(store: StoryStore) -> None:
+    """A story's members are kept as the 16 bytes of each id, in order, in one string;
+    stories kept as sets of the ids, as versions before did, are read, grown and left."""
+    first = assign_story(_fight(RAHMAN), stories=store)
+    second = assign_story(_fight(RAHMAN_2), stories=store)
+    story = second.story_id
+    both = sorted([first.id, second.id])
+    assert store.r.get(f"t:m:{story}") == bytes.fromhex("".join(both))
+    assert store.rebuild_view([story])[1] == {story: both}
+    store.r.delete(f"t:m:{story}")  # as versions before wrote it
+    store.r.sadd(f"t:m:{story}", *both)
+    assert store.rebuild_view([story])[1] == {story: both}
+    copy = assign_story(_fight(RAHMAN_COPY, duplicate_of=first.id), stories=store)
+    three = sorted([*both, copy.id])
+    assert store.r.keys("t:m:*") == [f"t:m:{copy.story_id}".encode()]  # named after its smallest
+    story = copy.story_id
+    assert store.r.get(f"t:m:{story}") == bytes.fromhex("".join(three))  # written whole anew
+    store.forget([second.id])  # leaves the string
+    assert store.rebuild_view([story])[1] == {story: sorted([first.id, copy.id])}
+    store.r.delete(f"t:m:{story}")
+    store.r.sadd(f"t:m:{story}", first.id, copy.id)
+    store.forget([copy.id])  # leaves the set
+    assert store.r.smembers(f"t:m:{story}") == {first.id.encode()}
+    store.forget([first.id])
+    assert store.r.keys("t:m:*") == []
+
+
 def test_a_marked_copy_months_later_is_placed_on_its_own_merits(store: StoryStore) -> None:
     original = assign_story(_fight(RAHMAN, "2008-12-13"), stories=store)
     later = assign_story(_fight(RAHMAN_2, "2009-12-13", duplicate_of=original.id), stories=store)
