@@ -34,7 +34,9 @@ replaced it (two workers, either order) still ends up pointing at it.
                           16 bytes, in order (`_pack_members`); a set of the ids as text
                           when an id is of another form, and as versions before wrote
                           every story (still read, and left by a document pruned)
-    <prefix>:label        hash: doc -> "<gen> <story id>"
+    <prefix>:label        hash: doc (its `_edge_name`) -> its generation and story id, packed
+                          (`_pack_label`: the story id in 16 bytes); versions before named
+                          the document by its id and wrote "<gen> <story id>": still read
     <prefix>:placed       hash: doc -> what placing it changed: the other documents it
                           (re)labelled (moved to another story), and the stories whose
                           members it changed; packed, each id in 16 bytes (`_pack_placed`;
@@ -221,6 +223,26 @@ def _pack_members(members: Iterable[str]) -> bytes | None:
     stories are kept as sets, as versions before kept every story."""
     ids = sorted(members)
     return bytes.fromhex("".join(ids)) if all(_HEX_ID.fullmatch(d) for d in ids) else None
+
+
+def _pack_label(gen: int, story: str) -> bytes | str:
+    """A label as `<prefix>:label` keeps it: a zero byte, the 16 bytes of the story's id
+    (its smallest member's 32-hex id after "s-"), then the generation in digits (some 21
+    bytes, where "<gen> <story>" takes 40). A story id of another form: "<gen> <story>",
+    as versions before wrote every label."""
+    rest = story.removeprefix(grouping.STORY_PREFIX)
+    if story.startswith(grouping.STORY_PREFIX) and _HEX_ID.fullmatch(rest):
+        return b"\x00" + bytes.fromhex(rest) + str(gen).encode()
+    return f"{gen} {story}"
+
+
+def _unpack_label(raw: bytes | str) -> tuple[int, str]:
+    """`_pack_label` undone: (generation, story id)."""
+    data = _b(raw)
+    if data[:1] == b"\x00" and len(data) > 17:
+        return int(data[17:]), grouping.STORY_PREFIX + data[1:17].hex()
+    gen, story = _s(raw).split(" ", 1)
+    return int(gen), story
 
 
 def _member_ids(found: Any) -> list[str]:
@@ -691,7 +713,7 @@ class StoryStore:
         """
         with unavailable("the story store"):
             self._maybe_prune()  # first: a document does not join peers already past the window
-            if self.r.hexists(self._k("label"), features.id):
+            if self._label_raws([features.id])[0] is not None:
                 return self.story_of(features.id)  # the same text again: nothing new to place
             original = self._original(copy_of, _day(features.when)) if copy_of else ""
             if not original:
@@ -829,7 +851,7 @@ class StoryStore:
             else:
                 pipe.sadd(self._k("m", story), *sorted(ms))
         for d in moved:
-            pipe.hset(self._k("label"), d, f"{gen} {named[d]}")
+            pipe.hset(self._k("label"), _edge_name(d), _pack_label(gen, named[d]))
         others = [d for d in moved if d != doc_id]
         pipe.hset(self._k("placed"), doc_id, _pack_placed(others, changed))
         self.placements.note(pipe, doc_id)
@@ -920,8 +942,10 @@ class StoryStore:
             for other in sorted(naming - gone):
                 pipe.hdel(self._k("e", other), _edge_name(d), d)
             pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
-        for family in ("label", "copy", "day", "placed"):
+        for family in ("copy", "day", "placed"):
             pipe.hdel(self._k(family), *doc_ids)
+        names: list[bytes | str] = [_edge_name(d) for d in doc_ids]
+        pipe.hdel(self._k("label"), *dict.fromkeys([*names, *doc_ids]))  # either form
         self.arrivals.forget(pipe, doc_ids)
         self.placements.forget(pipe, doc_ids)
         pipe.execute()
@@ -980,9 +1004,18 @@ class StoryStore:
         pipe.execute()
 
     # -- reading ---------------------------------------------------------------
+    def _label_raws(self, doc_ids: Sequence[str]) -> list[Any]:
+        """Each document's label as stored (None for none): under its `_edge_name`, or
+        under its id, as versions before wrote it (the newer wins while both are there)."""
+        if not doc_ids:
+            return []
+        names: list[Any] = [_edge_name(d) for d in doc_ids]
+        raws = self.r.hmget(self._k("label"), [*names, *doc_ids])
+        n = len(doc_ids)
+        return [new if new is not None else old for new, old in zip(raws[:n], raws[n:], strict=True)]
+
     def _stories_of(self, doc_ids: Sequence[str]) -> list[str]:
-        raws = self.r.hmget(self._k("label"), list(doc_ids)) if doc_ids else []
-        return [_s(raw).split(" ", 1)[1] if raw else "" for raw in raws]
+        return [_unpack_label(raw)[1] if raw else "" for raw in self._label_raws(doc_ids)]
 
     def _members(self, stories: Sequence[str]) -> dict[str, list[str]]:
         if not stories:
@@ -1030,12 +1063,7 @@ class StoryStore:
         ids = list(doc_ids)
         if not ids:
             return {}
-        out = {}
-        for d, raw in zip(ids, self.r.hmget(self._k("label"), ids), strict=True):
-            if raw:
-                gen, story = _s(raw).split(" ", 1)
-                out[d] = (int(gen), story)
-        return out
+        return {d: _unpack_label(raw) for d, raw in zip(ids, self._label_raws(ids), strict=True) if raw}
 
     def component_labels(self, doc_id: str) -> dict[str, tuple[int, str]]:
         """Labels of the documents placing `doc_id` relabelled (for the index writer)."""
@@ -1076,7 +1104,8 @@ class StoryStore:
         return int(number), {s: _member_ids(ms) for s, ms in zip(stories, found, strict=True)}
 
     def all_labels(self) -> dict[str, str]:
-        return {_s(d): _s(v).split(" ", 1)[1] for d, v in self.r.hgetall(self._k("label")).items()}
+        found = sorted(self.r.hgetall(self._k("label")).items(), key=lambda dv: _b(dv[0])[:1] == b"\x00")
+        return {_edge_doc(d): _unpack_label(v)[1] for d, v in found}  # a newer form's last: it wins
 
 
 def _day(iso: str) -> int:

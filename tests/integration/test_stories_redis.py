@@ -553,6 +553,33 @@ def test_a_storys_members_are_one_string_of_16_byte_ids_and_sets_are_still_read(
     assert store.r.keys("t:m:*") == []
 
 
+def test_labels_name_documents_and_stories_in_16_bytes_and_text_labels_are_still_read(
+    store: StoryStore,
+) -> None:
+    """A label is kept under the document's 17-byte name, its story id in 16 bytes and
+    then its generation; labels written as versions before did ("<gen> <story>" under the
+    id) are read the same, count as placed, and go with their document."""
+    first = assign_story(_fight(RAHMAN), stories=store)
+    second = assign_story(_fight(RAHMAN_2), stories=store)
+    story = second.story_id
+    labels = store.labels([first.id, second.id])
+    assert store.r.hget("t:label", b"\x00" + bytes.fromhex(second.id)) == (
+        b"\x00" + bytes.fromhex(story.removeprefix("s-")) + b"2"
+    )
+    for field in store.r.hkeys("t:label"):  # as versions before wrote them
+        gen, old = labels[field[1:].hex()]
+        store.r.hdel("t:label", field)
+        store.r.hset("t:label", field[1:].hex(), f"{gen} {old}")
+    assert store.labels([first.id, second.id]) == labels
+    assert store.all_labels() == {first.id: story, second.id: story}
+    assert assign_story(_fight(RAHMAN_2), stories=store).story_id == story  # placed already
+    assert store.labels([second.id]) == {second.id: labels[second.id]}
+    copy = assign_story(_fight(RAHMAN_COPY, duplicate_of=first.id), stories=store)
+    assert store.all_labels() == dict.fromkeys([first.id, second.id, copy.id], copy.story_id)
+    store.forget([first.id, second.id, copy.id])
+    assert store.r.hgetall("t:label") == {}
+
+
 def test_a_marked_copy_months_later_is_placed_on_its_own_merits(store: StoryStore) -> None:
     original = assign_story(_fight(RAHMAN, "2008-12-13"), stories=store)
     later = assign_story(_fight(RAHMAN_2, "2009-12-13", duplicate_of=original.id), stories=store)
