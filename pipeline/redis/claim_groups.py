@@ -8,7 +8,9 @@ family can be given a TTL of its own:
     <p>:r:<doc id>                  hash: the document's claims, "<o>" (the claim's number in
                                     the document) -> its span and what grouping reads of it:
                                     speaker, its clauses' content words, group, conflict,
-                                    figures' values and units (a compact JSON list, `_dump`);
+                                    figures' values and units (a compact JSON list, `_dump`:
+                                    the group a claim heads as 0, and a trailing 0 group, no
+                                    conflict and no figures left out);
                                     "@" -> the document's outlet; "#" -> its number N (base 36).
                                     A record longer than CHUNK (64) bytes is kept in pieces:
                                     "<o>" (prefixed with their count), "<o>.1", "<o>.2"...,
@@ -83,7 +85,15 @@ from typing import Any
 
 import redis
 
-from pipeline.claims.grouping import ClaimRef, match_keys, pack_units, speaker_key, units_of, unpack_units
+from pipeline.claims.grouping import (
+    ClaimRef,
+    group_id,
+    match_keys,
+    pack_units,
+    speaker_key,
+    units_of,
+    unpack_units,
+)
 from pipeline.claims.plan import ClaimsPlan, StoredClaim, plan_claims
 from pipeline.claims.records import claim_ref
 from pipeline.document import Document, Figure
@@ -127,6 +137,9 @@ POSTED = "0"  # in a speaker's `m:` set: its claims are posted (no claim's ref i
 CHUNK = 64
 _CHUNK_FIELD = re.compile(r"(\d+)\.(\d+)")
 _COUNT = re.compile(rb"\d+")
+# A record's group, conflict flag and figures when left out at its end (`_dump`): the group
+# its claim heads (0), no conflict, no figures.
+_RECORD_DEFAULTS: list[Any] = [0, 0, []]
 
 # Release the locks that still hold our tokens (not those another writer has taken since).
 _RELEASE = """
@@ -694,8 +707,17 @@ def _dump(claim: StoredClaim) -> str:
     grouping compares).
     The document and outlet are the hash's: its key and "@"."""
     speaker, units, figures = _content(claim)
-    record = [_span(claim.ref), speaker, claim_words.encode(units), claim.group, int(claim.conflict), figures]
+    # the group a claim heads (most claims stand alone) as 0, its id being theirs to compute
+    group: str | int = 0 if claim.group == _own_group(claim.ref) else claim.group
+    record = [_span(claim.ref), speaker, claim_words.encode(units), group, int(claim.conflict), figures]
+    while len(record) > 3 and record[-1] in (0, []):
+        record.pop()  # what is left out at the end reads as its default (`_RECORD_DEFAULTS`)
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _own_group(ref: ClaimRef) -> str:
+    """The id of a group whose first claim is `ref` (`grouping.group_refs`)."""
+    return group_id(speaker_key(ref.speaker), ref.key)
 
 
 def _documents_claims(doc_id: str, fields: dict[Any, Any]) -> Filed:
@@ -722,11 +744,14 @@ def _documents_claims(doc_id: str, fields: dict[Any, Any]) -> Filed:
         record = json.loads(raw)
         if field_.isdigit():
             span, *record = record
+            record += _RECORD_DEFAULTS[len(record) - 2 :]
             member = str(int(number, 36) * PER_DOC + int(field_))
         else:
             span, member = field_, f"{number}.{field_}"
         speaker, units, group, conflict, figs = record
         key = f"{doc_id}:{span}"
+        if group == 0:
+            group = group_id(speaker_key(speaker), key)
         if isinstance(units, str):  # the text itself
             ref = ClaimRef(key=key, doc_id=doc_id, speaker=speaker, text=units, figures=_figures(figs))
         else:

@@ -245,7 +245,8 @@ def test_a_claim_kept_with_its_text_is_read(clients: list[redis.Redis]) -> None:
 
 LONG = (
     "The alliance will station another four brigades along the eastern border before the winter, "
-    "with air defence, engineers and logistics units drawn from twelve member states"
+    "with air defence, engineers and logistics units drawn from twelve member states, "
+    "while shipyards on the northern coast build frigates for patrols across contested waters"
 )
 
 
@@ -384,6 +385,27 @@ def test_a_speaker_pruning_takes_back_to_the_bound_is_unposted_and_posted_again_
     assert e.claims[0].group == c.claims[0].group
     assert postings(client, speaker) == keys_of(speaker, c, d, e)
     assert b"0" in client.smembers(members)
+
+
+def test_a_record_leaves_out_the_group_its_claim_heads_and_what_it_does_not_have(
+    clients: list[redis.Redis],
+) -> None:
+    """A claim whose key names its group (the group's first claim: most claims stand alone)
+    is filed without the group's id, nor a conflict flag or figures it does not have; the
+    other members keep the id. Read back, each has its group."""
+    groups, client = ClaimGroups(clients[0]), clients[0]
+    a, _ = assign(
+        groups, article("a", "Mark Rutte", "Putin is not interested in peace and wants more territory")
+    )
+    b, _ = assign(groups, article("b", "Mark Rutte", "Putin is not interested in peace and wants more land"))
+    group = a.claims[0].group
+    assert b.claims[0].group == group == group_id(speaker_key("Mark Rutte"), claim_key(a, a.claims[0]))
+    assert len(record(client, "doc-a")) == 3  # span, speaker, clauses
+    assert record(client, "doc-b")[3:] == [group]
+    stored = groups.stored([claim_key(a, a.claims[0]), claim_key(b, b.claims[0])])
+    assert {c.group for c in stored.values()} == {group}
+    c, _ = assign(groups, article("c", "Mark Rutte", "Putin is not interested in peace and wants more land"))
+    assert c.claims[0].group == group  # found through the record that left its id out
 
 
 def test_a_group_of_one_has_no_set(clients: list[redis.Redis]) -> None:
