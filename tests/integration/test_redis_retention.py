@@ -243,7 +243,9 @@ def test_an_arrival_set_names_a_content_id_in_17_bytes(client: redis.Redis, cloc
     Arrivals(client, "t:named", retention(clock)).note(pipe, *ids)
     pipe.execute()
     named, plain = (int(client.memory_usage(k, samples=0) or 0) for k in ("t:named", "t:plain"))
-    assert named <= plain - 14 * len(ids), (named, plain)
+    # 16 bytes a member shorter; a skiplist's nodes take random heights, so the two sets' sizes
+    # also differ by some hundreds of bytes either way: half the saving is what is asserted
+    assert named <= plain - 8 * len(ids), (named, plain)
 
 
 def test_arrivals_the_version_before_wrote_are_read_and_pruned(client: redis.Redis, clock: Clock) -> None:
