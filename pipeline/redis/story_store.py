@@ -253,6 +253,11 @@ def _member_ids(found: Any) -> list[str]:
     return sorted(raw[i : i + 16].hex() for i in range(0, len(raw), 16))
 
 
+def _filed_under(postings: Mapping[str, Sequence[Any]], keys: Iterable[str]) -> set[str]:
+    """The documents in the postings (blocking key -> its members, as read) of `keys`."""
+    return {_edge_doc(m) for key in keys for m in postings[key]}
+
+
 def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -321,16 +326,22 @@ return out
 """
 )
 
-# KEYS: a story's member list; ARGV: a document and its 16 bytes ("" for an id of another
-# form). The document leaves the story's members, in either form (an emptied list goes).
+# KEYS: a story's member list; ARGV: documents, each then its 16 bytes ("" for an id of
+# another form). The documents leave the story's members, in either form, in one pass over
+# the list however many leave (an emptied list goes).
 _LEAVE = """
-if redis.call('TYPE', KEYS[1])['ok'] == 'set' then return redis.call('SREM', KEYS[1], ARGV[1]) end
+if redis.call('TYPE', KEYS[1])['ok'] == 'set' then
+  for i = 1, #ARGV, 2 do redis.call('SREM', KEYS[1], ARGV[i]) end
+  return 1
+end
 local packed = redis.call('GET', KEYS[1])
-if not packed or ARGV[2] == '' then return 0 end
+if not packed then return 0 end
+local leaving = {}
+for i = 2, #ARGV, 2 do if ARGV[i] ~= '' then leaving[ARGV[i]] = true end end
 local kept = {}
 for j = 1, #packed, 16 do
   local other = string.sub(packed, j, j + 15)
-  if other ~= ARGV[2] then kept[#kept + 1] = other end
+  if not leaving[other] then kept[#kept + 1] = other end
 end
 if #kept == 0 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], table.concat(kept)) end
 return 1
@@ -931,13 +942,18 @@ class StoryStore:
         postings = dict(zip(posting_keys, found[len(doc_ids) :], strict=True))
         gone = set(doc_ids)
         pipe = self.r.pipeline(transaction=True)
+        leaving: dict[str, list[str | bytes]] = {}  # story -> its documents going, with their bytes
         for d in doc_ids:
             if stories[d]:
-                name = bytes.fromhex(d) if _HEX_ID.fullmatch(d) else b""
-                self._leave_script(keys=[self._k("m", stories[d])], args=[d, name], client=pipe)
+                leaving.setdefault(stories[d], []).extend(
+                    [d, bytes.fromhex(d) if _HEX_ID.fullmatch(d) else b""]
+                )
+        for story, args in sorted(leaving.items()):
+            self._leave_script(keys=[self._k("m", story)], args=args, client=pipe)
+        for d in doc_ids:
             for key in keys[d]:
                 pipe.zrem(self._k("k", key), _edge_name(d), d)
-            naming = {_edge_doc(m) for key in keys[d] for m in postings[key]}
+            naming = _filed_under(postings, keys[d])
             naming |= {_edge_doc(n) for n in neighbours[d]}
             for other in sorted(naming - gone):
                 pipe.hdel(self._k("e", other), _edge_name(d), d)
@@ -959,7 +975,7 @@ class StoryStore:
         for key in posting_keys:
             pipe.zrange(self._k("k", key), 0, -1)
         postings = dict(zip(posting_keys, pipe.execute(), strict=True))
-        return {d: {_edge_doc(m) for key in ks for m in postings[key]} - {d} for d, ks in keys.items()}
+        return {d: _filed_under(postings, ks) - {d} for d, ks in keys.items()}
 
     def _maybe_prune(self) -> None:
         if self.arrivals.turn():

@@ -553,6 +553,24 @@ def test_a_storys_members_are_one_string_of_16_byte_ids_and_sets_are_still_read(
     assert store.r.keys("t:m:*") == []
 
 
+@pytest.mark.parametrize("as_set", [False, True], ids=["string", "set as versions before"])
+def test_documents_of_one_story_taken_out_together_all_leave_its_members(
+    store: StoryStore, as_set: bool
+) -> None:
+    """Several documents of a story forgotten (or pruned) at once leave its member list in
+    one pass, the string as the set of versions before."""
+    first = assign_story(_fight(RAHMAN), stories=store)
+    second = assign_story(_fight(RAHMAN_2), stories=store)
+    copy = assign_story(_fight(RAHMAN_COPY, duplicate_of=first.id), stories=store)
+    story = copy.story_id
+    assert store.rebuild_view([story])[1] == {story: sorted([first.id, second.id, copy.id])}
+    if as_set:
+        store.r.delete(f"t:m:{story}")
+        store.r.sadd(f"t:m:{story}", first.id, second.id, copy.id)
+    store.forget([second.id, copy.id])
+    assert store.rebuild_view([story])[1] == {story: [first.id]}
+
+
 def test_labels_name_documents_and_stories_in_16_bytes_and_text_labels_are_still_read(
     store: StoryStore,
 ) -> None:
