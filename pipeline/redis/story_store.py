@@ -9,9 +9,11 @@ replaced it (two workers, either order) still ends up pointing at it.
 
 `StoryStore`: stories, placed incrementally with bounded work per arrival.
     <prefix>:f:<doc>      the document's StoryFeatures, packed (`_pack_features`: each word
-                          once, weights as integers, zlib from a preset dictionary of
-                          English words: a third of the JSON's bytes); earlier versions'
-                          zlib-compressed JSON and plain JSON are read too
+                          once, with its count, not its weight, and no blocking keys, which
+                          are computed again; zlib from a preset dictionary of English
+                          words: a sixth of the JSON's bytes); the first packed form
+                          (weights as integers), earlier versions' zlib-compressed JSON
+                          and plain JSON are read too
     <prefix>:k:<key>      sorted set: the documents filed under one blocking key, scored
                           by their day (0 when undated): the inverted index of rare
                           names and words, read within the time window. A document named
@@ -90,7 +92,7 @@ from pipeline.redis.errors import unavailable
 from pipeline.redis.feature_words import WORDS
 from pipeline.redis.retention import Arrivals, Retention
 from pipeline.stories import grouping, versions
-from pipeline.stories.features import StoryFeatures
+from pipeline.stories.features import StoryFeatures, blocking_keys, reweigh, weight_counts
 
 _PARSED_MAX = 1_000  # parsed features kept per process (~35 KB each): the recent candidates
 
@@ -100,25 +102,80 @@ _PACKED = (
     "names", "years", "numbers", "dates", "published", "dated", "when", "keys",
     "who", "where", "orgs", "lede_numbers",
 )  # fmt: skip
+# Those a record of the second form keeps as they are (names and keys it gives otherwise).
+_PACKED_V2 = tuple(k for k in _PACKED if k not in ("names", "keys"))
 _V1 = b"\x01"  # the packed record's first byte (zlib's own first byte is 0x78, JSON's "{")
+_V2 = b"\x02"
 _SCALE = 100_000  # term weights are rounded to 5 decimals (features._normalise)
 
 
 def _pack_features(data: dict[str, Any]) -> bytes:
     """Features as stored: a marker byte, then zlib, started from a preset dictionary of
-    common English words (`feature_words.WORDS`), over a JSON list: the words of `terms`,
-    `lede` and `vocab` once, space-separated; each of the three as positions in that list,
-    the two weights as integers of 1/100,000; then the other fields in `_PACKED` order.
-    The id is the key's. 400 soak articles: 3,268 bytes of JSON, 1,347 as zlib, 1,141 so.
-    Features this cannot give back exactly (a weight with more decimals, a word with a
-    space) are kept as compressed JSON, as before."""
+    common English words (`feature_words.WORDS`), over a JSON list.
+
+    The second form (`_V2`, written since stop 34): the words of `terms`, `lede` and
+    `vocab` once, space-separated, the terms first; each term's count and each lede
+    word's position and count (`features.weight_counts`: weighed again on reading, exactly);
+    `vocab` as a bitmask over the words (hex); the three norms; the names and their
+    counts; then the other fields in `_PACKED_V2` order. `keys` are not kept: they are
+    the names' and terms' (`blocking_keys`). 400 soak articles: 1,043 bytes a
+    document in the first form, some 700 in this one.
+
+    The first form (`_V1`): the same words; each of terms, lede and vocab as positions in
+    that list, the two weights as integers of 1/100,000; then the fields in `_PACKED`
+    order: for features whose counts cannot be recovered (no norms: written by an
+    earlier version, or weighed otherwise). Features neither can give back exactly (a
+    weight with more decimals, a word with a space) are kept as compressed JSON."""
+    return _pack_v2(data) or _pack_v1(data)
+
+
+def _compress(record: list[Any], marker: bytes) -> bytes:
+    packer = zlib.compressobj(9, zdict=WORDS)
+    body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return marker + packer.compress(body) + packer.flush()
+
+
+def _pack_v2(data: dict[str, Any]) -> bytes | None:
+    terms, lede, vocab = data.get("terms", {}), data.get("lede", {}), list(data.get("vocab", []))
+    names, norms = data.get("names", {}), list(data.get("norms", []))
+    words = list(dict.fromkeys([*terms, *lede, *vocab]))
+    if (
+        len(norms) != 3
+        or set(data) - {"id", "terms", "lede", "vocab", "norms", *_PACKED}
+        or not all(w and " " not in w for w in words)
+        or vocab != sorted(set(vocab))
+        or tuple(data.get("keys", ())) != blocking_keys(names, terms)
+    ):
+        return None
+    term_counts = weight_counts(terms, norms[0])
+    lede_counts = weight_counts(lede, norms[1])
+    name_counts = weight_counts(names, norms[2], names=True)
+    if term_counts is None or lede_counts is None or name_counts is None:
+        return None
+    at = {w: i for i, w in enumerate(words)}
+    in_vocab = sum(1 << at[w] for w in vocab)
+    record = [
+        " ".join(words),
+        term_counts,
+        [at[w] for w in lede],
+        lede_counts,
+        f"{in_vocab:x}",
+        norms,
+        list(names),
+        name_counts,
+        *(data.get(k) for k in _PACKED_V2),
+    ]
+    return _compress(record, _V2)
+
+
+def _pack_v1(data: dict[str, Any]) -> bytes:
     terms, lede, vocab = data.get("terms", {}), data.get("lede", {}), data.get("vocab", [])
     words = list(dict.fromkeys([*terms, *lede, *vocab]))
     weights = [*terms.values(), *lede.values()]
     exact = all(w and " " not in w for w in words) and all(
         isinstance(v, float | int) and round(v * _SCALE) / _SCALE == v for v in weights
     )
-    if not exact or set(data) - {"id", "terms", "lede", "vocab", *_PACKED}:
+    if not exact or set(data) - {"id", "terms", "lede", "vocab", "norms", *_PACKED}:
         return zlib.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"), 6)
     at = {w: i for i, w in enumerate(words)}
     record = [
@@ -129,31 +186,50 @@ def _pack_features(data: dict[str, Any]) -> bytes:
         [round(v * _SCALE) for v in lede.values()],
         [at[w] for w in vocab],
         *(data.get(k) for k in _PACKED),
-    ]
-    packer = zlib.compressobj(9, zdict=WORDS)
-    body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return _V1 + packer.compress(body) + packer.flush()
+    ]  # no norms: the weights are kept
+    return _compress(record, _V1)
 
 
 def _unpack_features(raw: bytes | str, doc_id: str) -> dict[str, Any]:
     """`_pack_features` undone, for the document `doc_id`; compressed JSON and plain JSON,
     as versions before stored them, as they are."""
     data = _b(raw)
-    if data[:1] == _V1:
+    if data[:1] in (_V1, _V2):
         unpacker = zlib.decompressobj(zdict=WORDS)
-        words_, terms, term_weights, lede, lede_weights, vocab, *rest = json.loads(
-            unpacker.decompress(data[1:]) + unpacker.flush()
-        )
-        words = words_.split(" ") if words_ else []
-        return {
-            "id": doc_id,
-            "terms": {words[i]: v / _SCALE for i, v in zip(terms, term_weights, strict=True)},
-            "lede": {words[i]: v / _SCALE for i, v in zip(lede, lede_weights, strict=True)},
-            "vocab": [words[i] for i in vocab],
-            **dict(zip(_PACKED, rest, strict=True)),
-        }
+        record = json.loads(unpacker.decompress(data[1:]) + unpacker.flush())
+        return _from_v2(record, doc_id) if data[:1] == _V2 else _from_v1(record, doc_id)
     parsed: dict[str, Any] = json.loads(data if data[:1] == b"{" else zlib.decompress(data))
     return parsed
+
+
+def _from_v2(record: list[Any], doc_id: str) -> dict[str, Any]:
+    words_, term_counts, lede_at, lede_counts, in_vocab, norms, names, name_counts, *rest = record
+    words = words_.split(" ") if words_ else []
+    mask = int(in_vocab, 16)
+    terms = reweigh(words[: len(term_counts)], term_counts, norms[0])
+    named = reweigh(names, name_counts, norms[2], names=True)
+    return {
+        "id": doc_id,
+        "terms": terms,
+        "lede": reweigh([words[i] for i in lede_at], lede_counts, norms[1]),
+        "vocab": sorted(w for i, w in enumerate(words) if mask >> i & 1),
+        "norms": norms,
+        "names": named,
+        "keys": list(blocking_keys(named, terms)),
+        **dict(zip(_PACKED_V2, rest, strict=True)),
+    }
+
+
+def _from_v1(record: list[Any], doc_id: str) -> dict[str, Any]:
+    words_, terms, term_weights, lede, lede_weights, vocab, *rest = record
+    words = words_.split(" ") if words_ else []
+    return {
+        "id": doc_id,
+        "terms": {words[i]: v / _SCALE for i, v in zip(terms, term_weights, strict=True)},
+        "lede": {words[i]: v / _SCALE for i, v in zip(lede, lede_weights, strict=True)},
+        "vocab": [words[i] for i in vocab],
+        **dict(zip(_PACKED, rest, strict=True)),
+    }
 
 
 def _edge_name(doc_id: str) -> bytes:

@@ -15,7 +15,11 @@ without re-reading the document:
 * `years`, `numbers`, `dates`: what tells two look-alike events apart (two rehab
   stays in different years, 23 pirates captured versus 26).
 * `keys`: the blocking keys (rarest names and words) under which the document is
-  filed; only documents sharing a key are ever compared.
+  filed; only documents sharing a key are ever compared (`blocking_keys`: from `names`
+  and `terms` alone).
+* `norms`: what `terms`, `lede` and `names` were divided by, so that a store can keep
+  each word's count and weigh it again exactly (`weight_counts`, `reweigh`): a weight of five
+  decimals compresses poorly, a count (mostly 1) to almost nothing.
 """
 
 from __future__ import annotations
@@ -79,6 +83,8 @@ class StoryFeatures:
     where: tuple[tuple[str, ...], ...] = ()  # prominent places
     orgs: tuple[tuple[str, ...], ...] = ()  # prominent organisations and groups
     lede_numbers: tuple[str, ...] = ()  # the figures of the lede: 23 pirates, magnitude 5.6
+    # What terms, lede and names were divided by (`weight_counts`): () when unknown.
+    norms: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -98,6 +104,7 @@ class StoryFeatures:
             "where": [list(n) for n in self.where],
             "orgs": [list(n) for n in self.orgs],
             "lede_numbers": list(self.lede_numbers),
+            "norms": list(self.norms),
         }
 
     @classmethod
@@ -119,6 +126,7 @@ class StoryFeatures:
             where=tuple(tuple(n) for n in data.get("where", ())),
             orgs=tuple(tuple(n) for n in data.get("orgs", ())),
             lede_numbers=tuple(data.get("lede_numbers", ())),
+            norms=tuple(data.get("norms", ())),
         )
 
 
@@ -152,17 +160,15 @@ def story_features(doc: Document) -> StoryFeatures:
     """The story-grouping view of `doc` (reads title, text, entities, published)."""
     text = f"{doc.title}\n{doc.text}" if doc.title and not doc.text.startswith(doc.title) else doc.text
     text = _TIME.sub(" ", _SPLIT_DECIMAL.sub(r"\1.\2", text))
-    terms = _weighted_terms(text)
-    lede = _weighted_terms(text[:_LEDE_CHARS])
+    terms, terms_norm = _weighted_terms(text)
+    lede, lede_norm = _weighted_terms(text[:_LEDE_CHARS])
     name_counts: Counter[str] = Counter()
     for entity in doc.entities:
         key = name_key(entity.canonical)
         if key and len(key) > 1:
             name_counts[key] += entity.count
-    names = _normalise({k: (1 + math.log(n)) * _name_rarity(k) for k, n in name_counts.items()})
+    names, names_norm = _normalise({k: _name_score(k, n) for k, n in name_counts.items()})
     terms = dict(sorted(terms.items(), key=lambda kv: -kv[1])[:_MAX_TERMS])
-    keys = [f"n:{k}" for k, _ in sorted(names.items(), key=lambda kv: -kv[1])[: _MAX_KEYS // 2]]
-    keys += [f"t:{k}" for k, _ in list(terms.items())[: _MAX_KEYS - len(keys)]]
     return StoryFeatures(
         id=doc.id,
         terms=terms,
@@ -174,13 +180,51 @@ def story_features(doc: Document) -> StoryFeatures:
         published=doc.published[:10],
         dated=doc.published[:10] or dateline(text),
         when=(doc.published or doc.received_at)[:10],
-        keys=tuple(sorted(set(keys))),
+        keys=blocking_keys(names, terms),
         lede=dict(sorted(lede.items(), key=lambda kv: -kv[1])[:_MAX_TERMS]),
         vocab=tuple(sorted({w for w in map(stem, _WORD.findall(text)) if rarity(w) >= 1.0})),
         who=_prominent(doc, {"PERSON"}),
         where=_prominent(doc, {"GPE", "LOC", "FAC"}),
         orgs=_prominent(doc, {"ORG", "NORP"}),
+        norms=(terms_norm, lede_norm, names_norm),
     )
+
+
+def blocking_keys(names: dict[str, float], terms: dict[str, float]) -> tuple[str, ...]:
+    """The keys a document is filed under: its heaviest names (the first of equals in
+    their order), then its first terms (heaviest first, as `terms` keeps them), _MAX_KEYS
+    in all."""
+    keys = [f"n:{k}" for k, _ in sorted(names.items(), key=lambda kv: -kv[1])[: _MAX_KEYS // 2]]
+    keys += [f"t:{k}" for k, _ in list(terms.items())[: _MAX_KEYS - len(keys)]]
+    return tuple(sorted(set(keys)))
+
+
+def weight_counts(weights: dict[str, float], norm: float, *, names: bool = False) -> list[int] | None:
+    """The counts that `weights` (of terms, or of `names`) were weighed from with this
+    norm, in order: `reweigh(keys, counts, norm)` gives the weights back exactly. None when
+    some weight is not one (another rarity table, a weight from elsewhere)."""
+    score = _name_score if names else _term_score
+    out = []
+    for key, weight in weights.items():
+        base = score(key, 1)
+        if weight <= 0 or base <= 0 or norm <= 0:
+            return None
+        guess = round(math.exp(min(weight * norm / base - 1, 40.0)))
+        found = [
+            n
+            for n in (guess, guess - 1, guess + 1)
+            if n >= 1 and reweigh([key], [n], norm, names=names)[key] == weight
+        ]
+        if not found:
+            return None
+        out.append(found[0])
+    return out
+
+
+def reweigh(keys: list[str], counts: list[int], norm: float, *, names: bool = False) -> dict[str, float]:
+    """`counts` undone: each key's weight, as `story_features` gave it."""
+    score = _name_score if names else _term_score
+    return {k: round(score(k, n) / norm, 5) for k, n in zip(keys, counts, strict=True)}
 
 
 def dateline(text: str) -> str:
@@ -206,9 +250,18 @@ def dateline(text: str) -> str:
     return ""
 
 
-def _weighted_terms(text: str) -> dict[str, float]:
-    counts = Counter(stem(w) for w in _WORD.findall(text))
-    return _normalise({w: (1 + math.log(n)) * rarity(w) for w, n in counts.items() if len(w) > 1})
+def _weighted_terms(text: str) -> tuple[dict[str, float], float]:
+    found = Counter(stem(w) for w in _WORD.findall(text))
+    return _normalise({w: _term_score(w, n) for w, n in found.items() if len(w) > 1})
+
+
+def _term_score(word: str, n: int) -> float:
+    """A word's weight before normalising: sublinear in its count, times its rarity."""
+    return (1 + math.log(n)) * rarity(word)
+
+
+def _name_score(key: str, n: int) -> float:
+    return (1 + math.log(n)) * _name_rarity(key)
 
 
 def _prominent(doc: Document, labels: set[str]) -> tuple[tuple[str, ...], ...]:
@@ -228,9 +281,10 @@ def _name_rarity(key: str) -> float:
     return max((rarity(stem(w)) for w in _WORD.findall(key)), default=0.0) + 1.0
 
 
-def _normalise(weights: dict[str, float]) -> dict[str, float]:
+def _normalise(weights: dict[str, float]) -> tuple[dict[str, float], float]:
+    """The weights divided by their L2 norm, to 5 decimals; and the norm."""
     norm = math.sqrt(sum(v * v for v in weights.values()))
-    return {k: round(v / norm, 5) for k, v in weights.items() if v > 0} if norm else {}
+    return ({k: round(v / norm, 5) for k, v in weights.items() if v > 0} if norm else {}), norm
 
 
 def _numbers(text: str) -> set[str]:

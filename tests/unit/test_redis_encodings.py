@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -52,11 +53,35 @@ def _seed_features() -> list[StoryFeatures]:
 def test_packed_features_read_back_exactly_and_in_order() -> None:
     for f in _seed_features():
         raw = _pack_features(f.to_dict())
-        assert raw[:1] == b"\x01"
+        assert raw[:1] == b"\x02"  # counts, not weights
         back = _unpack_features(raw, f.id)
         assert StoryFeatures.from_dict(back) == f
         for field in ("terms", "lede", "names"):  # the order too: sums run in it
             assert list(back[field].items()) == list(getattr(f, field).items())
+
+
+def test_features_without_their_norms_are_packed_with_their_weights_and_read_back() -> None:
+    for f in _seed_features():
+        earlier = replace(f, norms=())  # as an earlier version computed them
+        raw = _pack_features(earlier.to_dict())
+        assert raw[:1] == b"\x01"
+        assert StoryFeatures.from_dict(_unpack_features(raw, f.id)) == earlier
+
+
+def test_a_weight_no_count_gives_keeps_the_features_in_the_first_form() -> None:
+    f = _seed_features()[0]
+    word, weight = next(iter(f.terms.items()))
+    odd = replace(f, terms={**f.terms, word: round(weight + 0.00003, 5)})
+    raw = _pack_features(odd.to_dict())
+    assert raw[:1] == b"\x01"
+    assert StoryFeatures.from_dict(_unpack_features(raw, f.id)) == replace(odd, norms=())
+
+
+def test_counts_and_derived_keys_take_a_fifth_less_than_weights() -> None:
+    features = _seed_features()
+    counted = sum(len(_pack_features(f.to_dict())) for f in features)
+    weighed = sum(len(_pack_features(replace(f, norms=()).to_dict())) for f in features)
+    assert counted < 0.8 * weighed
 
 
 def test_packed_features_are_smaller_than_compressed_json() -> None:
