@@ -112,8 +112,11 @@ EXACT_REGROUP_MAX = 20
 CANDIDATES = 30
 # The newest claims read per match key: a word every statement of a speaker uses
 # would otherwise make each lookup read all of them (the posting grows with the corpus).
-# Older ones are never read, so a posting keeps no more (`_post`).
-POSTINGS = 200
+# Older ones are never read, so a posting keeps no more (`_post`). 127, one under Redis's
+# zset-max-listpack-entries (128): a claim is added before the oldest is dropped, and a
+# sorted set that once outgrows it is kept as a skiplist for good, some 113 bytes a
+# member where a listpack takes 5 (128 members: 14,513 bytes against 688). Before, 200.
+POSTINGS = 127
 # The lock covers reading, planning, the claims table's write and filing the plan here
 # (tens of milliseconds; an Elasticsearch write under load, seconds). A writer that
 # dies holding it delays the speaker's next writers by at most LOCK_TTL_MS; one that

@@ -17,7 +17,7 @@ from pipeline.claims.plan import ClaimsPlan, stamped
 from pipeline.claims.records import claim_key, claim_ref
 from pipeline.document import Document
 from pipeline.redis import claim_words
-from pipeline.redis.claim_groups import PER_DOC, ClaimGroups
+from pipeline.redis.claim_groups import PER_DOC, POSTINGS, ClaimGroups
 from tests.factories import make_claim, make_document
 
 pytestmark = pytest.mark.integration
@@ -437,6 +437,24 @@ def test_a_group_of_one_has_no_set(clients: list[redis.Redis]) -> None:
     now[0] += 30 * DAY_S  # b and c too
     assign(groups, article("e", "Andrii Sybiha", "Ukraine needs at least 19 air defense systems"))
     assert not client.exists(group)
+
+
+def test_a_full_posting_stays_in_redis_compact_form(
+    clients: list[redis.Redis], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A posting holds at most POSTINGS claims, few enough that Redis keeps it as a listpack
+    (a few bytes a claim) even while the next one is added: a sorted set that once grows
+    past zset-max-listpack-entries stays a skiplist, some 113 bytes a claim."""
+    import pipeline.redis.claim_groups as module
+
+    monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 1)
+    groups, client = ClaimGroups(clients[0]), clients[0]
+    limit = int(client.config_get("zset-max-listpack-entries")["zset-max-listpack-entries"])
+    for n in range(POSTINGS + 5):
+        assign(groups, article(f"p{n}", "Mark Rutte", f"the alliance must buy {n} more shells"))
+    posting = f"newsflow:claims:k:{speaker_key('Mark Rutte')}:alliance"
+    assert client.zcard(posting) == POSTINGS < limit
+    assert client.object("encoding", posting) == b"listpack"
 
 
 def test_a_posting_keeps_only_the_newest_claims_it_is_read_for(
