@@ -27,8 +27,8 @@ family can be given a TTL of its own:
     <p>:lock:<speaker key>          string: the token of the writer planning for that speaker
     <p>:gen                         counter: one generation per plan
     <p>:n                           counter: one number per document filed
-    <p>:arrived                     sorted set: doc id (`retention.arrival_name`) -> when its
-                                    claims were filed
+    <p>:arrived:<xx>                sorted sets: doc id (`retention.arrival_name`) -> when its
+                                    claims were filed (`retention.Arrivals`)
 
 A claim is named in the sets and postings by its ref, an integer (its document's number
 and its own in the document), not by its claim key (`<doc id>:<start>-<end>`, 42 bytes):
@@ -100,7 +100,7 @@ from pipeline.document import Document, Figure
 from pipeline.errors import TransientError
 from pipeline.redis import claim_words
 from pipeline.redis.errors import unavailable
-from pipeline.redis.retention import Arrivals, Retention, arrival_members, arrival_name
+from pipeline.redis.retention import Arrivals, Retention
 
 # A speaker with this many claims or fewer is regrouped whole (exact, whatever the order).
 # Beyond that, regrouping everything on every write grows with the square of the
@@ -554,8 +554,8 @@ class ClaimGroups:
         for doc_id in {doc.id: None for doc in docs}:
             commands.append(["DEL", self._key("d", doc_id)])  # older versions' set: refiled or deleted
             if any(c.ref.doc_id == doc_id for c in plan.claims.values()):
-                name = arrival_name(doc_id).hex()
-                commands.append(["HEX", "ZADD", self._key("arrived"), "GT", now, name])
+                key, name = self.arrivals.home(doc_id)
+                commands.append(["HEX", "ZADD", key, "GT", now, name.hex()])
             else:  # a version with no claims
                 commands += self._forget(doc_id, stored.numbers.get(doc_id))
         if commands and not self._commit(keys=list(tokens), args=[*tokens.values(), json.dumps(commands)]):
@@ -622,7 +622,7 @@ class ClaimGroups:
         commands: list[list[Any]] = [
             ["DEL", self._key("r", doc_id)],
             ["DEL", self._key("d", doc_id)],
-            *(["HEX", "ZREM", self._key("arrived"), m.hex()] for m in arrival_members(doc_id)),
+            *(["HEX", "ZREM", key, m.hex()] for key, m in self.arrivals.places(doc_id)),
         ]
         if number is not None:
             commands.append(["HDEL", self._key("i"), number])

@@ -1,9 +1,9 @@
 """Per-document Redis state kept only within a time window (does I/O).
 
 The story store, the near-duplicate index, the claim groups and the entity registry's
-redelivery answers each note when a document arrived, in a sorted set of their own
-(`<prefix>:arrived`: document -> arrival time on `Retention.clock`; a 32-hex id as its
-16 bytes, `arrival_name`). A document whose
+redelivery answers each note when a document arrived, in sorted sets of their own
+(`<prefix>:arrived:<xx>`, split over SHARDS by document: document -> arrival time on
+`Retention.clock`; a 32-hex id as its 16 bytes, `arrival_name`). A document whose
 arrival is older than `window_s` is pruned: each store takes out everything it keeps for
 that document (its own `prune`), under the same locks its writers take, so no writer
 sees a document half taken out. Writers prune as they go: at most once per
@@ -20,6 +20,7 @@ weeks in a second against a real Redis (bench/soak.py).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -71,7 +72,7 @@ def arrival_doc(member: bytes | str) -> str:
     return raw.decode("utf-8")
 
 
-# KEYS: the arrival set; ARGV: the cutoff, then members: each taken out if still before it.
+# KEYS: an arrival set; ARGV: the cutoff, then members: each taken out if still before it.
 _DROP_STALE = """
 local cutoff = tonumber(ARGV[1])
 for i = 2, #ARGV do
@@ -80,14 +81,28 @@ for i = 2, #ARGV do
 end
 """
 
+# The arrivals are split over this many sorted sets, by a byte of a hash of the member
+# (`<key>:<xx>`): Redis keeps a sorted set of at most 128 members (zset-max-listpack-
+# entries) as a listpack, some 30 bytes a member, and a bigger one as a skiplist, some
+# 118. Up to some 30,000 documents within the window (256 x 128: the near-duplicate
+# index's buckets are split so too) every part stays a listpack; beyond, the parts become
+# skiplists, as one set was.
+SHARDS = 256
+
+
+def _part(name: bytes) -> int:
+    return hashlib.blake2b(name, digest_size=1).digest()[0]
+
 
 class Arrivals:
-    """Document -> arrival time, in one sorted set; which documents are past the window.
+    """Document -> arrival time, in sorted sets; which documents are past the window.
 
-    Members are `arrival_name`s. Versions before wrote a 32-hex id as it is; such a member
-    is read as well (`due`, `still_due`), and a document's arrival is the later of its two
-    members while both are there: a worker of either version may note it again. `forget`
-    takes both out; an older member a later arrival left behind goes when it comes due."""
+    Members are `arrival_name`s, each in one of SHARDS sets, `<key>:<xx>` (`home`).
+    Versions before kept them in one set, `<key>`, and before that wrote a 32-hex id as
+    it is; such members are read as well (`due`, `still_due`), and a document's arrival is
+    the latest of its members while more than one is there: a worker of an earlier
+    version may note it again. `forget` takes them all out; an older member a later
+    arrival left behind goes when it comes due."""
 
     def __init__(self, client: redis.Redis, key: str, retention: Retention) -> None:
         self.r = client
@@ -95,50 +110,88 @@ class Arrivals:
         self.retention = retention
         self._next_turn = float("-inf")
         self._drop_stale = client.register_script(_DROP_STALE)
+        self._parts = [f"{key}:{i:02x}" for i in range(SHARDS)]
+
+    def home(self, doc_id: str) -> tuple[str, bytes]:
+        """The set a document's arrival is noted in, and its member there."""
+        name = arrival_name(doc_id)
+        return self._parts[_part(name)], name
+
+    def places(self, doc_id: str) -> list[tuple[str, bytes]]:
+        """Every (set, member) that may hold the document's arrival: its `home`, and the
+        one set of the versions before, in either of their layouts (`arrival_members`)."""
+        return [self.home(doc_id), *((self.key, m) for m in arrival_members(doc_id))]
 
     def note(self, pipe: Any, *doc_ids: str) -> None:
         """Queue on `pipe`: these documents arrived now (an earlier arrival moves up, never
         back: a document seen again, or an original a copy follows, lives on with it)."""
-        if doc_ids:
-            now = self.retention.clock()
-            pipe.zadd(self.key, {arrival_name(d): now for d in doc_ids}, gt=True)
+        now = self.retention.clock()
+        by_set: dict[str, dict[bytes, float]] = {}
+        for doc_id in doc_ids:
+            key, name = self.home(doc_id)
+            by_set.setdefault(key, {})[name] = now
+        for key, members in sorted(by_set.items()):
+            pipe.zadd(key, members, gt=True)
 
     def due(self, limit: int | None = None) -> list[str]:
         """The documents that arrived before the window, oldest first (at most `limit`).
 
         A member past the window whose document has a later member within it (noted again
-        in the other layout) is no arrival of it any more: it is taken out here, which
-        leaves the document's arrival, the later one, as it was."""
+        by a worker of an earlier version) is no arrival of it any more: it is taken out
+        here, which leaves the document's arrival, the later one, as it was."""
         cutoff = self.retention.clock() - self.retention.window_s
-        found: Any = self.r.zrangebyscore(
-            self.key, "-inf", f"({cutoff}", start=0, num=limit or self.retention.prune_batch
-        )
+        n = limit or self.retention.prune_batch
+        pipe = self.r.pipeline(transaction=False)
+        keys = [*self._parts, self.key]
+        for key in keys:
+            pipe.zrangebyscore(key, "-inf", f"({cutoff}", start=0, num=n, withscores=True)
+        # The first n of all sets, in the order one set gives them: by time, then member.
+        found = sorted(
+            (score, member, key)
+            for key, members in zip(keys, pipe.execute(), strict=True)
+            for member, score in members
+        )[:n]
         if not found:
             return []
-        docs = [arrival_doc(m) for m in found]
-        others: Any = [_other_member(m) for m in found]  # redis-py types members as str
-        later = self.r.zmscore(self.key, others)
-        stale = [m for m, s in zip(found, later, strict=True) if s is not None and s >= cutoff]
-        if stale:  # unless noted again meanwhile (by a worker of the version before)
-            self._drop_stale(keys=[self.key], args=[repr(cutoff), *stale])
-        due = [d for d, s in zip(docs, later, strict=True) if s is None or s < cutoff]
-        return list(dict.fromkeys(due))  # a document with both members past it: once
+        docs = [arrival_doc(member) for _, member, _ in found]
+        latest = self._latest(docs)
+        stale: dict[str, list[bytes]] = {}
+        for (_, member, key), doc in zip(found, docs, strict=True):
+            if latest[doc] >= cutoff:  # noted again meanwhile, in another place
+                stale.setdefault(key, []).append(member)
+        for key, members in sorted(stale.items()):
+            self._drop_stale(keys=[key], args=[repr(cutoff), *members])
+        return list(dict.fromkeys(d for d in docs if latest[d] < cutoff))  # a document twice: once
+
+    def _latest(self, doc_ids: list[str]) -> dict[str, float]:
+        """Each document's arrival: the latest of its members (-inf when it has none)."""
+        places = {d: self.places(d) for d in dict.fromkeys(doc_ids)}
+        pipe = self.r.pipeline(transaction=False)
+        for doc_places in places.values():
+            for key, member in doc_places:
+                pipe.zscore(key, member)
+        scores = iter(pipe.execute())
+        return {
+            d: max((s for s in (next(scores) for _ in doc_places) if s is not None), default=float("-inf"))
+            for d, doc_places in places.items()
+        }
 
     def forget(self, pipe: Any, doc_ids: list[str], cutoff: float | None = None) -> None:
-        """Queue on `pipe`: these documents are pruned (both layouts' members)."""
-        if doc_ids:
-            pipe.zrem(self.key, *dict.fromkeys(m for d in doc_ids for m in arrival_members(d)))
+        """Queue on `pipe`: these documents are pruned (every place's member)."""
+        by_set: dict[str, list[bytes]] = {}
+        for doc_id in dict.fromkeys(doc_ids):
+            for key, member in self.places(doc_id):
+                by_set.setdefault(key, []).append(member)
+        for key, members in sorted(by_set.items()):
+            pipe.zrem(key, *members)
 
     def still_due(self, doc_ids: list[str]) -> list[str]:
         """Those of `doc_ids` still past the window (one seen again meanwhile is not)."""
         if not doc_ids:
             return []
         cutoff = self.retention.clock() - self.retention.window_s
-        members = [arrival_members(d) for d in doc_ids]
-        flat: Any = [m for pair in members for m in pair]
-        scores = iter(self.r.zmscore(self.key, flat))
-        arrived = [[s for s in (next(scores) for _ in pair) if s is not None] for pair in members]
-        return [d for d, found in zip(doc_ids, arrived, strict=True) if found and max(found) < cutoff]
+        latest = self._latest(doc_ids)
+        return [d for d in doc_ids if float("-inf") < latest[d] < cutoff]
 
     def turn(self) -> bool:
         """Whether this process prunes now: once per `prune_every_s` of the clock here, and
@@ -153,7 +206,11 @@ class Arrivals:
         self.r.delete(f"{self.key}:pruning")
 
     def __len__(self) -> int:
-        return int(self.r.zcard(self.key))
+        """Members of every set (a document noted in two layouts counts twice)."""
+        pipe = self.r.pipeline(transaction=False)
+        for key in [*self._parts, self.key]:
+            pipe.zcard(key)
+        return sum(pipe.execute())
 
 
 def arrival_members(doc_id: str) -> tuple[bytes, ...]:
@@ -161,9 +218,3 @@ def arrival_members(doc_id: str) -> tuple[bytes, ...]:
     (as versions before wrote it), when that differs."""
     name, plain = arrival_name(doc_id), doc_id.encode("utf-8")
     return (name,) if name == plain else (name, plain)
-
-
-def _other_member(member: bytes) -> bytes:
-    """The same document's member in the other layout (itself for an id kept as it is)."""
-    name, *plain = arrival_members(arrival_doc(member))
-    return plain[0] if plain and member == name else name

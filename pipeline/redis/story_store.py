@@ -53,7 +53,7 @@ replaced it (two workers, either order) still ends up pointing at it.
     <prefix>:rebuilds     counter, one number per rebuild of story records (Elasticsearch)
     <prefix>:gen          counter, one generation per placement
     <prefix>:lock         held while a placement reads and rewrites stories
-    <prefix>:arrived      sorted set: doc -> arrival time (pipeline/redis/retention.py)
+    <prefix>:arrived:<xx> sorted sets: doc -> arrival time (pipeline/redis/retention.py)
 Everything above kept for one document (and the edges naming it) is pruned once it
 arrived more than the window ago (`prune`, under the lock; a copy keeps its original as
 long as itself): a later
@@ -516,7 +516,7 @@ class NearDuplicates:
         <prefix>:d            hash: a document's name (8 bytes) -> its signature, id, facts
         <prefix>:b:<band>:<xx>  hash, 256 per band: bucket -> the names filed under it
         <prefix>:shown        hash: copy -> the copy search shows instead
-        <prefix>:arrived      sorted set: doc -> arrival time (pipeline/redis/retention.py)
+        <prefix>:arrived:<xx> sorted sets: doc -> arrival time (pipeline/redis/retention.py)
 
     Earlier versions kept datasketch's Redis storage (`<prefix>:lsh…`, some ten keys per
     document) with the signatures in `<prefix>:mh` and the facts in `<prefix>:meta`: the

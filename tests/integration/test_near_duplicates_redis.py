@@ -57,8 +57,9 @@ def names_in_bands(client: redis.Redis, prefix: str) -> list[Counter[bytes]]:
 
 
 def kinds_of_keys(client: redis.Redis) -> set[str]:
-    """The keys, with a band's hashes as one: "nd:b:<band>"."""
-    return {":".join(k.decode().split(":")[:3]) for k in client.keys("*")}
+    """The keys, with a band's hashes as one, "nd:b:<band>", and the arrival sets as one,
+    "nd:arrived"."""
+    return {":".join(k.decode().split(":")[: 2 if ":arrived" in k.decode() else 3]) for k in client.keys("*")}
 
 
 def test_a_copy_matches_with_the_signatures_similarity_and_other_texts_do_not(

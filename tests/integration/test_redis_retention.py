@@ -15,7 +15,7 @@ from pipeline.document import Document
 from pipeline.entities.local import LocalEntity, Mention
 from pipeline.redis.claim_groups import ClaimGroups
 from pipeline.redis.entity_registry import RedisEntityRegistry
-from pipeline.redis.retention import DAY_S, Arrivals, Retention, arrival_name
+from pipeline.redis.retention import DAY_S, SHARDS, Arrivals, Retention, arrival_name
 from pipeline.redis.story_store import NearDuplicates, StoryStore
 from pipeline.stages.stories import assign_story, find_duplicates
 from tests.conftest import Clock
@@ -225,49 +225,73 @@ def test_retiring_a_document_after_the_window_does_not_fail(client: redis.Redis,
 HEX_IDS = [f"{n:032x}" for n in range(1, 6)]
 
 
+def arrival_sets(client: redis.Redis, key: str) -> list[bytes]:
+    """The sorted sets an `Arrivals` at `key` keeps its members in."""
+    return sorted(k for k in client.scan_iter(match=f"{key}:*") if client.type(k) == b"zset")
+
+
 def test_an_arrival_set_names_a_content_id_in_17_bytes(client: redis.Redis, clock: Clock) -> None:
     """A 32-hex id is kept as a zero byte and its 16 bytes, and read back as the id;
-    another id as it is. The set costs less a document than with the ids as they are."""
+    another id as it is."""
     arrivals = Arrivals(client, "t:a", retention(clock))
     pipe = client.pipeline()
     arrivals.note(pipe, *HEX_IDS, "doc-a")
     pipe.execute()
-    assert sorted(client.zrange("t:a", 0, -1)) == sorted([b"doc-a", *(arrival_name(d) for d in HEX_IDS)])
-    assert {len(m) for m in client.zrange("t:a", 0, -1)} == {5, 17}
+    members = [m for k in arrival_sets(client, "t:a") for m in client.zrange(k, 0, -1)]
+    assert sorted(members) == sorted([b"doc-a", *(arrival_name(d) for d in HEX_IDS)])
+    assert {len(m) for m in members} == {5, 17}
     clock.now += 31 * DAY_S
     assert sorted(arrivals.due()) == sorted([*HEX_IDS, "doc-a"])
 
-    ids = [f"{n:032x}" for n in range(1000, 1300)]  # past 128 members: a skiplist, as in use
-    client.zadd("t:plain", dict.fromkeys(ids, clock.now))
-    pipe = client.pipeline()
-    Arrivals(client, "t:named", retention(clock)).note(pipe, *ids)
-    pipe.execute()
-    named, plain = (int(client.memory_usage(k, samples=0) or 0) for k in ("t:named", "t:plain"))
-    # 16 bytes a member shorter; a skiplist's nodes take random heights, so the two sets' sizes
-    # also differ by some hundreds of bytes either way: half the saving is what is asserted
-    assert named <= plain - 8 * len(ids), (named, plain)
+
+def test_arrivals_are_split_over_sets_small_enough_to_stay_compact(client: redis.Redis, clock: Clock) -> None:
+    """3,000 documents' arrivals, split over SHARDS sorted sets that Redis keeps as
+    listpacks, take under 50 bytes a document; one sorted set of them (a skiplist past
+    128 members), as versions before kept, over 100. The oldest still come due first."""
+    ids = [f"{n:032x}" for n in range(1000, 4000)]
+    arrivals = Arrivals(client, "t:split", retention(clock))
+    for doc_id in ids:
+        clock.now += 1
+        pipe = client.pipeline()
+        arrivals.note(pipe, doc_id)
+        pipe.execute()
+    client.zadd("t:one", {arrival_name(d): clock.now for d in ids})
+    sets = arrival_sets(client, "t:split")
+    assert len(sets) == SHARDS
+    assert {client.object("encoding", k) for k in sets} == {b"listpack"}
+    split = sum(int(client.memory_usage(k, samples=0) or 0) for k in sets)
+    one = int(client.memory_usage("t:one", samples=0) or 0)
+    assert split < 50 * len(ids) < 100 * len(ids) < one, (split, one)
+    clock.now += 30 * DAY_S - 1999.5  # past the window for the first 1,000
+    assert arrivals.due(limit=10) == ids[:10]
+    assert arrivals.due(limit=5000) == ids[:1000]
 
 
-def test_arrivals_the_version_before_wrote_are_read_and_pruned(client: redis.Redis, clock: Clock) -> None:
-    """Members written as the ids as they are (the layout before) come due and go; a
-    document noted again since, in the new layout, lives on with its later arrival, and
-    the old member it left behind goes when due comes to it."""
+def test_arrivals_the_versions_before_wrote_are_read_and_pruned(client: redis.Redis, clock: Clock) -> None:
+    """Members of the one set versions before kept (`t:a`), the ids as they are or in 16
+    bytes, come due and go; a document noted again since, in its set of the split, lives
+    on with its later arrival, and the old member it left behind goes when due comes to it."""
     arrivals = Arrivals(client, "t:a", retention(clock))
-    old, renoted = HEX_IDS[0], HEX_IDS[1]
-    client.zadd("t:a", {old: clock.now, renoted: clock.now, "doc-b": clock.now})
+    old, renoted, named = HEX_IDS[0], HEX_IDS[1], HEX_IDS[2]
+    client.zadd(
+        "t:a", {old: clock.now, renoted: clock.now, "doc-b": clock.now, arrival_name(named): clock.now}
+    )
     clock.now += 20 * DAY_S
     pipe = client.pipeline()
     arrivals.note(pipe, renoted)  # in the new layout, while its old member is there
     pipe.execute()
     clock.now += 11 * DAY_S  # 31 days after the first arrivals, 11 after `renoted`'s second
-    assert arrivals.still_due([old, renoted, "doc-b", HEX_IDS[2]]) == [old, "doc-b"]
-    assert sorted(arrivals.due()) == sorted([old, "doc-b"])
+    assert arrivals.still_due([old, renoted, "doc-b", named, HEX_IDS[3]]) == [old, "doc-b", named]
+    assert sorted(arrivals.due()) == sorted([old, "doc-b", named])
     assert client.zscore("t:a", renoted) is None  # its older member, left behind, is gone
-    assert client.zscore("t:a", arrival_name(renoted)) == clock.now - 11 * DAY_S
+    home, member = arrivals.home(renoted)
+    assert home != "t:a"
+    assert member == arrival_name(renoted)
+    assert client.zscore(home, member) == clock.now - 11 * DAY_S
     pipe = client.pipeline()
-    arrivals.forget(pipe, [old, "doc-b"])
+    arrivals.forget(pipe, [old, "doc-b", named])
     pipe.execute()
-    assert client.zrange("t:a", 0, -1) == [arrival_name(renoted)]
+    assert not client.exists("t:a")
     clock.now += 20 * DAY_S
     assert arrivals.due() == [renoted]
 
@@ -275,8 +299,8 @@ def test_arrivals_the_version_before_wrote_are_read_and_pruned(client: redis.Red
 def test_an_old_member_noted_again_by_the_version_before_outlives_the_new_one(
     client: redis.Redis, clock: Clock
 ) -> None:
-    """During an upgrade a worker of the version before may note a document again in the
-    old layout: its arrival is the later of its two members, whichever layout."""
+    """During an upgrade a worker of a version before may note a document again in the
+    one set it kept: its arrival is the later of its members, whichever layout."""
     arrivals = Arrivals(client, "t:a", retention(clock))
     doc = HEX_IDS[3]
     pipe = client.pipeline()
@@ -287,6 +311,6 @@ def test_an_old_member_noted_again_by_the_version_before_outlives_the_new_one(
     clock.now += 11 * DAY_S
     assert arrivals.still_due([doc]) == []
     assert arrivals.due() == []
-    assert client.zscore("t:a", arrival_name(doc)) is None  # the older member went
+    assert client.zscore(*arrivals.home(doc)) is None  # the older member went
     clock.now += 20 * DAY_S
     assert arrivals.due() == [doc]
