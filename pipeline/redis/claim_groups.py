@@ -20,10 +20,15 @@ family can be given a TTL of its own:
                                     only for a group of two or more (most claims stand alone)
     <p>:m:<speaker key>             set: the speaker's claims' refs (counted; read when small),
                                     and "0" (POSTED, never a ref) while its claims are posted
-    <p>:k:<speaker key>:<match key> sorted set: the speaker's claims' refs filed under that
-                                    `grouping.match_keys` key, scored by the plan's generation;
+    <p>:p:<speaker key>:<match key> set: the refs of the speaker's newest POSTINGS claims
+                                    filed under that `grouping.match_keys` key (the newest:
+                                    the highest refs, their documents' numbers being given in
+                                    order), which Redis keeps as an intset, 4 bytes a ref;
                                     kept only for a speaker that outgrew EXACT_REGROUP_MAX
-                                    (POSTED): a smaller one is read whole, postings unused
+                                    (POSTED): a smaller one is read whole, postings unused.
+                                    Versions before kept a sorted set, `<p>:k:...`, scored by
+                                    the plan's generation: still read, and taken out as its
+                                    claims leave
     <p>:lock:<speaker key>          string: the token of the writer planning for that speaker
     <p>:gen                         counter: one generation per plan
     <p>:n                           counter: one number per document filed
@@ -112,10 +117,10 @@ EXACT_REGROUP_MAX = 20
 CANDIDATES = 30
 # The newest claims read per match key: a word every statement of a speaker uses
 # would otherwise make each lookup read all of them (the posting grows with the corpus).
-# Older ones are never read, so a posting keeps no more (`_post`). 127, one under Redis's
-# zset-max-listpack-entries (128): a claim is added before the oldest is dropped, and a
-# sorted set that once outgrows it is kept as a skiplist for good, some 113 bytes a
-# member where a listpack takes 5 (128 members: 14,513 bytes against 688). Before, 200.
+# Older ones are never read, so a posting keeps no more (`_post`): a set of integers, which
+# Redis keeps as an intset up to set-max-intset-entries (512), 4 bytes a ref. (Before, a
+# sorted set of 200: past 128 members a skiplist, some 113 bytes a member; then of 127, a
+# listpack, some 11.)
 POSTINGS = 127
 # The lock covers reading, planning, the claims table's write and filing the plan here
 # (tens of milliseconds; an Elasticsearch write under load, seconds). A writer that
@@ -153,8 +158,9 @@ return 0
 """
 # File a plan if every lock still holds our token: ARGV[#KEYS + 1] is a JSON list of
 # Redis commands ([name, key, args...]); ["TIDY", key] deletes a set left with one
-# member, ["TIDY", key, member] one left with that member only; ["HEX", name, key,
-# args...] runs the command with its last argument from hex (bytes: JSON carries text).
+# member, ["TIDY", key, member] one left with that member only; ["TRIM", key, n] keeps
+# the n highest refs of a set of refs; ["HEX", name, key, args...] runs the command with
+# its last argument from hex (bytes: JSON carries text).
 _COMMIT = """
 for i, key in ipairs(KEYS) do
   if redis.call('get', key) ~= ARGV[i] then return 0 end
@@ -164,6 +170,13 @@ for _, command in ipairs(cjson.decode(ARGV[#KEYS + 1])) do
     local last = command[#command]
     command[#command] = (last:gsub('%x%x', function(x) return string.char(tonumber(x, 16)) end))
     redis.call(unpack(command, 2))
+  elseif command[1] == 'TRIM' then  -- keep the highest refs of a posting, at most ARGV's count
+    local n = tonumber(command[3])
+    if redis.call('scard', command[2]) > n then
+      local refs = redis.call('smembers', command[2])
+      table.sort(refs, function(a, b) return tonumber(a) < tonumber(b) end)
+      for i = 1, #refs - n do redis.call('srem', command[2], refs[i]) end
+    end
   elseif command[1] == 'TIDY' then
     if redis.call('scard', command[2]) == 1
       and (command[3] == nil or redis.call('sismember', command[2], command[3]) == 1) then
@@ -290,7 +303,7 @@ class ClaimGroups:
             for c in self._claims(left).claims.values()
             for k in match_keys(c.ref)[0]
         }
-        commands: list[list[Any]] = [["DEL", self._key("k", *sk)] for sk in sorted(keys)]
+        commands: list[list[Any]] = [["DEL", *self._postings(*sk)] for sk in sorted(keys)]
         return commands + [["SREM", self._key("m", speaker), POSTED] for speaker in small]
 
     def _maybe_prune(self) -> None:
@@ -422,11 +435,13 @@ class ClaimGroups:
                 continue  # shares too little with anything to group
             queries.append((least, len(keys)))
             for k in sorted(keys):
-                pipe.zrevrange(self._key("k", speaker, k), 0, POSTINGS - 1)
+                posting, older = self._postings(speaker, k)
+                pipe.smembers(posting)
+                pipe.zrevrange(older, 0, POSTINGS - 1)
         replies = iter(pipe.execute())
         found: set[str] = set()
         for least, n in queries:
-            postings = (map(_text, next(replies)) for _ in range(n))
+            postings = ({*map(_text, next(replies)), *map(_text, next(replies))} for _ in range(n))
             shared = Counter(m for members in postings for m in members if not _in_batch(m, batch, ours))
             ranked = sorted((-count, m) for m, count in shared.items() if count >= least)
             found |= {m for _, m in ranked[:CANDIDATES]}
@@ -518,7 +533,7 @@ class ClaimGroups:
             if old is None or not same:  # new, rewritten, or filed by an earlier version
                 if old is not None:
                     commands += self._unfile(stored, key)
-                commands += self._index(claim, ref, plan.gen, posted=stored.posted)
+                commands += self._index(claim, ref, posted=stored.posted)
                 indexed.add(key)
             elif old.group != claim.group:
                 commands.append(["SREM", self._key("g", old.group), ref])
@@ -541,9 +556,7 @@ class ClaimGroups:
         for key, (claim, member) in sorted(stored.posting.items()):  # a speaker posted from now on
             if key not in indexed and key not in plan.deleted:
                 for k in sorted(match_keys(claim.ref)[0]):
-                    commands += self._post(
-                        self._key("k", speaker_key(claim.ref.speaker), k), plan.gen, member
-                    )
+                    commands += self._post(speaker_key(claim.ref.speaker), k, member)
         for speaker in sorted(stored.posted):
             commands.append(["SADD", self._key("m", speaker), POSTED])
             commands.append(["TIDY", self._key("m", speaker), POSTED])  # if every claim of it left
@@ -561,18 +574,23 @@ class ClaimGroups:
         if commands and not self._commit(keys=list(tokens), args=[*tokens.values(), json.dumps(commands)]):
             raise TransientError("claim groups lock expired before the plan was filed; retry")
 
-    def _index(self, claim: StoredClaim, ref: str, gen: int, *, posted: set[str]) -> list[list[Any]]:
+    def _index(self, claim: StoredClaim, ref: str, *, posted: set[str]) -> list[list[Any]]:
         speaker = speaker_key(claim.ref.speaker)
         commands: list[list[Any]] = [["SADD", self._key("m", speaker), ref]]
         if speaker in posted:
             for k in sorted(match_keys(claim.ref)[0]):
-                commands += self._post(self._key("k", speaker, k), gen, ref)
+                commands += self._post(speaker, k, ref)
         return commands
 
-    def _post(self, key: str, gen: int, member: str) -> list[list[Any]]:
+    def _post(self, speaker: str, match_key: str, ref: str) -> list[list[Any]]:
         """File a claim under a match key, and drop what falls past the newest POSTINGS of
         it: nothing reads them (`_candidates`)."""
-        return [["ZADD", key, str(gen), member], ["ZREMRANGEBYRANK", key, 0, -(POSTINGS + 1)]]
+        posting, _ = self._postings(speaker, match_key)
+        return [["SADD", posting, ref], ["TRIM", posting, POSTINGS]]
+
+    def _postings(self, speaker: str, match_key: str) -> tuple[str, str]:
+        """A speaker's posting of a match key: the set, and the sorted set versions before kept."""
+        return self._key("p", speaker, match_key), self._key("k", speaker, match_key)
 
     def _groups(self, plan: ClaimsPlan, stored: Filed, refs: dict[str, str]) -> list[list[Any]]:
         """The sets of the groups the plan touched, as they are after it: a group of one
@@ -613,7 +631,8 @@ class ClaimGroups:
             ["SREM", self._key("g", claim.group), member],
         ]
         for k in sorted(match_keys(claim.ref)[0]):
-            commands.append(["ZREM", self._key("k", speaker, k), member])
+            posting, older = self._postings(speaker, k)
+            commands += [["SREM", posting, member], ["ZREM", older, member]]
         commands += [["TIDY", self._key("m", speaker), POSTED], ["TIDY", self._key("g", claim.group)]]
         return commands
 

@@ -296,13 +296,13 @@ def test_a_shorter_record_leaves_no_pieces_of_the_longer_one(clients: list[redis
 
 def postings(client: redis.Redis, speaker: str) -> set[str]:
     """The speaker's posting keys in the registry."""
-    return {k.decode() for k in client.scan_iter(f"newsflow:claims:k:{speaker}:*")}
+    return {k.decode() for k in client.scan_iter(f"newsflow:claims:p:{speaker}:*")}
 
 
 def keys_of(speaker: str, *docs: Document) -> set[str]:
     """The posting keys of these documents' first claims."""
     return {
-        f"newsflow:claims:k:{speaker}:{k}" for d in docs for k in match_keys(claim_ref(d, d.claims[0]))[0]
+        f"newsflow:claims:p:{speaker}:{k}" for d in docs for k in match_keys(claim_ref(d, d.claims[0]))[0]
     }
 
 
@@ -438,22 +438,56 @@ def test_a_group_of_one_has_no_set(clients: list[redis.Redis]) -> None:
     assert not client.exists(group)
 
 
-def test_a_full_posting_stays_in_redis_compact_form(
+def test_a_full_posting_is_a_set_of_integers_in_redis_compact_form(
     clients: list[redis.Redis], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A posting holds at most POSTINGS claims, few enough that Redis keeps it as a listpack
-    (a few bytes a claim) even while the next one is added: a sorted set that once grows
-    past zset-max-listpack-entries stays a skiplist, some 113 bytes a claim."""
+    """A posting holds the refs of at most POSTINGS claims, the highest (the newest
+    documents'), as a set of integers that Redis keeps as an intset, 4 bytes a claim (a
+    sorted set scored by generation, as versions before kept, takes some 11, and past 128
+    members some 113)."""
     import pipeline.redis.claim_groups as module
 
     monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 1)
     groups, client = ClaimGroups(clients[0]), clients[0]
-    limit = int(client.config_get("zset-max-listpack-entries")["zset-max-listpack-entries"])
-    for n in range(POSTINGS + 5):
-        assign(groups, article(f"p{n}", "Mark Rutte", f"the alliance must buy {n} more shells"))
-    posting = f"newsflow:claims:k:{speaker_key('Mark Rutte')}:alliance"
-    assert client.zcard(posting) == POSTINGS < limit
-    assert client.object("encoding", posting) == b"listpack"
+    docs = [
+        assign(groups, article(f"p{n}", "Mark Rutte", f"the alliance must buy {n} more shells"))[0]
+        for n in range(POSTINGS + 5)
+    ]
+    posting = f"newsflow:claims:p:{speaker_key('Mark Rutte')}:alliance"
+    numbers = {int(client.hget(f"newsflow:claims:r:{d.id}", "#"), 36) for d in docs[-POSTINGS:]}
+    assert {int(m) // PER_DOC for m in client.smembers(posting)} == numbers
+    assert client.object("encoding", posting) == b"intset"
+    assert int(client.memory_usage(posting, samples=0) or 0) < 8 * POSTINGS
+
+
+def test_a_posting_a_version_before_kept_as_a_sorted_set_is_still_read_and_emptied(
+    clients: list[redis.Redis], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim an earlier version posted (in `k:`, scored by generation) is found through
+    that posting, and leaves it with its document."""
+    import pipeline.redis.claim_groups as module
+
+    monkeypatch.setattr(module, "EXACT_REGROUP_MAX", 1)
+    groups, client = ClaimGroups(clients[0]), clients[0]
+    speaker = speaker_key("Mark Rutte")
+    first, second = (
+        assign(groups, article(name, "Mark Rutte", text))[0]
+        for name, text in (
+            ("a", "the alliance must buy more shells for Ukraine"),
+            ("b", "pilots train in Romania"),
+        )
+    )
+    ref = client.smembers(f"newsflow:claims:m:{speaker}") - {b"0"}
+    older = {
+        m for m in ref if int(m) // PER_DOC == int(client.hget(f"newsflow:claims:r:{first.id}", "#"), 36)
+    }
+    for k in match_keys(claim_ref(first, first.claims[0]))[0]:  # as versions before posted it
+        client.srem(f"newsflow:claims:p:{speaker}:{k}", *older)
+        client.zadd(f"newsflow:claims:k:{speaker}:{k}", dict.fromkeys(older, 1))
+    again, _ = assign(groups, article("c", "Mark Rutte", "the alliance must buy more shells for Ukraine"))
+    assert again.claims[0].group == first.claims[0].group != second.claims[0].group  # through `k:`
+    assign(groups, make_document("article a, again", id=first.id, claims=()))  # a version with none
+    assert not list(client.scan_iter(f"newsflow:claims:k:{speaker}:*"))
 
 
 def test_a_posting_keeps_only_the_newest_claims_it_is_read_for(
@@ -474,8 +508,8 @@ def test_a_posting_keeps_only_the_newest_claims_it_is_read_for(
         "the alliance must build more shells in Europe",
     ]
     docs = [assign(groups, article(f"x{n}", "Mark Rutte", text))[0] for n, text in enumerate(texts)]
-    posting = f"newsflow:claims:k:{speaker}:alliance"
+    posting = f"newsflow:claims:p:{speaker}:alliance"
     numbers = {int(client.hget(f"newsflow:claims:r:{d.id}", "#"), 36) for d in docs[-2:]}
-    assert {int(m) // PER_DOC for m in client.zrange(posting, 0, -1)} == numbers  # the newest two
+    assert {int(m) // PER_DOC for m in client.smembers(posting)} == numbers  # the newest two
     last, _ = assign(groups, article("y", "Mark Rutte", "the alliance must build more shells in Europe now"))
     assert last.claims[0].group == docs[-1].claims[0].group  # found through what is kept
