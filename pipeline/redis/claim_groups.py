@@ -15,7 +15,10 @@ family can be given a TTL of its own:
                                     A record longer than CHUNK (64) bytes is kept in pieces:
                                     "<o>" (prefixed with their count), "<o>.1", "<o>.2"...,
                                     so that the hash stays a listpack
-    <p>:i                           hash: N -> doc id
+    <p>:i:<xx>                      hash, split over 256 (pipeline/redis/split.py): N -> doc
+                                    id (`retention.arrival_name`: a 32-hex id in 16 bytes);
+                                    versions before kept one hash, `<p>:i`, of the ids as
+                                    text: still read
     <p>:g:<group>                   set: the group's members, each as its ref N * 4096 + o;
                                     only for a group of two or more (most claims stand alone)
     <p>:m:<speaker key>             set: the speaker's claims' refs (counted; read when small),
@@ -105,7 +108,8 @@ from pipeline.document import Document, Figure
 from pipeline.errors import TransientError
 from pipeline.redis import claim_words
 from pipeline.redis.errors import unavailable
-from pipeline.redis.retention import Arrivals, Retention
+from pipeline.redis.retention import Arrivals, Retention, arrival_doc, arrival_name
+from pipeline.redis.split import SplitHash
 
 # A speaker with this many claims or fewer is regrouped whole (exact, whatever the order).
 # Beyond that, regrouping everything on every write grows with the square of the
@@ -224,6 +228,7 @@ class ClaimGroups:
         self.redis = client
         self.prefix = prefix
         self.arrivals = Arrivals(client, self._key("arrived"), retention or Retention())
+        self.numbered = SplitHash(self._key("i"))
         self._release = client.register_script(_RELEASE)
         self._commit = client.register_script(_COMMIT)
 
@@ -462,8 +467,8 @@ class ClaimGroups:
         out = Filed()
         numbers = sorted(fields)
         if numbers:
-            doc_ids = self.redis.hmget(self._key("i"), numbers)
-            known = [(n, _text(d)) for n, d in zip(numbers, doc_ids, strict=True) if d is not None]
+            doc_ids = self.numbered.hmget(self.redis, numbers)
+            known = [(n, arrival_doc(d)) for n, d in zip(numbers, doc_ids, strict=True) if d is not None]
             pipe = self.redis.pipeline(transaction=False)
             for n, doc_id in known:
                 pipe.hmget(self._key("r", doc_id), [_NUMBER, _OUTLET, *fields[n]])
@@ -562,7 +567,8 @@ class ClaimGroups:
             commands.append(["TIDY", self._key("m", speaker), POSTED])  # if every claim of it left
         for doc_id, outlet in sorted(written.items()):
             commands.append(["HSET", self._key("r", doc_id), _NUMBER, numbers[doc_id], _OUTLET, outlet])
-            commands.append(["HSET", self._key("i"), numbers[doc_id], doc_id])
+            n = numbers[doc_id]
+            commands.append(["HEX", "HSET", self.numbered.part(n), n, arrival_name(doc_id).hex()])
         now = repr(self.arrivals.retention.clock())
         for doc_id in {doc.id: None for doc in docs}:
             commands.append(["DEL", self._key("d", doc_id)])  # older versions' set: refiled or deleted
@@ -644,7 +650,7 @@ class ClaimGroups:
             *(["HEX", "ZREM", key, m.hex()] for key, m in self.arrivals.places(doc_id)),
         ]
         if number is not None:
-            commands.append(["HDEL", self._key("i"), number])
+            commands += [["HDEL", key, number] for key in (self.numbered.part(number), self.numbered.key)]
         return commands
 
     def _key(self, family: str, *parts: str) -> str:

@@ -20,7 +20,6 @@ weeks in a second against a real Redis (bench/soak.py).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -28,6 +27,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import redis
+
+from pipeline.redis import split
 
 DAY_S = 86_400.0
 _CONTENT_ID = re.compile(r"[0-9a-f]{32}")  # pipeline.document.content_id
@@ -81,23 +82,12 @@ for i = 2, #ARGV do
 end
 """
 
-# The arrivals are split over this many sorted sets, by a byte of a hash of the member
-# (`<key>:<xx>`): Redis keeps a sorted set of at most 128 members (zset-max-listpack-
-# entries) as a listpack, some 30 bytes a member, and a bigger one as a skiplist, some
-# 118. Up to some 30,000 documents within the window (256 x 128: the near-duplicate
-# index's buckets are split so too) every part stays a listpack; beyond, the parts become
-# skiplists, as one set was.
-SHARDS = 256
-
-
-def _part(name: bytes) -> int:
-    return hashlib.blake2b(name, digest_size=1).digest()[0]
-
 
 class Arrivals:
     """Document -> arrival time, in sorted sets; which documents are past the window.
 
-    Members are `arrival_name`s, each in one of SHARDS sets, `<key>:<xx>` (`home`).
+    Members are `arrival_name`s, each in one of SHARDS sets, `<key>:<xx>` (`home`;
+    pipeline/redis/split.py: some 48 bytes a document where one skiplist took 118).
     Versions before kept them in one set, `<key>`, and before that wrote a 32-hex id as
     it is; such members are read as well (`due`, `still_due`), and a document's arrival is
     the latest of its members while more than one is there: a worker of an earlier
@@ -110,12 +100,12 @@ class Arrivals:
         self.retention = retention
         self._next_turn = float("-inf")
         self._drop_stale = client.register_script(_DROP_STALE)
-        self._parts = [f"{key}:{i:02x}" for i in range(SHARDS)]
+        self._parts = split.parts(key)
 
     def home(self, doc_id: str) -> tuple[str, bytes]:
         """The set a document's arrival is noted in, and its member there."""
         name = arrival_name(doc_id)
-        return self._parts[_part(name)], name
+        return self._parts[split.part_of(name)], name
 
     def places(self, doc_id: str) -> list[tuple[str, bytes]]:
         """Every (set, member) that may hold the document's arrival: its `home`, and the

@@ -36,9 +36,11 @@ replaced it (two workers, either order) still ends up pointing at it.
                           16 bytes, in order (`_pack_members`); a set of the ids as text
                           when an id is of another form, and as versions before wrote
                           every story (still read, and left by a document pruned)
-    <prefix>:label        hash: doc (its `_edge_name`) -> its generation and story id, packed
-                          (`_pack_label`: the story id in 16 bytes); versions before named
-                          the document by its id and wrote "<gen> <story id>": still read
+    <prefix>:label:<xx>   hash, split over 256 (pipeline/redis/split.py): doc (its
+                          `_edge_name`) -> its generation and story id, packed
+                          (`_pack_label`: the story id in 16 bytes); versions before kept
+                          one hash, `<prefix>:label`, named the document by its id and
+                          wrote "<gen> <story id>": still read
     <prefix>:placed       hash: doc -> what placing it changed: the other documents it
                           (re)labelled (moved to another story), and the stories whose
                           members it changed; packed, each id in 16 bytes (`_pack_placed`;
@@ -91,6 +93,7 @@ from datasketch import MinHash
 from pipeline.redis.errors import unavailable
 from pipeline.redis.feature_words import WORDS
 from pipeline.redis.retention import Arrivals, Retention
+from pipeline.redis.split import SplitHash
 from pipeline.stories import grouping, versions
 from pipeline.stories.features import StoryFeatures, blocking_keys, reweigh, weight_counts
 
@@ -786,6 +789,7 @@ class StoryStore:
         retention = retention or Retention()
         self.arrivals = Arrivals(client, self._k("arrived"), retention)
         self.placements = Arrivals(client, self._k("placed", "arrived"), retention.for_redelivery())
+        self._labels = SplitHash(self._k("label"))
         self._parsed: dict[str, StoryFeatures] = {}
 
     def _k(self, *parts: str) -> str:
@@ -938,7 +942,7 @@ class StoryStore:
             else:
                 pipe.sadd(self._k("m", story), *sorted(ms))
         for d in moved:
-            pipe.hset(self._k("label"), _edge_name(d), _pack_label(gen, named[d]))
+            self._labels.hset(pipe, {_edge_name(d): _pack_label(gen, named[d])})
         others = [d for d in moved if d != doc_id]
         pipe.hset(self._k("placed"), doc_id, _pack_placed(others, changed))
         self.placements.note(pipe, doc_id)
@@ -1037,7 +1041,7 @@ class StoryStore:
         for family in ("copy", "day", "placed"):
             pipe.hdel(self._k(family), *doc_ids)
         names: list[bytes | str] = [_edge_name(d) for d in doc_ids]
-        pipe.hdel(self._k("label"), *dict.fromkeys([*names, *doc_ids]))  # either form
+        self._labels.hdel(pipe, [*names, *doc_ids])  # either form
         self.arrivals.forget(pipe, doc_ids)
         self.placements.forget(pipe, doc_ids)
         pipe.execute()
@@ -1102,7 +1106,7 @@ class StoryStore:
         if not doc_ids:
             return []
         names: list[Any] = [_edge_name(d) for d in doc_ids]
-        raws = self.r.hmget(self._k("label"), [*names, *doc_ids])
+        raws = self._labels.hmget(self.r, [*names, *doc_ids])
         n = len(doc_ids)
         return [new if new is not None else old for new, old in zip(raws[:n], raws[n:], strict=True)]
 
@@ -1196,7 +1200,7 @@ class StoryStore:
         return int(number), {s: _member_ids(ms) for s, ms in zip(stories, found, strict=True)}
 
     def all_labels(self) -> dict[str, str]:
-        found = sorted(self.r.hgetall(self._k("label")).items(), key=lambda dv: _b(dv[0])[:1] == b"\x00")
+        found = sorted(self._labels.hgetall(self.r).items(), key=lambda dv: _b(dv[0])[:1] == b"\x00")
         return {_edge_doc(d): _unpack_label(v)[1] for d, v in found}  # a newer form's last: it wins
 
 

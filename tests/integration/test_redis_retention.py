@@ -15,7 +15,8 @@ from pipeline.document import Document
 from pipeline.entities.local import LocalEntity, Mention
 from pipeline.redis.claim_groups import ClaimGroups
 from pipeline.redis.entity_registry import RedisEntityRegistry
-from pipeline.redis.retention import DAY_S, SHARDS, Arrivals, Retention, arrival_name
+from pipeline.redis.retention import DAY_S, Arrivals, Retention, arrival_name
+from pipeline.redis.split import SHARDS
 from pipeline.redis.story_store import NearDuplicates, StoryStore
 from pipeline.stages.stories import assign_story, find_duplicates
 from tests.conftest import Clock

@@ -19,6 +19,7 @@ import redis
 
 from pipeline.document import Document
 from pipeline.redis.retention import DAY_S, Retention
+from pipeline.redis.split import SplitHash
 from pipeline.redis.story_store import NearDuplicates, StoryStore, _edge_doc, _unpack_placed
 from pipeline.run import build_stages, run_stages
 from pipeline.sources.files import read_dropped_file
@@ -581,12 +582,12 @@ def test_labels_name_documents_and_stories_in_16_bytes_and_text_labels_are_still
     second = assign_story(_fight(RAHMAN_2), stories=store)
     story = second.story_id
     labels = store.labels([first.id, second.id])
-    assert store.r.hget("t:label", b"\x00" + bytes.fromhex(second.id)) == (
-        b"\x00" + bytes.fromhex(story.removeprefix("s-")) + b"2"
-    )
-    for field in store.r.hkeys("t:label"):  # as versions before wrote them
+    split = SplitHash("t:label")
+    name = b"\x00" + bytes.fromhex(second.id)
+    assert store.r.hget(split.part(name), name) == b"\x00" + bytes.fromhex(story.removeprefix("s-")) + b"2"
+    for field in split.hgetall(store.r):  # as versions before wrote them: in one hash, by id
         gen, old = labels[field[1:].hex()]
-        store.r.hdel("t:label", field)
+        store.r.hdel(split.part(field), field)
         store.r.hset("t:label", field[1:].hex(), f"{gen} {old}")
     assert store.labels([first.id, second.id]) == labels
     assert store.all_labels() == {first.id: story, second.id: story}
@@ -595,7 +596,7 @@ def test_labels_name_documents_and_stories_in_16_bytes_and_text_labels_are_still
     copy = assign_story(_fight(RAHMAN_COPY, duplicate_of=first.id), stories=store)
     assert store.all_labels() == dict.fromkeys([first.id, second.id, copy.id], copy.story_id)
     store.forget([first.id, second.id, copy.id])
-    assert store.r.hgetall("t:label") == {}
+    assert split.hgetall(store.r) == {}
 
 
 def test_a_marked_copy_months_later_is_placed_on_its_own_merits(store: StoryStore) -> None:
