@@ -39,13 +39,15 @@ def bench_dir() -> Path:
     return Path(os.environ.get("NEWSFLOW_BENCH_DIR", REPO.parent / "shared" / "bench")) / "quotes"
 
 
-def predict(articles: list[dict], nlp: object, model: Any = None) -> tuple[list[dict], float, float]:
+def predict(
+    articles: list[dict], nlp: object, model: Any = None, span_model: Any = None
+) -> tuple[list[dict], float, float]:
     """Predictions, wall-clock seconds and CPU seconds (the CPU figure holds on a busy machine)."""
     preds = []
     started, cpu_started = time.perf_counter(), time.process_time()
     for art in articles:
         doc = Document(id=art["id"], source=art["id"], raw_text=art["text"], text=art["text"])
-        doc = extract_claims(doc, nlp=nlp, attribution_model=model)
+        doc = extract_claims(doc, nlp=nlp, attribution_model=model, span_model=span_model)
         quotes = [
             {"speaker": c.speaker, "quote": c.text, "cue": c.cue, "kind": c.kind}
             for c in doc.claims
@@ -137,6 +139,7 @@ def cross_validated(nlp: Any, folder: Path) -> dict:
     import train_attribution as ta
 
     from pipeline.claims.attribution.model import load_model
+    from pipeline.claims.attribution.span_model import load_span_model
 
     shipped = load_model()
     thresholds = (
@@ -146,12 +149,26 @@ def cross_validated(nlp: Any, folder: Path) -> dict:
     )
     train = ta.load_articles("train")
     cnlp = ta.cached_parses(nlp, train, "train")
-    cands = ta.collect(train, cnlp)
     preds: dict[str, dict] = {}
+    if load_span_model() is None:
+        cands = ta.collect(train, cnlp)
+        for fold in ta.folds(len(train)):
+            held = set(fold)
+            model = ta.model_of(ta.fit([c for c in cands if c.article not in held]), thresholds)
+            fold_preds, _, _ = predict([train[n] for n in fold], cnlp, model)
+            preds.update({p["id"]: p for p in fold_preds})
+        return score(folder, train, [preds[a["id"]] for a in train])
+    # with a content-cut model, each fold's is fitted on the other four folds too, and the
+    # attribution model on their candidates as it cuts them (as the shipped pair is fitted)
+    import train_span_model as tsm
+
+    rows = tsm.examples(train, cnlp)
     for fold in ta.folds(len(train)):
         held = set(fold)
-        model = ta.model_of(ta.fit([c for c in cands if c.article not in held]), thresholds)
-        fold_preds, _, _ = predict([train[n] for n in fold], cnlp, model)
+        span = tsm.model_of(tsm.fit([r for r in rows if r[0] not in held]))
+        cands = ta.collect([a for n, a in enumerate(train) if n not in held], cnlp, span_model=span)
+        model = ta.model_of(ta.fit(cands), thresholds)
+        fold_preds, _, _ = predict([train[n] for n in fold], cnlp, model, span)
         preds.update({p["id"]: p for p in fold_preds})
     return score(folder, train, [preds[a["id"]] for a in train])
 

@@ -50,6 +50,13 @@ THRESHOLDS), and not taken:
     made part of that claim (PolNeAR annotates it so) rather than a claim of its own with
     the speaker carried over: dev pair F1 0.674 either way (P 0.818 -> 0.820, direct F1
     0.905 -> 0.907).
+
+Taken in stop 34: a learned cut of the contents (pipeline/claims/attribution/span_model.py,
+bench/train_span_model.py), a linear-chain CRF over the paragraph's tokens given a
+candidate's cue and the rules' cut, whose cut replaces the rules' when it is surer of it.
+The candidates are collected as the product cuts them, so this model is fitted on the
+shipped span model's cuts (which saw all of train: the thresholds chosen here lean on it;
+bench/quotes.py's 5-fold figure fits both models per fold).
 """
 
 from __future__ import annotations
@@ -160,8 +167,9 @@ class Candidate:
     label: int | None  # 1 matches a gold pair, 0 does not, None matches only speakerless gold
 
 
-def collect(articles: list[dict[str, Any]], cnlp: CachedNLP) -> list[Candidate]:
-    """Every candidate of every article, with its features and its label against the gold."""
+def collect(articles: list[dict[str, Any]], cnlp: CachedNLP, span_model: Any = None) -> list[Candidate]:
+    """Every candidate of every article, with its features and its label against the gold.
+    `span_model` cuts the contents again (span_model.py), else the shipped one."""
     from pipeline.claims.attribution import find_attributions, rules_only
     from pipeline.claims.attribution.model import features
 
@@ -177,7 +185,7 @@ def collect(articles: list[dict[str, Any]], cnlp: CachedNLP) -> list[Candidate]:
             paras.append([(a, features(para, a)) for a in claims])
             return rules_only(para, claims)
 
-        find_attributions(text, cnlp, select=record)
+        find_attributions(text, cnlp, select=record, span_model=span_model)
         gold = art["quotes"]
         gtoks = [sc.toks(g.get("quote")) for g in gold]
         for pn, cands in enumerate(paras):

@@ -16,6 +16,7 @@ from typing import Any
 
 from pipeline.claims.attribution import find_attributions
 from pipeline.claims.attribution.model import Model
+from pipeline.claims.attribution.span_model import SpanModel
 from pipeline.claims.figures import parse_figures
 from pipeline.claims.quotes import Quote, find_quotes, paragraphs
 from pipeline.claims.speakers import resolve_speakers
@@ -24,16 +25,20 @@ from pipeline.document import Claim, Document
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+(?=\s|$)|$)")
 
 
-def extract_claims(doc: Document, *, nlp: Any, attribution_model: Model | None = None) -> Document:
+def extract_claims(
+    doc: Document, *, nlp: Any, attribution_model: Model | None = None, span_model: SpanModel | None = None
+) -> Document:
     """Add every claim in the cleaned text.
 
     Reads: text, entities, text_map.  Adds: claims (speaker as written and canonical,
     cue, content, kind, figures, offsets in the text and in the original input).
-    `attribution_model` replaces the shipped attribution model (a bench fitting its own).
+    `attribution_model` and `span_model` replace the shipped models (a bench fitting its own).
     Never: performs I/O, loads a model, groups across documents.
     """
     quotes = find_quotes(doc.text)  # read once: the attributions and the statements both need them
-    attributions, mentions = find_attributions(doc.text, nlp, model=attribution_model, quotes=quotes)
+    attributions, mentions = find_attributions(
+        doc.text, nlp, model=attribution_model, span_model=span_model, quotes=quotes
+    )
     resolved = resolve_speakers(attributions, mentions, doc.entities, doc.text)
     claims = []
     for a, r in zip(attributions, resolved, strict=True):

@@ -34,6 +34,7 @@ from pipeline.claims.attribution.mentions import Mentions
 from pipeline.claims.attribution.model import Model, choose, load_model
 from pipeline.claims.attribution.named import name_speakers
 from pipeline.claims.attribution.quotations import Quotations
+from pipeline.claims.attribution.span_model import SpanModel, load_span_model
 from pipeline.claims.attribution.types import Attribution, Mention, Quoted, fields, one_per_span
 from pipeline.claims.cues import SPEECH_NOUNS, SPEECH_VERBS, verb_lemma
 from pipeline.claims.quotes import Quote, find_quotes, paragraphs
@@ -56,13 +57,20 @@ def find_attributions(
     select: Select | None = None,
     model: Model | None = None,
     quotes: list[Quote] | None = None,
+    span_model: SpanModel | None = None,
+    recut: bool = True,
 ) -> tuple[list[Attribution], list[Mention]]:
     """Every attribution in `text`, in order, and the mentions seen on the way.
 
     `select` chooses among a paragraph's candidates (the rules' and the broad search's):
     by default `model`, else the shipped one (model.py), else the rules alone.
     `quotes`: `find_quotes(text)`, when the caller has it already.
+    `recut`: let `span_model`, else the shipped one (span_model.py), cut the contents of
+    reported speech and the broad search's candidates again (off while its own training
+    data is gathered).
     """
+    if recut and span_model is None:
+        span_model = load_span_model()
     if select is None:
         select = partial(model_select, model=model)
     if quotes is None:
@@ -108,6 +116,8 @@ def find_attributions(
         ]
         claims += para.broad({a.cue_start for a in claims})
         claims += para.broad_nominal({a.cue_start for a in claims})
+        if recut and span_model is not None:
+            claims = [span_model.recut(para, a) for a in claims]
         claims = select(para, claims)
         claims += [_source(a, "quote") for a in para.carried(p_quotes, claims)]
         claims.sort(key=lambda a: a.start)
