@@ -33,26 +33,12 @@ _QUOTE_MARKS = frozenset({"“", "”", '"', "‘", "’", "'", "``", "''"})
 _MAX_UP = 4
 
 
+_DISTANCES = (0, 1, 2, 4, 9, 19, 40)  # a distance's feature: the first of these it is within
+
+
 def _dist(n: int) -> str:
-    a = abs(n)
-    b = (
-        "0"
-        if a == 0
-        else "1"
-        if a == 1
-        else "2"
-        if a == 2
-        else "4"
-        if a <= 4
-        else "9"
-        if a <= 9
-        else "19"
-        if a <= 19
-        else "40"
-        if a <= 40
-        else "far"
-    )
-    return ("-" if n < 0 else "+") + b
+    bucket = next((str(d) for d in _DISTANCES if abs(n) <= d), "far")
+    return ("-" if n < 0 else "+") + bucket
 
 
 def _places(para: ParagraphBase, cue: Any) -> dict[int, tuple[int, str, str]]:
