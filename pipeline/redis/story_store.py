@@ -31,7 +31,9 @@ replaced it (two workers, either order) still ends up pointing at it.
                           versions before named the neighbour by its id and wrote the score
                           with its point: both still read
     <prefix>:day          hash: doc -> its day number (0 when undated)
-    <prefix>:copy         hash: copy -> the document it copies (it follows its story)
+    <prefix>:copy:<xx>    hash, split over 256 (pipeline/redis/split.py): copy -> the
+                          document it copies (it follows its story); versions before kept
+                          one hash, `<prefix>:copy`: still read
     <prefix>:m:<story>    the story's documents, copies included: one string of their ids'
                           16 bytes, in order (`_pack_members`); a set of the ids as text
                           when an id is of another form, and as versions before wrote
@@ -122,7 +124,7 @@ def _pack_features(data: dict[str, Any]) -> bytes:
     `vocab` as a bitmask over the words (hex); the three norms; the names and their
     counts; then the other fields in `_PACKED_V2` order. `keys` are not kept: they are
     the names' and terms' (`blocking_keys`). 400 soak articles: 1,043 bytes a
-    document in the first form, some 700 in this one.
+    document in the first form, 565 in this one.
 
     The first form (`_V1`): the same words; each of terms, lede and vocab as positions in
     that list, the two weights as integers of 1/100,000; then the fields in `_PACKED`
@@ -790,6 +792,7 @@ class StoryStore:
         self.arrivals = Arrivals(client, self._k("arrived"), retention)
         self.placements = Arrivals(client, self._k("placed", "arrived"), retention.for_redelivery())
         self._labels = SplitHash(self._k("label"))
+        self._copies_of = SplitHash(self._k("copy"))
         self._parsed: dict[str, StoryFeatures] = {}
 
     def _k(self, *parts: str) -> str:
@@ -811,7 +814,7 @@ class StoryStore:
                 original = self._link(features)
             pipe = self.r.pipeline()
             if original:
-                pipe.hset(self._k("copy"), features.id, original)
+                self._copies_of.hset(pipe, {features.id: original})
             self.arrivals.note(pipe, features.id, *([original] if original else []))  # a copy keeps it
             pipe.execute()
             wait = 2 * self.lock_timeout
@@ -821,7 +824,7 @@ class StoryStore:
     def _original(self, doc_id: str, day: int) -> str:
         """The filed document `doc_id` is or copies; "" when unknown here or out of the window
         (the same text months later, a yearly notice, is another event)."""
-        copied = self.r.hget(self._k("copy"), doc_id)
+        [copied] = self._copies_of.hmget(self.r, [doc_id])
         original = _s(copied) if copied else doc_id
         filed = self.r.hget(self._k("day"), original)
         if filed is None:
@@ -1038,7 +1041,8 @@ class StoryStore:
             for other in sorted(naming - gone):
                 pipe.hdel(self._k("e", other), _edge_name(d), d)
             pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
-        for family in ("copy", "day", "placed"):
+        self._copies_of.hdel(pipe, list(doc_ids))
+        for family in ("day", "placed"):
             pipe.hdel(self._k(family), *doc_ids)
         names: list[bytes | str] = [_edge_name(d) for d in doc_ids]
         self._labels.hdel(pipe, [*names, *doc_ids])  # either form
@@ -1070,7 +1074,7 @@ class StoryStore:
         copies follow that one, so they keep their story and stay candidates for others."""
         copies = sorted(
             _s(c)
-            for c, original in self.r.hscan_iter(self._k("copy"), count=1000)
+            for c, original in self._copies_of.hgetall(self.r).items()
             if _s(original) == f.id and _s(c) not in leaving
         )
         if not copies:
@@ -1094,9 +1098,8 @@ class StoryStore:
         for other, score in sorted(edges.items()):
             if other != heir:  # each edge once, in the heir's hash
                 pipe.hset(self._k("e", heir), _edge_name(other), score)
-        pipe.hdel(self._k("copy"), heir)
-        for copy in copies[1:]:
-            pipe.hset(self._k("copy"), copy, heir)
+        self._copies_of.hdel(pipe, [heir])
+        self._copies_of.hset(pipe, dict.fromkeys(copies[1:], heir))
         pipe.execute()
 
     # -- reading ---------------------------------------------------------------
@@ -1120,7 +1123,7 @@ class StoryStore:
         return {s: _member_ids(ms) for s, ms in zip(stories, found, strict=True)}
 
     def _copies(self, doc_ids: Sequence[str]) -> dict[str, str]:
-        raws = self.r.hmget(self._k("copy"), list(doc_ids)) if doc_ids else []
+        raws = self._copies_of.hmget(self.r, list(doc_ids))
         return {d: _s(raw) for d, raw in zip(doc_ids, raws, strict=True) if raw}
 
     def _edges(self, doc_ids: Sequence[str]) -> dict[tuple[str, str], float]:
