@@ -78,7 +78,7 @@ from pipeline.entities.matching import (
 from pipeline.entities.names import fold
 from pipeline.errors import TransientError
 from pipeline.redis.errors import unavailable
-from pipeline.redis.retention import Arrivals, Retention
+from pipeline.redis.retention import REDELIVERY_PARTS, Arrivals, Retention
 from pipeline.search.names import entity_key
 
 MAX_ATTEMPTS = 50  # optimistic retries under contention before giving up
@@ -136,7 +136,9 @@ class RedisEntityRegistry:
     ) -> None:
         self.r = client
         self.p = prefix
-        self.arrivals = Arrivals(client, f"{prefix}:arrived", (retention or Retention()).for_redelivery())
+        self.arrivals = Arrivals(
+            client, f"{prefix}:arrived", (retention or Retention()).for_redelivery(), parts=REDELIVERY_PARTS
+        )
         self.context_max = context_max
 
     # -- matching ------------------------------------------------------------

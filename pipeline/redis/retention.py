@@ -31,6 +31,10 @@ import redis
 from pipeline.redis import split
 
 DAY_S = 86_400.0
+# The parts of an arrival set kept for redelivery (a day of documents, a thirtieth of the
+# window's): each a listpack up to some 2,000 documents a day. 256 parts, as a window's
+# set has, would be a key a document at a few hundred a day.
+REDELIVERY_PARTS = 16
 _CONTENT_ID = re.compile(r"[0-9a-f]{32}")  # pipeline.document.content_id
 
 
@@ -94,18 +98,20 @@ class Arrivals:
     version may note it again. `forget` takes them all out; an older member a later
     arrival left behind goes when it comes due."""
 
-    def __init__(self, client: redis.Redis, key: str, retention: Retention) -> None:
+    def __init__(
+        self, client: redis.Redis, key: str, retention: Retention, *, parts: int = split.SHARDS
+    ) -> None:
         self.r = client
         self.key = key
         self.retention = retention
         self._next_turn = float("-inf")
         self._drop_stale = client.register_script(_DROP_STALE)
-        self._parts = split.parts(key)
+        self._parts = split.parts(key, parts)
 
     def home(self, doc_id: str) -> tuple[str, bytes]:
         """The set a document's arrival is noted in, and its member there."""
         name = arrival_name(doc_id)
-        return self._parts[split.part_of(name)], name
+        return self._parts[split.part_of(name) % len(self._parts)], name
 
     def places(self, doc_id: str) -> list[tuple[str, bytes]]:
         """Every (set, member) that may hold the document's arrival: its `home`, and the

@@ -23,9 +23,10 @@ def part_of(name: bytes) -> int:
     return hashlib.blake2b(name, digest_size=1).digest()[0]
 
 
-def parts(key: str) -> list[str]:
-    """The keys of the parts of the collection `key`, in order."""
-    return [f"{key}:{i:02x}" for i in range(SHARDS)]
+def parts(key: str, n: int = SHARDS) -> list[str]:
+    """The keys of the `n` parts (a divisor of SHARDS) of the collection `key`, in order:
+    an entry named `name` is in part `part_of(name) % n`."""
+    return [f"{key}:{i:02x}" for i in range(n)]
 
 
 def _name(field: bytes | str) -> bytes:

@@ -94,7 +94,7 @@ from datasketch import MinHash
 
 from pipeline.redis.errors import unavailable
 from pipeline.redis.feature_words import WORDS
-from pipeline.redis.retention import Arrivals, Retention
+from pipeline.redis.retention import REDELIVERY_PARTS, Arrivals, Retention
 from pipeline.redis.split import SplitHash
 from pipeline.stories import grouping, versions
 from pipeline.stories.features import StoryFeatures, blocking_keys, reweigh, weight_counts
@@ -790,7 +790,9 @@ class StoryStore:
         self._leave_script = client.register_script(_LEAVE)
         retention = retention or Retention()
         self.arrivals = Arrivals(client, self._k("arrived"), retention)
-        self.placements = Arrivals(client, self._k("placed", "arrived"), retention.for_redelivery())
+        self.placements = Arrivals(
+            client, self._k("placed", "arrived"), retention.for_redelivery(), parts=REDELIVERY_PARTS
+        )
         self._labels = SplitHash(self._k("label"))
         self._copies_of = SplitHash(self._k("copy"))
         self._parsed: dict[str, StoryFeatures] = {}

@@ -15,7 +15,7 @@ from pipeline.document import Document
 from pipeline.entities.local import LocalEntity, Mention
 from pipeline.redis.claim_groups import ClaimGroups
 from pipeline.redis.entity_registry import RedisEntityRegistry
-from pipeline.redis.retention import DAY_S, Arrivals, Retention, arrival_name
+from pipeline.redis.retention import DAY_S, REDELIVERY_PARTS, Arrivals, Retention, arrival_name
 from pipeline.redis.split import SHARDS
 from pipeline.redis.story_store import NearDuplicates, StoryStore
 from pipeline.stages.stories import assign_story, find_duplicates
@@ -315,3 +315,16 @@ def test_an_old_member_noted_again_by_the_version_before_outlives_the_new_one(
     assert client.zscore(*arrivals.home(doc)) is None  # the older member went
     clock.now += 20 * DAY_S
     assert arrivals.due() == [doc]
+
+
+def test_what_a_redelivery_reads_notes_arrivals_in_fewer_parts(client: redis.Redis, clock: Clock) -> None:
+    """A day of documents is a thirtieth of the window's: their arrival sets (the entity
+    answers', the placements') are split over REDELIVERY_PARTS parts, not a window's
+    SHARDS, which at a few hundred documents a day would be a key a document."""
+    r = retention(clock)
+    registry = RedisEntityRegistry(client, prefix="t:e", retention=r)
+    store = StoryStore(client, prefix="t:s", retention=r)
+    ids = [f"{n:032x}" for n in range(5000)]
+    for arrivals in (registry.arrivals, store.placements):
+        assert len({arrivals.home(d)[0] for d in ids}) == REDELIVERY_PARTS < SHARDS
+    assert len({store.arrivals.home(d)[0] for d in ids}) == SHARDS
