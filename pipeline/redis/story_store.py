@@ -30,7 +30,9 @@ replaced it (two workers, either order) still ends up pointing at it.
                           integer, where "0.642243" takes 8 bytes and a longer header);
                           versions before named the neighbour by its id and wrote the score
                           with its point: both still read
-    <prefix>:day          hash: doc -> its day number (0 when undated)
+    (<prefix>:day         hash: doc -> its day number, which versions before wrote to
+                          note a document filed: read no more (its features say it, and
+                          their date its day), and taken out with its documents)
     <prefix>:copy:<xx>    hash, split over 256 (pipeline/redis/split.py): copy -> the
                           document it copies (it follows its story); versions before kept
                           one hash, `<prefix>:copy`: still read
@@ -348,25 +350,25 @@ def _b(value: bytes | str) -> bytes:
     return value if isinstance(value, bytes) else value.encode("latin-1")
 
 
-# KEYS: the day hash, the document's features, its postings; ARGV: the document, its twin,
-# the document's `_edge_name` (its name in the postings; its id in versions before).
+# A document is filed while its features are (`<prefix>:f:<doc>`). KEYS: the twin's
+# features, the document's, its postings; ARGV: the document, the document's `_edge_name`
+# (its name in the postings; its id in versions before).
 _UNFILE_FOR_TWIN = """
-if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('DEL', KEYS[2])
-for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[3], ARGV[1]) end
+for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[2], ARGV[1]) end
 return 1
 """
 
-# KEYS: the day hash, the document's edge hash; ARGV: the document, then each candidate's
-# id, name and score. Each edge is written once, in the hash of the document that scored
-# it (the later one), and only while both ends are filed: an edge naming a candidate
+# KEYS: the document's features, its edge hash, then each candidate's features; ARGV: each
+# candidate's name and score. Each edge is written once, in the hash of the document that
+# scored it (the later one), and only while both ends are filed: an edge naming a candidate
 # pruned meanwhile would outlive it (its pruning has read who may name it already).
 _EDGES = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-for i = 2, #ARGV, 3 do
-  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
-    redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2])
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 3, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('HSET', KEYS[2], ARGV[2 * i - 5], ARGV[2 * i - 4])
   end
 end
 return 1
@@ -828,10 +830,10 @@ class StoryStore:
         (the same text months later, a yearly notice, is another event)."""
         [copied] = self._copies_of.hmget(self.r, [doc_id])
         original = _s(copied) if copied else doc_id
-        filed = self.r.hget(self._k("day"), original)
-        if filed is None:
+        raw = self.r.get(self._k("f", original))  # filed, and when: not from the parsed cache
+        if raw is None:
             return ""
-        other = int(filed)
+        other = _day(_unpack_features(raw, original).get("when", ""))
         return "" if day and other and abs(day - other) > grouping.WINDOW_DAYS else original
 
     def _link(self, f: StoryFeatures) -> str:
@@ -839,7 +841,6 @@ class StoryStore:
         day = _day(f.when)
         pipe = self.r.pipeline()
         pipe.set(self._k("f", f.id), _pack_features(f.to_dict()))
-        pipe.hset(self._k("day"), f.id, day)
         for key in f.keys:
             pipe.zadd(self._k("k", key), {_edge_name(f.id): day})
         pipe.execute()
@@ -863,20 +864,21 @@ class StoryStore:
             if self._unfile_for(f, twin):
                 return self._original(twin, day) or twin
             candidates = [c for c in candidates if c.id != twin]  # became a copy meanwhile
-        args: list[str | bytes] = [f.id]
+        keys, args = [self._k("f", f.id), self._k("e", f.id)], []
         for other in candidates:
             if (score := grouping.pair_score(f, other)) >= self.floor:
-                args += [other.id, _edge_name(other.id), _edge_value(score)]
-        if len(args) > 1:
-            self._edges_script(keys=[self._k("day"), self._k("e", f.id)], args=args)
+                keys.append(self._k("f", other.id))
+                args += [_edge_name(other.id), _edge_value(score)]
+        if args:
+            self._edges_script(keys=keys, args=args)
         return ""
 
     def _unfile_for(self, f: StoryFeatures, twin: str) -> bool:
         """Unfile `f`, a copy of `twin` (a copy is not a candidate for anyone), if `twin` is
         still filed; atomically: of two twins linked at once, each seeing the other, the
         first to get here becomes the copy and the second stays filed."""
-        keys = [self._k("day"), self._k("f", f.id), *(self._k("k", key) for key in f.keys)]
-        if not self._unfile_script(keys=keys, args=[f.id, twin, _edge_name(f.id)]):
+        keys = [self._k("f", twin), self._k("f", f.id), *(self._k("k", key) for key in f.keys)]
+        if not self._unfile_script(keys=keys, args=[f.id, _edge_name(f.id)]):
             return False
         # A document that linked `f` while it was filed named it in its own edges: unfiled
         # now, nothing names it any more, so those edges go (a copy is no one's neighbour).
@@ -897,10 +899,11 @@ class StoryStore:
         # that scored it bring it into theirs when they are placed.
         scores = {_edge_doc(k): _edge_score(v) for k, v in self.r.hgetall(self._k("e", core)).items()}
         if scores:  # neighbours pruned since the edge was read are no candidates
-            filed = self.r.hmget(self._k("day"), sorted(scores))
-            scores = {
-                d: v for (d, v), day in zip(sorted(scores.items()), filed, strict=True) if day is not None
-            }
+            pipe = self.r.pipeline(transaction=False)
+            for d in sorted(scores):
+                pipe.exists(self._k("f", d))
+            filed = pipe.execute()
+            scores = {d: v for (d, v), there in zip(sorted(scores.items()), filed, strict=True) if there}
         near = [core, *sorted(scores)]
         current = dict(zip(near, self._stories_of(near), strict=True))
         if original and current[core]:  # a copy of a placed document: that story, as it is
@@ -1003,10 +1006,10 @@ class StoryStore:
 
     def _take_out(self, doc_ids: list[str], keys: Mapping[str, Sequence[str]]) -> dict[str, str]:
         """Take `doc_ids` (with their blocking keys) out, under the placements' lock: their
-        features, postings, edges (and the edges naming them), day, copy link, label, story
+        features, postings, edges (and the edges naming them), copy link, label, story
         membership and arrivals. Returns the story each was in ("" for none).
 
-        First they are unfiled (their day goes), in one transaction with the reading of
+        First they are unfiled (their features go), in one transaction with the reading of
         their postings: from then on no edge names them (`_EDGES` writes one only while
         both ends are filed), and whoever named them in its edges is in those postings
         (it was filed under a key of theirs before it read them). Then everything goes
@@ -1017,12 +1020,13 @@ class StoryStore:
         stories = dict(zip(doc_ids, self._stories_of(doc_ids), strict=True))
         posting_keys = sorted({key for d in doc_ids for key in keys[d]})
         pipe = self.r.pipeline(transaction=True)
-        pipe.hdel(self._k("day"), *doc_ids)
+        pipe.delete(*(self._k("f", d) for d in doc_ids))
+        pipe.hdel(self._k("day"), *doc_ids)  # where versions before noted them filed
         for d in doc_ids:
             pipe.hkeys(self._k("e", d))
         for key in posting_keys:
             pipe.zrange(self._k("k", key), 0, -1)
-        _, *found = pipe.execute()
+        _, _, *found = pipe.execute()
         neighbours = dict(zip(doc_ids, found[: len(doc_ids)], strict=True))
         postings = dict(zip(posting_keys, found[len(doc_ids) :], strict=True))
         gone = set(doc_ids)
@@ -1042,10 +1046,9 @@ class StoryStore:
             naming |= {_edge_doc(n) for n in neighbours[d]}
             for other in sorted(naming - gone):
                 pipe.hdel(self._k("e", other), _edge_name(d), d)
-            pipe.delete(self._k("f", d), self._k("e", d), self._k("t", d), self._k("c", d))
+            pipe.delete(self._k("e", d), self._k("t", d), self._k("c", d))
         self._copies_of.hdel(pipe, list(doc_ids))
-        for family in ("day", "placed"):
-            pipe.hdel(self._k(family), *doc_ids)
+        pipe.hdel(self._k("placed"), *doc_ids)
         names: list[bytes | str] = [_edge_name(d) for d in doc_ids]
         self._labels.hdel(pipe, [*names, *doc_ids])  # either form
         self.arrivals.forget(pipe, doc_ids)
@@ -1081,7 +1084,7 @@ class StoryStore:
         )
         if not copies:
             return
-        heir, day = copies[0], self.r.hget(self._k("day"), f.id)
+        heir, day = copies[0], _day(f.when)
         # Its edges: those it scored (its own hash; both directions, as versions before
         # wrote them) and those of the documents that scored it (theirs, under its keys).
         edges = {_edge_doc(name): _s(score) for name, score in self.r.hgetall(self._k("e", f.id)).items()}
@@ -1094,9 +1097,8 @@ class StoryStore:
                 edges[other] = _s(score)
         pipe = self.r.pipeline(transaction=True)
         pipe.set(self._k("f", heir), _pack_features({**f.to_dict(), "id": heir}))
-        pipe.hset(self._k("day"), heir, _s(day) if day is not None else 0)
         for key in f.keys:
-            pipe.zadd(self._k("k", key), {_edge_name(heir): int(_s(day)) if day is not None else 0})
+            pipe.zadd(self._k("k", key), {_edge_name(heir): day})
         for other, score in sorted(edges.items()):
             if other != heir:  # each edge once, in the heir's hash
                 pipe.hset(self._k("e", heir), _edge_name(other), score)

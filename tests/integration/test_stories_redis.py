@@ -437,9 +437,14 @@ def test_each_edge_is_kept_once_by_the_document_that_scored_it(store: StoryStore
     assert store.story_of(second.id) == grouping.story_id([first.id, second.id, copy.id])
 
 
+def _filed(client: redis.Redis, prefix: str) -> set[bytes]:
+    """The documents filed (their features kept), as ids."""
+    return {k.removeprefix(f"{prefix}:f:".encode()) for k in client.scan_iter(f"{prefix}:f:*")}
+
+
 def _loose_edges(client: redis.Redis, prefix: str) -> list[Any]:
     """Edge hashes of documents not filed, and edges naming a document not filed."""
-    filed = set(client.hkeys(f"{prefix}:day"))
+    filed = _filed(client, prefix)
     loose: list[Any] = []
     for key in client.scan_iter(f"{prefix}:e:*"):
         if key.removeprefix(f"{prefix}:e:".encode()) not in filed:
@@ -474,8 +479,33 @@ def test_pruning_takes_out_the_edges_that_name_the_documents_pruned(private_redi
         assert store.prune() == 1
         assert client.exists(f"pe:e:{second.id}") == 0
         assert [k for k in client.scan_iter("pe:*") if first.id.encode() in k] == []
-        assert client.hkeys("pe:day") == [second.id.encode()]
+        assert _filed(client, "pe") == {second.id.encode()}
         assert _loose_edges(client, "pe") == []
+    finally:
+        client.close()
+
+
+def test_a_document_is_filed_by_its_features_and_the_day_hash_of_versions_before_goes_with_it(
+    private_redis: str,
+) -> None:
+    """No hash of days: a document's features say it is filed, and their date its day. An
+    entry versions before wrote there is taken out when its document is pruned."""
+    client = redis.Redis.from_url(private_redis)
+    clock = Clock()
+    store = StoryStore(
+        client, prefix="pd", retention=Retention(window_s=30 * DAY_S, clock=clock, prune_every_s=0)
+    )
+    try:
+        first = assign_story(_report(0, "early"), stories=store)
+        assert client.exists("pd:day") == 0
+        client.hset("pd:day", first.id, 0)  # as a version before noted it filed
+        clock.now += 10 * DAY_S
+        second = assign_story(_report(1, "later"), stories=store)
+        assert client.hkeys(f"pd:e:{second.id}") == [b"\x00" + bytes.fromhex(first.id)]  # both filed
+        clock.now += 21 * DAY_S
+        assert store.prune() == 1
+        assert _filed(client, "pd") == {second.id.encode()}
+        assert client.exists("pd:day") == 0
     finally:
         client.close()
 
@@ -509,7 +539,7 @@ def test_pruning_while_a_worker_links_leaves_no_edge_to_a_document_gone(private_
             # (an old one a new one copies stays: its copy keeps it within the window)
             copied = set(SplitHash(f"pw{n}:copy").hgetall(client).values())
             old = {_report(i, "old").id.encode() for i in range(6)}
-            assert set(client.hkeys(f"pw{n}:day")) & old <= copied, f"round {n}"
+            assert _filed(client, f"pw{n}") & old <= copied, f"round {n}"
             assert _loose_edges(client, f"pw{n}") == [], f"round {n}"
     client.close()
 
@@ -712,7 +742,7 @@ def test_two_copies_of_one_text_placed_at_the_same_moment_leave_one_original(pri
             copies = SplitHash(f"twins{n}:copy").hgetall(client)
             assert len(copies) == 1, f"round {n}: copies {copies}"
             (original,) = {d.id for d in docs} - set(copies)
-            assert client.hexists(f"twins{n}:day", original)
+            assert client.exists(f"twins{n}:f:{original}")
             assert client.hgetall(f"twins{n}:e:{original}") == {}  # no edge to its own copy
             story = grouping.story_id([d.id for d in docs])
             assert store.story_of(docs[0].id) == store.story_of(docs[1].id) == story
