@@ -864,7 +864,8 @@ class StoryStore:
             if self._unfile_for(f, twin):
                 return self._original(twin, day) or twin
             candidates = [c for c in candidates if c.id != twin]  # became a copy meanwhile
-        keys, args = [self._k("f", f.id), self._k("e", f.id)], []
+        keys = [self._k("f", f.id), self._k("e", f.id)]
+        args: list[str | bytes] = []
         for other in candidates:
             if (score := grouping.pair_score(f, other)) >= self.floor:
                 keys.append(self._k("f", other.id))
