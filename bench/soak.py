@@ -42,6 +42,8 @@ per-command statistics (`command_stats`: a fixed cost of the server, some 0.9 MB
 taken out at each checkpoint and printed apart (`fixed_bytes`), not counted per document.
 `stores_at_window_end`: the same summed by store (dups, stories, claims, entities, lines,
 ledger, and redis: the key table, clients, scripts, buffers and what is outside keys).
+When the stream goes on past that checkpoint, `families_at_end` and `stores_at_end` give
+the same at the last one: what crept past the window.
 Then `answers`: a digest (sha256, 16 hex) of every answer the stores gave the stream, in
 order: each document's entities (id, canonical name, label), the copy search shows instead
 and the similarity, its story, the groups and conflicts its claims plan wrote, and which
@@ -411,12 +413,16 @@ def main() -> None:
     print(f"{args.docs} documents in {elapsed:.0f} s ({elapsed * 1000 / args.docs:.1f} ms/doc)")
     print("per document: " + " ".join(f"{k} {v / args.docs:.1f}" for k, v in sizes_seen.items()))
     first = min(rows, key=lambda r: abs(r[1] - window_s / DAY))
-    at = breakdown[rows.index(first)]
-    print(
-        "families_at_window_end "
-        + " ".join(f"{k}={v:.0f}" for k, v in sorted(at.items(), key=lambda kv: -kv[1]))
-    )
-    print("stores_at_window_end " + " ".join(f"{k}={v:.0f}" for k, v in by_store(at).most_common()))
+    checkpoints = {"window_end": rows.index(first), "end": len(rows) - 1}
+    for name, n in checkpoints.items():
+        if name == "end" and n == checkpoints["window_end"]:
+            break  # one checkpoint: printed once
+        at = breakdown[n]
+        print(
+            f"families_at_{name} "
+            + " ".join(f"{k}={v:.0f}" for k, v in sorted(at.items(), key=lambda kv: -kv[1]))
+        )
+        print(f"stores_at_{name} " + " ".join(f"{k}={v:.0f}" for k, v in by_store(at).most_common()))
     past = [r for r in rows if r[1] > window_s / DAY * 1.05]
     flat = bool(past) and max(r[2] for r in past) <= 1.15 * past[0][2]
     print(f"answers {answers.hexdigest()[:16]}")
