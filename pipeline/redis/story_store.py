@@ -979,7 +979,7 @@ class StoryStore:
 
     def prune(self, limit: int | None = None) -> int:
         """Take out the documents that arrived before the window: their features,
-        postings, edges (theirs and those naming them), day, copy link, label and story
+        postings, edges (theirs and those naming them), copy link, label and story
         membership, under the placements' lock, so a placement sees each document whole
         or not at all (`_take_out`). Their stories keep the members still within the
         window; the index keeps everything. Returns how many documents were pruned."""
@@ -1076,7 +1076,7 @@ class StoryStore:
 
     def _promote_copy(self, f: StoryFeatures, leaving: set[str]) -> None:
         """Before `f`'s document leaves: its first copy not leaving too takes its place (its
-        features, postings, day and edges; a copy has almost the same words), and the other
+        features, postings and edges; a copy has almost the same words), and the other
         copies follow that one, so they keep their story and stay candidates for others."""
         copies = sorted(
             _s(c)
