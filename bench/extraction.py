@@ -1,10 +1,12 @@
 """Score our cleaner on the article-extraction bench (plain-text and HTML paths).
 
-    python bench/extraction.py [--split dev] [--paths text,html,trafilatura] [--repeat 3]
-                               [--out DIR] [--per-page]
+    python bench/extraction.py [--split dev] [--paths text,text-wrapped,html,trafilatura]
+                               [--repeat 3] [--out DIR] [--per-page]
 
 For each page, the plain-text path cleans `<id>.raw.txt` and the HTML path cleans
 `<id>.html.gz`, both through `clean_boilerplate` (the code the workers run). The
+`text-wrapped` path cleans the same plain text hard-wrapped at 72 columns, as `fmt`
+writes it (every line of the page broken at spaces; pipeline/cleaning/unwrap.py). The
 `trafilatura` path is plain `trafilatura.extract(html, include_comments=False)`,
 timed in the same run as the yardstick for the HTML path's speed. Scores come from
 the bench's own `score.py`. Prints one line per path: F1, precision, recall, pages/s.
@@ -18,6 +20,7 @@ import gzip
 import importlib.util
 import os
 import sys
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -53,8 +56,18 @@ def page_ids(split: str) -> list[str]:
     return sorted(p.name[: -len(".truth.txt")] for p in (extraction_dir() / split).glob("*.truth.txt"))
 
 
+def hard_wrapped(text: str, width: int = 72) -> str:
+    """`text` with each line broken at spaces to `width` columns, as `fmt` breaks it."""
+    return "\n".join(
+        textwrap.fill(line, width, break_on_hyphens=False, break_long_words=False) if line.strip() else line
+        for line in text.split("\n")
+    )
+
+
 def load_inputs(split: str, kind: str) -> dict[str, str]:
     folder = extraction_dir() / split
+    if kind == "text-wrapped":
+        return {i: hard_wrapped(text) for i, text in load_inputs(split, "text").items()}
     if kind == "text":
         return {i: (folder / f"{i}.raw.txt").read_text(encoding="utf-8") for i in page_ids(split)}
     return {
@@ -130,9 +143,9 @@ def score(preds: dict[str, str], split: str) -> tuple[dict[str, float], list[Any
 
 
 def evaluate(path: str, split: str = "dev") -> tuple[dict[str, float], float]:
-    """Metrics and pages/s for one path ("text", "html" or "trafilatura")."""
-    fn = {"text": ours("text"), "html": ours("html"), "trafilatura": plain_trafilatura}[path]
-    preds, speed = run_path(fn, load_inputs(split, "text" if path == "text" else "html"))
+    """Metrics and pages/s for one path ("text", "text-wrapped", "html" or "trafilatura")."""
+    fn = {"html": ours("html"), "trafilatura": plain_trafilatura}.get(path) or ours("text")
+    preds, speed = run_path(fn, load_inputs(split, path if path.startswith("text") else "html"))
     return score(preds, split)[0], speed
 
 
@@ -167,7 +180,7 @@ def python_loop_seconds() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", default="dev")
-    ap.add_argument("--paths", default="text,html,trafilatura")
+    ap.add_argument("--paths", default="text,text-wrapped,html,trafilatura")
     ap.add_argument("--out", type=Path, help="write <path>/<id>.txt predictions here")
     ap.add_argument("--per-page", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="timed passes per path; the fastest counts")
@@ -179,9 +192,10 @@ def main() -> None:
     paths = args.paths.split(",")
     fns = {"text": ours("text"), "html": ours("html"), "trafilatura": plain_trafilatura}
     runs = {}
-    if "text" in paths:
-        runs["text"] = run_path(fns["text"], load_inputs(args.split, "text"), args.repeat)
-    html_paths = [p for p in paths if p != "text"]
+    for kind in ("text", "text-wrapped"):
+        if kind in paths:
+            runs[kind] = run_path(fns["text"], load_inputs(args.split, kind), args.repeat)
+    html_paths = [p for p in paths if p not in ("text", "text-wrapped")]
     if html_paths:
         html_fns = {p: fns[p] for p in html_paths}
         runs.update(run_interleaved(html_fns, load_inputs(args.split, "html"), args.repeat))

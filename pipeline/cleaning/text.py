@@ -33,6 +33,7 @@ from pipeline.cleaning.features import (
     scan_page,
 )
 from pipeline.cleaning.model import LineModel
+from pipeline.cleaning.unwrap import unwrap
 
 Span = tuple[int, int, int]  # (text_start, raw_start, length)
 # A page whose kept lines are all shorter than this has no article text.
@@ -266,8 +267,9 @@ def clean_text(
     """Cleaned body (paragraphs joined by a blank line) and its offset map into `raw`.
 
     `repeated`, given all the page's lines, flags those known as the outlet's furniture.
+    Hard-wrapped text is read a paragraph a line (unwrap.py; the offsets stay `raw`'s).
     """
-    starts, texts = _split(raw)
+    starts, texts = _split(unwrap(raw))
     if not texts:
         return "", ()
     scan = scan_page(texts)

@@ -15,6 +15,7 @@ from typing import Protocol
 from pipeline.cleaning.html import clean_html
 from pipeline.cleaning.outlet import find_outlet
 from pipeline.cleaning.text import Span, clean_text
+from pipeline.cleaning.unwrap import unwrap
 from pipeline.document import Document, content_id
 from pipeline.errors import SkipDocument
 
@@ -80,7 +81,7 @@ def clean_boilerplate(
         id=content_id(text),
         text=text,
         text_map=text_map,
-        title=doc.title or meta.get("title") or _first_line(doc.raw_text),
+        title=doc.title or meta.get("title") or _first_line(unwrap(doc.raw_text)),
         author=doc.author or meta.get("author", ""),
         published=doc.published or meta.get("published", ""),
         outlet=meta.get("outlet") or outlet,

@@ -29,7 +29,7 @@ def _bench() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("path", ["text", "html"])
+@pytest.mark.parametrize("path", ["text", "text-wrapped", "html"])
 def test_f1_stays_above_the_pinned_floor(path: str) -> None:
     bench = _bench()
     if not (bench.extraction_dir() / "dev").is_dir():

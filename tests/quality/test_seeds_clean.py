@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from functools import cache
 from pathlib import Path
 
@@ -117,3 +118,35 @@ def test_the_body_is_most_of_each_seed() -> None:
 )
 def test_every_body_sentence_survives(doc_id: str, sentence: str) -> None:
     assert sentence in cleaned(doc_id)
+
+
+# -- the same seeds, hard-wrapped --------------------------------------------------------
+#
+# Plain text is often written with a line break at a fixed width (fmt, e-mail, wire copy):
+# each line of a paragraph is then a fragment. The cleaner reads such a file a paragraph
+# a line (pipeline/cleaning/unwrap.py), so the wrapped seed keeps the body it keeps as
+# written. The seeds are wrapped here as `fmt` wraps: at spaces only.
+
+
+def _hard_wrapped(raw: str, width: int) -> str:
+    return "\n".join(
+        textwrap.fill(line, width, break_on_hyphens=False, break_long_words=False) if line.strip() else line
+        for line in raw.split("\n")
+    )
+
+
+@cache
+def cleaned_wrapped(doc_id: str, width: int) -> str:
+    raw = _hard_wrapped((SEEDS / f"{doc_id}.txt").read_text(encoding="utf-8"), width)
+    doc = clean_boilerplate(Document(id=doc_id, source=f"{doc_id}.txt", raw_text=raw))
+    return _squash(doc.text)
+
+
+@pytest.mark.parametrize("width", [60, 72, 100])
+@pytest.mark.parametrize("doc_id", sorted(GOLD))
+def test_a_hard_wrapped_seed_keeps_every_body_sentence(doc_id: str, width: int) -> None:
+    raw = (SEEDS / f"{doc_id}.txt").read_text(encoding="utf-8")
+    lines = [line for line in _hard_wrapped(raw, width).splitlines() if line.strip()]
+    assert len(lines) > 1.3 * len([line for line in raw.splitlines() if line.strip()])  # wrapped it is
+    lost = [s for d, s in BODY_SENTENCES if d == doc_id and s not in cleaned_wrapped(doc_id, width)]
+    assert lost == []
