@@ -3,12 +3,15 @@
 Decodes any common encoding (BOMs first, then UTF-8, then charset detection), refuses
 binary content with a reason, and tells HTML from plain text by content, not by name.
 A text file damaged by a few NUL bytes (a bad copy, a crash while it was written) keeps
-its text: the NULs are removed and the document carries a note saying so.
+its text: the NULs are removed and the document carries a note saying so. A plain text
+copied out of a page's source keeps its character references ("&ldquo;", "&#8217;"):
+they are decoded, with a note, so that quotation marks read as marks.
 """
 
 from __future__ import annotations
 
 import codecs
+import html
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +32,24 @@ _STRAY_NUL_SHARE = 0.01
 # other byte under 0x20 left after the NULs go says "binary", as NULs would.
 _NOT_CONTROL = bytes([9, 10, 11, 12, 13, 27, *range(0x20, 0x100)])
 NUL_REPAIR = Note(stage="read_file", error="nul-bytes-removed")
+CHAR_REFS_DECODED = Note(stage="read_file", error="character-references-decoded")
+
+# An HTML character reference, named or numbered, with its semicolon.
+_CHAR_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Fewer than this, and the references are more likely written about ("use &amp; in …")
+# than left over from a page's source.
+MIN_CHAR_REFS = 3
+
+
+def decode_char_refs(text: str) -> tuple[str, bool]:
+    """`text` with its HTML character references decoded ("&rsquo;" -> "’"), and whether
+    any were; a text with fewer than MIN_CHAR_REFS is left as it is. Only references
+    with their semicolon count: "AT&T" and "R&D" stay."""
+    refs = _CHAR_REF.findall(text)
+    if len(refs) < MIN_CHAR_REFS:
+        return text, False
+    decoded = _CHAR_REF.sub(lambda m: html.unescape(m.group()), text)
+    return decoded, decoded != text
 
 
 def strip_stray_nuls(data: bytes) -> tuple[bytes, int]:
@@ -122,14 +143,18 @@ def read_dropped_file(path: Path, *, max_bytes: int) -> Document:
     text = decode_bytes(data)
     if not text.strip():
         raise BadInput("empty file")
+    raw_format = sniff_format(text)
+    refs = False
+    if raw_format == "text":  # a page's references are the HTML cleaner's to read
+        text, refs = decode_char_refs(text)
     return Document(
         id=content_id(text),
         source=source_for_path(path),
         sources=(source_for_path(path),),
         raw_text=text,
-        raw_format=sniff_format(text),
+        raw_format=raw_format,
         received_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        notes=(NUL_REPAIR,) if nuls else (),
+        notes=(*((NUL_REPAIR,) if nuls else ()), *((CHAR_REFS_DECODED,) if refs else ())),
     )
 
 

@@ -130,3 +130,33 @@ def test_utf16_text_keeps_its_nul_bytes_and_gets_no_repair_note(tmp_path: Path) 
     doc = read_dropped_file(path, max_bytes=10_000)
     assert doc.raw_text == TEXT
     assert doc.notes == ()
+
+
+def test_a_text_copied_from_a_page_source_has_its_character_references_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "copied.txt"
+    path.write_text(
+        "Rutte told reporters: &ldquo;Putin is not interested in peace.&rdquo;\n\n"
+        "He added that Kyiv&#8217;s allies &amp; partners must do more.\n",
+        encoding="utf-8",
+    )
+    doc = read_dropped_file(path, max_bytes=10_000)
+    assert "“Putin is not interested in peace.”" in doc.raw_text
+    assert "Kyiv’s allies & partners" in doc.raw_text
+    assert doc.raw_format == "text"
+    assert [(n.stage, n.error) for n in doc.notes] == [("read_file", "character-references-decoded")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AT&T and R&D budgets rose; Q&A sessions followed. " * 5,  # ampersands, no references
+        # two references, written about rather than left over
+        "In HTML, write &amp; for an ampersand and &lt; for a bracket. The guide goes on to tables.",
+    ],
+)
+def test_a_text_with_few_or_no_character_references_is_read_as_written(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "plain.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = read_dropped_file(path, max_bytes=10_000)
+    assert doc.raw_text == text
+    assert doc.notes == ()
