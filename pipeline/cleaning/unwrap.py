@@ -18,6 +18,7 @@ MIN_LINES = 6  # fewer lines than this tell no width
 WIDTHS = (30, 120)  # the widths text is wrapped at, in characters
 LONGER_SHARE = 0.05  # at most this share of the lines may run past the width
 WRAPPED_SHARE = 0.3  # at least this share of the words must be on lines cut short of the next word
+SENTENCE_END_SHARE = 0.5  # at most this share of those lines may end a sentence
 BLANK_SHARE = 0.1  # blank lines a line of text, at least, where blank lines set paragraphs apart
 
 # A line that opens an item of its own, never the rest of the line before it.
@@ -33,10 +34,11 @@ def unwrap(raw: str) -> str:
     The width is the length most lines stop within (the 90th percentile). A break wraps
     when the line before it is full: the first word of the next line would not have fit
     on it. The text counts as wrapped when at least WRAPPED_SHARE of its words are on lines
-    that break so (a page's menus and labels are many short lines, but few of its words)
-    and few lines run past the width. A blank line, an indented line, a list item or a label
-    ("WASHINGTON:") starts a paragraph of its own. Where only line breaks set paragraphs
-    apart, see `_one_line_after`."""
+    that break so (a page's menus and labels are many short lines, but few of its words),
+    few lines run past the width, and most lines that break so end mid-sentence (a text of
+    a sentence a line, its lines of a length, breaks at each one's end). A blank line, an
+    indented line, a list item or a label ("WASHINGTON:") starts a paragraph of its own.
+    Where only line breaks set paragraphs apart, see `_one_line_after`."""
     lines = _lines(raw)
     lengths = sorted(len(text) for _, _, text in lines if text.strip())
     if len(lengths) < MIN_LINES:
@@ -49,11 +51,14 @@ def unwrap(raw: str) -> str:
     # paragraphs set apart by blank lines, or by line breaks alone (see `_one_line_after`)
     blanks = sum(not text.strip() for _, _, text in lines) >= BLANK_SHARE * len(lengths)
     joins: list[int] = []  # where the breaks to make spaces start
-    joined_words = 0
+    joined_words = ended = 0
     for k, ((_, end, text), (_, _, after)) in enumerate(pairwise(lines)):
         if _wraps(text, after, width) and (blanks or not _one_line_after(lines, k, width)):
             joins.append(end)
             joined_words += len(text.split())
+            ended += bool(_ENDS.search(text))
+    if ended > SENTENCE_END_SHARE * len(joins):
+        return raw  # lines that end sentences: a paragraph a line, as long as each other
     if joined_words < WRAPPED_SHARE * sum(len(text.split()) for _, _, text in lines):
         return raw
     out = list(raw)

@@ -46,6 +46,20 @@ def test_text_written_a_paragraph_a_line_is_left_as_it_is() -> None:
     assert unwrap(as_written) is as_written
 
 
+def test_a_text_of_a_sentence_a_line_is_left_as_it_is_though_its_lines_are_of_a_length() -> None:
+    sentences = [
+        "More than fifty firefighters with ten fire engines fought the blaze that destroyed the store.",
+        "It broke out in the roof at around nine on Friday, and residents nearby were moved out for a while.",
+        "A police spokeswoman said the fire had spread quickly through the building and the stock inside.",
+        "The fire is being treated as potentially suspicious, and the police have asked for witnesses.",
+        "Anyone with information is asked to call the police, or to call the charity anonymously instead.",
+        "The store's owners said they were working to find jobs at nearby branches for all of the staff.",
+        "The road past the store stayed closed on Saturday morning while the building was made safe.",
+    ]
+    text = "\n".join(sentences)
+    assert unwrap(text) is text
+
+
 def test_a_page_of_short_lines_is_left_as_it_is() -> None:
     menu = "\n".join(["Home", "World news", "Business", "Opinion and analysis", "Sport", "Weather"] * 4)
     page = menu + "\n" + "\n".join(PARAGRAPHS)
