@@ -1,7 +1,8 @@
 """Where quotations open and close in a text (pure).
 
-Handles straight (") and curly (“ ”) double marks, curly single marks used as quotes
-(‘…’ in headlines), a mismatched closing mark (“…,’ he added), and the newspaper
+Handles straight (") and curly (“ ”) double marks, single marks used as quotes (‘…’ in
+headlines and in the body of some outlets' copy, '…' in text typed without curly marks),
+a mismatched closing mark (“…,’ he added), and the newspaper
 convention for quotes over several paragraphs: a paragraph that opens a quote and
 never closes it continues into the next paragraph that starts with an opening mark.
 Offsets are those of the quoted words, without the marks.
@@ -45,8 +46,9 @@ def find_quotes(text: str) -> list[Quote]:
     """Every quotation in `text`, in order."""
     quotes: list[Quote] = []
     open_before = False
+    straight_singles = _quotes_in_straight_singles(text)
     for p_start, p_end in paragraphs(text):
-        found = _scan_paragraph(text, p_start, p_end)
+        found = _scan_paragraph(text, p_start, p_end, straight_singles)
         starts_open = text[p_start:p_end].lstrip()[:1] in _OPEN_DOUBLE
         for i, q in enumerate(found):
             if i == 0 and open_before and starts_open and q.start <= p_start + 2:
@@ -63,7 +65,22 @@ def _is_furniture(paragraph: str) -> bool:
     return len(line.split()) <= 6 and not line.endswith((".", "?", "!", "”", '"'))
 
 
-def _scan_paragraph(text: str, start: int, end: int) -> list[Quote]:
+# A straight single mark where a quotation could open: before a word, after a space.
+_STRAIGHT_SINGLE_OPEN = re.compile(r"(?:^|(?<=[\s(\[—–-]))'(?=[A-Za-z0-9])", re.M)
+_DOUBLE_MARK = re.compile("[“\"«„]|''")
+
+
+def _quotes_in_straight_singles(text: str) -> bool:
+    """Whether `text` marks its quotations with straight single marks ('…', typed without
+    curly marks in a British style): it opens more of them than it writes double marks.
+    A text that quotes in double marks uses single ones for titles and quotes inside
+    quotes ("… the book 'All Bets Are Off.'"), which are no claims of their own."""
+    if "'" not in text:
+        return False
+    return len(_STRAIGHT_SINGLE_OPEN.findall(text)) > len(_DOUBLE_MARK.findall(text))
+
+
+def _scan_paragraph(text: str, start: int, end: int, straight_singles: bool = False) -> list[Quote]:
     out: list[Quote] = []
     i = start
     while i < end:
@@ -88,8 +105,10 @@ def _scan_paragraph(text: str, start: int, end: int) -> list[Quote]:
             out.append(Quote(i + 1, close, closed=True))
             i = close + 1
             continue
-        if ch == "‘" and _can_open(text, i, start):
-            single_close = _find_single_close(text, i + 1, end)
+        if (ch == "‘" or (straight_singles and _opens_straight_single(text, i, end))) and _can_open(
+            text, i, start
+        ):
+            single_close = _find_single_close(text, i + 1, end, ch)
             if single_close is not None and " " in text[i + 1 : single_close].strip():
                 out.append(Quote(i + 1, single_close, closed=True, single=True))
                 i = single_close + 1
@@ -131,12 +150,30 @@ def _find_double_close(text: str, i: int, end: int, opener: str) -> int | None:
     return m.start() + 1 if m and not straight else None
 
 
-def _find_single_close(text: str, i: int, end: int) -> int | None:
+def _opens_straight_single(text: str, i: int, end: int) -> bool:
+    """A straight single mark before a word, as text typed without curly marks opens a
+    quotation ('We will do more,' he said). Not the apostrophe of "'90s" or "rock 'n'
+    roll" (the quotation must hold a space, `_scan_paragraph` checks) nor one of "''";
+    nor does one close at "the workers' union" (`_plural_possessive`)."""
+    return text[i] == "'" and i + 1 < end and (text[i + 1].isalpha() or text[i + 1] in '“"')
+
+
+def _plural_possessive(text: str, j: int, end: int) -> bool:
+    """The straight mark at `j` ends a plural's possessive ("the workers' union"): after an
+    s, before a space and a lower-case word."""
+    return j + 2 < end and text[j - 1] == "s" and text[j + 1] == " " and text[j + 2].islower()
+
+
+def _find_single_close(text: str, i: int, end: int, opener: str = "‘") -> int | None:
+    closer = "’" if opener == "‘" else "'"
     for j in range(i, end):
-        # ’ is also the apostrophe: a closing mark is not followed by a letter
-        if text[j] == "’" and (j + 1 >= end or not text[j + 1].isalpha()):
+        # the closing mark is also the apostrophe: a closing mark is not followed by a
+        # letter (Kyiv’s, don't), and a straight one follows no space
+        if text[j] == closer and (j + 1 >= end or not text[j + 1].isalpha()) and not text[j - 1].isspace():
+            if closer == "'" and _plural_possessive(text, j, end):
+                continue
             return j
-        if text[j] == "‘":
+        if text[j] == opener != closer:
             return None
     return None
 

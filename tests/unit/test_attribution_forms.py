@@ -82,6 +82,13 @@ def who_said(claims: list[tuple[str, str, str]], words: str) -> str | None:
             "Why close the plant now",
             "I would like to hear from the workers first",
         ),
+        # quoted in straight single marks, as text typed without curly marks in a British style
+        (
+            "'We will not back down,' Green said. 'The people of this town deserve better.'",
+            "Tom Green",
+            "We will not back down",
+            "The people of this town deserve better",
+        ),
         # a quotation right after reported speech: the same speaker going on
         (
             "In a statement, Mr. Hughes said his group intended to challenge the decision. "

@@ -84,3 +84,27 @@ def test_counting_quoted_offsets_at_once_agrees_with_asking_for_each() -> None:
         start = rng.randint(0, 80)
         end = start + rng.randint(0, 40)
         assert quoted.count_inside(start, end) == sum(quoted.inside(o) for o in range(start, end))
+
+
+# A text typed without curly marks in the British style quotes in straight single marks.
+BRITISH_ASCII = (
+    "'We will all need to do more,' Mr Rutte said. 'The stronger our support, the better.'\n\n"
+    "He added: 'Putin isn't interested in peace, and he won't stop on his own.'\n\n"
+    "Allies who'd backed Kyiv since the '90s agreed, the workers' union said."
+)
+
+
+def test_a_text_that_quotes_in_straight_single_marks_has_its_quotations_found() -> None:
+    assert quoted(BRITISH_ASCII) == [
+        "We will all need to do more,",
+        "The stronger our support, the better.",
+        "Putin isn't interested in peace, and he won't stop on his own.",
+    ]
+
+
+def test_in_a_text_that_quotes_in_double_marks_single_ones_are_titles_and_inner_quotes() -> None:
+    text = (
+        "\"We read the book 'All Bets Are Off' last year,\" he said.\n\n"
+        "Her memoir, 'Legend in the Coal Fields,' came out in May."
+    )
+    assert quoted(text) == ["We read the book 'All Bets Are Off' last year,"]
