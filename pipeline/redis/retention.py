@@ -122,12 +122,8 @@ class Arrivals:
         """Queue on `pipe`: these documents arrived now (an earlier arrival moves up, never
         back: a document seen again, or an original a copy follows, lives on with it)."""
         now = self.retention.clock()
-        by_set: dict[str, dict[bytes, float]] = {}
-        for doc_id in doc_ids:
-            key, name = self.home(doc_id)
-            by_set.setdefault(key, {})[name] = now
-        for key, members in sorted(by_set.items()):
-            pipe.zadd(key, members, gt=True)
+        for key, names in split.grouped(self.home(doc_id) for doc_id in doc_ids):
+            pipe.zadd(key, dict.fromkeys(names, now), gt=True)
 
     def due(self, limit: int | None = None) -> list[str]:
         """The documents that arrived before the window, oldest first (at most `limit`).
@@ -151,11 +147,11 @@ class Arrivals:
             return []
         docs = [arrival_doc(member) for _, member, _ in found]
         latest = self._latest(docs)
-        stale: dict[str, list[bytes]] = {}
-        for (_, member, key), doc in zip(found, docs, strict=True):
-            if latest[doc] >= cutoff:  # noted again meanwhile, in another place
-                stale.setdefault(key, []).append(member)
-        for key, members in sorted(stale.items()):
+        # noted again meanwhile, in another place
+        stale = (
+            (key, member) for (_, member, key), doc in zip(found, docs, strict=True) if latest[doc] >= cutoff
+        )
+        for key, members in split.grouped(stale):
             self._drop_stale(keys=[key], args=[repr(cutoff), *members])
         return list(dict.fromkeys(d for d in docs if latest[d] < cutoff))  # a document twice: once
 
@@ -174,11 +170,8 @@ class Arrivals:
 
     def forget(self, pipe: Any, doc_ids: list[str], cutoff: float | None = None) -> None:
         """Queue on `pipe`: these documents are pruned (every place's member)."""
-        by_set: dict[str, list[bytes]] = {}
-        for doc_id in dict.fromkeys(doc_ids):
-            for key, member in self.places(doc_id):
-                by_set.setdefault(key, []).append(member)
-        for key, members in sorted(by_set.items()):
+        places = (place for doc_id in dict.fromkeys(doc_ids) for place in self.places(doc_id))
+        for key, members in split.grouped(places):
             pipe.zrem(key, *members)
 
     def still_due(self, doc_ids: list[str]) -> list[str]:

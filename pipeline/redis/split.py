@@ -13,7 +13,10 @@ become what the one collection was. (`retention.Arrivals` splits the arrival set
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 SHARDS = 256
 
@@ -27,6 +30,14 @@ def parts(key: str, n: int = SHARDS) -> list[str]:
     """The keys of the `n` parts (a divisor of SHARDS) of the collection `key`, in order:
     an entry named `name` is in part `part_of(name) % n`."""
     return [f"{key}:{i:02x}" for i in range(n)]
+
+
+def grouped(items: Iterable[tuple[str, T]]) -> list[tuple[str, list[T]]]:
+    """(key, item) pairs gathered by key, in the keys' order: one command a part."""
+    out: dict[str, list[T]] = {}
+    for key, item in items:
+        out.setdefault(key, []).append(item)
+    return sorted(out.items())
 
 
 def _name(field: bytes | str) -> bytes:
@@ -48,20 +59,14 @@ class SplitHash:
 
     def hset(self, pipe: Any, mapping: dict[Any, Any]) -> None:
         """Queue on `pipe`: set these fields."""
-        by_part: dict[str, dict[Any, Any]] = {}
-        for field, value in mapping.items():
-            by_part.setdefault(self.part(field), {})[field] = value
-        for key, fields in sorted(by_part.items()):
-            pipe.hset(key, mapping=fields)
+        for key, pairs in grouped((self.part(field), (field, value)) for field, value in mapping.items()):
+            pipe.hset(key, mapping=dict(pairs))
 
     def hdel(self, pipe: Any, fields: list[Any]) -> None:
         """Queue on `pipe`: delete these fields (from the hash of versions before too)."""
         if not fields:
             return
-        by_part: dict[str, list[Any]] = {}
-        for field in dict.fromkeys(fields):
-            by_part.setdefault(self.part(field), []).append(field)
-        for key, found in sorted(by_part.items()):
+        for key, found in grouped((self.part(field), field) for field in dict.fromkeys(fields)):
             pipe.hdel(key, *found)
         pipe.hdel(self.key, *dict.fromkeys(fields))
 
