@@ -35,6 +35,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from pipeline.document import Document  # noqa: E402
 from pipeline.errors import SkipDocument  # noqa: E402
+from pipeline.sources.files import as_read  # noqa: E402
 from pipeline.stages.clean import DEFAULT_CLEAN, CleanOptions, clean_boilerplate  # noqa: E402
 
 
@@ -77,9 +78,10 @@ def load_inputs(split: str, kind: str) -> dict[str, str]:
 
 def ours(fmt: str, options: CleanOptions = DEFAULT_CLEAN) -> Callable[[str], str]:
     def run(raw: str) -> str:
+        text, _ = as_read(raw, fmt)  # as a dropped file is read
         try:
             return clean_boilerplate(
-                Document(id="", source="bench", raw_text=raw, raw_format=fmt), options=options
+                Document(id="", source="bench", raw_text=text, raw_format=fmt), options=options
             ).text
         except SkipDocument:
             return ""
@@ -158,7 +160,8 @@ def cross_validated_text(split: str = "dev", folds: int = 5) -> tuple[dict[str, 
     preds: dict[str, str] = {}
     for model, held in cross_validated_models(load_pages(split), folds, split):
         for pid in held:
-            preds[pid] = clean_text(raw[pid], threshold=DEFAULT_CLEAN.threshold, model=model)[0]
+            text, _ = as_read(raw[pid], "text")  # as a dropped file is read
+            preds[pid] = clean_text(text, threshold=DEFAULT_CLEAN.threshold, model=model)[0]
     return score(preds, split)
 
 

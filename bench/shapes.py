@@ -4,7 +4,7 @@
 
 Files from other outlets and tools are not all written as the benches' are. Each shape
 below rewrites the same development texts and runs them as a dropped file is run:
-`decode_char_refs` (as `read_dropped_file` reads a plain text), `clean_boilerplate`, and
+`as_read` (as `read_dropped_file` reads a plain text), `clean_boilerplate`, and
 for PolNeAR dev `extract_claims` with the configured spaCy model. One line per shape:
 the cleaner's F1 on the extraction bench's plain-text pages (its score.py) and the claims'
 pair F1 on PolNeAR dev (its score.py), beside the same figures as written.
@@ -12,7 +12,8 @@ pair F1 on PolNeAR dev (its score.py), beside the same figures as written.
 Shapes: hard-wrapped at 72 columns (fmt, e-mail, wire copy); on one line (paragraph
 breaks lost); quotation marks and apostrophes written as HTML character references (a
 text copied out of a page's source); every quotation mark a single one, straight ones
-straight (British copy typed without curly marks). NEWSFLOW_BENCH_DIR overrides the bench
+straight (British copy typed without curly marks); a soft hyphen inside every long word
+(a page's hyphenation). NEWSFLOW_BENCH_DIR overrides the bench
 folder.
 """
 
@@ -35,7 +36,7 @@ import quotes  # noqa: E402
 
 from pipeline.document import Document  # noqa: E402
 from pipeline.errors import SkipDocument  # noqa: E402
-from pipeline.sources.files import decode_char_refs  # noqa: E402
+from pipeline.sources.files import as_read  # noqa: E402
 from pipeline.stages.claims import extract_claims  # noqa: E402
 from pipeline.stages.clean import clean_boilerplate  # noqa: E402
 
@@ -55,18 +56,25 @@ def single_marks(text: str) -> str:
     return text.replace("“", "‘").replace("”", "’").replace('"', "'")
 
 
+def soft_hyphens(text: str) -> str:
+    """A soft hyphen in the middle of every word of eight letters or more, as a page's
+    hyphenation leaves them in text copied from it."""
+    return re.sub(r"\b(\w{4})(?=\w{4})", "\\1\u00ad", text)
+
+
 SHAPES: dict[str, Callable[[str], str]] = {
     "as written": lambda text: text,
     "hard-wrapped": extraction.hard_wrapped,
     "one line": one_line,
     "char refs": char_refs,
     "single marks": single_marks,
+    "soft hyphens": soft_hyphens,
 }
 
 
 def read_as_dropped(text: str) -> Document:
     """The Document a dropped plain-text file holding `text` becomes, cleaned."""
-    raw, _ = decode_char_refs(text)
+    raw, _ = as_read(text, "text")
     return clean_boilerplate(Document(id="", source="bench", raw_text=raw))
 
 

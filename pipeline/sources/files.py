@@ -5,7 +5,8 @@ binary content with a reason, and tells HTML from plain text by content, not by 
 A text file damaged by a few NUL bytes (a bad copy, a crash while it was written) keeps
 its text: the NULs are removed and the document carries a note saying so. A plain text
 copied out of a page's source keeps its character references ("&ldquo;", "&#8217;"):
-they are decoded, with a note, so that quotation marks read as marks.
+they are decoded, with a note, so that quotation marks read as marks; characters that
+print as nothing inside words (soft hyphens, zero-width spaces) go, with a note (`as_read`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,28 @@ _CHAR_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-
 # Fewer than this, and the references are more likely written about ("use &amp; in …")
 # than left over from a page's source.
 MIN_CHAR_REFS = 3
+
+
+INVISIBLES_REMOVED = Note(stage="read_file", error="invisible-characters-removed")
+# Characters that print as nothing inside a word, left by a page's hyphenation or layout:
+# the soft hyphen, the zero-width space, the word joiner, the zero-width no-break space.
+# "Zelen\u00adskiy" is no name a reader or a search would know.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
+
+
+def as_read(text: str, raw_format: str) -> tuple[str, tuple[Note, ...]]:
+    """`text` as the stages read it, and the notes saying what changed: characters that
+    print as nothing removed, and a plain text's HTML character references decoded (a
+    page's are the HTML cleaner's to read)."""
+    notes: list[Note] = []
+    if any(chr(c) in text for c in _INVISIBLE):  # a scan for each is faster than translate
+        text = text.translate(_INVISIBLE)
+        notes.append(INVISIBLES_REMOVED)
+    if raw_format == "text":
+        text, decoded = decode_char_refs(text)
+        if decoded:
+            notes.append(CHAR_REFS_DECODED)
+    return text, tuple(notes)
 
 
 def decode_char_refs(text: str) -> tuple[str, bool]:
@@ -144,9 +167,9 @@ def read_dropped_file(path: Path, *, max_bytes: int) -> Document:
     if not text.strip():
         raise BadInput("empty file")
     raw_format = sniff_format(text)
-    refs = False
-    if raw_format == "text":  # a page's references are the HTML cleaner's to read
-        text, refs = decode_char_refs(text)
+    text, notes = as_read(text, raw_format)
+    if not text.strip():
+        raise BadInput("empty file")
     return Document(
         id=content_id(text),
         source=source_for_path(path),
@@ -154,7 +177,7 @@ def read_dropped_file(path: Path, *, max_bytes: int) -> Document:
         raw_text=text,
         raw_format=raw_format,
         received_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        notes=(*((NUL_REPAIR,) if nuls else ()), *((CHAR_REFS_DECODED,) if refs else ())),
+        notes=((NUL_REPAIR,) if nuls else ()) + notes,
     )
 
 

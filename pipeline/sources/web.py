@@ -20,7 +20,7 @@ import httpx
 
 from pipeline.document import Document, content_id
 from pipeline.errors import BadInput, TransientError
-from pipeline.sources.files import sniff_format
+from pipeline.sources.files import as_read, sniff_format
 
 MAX_REDIRECTS = 5
 _TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
@@ -94,14 +94,17 @@ def fetch_url(url: str, *, client: httpx.Client, max_bytes: int, allow_private: 
             raise TransientError(f"network error fetching {current}: {type(exc).__name__}") from exc
         if not text.strip():
             raise BadInput("empty response body")
+        raw_format = sniff_format(text) if ctype != "text/html" else "html"
+        text, notes = as_read(text, raw_format)
         return Document(
             id=content_id(text),
             source=url,
             sources=(url,),
             raw_text=text,
-            raw_format=sniff_format(text) if ctype != "text/html" else "html",
+            raw_format=raw_format,
             outlet=urlsplit(url).hostname or "",
             received_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            notes=notes,
         )
     raise BadInput(f"more than {MAX_REDIRECTS} redirects (redirect loop?)")
 

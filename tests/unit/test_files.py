@@ -160,3 +160,17 @@ def test_a_text_with_few_or_no_character_references_is_read_as_written(tmp_path:
     doc = read_dropped_file(path, max_bytes=10_000)
     assert doc.raw_text == text
     assert doc.notes == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("page.txt", "{}"), ("page.html", "<html><body><p>{}</p></body></html>")]
+)
+def test_characters_that_print_as_nothing_inside_words_are_removed_with_a_note(
+    tmp_path: Path, name: str, content: str
+) -> None:
+    sentence = "Zelen\u00adskiy met the secre\u00adtary general in Ky\u200biv on Tues\u2060day."
+    path = tmp_path / name
+    path.write_text(content.format(sentence), encoding="utf-8")
+    doc = read_dropped_file(path, max_bytes=10_000)
+    assert "Zelenskiy met the secretary general in Kyiv on Tuesday." in doc.raw_text
+    assert [(n.stage, n.error) for n in doc.notes] == [("read_file", "invisible-characters-removed")]
