@@ -66,7 +66,7 @@ def _is_furniture(paragraph: str) -> bool:
 
 
 # A straight single mark where a quotation could open: before a word, after a space.
-_STRAIGHT_SINGLE_OPEN = re.compile(r"(?:^|(?<=[\s(\[—–-]))'(?=[A-Za-z0-9])", re.M)
+_STRAIGHT_SINGLE_OPEN = re.compile(r"(?:^|(?<=[\s(\[—–-]))'(?=[A-Za-z])", re.M)
 _DOUBLE_MARK = re.compile("[“\"«„]|''")
 
 
@@ -152,9 +152,9 @@ def _find_double_close(text: str, i: int, end: int, opener: str) -> int | None:
 
 def _opens_straight_single(text: str, i: int, end: int) -> bool:
     """A straight single mark before a word, as text typed without curly marks opens a
-    quotation ('We will do more,' he said). Not the apostrophe of "'90s" or "rock 'n'
-    roll" (the quotation must hold a space, `_scan_paragraph` checks) nor one of "''";
-    nor does one close at "the workers' union" (`_plural_possessive`)."""
+    quotation ('We will do more,' he said). Not the apostrophe of "'90s" (before a digit)
+    or of "rock 'n' roll" (a quotation holds a space: `_scan_paragraph` checks), nor one
+    of "''"; nor does one close at "the workers' union" (`_plural_possessive`)."""
     return text[i] == "'" and i + 1 < end and (text[i + 1].isalpha() or text[i + 1] in '“"')
 
 

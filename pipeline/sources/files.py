@@ -164,8 +164,6 @@ def read_dropped_file(path: Path, *, max_bytes: int) -> Document:
         raise BadInput("empty file")
     data, nuls = strip_stray_nuls(data)
     text = decode_bytes(data)
-    if not text.strip():
-        raise BadInput("empty file")
     raw_format = sniff_format(text)
     text, notes = as_read(text, raw_format)
     if not text.strip():
