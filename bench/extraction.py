@@ -155,13 +155,14 @@ def cross_validated_text(split: str = "dev", folds: int = 5) -> tuple[dict[str, 
     """The plain-text path on pages whose sites its line model never saw (module docstring)."""
     from bench.train_clean_model import cross_validated_models, load_pages
     from pipeline.cleaning.text import clean_text
+    from pipeline.cleaning.unwrap import unwrap
 
     raw = load_inputs(split, "text")
     preds: dict[str, str] = {}
     for model, held in cross_validated_models(load_pages(split), folds, split):
         for pid in held:
-            text, _ = as_read(raw[pid], "text")  # as a dropped file is read
-            preds[pid] = clean_text(text, threshold=DEFAULT_CLEAN.threshold, model=model)[0]
+            text, _ = as_read(raw[pid], "text")  # as a dropped file is read and cleaned
+            preds[pid] = clean_text(unwrap(text), threshold=DEFAULT_CLEAN.threshold, model=model)[0]
     return score(preds, split)
 
 

@@ -13,8 +13,7 @@ Shapes: hard-wrapped at 72 columns (fmt, e-mail, wire copy); on one line (paragr
 breaks lost); quotation marks and apostrophes written as HTML character references (a
 text copied out of a page's source); every quotation mark a single one, straight ones
 straight (British copy typed without curly marks); a soft hyphen inside every long word
-(a page's hyphenation). NEWSFLOW_BENCH_DIR overrides the bench
-folder.
+(a page's hyphenation). NEWSFLOW_BENCH_DIR overrides the bench folder.
 """
 
 from __future__ import annotations

@@ -33,7 +33,6 @@ from pipeline.cleaning.features import (
     scan_page,
 )
 from pipeline.cleaning.model import LineModel
-from pipeline.cleaning.unwrap import unwrap
 
 Span = tuple[int, int, int]  # (text_start, raw_start, length)
 # A page whose kept lines are all shorter than this has no article text.
@@ -309,10 +308,9 @@ def clean_text(
     """Cleaned body (paragraphs joined by a blank line) and its offset map into `raw`.
 
     `repeated`, given all the page's lines, flags those known as the outlet's furniture.
-    Hard-wrapped text is read a paragraph a line (unwrap.py; the offsets stay `raw`'s).
+    A hard-wrapped text wants `unwrap.unwrap` first, as `clean_boilerplate` gives it.
     """
-    page = unwrap(raw)
-    starts, texts, block = _sentences_of_long_lines(*_split(page))
+    starts, texts, block = _sentences_of_long_lines(*_split(raw))
     if not texts:
         return "", ()
     scan = scan_page(texts)
@@ -342,7 +340,7 @@ def clean_text(
             if block[i] == block[previous]:
                 # the sentences of one long line (_sentences_of_long_lines) stay one
                 # paragraph, with the blank between them as written when they touch
-                between = page[starts[previous] + len(texts[previous]) : pieces[0].start]
+                between = raw[starts[previous] + len(texts[previous]) : pieces[0].start]
                 gap = between if not between.strip() and i == previous + 1 else " "
             parts.append(gap)
             out += len(gap)

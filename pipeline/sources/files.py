@@ -15,6 +15,7 @@ import codecs
 import html
 import re
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 
 from pipeline.document import Document, Note, content_id
@@ -68,9 +69,8 @@ def decode_char_refs(text: str) -> tuple[str, bool]:
     """`text` with its HTML character references decoded ("&rsquo;" -> "’"), and whether
     any were; a text with fewer than MIN_CHAR_REFS is left as it is. Only references
     with their semicolon count: "AT&T" and "R&D" stay."""
-    refs = _CHAR_REF.findall(text)
-    if len(refs) < MIN_CHAR_REFS:
-        return text, False
+    if len(list(islice(_CHAR_REF.finditer(text), MIN_CHAR_REFS))) < MIN_CHAR_REFS:
+        return text, False  # (the search stops at the MIN_CHAR_REFS-th)
     decoded = _CHAR_REF.sub(lambda m: html.unescape(m.group()), text)
     return decoded, decoded != text
 

@@ -69,11 +69,13 @@ def clean_boilerplate(
         )
     text_map: tuple[Span, ...] = ()  # HTML text is rebuilt by trafilatura: no exact offsets
     meta: dict[str, str] = {}
+    # a hard-wrapped text read a paragraph a line: the same length, so offsets into it hold
+    raw = doc.raw_text if doc.raw_format == "html" else unwrap(doc.raw_text)
     if doc.raw_format == "html":
-        result = clean_html(doc.raw_text, threshold=options.threshold, repeated=repeated)
+        result = clean_html(raw, threshold=options.threshold, repeated=repeated)
         text, meta = result.text, result.meta
     else:
-        text, text_map = clean_text(doc.raw_text, threshold=options.threshold, repeated=repeated)
+        text, text_map = clean_text(raw, threshold=options.threshold, repeated=repeated)
     if not text.strip():
         raise SkipDocument("empty after cleaning")
     return replace(
@@ -81,7 +83,7 @@ def clean_boilerplate(
         id=content_id(text),
         text=text,
         text_map=text_map,
-        title=doc.title or meta.get("title") or _first_line(unwrap(doc.raw_text)),
+        title=doc.title or meta.get("title") or _first_line(raw),
         author=doc.author or meta.get("author", ""),
         published=doc.published or meta.get("published", ""),
         outlet=meta.get("outlet") or outlet,

@@ -92,7 +92,7 @@ def test_a_list_item_an_indented_line_and_a_label_start_lines_of_their_own() -> 
 def test_the_cleaner_keeps_a_wrapped_article_as_it_keeps_it_written_a_paragraph_a_line() -> None:
     page = "Local news\n\nCurfew extended after protests\n\n"
     as_written, _ = clean_text(page + "\n\n".join(PARAGRAPHS), threshold=DEFAULT_CLEAN.threshold)
-    wrapped, spans = clean_text(page + fmt(PARAGRAPHS, 60), threshold=DEFAULT_CLEAN.threshold)
+    wrapped, spans = clean_text(unwrap(page + fmt(PARAGRAPHS, 60)), threshold=DEFAULT_CLEAN.threshold)
     assert all(p in as_written for p in PARAGRAPHS)  # the reference keeps the body
     assert wrapped.split() == as_written.split()
     # each copied piece maps to the input as written, line breaks read as spaces
